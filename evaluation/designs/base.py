@@ -1,0 +1,88 @@
+"""Shared base and registry of evaluation designs.
+
+A design holds only its specification (constructor arguments). ``fit(data)`` validates
+the data, never modifies it, and returns a frozen :class:`~evaluation.results.EffectResult`.
+Inference options are keyword arguments of ``fit``; unknown or unsupported options raise
+instead of being silently ignored.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar, Iterable
+
+import pandas as pd
+
+from ..exceptions import DataValidationError, EstimationError
+from ..results import EffectResult
+
+__all__ = ["Design", "register_design", "get_design", "DESIGNS", "check_columns"]
+
+DESIGNS: dict[str, type["Design"]] = {}
+
+
+def register_design(cls: type["Design"]) -> type["Design"]:
+    """Class decorator: register a design under ``cls.name`` for study files."""
+    if not getattr(cls, "name", None):
+        raise TypeError(f"{cls.__name__} needs a class attribute 'name'")
+    DESIGNS[cls.name] = cls
+    return cls
+
+
+def get_design(name: str) -> type["Design"]:
+    """Return the design class registered as ``name`` (``KeyError`` lists the known names)."""
+    try:
+        return DESIGNS[name]
+    except KeyError:
+        raise KeyError(f"unknown design {name!r}; known designs: {', '.join(sorted(DESIGNS))}") from None
+
+
+def check_columns(data: pd.DataFrame, columns: Iterable[str], *, what: str = "data") -> None:
+    """Raise :class:`DataValidationError` naming every missing column."""
+    if not isinstance(data, pd.DataFrame):
+        raise DataValidationError(f"{what} must be a pandas DataFrame, got {type(data).__name__}")
+    missing = [c for c in columns if c is not None and c not in data.columns]
+    if missing:
+        raise DataValidationError(
+            f"{what} lacks the column(s) {', '.join(map(repr, missing))}; "
+            f"available columns: {', '.join(map(str, data.columns))}"
+        )
+
+
+class Design(ABC):
+    """Base class of all designs.
+
+    Subclasses set ``name`` (registry key), ``evidence_level`` (Maryland scale 1-5) and
+    ``fit_options`` (the keyword arguments ``fit`` accepts), and implement ``_fit``.
+    """
+
+    name: ClassVar[str] = ""
+    evidence_level: ClassVar[int] = 0
+    fit_options: ClassVar[frozenset[str]] = frozenset()
+
+    @abstractmethod
+    def required_columns(self) -> list[str]:
+        """Columns ``fit`` needs in its data."""
+
+    @abstractmethod
+    def _fit(self, data: pd.DataFrame, **options: Any) -> EffectResult:
+        """Estimate on validated data (a private copy)."""
+
+    def fit(self, data: pd.DataFrame, **options: Any) -> EffectResult:
+        """Validate ``data`` and estimate. ``data`` is never modified."""
+        unknown = set(options) - set(self.fit_options)
+        if unknown:
+            raise EstimationError(
+                f"{type(self).__name__}.fit does not support option(s) {sorted(unknown)}; "
+                f"supported: {sorted(self.fit_options) or 'none'}"
+            )
+        check_columns(data, self.required_columns())
+        return self._fit(data.copy(deep=True), **options)
+
+    def get_params(self) -> dict[str, Any]:
+        """The specification as a dict (constructor arguments)."""
+        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"

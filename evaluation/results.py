@@ -1,0 +1,342 @@
+"""The one result vocabulary shared by every design, metric score and target check.
+
+Every result exposes ``tidy()`` returning a :class:`pandas.DataFrame` with exactly the
+columns in :data:`TIDY_COLUMNS` (plus :data:`COMPARISON_COLUMNS` extras for
+intervention/control comparisons). The names are part of the public API and never change.
+
+Results are frozen dataclasses; they serialise to plain JSON (``to_dict``) for the results
+bundle and back (``from_dict``) for the report and the portfolio.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "TIDY_COLUMNS",
+    "COMPARISON_COLUMNS",
+    "Estimate",
+    "Result",
+    "EffectResult",
+    "ScoreResult",
+    "TargetResult",
+    "result_from_dict",
+    "write_json_atomic",
+    "read_bundle",
+]
+
+TIDY_COLUMNS: tuple[str, ...] = (
+    "term",
+    "estimate",
+    "std_error",
+    "statistic",
+    "p_value",
+    "ci_lower",
+    "ci_upper",
+    "n",
+    "method",
+)
+COMPARISON_COLUMNS: tuple[str, ...] = TIDY_COLUMNS + ("n_treated", "n_control")
+
+
+def _clean(value: Any) -> Any:
+    """Convert numpy scalars and NaN to JSON-friendly Python values (NaN -> None)."""
+    if value is None:
+        return None
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        return None if math.isnan(v) or math.isinf(v) else v
+    return value
+
+
+def _float_or_nan(value: Any) -> float:
+    return float("nan") if value is None else float(value)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One row of a tidy result.
+
+    Parameters
+    ----------
+    term : str
+        What is estimated, snake_case (``"difference_in_proportions"``, ``"share_top_box"``).
+    estimate, std_error, statistic, p_value, ci_lower, ci_upper : float
+        NaN where the method gives no such quantity (e.g. no p-value for a share).
+    n : int
+        Number of units the estimate is based on.
+    method : str
+        Estimator and interval method in words, e.g. ``"difference in proportions, Newcombe"``.
+    n_treated, n_control : int, optional
+        Group sizes for comparisons.
+    """
+
+    term: str
+    estimate: float
+    std_error: float = float("nan")
+    statistic: float = float("nan")
+    p_value: float = float("nan")
+    ci_lower: float = float("nan")
+    ci_upper: float = float("nan")
+    n: int = 0
+    method: str = ""
+    n_treated: int | None = None
+    n_control: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {c: _clean(getattr(self, c)) for c in TIDY_COLUMNS}
+        if self.n_treated is not None or self.n_control is not None:
+            out["n_treated"] = _clean(self.n_treated)
+            out["n_control"] = _clean(self.n_control)
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Estimate":
+        return cls(
+            term=d["term"],
+            estimate=_float_or_nan(d.get("estimate")),
+            std_error=_float_or_nan(d.get("std_error")),
+            statistic=_float_or_nan(d.get("statistic")),
+            p_value=_float_or_nan(d.get("p_value")),
+            ci_lower=_float_or_nan(d.get("ci_lower")),
+            ci_upper=_float_or_nan(d.get("ci_upper")),
+            n=int(d.get("n") or 0),
+            method=d.get("method", ""),
+            n_treated=d.get("n_treated"),
+            n_control=d.get("n_control"),
+        )
+
+
+def _frame_to_records(df: pd.DataFrame) -> dict[str, Any]:
+    return {
+        "columns": [str(c) for c in df.columns],
+        "data": [[_clean(v) for v in row] for row in df.itertuples(index=False, name=None)],
+    }
+
+
+def _records_to_frame(d: Mapping[str, Any]) -> pd.DataFrame:
+    return pd.DataFrame(d["data"], columns=d["columns"])
+
+
+@dataclass(frozen=True)
+class Result:
+    """Base of every result: a tuple of :class:`Estimate` rows plus supporting tables.
+
+    Attributes
+    ----------
+    kind : str
+        ``"effect"``, ``"score"`` or ``"target"``.
+    estimand : str
+        The quantity estimated, in words (English); the report translates known estimands.
+    estimates : tuple of Estimate
+    conf_level : float
+        Confidence level of every interval (default 0.95).
+    tables : mapping of str to DataFrame
+        Supporting tables (balance, group summaries, distributions), already aggregated.
+    diagnostics : mapping
+        JSON-serialisable scalars and small lists (seeds, draws, warnings).
+    """
+
+    estimand: str
+    estimates: tuple[Estimate, ...]
+    conf_level: float = 0.95
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    diagnostics: Mapping[str, Any] = field(default_factory=dict)
+    kind: str = "result"
+
+    @property
+    def is_comparison(self) -> bool:
+        return any(e.n_treated is not None for e in self.estimates)
+
+    def tidy(self) -> pd.DataFrame:
+        """Return the estimates with exactly the tidy columns (``COMPARISON_COLUMNS`` for comparisons)."""
+        cols = COMPARISON_COLUMNS if self.is_comparison else TIDY_COLUMNS
+        rows = []
+        for e in self.estimates:
+            row = {c: getattr(e, c) for c in cols}
+            rows.append(row)
+        df = pd.DataFrame(rows, columns=list(cols))
+        float_cols = ["estimate", "std_error", "statistic", "p_value", "ci_lower", "ci_upper"]
+        df[float_cols] = df[float_cols].astype(float)
+        df["n"] = df["n"].astype("int64")
+        if self.is_comparison:
+            df["n_treated"] = df["n_treated"].astype("Int64")
+            df["n_control"] = df["n_control"].astype("Int64")
+        return df
+
+    def estimate_for(self, term: str) -> Estimate:
+        for e in self.estimates:
+            if e.term == term:
+                return e
+        raise KeyError(f"no estimate with term {term!r}; terms are {[e.term for e in self.estimates]}")
+
+    def _extra_dict(self) -> dict[str, Any]:
+        return {}
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "estimand": self.estimand,
+            "conf_level": self.conf_level,
+            "estimates": [e.to_dict() for e in self.estimates],
+            "tables": {k: _frame_to_records(v) for k, v in sorted(self.tables.items())},
+            "diagnostics": _json_safe(dict(self.diagnostics)),
+        }
+        out.update(self._extra_dict())
+        return out
+
+
+@dataclass(frozen=True)
+class EffectResult(Result):
+    """An effect estimate from a design (comparison, DiD, ...).
+
+    Attributes
+    ----------
+    design : str
+        Registered design name (``"randomized_comparison"``).
+    evidence_level : int
+        Maryland scientific methods scale, 5 = randomized ... 1 = before/after.
+    outcome_type : {"binary", "continuous"}
+    """
+
+    design: str = ""
+    evidence_level: int = 0
+    outcome_type: Literal["binary", "continuous"] = "continuous"
+    kind: str = "effect"
+
+    def _extra_dict(self) -> dict[str, Any]:
+        return {
+            "design": self.design,
+            "evidence_level": self.evidence_level,
+            "outcome_type": self.outcome_type,
+        }
+
+
+@dataclass(frozen=True)
+class ScoreResult(Result):
+    """A descriptive score (survey share, mean, response rate) with its interval."""
+
+    scale: str = ""
+    kind: str = "score"
+
+    def _extra_dict(self) -> dict[str, Any]:
+        return {"scale": self.scale}
+
+
+@dataclass(frozen=True)
+class TargetResult(Result):
+    """A goal-attainment check for a target (*måltal*): baseline, goal, result and status.
+
+    ``status`` is ``"met"``, ``"not_met"`` or ``"undecidable"`` with ``reason`` in words.
+    A target result never carries a causal claim.
+    """
+
+    target_id: str = ""
+    status: Literal["met", "not_met", "undecidable"] = "undecidable"
+    reason: str = ""
+    baseline: float | None = None
+    goal: float | None = None
+    observed: float | None = None
+    kind: str = "target"
+
+    def _extra_dict(self) -> dict[str, Any]:
+        return {
+            "target_id": self.target_id,
+            "status": self.status,
+            "reason": self.reason,
+            "baseline": _clean(self.baseline),
+            "goal": _clean(self.goal),
+            "observed": _clean(self.observed),
+        }
+
+
+def _json_safe(obj: Any) -> Any:
+    if isinstance(obj, Mapping):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    if isinstance(obj, pd.DataFrame):
+        return _frame_to_records(obj)
+    if isinstance(obj, np.ndarray):
+        return [_json_safe(v) for v in obj.tolist()]
+    return _clean(obj)
+
+
+_KINDS: dict[str, type[Result]] = {
+    "effect": EffectResult,
+    "score": ScoreResult,
+    "target": TargetResult,
+    "result": Result,
+}
+
+
+def result_from_dict(d: Mapping[str, Any]) -> Result:
+    """Rebuild a result written by ``Result.to_dict`` (used by reports and the portfolio)."""
+    cls = _KINDS[d.get("kind", "result")]
+    common = dict(
+        estimand=d["estimand"],
+        estimates=tuple(Estimate.from_dict(e) for e in d["estimates"]),
+        conf_level=d.get("conf_level", 0.95),
+        tables={k: _records_to_frame(v) for k, v in d.get("tables", {}).items()},
+        diagnostics=d.get("diagnostics", {}),
+    )
+    if cls is EffectResult:
+        return EffectResult(
+            **common,
+            design=d.get("design", ""),
+            evidence_level=d.get("evidence_level", 0),
+            outcome_type=d.get("outcome_type", "continuous"),
+        )
+    if cls is ScoreResult:
+        return ScoreResult(**common, scale=d.get("scale", ""))
+    if cls is TargetResult:
+        return TargetResult(
+            **common,
+            target_id=d.get("target_id", ""),
+            status=d.get("status", "undecidable"),
+            reason=d.get("reason", ""),
+            baseline=d.get("baseline"),
+            goal=d.get("goal"),
+            observed=d.get("observed"),
+        )
+    return Result(**common)
+
+
+def dumps_canonical(obj: Any) -> str:
+    """Serialise to JSON deterministically (sorted keys, fixed indentation, UTF-8)."""
+    return json.dumps(_json_safe(obj), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_json_atomic(path: str | os.PathLike, obj: Any) -> Path:
+    """Write ``obj`` as canonical JSON to ``path`` via a temporary file and an atomic rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(dumps_canonical(obj))
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def read_bundle(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a ``results.json`` bundle as a plain dict."""
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
