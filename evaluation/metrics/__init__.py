@@ -1,1 +1,5 @@
 """Metric library: pure functions from data to one row per person (or unit)."""
+
+from .registry import METRICS, MetricSpec, compute_metric, describe_metric, register_metric
+
+__all__ = ["METRICS", "MetricSpec", "compute_metric", "describe_metric", "register_metric"]

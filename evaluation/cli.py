@@ -1,0 +1,185 @@
+"""Command line: ``evaluation validate | run | report | portfolio | new | schema``.
+
+Every error an evaluator can cause is printed as a plain message with exit code 2; no Python
+traceback reaches the terminal (set ``EVALUATION_DEBUG=1`` to see one when reporting a bug).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Callable
+
+import click
+from rich.console import Console
+
+from .exceptions import EvaluationError, StudyConfigError
+
+console = Console(stderr=False, highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+EXIT_USER_ERROR = 2
+EXIT_INTERNAL = 1
+
+
+def _friendly_errors(func: Callable) -> Callable:
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", category=FutureWarning)
+                return func(*args, **kwargs)
+        except StudyConfigError as exc:
+            err_console.print(f"[bold red]The study file has {len(exc.problems)} problem(s):[/]")
+            for p in exc.problems:
+                err_console.print(f"  {p}", markup=False)
+            sys.exit(EXIT_USER_ERROR)
+        except EvaluationError as exc:
+            err_console.print(f"[bold red]Error:[/] {type(exc).__name__}", end="")
+            err_console.print(f": {exc}", markup=False)
+            sys.exit(EXIT_USER_ERROR)
+        except click.exceptions.Exit:
+            raise
+        except (click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for evaluators
+            if os.environ.get("EVALUATION_DEBUG"):
+                raise
+            err_console.print(
+                f"[bold red]Internal error[/] ({type(exc).__name__}): {exc}\n"
+                "This is a bug in evaluation, not in your study. Re-run with EVALUATION_DEBUG=1 and report the output.",
+                markup=True,
+            )
+            sys.exit(EXIT_INTERNAL)
+
+    return wrapper
+
+
+def _study_dirs(paths: tuple[str, ...], all_: bool, studies_root: str) -> list[Path]:
+    if all_:
+        root = Path(studies_root)
+        dirs = sorted(p.parent for p in root.glob("*/study.yaml"))
+        if not dirs:
+            raise EvaluationError(f"no studies found under {root}/ (expected {root}/<slug>/study.yaml)")
+        return dirs
+    if not paths:
+        raise click.UsageError("name at least one study folder, or use --all")
+    return [Path(p) for p in paths]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="evaluation")
+def main() -> None:
+    """Declare, estimate and report evaluations of labour-market projects."""
+
+
+@main.command()
+@click.argument("study", type=click.Path())
+@_friendly_errors
+def validate(study: str) -> None:
+    """Check a study declaration (STUDY folder or its study.yaml) and print a summary."""
+    from .study import config_hash, load_study
+
+    s = load_study(study)
+    t = s.theory
+    counts = {k: sum(1 for n in t.nodes if n.type == k) for k in ("input", "activity", "output", "outcome", "impact")}
+    console.print(f"[bold green]OK[/] {s.source_path}")
+    console.print(f"  {s.id}: {s.title}", markup=False)
+    console.print(f"  funder: {s.funder.name} ({s.funder.type}); operator: {s.operator}", markup=False)
+    console.print(f"  period: {s.period.start} – {s.period.end}; budget: {s.budget_dkk or '–'} DKK", markup=False)
+    console.print(
+        "  theory: " + ", ".join(f"{v} {k}" for k, v in counts.items())
+        + f"; {len(t.links)} links, {len(t.mechanisms)} mechanisms, {len(t.assumptions)} assumptions, "
+        f"{len(t.cmo)} CMO, {len(t.indicators)} indicators",
+        markup=False,
+    )
+    console.print(f"  primary outcomes: {', '.join(n.id for n in t.primary_outcomes)}", markup=False)
+    console.print(f"  data: {', '.join(s.data) or 'none yet'}; analyses: {', '.join(a.id for a in s.analyses) or 'none yet'}", markup=False)
+    console.print(f"  config hash: {config_hash(s.source_path)}", markup=False)
+
+
+@main.command()
+@click.argument("studies", nargs=-1, type=click.Path())
+@click.option("--all", "all_", is_flag=True, help="Run every study under --studies.")
+@click.option("--studies", "studies_root", default="studies", show_default=True, help="Folder holding the studies.")
+@click.option("--out", default="results", show_default=True, help="Folder for results bundles.")
+@_friendly_errors
+def run(studies: tuple[str, ...], all_: bool, studies_root: str, out: str) -> None:
+    """Run a study's analyses and write results/<slug>/results.json."""
+    from .pipeline import run_study
+
+    for d in _study_dirs(studies, all_, studies_root):
+        path = run_study(d, out)
+        console.print(f"[green]wrote[/] {path / 'results.json'}")
+
+
+@main.command()
+@click.argument("studies", nargs=-1, type=click.Path())
+@click.option("--all", "all_", is_flag=True, help="Report every study under --studies.")
+@click.option("--studies", "studies_root", default="studies", show_default=True)
+@click.option("--results", "results_root", default="results", show_default=True, help="Folder of results bundles.")
+@click.option("--out", default="reports", show_default=True, help="Folder for report projects.")
+@click.option("--engine", type=click.Choice(["auto", "quarto", "pandoc"]), default="auto", show_default=True)
+@click.option("--format", "formats", multiple=True, type=click.Choice(["html", "pdf"]), help="Output formats (default: the study's).")
+@_friendly_errors
+def report(studies, all_, studies_root, results_root, out, engine, formats) -> None:
+    """Run a study (if needed) and render its Danish report (HTML and PDF)."""
+    from .pipeline import run_study
+    from .reporting.quarto import build_report
+
+    for d in _study_dirs(studies, all_, studies_root):
+        bundle_dir = run_study(d, results_root)
+        outputs = build_report(bundle_dir, out, engine=engine, formats=formats or None)
+        for fmt, path in sorted(outputs.items()):
+            console.print(f"[green]rendered[/] {fmt}: {path}")
+
+
+@main.command()
+@click.option("--studies", "studies_root", default="studies", show_default=True)
+@click.option("--results", "results_root", default="results", show_default=True)
+@click.option("--out", default="reports", show_default=True)
+@click.option("--engine", type=click.Choice(["auto", "quarto", "pandoc"]), default="auto", show_default=True)
+@_friendly_errors
+def portfolio(studies_root, results_root, out, engine) -> None:
+    """Render the portfolio page across all studies with a results bundle."""
+    from .reporting.portfolio import build_portfolio
+
+    outputs = build_portfolio(results_root, out, studies_root=studies_root, engine=engine)
+    for fmt, path in sorted(outputs.items()):
+        console.print(f"[green]rendered[/] {fmt}: {path}")
+
+
+@main.command()
+@click.argument("slug")
+@click.option("--studies", "studies_root", default="studies", show_default=True)
+@_friendly_errors
+def new(slug: str, studies_root: str) -> None:
+    """Scaffold studies/SLUG/study.yaml from the commented Danish programme-theory template."""
+    from .scaffold import scaffold_study
+
+    path = scaffold_study(slug, studies_root)
+    console.print(f"[green]created[/] {path}")
+    console.print("Fill in the template, then run: evaluation validate " + str(path.parent), markup=False)
+
+
+@main.command()
+@click.option("--out", type=click.Path(), default=None, help="Write to a file instead of standard output.")
+@_friendly_errors
+def schema(out: str | None) -> None:
+    """Print the JSON Schema of study.yaml (for editor autocompletion and checking)."""
+    from .study import study_json_schema
+
+    text = json.dumps(study_json_schema(), indent=2, ensure_ascii=False)
+    if out:
+        Path(out).write_text(text + "\n", encoding="utf-8")
+        console.print(f"[green]wrote[/] {out}")
+    else:
+        click.echo(text)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,138 @@
+"""Registry of metrics by name, so a study file can say ``metric: {name: column, params: …}``.
+
+A metric is a pure function from the study's validated data frames to one value per person
+(a :class:`pandas.Series` indexed by the pseudonymised person id). Each registered metric
+carries a Danish definition used verbatim in the report's method section, so outcome
+definitions are generated from the library rather than written by hand.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import pandas as pd
+
+from ..exceptions import DataValidationError, StudyConfigError
+
+__all__ = ["MetricSpec", "METRICS", "register_metric", "compute_metric", "describe_metric"]
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A registered metric.
+
+    Attributes
+    ----------
+    name : str
+    func : callable
+        ``func(sources, **params) -> pd.Series`` indexed by person id.
+    definition_da : callable
+        ``definition_da(**params) -> str``: the exact definition in Danish for the report.
+    outcome_type : {"binary", "continuous", "auto"}
+    """
+
+    name: str
+    func: Callable[..., pd.Series]
+    definition_da: Callable[..., str]
+    outcome_type: str = "auto"
+
+    def params(self) -> list[str]:
+        sig = inspect.signature(self.func)
+        return [p for p in list(sig.parameters)[1:] if sig.parameters[p].kind is not inspect.Parameter.VAR_KEYWORD]
+
+
+METRICS: dict[str, MetricSpec] = {}
+
+
+def register_metric(name: str, definition_da: Callable[..., str], outcome_type: str = "auto"):
+    """Decorator registering ``func`` as metric ``name``."""
+
+    def deco(func: Callable[..., pd.Series]) -> Callable[..., pd.Series]:
+        METRICS[name] = MetricSpec(name=name, func=func, definition_da=definition_da, outcome_type=outcome_type)
+        return func
+
+    return deco
+
+
+def _check_params(spec: MetricSpec, params: Mapping[str, Any]) -> None:
+    sig = inspect.signature(spec.func)
+    names = list(sig.parameters)[1:]
+    unknown = [p for p in params if p not in names]
+    if unknown:
+        raise StudyConfigError(
+            f"metric {spec.name!r} has no parameter(s) {', '.join(map(repr, unknown))}; its parameters are: {', '.join(names)}"
+        )
+    missing = [
+        p for p in names
+        if sig.parameters[p].default is inspect.Parameter.empty and p not in params
+    ]
+    if missing:
+        raise StudyConfigError(f"metric {spec.name!r} needs the parameter(s) {', '.join(map(repr, missing))}")
+
+
+def compute_metric(name: str, sources: Mapping[str, pd.DataFrame], params: Mapping[str, Any] | None = None) -> pd.Series:
+    """Compute metric ``name`` with ``params`` on ``sources`` (data source name → frame)."""
+    if name not in METRICS:
+        raise StudyConfigError(f"unknown metric {name!r}; known metrics: {', '.join(sorted(METRICS))}")
+    spec = METRICS[name]
+    params = dict(params or {})
+    _check_params(spec, params)
+    return spec.func(sources, **params)
+
+
+def describe_metric(name: str, params: Mapping[str, Any] | None = None) -> str:
+    """The Danish definition of metric ``name`` with ``params`` (for the report's method section)."""
+    return METRICS[name].definition_da(**dict(params or {}))
+
+
+def _column_definition(column: str, source: str = "participants", **_: Any) -> str:
+    return (
+        f"Værdien i kolonnen «{column}» i datakilden «{source}», målt én gang pr. person "
+        "som leveret af projektet (ingen omregning)."
+    )
+
+
+@register_metric("column", _column_definition)
+def column(sources: Mapping[str, pd.DataFrame], column: str, source: str = "participants") -> pd.Series:
+    """A participant-level outcome read as is from a column of a data source.
+
+    Parameters
+    ----------
+    sources : mapping of str to DataFrame
+        The study's data sources (validated, ids pseudonymised), indexed by person id.
+    column : str
+        The column holding the outcome.
+    source : str, default "participants"
+        Name of the data source.
+
+    Returns
+    -------
+    pandas.Series
+        One value per person, named ``column``, indexed by person id; missing stays missing.
+
+    Notes
+    -----
+    Used when the project delivers a per-person outcome (e.g. sick weeks in the 52 weeks
+    after randomisation) rather than a weekly register.
+    """
+    if source not in sources:
+        raise DataValidationError(f"metric 'column': no data source named {source!r}; sources: {', '.join(sources)}")
+    df = sources[source]
+    if column not in df.columns:
+        raise DataValidationError(
+            f"metric 'column': data source {source!r} has no column {column!r}; columns: {', '.join(map(str, df.columns))}"
+        )
+    values = df[column]
+    if not pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        converted = pd.to_numeric(values, errors="coerce")
+        bad = values[converted.isna() & values.notna()]
+        if len(bad):
+            rows = ", ".join(str(i) for i in bad.index[:5])
+            raise DataValidationError(
+                f"column {column!r} in {source!r} must be numeric; non-numeric values such as {bad.iloc[0]!r} "
+                f"for person(s) {rows} ({len(bad)} in all)"
+            )
+        values = converted
+    return values.astype(float).rename(column)

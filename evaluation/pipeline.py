@@ -1,0 +1,264 @@
+"""Run a study: declaration + data → metrics → designs → results bundle (disclosure applied here).
+
+The bundle (``results/<slug>/results.json`` plus tables and figures) is the only thing the
+report and the portfolio read. It holds no timestamps, so identical inputs give a
+byte-identical bundle.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import __version__
+from .designs import get_design
+from .disclosure import SuppressionLog, check_threshold, is_small, suppress_counts, suppress_share_rows
+from .data import load_study_data
+from .exceptions import DisclosureError, EstimationError, SmallCellWarning
+from .metrics.registry import compute_metric, describe_metric
+from .results import EffectResult, Estimate, Result, TargetResult, write_json_atomic
+from .study import Study, config_hash, load_study
+from .metrics.targets import evaluate_target
+from .subgroups import subgroup_table
+
+__all__ = ["run_study", "BUNDLE_FORMAT"]
+
+BUNDLE_FORMAT = "evaluation.results/1"
+
+
+def _outcome_frame(study: Study, analysis, data) -> pd.DataFrame:
+    ind = study.theory.indicator(analysis.indicator)
+    values = compute_metric(ind.metric.name, data.frames, ind.metric.params)
+    frame = data.frames[analysis.data]
+    out = frame.copy()
+    out[ind.id] = values.reindex(out.index)
+    return out
+
+
+def _check_groups(study: Study, analysis, design, frame: pd.DataFrame) -> None:
+    """Refuse to estimate when a compared group is empty or below the disclosure threshold."""
+    params = design.get_params()
+    col, treated, control = params.get("treatment"), params.get("treated"), params.get("control")
+    if col is None or col not in frame.columns:
+        return
+    path = study.resolve_path(study.data[analysis.data].path)
+    counts = frame[col].value_counts(dropna=False)
+    for label in (treated, control):
+        n = int(counts.get(label, 0))
+        if n == 0:
+            found = ", ".join(f"{k!r} ({v})" for k, v in counts.items())
+            raise DisclosureError(
+                f"{path}: analysis {analysis.id!r}: the group {label!r} in column {col!r} is empty; "
+                f"values found: {found}"
+            )
+        if n < study.report.disclosure_threshold:
+            raise DisclosureError(
+                f"{path}: analysis {analysis.id!r}: the group {label!r} in column {col!r} has {n} person(s), "
+                f"fewer than the disclosure threshold of {study.report.disclosure_threshold}; no estimate can be published"
+            )
+        if n < study.report.min_group_size:
+            raise EstimationError(
+                f"{path}: analysis {analysis.id!r}: the group {label!r} has {n} persons, fewer than the study's "
+                f"minimum group size of {study.report.min_group_size} (report.min_group_size)"
+            )
+
+
+def _disclose_effect(result: EffectResult, analysis_id: str, threshold: int, log: SuppressionLog) -> EffectResult:
+    tables = dict(result.tables)
+    if "groups" in tables:
+        g = tables["groups"]
+        deps = [c for c in g.columns if c not in ("group", "n")]
+        tables["groups"] = suppress_counts(
+            g, table=f"{analysis_id}: grupper", count_columns=["n"], dependent={"n": deps},
+            label_column="group" if "group" in g.columns else None, threshold=threshold, log=log,
+        )
+    if "balance" in tables:
+        b = tables["balance"]
+        lab = "covariate" if "covariate" in b.columns else None
+        binary = b["binary"].astype(bool) if "binary" in b.columns else pd.Series(False, index=b.index)
+        if binary.any():
+            sub = b[binary]
+            for side in ("intervention", "control"):
+                if f"mean_{side}" in sub.columns and f"n_{side}" in sub.columns:
+                    sub = suppress_share_rows(
+                        sub, table=f"{analysis_id}: balance", share_column=f"mean_{side}", n_column=f"n_{side}",
+                        columns=[f"mean_{side}", "smd"], threshold=threshold, log=log, label_column=lab,
+                    )
+            b = b.astype({c: "float64" for c in sub.columns if c in ("mean_intervention", "mean_control", "smd")})
+            b.loc[sub.index, sub.columns] = sub
+        tables["balance"] = b
+    if "subgroups" in tables:
+        # per moderator, so a suppressed level cannot be recovered from the group total
+        parts = []
+        for mod, part in tables["subgroups"].groupby("moderator", sort=False):
+            parts.append(suppress_counts(
+                part.assign(_label=part["moderator"] + "=" + part["level"].astype(str)),
+                table=f"{analysis_id}: undergrupper", count_columns=["n_treated", "n_control"],
+                dependent={"*": ["estimate", "ci_lower", "ci_upper", "p_value"]}, label_column="_label",
+                threshold=threshold, log=log,
+            ).drop(columns="_label"))
+        tables["subgroups"] = pd.concat(parts, ignore_index=True)
+    if "flow" in tables:
+        f = tables["flow"]
+        counts = [c for c in f.columns if c != "step" and pd.api.types.is_numeric_dtype(f[c])]
+        tables["flow"] = suppress_counts(
+            f, table=f"{analysis_id}: deltagerflow", count_columns=counts,
+            label_column="step" if "step" in f.columns else None, threshold=threshold, log=log, complementary=False,
+        )
+    estimates = list(result.estimates)
+    if result.outcome_type == "binary":
+        # a share of n persons reveals k = share*n with and n-k without the outcome
+        small = False
+        for e in estimates:
+            if e.term.startswith("share_") and not pd.isna(e.estimate):
+                k = round(e.estimate * e.n)
+                if is_small(k, threshold) or is_small(e.n - k, threshold):
+                    small = True
+        if small:
+            kept = []
+            for e in estimates:
+                log.add(f"{analysis_id}: effekt", e.term, "estimate", f"bygger på en celle med færre end {threshold} personer")
+                kept.append(Estimate(term=e.term, estimate=float("nan"), n=e.n, method=e.method,
+                                     n_treated=e.n_treated, n_control=e.n_control))
+            estimates = kept
+            warnings.warn(f"{analysis_id}: estimates suppressed (a cell below {threshold} persons)", SmallCellWarning, stacklevel=2)
+    return EffectResult(
+        estimand=result.estimand, estimates=tuple(estimates), conf_level=result.conf_level, tables=tables,
+        diagnostics=result.diagnostics, design=result.design, evidence_level=result.evidence_level,
+        outcome_type=result.outcome_type,
+    )
+
+
+def _study_meta(study: Study) -> dict[str, Any]:
+    return study.model_dump(mode="json", by_alias=True, include={
+        "id", "title", "summary", "funder", "operator", "period", "budget_dkk", "language", "catalogue_number",
+    })
+
+
+def run_study(study_dir: str | os.PathLike, out_root: str | os.PathLike = "results", *, figures: bool = True) -> Path:
+    """Run every analysis and target of a study and write its results bundle.
+
+    Parameters
+    ----------
+    study_dir : path
+        The study folder (with ``study.yaml``).
+    out_root : path, default "results"
+        The bundle goes to ``out_root/<study id>/`` (written to a temporary folder and moved
+        into place, so a failed run leaves the previous bundle intact).
+
+    Returns
+    -------
+    Path
+        The bundle folder.
+    """
+    study = load_study(study_dir)
+    threshold = check_threshold(study.report.disclosure_threshold)
+    data = load_study_data(study)
+    log = SuppressionLog(threshold)
+
+    analyses: list[dict[str, Any]] = []
+    results: dict[str, Result] = {}
+    for a in study.analyses:
+        ind = study.theory.indicator(a.indicator)
+        frame = _outcome_frame(study, a, data)
+        design = get_design(a.design)(outcome=ind.id, **a.options)
+        _check_groups(study, a, design, frame)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = design.fit(frame, **a.fit)
+        if a.subgroups:
+            mods = [m for m in study.theory.moderators if m.id in a.subgroups]
+            sub = subgroup_table(type(design), dict(a.options), dict(a.fit), frame, ind.id, mods,
+                                 min_group_size=study.report.min_group_size, threshold=threshold,
+                                 prespecified={m.id for m in study.theory.moderators})
+            result = dataclasses.replace(result, tables={**result.tables, "subgroups": sub})
+        result = _disclose_effect(result, a.id, threshold, log)
+        results[a.id] = result
+        node = study.theory.node(ind.outcome)
+        analyses.append({
+            "id": a.id,
+            "indicator": ind.id,
+            "indicator_label": ind.label,
+            "unit": ind.unit,
+            "outcome": node.id,
+            "outcome_label": node.label,
+            "primary": a.primary or node.primary,
+            "design": a.design,
+            "options": dict(a.options),
+            "fit": dict(a.fit),
+            "definition_da": describe_metric(ind.metric.name, ind.metric.params),
+            "metric": ind.metric.model_dump(mode="json"),
+            "warnings": sorted({str(w.message) for w in caught}),
+            "result": result.to_dict(),
+        })
+
+    targets: list[dict[str, Any]] = []
+    for ind in study.theory.indicators:
+        if ind.target is None:
+            continue
+        declared = [t for t in study.targets if t.indicator == ind.id]
+        tr = evaluate_target(ind, declared[0] if declared else None, study, results)
+        targets.append({"indicator": ind.id, "label": ind.label, "unit": ind.unit,
+                        "target": ind.target.model_dump(mode="json"), "result": tr.to_dict()})
+
+    bundle = {
+        "format": BUNDLE_FORMAT,
+        "study": _study_meta(study),
+        "theory": study.theory.model_dump(mode="json", by_alias=True),
+        "report_options": study.report.model_dump(mode="json"),
+        "config_hash": config_hash(study.source_path),
+        "data_hashes": dict(sorted(data.hashes.items())),
+        "data_notes": {k: v for k, v in sorted(data.notes.items())},
+        "package_version": __version__,
+        "analyses": analyses,
+        "targets": targets,
+        "disclosure": {
+            "threshold": threshold,
+            "min_group_size": study.report.min_group_size,
+            "log": log.to_list(),
+        },
+        "figures": {},
+    }
+
+    out_root = Path(out_root)
+    out_root.mkdir(parents=True, exist_ok=True)
+    final = out_root / study.id
+    tmp = Path(tempfile.mkdtemp(prefix=f".{study.id}.", dir=out_root))
+    try:
+        if figures:
+            from .reporting.figures import write_study_figures
+
+            bundle["figures"] = write_study_figures(bundle, tmp / "figures")
+        tables_dir = tmp / "tables"
+        tables_dir.mkdir()
+        for a in analyses:
+            res = results[a["id"]]
+            res.tidy().to_csv(tables_dir / f"{a['id']}_estimates.csv", index=False, lineterminator="\n")
+            for name, table in sorted(res.tables.items()):
+                table.to_csv(tables_dir / f"{a['id']}_{name}.csv", index=False, lineterminator="\n")
+        write_json_atomic(tmp / "results.json", bundle)
+        _replace_dir(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def _replace_dir(src: Path, dst: Path) -> None:
+    """Move ``src`` into place at ``dst``, replacing an existing folder as atomically as the OS allows."""
+    if dst.exists():
+        old = dst.with_name(f".{dst.name}.old")
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(dst, old)
+        os.replace(src, dst)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(src, dst)

@@ -1,0 +1,456 @@
+"""Study declarations: pydantic models for ``studies/<slug>/study.yaml``, loading and validation.
+
+A study file is the evaluation plan. It is validated in full before anything runs: type
+errors, unknown keys (with a suggestion), missing fields and semantic problems of the
+programme theory are collected (not first-only) and reported as
+``file:line: field.path: what is wrong and what is expected``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .exceptions import StudyConfigError
+from .theory import Theory, theory_problems
+
+__all__ = [
+    "FunderType",
+    "Funder",
+    "Period",
+    "DataSource",
+    "Analysis",
+    "StudyTarget",
+    "ReportOptions",
+    "Study",
+    "load_study",
+    "study_json_schema",
+    "config_hash",
+]
+
+FunderType = Literal["LBR-pulje", "RAR", "kommune", "STAR-pulje", "fond"]
+_SLUG = r"^[a-z0-9][a-z0-9\-]*$"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Funder(_Model):
+    """Who funds the project."""
+
+    name: str = Field(min_length=1, description="e.g. 'Det Lokale Beskæftigelsesråd Aalborg'")
+    type: FunderType = Field(description="LBR-pulje, RAR, kommune, STAR-pulje or fond")
+    decision_date: date | None = Field(default=None, description="date of the grant decision (council meeting)")
+
+
+class Period(_Model):
+    """Project period."""
+
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Period":
+        if self.end < self.start:
+            raise ValueError(f"the period ends ({self.end}) before it starts ({self.start}); expected end >= start")
+        return self
+
+
+class DataSource(_Model):
+    """A data file the study reads, declared with the columns it must have."""
+
+    path: str = Field(description="path to the file, relative to the study folder")
+    kind: Literal["participants", "register", "survey", "planned", "figures"] = Field(
+        default="participants", description="what the file holds"
+    )
+    format: Literal["csv", "parquet", "xlsx"] | None = Field(
+        default=None, description="file format; inferred from the extension when omitted"
+    )
+    id_column: str | None = Field(default=None, description="person identifier column (pseudonymised on read)")
+    columns: list[str] = Field(default_factory=list, description="columns that must be present")
+    sheet: str | None = Field(default=None, description="Excel sheet name (xlsx only)")
+    separator: str = Field(default=",", description="CSV field separator")
+
+
+class Analysis(_Model):
+    """One estimate to compute: a design applied to an indicator."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$", description="identifier of the analysis")
+    indicator: str = Field(description="id of the indicator (theory.indicators) used as outcome")
+    design: str = Field(description="registered design name, e.g. 'randomized_comparison'")
+    data: str = Field(default="participants", description="name of the data source under 'data'")
+    primary: bool = Field(default=False, description="a pre-specified primary analysis")
+    options: dict[str, Any] = Field(default_factory=dict, description="the design's specification (constructor arguments)")
+    fit: dict[str, Any] = Field(default_factory=dict, description="inference options passed to fit (e.g. cov_type)")
+    subgroups: list[str] = Field(default_factory=list, description="moderator ids to estimate subgroup effects for")
+
+
+class StudyTarget(_Model):
+    """A target figure (*måltal*) followed without a comparison group."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    indicator: str | None = Field(default=None, description="id of the indicator whose target this is")
+    label: str | None = None
+    baseline: float | None = None
+    observed: float | None = Field(default=None, description="the result at follow-up, when known")
+    n_baseline: int | None = Field(default=None, ge=0)
+    n_observed: int | None = Field(default=None, ge=0)
+    analysis: str | None = Field(default=None, description="id of an analysis whose estimate is the result")
+    note: str | None = None
+
+
+class ReportOptions(_Model):
+    """How the report is produced."""
+
+    disclosure_threshold: int = Field(
+        default=5, ge=3, description="smallest number of persons a published cell may rest on (never below 3)"
+    )
+    min_group_size: int = Field(default=20, ge=3, description="smallest group an effect is estimated for")
+    formats: list[Literal["html", "pdf"]] = Field(default_factory=lambda: ["html", "pdf"])
+    headline_analyses: list[str] = Field(default_factory=list, description="analysis ids for the headline (default: primary)")
+    cost_unit: str | None = Field(default=None, description="what an extra unit of the primary effect is called, e.g. 'sygefraværsuge'")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "ReportOptions":
+        if self.min_group_size < self.disclosure_threshold:
+            raise ValueError(
+                f"min_group_size ({self.min_group_size}) is below disclosure_threshold ({self.disclosure_threshold}); "
+                "expected min_group_size >= disclosure_threshold"
+            )
+        return self
+
+
+class Study(_Model):
+    """The whole declaration of one evaluated project."""
+
+    id: str = Field(pattern=_SLUG, description="slug: lower-case letters, digits and '-' (same as the folder name)")
+    title: str = Field(min_length=1)
+    summary: str | None = Field(default=None, description="a few sentences on what the project does")
+    funder: Funder
+    operator: str = Field(min_length=1, description="who runs the project (*projektholder*)")
+    period: Period
+    budget_dkk: float | None = Field(default=None, ge=0, description="grant in Danish kroner")
+    language: Literal["da", "en"] = "da"
+    catalogue_number: int | None = Field(default=None, description="number in the council's project catalogue")
+    theory: Theory
+    data: dict[str, DataSource] = Field(default_factory=dict)
+    analyses: list[Analysis] = Field(default_factory=list)
+    targets: list[StudyTarget] = Field(default_factory=list)
+    report: ReportOptions = Field(default_factory=ReportOptions)
+
+    # set by load_study, not by the file
+    source_path: Path | None = Field(default=None, exclude=True, description="(set when loading)")
+
+    @property
+    def folder(self) -> Path:
+        if self.source_path is None:
+            raise ValueError("study was not loaded from a file")
+        return self.source_path.parent
+
+    def analysis(self, analysis_id: str) -> Analysis:
+        return next(a for a in self.analyses if a.id == analysis_id)
+
+    def resolve_path(self, relative: str) -> Path:
+        return (self.folder / relative).resolve()
+
+
+# ---------------------------------------------------------------------------
+# YAML with line numbers
+# ---------------------------------------------------------------------------
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that keeps dates as ISO strings (pydantic parses them) and flags duplicate keys."""
+
+
+def _no_dates(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    return loader.construct_scalar(node)
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _no_dates)
+
+
+def _line_map(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int], dups: list[tuple[tuple[Any, ...], int, str]]) -> None:
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for k, v in node.value:
+            key = k.value
+            if key in seen:
+                dups.append((path + (key,), k.start_mark.line + 1, key))
+            seen.add(key)
+            out[path + (key,)] = k.start_mark.line + 1
+            _line_map(v, path + (key,), out, dups)
+            out[path + (key,)] = k.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            _line_map(v, path + (i,), out, dups)
+
+
+def _line_for(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int:
+    loc = tuple(loc)
+    while loc:
+        if loc in lines:
+            return lines[loc]
+        loc = loc[:-1]
+    return lines.get((), 1)
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+# ---------------------------------------------------------------------------
+# friendly messages for pydantic errors
+# ---------------------------------------------------------------------------
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """Walk the Study model along ``loc`` and return the model class found there."""
+    current: Any = Study
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = _field_by_name(current, part)
+            if field is None:
+                return None
+            current = field.annotation
+        elif get_origin(current) in (list, tuple):
+            current = get_args(current)[0]
+        elif get_origin(current) is dict:
+            current = get_args(current)[1]
+        else:
+            return None
+    current = _unwrap(current)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _unwrap(tp: Any) -> Any:
+    if get_origin(tp) is Union:
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return _unwrap(args[0])
+    return tp
+
+
+def _field_by_name(model: type[BaseModel], name: Any):
+    for fname, f in model.model_fields.items():
+        if name == fname or name == f.alias:
+            return f
+    return None
+
+
+def _field_names(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items() if name != "source_path"]
+
+
+def _friendly(err: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
+    loc = tuple(err["loc"])
+    etype = err["type"]
+    # pydantic adds the union member tag / validator names to loc; strip non-data parts
+    loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+    if etype == "extra_forbidden":
+        parent = _model_at(loc[:-1])
+        key = loc[-1]
+        names = _field_names(parent) if parent else []
+        guess = difflib.get_close_matches(str(key), names, n=1, cutoff=0.6)
+        hint = f"; did you mean {guess[0]!r}?" if guess else ""
+        allowed = f" Allowed fields here: {', '.join(names)}." if names else ""
+        return loc, f"unknown field {key!r}{hint}{allowed}"
+    if etype == "missing":
+        parent = _model_at(loc[:-1])
+        field = _field_by_name(parent, loc[-1]) if parent else None
+        desc = f" ({field.description})" if field is not None and field.description else ""
+        return loc, f"required field is missing; expected {loc[-1]!r}{desc}"
+    if etype in ("literal_error", "enum"):
+        expected = err.get("ctx", {}).get("expected", "")
+        return loc, f"got {err.get('input')!r}; expected one of: {expected}"
+    if etype == "string_pattern_mismatch":
+        parent = _model_at(loc[:-1])
+        field = _field_by_name(parent, loc[-1]) if parent else None
+        desc = field.description if field is not None and field.description else f"text matching {err['ctx']['pattern']}"
+        return loc, f"got {err.get('input')!r}; expected {desc}"
+    if etype.startswith("date") or etype.startswith("datetime"):
+        return loc, f"got {err.get('input')!r}; expected a date written as YYYY-MM-DD"
+    if etype == "value_error":
+        msg = str(err.get("ctx", {}).get("error", err["msg"]))
+        return loc, msg
+    inp = err.get("input")
+    shown = f"got {inp!r}; " if not isinstance(inp, (dict, list)) else ""
+    return loc, f"{shown}{err['msg'][0].lower()}{err['msg'][1:]}"
+
+
+# ---------------------------------------------------------------------------
+# semantic checks across the study
+# ---------------------------------------------------------------------------
+
+
+def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
+    from .designs import DESIGNS  # late import: designs register themselves
+    from .metrics.registry import METRICS
+
+    problems = list(theory_problems(study.theory))
+    ind_ids = {i.id for i in study.theory.indicators}
+    mod_ids = {m.id for m in study.theory.moderators}
+    seen: set[str] = set()
+    for i, ind in enumerate(study.theory.indicators):
+        if ind.metric is not None and ind.metric.name not in METRICS:
+            guess = difflib.get_close_matches(ind.metric.name, list(METRICS), n=1)
+            hint = f"; did you mean {guess[0]!r}?" if guess else ""
+            problems.append(
+                (("theory", "indicators", i, "metric", "name"),
+                 f"unknown metric {ind.metric.name!r}{hint} (known metrics: {', '.join(sorted(METRICS))})")
+            )
+    for i, a in enumerate(study.analyses):
+        p = ("analyses", i)
+        if a.id in seen:
+            problems.append((p + ("id",), f"analysis id {a.id!r} is used twice; ids must be unique"))
+        seen.add(a.id)
+        if a.indicator not in ind_ids:
+            problems.append((p + ("indicator",), f"refers to {a.indicator!r}, which is not an indicator; expected one of: {', '.join(sorted(ind_ids))}"))
+        else:
+            ind = study.theory.indicator(a.indicator)
+            if ind.metric is None:
+                problems.append((p + ("indicator",), f"indicator {a.indicator!r} is qualitative; an analysis needs an indicator with a metric"))
+        if a.design not in DESIGNS:
+            guess = difflib.get_close_matches(a.design, list(DESIGNS), n=1)
+            hint = f"; did you mean {guess[0]!r}?" if guess else ""
+            problems.append((p + ("design",), f"unknown design {a.design!r}{hint} (known designs: {', '.join(sorted(DESIGNS))})"))
+        if a.data not in study.data:
+            problems.append((p + ("data",), f"refers to data source {a.data!r}, which is not declared under 'data'; declared: {', '.join(sorted(study.data)) or 'none'}"))
+        for j, m in enumerate(a.subgroups):
+            if m not in mod_ids:
+                problems.append((p + ("subgroups", j), f"refers to {m!r}, which is not a moderator in theory.moderators; declared: {', '.join(sorted(mod_ids)) or 'none'}"))
+    analysis_ids = {a.id for a in study.analyses}
+    for i, t in enumerate(study.targets):
+        if t.indicator is not None and t.indicator not in ind_ids:
+            problems.append((("targets", i, "indicator"), f"refers to {t.indicator!r}, which is not an indicator"))
+        if t.analysis is not None and t.analysis not in analysis_ids:
+            problems.append((("targets", i, "analysis"), f"refers to {t.analysis!r}, which is not an analysis"))
+    for j, h in enumerate(study.report.headline_analyses):
+        if h not in analysis_ids:
+            problems.append((("report", "headline_analyses", j), f"refers to {h!r}, which is not an analysis"))
+    if study.source_path is not None and study.id != study.folder.name:
+        problems.append((("id",), f"the id {study.id!r} differs from the folder name {study.folder.name!r}; expected them to be equal"))
+    return problems
+
+
+# ---------------------------------------------------------------------------
+# public loading API
+# ---------------------------------------------------------------------------
+
+
+def _resolve_study_file(path: str | Path) -> Path:
+    p = Path(path)
+    if p.is_dir():
+        p = p / "study.yaml"
+    return p
+
+
+def load_study(path: str | Path) -> Study:
+    """Load and validate a study declaration.
+
+    Parameters
+    ----------
+    path : str or Path
+        The study folder or its ``study.yaml``.
+
+    Returns
+    -------
+    Study
+        The frozen, validated declaration.
+
+    Raises
+    ------
+    StudyConfigError
+        With every problem found, one line each: ``file:line: field.path: message``.
+    """
+    file = _resolve_study_file(path)
+    shown = str(file)
+    if not file.is_file():
+        raise StudyConfigError([f"{shown}:1: (file): the study file does not exist; expected a study.yaml in the study folder"])
+    text = file.read_text(encoding="utf-8")
+    try:
+        root = yaml.compose(text, Loader=_LineLoader)
+        raw = yaml.load(text, Loader=_LineLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc)
+        context = getattr(exc, "context", None)
+        what = f"{context}, {problem}" if context else problem
+        raise StudyConfigError([f"{shown}:{line}: (YAML syntax): {what}; check indentation, colons and quotes"]) from None
+    if raw is None:
+        raise StudyConfigError([f"{shown}:1: (file): the study file is empty; expected a mapping with id, title, funder, …"])
+    if not isinstance(raw, dict):
+        raise StudyConfigError([f"{shown}:1: (top level): expected a mapping of fields (id, title, …), got a {type(raw).__name__}"])
+    lines: dict[tuple[Any, ...], int] = {}
+    dups: list[tuple[tuple[Any, ...], int, str]] = []
+    if root is not None:
+        _line_map(root, (), lines, dups)
+    problems: list[tuple[int, str]] = [
+        (line, f"{shown}:{line}: {_dotted(p)}: the field {key!r} is given twice; expected each field once") for p, line, key in dups
+    ]
+    try:
+        study = Study.model_validate(raw)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc, msg = _friendly(err)
+            line = _line_for(lines, loc)
+            problems.append((line, f"{shown}:{line}: {_dotted(loc)}: {msg}"))
+        # the theory may still be valid on its own: report its graph problems too (errors are collected)
+        try:
+            theory = Theory.model_validate(raw.get("theory"))
+        except ValidationError:
+            theory = None
+        if theory is not None:
+            for loc, msg in theory_problems(theory):
+                line = _line_for(lines, loc)
+                problems.append((line, f"{shown}:{line}: {_dotted(loc)}: {msg}"))
+        problems.sort(key=lambda t: t[0])
+        raise StudyConfigError([m for _, m in problems]) from None
+    study = study.model_copy(update={"source_path": file.resolve()})
+    for loc, msg in _study_problems(study):
+        line = _line_for(lines, loc)
+        problems.append((line, f"{shown}:{line}: {_dotted(loc)}: {msg}"))
+    if problems:
+        problems.sort(key=lambda t: t[0])
+        raise StudyConfigError([m for _, m in problems])
+    return study
+
+
+def config_hash(path: str | Path) -> str:
+    """SHA-256 of the study file's bytes (the pre-registration fingerprint printed in the report)."""
+    data = _resolve_study_file(path).read_bytes()
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def study_json_schema() -> dict[str, Any]:
+    """JSON Schema of ``study.yaml`` for editors (autocomplete and checking)."""
+    schema = Study.model_json_schema(by_alias=True)
+    schema["properties"].pop("source_path", None)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "evaluation study declaration (study.yaml)"
+    return schema
+
+
+def _schema_text() -> str:
+    return json.dumps(study_json_schema(), indent=2, ensure_ascii=False)
+
+
+_SLUG_RE = re.compile(_SLUG)
