@@ -105,6 +105,11 @@ class StudyTarget(_Model):
     n_baseline: int | None = Field(default=None, ge=0)
     n_observed: int | None = Field(default=None, ge=0)
     analysis: str | None = Field(default=None, description="id of an analysis whose estimate is the result")
+    assessment: Literal["met", "not_met", "undecidable"] | None = Field(
+        default=None, description="for a qualitative requirement: the assessed status (met, not_met, undecidable)"
+    )
+    evidence: str | None = Field(default=None, description="what the assessment rests on (documents, interviews)")
+    measured_at: date | None = Field(default=None, description="when the result was measured")
     note: str | None = None
 
 

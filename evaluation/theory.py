@@ -160,16 +160,30 @@ class Target(_Model):
 
     baseline: float | None = Field(default=None, description="the starting value (*udgangspunkt*)")
     baseline_date: date | None = None
-    goal: float = Field(description="the value to reach; a share as 0-1, a relative change as e.g. -0.04")
+    requirement: str | None = Field(default=None, description="the result requirement (*resultatkrav*) in words")
+    goal: float | None = Field(
+        default=None, description="the value to reach; a share as 0-1, a relative change as e.g. -0.04 (omit for a qualitative requirement)"
+    )
     goal_type: Literal["level", "relative_change", "effect"] = Field(
         default="level",
         description="level: the indicator must reach 'goal'; relative_change: change from baseline "
         "relative to baseline; effect: the estimated effect (intervention - control) must reach 'goal'",
     )
-    direction: Literal["increase", "decrease"] = Field(description="increase or decrease")
+    direction: Literal["increase", "decrease"] | None = Field(default=None, description="increase or decrease (numeric goals)")
     deadline: date | None = None
     measurement_method: str | None = Field(default=None, description="målemetode: how the result is measured")
     follow_up: str | None = Field(default=None, description="opfølgning: when and how results are followed up")
+
+
+    @model_validator(mode="after")
+    def _numeric_goal(self) -> "Target":
+        if self.goal is not None and self.direction is None:
+            raise ValueError("a numeric goal needs a 'direction' (increase or decrease)")
+        if self.goal is None and self.requirement is None:
+            raise ValueError("a target needs a numeric 'goal' or a 'requirement' in words")
+        if self.goal_type in ("effect", "relative_change") and self.goal is None:
+            raise ValueError(f"goal_type {self.goal_type!r} needs a numeric 'goal'")
+        return self
 
 
 class Indicator(_Model):

@@ -38,6 +38,8 @@ def main_term(result: Result) -> Estimate:
 
 def goal_status(value: float, lo: float | None, hi: float | None, goal: float, direction: str) -> tuple[str, str]:
     """Compare a result (with optional interval) with a goal; return ``(status, reason in Danish)``."""
+    if direction not in ("increase", "decrease"):
+        raise ValueError(f"direction must be 'increase' or 'decrease', got {direction!r}")
     better = (lambda x: x >= goal) if direction == "increase" else (lambda x: x <= goal)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "undecidable", "resultatet foreligger endnu ikke (eller er diskretioneret)"
@@ -70,7 +72,15 @@ def evaluate_target(indicator, declared, study, results: Mapping[str, Result]) -
     label = indicator.label
     diag: dict[str, Any] = {"goal_type": t.goal_type, "direction": t.direction}
     est: Estimate
-    if t.goal_type == "effect":
+    if t.goal is None:  # a qualitative requirement: the declared assessment is the result
+        if declared is not None and declared.assessment is not None:
+            status = declared.assessment
+            reason = declared.evidence or "vurderet kvalitativt"
+        else:
+            status, reason = "undecidable", "der foreligger endnu ingen vurdering"
+        est = Estimate(term="assessment", estimate=float("nan"), method="qualitative assessment")
+        observed = None
+    elif t.goal_type == "effect":
         analysis_id = declared.analysis if declared is not None and declared.analysis else None
         if analysis_id is None:
             matching = [a.id for a in study.analyses if a.indicator == indicator.id]

@@ -405,6 +405,10 @@ def _section_targets(b: Mapping[str, Any]) -> str:
         mult, unit, dec = _scale(t.get("unit"), "continuous")
         e = r["estimates"][0]
         kind = {"effect": "Effekt", "level": "Niveau", "relative_change": "Relativ ændring"}[tg["goal_type"]]
+        if tg.get("goal") is None:  # qualitative requirement
+            rows.append((t["label"], "Kvalitativt", DASH, tg.get("requirement") or DASH, DASH, DASH,
+                         f"**{STATUS_LABELS[r['status']]}**: {r['reason']}"))
+            continue
         if tg["goal_type"] == "relative_change":
             goal_txt, res_txt = fmt_pct(tg["goal"], 1), DASH if _nan(e["estimate"]) else fmt_pct(e["estimate"], 1)
             base = DASH if tg.get("baseline") is None else fmt_number(tg["baseline"] * mult, dec)
@@ -420,6 +424,8 @@ def _section_targets(b: Mapping[str, Any]) -> str:
     for t in b["targets"]:
         tg = t["target"]
         bits = []
+        if tg.get("requirement") and tg.get("goal") is not None:
+            bits.append(f"*Resultatkrav:* {tg['requirement']}")
         if tg.get("measurement_method"):
             bits.append(f"*Målemetode:* {tg['measurement_method']}")
         if tg.get("follow_up"):

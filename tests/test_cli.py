@@ -1,0 +1,119 @@
+"""The command line end to end: validate, run, report; bad input gives exit 2 and loses nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from evaluation.cli import main
+
+from conftest import tree_hashes
+
+SLUG = "arbejdsfastholdelse-ved-sygdom"
+
+
+def invoke(*args: str, cwd: Path):
+    runner = CliRunner()
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return runner.invoke(main, list(args), catch_exceptions=False)
+    finally:
+        os.chdir(old)
+
+
+def _participants(study_dir: Path) -> Path:
+    return study_dir.parents[1] / "data" / "synthetic" / SLUG / "participants.csv"
+
+
+def test_validate_prints_summary(study_tree, tmp_path):
+    d = study_tree()
+    r = invoke("validate", str(d), cwd=tmp_path)
+    assert r.exit_code == 0, r.output
+    assert "OK" in r.output and "primary outcomes: sygefravaer" in r.output and "config hash: sha256:" in r.output
+
+
+def test_run_is_byte_identical_and_leaves_inputs(study_tree, tmp_path):
+    d = study_tree()
+    before = tree_hashes(tmp_path / "data") | tree_hashes(tmp_path / "studies")
+    r1 = invoke("run", str(d), "--out", "res1", cwd=tmp_path)
+    assert r1.exit_code == 0, r1.output
+    r2 = invoke("run", str(d), "--out", "res2", cwd=tmp_path)
+    assert r2.exit_code == 0, r2.output
+    a = (tmp_path / "res1" / SLUG / "results.json").read_bytes()
+    b = (tmp_path / "res2" / SLUG / "results.json").read_bytes()
+    assert a == b, "identical inputs must give a byte-identical bundle"
+    assert tree_hashes(tmp_path / "res1" / SLUG) == tree_hashes(tmp_path / "res2" / SLUG)
+    assert (tree_hashes(tmp_path / "data") | tree_hashes(tmp_path / "studies")) == before
+    bundle = json.loads(a)
+    assert bundle["study"]["id"] == SLUG
+    assert bundle["config_hash"].startswith("sha256:") and set(bundle["data_hashes"]) == {"participants"}
+    assert bundle["package_version"]
+    cols = {"term", "estimate", "std_error", "statistic", "p_value", "ci_lower", "ci_upper", "n", "method", "n_treated", "n_control"}
+    for an in bundle["analyses"]:
+        for e in an["result"]["estimates"]:
+            assert set(e) == cols
+    text = a.decode()
+    assert "person_id" not in text and "P0001" not in text, "no identifiers in the bundle"
+
+
+def _expect_exit2(args, tmp_path, *needles):
+    r = invoke(*args, cwd=tmp_path)
+    assert r.exit_code == 2, r.output
+    assert "Traceback" not in r.output
+    for n in needles:
+        assert n in r.output, r.output
+    return r
+
+
+def test_missing_data_file(study_tree, tmp_path):
+    d = study_tree()
+    _participants(d).unlink()
+    _expect_exit2(["run", str(d)], tmp_path, "participants.csv", "does not exist")
+
+
+def test_data_lacks_declared_column(study_tree, tmp_path):
+    d = study_tree()
+    p = _participants(d)
+    pd.read_csv(p).drop(columns=["sector"]).to_csv(p, index=False)
+    _expect_exit2(["run", str(d)], tmp_path, "lacks the declared column(s) 'sector'")
+
+
+def test_empty_group_and_small_group(study_tree, tmp_path):
+    d = study_tree()
+    p = _participants(d)
+    df = pd.read_csv(p)
+    df[df["group"] != "control"].to_csv(p, index=False)
+    _expect_exit2(["run", str(d)], tmp_path, "the group 'control'", "is empty")
+    keep = pd.concat([df[df["group"] == "intervention"], df[df["group"] == "control"].head(3)])
+    keep.to_csv(p, index=False)
+    _expect_exit2(["run", str(d)], tmp_path, "has 3 person(s), fewer than the disclosure threshold of 5")
+
+
+def test_invalid_study_exit_2_and_no_partial_report(study_tree, tmp_path):
+    d = study_tree()
+    # a good report first
+    r = invoke("report", str(d), "--format", "html", cwd=tmp_path)
+    assert r.exit_code == 0, r.output
+    html = tmp_path / "reports" / SLUG / "index.html"
+    before = html.read_bytes()
+    f = d / "study.yaml"
+    f.write_text(f.read_text(encoding="utf-8").replace("operator:", "operatør:", 1), encoding="utf-8")
+    _expect_exit2(["report", str(d)], tmp_path, "unknown field 'operatør'; did you mean 'operator'?")
+    assert html.read_bytes() == before, "a failed run must leave the previous report intact"
+    leftovers = [p.name for p in (tmp_path / "reports").iterdir() if p.name.startswith(".")]
+    assert leftovers == []
+
+
+def test_new_and_schema(tmp_path):
+    r = invoke("new", "mit-projekt", cwd=tmp_path)
+    assert r.exit_code == 0, r.output
+    assert invoke("validate", "studies/mit-projekt", cwd=tmp_path).exit_code == 0
+    _expect_exit2(["new", "mit-projekt"], tmp_path, "already exists")
+    r = invoke("schema", cwd=tmp_path)
+    assert r.exit_code == 0 and json.loads(r.output)["title"].startswith("evaluation study")
