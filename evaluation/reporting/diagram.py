@@ -1,0 +1,793 @@
+"""Logic-model diagram, forest plot and grouped bar chart, drawn with matplotlib only.
+
+The drawing functions return :class:`matplotlib.figure.Figure` objects; only
+:func:`save_figure` (called by the report writer) writes files, and it writes them
+deterministically: identical inputs give byte-identical SVG and PNG files.
+
+The logic model is laid out in columns from left to right — Ressourcer, Aktiviteter, Output,
+Kortsigtede / Mellemlange / Langsigtede resultater, Effekt — with empty columns left out. Boxes
+carry wrapped labels and are coloured by node type; primary outcomes get a thick border. Every
+arrow carries its mechanism: short labels are written on the arrow, long ones are numbered
+("M1") on the arrow and spelt out in a legend below the diagram. Links may skip columns, stay in
+a column or point backwards (feedback); they are drawn as curves that avoid other boxes where
+possible.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
+from matplotlib.ticker import Formatter  # noqa: E402
+
+from ..exceptions import RenderError  # noqa: E402
+from .formatting import fmt_ci, fmt_number, is_missing  # noqa: E402
+
+__all__ = [
+    "draw_logic_model",
+    "forest_plot",
+    "group_bar_chart",
+    "save_figure",
+    "DanishNumberFormatter",
+    "COLUMN_HEADERS",
+    "NODE_TYPES",
+]
+
+NODE_TYPES = ("input", "activity", "output", "outcome", "impact")
+HORIZONS = ("short", "medium", "long")
+
+# Column keys in left-to-right order; outcome columns are split by horizon.
+_COLUMN_ORDER = ("input", "activity", "output", "outcome:short", "outcome:medium", "outcome:", "outcome:long", "impact")
+
+COLUMN_HEADERS = {
+    "input": "Ressourcer",
+    "activity": "Aktiviteter",
+    "output": "Output",
+    "outcome:short": "Kortsigtede resultater",
+    "outcome:medium": "Mellemlange resultater",
+    "outcome:": "Resultater",
+    "outcome:long": "Langsigtede resultater",
+    "impact": "Effekt",
+}
+
+# (fill, edge) per column key: muted colours that survive greyscale printing.
+_COLOURS = {
+    "input": ("#e8eaef", "#5b6478"),
+    "activity": ("#dce9f7", "#2f5f98"),
+    "output": ("#dcf0f0", "#2a7a7a"),
+    "outcome:short": ("#e3f2dc", "#3f7d32"),
+    "outcome:medium": ("#d3ebc7", "#356b2a"),
+    "outcome:": ("#d3ebc7", "#356b2a"),
+    "outcome:long": ("#c2e2b2", "#2b5a22"),
+    "impact": ("#fbe6cf", "#a35a12"),
+}
+
+# Geometry in inches (axes data units are inches, so text sizes can be estimated).
+_FONT = 8.5  # pt, box text
+_CHAR_W = 0.56 * _FONT / 72  # average glyph width of DejaVu Sans, inches
+_LINE_H = 1.22 * _FONT / 72
+_BOX_W = 1.15
+_BOX_PAD = 0.07
+_GAP_X = 0.45
+_GAP_Y = 0.2
+_MARGIN = 0.15
+_HEADER_H = 0.42
+_LABEL_FONT = 6.8
+_LEGEND_FONT = 8.5
+_LABEL_CHAR_W = 0.6 * _LABEL_FONT / 72
+_LABEL_H = 1.3 * _LABEL_FONT / 72
+_INLINE_MAX = 12  # labels up to this many characters are written on the arrow …
+_INLINE_MAX_LINKS = 8  # … unless there are more labelled arrows than this (then all are numbered)
+_MECH_COLOUR = "#333a45"
+_DIRECT_COLOUR = "#8a8f98"
+
+_CODE_RE = re.compile(r"^\s*(M\d+)\s*[:.)–-]\s*(.+?)\s*$", re.S)
+
+
+# ---------------------------------------------------------------------------
+# text helpers
+# ---------------------------------------------------------------------------
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Wrap at spaces; split words longer than ``width`` with a hyphen (Danish compounds)."""
+    words: list[str] = []
+    for w in str(text).split():
+        while len(w) > width:
+            cut = width - 1
+            words.append(w[:cut] + "-")
+            w = w[cut:]
+        words.append(w)
+    return textwrap.wrap(" ".join(words), width=width, break_long_words=False, break_on_hyphens=False) or [""]
+
+
+# ---------------------------------------------------------------------------
+# logic model
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Node:
+    id: str
+    type: str
+    label: str
+    column: str
+    primary: bool
+    lines: list[str]
+    order: int
+    font: float = _FONT
+    x: float = 0.0
+    y: float = 0.0  # centre
+    h: float = 0.0
+
+    @property
+    def w(self) -> float:
+        return _BOX_W
+
+    def bbox(self, pad: float = 0.0) -> tuple[float, float, float, float]:
+        return (self.x - self.w / 2 - pad, self.y - self.h / 2 - pad, self.x + self.w / 2 + pad, self.y + self.h / 2 + pad)
+
+
+@dataclass
+class _Link:
+    src: _Node
+    dst: _Node
+    label: str
+    code: str | None = None  # "M1" when numbered
+    text: str | None = None  # what is drawn on the arrow
+    direct: bool = False
+    start: tuple[float, float] = (0.0, 0.0)
+    end: tuple[float, float] = (0.0, 0.0)
+    rad: float = 0.0
+    points: list[tuple[float, float]] = field(default_factory=list)
+
+
+def _column_key(node: Mapping[str, Any]) -> str:
+    t = node["type"]
+    if t == "outcome":
+        return f"outcome:{node.get('horizon') or ''}"
+    return t
+
+
+def _validate(nodes: Sequence[Mapping[str, Any]], links: Sequence[Mapping[str, Any]]) -> None:
+    problems: list[str] = []
+    if not nodes:
+        raise RenderError("logic model: no nodes to draw")
+    seen: set[str] = set()
+    for i, n in enumerate(nodes):
+        for key in ("id", "type", "label"):
+            if key not in n or n[key] is None or str(n[key]).strip() == "":
+                problems.append(f"node {i}: missing '{key}'")
+        if n.get("type") is not None and n.get("type") not in NODE_TYPES:
+            problems.append(f"node {n.get('id', i)}: type {n.get('type')!r} is not one of {', '.join(NODE_TYPES)}")
+        h = n.get("horizon")
+        if h is not None and h not in HORIZONS:
+            problems.append(f"node {n.get('id', i)}: horizon {h!r} is not one of {', '.join(HORIZONS)}")
+        if h is not None and n.get("type") != "outcome":
+            problems.append(f"node {n.get('id', i)}: only outcomes have a horizon")
+        if n.get("id") in seen:
+            problems.append(f"node id {n.get('id')!r} is used twice")
+        seen.add(n.get("id"))
+    for j, l in enumerate(links):
+        for key in ("from", "to"):
+            if l.get(key) not in seen:
+                problems.append(f"link {j}: '{key}' refers to unknown node {l.get(key)!r}")
+        if not str(l.get("label") or "").strip():
+            problems.append(f"link {j} ({l.get('from')} → {l.get('to')}): missing label (mechanism name or 'direkte')")
+        if l.get("from") == l.get("to"):
+            problems.append(f"link {j}: a node cannot link to itself ({l.get('from')!r})")
+    if problems:
+        raise RenderError("logic model cannot be drawn:\n" + "\n".join(problems))
+
+
+def _assign_codes(links: list[_Link]) -> list[tuple[str, str]]:
+    """Decide what each arrow shows; return the legend entries (code, full text) in order."""
+    given: dict[str, str] = {}
+    for l in links:
+        m = _CODE_RE.match(l.label)
+        if m:
+            given.setdefault(m.group(1), m.group(2))
+    used = {int(c[1:]) for c in given}
+    auto: dict[str, str] = {}
+    nxt = 1
+    n_labelled = sum(1 for l in links if " ".join(l.label.split()).lower() != "direkte")
+    inline_ok = n_labelled <= _INLINE_MAX_LINKS
+    for l in links:
+        lab = " ".join(l.label.split())
+        if lab.lower() == "direkte":
+            l.direct = True
+            continue
+        m = _CODE_RE.match(lab)
+        if m:
+            l.code, l.text = m.group(1), m.group(1)
+        elif inline_ok and len(lab) <= _INLINE_MAX:
+            l.text = lab
+        else:
+            if lab not in auto:
+                while nxt in used:
+                    nxt += 1
+                auto[lab] = f"M{nxt}"
+                used.add(nxt)
+            l.code = l.text = auto[lab]
+    legend = [(c, t) for c, t in given.items()] + [(c, t) for t, c in auto.items()]
+    return sorted(legend, key=lambda ct: int(ct[0][1:]))
+
+
+def _order_columns(columns: dict[str, list[_Node]], links: list[_Link]) -> None:
+    """Reorder nodes within each column to reduce crossings (barycentre sweeps)."""
+    keys = list(columns)
+    idx = {k: i for i, k in enumerate(keys)}
+    nbrs: dict[str, list[_Node]] = {n.id: [] for col in columns.values() for n in col}
+    for l in links:
+        nbrs[l.src.id].append(l.dst)
+        nbrs[l.dst.id].append(l.src)
+
+    for sweep in range(4):
+        order = keys if sweep % 2 == 0 else keys[::-1]
+        for k in order[1:]:
+            # Positions are snapshotted: list.sort empties the list while it sorts.
+            snap = {n.id: i / max(len(col) - 1, 1) for col in columns.values() for i, n in enumerate(col)}
+
+            def pos(n: _Node) -> float:
+                return snap[n.id]
+
+            ref_side = (lambda c: idx[c] < idx[k]) if sweep % 2 == 0 else (lambda c: idx[c] > idx[k])
+
+            def bary(n: _Node) -> tuple[float, int]:
+                ps = [pos(m) for m in nbrs[n.id] if ref_side(m.column)]
+                return (sum(ps) / len(ps) if ps else pos(n), n.order)
+
+            columns[k].sort(key=bary)
+
+
+def _bezier(p0, p2, rad: float, n: int = 24) -> list[tuple[float, float]]:
+    """Points on matplotlib's ``arc3`` curve from p0 to p2 (same control point construction)."""
+    (x1, y1), (x2, y2) = p0, p2
+    cx, cy = (x1 + x2) / 2 + rad * (y2 - y1), (y1 + y2) / 2 - rad * (x2 - x1)
+    pts = []
+    for i in range(n + 1):
+        t = i / n
+        a, b, c = (1 - t) ** 2, 2 * (1 - t) * t, t * t
+        pts.append((a * x1 + b * cx + c * x2, a * y1 + b * cy + c * y2))
+    return pts
+
+
+def _inside(p, box) -> bool:
+    return box[0] < p[0] < box[2] and box[1] < p[1] < box[3]
+
+
+def _overlap(a, b) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return w * h if (w > 0 and h > 0) else 0.0
+
+
+def _spread(n: int, centre: float, half: float) -> list[float]:
+    if n == 1:
+        return [centre]
+    return [centre - half + 2 * half * i / (n - 1) for i in range(n)]
+
+
+def _route(links: list[_Link], nodes: list[_Node], col_x: dict[str, float]) -> None:
+    """Choose anchor points and curvature for every link."""
+    col_i = {k: i for i, k in enumerate(col_x)}
+    # Forward links leave from the right edge and enter at the left edge; spread the anchor
+    # points along the edge in the order of the other end's height, so arrows do not cross there.
+    outs: dict[str, list[_Link]] = {}
+    ins: dict[str, list[_Link]] = {}
+    for l in links:
+        if col_i[l.dst.column] > col_i[l.src.column]:
+            outs.setdefault(l.src.id, []).append(l)
+            ins.setdefault(l.dst.id, []).append(l)
+    for group, end_of, attr in ((outs, lambda l: l.dst, "start"), (ins, lambda l: l.src, "end")):
+        for nid, ls in group.items():
+            ls.sort(key=lambda l: -end_of(l).y)
+            node = ls[0].src if attr == "start" else ls[0].dst
+            half = min(node.h / 2 - 0.05, 0.06 * (len(ls) - 1))
+            ys = _spread(len(ls), node.y, max(half, 0.0))
+            xe = node.x + node.w / 2 if attr == "start" else node.x - node.w / 2
+            for l, y in zip(ls, ys):
+                setattr(l, attr, (xe, y))
+
+    boxes = {n.id: n.bbox(0.03) for n in nodes}
+    for l in links:
+        ci, cj = col_i[l.src.column], col_i[l.dst.column]
+        if cj > ci:
+            cands = [(l.start, l.end, r) for r in (0.0, 0.12, -0.12, 0.22, -0.22, 0.32, -0.32, 0.45, -0.45, 0.6, -0.6)]
+        elif cj == ci:
+            # Same column: out of the right edge, into the right edge, bulging to the right.
+            s, d = l.src, l.dst
+            p0, p2 = (s.x + s.w / 2, s.y), (d.x + d.w / 2, d.y)
+            sign = -1.0 if d.y < s.y else 1.0
+            cands = [(p0, p2, sign * r) for r in (0.45, 0.7)]
+        else:
+            # Backwards (feedback): over the top or under the bottom of the boxes.
+            s, d = l.src, l.dst
+            top = ((s.x, s.y + s.h / 2), (d.x, d.y + d.h / 2))
+            bot = ((s.x, s.y - s.h / 2), (d.x, d.y - d.h / 2))
+            cands = [(top[0], top[1], r) for r in (0.3, 0.45, 0.6)] + [(bot[0], bot[1], -r) for r in (0.3, 0.45, 0.6)]
+        best, best_score = None, math.inf
+        for k, (p0, p2, rad) in enumerate(cands):
+            pts = _bezier(p0, p2, rad)
+            hits = sum(1 for p in pts[2:-2] for nid, b in boxes.items() if nid not in (l.src.id, l.dst.id) and _inside(p, b))
+            score = hits * 10 + k * 0.1
+            if score < best_score:
+                best, best_score = (p0, p2, rad, pts), score
+        l.start, l.end, l.rad, l.points = best
+
+
+def _place_labels(links: list[_Link], nodes: list[_Node]) -> list[tuple[_Link, float, float]]:
+    """Put each arrow's label on its curve where it overlaps least with boxes and other labels."""
+    placed: list[tuple[float, float, float, float]] = []
+    node_boxes = [n.bbox(0.01) for n in nodes]
+    out = []
+    ts = (0.5, 0.42, 0.58, 0.34, 0.66, 0.27, 0.73, 0.2, 0.8)
+    for l in sorted(links, key=lambda l: (l.src.x, l.src.y)):
+        if not l.text:
+            continue
+        w = len(l.text) * _LABEL_CHAR_W + 0.07
+        h = _LABEL_H + 0.04
+        best, best_cost = None, math.inf
+        n = len(l.points) - 1
+        for rank, t in enumerate(ts):
+            x, y = l.points[round(t * n)]
+            bb = (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+            cost = sum(_overlap(bb, b) for b in placed) * 100 + sum(_overlap(bb, b) for b in node_boxes) * 100 + rank * 1e-4
+            if cost < best_cost:
+                best, best_cost = (x, y, bb), cost
+        x, y, bb = best
+        placed.append(bb)
+        out.append((l, x, y))
+    return out
+
+
+def draw_logic_model(
+    nodes: Sequence[Mapping[str, Any]],
+    links: Sequence[Mapping[str, Any]],
+    *,
+    title: str | None = None,
+) -> Figure:
+    """Draw a programme theory as a left-to-right logic model.
+
+    Parameters
+    ----------
+    nodes : sequence of mapping
+        Each with ``id``, ``type`` (``input``, ``activity``, ``output``, ``outcome``,
+        ``impact``), ``label``, optional ``horizon`` (``short``, ``medium``, ``long``; outcomes
+        only) and optional ``primary`` (bool; drawn with a thick border).
+    links : sequence of mapping
+        Each with ``from``, ``to`` and ``label``: a mechanism name, ``"M1: name"`` for a
+        numbered mechanism, or ``"direkte"`` for a direct link without a mechanism.
+    title : str, optional
+        Title printed above the diagram.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Sized to its content (about 1,75 in per column); data units are inches.
+
+    Raises
+    ------
+    RenderError
+        When a node or link is malformed (unknown type or node id, missing label …).
+    """
+    nodes = list(nodes)
+    links = list(links)
+    _validate(nodes, links)
+
+    chars = max(8, int((_BOX_W - 2 * _BOX_PAD) / _CHAR_W))
+    present = {_column_key(n) for n in nodes}
+    col_keys = [k for k in _COLUMN_ORDER if k in present]
+    columns: dict[str, list[_Node]] = {k: [] for k in col_keys}
+    by_id: dict[str, _Node] = {}
+    for i, n in enumerate(nodes):
+        key = _column_key(n)
+        primary = bool(n.get("primary", False))
+        width = int(chars * 0.86) if primary else chars  # bold text is wider
+        # A long compound word shrinks the box's font (down to 80 %) before it is hyphenated.
+        longest = max((len(w) for w in str(n["label"]).split()), default=0)
+        font = _FONT
+        if longest > width:
+            shrink = max(0.8, width / longest)
+            font, width = _FONT * shrink, int(width / shrink)
+        lines = _wrap(str(n["label"]), width)
+        node = _Node(id=str(n["id"]), type=n["type"], label=str(n["label"]), column=key,
+                     primary=primary, lines=lines, order=i, font=font)
+        node.h = len(lines) * _LINE_H * font / _FONT + 2 * _BOX_PAD + 0.04
+        columns[key].append(node)
+        by_id[node.id] = node
+    lks = [_Link(src=by_id[str(l["from"])], dst=by_id[str(l["to"])], label=str(l["label"])) for l in links]
+    legend = _assign_codes(lks)
+    _order_columns(columns, lks)
+    # Widen the gaps so that labels written on arrows fit between the columns.
+    gap_x = max([_GAP_X] + [len(l.text) * _LABEL_CHAR_W + 0.3 for l in lks if l.text and not l.code])
+
+    # Vertical layout: each column centred within the tallest column.
+    col_h = {k: sum(n.h for n in col) + _GAP_Y * (len(col) - 1) for k, col in columns.items()}
+    body_h = max(col_h.values())
+    col_x = {}
+    for i, k in enumerate(col_keys):
+        x = _MARGIN + _BOX_W / 2 + i * (_BOX_W + gap_x)
+        col_x[k] = x
+        y = (body_h + col_h[k]) / 2  # top of the column's stack
+        for n in columns[k]:
+            n.x, n.y = x, y - n.h / 2
+            y -= n.h + _GAP_Y
+    all_nodes = [n for col in columns.values() for n in col]
+    _route(lks, all_nodes, col_x)
+    labels = _place_labels(lks, all_nodes)
+
+    # Extents: boxes, curves and labels, plus header band and legend.
+    xs = [p[0] for l in lks for p in l.points] + [n.bbox()[0] for n in all_nodes] + [n.bbox()[2] for n in all_nodes]
+    ys = [p[1] for l in lks for p in l.points] + [0.0, body_h]
+    x0, x1 = min(xs) - _MARGIN, max(xs) + _MARGIN
+    y_body_top = max(ys) + 0.1
+    y_body_bot = min(ys) - 0.1
+    width = x1 - x0
+
+    # Legend text (mechanisms + symbols), wrapped to the figure width.
+    leg_chars = max(30, int((width - 2 * _MARGIN) / (0.55 * _LEGEND_FONT / 72)))
+    char_w = 0.55 * _LEGEND_FONT / 72
+    # Legend rows; each row holds (kind, text, x offset in inches) cells.
+    leg_lines: list[list[tuple[str, str, float]]] = []
+    if legend:
+        leg_lines.append([("head", "Mekanismer", 0.0)])
+        items = [f"{code}: {text}" for code, text in legend]
+        longest = max(len(t) for t in items)
+        n_cols = max(1, min(len(items), leg_chars // (longest + 4)))
+        if n_cols > 1:  # short entries: several columns, filled column by column
+            rows = math.ceil(len(items) / n_cols)
+            col_w = (longest + 4) * char_w
+            for r in range(rows):
+                leg_lines.append([("item", items[c * rows + r], c * col_w)
+                                  for c in range(n_cols) if c * rows + r < len(items)])
+        else:
+            for item in items:
+                wrapped = _wrap(item, leg_chars)
+                leg_lines.append([("item", wrapped[0], 0.0)])
+                leg_lines.extend([("cont", "    " + w, 0.0)] for w in wrapped[1:])
+    symbols = []
+    if any(n.primary for n in all_nodes):
+        symbols.append("Tyk ramme: primært resultat")
+    if any(l.direct for l in lks):
+        symbols.append("Stiplet grå pil: direkte sammenhæng uden særskilt mekanisme")
+    if any(col_x[l.dst.column] < col_x[l.src.column] for l in lks):
+        symbols.append("Pil mod venstre: tilbagekobling")
+    for line in _wrap(" · ".join(symbols), leg_chars) if symbols else []:
+        leg_lines.append([("sym", line, 0.0)])
+    leg_line_h = 1.35 * _LEGEND_FONT / 72
+    legend_h = (len(leg_lines) * leg_line_h + 0.15) if leg_lines else 0.0
+    title_h = 0.4 if title else 0.0
+
+    y_top = y_body_top + _HEADER_H + title_h
+    y_bot = y_body_bot - legend_h
+    height = y_top - y_bot
+
+    fig = plt.figure(figsize=(width, height))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y_bot, y_top)
+    ax.set_axis_off()
+
+    if title:
+        ax.text((x0 + x1) / 2, y_top - 0.12, title, ha="center", va="top", fontsize=11, fontweight="bold")
+
+    # Column backgrounds and headers.
+    hdr_y = y_body_top + _HEADER_H / 2
+    for k in col_keys:
+        fill, edge = _COLOURS[k]
+        cx = col_x[k]
+        ax.add_patch(FancyBboxPatch((cx - _BOX_W / 2 - 0.08, y_body_bot + 0.02), _BOX_W + 0.16,
+                                    (y_body_top + _HEADER_H - 0.04) - (y_body_bot + 0.02),
+                                    boxstyle="round,pad=0,rounding_size=0.06", fc="#f6f7f9", ec="none", zorder=0))
+        ax.text(cx, hdr_y, "\n".join(_wrap(COLUMN_HEADERS[k], 16)), ha="center", va="center",
+                fontsize=8.2, fontweight="bold", color=edge, linespacing=1.1, zorder=3)
+        ax.plot([cx - _BOX_W / 2, cx + _BOX_W / 2], [y_body_top + 0.02] * 2, color=edge, lw=1.2, zorder=3,
+                solid_capstyle="butt")
+
+    # Boxes.
+    for n in all_nodes:
+        fill, edge = _COLOURS[n.column]
+        ax.add_patch(FancyBboxPatch((n.x - n.w / 2, n.y - n.h / 2), n.w, n.h,
+                                    boxstyle="round,pad=0,rounding_size=0.05", fc=fill,
+                                    ec="#111111" if n.primary else edge, lw=2.4 if n.primary else 0.9, zorder=4))
+        ax.text(n.x, n.y, "\n".join(n.lines), ha="center", va="center", fontsize=n.font,
+                fontweight="bold" if n.primary else "normal", color="#111111", linespacing=1.12, zorder=5)
+
+    # Arrows.
+    for l in lks:
+        colour = _DIRECT_COLOUR if l.direct else _MECH_COLOUR
+        ax.add_patch(FancyArrowPatch(l.start, l.end, connectionstyle=f"arc3,rad={l.rad}", arrowstyle="-|>",
+                                     mutation_scale=9, lw=1.0 if l.direct else 1.1, color=colour,
+                                     linestyle=(0, (3, 2)) if l.direct else "-", shrinkA=0, shrinkB=1.5, zorder=2))
+    for l, x, y in labels:
+        ax.text(x, y, l.text, ha="center", va="center", fontsize=_LABEL_FONT,
+                fontweight="bold" if l.code else "normal", color=_MECH_COLOUR, zorder=6,
+                bbox=dict(boxstyle="round,pad=0.18", fc="white", ec="#9aa0a8", lw=0.5))
+
+    # Legend.
+    y = y_body_bot - 0.1
+    for row in leg_lines:
+        for kind, text, dx in row:
+            ax.text(x0 + _MARGIN + dx, y, text, ha="left", va="top", fontsize=_LEGEND_FONT,
+                    fontweight="bold" if kind == "head" else "normal",
+                    color="#555b66" if kind == "sym" else "#222222",
+                    fontstyle="italic" if kind == "sym" else "normal")
+        y -= leg_line_h
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# axes formatting
+# ---------------------------------------------------------------------------
+
+
+class DanishNumberFormatter(Formatter):
+    """Tick labels with decimal comma, ``.`` thousands separator and the fewest decimals needed.
+
+    Parameters
+    ----------
+    suffix : str
+        Appended to every label (e.g. ``"\\u00a0%"``).
+    scale : float
+        Multiplier applied before formatting (``100`` for shares shown as percent).
+    """
+
+    def __init__(self, suffix: str = "", scale: float = 1.0):
+        self.suffix = suffix
+        self.scale = scale
+        self._tick_values: list[float] = []
+
+    def set_locs(self, locs) -> None:
+        self._tick_values = [float(v) for v in locs]
+
+    def _decimals(self) -> int:
+        locs = [v * self.scale for v in self._tick_values]
+        for d in range(0, 7):
+            if all(abs(round(v, d) - v) < 1e-9 * max(1.0, abs(v)) for v in locs):
+                return d
+        return 6
+
+    def __call__(self, x, pos=None) -> str:
+        return fmt_number(x * self.scale, self._decimals()) + self.suffix
+
+
+# ---------------------------------------------------------------------------
+# forest plot and bar chart
+# ---------------------------------------------------------------------------
+
+
+def _rows(rows: Any) -> list[dict[str, Any]]:
+    if hasattr(rows, "to_dict"):
+        rows = rows.to_dict("records")
+    out = [dict(r) for r in rows]
+    for i, r in enumerate(out):
+        for key in ("label", "estimate", "ci_lower", "ci_upper"):
+            if key not in r:
+                raise RenderError(f"forest plot row {i}: missing '{key}'")
+    return out
+
+
+def _decimals_for(values: Iterable[float]) -> int:
+    vals = [abs(v) for v in values if not is_missing(v)]
+    if not vals:
+        return 1
+    m = max(vals)
+    return 0 if m >= 100 else 1 if m >= 1 else 2
+
+
+def forest_plot(
+    rows: Any,
+    *,
+    xlabel: str,
+    null: float = 0.0,
+    title: str | None = None,
+    decimals: int | None = None,
+) -> Figure:
+    """Estimates with confidence intervals, one row each, with the estimate printed on the right.
+
+    Parameters
+    ----------
+    rows : sequence of mapping or DataFrame
+        ``label``, ``estimate``, ``ci_lower``, ``ci_upper``. A label starting with spaces is
+        drawn as a sub-row (indented, grey). Missing estimates are listed with "–".
+    xlabel : str
+        Danish axis label, e.g. ``"Effekt (uger)"``.
+    null : float, default 0
+        Value of no effect, drawn as a dashed vertical line.
+    title : str, optional
+    decimals : int, optional
+        Decimals of the printed estimates; chosen from the magnitude when omitted.
+    """
+    data = _rows(rows)
+    if not data:
+        raise RenderError("forest plot: no rows to draw")
+    n = len(data)
+    vals = [v for r in data for v in (r["estimate"], r["ci_lower"], r["ci_upper"]) if not is_missing(v)]
+    dec = decimals if decimals is not None else _decimals_for(vals)
+    fig_h = 0.32 * n + 0.95 + (0.3 if title else 0.0)
+    fig, ax = plt.subplots(figsize=(7.0, fig_h))
+    ys = list(range(n, 0, -1))
+    labels, texts = [], []
+    for y, r in zip(ys, data):
+        label = str(r["label"])
+        sub = label.startswith(" ")
+        labels.append(("    " + label.strip()) if sub else label)
+        est, lo, hi = r["estimate"], r["ci_lower"], r["ci_upper"]
+        colour = "#5b6478" if sub else "#1f3b63"
+        if not is_missing(lo) and not is_missing(hi):
+            ax.plot([lo, hi], [y, y], color=colour, lw=1.6 if not sub else 1.2, solid_capstyle="butt")
+        if not is_missing(est):
+            ax.plot([est], [y], marker="D" if not sub else "o", ms=6 if not sub else 4.5, color=colour, zorder=3)
+            txt = fmt_number(est, dec)
+            if not is_missing(lo) and not is_missing(hi):
+                txt += f" ({fmt_ci(lo, hi, dec)})"
+        else:
+            txt = "–"
+        texts.append(txt)
+    lo_all = min(vals + [null]) if vals else null - 1
+    hi_all = max(vals + [null]) if vals else null + 1
+    span = (hi_all - lo_all) or 1.0
+    ax.set_xlim(lo_all - 0.06 * span, hi_all + 0.06 * span)
+    ax.axvline(null, color="#777777", lw=0.9, ls=(0, (4, 3)), zorder=1)
+    ax.set_yticks(ys)
+    ax.set_yticklabels(labels, fontsize=8.5)
+    for tl, r in zip(ax.get_yticklabels(), data):
+        if str(r["label"]).startswith(" "):
+            tl.set_color("#444444")
+        else:
+            tl.set_fontweight("bold")
+    ax.set_ylim(0.4, n + 0.6)
+    ax.xaxis.set_major_formatter(DanishNumberFormatter())
+    ax.tick_params(axis="x", labelsize=8)
+    ax.set_xlabel(xlabel, fontsize=9)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(axis="y", length=0)
+    ax.grid(axis="x", color="#e5e5e5", lw=0.6)
+    ax.set_axisbelow(True)
+    # Estimates as a text column to the right of the axes.
+    for y, t in zip(ys, texts):
+        ann = ax.annotate(t, xy=(1.0, y), xycoords=("axes fraction", "data"), xytext=(8, 0),
+                          textcoords="offset points", ha="left", va="center", fontsize=8.5, annotation_clip=False)
+        ann.set_in_layout(False)
+    ann = ax.annotate("Estimat (95 %-SI)".replace(" %", "\u00a0%"), xy=(1.0, n + 0.6), xycoords=("axes fraction", "data"),
+                xytext=(8, 2), textcoords="offset points", ha="left", va="bottom", fontsize=8, color="#555555",
+                annotation_clip=False)
+    ann.set_in_layout(False)
+    if title:
+        ax.set_title(title, fontsize=10, fontweight="bold", loc="left")
+    text_w = max(len(t) for t in texts + ["Estimat (95 %-SI)"]) * 0.56 * 8.5 / 72 + 0.25
+    fig.tight_layout(rect=(0, 0, 1 - text_w / 7.0, 1 - 0.22 / fig_h))
+    return fig
+
+
+def group_bar_chart(
+    categories: Sequence[str],
+    groups: Mapping[str, Sequence[float]],
+    *,
+    ylabel: str,
+    percent: bool = False,
+    title: str | None = None,
+    decimals: int | None = None,
+) -> Figure:
+    """Grouped vertical bars (one colour per group) with Danish value labels.
+
+    Parameters
+    ----------
+    categories : sequence of str
+        Labels along the x axis.
+    groups : mapping of str to sequence of float
+        Group name → one value per category (``None``/``NaN`` leaves the bar out and prints "–").
+    ylabel : str
+    percent : bool, default False
+        Values are shares 0–1, shown as percent.
+    title : str, optional
+    decimals : int, optional
+        Decimals of the value labels (default 0 for percent, chosen from magnitude otherwise).
+    """
+    cats = [str(c) for c in categories]
+    if not cats or not groups:
+        raise RenderError("bar chart: needs at least one category and one group")
+    for g, vs in groups.items():
+        if len(vs) != len(cats):
+            raise RenderError(f"bar chart: group {g!r} has {len(vs)} values for {len(cats)} categories")
+    palette = ["#2f5f98", "#a35a12", "#3f7d32", "#7b4b94", "#5b6478", "#b0413e"]
+    k = len(groups)
+    width = 0.8 / k
+    scale = 100.0 if percent else 1.0
+    all_vals = [v * scale for vs in groups.values() for v in vs if not is_missing(v)]
+    dec = decimals if decimals is not None else (0 if percent else _decimals_for(all_vals))
+    fig, ax = plt.subplots(figsize=(max(4.5, 1.1 * len(cats) * max(1, k / 2) + 1.5), 3.4))
+    top = max(all_vals + [0.0])
+    for j, (g, vs) in enumerate(groups.items()):
+        xs = [i - 0.4 + width * (j + 0.5) for i in range(len(cats))]
+        for x, v in zip(xs, vs):
+            if is_missing(v):
+                ax.text(x, 0, "–", ha="center", va="bottom", fontsize=8)
+                continue
+            ax.bar([x], [v * scale], width=width * 0.92, color=palette[j % len(palette)], label=g if x == xs[0] else None)
+            lab = fmt_number(v * scale, dec) + ("\u00a0%" if percent else "")
+            ax.text(x, v * scale + 0.01 * (top or 1), lab, ha="center", va="bottom", fontsize=7.5)
+        if is_missing(vs[0]):
+            ax.bar([], [], color=palette[j % len(palette)], label=g)
+    ax.set_xticks(range(len(cats)))
+    ax.set_xticklabels(cats, fontsize=8.5)
+    ax.yaxis.set_major_formatter(DanishNumberFormatter(suffix="\u00a0%" if percent else ""))
+    ax.set_ylabel(ylabel, fontsize=9)
+    ax.set_ylim(min(0.0, min(all_vals + [0.0]) * 1.1), (top or 1) * 1.15)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.grid(axis="y", color="#e5e5e5", lw=0.6)
+    ax.set_axisbelow(True)
+    ax.legend(frameon=False, fontsize=8.5, ncols=min(k, 4), loc="upper left", bbox_to_anchor=(0, 1.12))
+    if title:
+        ax.set_title(title, fontsize=10, fontweight="bold", loc="left", pad=22)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# saving
+# ---------------------------------------------------------------------------
+
+_SALT = "evaluation-report"
+
+
+def save_figure(fig: Figure, path: str | os.PathLike, *, formats: Sequence[str] | None = None, dpi: int = 150) -> list[Path]:
+    """Write a figure as PNG and/or SVG, byte-identical for identical figures.
+
+    Parameters
+    ----------
+    fig : Figure
+    path : path-like
+        Target file. Its suffix (``.png``/``.svg``) gives the format unless ``formats`` is given,
+        in which case one file per format is written next to it with that suffix.
+    formats : sequence of {"png", "svg"}, optional
+    dpi : int, default 150
+        Resolution of PNG files.
+
+    Returns
+    -------
+    list of Path
+        The files written. Each is written to a temporary file and moved into place, so an
+        existing figure is never left half-written.
+    """
+    path = Path(path)
+    if formats is None:
+        fmt = path.suffix.lower().lstrip(".")
+        formats = (fmt,)
+        targets = [path]
+    else:
+        formats = tuple(f.lower().lstrip(".") for f in formats)
+        targets = [path.with_suffix("." + f) for f in formats]
+    bad = [f for f in formats if f not in ("png", "svg")]
+    if bad:
+        raise RenderError(f"cannot save figure as {', '.join(bad) or repr(path.suffix)}: use .png or .svg")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt, target in zip(formats, targets):
+        metadata = {"Date": None, "Creator": None} if fmt == "svg" else {"Software": None}
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".{fmt}", dir=target.parent)
+        os.close(fd)
+        try:
+            with matplotlib.rc_context({"svg.hashsalt": _SALT, "svg.fonttype": "path"}):
+                fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata, facecolor="white")
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        written.append(target)
+    return written
