@@ -1,0 +1,659 @@
+"""Matched comparison: intervention group vs. a comparison group drawn from a register pool.
+
+No lottery: the comparison group is made comparable on observed pre-treatment covariates by
+propensity-score weighting, nearest-neighbour matching or a doubly robust estimator, optionally
+exactly within calendar start periods. Maryland scientific methods scale level 3.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..exceptions import BalanceWarning, DataValidationError, EstimationError, EvaluationWarning
+from ..results import EffectResult, Estimate
+from ._weighted_balance import balance_failures, kish_ess, weighted_balance_table
+from .base import Design, check_columns, register_design
+
+__all__ = ["MatchedComparison"]
+
+_METHODS = ("ipw", "overlap", "nearest", "dr")
+_ESTIMANDS = {
+    "ipw": ("ATT", "ATE"),
+    "overlap": ("ATO",),
+    "nearest": ("ATT",),
+    "dr": ("ATT",),
+}
+_DEFAULT_ESTIMAND = {"ipw": "ATT", "overlap": "ATO", "nearest": "ATT", "dr": "ATT"}
+_ESTIMAND_TEXT = {
+    "ATT": "average treatment effect on the treated (ATT): mean of Y(1) - Y(0) over the intervention group",
+    "ATE": "average treatment effect (ATE): mean of Y(1) - Y(0) over intervention and comparison pool together",
+    "ATO": (
+        "average treatment effect in the overlap population (ATO): mean of Y(1) - Y(0) weighted by "
+        "e(X)(1 - e(X)), i.e. among persons who could plausibly have been in either group"
+    ),
+}
+_PS_CLIP = 1e-12
+
+
+def _logistic_ps(X: np.ndarray, t: np.ndarray, s: np.ndarray | None) -> np.ndarray:
+    """Unpenalised logistic regression (maximum likelihood) via scikit-learn on standardised columns."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
+    mu = X.mean(axis=0)
+    sd = X.std(axis=0)
+    sd[sd == 0] = 1.0
+    Z = (X - mu) / sd
+    model = LogisticRegression(C=np.inf, solver="lbfgs", max_iter=5000, tol=1e-10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        try:
+            model.fit(Z, t, sample_weight=s)
+        except ConvergenceWarning as exc:
+            raise EstimationError(
+                "the propensity-score model (unpenalised logistic regression) did not converge; "
+                "this usually means (quasi-)separation: some covariate pattern occurs in one group only. "
+                "Drop or coarsen covariates, or pass a penalised classifier as ps_model."
+            ) from exc
+    return model.predict_proba(Z)[:, 1]
+
+
+def _classifier_ps(model: Any, X: pd.DataFrame, t: np.ndarray, s: np.ndarray | None) -> np.ndarray:
+    from sklearn.base import clone
+
+    est = clone(model)
+    if s is not None:
+        if "sample_weight" not in inspect.signature(est.fit).parameters:
+            raise EstimationError(
+                f"ps_model {type(model).__name__} does not accept sample_weight, so the survey weights "
+                "cannot be used in the propensity-score model; use ps_model='logistic' or a classifier "
+                "whose fit() takes sample_weight"
+            )
+        est.fit(X, t, sample_weight=s)
+    else:
+        est.fit(X, t)
+    classes = list(est.classes_)
+    if 1 not in classes:
+        raise EstimationError("ps_model was fitted without the treated class")
+    return np.asarray(est.predict_proba(X))[:, classes.index(1)]
+
+
+def _wls_effect(y, t, w, cluster=None):
+    """Weighted least squares of y on [1, t]; returns (coef, se, label). Weights treated as fixed."""
+    import statsmodels.api as sm
+
+    keep = w > 0
+    X = sm.add_constant(t[keep].astype(float), has_constant="add")
+    model = sm.WLS(y[keep], X, weights=w[keep])
+    if cluster is not None:
+        groups = pd.factorize(cluster[keep])[0]
+        res = model.fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=False)
+        label = "cluster-robust by matched set (CR1)"
+    else:
+        res = model.fit(cov_type="HC1", use_t=False)
+        label = "robust HC1"
+    return float(res.params[1]), float(res.bse[1]), label
+
+
+class _Fit:
+    """Everything one estimation produces (main fit or one bootstrap draw)."""
+
+    __slots__ = ("estimate", "weights", "ps", "keep", "cluster", "info")
+
+    def __init__(self, estimate, weights, ps, keep, cluster, info):
+        self.estimate = estimate
+        self.weights = weights
+        self.ps = ps
+        self.keep = keep
+        self.cluster = cluster
+        self.info = info
+
+
+@register_design
+class MatchedComparison(Design):
+    """Intervention group vs. a propensity-score adjusted comparison group from a register pool.
+
+    Parameters
+    ----------
+    outcome : str
+        Outcome column (continuous, or 0/1 for a binary outcome: the effect is then a
+        difference in proportions).
+    treatment : str, default "group"
+        Column with the group label.
+    treated, control : str, default "intervention", "comparison"
+        Labels of the intervention group and the comparison pool. Other labels raise.
+    covariates : list of str
+        Numeric pre-treatment covariates (dummy-encode categories first). They enter the
+        propensity-score model linearly (add squares/interactions as columns if wanted) and are
+        the rows of the balance table.
+    exact : list of str, optional
+        Columns to match/weight exactly on (e.g. calendar start quarter). Strata without both
+        groups are discarded (counted in the diagnostics).
+    method : {"ipw", "overlap", "nearest", "dr"}, default "ipw"
+        ``"ipw"``: inverse-probability weights (ATT: treated 1, comparison e/(1-e), "odds
+        weights"; ATE: 1/e and 1/(1-e)). ``"overlap"``: overlap weights (treated 1-e,
+        comparison e). ``"nearest"``: 1:k nearest-neighbour matching on the logit of the
+        propensity score, greedy, largest score first, with a caliper. ``"dr"``: doubly robust
+        augmented IPW for the ATT.
+    ps_model : "logistic" or scikit-learn classifier, default "logistic"
+        ``"logistic"`` is an *unpenalised* maximum-likelihood logistic regression (scikit-learn
+        ``LogisticRegression(C=inf)``, lbfgs, on internally standardised columns, which does not
+        change the MLE), i.e. the same fit as R ``glm(family=binomial)``. Any classifier with
+        ``fit``/``predict_proba`` may be passed instead; it is cloned for every fit.
+    estimand : {"ATT", "ATE", "ATO"}, optional
+        Default per method: ATT for ipw/nearest/dr, ATO for overlap. ATE is allowed for
+        ``method="ipw"`` only; overlap weights always estimate the ATO.
+    k : int, default 1
+        Comparison persons per intervention person for ``"nearest"``.
+    replace : bool, default True
+        Matching with replacement (a comparison person may serve several intervention persons).
+    caliper : float or None, default 0.2
+        Maximum distance in standard deviations of the logit propensity score (pooled SD
+        ``sqrt((s1² + s0²)/2)``, Austin 2011); ``None`` for no caliper. Intervention persons
+        without a match inside the caliper are dropped, which changes the estimand to the ATT
+        among the matched (a warning says so).
+    balance_rule : dict, optional
+        ``{"max_smd": 0.1, "var_ratio": (0.5, 2.0)}`` by default: every covariate must have
+        |SMD| ≤ max_smd and (non-binary covariates) variance ratio within var_ratio after
+        adjustment, otherwise a :class:`~evaluation.exceptions.BalanceWarning` names them.
+
+    Notes
+    -----
+    Estimands (Y(1), Y(0) potential outcomes, e(X) = P(intervention | X) the propensity score,
+    identification under no unmeasured confounding and overlap):
+
+    * ATT = E[Y(1) − Y(0) | intervention] (default);
+    * ATE = E[Y(1) − Y(0)] over intervention group and comparison pool together (ipw only);
+    * ATO = E[e(X)(1−e(X)) (Y(1) − Y(0))] / E[e(X)(1−e(X))], the effect in the population of
+      overlap (Li, Morgan & Zaslavsky 2018) — not the ATT; it is what overlap weights estimate.
+
+    With survey/design weights ``s`` (``fit(weights=...)``) the propensity model is fitted with
+    ``s`` as sample weights and the final weights are ``s`` × the propensity weights (Ridgeway
+    et al. 2015), so the estimand refers to the weighted population. For matching, an
+    intervention person counts with ``s``, and a matched comparison person carries
+    ``Σ s_t / k_t`` over the intervention persons it serves (it stands in for them; its own
+    survey weight is not used).
+
+    The point estimate is the weighted difference in means (for ``"dr"``: the weighted
+    difference in residuals from an outcome regression fitted on the comparison group, which
+    is the normalised AIPW estimator of the ATT). ``se="robust"`` is the sandwich standard error
+    of weighted least squares (HC1; cluster-robust by matched set for matching without
+    replacement) that treats the weights as fixed, i.e. **ignores the estimation of the
+    propensity score**. For the ATE this is known to be conservative (Lunceford & Davidian
+    2004); for the ATT it is *not* guaranteed to be conservative (Reifeis & Hudgens 2022 show
+    it can be too small). For matching with replacement it also ignores the dependence created
+    by reusing comparison persons (no Abadie–Imbens 2006 variance). ``se="bootstrap"``
+    resamples persons within groups, re-estimates the propensity score and the weights in every
+    draw, and gives a percentile interval; it is refused for nearest-neighbour matching with
+    replacement, where the bootstrap is invalid (Abadie & Imbens 2008).
+
+    Balance is reported on the final weights; SMDs are standardised by the unadjusted treated
+    SD (ATT) or pooled SD (ATE/ATO), binary SD = sqrt(p(1−p)), as in R MatchIt/cobalt.
+
+    Examples
+    --------
+    >>> from evaluation.synthetic.observational import make_observational
+    >>> sim = make_observational(n_treated=200, n_pool=1500, seed=1)
+    >>> design = MatchedComparison(
+    ...     outcome="weeks_on_benefit", covariates=["age", "female", "prior_benefit_share", "educ_years"],
+    ...     exact=["start_quarter"], method="ipw")
+    >>> res = design.fit(sim.data)
+    >>> res.tidy()["term"].tolist()
+    ['att']
+    >>> abs(res.estimate_for("att").estimate - sim.true_att) < 2.0
+    True
+    """
+
+    name = "matched_comparison"
+    evidence_level = 3
+    fit_options = frozenset({"conf_level", "se", "n_boot", "seed", "weights"})
+
+    def __init__(
+        self,
+        outcome: str,
+        treatment: str = "group",
+        treated: Any = "intervention",
+        control: Any = "comparison",
+        covariates: Sequence[str] = (),
+        exact: Sequence[str] = (),
+        method: str = "ipw",
+        ps_model: Any = "logistic",
+        estimand: str | None = None,
+        k: int = 1,
+        replace: bool = True,
+        caliper: float | None = 0.2,
+        balance_rule: dict | None = None,
+    ):
+        if method not in _METHODS:
+            raise EstimationError(f"method must be one of {_METHODS}, got {method!r}")
+        if isinstance(covariates, str) or isinstance(exact, str):
+            raise EstimationError("covariates and exact must be lists of column names, not a string")
+        covariates, exact = list(covariates), list(exact)
+        if not covariates:
+            raise EstimationError("a matched comparison needs at least one covariate")
+        overlap_cols = set(covariates) & set(exact)
+        if overlap_cols or outcome in covariates + exact or treatment in covariates + exact:
+            raise EstimationError("outcome, treatment, covariates and exact must be distinct columns")
+        resolved = _DEFAULT_ESTIMAND[method] if estimand is None else str(estimand).upper()
+        if resolved not in _ESTIMANDS[method]:
+            hint = " (overlap weights estimate the ATO, the effect in the overlap population)" if method == "overlap" else ""
+            raise EstimationError(
+                f"method {method!r} supports estimand(s) {list(_ESTIMANDS[method])}, not {estimand!r}{hint}"
+            )
+        if ps_model != "logistic" and not (hasattr(ps_model, "fit") and hasattr(ps_model, "predict_proba")):
+            raise EstimationError("ps_model must be 'logistic' or a classifier with fit() and predict_proba()")
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
+            raise EstimationError(f"k must be a positive integer, got {k!r}")
+        if method != "nearest" and (k != 1 or replace is not True or caliper != 0.2):
+            raise EstimationError("k, replace and caliper apply to method='nearest' only; leave them at their defaults")
+        if caliper is not None and not (float(caliper) > 0):
+            raise EstimationError(f"caliper must be positive or None, got {caliper!r}")
+        rule = {"max_smd": 0.1, "var_ratio": (0.5, 2.0)}
+        if balance_rule is not None:
+            unknown = set(balance_rule) - set(rule)
+            if unknown:
+                raise EstimationError(f"balance_rule keys must be among {sorted(rule)}, got {sorted(unknown)}")
+            rule.update(balance_rule)
+        lo, hi = rule["var_ratio"]
+        if not (rule["max_smd"] > 0 and 0 < lo < 1 < hi):
+            raise EstimationError(f"invalid balance_rule {rule!r}")
+        self.outcome = outcome
+        self.treatment = treatment
+        self.treated = treated
+        self.control = control
+        self.covariates = covariates
+        self.exact = exact
+        self.method = method
+        self.ps_model = ps_model
+        self.estimand = resolved
+        self.k = int(k)
+        self.replace = bool(replace)
+        self.caliper = None if caliper is None else float(caliper)
+        self.balance_rule = {"max_smd": float(rule["max_smd"]), "var_ratio": (float(lo), float(hi))}
+
+    def required_columns(self) -> list[str]:
+        return [self.outcome, self.treatment, *self.covariates, *self.exact]
+
+    # ------------------------------------------------------------------ estimation core
+    def _ps(self, X: np.ndarray, Xdf: pd.DataFrame, t: np.ndarray, s: np.ndarray | None) -> np.ndarray:
+        if isinstance(self.ps_model, str):
+            return _logistic_ps(X, t.astype(int), s)
+        return _classifier_ps(self.ps_model, Xdf, t.astype(int), s)
+
+    def _estimate_once(self, y, t, Xcov, strata, s, has_survey) -> _Fit:
+        n = len(y)
+        keep = np.ones(n, dtype=bool)
+        info: dict[str, Any] = {}
+        if strata is not None:
+            has_t = pd.Series(t).groupby(strata).transform("any").to_numpy()
+            has_c = pd.Series(~t).groupby(strata).transform("any").to_numpy()
+            keep = has_t & has_c
+            info["n_discarded_exact_treated"] = int(np.sum(~keep & t))
+            info["n_discarded_exact_control"] = int(np.sum(~keep & ~t))
+        if not keep[t].any() or not keep[~t].any():
+            raise EstimationError("no exact stratum contains both intervention and comparison persons")
+        Xk = Xcov[keep]
+        cols = list(self.covariates)
+        if strata is not None:
+            dummies = pd.get_dummies(pd.Series(strata[keep]), prefix="exact", drop_first=True, dtype=float)
+            Xk = np.column_stack([Xk, dummies.to_numpy()]) if dummies.shape[1] else Xk
+            cols += [str(c) for c in dummies.columns]
+        Xdf = pd.DataFrame(Xk, columns=cols)
+        tk, sk = t[keep], s[keep]
+        e = self._ps(Xk, Xdf, tk, sk if has_survey else None)
+        ps = np.full(n, np.nan)
+        ps[keep] = e
+        w = np.zeros(n)
+        cluster = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.method in ("ipw", "dr") and self.estimand == "ATT":
+                wk = np.where(tk, sk, sk * e / (1.0 - e))
+            elif self.method == "ipw":  # ATE
+                wk = np.where(tk, sk / e, sk / (1.0 - e))
+            elif self.method == "overlap":
+                wk = np.where(tk, sk * (1.0 - e), sk * e)
+            else:
+                wk = None
+        if wk is not None:
+            if not np.all(np.isfinite(wk)):
+                bad = int(np.sum(~np.isfinite(wk)))
+                raise EstimationError(
+                    f"{bad} propensity score(s) are exactly 0 or 1, giving infinite {self.method} weights; "
+                    "there is no overlap for these persons: restrict the pool or use method='overlap'"
+                )
+            if strata is not None and self.method in ("ipw", "dr"):
+                wk = self._rescale_within_strata(wk, tk, sk, strata[keep], self.estimand)
+            w[keep] = wk
+        else:
+            w[keep], clus_k, minfo = self._match(e, tk, sk, None if strata is None else strata[keep])
+            info.update(minfo)
+            if not self.replace:
+                cluster = np.full(n, -1, dtype=np.int64)
+                cluster[keep] = clus_k
+        if self.method == "dr":
+            r = self._dr_residuals(y, t, Xcov, strata, s, keep)
+            num = r
+        else:
+            num = y
+        pos = w > 0
+        if not (pos & t).any() or not (pos & ~t).any():
+            raise EstimationError("after matching/weighting one group has no persons with positive weight")
+        est = float(np.sum(w[pos & t] * num[pos & t]) / np.sum(w[pos & t]) - np.sum(w[pos & ~t] * num[pos & ~t]) / np.sum(w[pos & ~t]))
+        info["dr_residual"] = num if self.method == "dr" else None
+        return _Fit(est, w, ps, keep, cluster, info)
+
+    @staticmethod
+    def _rescale_within_strata(wk, tk, sk, strata_k, estimand):
+        """Within each exact stratum, make each group's weight total equal the stratum's target total.
+
+        ATT: the comparison weights sum to the stratum's (survey-weighted) intervention total, so the
+        strata are balanced exactly. ATE: both groups sum to the stratum's total survey weight.
+        """
+        out = wk.copy()
+        for idx in pd.Series(np.arange(len(wk))).groupby(strata_k).indices.values():
+            tt, ww, ss = tk[idx], wk[idx], sk[idx]
+            if estimand == "ATT":
+                out[idx[~tt]] = ww[~tt] * ss[tt].sum() / ww[~tt].sum()
+            else:
+                out[idx[tt]] = ww[tt] * ss.sum() / ww[tt].sum()
+                out[idx[~tt]] = ww[~tt] * ss.sum() / ww[~tt].sum()
+        return out
+
+    def _dr_residuals(self, y, t, Xcov, strata, s, keep):
+        """Residuals y − m0(X) from a (survey-)weighted linear outcome model fitted on the kept comparison group."""
+        X = Xcov
+        if strata is not None:
+            d = pd.get_dummies(pd.Series(strata), prefix="exact", drop_first=True, dtype=float).to_numpy()
+            X = np.column_stack([X, d]) if d.shape[1] else X
+        X1 = np.column_stack([np.ones(len(y)), X])
+        c = keep & ~t
+        sw = np.sqrt(s[c])
+        beta, *_ = np.linalg.lstsq(X1[c] * sw[:, None], y[c] * sw, rcond=None)
+        return y - X1 @ beta
+
+    def _match(self, e, tk, sk, strata_k):
+        """Greedy nearest-neighbour matching on the logit propensity score (within exact strata)."""
+        lp = np.log(np.clip(e, _PS_CLIP, 1 - _PS_CLIP) / (1 - np.clip(e, _PS_CLIP, 1 - _PS_CLIP)))
+        sd = float(np.sqrt((np.var(lp[tk], ddof=1) + np.var(lp[~tk], ddof=1)) / 2.0))
+        width = np.inf if self.caliper is None else self.caliper * sd
+        n = len(e)
+        w = np.zeros(n)
+        cluster = np.full(n, -1, dtype=np.int64)
+        groups = np.zeros(n, dtype=np.int64) if strata_k is None else pd.factorize(strata_k)[0]
+        n_unmatched = 0
+        for g in np.unique(groups):
+            ti = np.flatnonzero(tk & (groups == g))
+            ci = np.flatnonzero(~tk & (groups == g))
+            if self.replace:
+                order = np.argsort(lp[ci], kind="stable")
+                cs, lc = ci[order], lp[ci][order]
+                pos = np.searchsorted(lc, lp[ti])
+                offs = np.arange(-self.k, self.k)
+                cand = pos[:, None] + offs[None, :]
+                valid = (cand >= 0) & (cand < len(cs))
+                candc = np.clip(cand, 0, len(cs) - 1)
+                dist = np.where(valid, np.abs(lc[candc] - lp[ti][:, None]), np.inf)
+                pick = np.argsort(dist, axis=1, kind="stable")[:, : self.k]
+                dsel = np.take_along_axis(dist, pick, axis=1)
+                csel = cs[np.take_along_axis(candc, pick, axis=1)]
+                ok = dsel <= width
+                k_t = ok.sum(axis=1)
+                matched = k_t > 0
+                n_unmatched += int(np.sum(~matched))
+                w[ti[matched]] = sk[ti[matched]]
+                share = np.where(ok, (sk[ti] / np.maximum(k_t, 1))[:, None], 0.0)
+                np.add.at(w, csel[ok], share[ok])
+            else:
+                available = np.ones(len(ci), dtype=bool)
+                for t_idx in ti[np.argsort(-lp[ti], kind="stable")]:
+                    d = np.abs(lp[ci] - lp[t_idx])
+                    d[~available] = np.inf
+                    if self.k < len(d):
+                        cand = np.argpartition(d, self.k - 1)[: self.k]
+                    else:
+                        cand = np.arange(len(d))
+                    cand = cand[np.argsort(d[cand], kind="stable")]
+                    cand = cand[d[cand] <= width]
+                    if len(cand) == 0:
+                        n_unmatched += 1
+                        continue
+                    available[cand] = False
+                    w[t_idx] = sk[t_idx]
+                    w[ci[cand]] += sk[t_idx] / len(cand)
+                    cluster[t_idx] = t_idx
+                    cluster[ci[cand]] = t_idx
+        info = {
+            "n_discarded_caliper": int(n_unmatched),
+            "caliper_width_logit": None if self.caliper is None else float(width),
+            "n_matched_treated": int(np.sum((w > 0) & tk)),
+            "n_matched_controls": int(np.sum((w > 0) & ~tk)),
+        }
+        return w, cluster, info
+
+    def propensity_scores(self, data: pd.DataFrame, weights: str | None = None) -> pd.Series:
+        """Estimated propensity scores, one per row of ``data`` (person level: never put in a report).
+
+        Uses the same model, exact-strata dummies and survey weights as :meth:`fit`; rows in exact
+        strata without both groups get NaN. ``data`` is not modified.
+        """
+        check_columns(data, self.required_columns() + ([weights] if weights else []))
+        t = (data[self.treatment] == self.treated).to_numpy()
+        Xcov = data[self.covariates].to_numpy(dtype=float)
+        strata = self._strata(data)
+        s = data[weights].to_numpy(dtype=float) if weights else np.ones(len(data))
+        keep = np.ones(len(data), dtype=bool)
+        X = Xcov
+        cols = list(self.covariates)
+        if strata is not None:
+            keep = (pd.Series(t).groupby(strata).transform("any") & pd.Series(~t).groupby(strata).transform("any")).to_numpy()
+            d = pd.get_dummies(pd.Series(strata[keep]), prefix="exact", drop_first=True, dtype=float)
+            X = np.column_stack([Xcov[keep], d.to_numpy()]) if d.shape[1] else Xcov[keep]
+            cols += [str(c) for c in d.columns]
+        out = np.full(len(data), np.nan)
+        out[keep] = self._ps(X, pd.DataFrame(X, columns=cols), t[keep], s[keep] if weights else None)
+        return pd.Series(out, index=data.index, name="propensity_score")
+
+    def _strata(self, data: pd.DataFrame) -> np.ndarray | None:
+        if not self.exact:
+            return None
+        key = data[self.exact].astype(str).agg("|".join, axis=1) if len(self.exact) > 1 else data[self.exact[0]].astype(str)
+        return pd.factorize(key)[0]
+
+    # ------------------------------------------------------------------ public fit
+    def _fit(
+        self,
+        data: pd.DataFrame,
+        conf_level: float = 0.95,
+        se: str = "robust",
+        n_boot: int = 500,
+        seed: int | None = None,
+        weights: str | None = None,
+    ) -> EffectResult:
+        if not (0 < float(conf_level) < 1):
+            raise EstimationError(f"conf_level must be in (0, 1), got {conf_level!r}")
+        if se not in ("robust", "bootstrap"):
+            raise EstimationError(f"se must be 'robust' or 'bootstrap', got {se!r}")
+        if se == "bootstrap":
+            if self.method == "nearest" and self.replace:
+                raise EstimationError(
+                    "the bootstrap is not valid for nearest-neighbour matching with replacement "
+                    "(Abadie & Imbens 2008); use se='robust', replace=False or a weighting method"
+                )
+            if not isinstance(n_boot, (int, np.integer)) or n_boot < 20:
+                raise EstimationError(f"n_boot must be an integer >= 20, got {n_boot!r}")
+        elif n_boot != 500 or seed is not None:
+            raise EstimationError("n_boot and seed apply to se='bootstrap' only")
+
+        cols = self.required_columns() + ([weights] if weights is not None else [])
+        if weights is not None and weights not in data.columns:
+            raise DataValidationError(f"weights column {weights!r} not in data")
+        na = data[cols].isna().sum()
+        if na.any():
+            bad = ", ".join(f"{c!r} ({int(v)} rows)" for c, v in na.items() if v)
+            raise DataValidationError(f"missing values in {bad}; impute or drop them before fitting")
+        for c in [self.outcome, *self.covariates] + ([weights] if weights else []):
+            if not pd.api.types.is_numeric_dtype(data[c]):
+                raise DataValidationError(f"column {c!r} must be numeric (dummy-encode categorical covariates)")
+        labels = set(pd.unique(data[self.treatment]))
+        extra = labels - {self.treated, self.control}
+        if extra:
+            raise DataValidationError(
+                f"column {self.treatment!r} has value(s) {sorted(map(str, extra))} besides "
+                f"treated={self.treated!r} and control={self.control!r}; filter the data first"
+            )
+        t = (data[self.treatment] == self.treated).to_numpy()
+        if t.sum() < 2 or (~t).sum() < 2:
+            raise DataValidationError("each group needs at least two persons")
+        y = data[self.outcome].to_numpy(dtype=float)
+        Xcov = data[self.covariates].to_numpy(dtype=float)
+        strata = self._strata(data)
+        if weights is not None:
+            s = data[weights].to_numpy(dtype=float)
+            if not np.all(np.isfinite(s)) or np.any(s < 0):
+                raise DataValidationError(f"weights column {weights!r} must be finite and non-negative")
+            if s[t].sum() <= 0 or s[~t].sum() <= 0:
+                raise DataValidationError(f"weights column {weights!r} sums to zero in a group")
+        else:
+            s = np.ones(len(y))
+        has_survey = weights is not None
+
+        fit = self._estimate_once(y, t, Xcov, strata, s, has_survey)
+        w = fit.weights
+        alpha = 1.0 - float(conf_level)
+        z = stats.norm.ppf(1 - alpha / 2)
+        diag: dict[str, Any] = {}
+        if se == "robust":
+            num = fit.info["dr_residual"] if self.method == "dr" else y
+            coef, std_error, se_label = _wls_effect(num, t, w, fit.cluster)
+            if not np.isclose(coef, fit.estimate, rtol=1e-8, atol=1e-8 * (1 + abs(coef))):
+                raise EstimationError("internal inconsistency between weighted means and WLS")
+            lo, hi = fit.estimate - z * std_error, fit.estimate + z * std_error
+            se_text = f"{se_label} SE treating weights as fixed (ignores propensity-score estimation), normal CI"
+        else:
+            rng = np.random.default_rng(seed)
+            it, ic = np.flatnonzero(t), np.flatnonzero(~t)
+            draws, failed = [], 0
+            for _ in range(int(n_boot)):
+                idx = np.concatenate([rng.choice(it, len(it)), rng.choice(ic, len(ic))])
+                try:
+                    b = self._estimate_once(y[idx], t[idx], Xcov[idx], None if strata is None else strata[idx], s[idx], has_survey)
+                    draws.append(b.estimate)
+                except EstimationError:
+                    failed += 1
+            if len(draws) < 0.9 * n_boot:
+                raise EstimationError(f"{failed} of {n_boot} bootstrap draws failed; the bootstrap is unreliable here")
+            draws = np.asarray(draws)
+            std_error = float(np.std(draws, ddof=1))
+            lo, hi = (float(v) for v in np.quantile(draws, [alpha / 2, 1 - alpha / 2]))
+            se_text = f"bootstrap ({len(draws)} draws within groups, propensity score re-estimated), percentile CI"
+            diag.update({"n_boot": int(n_boot), "n_boot_failed": failed, "seed": seed})
+        statistic = fit.estimate / std_error if std_error > 0 else float("nan")
+        p_value = float(2 * stats.norm.sf(abs(statistic))) if np.isfinite(statistic) else float("nan")
+
+        pos = w > 0
+        n_t, n_c = int(np.sum(pos & t)), int(np.sum(pos & ~t))
+        term = self.estimand.lower()
+        ps_text = "unpenalised logistic PS" if isinstance(self.ps_model, str) else f"PS from {type(self.ps_model).__name__}"
+        method_text = {
+            "ipw": f"IPW ({'ATT odds' if self.estimand == 'ATT' else 'ATE inverse-probability'} weights)",
+            "overlap": "overlap weights (ATO)",
+            "nearest": f"1:{self.k} nearest neighbour on logit PS, {'with' if self.replace else 'without'} replacement, "
+            + ("no caliper" if self.caliper is None else f"caliper {self.caliper:g} SD"),
+            "dr": "doubly robust AIPW (ATT), linear outcome model on comparison group",
+        }[self.method]
+        if self.exact:
+            method_text += f", exact on {'+'.join(self.exact)}"
+        if has_survey:
+            method_text += f", survey weights '{weights}'"
+        estimate = Estimate(
+            term=term,
+            estimate=fit.estimate,
+            std_error=std_error,
+            statistic=statistic,
+            p_value=p_value,
+            ci_lower=float(lo),
+            ci_upper=float(hi),
+            n=n_t + n_c,
+            method=f"{method_text}; {ps_text}; {se_text}",
+            n_treated=n_t,
+            n_control=n_c,
+        )
+
+        balance = weighted_balance_table(data, t, self.covariates, s, w, self.estimand)
+        failures = balance_failures(balance, self.balance_rule["max_smd"], self.balance_rule["var_ratio"])
+        if failures:
+            warnings.warn(
+                BalanceWarning(
+                    f"covariate balance after {self.method} fails the rule (|SMD| <= {self.balance_rule['max_smd']:g}, "
+                    f"variance ratio in {list(self.balance_rule['var_ratio'])}): " + "; ".join(failures)
+                ),
+                stacklevel=3,
+            )
+        n_drop = fit.info.get("n_discarded_caliper", 0) + fit.info.get("n_discarded_exact_treated", 0)
+        if n_drop:
+            warnings.warn(
+                EvaluationWarning(
+                    f"{n_drop} intervention person(s) were dropped (no comparison person in their exact stratum "
+                    "or within the caliper); the estimate is the ATT among the remaining intervention persons"
+                ),
+                stacklevel=3,
+            )
+        overlap, hist, support = self._overlap_tables(fit.ps, t, fit.keep)
+        diag.update(
+            {
+                "method": self.method,
+                "estimand": self.estimand,
+                "ps_model": ps_text,
+                "se": se,
+                "weights": weights,
+                "n_treated_input": int(t.sum()),
+                "n_control_input": int((~t).sum()),
+                "ess_treated": kish_ess(w[t]),
+                "ess_control": kish_ess(w[~t]),
+                "max_weight_share_control": float(w[~t].max() / w[~t].sum()),
+                "balance_ok": not failures,
+                "balance_failures": failures,
+                "balance_rule": {"max_smd": self.balance_rule["max_smd"], "var_ratio": list(self.balance_rule["var_ratio"])},
+                **support,
+                **{k: v for k, v in fit.info.items() if k != "dr_residual"},
+            }
+        )
+        outcome_type = "binary" if np.all(np.isin(np.unique(y), (0.0, 1.0))) else "continuous"
+        return EffectResult(
+            estimand=_ESTIMAND_TEXT[self.estimand],
+            estimates=(estimate,),
+            conf_level=float(conf_level),
+            tables={"balance": balance, "overlap": overlap, "overlap_histogram": hist},
+            diagnostics=diag,
+            design=self.name,
+            evidence_level=self.evidence_level,
+            outcome_type=outcome_type,
+        )
+
+    @staticmethod
+    def _overlap_tables(ps, t, keep):
+        qs = [0.0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1.0]
+        et, ec = ps[keep & t], ps[keep & ~t]
+        overlap = pd.DataFrame(
+            {
+                "quantile": qs,
+                "ps_treated": np.quantile(et, qs),
+                "ps_control": np.quantile(ec, qs),
+            }
+        )
+        edges = np.linspace(0.0, 1.0, 11)
+        ht, _ = np.histogram(et, bins=edges)
+        hc, _ = np.histogram(ec, bins=edges)
+        hist = pd.DataFrame({"bin_lower": edges[:-1], "bin_upper": edges[1:], "n_treated": ht, "n_control": hc})
+        support = {
+            "common_support": [float(max(et.min(), ec.min())), float(min(et.max(), ec.max()))],
+            "n_outside_support_treated": int(np.sum((et < ec.min()) | (et > ec.max()))),
+            "n_outside_support_control": int(np.sum((ec < et.min()) | (ec > et.max()))),
+        }
+        return overlap, hist, support

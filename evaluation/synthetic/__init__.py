@@ -1,0 +1,1 @@
+"""Seeded generators of synthetic data with known effects (for examples, tests and diagnosis)."""

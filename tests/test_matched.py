@@ -1,0 +1,282 @@
+"""MatchedComparison: published NSW/Lalonde numbers, independent re-computation, recovery, contracts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+from evaluation.designs import get_design
+from evaluation.designs.matched import MatchedComparison
+from evaluation.exceptions import BalanceWarning, DataValidationError, EstimationError, EvaluationWarning
+from evaluation.results import COMPARISON_COLUMNS, result_from_dict
+from evaluation.synthetic.observational import COVARIATES, make_observational
+
+from conftest import REFERENCE
+
+PUB = json.loads((REFERENCE / "nsw_published.json").read_text(encoding="utf-8"))
+FM3 = ["age", "age2", "age3", "educ", "educ2", "black", "hispan", "married", "re74k", "re75k"]
+DW_CPS = ["age", "age2", "age3", "educ", "educ2", "marr", "nodegree", "black", "hisp", "re74k", "re75k", "u74", "u75"]
+
+
+@pytest.fixture(scope="module")
+def lalonde() -> pd.DataFrame:
+    d = pd.read_csv(REFERENCE / "nsw_lalonde_psid.csv")
+    return d.assign(
+        group=np.where(d.treat == 1, "intervention", "comparison"),
+        age2=d.age**2, age3=d.age**3, educ2=d.educ**2, re74k=d.re74 / 1000, re75k=d.re75 / 1000,
+    )
+
+
+@pytest.fixture(scope="module")
+def nsw() -> pd.DataFrame:
+    return pd.read_csv(REFERENCE / "nsw_dw_cps.csv")
+
+
+@pytest.fixture(scope="module")
+def nsw_cps(nsw) -> pd.DataFrame:
+    d = nsw[nsw["sample"] != "nsw_control"]
+    return d.assign(
+        group=np.where(d.treat == 1, "intervention", "comparison"),
+        age2=d.age**2, age3=d.age**3, educ2=d.educ**2, re74k=d.re74 / 1000, re75k=d.re75 / 1000,
+        u74=(d.re74 == 0).astype(int), u75=(d.re75 == 0).astype(int),
+    ).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return make_observational(n_treated=250, n_pool=1500, seed=7)
+
+
+def fit_quiet(design, data, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EvaluationWarning)
+        return design.fit(data, **kw)
+
+
+def frame_hash(df: pd.DataFrame) -> str:
+    return hashlib.sha256(pd.util.hash_pandas_object(df, index=True).values.tobytes()).hexdigest()
+
+
+# ---------------------------------------------------------------- published numbers
+def test_frozen_nsw_data_reproduce_dehejia_wahba(nsw):
+    m = nsw.groupby("sample").re78.mean()
+    exp = PUB["experimental_dw"]
+    assert m["nsw_treated"] - m["nsw_control"] == pytest.approx(exp["difference"], abs=exp["tolerance"])
+    naive = PUB["naive_cps1"]
+    assert m["nsw_treated"] - m["cps"] == pytest.approx(naive["difference"], abs=naive["tolerance"])
+    assert (nsw["sample"].value_counts().to_dict()) == {"cps": 15992, "nsw_control": 260, "nsw_treated": 185}
+
+
+def test_logistic_ps_equals_r_glm(lalonde):
+    ref = PUB["ps_glm_fm3"]
+    ps = MatchedComparison(outcome="re78", covariates=FM3).propensity_scores(lalonde)
+    np.testing.assert_allclose(ps.iloc[:6], ref["fitted_first6"], atol=ref["tolerance"])
+
+
+def test_balance_before_equals_matchit(lalonde):
+    ref = PUB["matchit_balance_all_data"]
+    cov = list(ref["smd"])
+    res = fit_quiet(MatchedComparison(outcome="re78", covariates=cov), lalonde)
+    bal = res.tables["balance"].set_index("covariate")
+    for c, v in ref["smd"].items():
+        assert bal.loc[c, "smd_before"] == pytest.approx(v, abs=ref["tolerance"]), c
+    for c, v in ref["var_ratio"].items():
+        assert bal.loc[c, "var_ratio_before"] == pytest.approx(v, abs=ref["tolerance"]), c
+    assert bal.loc["black", "binary"] and np.isnan(bal.loc["black", "var_ratio_before"])
+
+
+def test_nsw_cps_ipw_att_matches_independent_computation_and_benchmark(nsw_cps):
+    res = MatchedComparison(outcome="re78", covariates=DW_CPS, method="ipw").fit(nsw_cps)
+    e = res.estimate_for("att")
+    # independent: statsmodels GLM logit + the ATT odds-weight formula
+    X = sm.add_constant(nsw_cps[DW_CPS].astype(float))
+    ps = sm.GLM(nsw_cps.treat, X, family=sm.families.Binomial()).fit().fittedvalues.to_numpy()
+    t = nsw_cps.treat.to_numpy() == 1
+    y = nsw_cps.re78.to_numpy()
+    odds = ps[~t] / (1 - ps[~t])
+    direct = y[t].mean() - np.sum(odds * y[~t]) / odds.sum()
+    assert e.estimate == pytest.approx(direct, rel=1e-4)
+    # and the robust SE equals statsmodels WLS HC1 with the same weights
+    w = np.where(t, 1.0, ps / (1 - ps))
+    ols = sm.WLS(y, sm.add_constant(t.astype(float)), weights=w).fit(cov_type="HC1")
+    assert e.std_error == pytest.approx(ols.bse[1], rel=1e-3)
+    band = PUB["matching_range_cps"]
+    assert band["lower"] < e.estimate < band["upper"]
+    assert e.ci_lower < PUB["experimental_dw"]["difference"] < e.ci_upper
+    assert res.diagnostics["balance_ok"]
+    assert (res.tables["balance"].smd_after.abs() < 0.1).all()
+    assert (res.tables["balance"].smd_before.abs() > 0.5).sum() >= 5  # the CPS pool is very different
+    assert res.diagnostics["ess_control"] < 0.05 * 15992  # weights concentrate on few CPS persons
+    assert res.evidence_level == 3 and res.design == "matched_comparison"
+
+
+def test_nsw_cps_dr_and_nearest_are_near_experimental(nsw_cps):
+    for method in ("dr", "nearest"):
+        res = fit_quiet(MatchedComparison(outcome="re78", covariates=DW_CPS, method=method), nsw_cps)
+        e = res.tidy().iloc[0]
+        assert e.ci_lower < 1794.34 < e.ci_upper, method
+        assert 1000 < e.estimate < 2500, method
+
+
+def test_balance_warning_names_failing_covariates(lalonde):
+    design = MatchedComparison(outcome="re78", covariates=FM3, method="nearest")
+    with pytest.warns(BalanceWarning) as rec:
+        res = design.fit(lalonde)
+    msg = " ".join(str(r.message) for r in rec if issubclass(r.category, BalanceWarning))
+    assert res.diagnostics["balance_ok"] is False
+    for failing in res.diagnostics["balance_failures"]:
+        assert failing.split(" ")[0] in msg
+
+
+# ---------------------------------------------------------------- method mechanics
+def test_nearest_matches_brute_force(sim):
+    d = sim.data
+    design = MatchedComparison(outcome="weeks_on_benefit", covariates=COVARIATES, method="nearest", caliper=None)
+    res = design.fit(d)
+    ps = design.propensity_scores(d).to_numpy()
+    lp = np.log(ps / (1 - ps))
+    t = (d.group == "intervention").to_numpy()
+    y = d.weeks_on_benefit.to_numpy()
+    lc, yc = lp[~t], y[~t]
+    matched = np.array([yc[np.argmin(np.abs(lc - v))] for v in lp[t]])
+    assert res.estimate_for("att").estimate == pytest.approx(y[t].mean() - matched.mean(), rel=1e-10)
+
+
+def test_exact_strata_are_balanced_exactly(sim):
+    d = sim.data.assign(q1=(sim.data.start_quarter == "2023Q1").astype(int), q4=(sim.data.start_quarter == "2023Q4").astype(int))
+    for kw in (dict(method="ipw"), dict(method="dr"), dict(method="nearest", replace=False), dict(method="overlap"),
+               dict(method="ipw", estimand="ATE")):
+        res = fit_quiet(MatchedComparison(outcome="weeks_on_benefit", covariates=COVARIATES + ["q1", "q4"], exact=["start_quarter"], **kw), d)
+        bal = res.tables["balance"].set_index("covariate")
+        assert abs(bal.loc["q1", "smd_after"]) < 1e-6 and abs(bal.loc["q4", "smd_after"]) < 1e-6, kw
+
+
+def test_caliper_discards_and_warns(sim):
+    design = MatchedComparison(outcome="weeks_on_benefit", covariates=COVARIATES, method="nearest", caliper=0.001)
+    with pytest.warns(EvaluationWarning, match="dropped"):
+        res = design.fit(sim.data)
+    n_in = res.diagnostics["n_treated_input"]
+    assert res.diagnostics["n_discarded_caliper"] > 0
+    assert res.tidy().n_treated[0] == n_in - res.diagnostics["n_discarded_caliper"]
+
+
+def test_survey_weights_change_the_answer_and_are_scale_free(sim):
+    design = MatchedComparison(outcome="weeks_on_benefit", covariates=COVARIATES, exact=["start_quarter"])
+    base = design.fit(sim.data).estimate_for("att")
+    weighted = design.fit(sim.data, weights="design_weight").estimate_for("att")
+    const = design.fit(sim.data.assign(w2=2.5), weights="w2").estimate_for("att")
+    assert abs(weighted.estimate - base.estimate) > 0.05
+    assert "design_weight" in weighted.method
+    assert const.estimate == pytest.approx(base.estimate, rel=1e-6)
+    for method in ("nearest", "overlap", "dr"):
+        d2 = MatchedComparison(outcome="weeks_on_benefit", covariates=COVARIATES, method=method)
+        a = fit_quiet(d2, sim.data).tidy().estimate[0]
+        b = fit_quiet(d2, sim.data, weights="design_weight").tidy().estimate[0]
+        assert abs(a - b) > 1e-3, method
+
+
+def test_bootstrap_seeded_and_reestimates(sim):
+    design = MatchedComparison(outcome="weeks_on_benefit", covariates=COVARIATES, method="ipw")
+    a = design.fit(sim.data, se="bootstrap", n_boot=40, seed=3).tidy()
+    b = design.fit(sim.data, se="bootstrap", n_boot=40, seed=3).tidy()
+    c = design.fit(sim.data, se="bootstrap", n_boot=40, seed=4).tidy()
+    pd.testing.assert_frame_equal(a, b)
+    assert a.std_error[0] != c.std_error[0]
+    robust = design.fit(sim.data).tidy()
+    assert a.estimate[0] == robust.estimate[0]
+    assert "bootstrap" in a.method[0] and 0.2 < a.std_error[0] / robust.std_error[0] < 5
+
+
+def test_overlap_tables_and_diagnostics(sim):
+    res = MatchedComparison(outcome="weeks_on_benefit", covariates=COVARIATES, method="overlap").fit(sim.data)
+    assert res.tidy().term[0] == "ato" and "overlap population" in res.estimand
+    hist = res.tables["overlap_histogram"]
+    t = (sim.data.group == "intervention").sum()
+    assert hist.n_treated.sum() == t and hist.n_control.sum() == len(sim.data) - t
+    q = res.tables["overlap"]
+    assert list(q.columns) == ["quantile", "ps_treated", "ps_control"] and q.ps_treated.is_monotonic_increasing
+    for key in ("ess_treated", "ess_control", "n_outside_support_treated", "balance_ok"):
+        assert key in res.diagnostics
+    assert res.diagnostics["ess_control"] <= (sim.data.group == "comparison").sum()
+
+
+# ---------------------------------------------------------------- recovery (small; full run in benchmarks/)
+@pytest.mark.parametrize("kw,truth", [(dict(method="ipw"), "true_att"), (dict(method="dr"), "true_att"), (dict(method="overlap"), "true_ato")])
+def test_recovers_known_effect(kw, truth):
+    design = MatchedComparison(outcome="weeks_on_benefit", covariates=COVARIATES, exact=["start_quarter"], **kw)
+    errs, cover = [], []
+    for r in range(40):
+        s = make_observational(n_treated=200, n_pool=1200, seed=500 + r)
+        row = design.fit(s.data).tidy().iloc[0]
+        errs.append(row.estimate - getattr(s, truth))
+        cover.append(row.ci_lower <= getattr(s, truth) <= row.ci_upper)
+    naive_bias = np.mean([
+        s.data[s.data.group == "intervention"].weeks_on_benefit.mean() - s.data[s.data.group == "comparison"].weeks_on_benefit.mean() - s.true_att
+        for s in (make_observational(n_treated=200, n_pool=1200, seed=500 + r) for r in range(10))
+    ])
+    assert abs(np.mean(errs)) < 0.25 < abs(naive_bias)
+    assert np.mean(cover) >= 0.85
+
+
+# ---------------------------------------------------------------- contracts
+def test_registry_tidy_roundtrip_and_no_mutation(sim):
+    assert get_design("matched_comparison") is MatchedComparison
+    d = sim.data.copy()
+    h = frame_hash(d)
+    res = MatchedComparison(outcome="weeks_on_benefit", covariates=COVARIATES, exact=["start_quarter"]).fit(d, weights="design_weight")
+    assert frame_hash(d) == h
+    assert list(res.tidy().columns) == list(COMPARISON_COLUMNS)
+    back = result_from_dict(json.loads(json.dumps(res.to_dict())))
+    pd.testing.assert_frame_equal(back.tidy(), res.tidy())
+    assert res.outcome_type == "continuous"
+
+
+def test_binary_outcome(sim):
+    d = sim.data.assign(long_term=(sim.data.weeks_on_benefit > 26).astype(int))
+    res = MatchedComparison(outcome="long_term", covariates=COVARIATES).fit(d)
+    assert res.outcome_type == "binary" and -1 < res.tidy().estimate[0] < 1
+
+
+def test_errors(sim):
+    d = sim.data
+    mk = lambda **kw: MatchedComparison(outcome="weeks_on_benefit", covariates=COVARIATES, **kw)  # noqa: E731
+    with pytest.raises(DataValidationError, match="nope"):
+        MatchedComparison(outcome="weeks_on_benefit", covariates=["nope"]).fit(d)
+    with pytest.raises(EstimationError, match="clusters"):
+        mk().fit(d, clusters="x")
+    with pytest.raises(EstimationError, match="ATO"):
+        mk(method="overlap", estimand="ATT")
+    with pytest.raises(EstimationError):
+        mk(method="nearest", estimand="ATE")
+    with pytest.raises(EstimationError, match="nearest"):
+        mk(method="ipw", caliper=0.1)
+    with pytest.raises(DataValidationError, match="dropout"):
+        mk().fit(d.assign(group=np.where(d.index == 0, "dropout", d.group)))
+    with pytest.raises(DataValidationError, match="missing"):
+        mk().fit(d.assign(age=np.where(d.index == 0, np.nan, d.age)))
+    with pytest.raises(DataValidationError, match="numeric"):
+        MatchedComparison(outcome="weeks_on_benefit", covariates=["start_quarter"]).fit(d)
+    with pytest.raises(EstimationError, match="Abadie"):
+        mk(method="nearest").fit(d, se="bootstrap", n_boot=50)
+    with pytest.raises(EstimationError, match="apply to se="):
+        mk().fit(d, seed=1)
+    from sklearn.neighbors import KNeighborsClassifier
+
+    with pytest.raises(EstimationError, match="sample_weight"):
+        mk(ps_model=KNeighborsClassifier()).fit(d, weights="design_weight")
+    with pytest.raises(DataValidationError, match="non-negative"):
+        mk().fit(d.assign(w=-1.0), weights="w")
+
+
+def test_custom_classifier_is_used(sim):
+    from sklearn.linear_model import LogisticRegression
+
+    a = MatchedComparison(outcome="weeks_on_benefit", covariates=COVARIATES).fit(sim.data).tidy()
+    b = MatchedComparison(outcome="weeks_on_benefit", covariates=COVARIATES, ps_model=LogisticRegression(C=1e-4)).fit(sim.data).tidy()
+    assert "LogisticRegression" in b.method[0] and abs(a.estimate[0] - b.estimate[0]) > 1e-3
