@@ -36,7 +36,7 @@ __all__ = [
     "config_hash",
 ]
 
-FunderType = Literal["LBR-pulje", "RAR", "kommune", "STAR-pulje", "fond"]
+FunderType = Literal["LBR-pulje", "RAR", "kommune", "STAR-pulje", "region", "fond"]
 _SLUG = r"^[a-z0-9][a-z0-9\-]*$"
 
 
@@ -48,7 +48,7 @@ class Funder(_Model):
     """Who funds the project."""
 
     name: str = Field(min_length=1, description="e.g. 'Det Lokale Beskæftigelsesråd Aalborg'")
-    type: FunderType = Field(description="LBR-pulje, RAR, kommune, STAR-pulje or fond")
+    type: FunderType = Field(description="LBR-pulje, RAR, kommune, STAR-pulje, region or fond")
     decision_date: date | None = Field(default=None, description="date of the grant decision (council meeting)")
 
 

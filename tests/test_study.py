@@ -146,4 +146,4 @@ def test_json_schema_describes_study():
     assert {"id", "title", "funder", "theory", "analyses"} <= set(schema["properties"])
     assert "source_path" not in schema["properties"]
     funder_type = schema["$defs"]["Funder"]["properties"]["type"]
-    assert set(funder_type["enum"]) == {"LBR-pulje", "RAR", "kommune", "STAR-pulje", "fond"}
+    assert set(funder_type["enum"]) == {"LBR-pulje", "RAR", "kommune", "STAR-pulje", "region", "fond"}

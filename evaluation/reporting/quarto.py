@@ -8,6 +8,7 @@ document. Sections that do not apply to a study are left out rather than printed
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
@@ -56,6 +57,11 @@ DASH = "–"
 # ---------------------------------------------------------------------------
 # small helpers
 # ---------------------------------------------------------------------------
+
+
+def _yaml_str(text: str) -> str:
+    """A YAML double-quoted scalar (JSON strings are valid YAML)."""
+    return json.dumps(str(text), ensure_ascii=False)
 
 
 def _nan(x: Any) -> bool:
@@ -193,7 +199,7 @@ def _section_project(b: Mapping[str, Any], figures: Mapping[str, str]) -> str:
     ]
     if s.get("catalogue_number") is not None:
         rows.append(("Nummer i projektkataloget", str(s["catalogue_number"])))
-    out.append(md_table(["", ""], rows, align="ll"))
+    out.append(md_table(["Projektoplysninger", ""], rows, align="ll"))
     out.append("## Målgruppe\n")
     out.append(tg["description"].strip() + "\n")
     if tg.get("inclusion"):
@@ -399,15 +405,15 @@ def _section_targets(b: Mapping[str, Any]) -> str:
         "Et mål, der er nået, siger i sig selv ikke, at projektet var årsagen – kun en sammenligning med en "
         "kontrolgruppe kan vise det.\n"
     )
-    rows = []
+    rows: list[tuple] = []
+    qual: list[tuple] = []
     for t in b["targets"]:
         tg, r = t["target"], t["result"]
         mult, unit, dec = _scale(t.get("unit"), "continuous")
         e = r["estimates"][0]
         kind = {"effect": "Effekt", "level": "Niveau", "relative_change": "Relativ ændring"}[tg["goal_type"]]
-        if tg.get("goal") is None:  # qualitative requirement
-            rows.append((t["label"], "Kvalitativt", DASH, tg.get("requirement") or DASH, DASH, DASH,
-                         f"**{STATUS_LABELS[r['status']]}**: {r['reason']}"))
+        if tg.get("goal") is None:  # qualitative requirement: own table below
+            qual.append((t["label"], tg.get("requirement") or DASH, f"**{STATUS_LABELS[r['status']]}**", r["reason"]))
             continue
         if tg["goal_type"] == "relative_change":
             goal_txt, res_txt = fmt_pct(tg["goal"], 1), DASH if _nan(e["estimate"]) else fmt_pct(e["estimate"], 1)
@@ -419,7 +425,11 @@ def _section_targets(b: Mapping[str, Any]) -> str:
         ci = DASH if _nan(e.get("ci_lower")) else fmt_ci(e["ci_lower"] * (1 if tg["goal_type"] == "relative_change" else mult), e["ci_upper"] * (1 if tg["goal_type"] == "relative_change" else mult), dec)
         rows.append((t["label"], kind, base, f"{DIRECTION_LABELS[tg['direction']]} til {goal_txt}", res_txt, ci,
                      f"**{STATUS_LABELS[r['status']]}**: {r['reason']}"))
-    out.append(md_table(["Indikator", "Type", "Udgangspunkt", "Mål", "Resultat", "95 %-sikkerhedsinterval", "Status"], rows, align="lllllll"))
+    if rows:
+        out.append(md_table(["Indikator", "Type", "Udgangspunkt", "Mål", "Resultat", "95 %-sikkerhedsinterval", "Status"], rows, align="lllllll"))
+    if qual:
+        out.append("## Kvalitative resultatkrav\n")
+        out.append(md_table(["Indikator", "Resultatkrav", "Status", "Begrundelse"], qual, align="llll"))
     details = []
     for t in b["targets"]:
         tg = t["target"]
@@ -499,7 +509,7 @@ def _section_appendix(b: Mapping[str, Any]) -> str:
     rows.append(("Programversion", f"evaluation {b['package_version']}"))
     if b.get("code_list_version"):
         rows.append(("Kodeliste", b["code_list_version"]))
-    out.append(md_table(["", ""], rows, align="ll"))
+    out.append(md_table(["Sporbarhed", "Fingeraftryk / version"], rows, align="ll"))
     notes = b.get("data_notes") or {}
     if notes:
         out.append("## Data\n")
@@ -522,8 +532,8 @@ def report_markdown(bundle: Mapping[str, Any], figures: Mapping[str, str] | None
     s = bundle["study"]
     front = [
         "---",
-        f'title: "{s["title"]}"',
-        f'subtitle: "Evaluering af {s["operator"]} – rapport til {s["funder"]["name"]}"',
+        f"title: {_yaml_str(s['title'])}",
+        f"subtitle: {_yaml_str('Evaluering af ' + s['operator'] + ' – rapport til ' + s['funder']['name'])}",
         "lang: da",
         "toc: true",
         'toc-title: "Indhold"',
