@@ -187,6 +187,7 @@ def run_study(study_dir: str | os.PathLike, out_root: str | os.PathLike = "resul
             "indicator": ind.id,
             "indicator_label": ind.label,
             "unit": ind.unit,
+            "phrase": ind.phrase,
             "outcome": node.id,
             "outcome_label": node.label,
             "primary": a.primary or node.primary,
@@ -208,6 +209,12 @@ def run_study(study_dir: str | os.PathLike, out_root: str | os.PathLike = "resul
         targets.append({"indicator": ind.id, "label": ind.label, "unit": ind.unit,
                         "target": ind.target.model_dump(mode="json"), "result": tr.to_dict()})
 
+    surveys: list[dict[str, Any]] = []
+    if study.surveys:
+        from .survey_pipeline import run_surveys
+
+        surveys = run_surveys(study, data, threshold, log)
+
     bundle = {
         "format": BUNDLE_FORMAT,
         "study": _study_meta(study),
@@ -219,12 +226,15 @@ def run_study(study_dir: str | os.PathLike, out_root: str | os.PathLike = "resul
         "package_version": __version__,
         "analyses": analyses,
         "targets": targets,
+        "surveys": surveys,
         "disclosure": {
             "threshold": threshold,
             "min_group_size": study.report.min_group_size,
             "log": log.to_list(),
         },
         "figures": {},
+        "labels": {k: v for src in study.data.values() for k, v in sorted(src.labels.items())},
+        "value_labels": {k: dict(sorted(v.items())) for src in study.data.values() for k, v in sorted(src.value_labels.items())},
     }
 
     out_root = Path(out_root)

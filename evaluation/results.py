@@ -50,7 +50,7 @@ COMPARISON_COLUMNS: tuple[str, ...] = TIDY_COLUMNS + ("n_treated", "n_control")
 
 def _clean(value: Any) -> Any:
     """Convert numpy scalars and NaN to JSON-friendly Python values (NaN -> None)."""
-    if value is None:
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, (np.bool_, bool)):
         return bool(value)

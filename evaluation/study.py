@@ -29,6 +29,8 @@ __all__ = [
     "DataSource",
     "Analysis",
     "StudyTarget",
+    "Survey",
+    "SurveyItem",
     "ReportOptions",
     "Study",
     "load_study",
@@ -79,6 +81,10 @@ class DataSource(_Model):
     columns: list[str] = Field(default_factory=list, description="columns that must be present")
     sheet: str | None = Field(default=None, description="Excel sheet name (xlsx only)")
     separator: str = Field(default=",", description="CSV field separator")
+    labels: dict[str, str] = Field(default_factory=dict, description="Danish labels of columns, for tables (column: label)")
+    value_labels: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="Danish labels of values per column (column: {value: label})"
+    )
 
 
 class Analysis(_Model):
@@ -92,6 +98,34 @@ class Analysis(_Model):
     options: dict[str, Any] = Field(default_factory=dict, description="the design's specification (constructor arguments)")
     fit: dict[str, Any] = Field(default_factory=dict, description="inference options passed to fit (e.g. cov_type)")
     subgroups: list[str] = Field(default_factory=list, description="moderator ids to estimate subgroup effects for")
+
+
+class SurveyItem(_Model):
+    """One questionnaire item: data column, id and the question as asked (Danish)."""
+
+    column: str = Field(description="column in the answers file")
+    id: str | None = Field(default=None, description="short identifier (default: the column name)")
+    text: str = Field(min_length=1, description="the question as printed on the questionnaire")
+    reversed: bool = Field(default=False, description="true for a reverse-keyed item")
+
+
+class Survey(_Model):
+    """A survey (e.g. the *brugermåling*) scored on a declared Likert scale."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    title: str = Field(min_length=1, description="Danish title of the survey section")
+    data: str = Field(description="name of the data source (kind: survey) with one row per answer sheet")
+    scale: str | dict[str, Any] = Field(
+        description="name of a shipped scale (e.g. 'brugermaaling-5') or an inline scale (codes, labels, top_box, missing_codes)"
+    )
+    items: list[SurveyItem] = Field(min_length=1)
+    unit: str | None = Field(default=None, description="column naming the unit compared (e.g. the jobcentre's house)")
+    wave: str | None = Field(default=None, description="column naming the wave (e.g. year) for comparisons over time")
+    planned: str | None = Field(default=None, description="name of the data source with planned meetings/invitations per unit")
+    planned_column: str = Field(default="planned", description="column with the number planned")
+    weighting_classes: list[str] = Field(default_factory=list, description="columns defining nonresponse weighting classes")
+    scale_score: bool = Field(default=True, description="report a scale score and Cronbach's alpha over the items")
+    indicator: str | None = Field(default=None, description="indicator (theory.indicators) the survey measures")
 
 
 class StudyTarget(_Model):
@@ -150,6 +184,7 @@ class Study(_Model):
     data: dict[str, DataSource] = Field(default_factory=dict)
     analyses: list[Analysis] = Field(default_factory=list)
     targets: list[StudyTarget] = Field(default_factory=list)
+    surveys: list[Survey] = Field(default_factory=list)
     report: ReportOptions = Field(default_factory=ReportOptions)
 
     # set by load_study, not by the file
@@ -341,6 +376,19 @@ def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
         for j, m in enumerate(a.subgroups):
             if m not in mod_ids:
                 problems.append((p + ("subgroups", j), f"refers to {m!r}, which is not a moderator in theory.moderators; declared: {', '.join(sorted(mod_ids)) or 'none'}"))
+    for i, sv in enumerate(study.surveys):
+        p = ("surveys", i)
+        for key in ("data", "planned"):
+            src = getattr(sv, key)
+            if src is not None and src not in study.data:
+                problems.append((p + (key,), f"refers to data source {src!r}, which is not declared under 'data'; declared: {', '.join(sorted(study.data)) or 'none'}"))
+        if isinstance(sv.scale, str):
+            from .metrics.scales import available_scales
+
+            if sv.scale not in available_scales():
+                problems.append((p + ("scale",), f"unknown scale {sv.scale!r}; shipped scales: {', '.join(available_scales())} (or declare one inline)"))
+        if sv.indicator is not None and sv.indicator not in ind_ids:
+            problems.append((p + ("indicator",), f"refers to {sv.indicator!r}, which is not an indicator"))
     analysis_ids = {a.id for a in study.analyses}
     for i, t in enumerate(study.targets):
         if t.indicator is not None and t.indicator not in ind_ids:

@@ -51,7 +51,8 @@ def test_danish_text_and_numbers(rendered):
     assert re.search(r"\d+,\d", text), "decimal comma expected"
     assert "1.425.000 kr." in text
     assert "Evidensniveau 5 af 5" in text
-    assert rendered["bundle"]["config_hash"] in text
+    digest = rendered["bundle"]["config_hash"].split(":")[1]
+    assert " ".join(digest[i:i + 16] for i in range(0, 64, 16)) in text, "the full config hash is printed"
     assert "Ud af 100 personer i kontrolgruppen" in text
     pdf = pdf_text(rendered["pdf"])
     assert "Hovedresultater" in pdf and "sikkerhedsinterval" in pdf

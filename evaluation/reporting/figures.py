@@ -71,6 +71,10 @@ def write_study_figures(bundle: Mapping[str, Any], folder: str | Path) -> dict[s
     save_figure(fig, folder / "logic_model.png")
     plt.close(fig)
     out["logic_model"] = "figures/logic_model.png"
+    if bundle.get("surveys"):
+        from ..survey_pipeline import write_survey_figures
+
+        out.update(write_survey_figures(bundle, folder))
     for i, (unit, rows) in enumerate(sorted(effects_forest_rows(bundle).items())):
         fig = forest_plot(rows, xlabel=f"Effekt ({unit})" if unit else "Effekt", null=0)
         name = f"forest_{i + 1}.png"

@@ -44,12 +44,34 @@ TERM_LABELS = {
     "att_overall": "Gennemsnitlig effekt for deltagerne",
 }
 
+ESTIMAND_DA = {
+    "randomized_comparison": "Den gennemsnitlige effekt af at blive tildelt indsatsen (intention-to-treat): forskellen mellem interventions- og kontrolgruppen",
+    "matched_comparison": "Den gennemsnitlige effekt for deltagerne (ATT) i forhold til lignende personer, der ikke deltog",
+    "did_2x2": "Den gennemsnitlige effekt for deltagerne (ATT), under antagelsen om parallel udvikling uden indsatsen",
+    "did_twfe": "Den gennemsnitlige effekt for deltagerne (ATT), under antagelsen om parallel udvikling uden indsatsen",
+    "did_cs": "Den gennemsnitlige effekt for deltagerne (ATT) samlet over optagelseskohorter, under antagelsen om parallel udvikling",
+}
+
+METHOD_DA = {
+    "difference_in_means": "Forskel i gennemsnit; Welch-t-interval",
+    "difference_in_proportions": "Forskel i andele; Newcombes hybrid-score-interval",
+    "adjusted_difference": "Lineær regression med baggrundsforhold og interaktioner (Lin 2013); robuste standardfejl",
+    "att": "Propensity score-vægtning; robuste standardfejl",
+    "did": "Forskel-i-forskelle-regression; klyngerobuste standardfejl",
+    "att_overall": "Callaway–Sant'Anna; influensfunktionsbaserede standardfejl",
+}
+
 STATUS_LABELS = {"met": "Opfyldt", "not_met": "Ikke opfyldt", "undecidable": "Kan ikke afgøres endnu"}
 DIRECTION_LABELS = {"increase": "stige", "decrease": "falde"}
 CRITICALITY_LABELS = {"high": "Høj", "medium": "Middel", "low": "Lav"}
 CMO_STATUS = {"initial": "Foreløbig", "refined": "Justeret", "refuted": "Afkræftet"}
 HORIZON_LABELS = {"short": "kort sigt", "medium": "mellemlang sigt", "long": "lang sigt"}
-GROUP_LABELS = {"intervention": "Interventionsgruppe", "control": "Kontrolgruppe", "comparison": "Sammenligningsgruppe"}
+FLOW_LABELS = {
+    "allocated": "Fordelt ved lodtrækning",
+    "lost_to_follow_up": "Uden måling af resultatet (frafald)",
+    "analysed": "Med i analysen",
+}
+GROUP_LABELS = {"total": "I alt", "intervention": "Interventionsgruppe", "control": "Kontrolgruppe", "comparison": "Sammenligningsgruppe"}
 
 DASH = "–"
 
@@ -144,11 +166,32 @@ def natural_frequency(analysis: Mapping[str, Any]) -> str | None:
     pc, pt = terms["share_control"].estimate, terms["share_intervention"].estimate
     if _nan(pc) or _nan(pt):
         return None
+    phrase = (analysis.get("phrase") or "").strip()
+    if phrase:
+        verb, _, rest = phrase.partition(" ")
+        return (
+            f"Ud af 100 personer i kontrolgruppen {verb} {fmt_int(round(pc * 100))} {rest}; "
+            f"i interventionsgruppen {verb} det {fmt_int(round(pt * 100))}."
+        ).replace("  ", " ")
     what = analysis["indicator_label"][0].lower() + analysis["indicator_label"][1:]
     return (
-        f"Ud af 100 personer i kontrolgruppen havde {fmt_int(round(pc * 100))} målet «{what}»; "
-        f"i interventionsgruppen var det {fmt_int(round(pt * 100))} ud af 100."
+        f"Ud af 100 personer i kontrolgruppen gjaldt «{what}» for {fmt_int(round(pc * 100))}; "
+        f"i interventionsgruppen for {fmt_int(round(pt * 100))}."
     )
+
+
+def _value_label(b: Mapping[str, Any], column: str, value: Any) -> str:
+    return str((b.get("value_labels") or {}).get(column, {}).get(str(value), value))
+
+
+def _covariate_label(b: Mapping[str, Any], row: Mapping[str, Any]) -> str:
+    """Danish label of a balance-table row: column label, and the level for a category."""
+    var = row.get("variable", row.get("covariate"))
+    label = (b.get("labels") or {}).get(str(var), str(var))
+    level = row.get("level")
+    if level is not None and not _nan(level) and str(level) != "":
+        return f"{label}: {_value_label(b, str(var), level)}"
+    return label
 
 
 def _fmt_value(x: Any, mult: float, dec: int) -> str:
@@ -175,11 +218,16 @@ def _section_headline(b: Mapping[str, Any]) -> str:
         levels = sorted({result_from_dict(a['result']).evidence_level for a in heads}, reverse=True)
         for lvl in levels:
             out.append(f"::: {{.callout-note title=\"Evidensniveau\"}}\n**Evidensniveau {lvl} af 5:** {evidence_level_text(lvl)}\n:::\n")
+    if b.get("surveys"):
+        from .survey_section import survey_headlines
+
+        out.extend(f"- {line}" for line in survey_headlines(b))
+        out.append("")
     if b["targets"]:
         counts = {k: sum(1 for t in b["targets"] if t["result"]["status"] == k) for k in STATUS_LABELS}
         parts = [f"{counts[k]} {STATUS_LABELS[k].lower()}" for k in STATUS_LABELS if counts[k]]
         out.append(f"**Målopfyldelse:** {len(b['targets'])} mål i alt – " + ", ".join(parts) + ". Se afsnittet *Målopfyldelse*.\n")
-    if not heads and not b["targets"]:
+    if not heads and not b["targets"] and not b.get("surveys"):
         out.append("Der er endnu ingen kvantitative resultater for projektet.\n")
     return "\n".join(out)
 
@@ -269,7 +317,8 @@ def _section_participants(b: Mapping[str, Any]) -> str:
     if flow is not None and len(flow):
         out.append("## Deltagerflow\n")
         cols = list(flow.columns)
-        rows = [[r[0]] + [DASH if _nan(v) else fmt_int(v) for v in r[1:]] for r in flow.itertuples(index=False, name=None)]
+        rows = [[FLOW_LABELS.get(str(r[0]), str(r[0]))] + [DASH if _nan(v) else fmt_int(v) for v in r[1:]]
+                for r in flow.itertuples(index=False, name=None)]
         heads = [{"step": "Trin"}.get(c, GROUP_LABELS.get(c, c)) for c in cols]
         out.append(md_table(heads, rows))
     groups = res.tables.get("groups")
@@ -299,12 +348,12 @@ def _section_participants(b: Mapping[str, Any]) -> str:
         for _, r in bal.iterrows():
             is_bin = bool(r.get("binary", False))
             m = 100.0 if is_bin else 1.0
-            name = str(r["covariate"]) + (" (%)" if is_bin else "")
+            name = _covariate_label(b, r) + (" (%)" if is_bin else "")
             smd = r.get("smd")
             rows.append((name, _fmt_value(r.get("mean_intervention"), m, 1), _fmt_value(r.get("mean_control"), m, 1),
                          DASH if _nan(smd) else fmt_number(smd, 2)))
         out.append(md_table(["Baggrundsforhold", "Interventionsgruppe", "Kontrolgruppe", "SMD"], rows))
-        bad = [str(r["covariate"]) for _, r in bal.iterrows() if not _nan(r.get("smd")) and abs(float(r["smd"])) > 0.1]
+        bad = [_covariate_label(b, r) for _, r in bal.iterrows() if not _nan(r.get("smd")) and abs(float(r["smd"])) > 0.1]
         if bad:
             out.append(f"Forskelle over 0,1: {', '.join(bad)}. Den justerede analyse tager højde for disse forhold.\n")
         else:
@@ -326,9 +375,11 @@ def _section_method(b: Mapping[str, Any]) -> str:
         rows = []
         for a in b["analyses"]:
             res = result_from_dict(a["result"])
-            methods = "; ".join(dict.fromkeys(e.method for e in res.estimates if e.term in TERM_LABELS and not e.term.startswith(("mean_", "share_"))))
-            rows.append((a["indicator_label"], res.estimand, methods))
-        out.append(md_table(["Mål", "Estimand", "Estimator og sikkerhedsinterval"], rows, align="lll"))
+            terms = [e.term for e in res.estimates if not e.term.startswith(("mean_", "share_"))]
+            methods = "; ".join(dict.fromkeys(METHOD_DA.get(t, t) for t in terms))
+            rows.append((a["indicator_label"], ESTIMAND_DA.get(a["design"], res.estimand), methods))
+        out.append(md_table(["Mål", "Hvad der estimeres", "Metode og sikkerhedsinterval"], rows, align="lll"))
+        out.append("De præcise tekniske metodebeskrivelser står i bilaget.\n")
         out.append(
             "Alle sikkerhedsintervaller er 95 %-sikkerhedsintervaller: hvis undersøgelsen blev gentaget mange gange, "
             "ville 95 % af intervallerne indeholde den sande effekt.\n"
@@ -341,7 +392,7 @@ def _section_method(b: Mapping[str, Any]) -> str:
                 f"({fmt_int(d['permutations'])} gentagne lodtrækninger, startværdi {d.get('seed')}).\n"
             )
     out.append(
-        f"**Forhåndsregistrering:** evalueringsplanen (study.yaml) har fingeraftrykket `{b['config_hash'][:19]}…`; "
+        f"**Forhåndsregistrering:** evalueringsplanen (study.yaml) har fingeraftrykket {_hash_text(b['config_hash'])[:25]}…; "
         "det fulde fingeraftryk står i bilaget. Ændres planen, ændres fingeraftrykket.\n"
     )
     return "\n".join(out)
@@ -372,6 +423,7 @@ def _section_effects(b: Mapping[str, Any], figures: Mapping[str, str]) -> str:
 
 def _section_subgroups(b: Mapping[str, Any]) -> str:
     blocks = []
+    mod_vars = {m["id"]: m.get("variable") or "" for m in b["theory"].get("moderators", [])}
     for a in b["analyses"]:
         res = result_from_dict(a["result"])
         sub = res.tables.get("subgroups")
@@ -380,7 +432,8 @@ def _section_subgroups(b: Mapping[str, Any]) -> str:
         mult, unit, dec = _scale(a.get("unit"), res.outcome_type)
         rows = []
         for _, r in sub.iterrows():
-            rows.append((r["moderator_label"], str(r["level"]), "Forhåndsangivet" if r["prespecified"] else "Udforskende",
+            var = mod_vars.get(r["moderator"], "")
+            rows.append((r["moderator_label"], _value_label(b, var, r["level"]), "Forhåndsangivet" if r["prespecified"] else "Udforskende",
                          _fmt_value(r["estimate"], mult, dec), DASH if _nan(r["ci_lower"]) else fmt_ci(r["ci_lower"] * mult, r["ci_upper"] * mult, dec),
                          DASH if _nan(r.get("p_interaction_holm")) else fmt_p(r["p_interaction_holm"])))
         blocks.append(f"## {a['indicator_label']}\n\n" + md_table(
@@ -391,9 +444,17 @@ def _section_subgroups(b: Mapping[str, Any]) -> str:
         "# Hvordan og for hvem {#for-hvem}\n\n"
         "Effekten er opgjort for de undergrupper, programteorien på forhånd pegede på (moderatorer). "
         "Interaktionstesten viser, om effekten er forskellig mellem undergrupperne; p-værdierne er Holm-korrigeret "
-        "for flere test. Undergrupper med for få personer vises ikke.\n"
+        "for flere test. Undergrupper med for få personer vises ikke.\n\n"
     )
     return intro + "\n".join(blocks)
+
+
+def _section_surveys(b: Mapping[str, Any], figures: Mapping[str, str]) -> str:
+    if not b.get("surveys"):
+        return ""
+    from .survey_section import survey_section
+
+    return survey_section(b, figures)
 
 
 def _section_targets(b: Mapping[str, Any]) -> str:
@@ -424,7 +485,7 @@ def _section_targets(b: Mapping[str, Any]) -> str:
             base = DASH if tg.get("baseline") is None else f"{fmt_number(tg['baseline'] * mult, dec)} {unit}".strip()
         ci = DASH if _nan(e.get("ci_lower")) else fmt_ci(e["ci_lower"] * (1 if tg["goal_type"] == "relative_change" else mult), e["ci_upper"] * (1 if tg["goal_type"] == "relative_change" else mult), dec)
         rows.append((t["label"], kind, base, f"{DIRECTION_LABELS[tg['direction']]} til {goal_txt}", res_txt, ci,
-                     f"**{STATUS_LABELS[r['status']]}**: {r['reason']}"))
+                     f"**{STATUS_LABELS[r['status']]}**"))
     if rows:
         out.append(md_table(["Indikator", "Type", "Udgangspunkt", "Mål", "Resultat", "95 %-sikkerhedsinterval", "Status"], rows, align="lllllll"))
     if qual:
@@ -434,14 +495,16 @@ def _section_targets(b: Mapping[str, Any]) -> str:
     for t in b["targets"]:
         tg = t["target"]
         bits = []
+        if tg.get("goal") is not None:
+            bits.append(f"*Status:* {STATUS_LABELS[t['result']['status']].lower()} – {t['result']['reason']}.")
         if tg.get("requirement") and tg.get("goal") is not None:
             bits.append(f"*Resultatkrav:* {tg['requirement']}")
         if tg.get("measurement_method"):
-            bits.append(f"*Målemetode:* {tg['measurement_method']}")
+            bits.append(f"*Målemetode:* {tg['measurement_method'].rstrip('.')}.")
         if tg.get("follow_up"):
-            bits.append(f"*Opfølgning:* {tg['follow_up']}")
+            bits.append(f"*Opfølgning:* {tg['follow_up'].rstrip('.')}.")
         if tg.get("deadline"):
-            bits.append(f"*Frist:* {fmt_date(tg['deadline'])}")
+            bits.append(f"*Frist:* {fmt_date(tg['deadline'])}.")
         if bits:
             details.append(f"- **{t['label']}.** " + " ".join(bits))
     if details:
@@ -468,7 +531,7 @@ def _section_economy(b: Mapping[str, Any]) -> str:
         total = abs(e.estimate) * n_t
         lo, hi = sorted([abs(e.ci_lower) * n_t, abs(e.ci_upper) * n_t])
         out.append(
-            f"Effekten svarer til {fmt_number(total, 0)} {cost_unit or unit} i alt for deltagerne "
+            f"Effekten svarer til {fmt_number(total, 0)} {unit} i alt for deltagerne "
             f"(95 %-sikkerhedsinterval {fmt_ci(lo, hi, 0)}), dvs. {fmt_dkk(round(budget / total))} pr. {cost_unit or unit} "
             f"(mellem {fmt_dkk(round(budget / hi))} og {fmt_dkk(round(budget / lo))}).\n"
         )
@@ -502,14 +565,29 @@ def _section_caveats(b: Mapping[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _hash_text(h: str) -> str:
+    """A SHA-256 fingerprint in groups of 16 hex digits, so it wraps in narrow columns."""
+    algo, _, digest = h.partition(":")
+    return f"{algo}: " + " ".join(digest[i:i + 16] for i in range(0, len(digest), 16))
+
+
 def _section_appendix(b: Mapping[str, Any]) -> str:
     out = ["# Bilag {#bilag}\n", "## Sporbarhed\n"]
-    rows = [("Evalueringsplan (study.yaml)", f"`{b['config_hash']}`")]
-    rows += [(f"Data: {k}", f"`{v}`") for k, v in b["data_hashes"].items()]
+    rows = [("Evalueringsplan (study.yaml)", _hash_text(b["config_hash"]))]
+    rows += [(f"Data: {k}", _hash_text(v)) for k, v in b["data_hashes"].items()]
     rows.append(("Programversion", f"evaluation {b['package_version']}"))
     if b.get("code_list_version"):
         rows.append(("Kodeliste", b["code_list_version"]))
     out.append(md_table(["Sporbarhed", "Fingeraftryk / version"], rows, align="ll"))
+    if b["analyses"]:
+        out.append("## Tekniske metodebeskrivelser\n")
+        rows = []
+        for a in b["analyses"]:
+            res = result_from_dict(a["result"])
+            for e in res.estimates:
+                rows.append((a["indicator_label"], e.term, e.method))
+            rows.append((a["indicator_label"], "estimand", res.estimand))
+        out.append(md_table(["Mål", "Estimat", "Metode (som beregnet)"], rows, align="lll"))
     notes = b.get("data_notes") or {}
     if notes:
         out.append("## Data\n")
@@ -548,6 +626,7 @@ def report_markdown(bundle: Mapping[str, Any], figures: Mapping[str, str] | None
         _section_method(bundle),
         _section_effects(bundle, figures),
         _section_subgroups(bundle),
+        _section_surveys(bundle, figures),
         _section_targets(bundle),
         _section_economy(bundle),
         _section_caveats(bundle),
