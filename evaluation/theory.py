@@ -193,6 +193,11 @@ class Indicator(_Model):
     outcome: str = Field(description="id of the outcome (or output) node it measures")
     label: str = Field(min_length=1, description="Danish label used in tables")
     unit: str | None = Field(default=None, description="Danish unit, e.g. 'uger' or 'andel'")
+    phrase: str | None = Field(
+        default=None,
+        description="for a share: what a person has, as a Danish verb phrase for natural frequencies, "
+        "e.g. 'var ansat hos samme arbejdsgiver efter 12 måneder'",
+    )
     metric: MetricRef | None = None
     qualitative: QualitativeMethod | None = None
     target: Target | None = None
