@@ -15,6 +15,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from . import __version__
@@ -136,6 +137,30 @@ def _disclose_effect(result: EffectResult, analysis_id: str, threshold: int, log
     )
 
 
+def _mde(result: EffectResult, unit: str | None) -> dict[str, Any] | None:
+    """Minimum detectable effect (80 % power, 5 % two-sided) for a two-group comparison, from group sizes and spread."""
+    from .power import mde_means, mde_proportions, mde_sentence_da
+
+    groups = result.tables.get("groups")
+    e = next((x for x in result.estimates if x.n_treated is not None), None)
+    if groups is None or e is None or not e.n_treated or not e.n_control:
+        return None
+    if result.outcome_type == "binary":
+        ctrl = groups[groups["group"] == "control"]
+        col = "share" if "share" in groups.columns else "mean"
+        if ctrl.empty or pd.isna(ctrl[col].iloc[0]):
+            return None
+        r = mde_proportions(float(ctrl[col].iloc[0]), e.n_treated, e.n_control)
+    else:
+        if "sd" not in groups.columns or groups["sd"].isna().any():
+            return None
+        n, sd = groups["n"].astype(float), groups["sd"].astype(float)
+        pooled = float(np.sqrt(((n - 1) * sd**2).sum() / (n.sum() - 2)))
+        r = mde_means(e.n_treated, e.n_control, sd=pooled, unit=unit or "")
+    return {"mde": float(r.estimate_for("mde").estimate), "sentence_da": mde_sentence_da(r, unit=unit),
+            "method": r.estimate_for("mde").method}
+
+
 def _study_meta(study: Study) -> dict[str, Any]:
     return study.model_dump(mode="json", by_alias=True, include={
         "id", "title", "summary", "funder", "operator", "period", "budget_dkk", "language", "catalogue_number",
@@ -197,6 +222,7 @@ def run_study(study_dir: str | os.PathLike, out_root: str | os.PathLike = "resul
             "definition_da": describe_metric(ind.metric.name, ind.metric.params),
             "metric": ind.metric.model_dump(mode="json"),
             "warnings": sorted({str(w.message) for w in caught}),
+            "mde": _mde(result, ind.unit) if a.design in ("randomized_comparison", "matched_comparison") else None,
             "result": result.to_dict(),
         })
 

@@ -3,3 +3,5 @@
 from .registry import METRICS, MetricSpec, compute_metric, describe_metric, register_metric
 
 __all__ = ["METRICS", "MetricSpec", "compute_metric", "describe_metric", "register_metric"]
+
+from . import benefits  # noqa: E402,F401  (registers the register metrics)

@@ -553,6 +553,13 @@ def _section_caveats(b: Mapping[str, Any]) -> str:
             "- **Det kan resultatet ikke bruges til:** at sige, at indsatsen vil virke lige så godt for andre målgrupper, "
             "i andre kommuner eller i en anden tid, eller at forklare *hvorfor* den virkede uden programteoriens mekanismer."
         )
+    for a in b["analyses"]:
+        e = main_term(result_from_dict(a["result"]))
+        if a.get("mde") and not _nan(e.ci_lower) and e.ci_lower <= 0 <= e.ci_upper:
+            out.append(
+                f"- **{a['indicator_label']}** viste ingen sikker effekt. {a['mde']['sentence_da']} "
+                "Mindre effekter kan derfor ikke udelukkes."
+            )
     if b["targets"]:
         out.append("- Målopfyldelse uden sammenligningsgruppe siger ikke noget om årsag: målet kunne være nået uden projektet.")
     warns = sorted({w for a in b["analyses"] for w in a.get("warnings", [])})
