@@ -120,6 +120,30 @@ def _prepare(name: str, path: Path, df: pd.DataFrame, source, key: bytes) -> tup
     return df, notes
 
 
+def _read_register_source(study, name: str, source, path: Path, frames: Mapping[str, pd.DataFrame], key: bytes):
+    """Read a weekly register into a dense :class:`~evaluation.registers.Panel` restricted to the participants."""
+    from .registers import CodeList, read_register
+
+    if not path.is_file():
+        raise DataValidationError(f"{path}: the register file does not exist; check 'path' in the study's data section")
+    if source.participants not in study.data:
+        raise DataValidationError(f"{path}: register {name!r} refers to data source {source.participants!r}, which is not declared")
+    if source.participants not in frames:
+        raise DataValidationError(f"{path}: register {name!r} needs {source.participants!r} to be read first")
+    codes = CodeList.load(study.resolve_path(source.codes)) if source.codes else CodeList.load()
+    if source.code_overrides:
+        codes = codes.with_overrides(dict(source.code_overrides))
+    panel = read_register(
+        path, layout=source.layout, person_column=source.id_column or "person", week_column=source.week_column,
+        code_column=source.code_column, start_column=source.start_column, end_column=source.end_column,
+        codes=codes, participants=frames[source.participants], absent_persons=source.absent_persons,
+        key=key, pseudonymise=True, fmt=source.format, sheet=source.sheet, separator=source.separator,
+    )
+    notes = [f"{panel.shape[0]} personer × {panel.shape[1]} uger ({panel.weeks.labels()[0]}–{panel.weeks.labels()[-1]})",
+             f"kodeliste {codes.version}"] + [n for n in panel.notes]
+    return panel, notes
+
+
 def load_study_data(study, sources: Mapping[str, object] | None = None) -> StudyData:
     """Read, check and pseudonymise every data source declared by ``study``.
 
@@ -135,10 +159,15 @@ def load_study_data(study, sources: Mapping[str, object] | None = None) -> Study
     hashes: dict[str, str] = {}
     notes: dict[str, list[str]] = {}
     names = list(sources) if sources is not None else list(study.data)
+    # registers are read after the sources they are restricted to
+    names.sort(key=lambda n: study.data[n].kind == "register")
     for name in names:
         source = study.data[name]
         path = study.resolve_path(source.path)
-        raw = read_table(path, fmt=source.format, sheet=source.sheet, separator=source.separator)
-        frames[name], notes[name] = _prepare(name, path, raw, source, key)
+        if source.kind == "register":
+            frames[name], notes[name] = _read_register_source(study, name, source, path, frames, key)
+        else:
+            raw = read_table(path, fmt=source.format, sheet=source.sheet, separator=source.separator)
+            frames[name], notes[name] = _prepare(name, path, raw, source, key)
         hashes[name] = file_hash(path)
     return StudyData(frames=frames, hashes=hashes, notes=notes)

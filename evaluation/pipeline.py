@@ -35,9 +35,21 @@ BUNDLE_FORMAT = "evaluation.results/1"
 
 
 def _outcome_frame(study: Study, analysis, data) -> pd.DataFrame:
+    """The analysis data: the source frame with the indicator's metric as a column named by the indicator.
+
+    For a panel metric (person × period), the long panel is joined to the source's person columns
+    and the person id becomes a column ``person`` (designs with person fixed effects need it).
+    """
+    from .metrics.registry import METRICS
+
     ind = study.theory.indicator(analysis.indicator)
     values = compute_metric(ind.metric.name, data.frames, ind.metric.params)
     frame = data.frames[analysis.data]
+    if METRICS[ind.metric.name].kind == "panel":
+        long = values.rename(columns={"value": ind.id})
+        extra = [c for c in frame.columns if c not in long.columns]
+        out = long.join(frame[extra], how="left").reset_index()
+        return out
     out = frame.copy()
     out[ind.id] = values.reindex(out.index)
     return out
@@ -250,6 +262,7 @@ def run_study(study_dir: str | os.PathLike, out_root: str | os.PathLike = "resul
         "data_hashes": dict(sorted(data.hashes.items())),
         "data_notes": {k: v for k, v in sorted(data.notes.items())},
         "package_version": __version__,
+        "code_list_version": "; ".join(sorted({f.codes.version for f in data.frames.values() if hasattr(f, "codes")})) or None,
         "analyses": analyses,
         "targets": targets,
         "surveys": surveys,

@@ -81,6 +81,19 @@ class DataSource(_Model):
     columns: list[str] = Field(default_factory=list, description="columns that must be present")
     sheet: str | None = Field(default=None, description="Excel sheet name (xlsx only)")
     separator: str = Field(default=",", description="CSV field separator")
+    layout: Literal["auto", "wide", "long", "spells"] = Field(
+        default="auto", description="register layout: DREAM-style wide (y_1801 …), long (person, week, code) or spells"
+    )
+    week_column: str = Field(default="week", description="register: ISO week column (long layout)")
+    code_column: str = Field(default="code", description="register: benefit code column (long and spells layouts)")
+    start_column: str = Field(default="start_week", description="register: first week of a spell")
+    end_column: str = Field(default="end_week", description="register: last week of a spell")
+    codes: str | None = Field(default=None, description="register: code-list file relative to the study (default: the shipped DREAM grouping)")
+    code_overrides: dict[str, str] = Field(default_factory=dict, description="register: code or 'a-b' range → group, overriding the code list")
+    participants: str = Field(default="participants", description="register: the data source whose persons the panel is restricted to")
+    absent_persons: Literal["error", "self_support"] = Field(
+        default="error", description="register: participants without rows are an error, or self-supporting in every week"
+    )
     labels: dict[str, str] = Field(default_factory=dict, description="Danish labels of columns, for tables (column: label)")
     value_labels: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="Danish labels of values per column (column: {value: label})"

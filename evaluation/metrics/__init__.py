@@ -5,3 +5,4 @@ from .registry import METRICS, MetricSpec, compute_metric, describe_metric, regi
 __all__ = ["METRICS", "MetricSpec", "compute_metric", "describe_metric", "register_metric"]
 
 from . import benefits  # noqa: E402,F401  (registers the register metrics)
+from . import panels  # noqa: E402,F401

@@ -37,6 +37,7 @@ class MetricSpec:
     func: Callable[..., pd.Series]
     definition_da: Callable[..., str]
     outcome_type: str = "auto"
+    kind: str = "person"  # "person": one value per person; "panel": long frame person × period
 
     def params(self) -> list[str]:
         sig = inspect.signature(self.func)
@@ -46,11 +47,11 @@ class MetricSpec:
 METRICS: dict[str, MetricSpec] = {}
 
 
-def register_metric(name: str, definition_da: Callable[..., str], outcome_type: str = "auto"):
-    """Decorator registering ``func`` as metric ``name``."""
+def register_metric(name: str, definition_da: Callable[..., str], outcome_type: str = "auto", kind: str = "person"):
+    """Decorator registering ``func`` as metric ``name`` (``kind="panel"`` for person × period outcomes)."""
 
     def deco(func: Callable[..., pd.Series]) -> Callable[..., pd.Series]:
-        METRICS[name] = MetricSpec(name=name, func=func, definition_da=definition_da, outcome_type=outcome_type)
+        METRICS[name] = MetricSpec(name=name, func=func, definition_da=definition_da, outcome_type=outcome_type, kind=kind)
         return func
 
     return deco

@@ -1,0 +1,130 @@
+"""Person × period outcome panels from weekly registers, for difference-in-differences designs.
+
+A panel metric returns a long frame (one row per person and calendar period) rather than one
+value per person, so two-way fixed effects and Callaway–Sant'Anna estimators can use the
+outcome before and after each person's enrolment.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataValidationError
+from ..registers import Panel
+from ..weeks import format_week, parse_weeks
+from .benefits import _numerator_lut, _panel_from_sources
+from .registry import register_metric
+
+__all__ = ["benefit_dependency_by_period"]
+
+
+def benefit_dependency_by_period(
+    panel: Panel,
+    participants: pd.DataFrame,
+    period_weeks: int = 4,
+    benefit_types: Sequence[str] | None = None,
+    *,
+    index_week: str = "index_week",
+    group_column: str = "group",
+    treated: Sequence[str] | str = ("intervention",),
+) -> pd.DataFrame:
+    """Share of weeks on public support in consecutive calendar periods, per person.
+
+    Parameters
+    ----------
+    panel : Panel
+        Weekly register restricted to the participants.
+    participants : DataFrame
+        Indexed by person, with ``index_week`` (ISO) and ``group_column``.
+    period_weeks : int, default 4
+        Length of a period in weeks (4 ≈ a month, 13 = a quarter). Periods start at the
+        register's first week; weeks after the last whole period are left out.
+    benefit_types : list of str, optional
+        Restrict the numerator to these benefit groups.
+    treated : str or sequence of str
+        Group values that are enrolled (their cohort is the period holding their index week);
+        every other group is a never-treated comparison (cohort 0).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``period`` (1, 2, …), ``period_start`` (ISO week), ``value`` (share, NaN when
+        every week of the period is censored) and ``cohort`` (period of enrolment, 0 = never),
+        indexed by person.
+
+    Notes
+    -----
+    For person i and period p covering weeks W_p: value = #{t ∈ W_p : benefit} / #{t ∈ W_p : not censored}.
+    Cohort binning to months or quarters is the choice of ``period_weeks``; the report states it.
+
+    Examples
+    --------
+    >>> from evaluation.registers import register_from_frame
+    >>> reg = pd.DataFrame({"person": ["a"] * 4 + ["b"], "week": ["2021-W01", "2021-W02", "2021-W03", "2021-W04", "2021-W01"],
+    ...                     "code": [130, 130, 0, 0, 130]})
+    >>> panel = register_from_frame(reg.query("code != 0"), first_week="2021-W01", last_week="2021-W04")
+    >>> parts = pd.DataFrame({"index_week": ["2021-W03", "2021-W03"], "group": ["intervention", "comparison"]},
+    ...                      index=pd.Index(["a", "b"], name="person"))
+    >>> benefit_dependency_by_period(panel, parts, period_weeks=2)[["period", "value", "cohort"]].values.tolist()
+    [[1.0, 1.0, 2.0], [2.0, 0.0, 2.0], [1.0, 0.5, 0.0], [2.0, 0.0, 0.0]]
+    """
+    if int(period_weeks) != period_weeks or period_weeks < 1:
+        raise DataValidationError(f"period_weeks must be a positive whole number, got {period_weeks!r}")
+    period_weeks = int(period_weeks)
+    for col in (index_week, group_column):
+        if col not in participants.columns:
+            raise DataValidationError(f"participants: no column {col!r}; columns: {list(map(str, participants.columns))}")
+    treated = [treated] if isinstance(treated, str) else list(treated)
+    persons = pd.Index(participants.index, name="person")
+    rows = panel.rows_of(persons).astype(np.intp)
+    n_periods = len(panel.weeks) // period_weeks
+    if n_periods < 2:
+        raise DataValidationError(f"the register covers {len(panel.weeks)} weeks: fewer than two periods of {period_weeks} weeks")
+    mat = panel.matrix[rows, : n_periods * period_weeks]
+    num_lut = _numerator_lut(panel, benefit_types)
+    cens_lut = panel.codes.lut("censored")
+    num = num_lut[mat].reshape(len(rows), n_periods, period_weeks).sum(axis=2, dtype=np.int32)
+    cen = cens_lut[mat].reshape(len(rows), n_periods, period_weeks).sum(axis=2, dtype=np.int32)
+    den = period_weeks - cen
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(den > 0, num / np.maximum(den, 1), np.nan)
+    ords = parse_weeks(participants[index_week].to_numpy(dtype=object), file="participants", column=index_week,
+                       rows=[str(p) for p in persons])
+    col = ords - panel.weeks.first
+    enrolled = participants[group_column].astype(str).isin(treated).to_numpy()
+    cohort = np.where(enrolled, col // period_weeks + 1, 0)
+    late = enrolled & (cohort > n_periods)
+    if late.any():
+        ex = ", ".join(str(p) for p in persons[late][:5])
+        raise DataValidationError(f"participants: {int(late.sum())} enrolment week(s) after the last whole period (e.g. {ex})")
+    starts = [format_week(int(panel.weeks.first + k * period_weeks)) for k in range(n_periods)]
+    out = pd.DataFrame({
+        "period": np.tile(np.arange(1, n_periods + 1), len(rows)),
+        "period_start": np.tile(np.array(starts, dtype=object), len(rows)),
+        "value": share.reshape(-1),
+        "cohort": np.repeat(cohort, n_periods),
+    }, index=pd.Index(np.repeat(persons.to_numpy(), n_periods), name="person"))
+    return out
+
+
+def _def_by_period(period_weeks=4, benefit_types=None, **_: Any) -> str:
+    what = "offentlig forsørgelse" if not benefit_types else ", ".join(benefit_types)
+    return (
+        f"Andel af ugerne på {what} i hver kalenderperiode på {period_weeks} uger (censurerede uger – udvandret, død, "
+        "uden for registret – tæller ikke med i nævneren), opgjort på DREAM-ugedata for alle personer i både "
+        f"deltager- og sammenligningsgruppen. Deltagernes optagelseskohorte er den periode på {period_weeks} uger, "
+        "hvor de startede."
+    )
+
+
+@register_metric("benefit_dependency_by_period", _def_by_period, outcome_type="continuous", kind="panel")
+def _m_by_period(sources: Mapping[str, Any], period_weeks: int = 4, benefit_types=None, register: str = "register",
+                 participants: str = "participants", index_week: str = "index_week", group_column: str = "group",
+                 treated=("intervention",), codes=None, absent_persons: str = "error") -> pd.DataFrame:
+    """Registered :func:`benefit_dependency_by_period`."""
+    panel, parts = _panel_from_sources(sources, register, participants, codes, absent_persons)
+    return benefit_dependency_by_period(panel, parts, period_weeks, benefit_types, index_week=index_week,
+                                        group_column=group_column, treated=treated)
