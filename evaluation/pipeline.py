@@ -173,6 +173,54 @@ def _mde(result: EffectResult, unit: str | None) -> dict[str, Any] | None:
             "method": r.estimate_for("mde").method}
 
 
+def _disclose_cohorts(result: EffectResult, frame: pd.DataFrame, design, analysis_id: str, threshold: int,
+                      log: SuppressionLog) -> EffectResult:
+    """Add persons per cohort to cohort tables and suppress cohorts below the threshold."""
+    params = design.get_params()
+    unit, cohort = params.get("unit"), params.get("cohort")
+    if unit not in frame.columns or cohort not in frame.columns:
+        return result
+    sizes = frame.drop_duplicates(unit).groupby(cohort)[unit].size()
+    tables = dict(result.tables)
+    for name, col in (("by_cohort", "cohort"), ("group_time", "cohort")):
+        t = tables.get(name)
+        if t is None or col not in t.columns:
+            continue
+        t = t.copy()
+        t["n"] = t[col].map(sizes).astype(float)
+        value_cols = [c for c in t.columns if c not in (col, "n", "period", "time", "event_time")]
+        tables[name] = suppress_counts(t.assign(_label=t[col].astype(str)), table=f"{analysis_id}: {name}",
+                                       count_columns=["n"], dependent={"n": value_cols}, label_column="_label",
+                                       threshold=threshold, log=log, complementary=False).drop(columns="_label")
+    return dataclasses.replace(result, tables=tables)
+
+
+def _time_course(study: Study, data, threshold: int, log: SuppressionLog) -> dict[str, Any] | None:
+    """Weekly share self-supporting since the index week, by group, for the primary register-based comparison."""
+    from .metrics.benefits import status_share_series
+    from .registers import Panel
+
+    primary = next((a for a in study.analyses if a.primary), study.analyses[0] if study.analyses else None)
+    if primary is None or primary.design not in ("randomized_comparison", "matched_comparison"):
+        return None
+    reg = next((n for n, s in study.data.items() if s.kind == "register" and s.participants == primary.data), None)
+    if reg is None or not isinstance(data.frames.get(reg), Panel):
+        return None
+    treat = primary.options.get("treatment", "group")
+    parts = data.frames[primary.data]
+    if "index_week" not in parts.columns or treat not in parts.columns:
+        return None
+    series = status_share_series(data.frames[reg], parts, "self_support", weeks=(1, 52), by=treat)
+    series = series.rename(columns={treat: "group"})
+    series["share"] = series["share"].astype(float)
+    for i, r in series.iterrows():
+        if is_small(r["n"], threshold) or is_small(r["n_status"], threshold) or is_small(r["n"] - r["n_status"], threshold):
+            series.at[i, "share"] = float("nan")
+            log.add("tidsforløb", f"{r['group']} uge {r['week']}", "share", f"bygger på færre end {threshold} personer")
+    return {"status": "self_support", "analysis": primary.id,
+            "records": series[["group", "week", "n", "share"]].to_dict(orient="list")}
+
+
 def _study_meta(study: Study) -> dict[str, Any]:
     return study.model_dump(mode="json", by_alias=True, include={
         "id", "title", "summary", "funder", "operator", "period", "budget_dkk", "language", "catalogue_number",
@@ -216,6 +264,8 @@ def run_study(study_dir: str | os.PathLike, out_root: str | os.PathLike = "resul
                                  min_group_size=study.report.min_group_size, threshold=threshold,
                                  prespecified={m.id for m in study.theory.moderators})
             result = dataclasses.replace(result, tables={**result.tables, "subgroups": sub})
+        if a.design == "did_cs":
+            result = _disclose_cohorts(result, frame, design, a.id, threshold, log)
         result = _disclose_effect(result, a.id, threshold, log)
         results[a.id] = result
         node = study.theory.node(ind.outcome)
@@ -253,8 +303,11 @@ def run_study(study_dir: str | os.PathLike, out_root: str | os.PathLike = "resul
 
         surveys = run_surveys(study, data, threshold, log)
 
+    time_course = _time_course(study, data, threshold, log)
+
     bundle = {
         "format": BUNDLE_FORMAT,
+        "time_course": time_course,
         "study": _study_meta(study),
         "theory": study.theory.model_dump(mode="json", by_alias=True),
         "report_options": study.report.model_dump(mode="json"),

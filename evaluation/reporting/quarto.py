@@ -418,6 +418,29 @@ def _section_effects(b: Mapping[str, Any], figures: Mapping[str, str]) -> str:
     for key, fig in sorted(figures.items()):
         if key.startswith("forest"):
             out.append(f"![Effekter med 95 %-sikkerhedsintervaller]({fig}){{width=90%}}\n")
+    if "time_course" in figures:
+        out.append("## Tidsforløb\n")
+        out.append(
+            "Figuren viser, hvor stor en andel af hver gruppe der var selvforsørgende (uden offentlig ydelse) i hver uge "
+            "efter starten. Uger med for få personer er udeladt.\n"
+        )
+        out.append(f"![Andel selvforsørgende uge for uge efter start]({figures['time_course']}){{width=90%}}\n")
+    for a in b["analyses"]:
+        key = f"event_{a['id']}"
+        if key in figures:
+            res = result_from_dict(a["result"])
+            d = res.diagnostics
+            out.append(f"## Hændelsesstudie: {a['indicator_label']}\n")
+            txt = (
+                "Figuren viser effekten i hver periode før og efter deltagernes start. Punkterne før start bør ligge omkring 0, "
+                "hvis deltagere og sammenligningsgruppe udviklede sig ens, før indsatsen begyndte (antagelsen om parallel udvikling)."
+            )
+            pt = d.get("pretrend_test")
+            if isinstance(pt, dict) and pt.get("p_value") is not None:
+                verdict = ("giver ikke tegn på" if pt["p_value"] >= 0.05 else "giver tegn på")
+                txt += f" En samlet test af perioderne før start {verdict} forskellig udvikling ({fmt_p(pt['p_value'])})."
+            out.append(txt + "\n")
+            out.append(f"![Hændelsesstudie for {a['indicator_label']}]({figures[key]}){{width=90%}}\n")
     return "\n".join(out)
 
 
