@@ -154,6 +154,47 @@ def portfolio(studies_root, results_root, out, engine) -> None:
 
 
 @main.command()
+@click.argument("study", type=click.Path())
+@click.option("--draws", default=200, show_default=True, help="Simulated data sets per analysis.")
+@click.option("--seed", default=1, show_default=True)
+@click.option("--effect", "effects", multiple=True, help="ANALYSIS=VALUE: the true effect to simulate (default: the estimate).")
+@click.option("--out", type=click.Path(), default=None, help="Also write the diagnosis as JSON.")
+@_friendly_errors
+def diagnose(study: str, draws: int, seed: int, effects: tuple[str, ...], out: str | None) -> None:
+    """Diagnose a study's analyses by simulation: bias, RMSE, CI coverage and power."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.table import Table
+
+    from .diagnose import diagnose_study
+    from .results import write_json_atomic
+
+    eff: dict[str, float] = {}
+    for e in effects:
+        name, _, value = e.partition("=")
+        try:
+            eff[name] = float(value)
+        except ValueError:
+            raise click.BadParameter(f"expected ANALYSIS=NUMBER, got {e!r}", param_hint="--effect") from None
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeRemainingColumn(), console=err_console, transient=False) as progress:
+        def factory(desc: str, total: int):
+            task = progress.add_task(desc, total=total)
+            return lambda: progress.advance(task)
+
+        rows = diagnose_study(study, draws=draws, seed=seed, effects=eff, progress_factory=factory)
+    table = Table(title=f"Design diagnosis ({draws} draws per analysis, plasmode simulation)")
+    for col in ("analysis", "term", "true effect", "bias (MC se)", "RMSE", "coverage (MC se)", "power"):
+        table.add_column(col, justify="right" if col not in ("analysis", "term") else "left")
+    for r in rows:
+        table.add_row(r.analysis, r.term, f"{r.true_effect:.4g}", f"{r.bias:.3g} ({r.bias_mc_se:.2g})", f"{r.rmse:.3g}",
+                      f"{r.coverage:.3f} ({r.coverage_mc_se:.3f})", f"{r.power:.3f}")
+    console.print(table)
+    if out:
+        write_json_atomic(out, {"draws": draws, "seed": seed, "rows": [r.to_dict() for r in rows]})
+        console.print(f"[green]wrote[/] {out}")
+
+
+@main.command()
 @click.argument("slug")
 @click.option("--studies", "studies_root", default="studies", show_default=True)
 @_friendly_errors
