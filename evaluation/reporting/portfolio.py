@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from ..exceptions import EvaluationError
 from ..metrics.targets import main_term
 from ..results import read_bundle, result_from_dict
-from .formatting import fmt_ci, fmt_date, fmt_dkk, fmt_int, fmt_number
+from .formatting import fmt_ci, fmt_date, fmt_dkk, fmt_int, fmt_number, fmt_pct
 from .quarto import QUARTO_YML, STATUS_LABELS, _scale, md_table
 
 __all__ = ["build_portfolio", "portfolio_markdown", "collect_bundles"]
@@ -55,15 +55,71 @@ def _n(b: Mapping[str, Any]) -> int | None:
     return None
 
 
-def portfolio_markdown(bundles: list[Mapping[str, Any]]) -> str:
-    """The portfolio's ``index.qmd`` text."""
-    out = ["---", 'title: "Porteføljeoversigt"', 'subtitle: "Evaluerede beskæftigelsesprojekter"', "lang: da", "---", ""]
-    total = sum(b["study"].get("budget_dkk") or 0 for b in bundles)
-    out.append(
-        f"Oversigten viser {fmt_int(len(bundles))} evaluerede projekter med en samlet bevilling på {fmt_dkk(total)}. "
-        "Effekten er vist med 95 %-sikkerhedsinterval; evidensniveauet går fra 5 (lodtrækning) til 1 (før/efter uden sammenligning).\n"
-    )
+def _catalogue_section(studies_root: str | Path | None) -> str:
+    """How much of what the council funded has been evaluated, and every catalogue project with its study."""
+    from ..catalogue import link_studies, load_catalogue
+
+    cat = load_catalogue()
+    links = link_studies(cat, studies_root) if studies_root is not None and Path(studies_root).is_dir() else None
+    linked = {} if links is None else {(r.series, str(r.number)): r.study_id for r in links.itertuples()}
+    series_da = {"KOU": "Koordinationsudvalget (1999–2006)", "LBR": "Det Lokale Beskæftigelsesråd (2007–2011)"}
+    out = ["# Rådets projektkatalog {#katalog}\n"]
     rows = []
+    for series, part in cat.groupby("series", sort=True):
+        ev = part[[(series, str(n)) in linked for n in part["number"]]]
+        rows.append((series_da.get(series, series), fmt_int(len(part)), fmt_dkk(part["grant_dkk"].sum()),
+                     fmt_int(len(ev)), fmt_dkk(ev["grant_dkk"].sum())))
+    ev_all = cat[[(s_, str(n)) in linked for s_, n in zip(cat["series"], cat["number"])]]
+    rows.append(("**I alt**", f"**{fmt_int(len(cat))}**", f"**{fmt_dkk(cat['grant_dkk'].sum())}**",
+                 f"**{fmt_int(len(ev_all))}**", f"**{fmt_dkk(ev_all['grant_dkk'].sum())}**"))
+    share = ev_all["grant_dkk"].sum() / cat["grant_dkk"].sum() if cat["grant_dkk"].sum() else float("nan")
+    out.append(
+        f"Projektkataloget for Aalborg (1999–2011) rummer {fmt_int(len(cat))} bevillinger. {fmt_int(len(ev_all))} af dem er "
+        f"evalueret med en erklæret evalueringsplan her – svarende til {fmt_pct(share, 1)} af de bevilgede kroner. "
+        "Beløbene er aflæst i katalogets bevillingstekster; flerårige bevillinger er lagt sammen.\n"
+    )
+    out.append(md_table(["Råd", "Projekter", "Bevilget", "Evalueret", "Heraf bevilget"], rows, align="lrrrr"))
+    out.append("## Alle projekter i kataloget\n")
+    rows = []
+    for r in cat.itertuples():
+        sid = linked.get((r.series, str(r.number)))
+        rows.append((f"{r.series} {r.number}", r.title, r.operator or "–", fmt_date(r.council_date) if r.council_date else "–",
+                     fmt_dkk(r.grant_dkk) if r.grant_dkk == r.grant_dkk else "–",
+                     f"[Rapport](../{sid}/index.html)" if sid else "–"))
+    out.append(md_table(["Nr.", "Projekt", "Projektholder", "Bevilget", "Bevilling", "Evaluering"], rows, align="llllrl"))
+    return "\n".join(out)
+
+
+def _forest_rows(bundles: list[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for b in bundles:
+        for a in b["analyses"]:
+            if not a["primary"]:
+                continue
+            res = result_from_dict(a["result"])
+            e = main_term(res)
+            if e.estimate is None or math.isnan(e.estimate) or math.isnan(e.ci_lower):
+                continue
+            mult, unit, _ = _scale(a.get("unit"), res.outcome_type)
+            groups.setdefault(unit, []).append({"label": b["study"]["title"],
+                                                "estimate": e.estimate * mult, "ci_lower": e.ci_lower * mult,
+                                                "ci_upper": e.ci_upper * mult})
+    return groups
+
+
+def portfolio_markdown(bundles: list[Mapping[str, Any]], *, studies_root: str | Path | None = None,
+                       figures: Mapping[str, str] | None = None) -> str:
+    """The portfolio's ``index.qmd`` text."""
+    out = ["---", 'title: "Porteføljeoversigt"', 'subtitle: "Evaluerede beskæftigelsesprojekter"', "lang: da",
+           "toc: true", 'toc-title: "Indhold"', "---", ""]
+    total = sum(b["study"].get("budget_dkk") or 0 for b in bundles)
+    out.append("# Overblik {#overblik}\n")
+    out.append(
+        f"Oversigten viser {fmt_int(len(bundles))} evaluerede projekter med en samlet bevilling på {fmt_dkk(total)} "
+        "Hovedresultatet er vist med 95 %-sikkerhedsinterval. Evidensniveauet går fra 5 (lodtrækning) til 1 "
+        "(før/efter uden sammenligning); projekter uden effektmåling har ingen evidensniveau for effekt.\n"
+    )
+    rows, cards = [], []
     for b in bundles:
         s = b["study"]
         label, head, level = _headline(b)
@@ -73,15 +129,31 @@ def portfolio_markdown(bundles: list[Mapping[str, Any]]) -> str:
             if any(t["result"]["status"] == k for t in goals)
         ) or "–"
         n = _n(b)
-        rows.append((
-            f"[{s['title']}](../{s['id']}/index.html)", f"{s['funder']['name']} ({s['funder']['type']})",
-            f"{fmt_date(s['period']['start'])} – {fmt_date(s['period']['end'])}",
-            fmt_dkk(s["budget_dkk"]) if s.get("budget_dkk") is not None else "–",
-            b["theory"]["target_group"]["description"].strip(),
-            fmt_int(n) if n else "–", f"{label}: {head}", str(level) if level else "–", goal_txt,
-        ))
-    out.append(md_table(["Projekt", "Bevilget af", "Periode", "Bevilling", "Målgruppe", "Antal", "Hovedresultat (95 %-sikkerhedsinterval)",
-                         "Evidens", "Mål"], rows, align="lllrlrlcl"))
+        rows.append((f"[{s['title']}](../{s['id']}/index.html)", fmt_dkk(s["budget_dkk"]) if s.get("budget_dkk") is not None else "–",
+                     fmt_int(n) if n else "–", head, str(level) if level else "–", goal_txt))
+        tg = b["theory"]["target_group"]["description"].strip()
+        first = tg.split(". ")[0].rstrip(".") + "."
+        cards.append(f"## {s['title']}\n\n" + md_table(["Projekt", s["operator"]], [
+            ("Bevilget af", f"{s['funder']['name']} ({s['funder']['type']})"),
+            ("Periode", f"{fmt_date(s['period']['start'])} – {fmt_date(s['period']['end'])}"),
+            ("Bevilling", fmt_dkk(s["budget_dkk"]) if s.get("budget_dkk") is not None else "–"),
+            ("Målgruppe", first),
+            ("Antal i analysen", fmt_int(n) if n else "–"),
+            ("Hovedresultat", f"{label}: {head}"),
+            ("Evidensniveau", f"{level} af 5" if level else "ingen effektmåling"),
+            ("Målopfyldelse", goal_txt),
+            ("Rapport", f"[{s['id']}/index.html](../{s['id']}/index.html)"),
+        ], align="ll"))
+    out.append(md_table(["Projekt", "Bevilling", "Antal", "Hovedresultat (95 %-sikkerhedsinterval)", "Evidens", "Mål"],
+                        rows, align="lrrlcl"))
+    if figures:
+        out.append("## Effekter på tværs af projekter\n")
+        out.append("Figuren viser de primære effekter, der er målt i samme enhed, side om side.\n")
+    for key, fig in sorted((figures or {}).items()):
+        out.append(f"![Primære effekter på tværs af projekter ({key.split('_', 1)[1].replace('_', ' ')})]({fig}){{width=95%}}\n")
+    out.append("# Projekterne {#projekterne}\n")
+    out.extend(cards)
+    out.append(_catalogue_section(studies_root))
     return "\n".join(out) + "\n"
 
 
@@ -98,7 +170,18 @@ def build_portfolio(results_root: str | Path = "results", out_root: str | Path =
     tmp = Path(tempfile.mkdtemp(prefix=".portfolio.", dir=out_root))
     try:
         (tmp / "_quarto.yml").write_text(QUARTO_YML, encoding="utf-8")
-        (tmp / "index.qmd").write_text(portfolio_markdown(bundles), encoding="utf-8")
+        figures = {}
+        for i, (unit, rows) in enumerate(sorted(_forest_rows(bundles).items())):
+            import matplotlib.pyplot as plt
+
+            from .diagram import forest_plot, save_figure
+
+            fig = forest_plot(rows, xlabel=f"Effekt ({unit})", null=0)
+            (tmp / "figures").mkdir(exist_ok=True)
+            save_figure(fig, tmp / "figures" / f"forest_{i + 1}.png")
+            plt.close(fig)
+            figures[f"forest_{unit.replace(' ', '_')}"] = f"figures/forest_{i + 1}.png"
+        (tmp / "index.qmd").write_text(portfolio_markdown(bundles, studies_root=studies_root, figures=figures), encoding="utf-8")
         render_project(tmp, formats=("html", "pdf"), engine=engine)
         _replace_dir(tmp, final)
     except BaseException:
