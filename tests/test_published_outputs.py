@@ -1,0 +1,112 @@
+"""Every shipped study and the portfolio rendered from a copy of the repository, then scanned as a
+disclosure reviewer would: no cell under the threshold, nothing shaped like a person identifier."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from evaluation._pseudonym import CPR_PATTERN
+from evaluation.pipeline import run_study
+from evaluation.reporting.portfolio import build_portfolio
+from evaluation.reporting.quarto import build_report
+from evaluation.reporting.render import html_text, pdf_text
+
+from conftest import ROOT, STUDIES, SYNTHETIC
+
+COUNT_KEYS = re.compile(r"^(n|n_.*|count.*|answers|planned|valid|missing|n_status|.*_n)$")
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    root = tmp_path_factory.mktemp("published")
+    shutil.copytree(STUDIES, root / "studies")
+    shutil.copytree(SYNTHETIC, root / "data" / "synthetic")
+    outputs = {}
+    for d in sorted((root / "studies").glob("*/study.yaml")):
+        bundle = run_study(d.parent, root / "results")
+        outputs[d.parent.name] = build_report(bundle, root / "reports")
+    outputs["portfolio"] = build_portfolio(root / "results", root / "reports", studies_root=root / "studies")
+    return root, outputs
+
+
+def test_every_study_and_the_portfolio_rendered(published):
+    root, outputs = published
+    studies = {p.parent.name for p in STUDIES.glob("*/study.yaml")}
+    assert studies <= set(outputs)
+    for name, out in outputs.items():
+        for fmt, path in out.items():
+            assert path.is_file() and path.stat().st_size > 1000, (name, fmt)
+
+
+def _walk_tables(obj, path=""):
+    """Yield (path, column, values) for every {"columns": [...], "data": [...]} table in a bundle."""
+    if isinstance(obj, dict):
+        if set(obj) == {"columns", "data"} and isinstance(obj["columns"], list):
+            for j, c in enumerate(obj["columns"]):
+                yield path, c, [row[j] for row in obj["data"]]
+        for k, v in obj.items():
+            yield from _walk_tables(v, f"{path}.{k}")
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _walk_tables(v, f"{path}[{i}]")
+
+
+def test_no_bundle_count_below_threshold(published):
+    root, _ = published
+    checked = 0
+    for f in sorted((root / "results").glob("*/results.json")):
+        b = json.loads(f.read_text(encoding="utf-8"))
+        thr = b["disclosure"]["threshold"]
+        for path, col, values in _walk_tables(b):
+            if not COUNT_KEYS.match(str(col)):
+                continue
+            for v in values:
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    checked += 1
+                    assert v == 0 or v >= thr, f"{f.parent.name}{path}: column {col} publishes {v} < {thr}"
+        for a in b["analyses"]:
+            for e in a["result"]["estimates"]:
+                for k in ("n", "n_treated", "n_control"):
+                    if e.get(k):
+                        checked += 1
+                        assert e[k] >= thr
+    assert checked > 50, "the scan found almost no counts: it is not looking at the bundles"
+
+
+def test_no_identifier_in_any_published_file(published):
+    root, outputs = published
+    texts = []
+    for out in outputs.values():
+        texts.append(html_text(out["html"]))
+        texts.append(pdf_text(out["pdf"]))
+    for f in (root / "results").rglob("*"):
+        if f.is_file() and f.suffix in (".json", ".csv"):
+            texts.append(f.read_text(encoding="utf-8"))
+    assert len(texts) > 10
+    for t in texts:
+        assert not CPR_PATTERN.search(t), CPR_PATTERN.search(t)
+        assert not re.search(r"\bp_[0-9a-f]{16}\b", t), "a pseudonymised id was published"
+        assert not re.search(r"\b(P\d{4}|R\d{4}|p\d{7})\b", t), "a raw synthetic person id was published"
+
+
+def test_small_cells_in_report_tables(published):
+    root, outputs = published
+    checked = 0
+    for name, out in outputs.items():
+        qmd = (out["html"].parent / "index.qmd").read_text(encoding="utf-8")
+        for block in re.findall(r"(?:^\|.*\|\n)+", qmd, flags=re.M):
+            lines = block.strip().splitlines()
+            head = [c.strip() for c in lines[0].strip("|").split(" | ")]
+            for line in lines[2:]:
+                cells = [c.strip() for c in line.strip("|").split(" | ")]
+                for h, c in zip(head, cells):
+                    if h.startswith("Antal") and re.fullmatch(r"[\d.]+", c):
+                        n = int(c.replace(".", ""))
+                        checked += 1
+                        assert n == 0 or n >= 5, (name, h, line)
+    assert checked > 0
