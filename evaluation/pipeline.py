@@ -8,6 +8,7 @@ byte-identical bundle.
 from __future__ import annotations
 
 import dataclasses
+from types import SimpleNamespace
 import os
 import shutil
 import tempfile
@@ -258,12 +259,18 @@ def run_study(study_dir: str | os.PathLike, out_root: str | os.PathLike = "resul
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             result = design.fit(frame, **a.fit)
-        if a.subgroups:
+        if a.subgroups or a.exploratory_subgroups:
+            labels = study.data[a.data].labels
+            parts = []
             mods = [m for m in study.theory.moderators if m.id in a.subgroups]
-            sub = subgroup_table(type(design), dict(a.options), dict(a.fit), frame, ind.id, mods,
-                                 min_group_size=study.report.min_group_size, threshold=threshold,
-                                 prespecified={m.id for m in study.theory.moderators})
-            result = dataclasses.replace(result, tables={**result.tables, "subgroups": sub})
+            explo = [SimpleNamespace(id=c, label=labels.get(c, c), variable=c) for c in a.exploratory_subgroups]
+            # Holm correction within each family: pre-specified and exploratory tests are not pooled
+            for family in (mods, explo):
+                if family:
+                    parts.append(subgroup_table(type(design), dict(a.options), dict(a.fit), frame, ind.id, family,
+                                                min_group_size=study.report.min_group_size, threshold=threshold,
+                                                prespecified={m.id for m in study.theory.moderators}))
+            result = dataclasses.replace(result, tables={**result.tables, "subgroups": pd.concat(parts, ignore_index=True)})
         if a.design == "did_cs":
             result = _disclose_cohorts(result, frame, design, a.id, threshold, log)
         result = _disclose_effect(result, a.id, threshold, log)

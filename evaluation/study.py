@@ -110,7 +110,10 @@ class Analysis(_Model):
     primary: bool = Field(default=False, description="a pre-specified primary analysis")
     options: dict[str, Any] = Field(default_factory=dict, description="the design's specification (constructor arguments)")
     fit: dict[str, Any] = Field(default_factory=dict, description="inference options passed to fit (e.g. cov_type)")
-    subgroups: list[str] = Field(default_factory=list, description="moderator ids to estimate subgroup effects for")
+    subgroups: list[str] = Field(default_factory=list, description="moderator ids (theory.moderators) for pre-specified subgroup effects")
+    exploratory_subgroups: list[str] = Field(
+        default_factory=list, description="data columns for exploratory subgroup effects (not in the theory; labelled exploratory)"
+    )
 
 
 class SurveyItem(_Model):

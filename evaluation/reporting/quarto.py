@@ -455,7 +455,7 @@ def _section_subgroups(b: Mapping[str, Any]) -> str:
         mult, unit, dec = _scale(a.get("unit"), res.outcome_type)
         rows = []
         for _, r in sub.iterrows():
-            var = mod_vars.get(r["moderator"], "")
+            var = mod_vars.get(r["moderator"], r["moderator"])
             rows.append((r["moderator_label"], _value_label(b, var, r["level"]), "Forhåndsangivet" if r["prespecified"] else "Udforskende",
                          _fmt_value(r["estimate"], mult, dec), DASH if _nan(r["ci_lower"]) else fmt_ci(r["ci_lower"] * mult, r["ci_upper"] * mult, dec),
                          DASH if _nan(r.get("p_interaction_holm")) else fmt_p(r["p_interaction_holm"])))
@@ -467,7 +467,9 @@ def _section_subgroups(b: Mapping[str, Any]) -> str:
         "# Hvordan og for hvem {#for-hvem}\n\n"
         "Effekten er opgjort for de undergrupper, programteorien på forhånd pegede på (moderatorer). "
         "Interaktionstesten viser, om effekten er forskellig mellem undergrupperne; p-værdierne er Holm-korrigeret "
-        "for flere test. Undergrupper med for få personer vises ikke.\n\n"
+        "for flere test (forhåndsangivne og udforskende test hver for sig). Udforskende undergrupper stod ikke i "
+        "programteorien på forhånd; de skal læses som idéer til at undersøge, ikke som resultater. "
+        "Undergrupper med for få personer vises ikke.\n\n"
     )
     return intro + "\n".join(blocks)
 
