@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -119,3 +120,28 @@ def test_new_and_schema(tmp_path):
     _expect_exit2(["new", "mit-projekt"], tmp_path, "already exists")
     r = invoke("schema", cwd=tmp_path)
     assert r.exit_code == 0 and json.loads(r.output)["title"].startswith("evaluation study")
+
+
+@pytest.mark.parametrize(
+    "old,new,needle",
+    [
+        ("title: Arbejdsfastholdelse ved sygdom", 'title: "Arbejdsfastholdelse', "(YAML syntax)"),
+        ("budget_dkk: 1425000", "budget: 1425000", "unknown field 'budget'; did you mean 'budget_dkk'?"),
+        ("operator: Socialmedicinsk Enhed, Aalborg\n", "", "operator: required field is missing"),
+        ("{from: plan, to: sygefravaer, mechanism: gradvis_tilbagevenden",
+         "{from: plan, to: sygefravar, mechanism: gradvis_tilbagevenden", "refers to 'sygefravar', which is not declared"),
+    ],
+    ids=["yaml-syntax", "unknown-key", "missing-field", "dangling-reference"],
+)
+def test_bad_study_file_exit_2_names_file_and_line(study_tree, tmp_path, old, new, needle):
+    d = study_tree()
+    f = d / "study.yaml"
+    text = f.read_text(encoding="utf-8")
+    assert old in text
+    f.write_text(text.replace(old, new, 1), encoding="utf-8")
+    before = f.read_bytes()
+    for cmd in ("validate", "run", "report"):
+        r = _expect_exit2([cmd, str(d)], tmp_path, needle)
+        assert re.search(r"study\.yaml:\d+: ", r.output), r.output
+    assert f.read_bytes() == before, "the study file must not be modified"
+    assert not (tmp_path / "results").exists() and not (tmp_path / "reports").exists()
