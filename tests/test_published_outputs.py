@@ -110,3 +110,20 @@ def test_small_cells_in_report_tables(published):
                         checked += 1
                         assert n == 0 or n >= 5, (name, h, line)
     assert checked > 0
+
+
+@pytest.mark.browser
+def test_portfolio_opens_in_chromium(published, tmp_path):
+    from evaluation.reporting.browser import check_html_in_chromium, find_chromium
+
+    if find_chromium() is None:
+        pytest.skip("Chromium is not installed (tools/install-system-deps.sh installs it on Debian/Ubuntu)")
+    root, outputs = published
+    res = check_html_in_chromium(outputs["portfolio"]["html"], screenshot=tmp_path / "portfolio.png")
+    assert res["loaded"] and res["external_requests"] == [] and res["static_external"] == []
+    dom = res["dom"]
+    assert "Porteføljeoversigt" in dom and "Rådets projektkatalog" in dom
+    # every study is linked from the portfolio, and the link resolves to a rendered report
+    for slug in (p.parent.name for p in STUDIES.glob("*/study.yaml")):
+        assert f"../{slug}/index.html" in dom
+        assert (outputs["portfolio"]["html"].parent / ".." / slug / "index.html").resolve().is_file()

@@ -223,6 +223,11 @@ def _section_headline(b: Mapping[str, Any]) -> str:
 
         out.extend(f"- {line}" for line in survey_headlines(b))
         out.append("")
+    if b["targets"] and not heads:
+        out.append(
+            "::: {.callout-warning title=\"Evidensniveau\"}\n**Evidensniveau 1 af 5:** "
+            f"{evidence_level_text(1)}. Rapporten viser, om målene blev nået – ikke om projektet var årsagen.\n:::\n"
+        )
     if b["targets"]:
         counts = {k: sum(1 for t in b["targets"] if t["result"]["status"] == k) for k in STATUS_LABELS}
         parts = [f"{counts[k]} {STATUS_LABELS[k].lower()}" for k in STATUS_LABELS if counts[k]]
