@@ -18,7 +18,7 @@ from ..weeks import format_week, parse_weeks
 from .benefits import _numerator_lut, _panel_from_sources
 from .registry import register_metric
 
-__all__ = ["benefit_dependency_by_period"]
+__all__ = ["benefit_dependency_by_period", "benefit_dependency_pre_post"]
 
 
 def benefit_dependency_by_period(
@@ -128,3 +128,75 @@ def _m_by_period(sources: Mapping[str, Any], period_weeks: int = 4, benefit_type
     panel, parts = _panel_from_sources(sources, register, participants, codes, absent_persons)
     return benefit_dependency_by_period(panel, parts, period_weeks, benefit_types, index_week=index_week,
                                         group_column=group_column, treated=treated)
+
+
+def benefit_dependency_pre_post(
+    panel: Panel,
+    participants: pd.DataFrame,
+    before: Sequence[int] = (-52, -1),
+    after: Sequence[int] = (1, 52),
+    benefit_types: Sequence[str] | None = None,
+    *,
+    index_week: str = "index_week",
+    group_column: str = "group",
+    treated: Sequence[str] | str = ("intervention",),
+) -> pd.DataFrame:
+    """Benefit dependency before and after each person's index week, as a two-period panel.
+
+    Returns
+    -------
+    DataFrame
+        Two rows per person, indexed by person: ``post`` (0 = the ``before`` window, 1 = the
+        ``after`` window), ``value`` (share of weeks on public support, censored weeks out of the
+        denominator) and ``treated`` (1 for the enrolled groups, 0 for the comparison).
+
+    Notes
+    -----
+    This is the outcome of a 2×2 difference in differences: the change in benefit dependency
+    from the year before to the year after the index week, participants against comparison
+    persons given a comparable index week.
+
+    Examples
+    --------
+    >>> from evaluation.registers import register_from_frame
+    >>> reg = pd.DataFrame({"person": ["a", "a", "b"], "week": ["2021-W01", "2021-W02", "2021-W01"], "code": [130, 130, 130]})
+    >>> panel = register_from_frame(reg, first_week="2021-W01", last_week="2021-W04")
+    >>> parts = pd.DataFrame({"index_week": ["2021-W03", "2021-W03"], "group": ["intervention", "comparison"]},
+    ...                      index=pd.Index(["a", "b"], name="person"))
+    >>> benefit_dependency_pre_post(panel, parts, before=(-2, -1), after=(0, 1))[["post", "value", "treated"]].values.tolist()
+    [[0.0, 1.0, 1.0], [1.0, 0.0, 1.0], [0.0, 0.5, 0.0], [1.0, 0.0, 0.0]]
+    """
+    from .benefits import benefit_dependency
+
+    treated = [treated] if isinstance(treated, str) else list(treated)
+    pre = benefit_dependency(panel, participants, tuple(before), benefit_types, index_week=index_week)
+    post = benefit_dependency(panel, participants, tuple(after), benefit_types, index_week=index_week)
+    if group_column not in participants.columns:
+        raise DataValidationError(f"participants: no column {group_column!r}")
+    t = participants[group_column].astype(str).isin(treated).astype(float).to_numpy()
+    persons = pd.Index(participants.index, name="person")
+    out = pd.DataFrame({
+        "post": np.tile([0.0, 1.0], len(persons)),
+        "value": np.column_stack([pre.reindex(persons).to_numpy(), post.reindex(persons).to_numpy()]).reshape(-1),
+        "treated": np.repeat(t, 2),
+    }, index=pd.Index(np.repeat(persons.to_numpy(), 2), name="person"))
+    return out
+
+
+def _def_pre_post(before=(-52, -1), after=(1, 52), benefit_types=None, **_: Any) -> str:
+    what = "offentlig forsørgelse" if not benefit_types else ", ".join(benefit_types)
+    return (
+        f"Andel af ugerne på {what} i ugerne {before[0]} til {before[1]} (før) og {after[0]} til {after[1]} (efter) "
+        "i forhold til hver persons startuge; censurerede uger tæller ikke med i nævneren. Forskel-i-forskelle "
+        "sammenligner ændringen fra før til efter hos deltagerne med ændringen i sammenligningsgruppen."
+    )
+
+
+@register_metric("benefit_dependency_pre_post", _def_pre_post, outcome_type="continuous", kind="panel")
+def _m_pre_post(sources: Mapping[str, Any], before=(-52, -1), after=(1, 52), benefit_types=None, register: str = "register",
+                participants: str = "participants", index_week: str = "index_week", group_column: str = "group",
+                treated=("intervention",), codes=None, absent_persons: str = "error") -> pd.DataFrame:
+    """Registered :func:`benefit_dependency_pre_post`."""
+    panel, parts = _panel_from_sources(sources, register, participants, codes, absent_persons)
+    return benefit_dependency_pre_post(panel, parts, before, after, benefit_types, index_week=index_week,
+                                       group_column=group_column, treated=treated)
