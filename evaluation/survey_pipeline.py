@@ -65,7 +65,6 @@ __all__ = ["run_surveys", "write_survey_figures", "resolve_scale", "records_fram
 
 _SMALL = "færre end {t} personer"
 _SECONDARY = "sekundær diskretionering (ellers kunne en skjult celle regnes ud af de viste tal)"
-_DERIVED = "beregnet af en celle med færre end {t} personer"
 _MEAN_REASON = "gennemsnittet kunne sammen med de viste tal afsløre en skjult celle"
 
 
@@ -269,13 +268,10 @@ def _distribution_block(
         else:
             reason = _SMALL.format(t=threshold)
         label = row_label(out.loc[i])
-        if not pd.isna(out.at[i, "count"]) and (counts[j] > 0 or j in forced_reason or secondary[j]):
-            log.add(table, label, "count", reason)
-        out.at[i, "count"] = float("nan")
-        for col in ("share", "share_all"):
-            if not pd.isna(out.at[i, col]):
-                out.at[i, col] = float("nan")
-                log.add(table, label, col, _DERIVED.format(t=threshold) if not secondary[j] else _SECONDARY)
+        if counts[j] > 0 or j in forced_reason or secondary[j]:
+            log.add(table, label, "antal og andele", reason)
+        for col in ("count", "share", "share_all"):
+            out.at[i, col] = float("nan")
     return out, any_valid_hidden
 
 
@@ -433,19 +429,19 @@ def _run_one(study, sv, pos: int, data, threshold: int, log: SuppressionLog, con
                 row = {unit: u, "n": float(n_u[u]), "estimate": float(r["estimate"]),
                        "ci_lower": float(r["ci_lower"]), "ci_upper": float(r["ci_upper"])}
                 if u in share_hidden:
-                    for c in ("estimate", "ci_lower", "ci_upper"):
-                        log.add(f"{sv.id}: andel i øverste kategorier efter {unit}", f"{iid}: {u}", c, share_hidden[u])
+                    cols = ("n", "estimate", "ci_lower", "ci_upper") if u in full else ("estimate", "ci_lower", "ci_upper")
+                    for c in cols:
                         row[c] = float("nan")
-                    if u in full:
-                        log.add(f"{sv.id}: andel i øverste kategorier efter {unit}", f"{iid}: {u}", "n", full[u])
-                        row["n"] = float("nan")
+                    log.add(f"{sv.id}: andel i øverste kategorier efter {unit}", f"{iid}: {u}",
+                            "antal, andel og sikkerhedsinterval" if u in full else "andel og sikkerhedsinterval",
+                            share_hidden[u])
                 rows.append(row)
                 mr = mbg[mbg[unit] == u].iloc[0]
                 mrow = {unit: u, "n": float(mr["n"]), "estimate": float(mr["estimate"]),
                         "ci_lower": float(mr["ci_lower"]), "ci_upper": float(mr["ci_upper"])}
                 if u in share_hidden or any_u_hidden[u]:
                     reason = share_hidden.get(u, _MEAN_REASON)
-                    log.add(f"{sv.id}: gennemsnit efter {unit}", f"{iid}: {u}", "estimate", reason)
+                    log.add(f"{sv.id}: gennemsnit efter {unit}", f"{iid}: {u}", "gennemsnit og sikkerhedsinterval", reason)
                     for c in ("estimate", "ci_lower", "ci_upper"):
                         mrow[c] = float("nan")
                     if u in full:
@@ -571,8 +567,7 @@ def _reliability(df, items, scale, unit, units, threshold, log, conf_level, sid,
         for u in units:
             mu, _, lu, hu, nu = per[u]
             if u in hidden:
-                for c in ("n", "estimate", "ci_lower", "ci_upper"):
-                    log.add(f"{sid}: samlet skala efter {unit}", str(u), c, hidden[u])
+                log.add(f"{sid}: samlet skala efter {unit}", str(u), "antal, gennemsnit og sikkerhedsinterval", hidden[u])
                 mu = lu = hu = float("nan")
                 nu = float("nan")
             rows.append({unit: u, "n": nu, "estimate": mu, "ci_lower": lu, "ci_upper": hu})
@@ -633,7 +628,6 @@ def _unit_chart(survey: Mapping[str, Any], unit_label: str):
     import matplotlib.pyplot as plt
     import textwrap
 
-    from .reporting.formatting import fmt_pct
     from .reporting.survey_figures import percent_axis_formatter
 
     units = survey["units"]
@@ -642,6 +636,7 @@ def _unit_chart(survey: Mapping[str, Any], unit_label: str):
     fig, ax = plt.subplots(figsize=(10.5, 0.9 + 0.75 * len(items)))
     gap = 0.7 / max(len(units), 1)
     yticks, ylabels = [], []
+    lows = []
     for i, it in enumerate(items):
         y0 = len(items) - 1 - i
         yticks.append(y0)
@@ -654,25 +649,32 @@ def _unit_chart(survey: Mapping[str, Any], unit_label: str):
             r = t[t[survey["unit"]] == u]
             if r.empty or pd.isna(r["estimate"].iloc[0]):
                 continue
-            y = y0 + 0.35 - j * gap - gap / 2 + (0 if len(units) == 1 else 0)
+            y = y0 + 0.35 - j * gap - gap / 2
             e, lo, hi = r["estimate"].iloc[0], r["ci_lower"].iloc[0], r["ci_upper"].iloc[0]
+            lows.append(lo)
             ax.errorbar([e], [y], xerr=[[e - lo], [hi - e]], fmt="o", color=cmap(j % 10), markersize=4,
-                        elinewidth=1.2, capsize=2, label=str(u) if i == 0 else None)
+                        elinewidth=1.2, capsize=2)
     ax.set_yticks(yticks)
     ax.set_yticklabels(ylabels, fontsize=8)
     ax.set_ylim(-0.6, len(items) - 0.4)
-    ax.set_xlim(0, 1.0)
+    left = max(0.0, math.floor((min(lows) if lows else 0.0) * 10 - 0.5) / 10)
+    ax.set_xlim(left, 1.0)
     ax.xaxis.set_major_formatter(percent_axis_formatter())
     ax.grid(axis="x", color="0.9")
     for s in ("top", "right"):
         ax.spines[s].set_visible(False)
-    ax.set_xlabel("Andel, der svarer i høj grad eller i nogen grad (punkt) med 95 %-sikkerhedsinterval (streg); "
-                  "stiplet linje = hele jobcentret", fontsize=8)
-    handles, labels = ax.get_legend_handles_labels()
+    ax.set_xlabel("Andel med et positivt svar (punkt) med 95 %-sikkerhedsinterval (streg); "
+                  "stiplet linje = alle enheder samlet", fontsize=8)
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], marker="o", linestyle="-", color=cmap(j % 10), markersize=4) for j in range(len(units))]
+    handles.append(Line2D([], [], linestyle="--", color="0.35"))
+    labels = [str(u) for u in units] + ["I alt"]
     fig.tight_layout()
-    fig.subplots_adjust(bottom=max(0.08, 0.75 / fig.get_figheight()))
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 4), frameon=False, fontsize=8,
-               title=unit_label, title_fontsize=8)
+    fig_h = fig.get_figheight()
+    fig.subplots_adjust(bottom=1.05 / fig_h)
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.02 / fig_h), ncol=len(labels),
+               frameon=False, fontsize=8)
     return fig
 
 
