@@ -396,6 +396,12 @@ def _section_method(b: Mapping[str, Any]) -> str:
                 f"For «{a['indicator_label']}» er p-værdien også beregnet ved randomiseringsinferens "
                 f"({fmt_int(d['permutations'])} gentagne lodtrækninger, startværdi {d.get('seed')}).\n"
             )
+    if b.get("surveys"):
+        out.append(
+            "**Spørgeskemaundersøgelse:** andele og gennemsnit er beskrivende tal for dem, der svarede, med 95 %-sikkerhedsintervaller "
+            "(Wilson-interval for andele, t-interval for gennemsnit, Newcombe-interval for forskelle mellem enheder). "
+            "En brugermåling har ingen sammenligningsgruppe og siger ikke noget om effekt (evidensniveau 1 for årsagssammenhænge).\n"
+        )
     out.append(
         f"**Forhåndsregistrering:** evalueringsplanen (study.yaml) har fingeraftrykket {_hash_text(b['config_hash'])[:25]}…; "
         "det fulde fingeraftryk står i bilaget. Ændres planen, ændres fingeraftrykket.\n"
@@ -634,8 +640,15 @@ def _section_appendix(b: Mapping[str, Any]) -> str:
     out.append("## Diskretionering\n")
     log = b["disclosure"]["log"]
     if log:
-        rows = [(e["table"], e["row"], e["column"], e["reason"]) for e in log]
-        out.append(md_table(["Tabel", "Række", "Kolonne", "Årsag"], rows, align="llll"))
+        out.append(
+            f"Celler, der bygger på færre end {b['disclosure']['threshold']} personer, er skjult («–»), og hvor en skjult "
+            "celle kunne regnes ud af totalen, er en celle mere skjult. Den fulde liste står i resultatfilen (results.json).\n"
+        )
+        groups: dict[tuple[str, str], int] = {}
+        for e in log:
+            groups[(e["table"], e["reason"])] = groups.get((e["table"], e["reason"]), 0) + 1
+        rows = [(t, fmt_int(n), r) for (t, r), n in sorted(groups.items())]
+        out.append(md_table(["Tabel", "Skjulte celler", "Årsag"], rows, align="lrl"))
     else:
         out.append(f"Ingen celler skulle skjules (grænse: {b['disclosure']['threshold']} personer).\n")
     return "\n".join(out)
