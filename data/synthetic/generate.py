@@ -39,6 +39,9 @@ def _sickness() -> dict[str, pd.DataFrame | dict]:
 
 GENERATORS: dict[str, Callable[[], dict[str, pd.DataFrame | dict]]] = {
     "arbejdsfastholdelse-ved-sygdom": _sickness,
+    # seed 001 (Aalborg): JobFirst (randomised) and Flere skal med (staggered DiD); see evaluation/synthetic/jobcentre.py
+    "jobfirst": lambda: __import__("evaluation.synthetic.jobcentre", fromlist=["_"]).jobfirst_files(seed=2016),
+    "flere-skal-med": lambda: __import__("evaluation.synthetic.jobcentre", fromlist=["_"]).flere_skal_med_files(seed=2017),
 }
 
 
