@@ -50,6 +50,14 @@ def _outcome_frame(study: Study, analysis, data) -> pd.DataFrame:
         long = values.rename(columns={"value": ind.id})
         extra = [c for c in frame.columns if c not in long.columns]
         out = long.join(frame[extra], how="left").reset_index()
+        # panel designs need a balanced panel: persons with a censored period (emigrated, died, outside the
+        # register) are left out, and the number is reported
+        incomplete = out.loc[out[ind.id].isna(), "person"].unique()
+        if len(incomplete):
+            out = out[~out["person"].isin(incomplete)].reset_index(drop=True)
+            warnings.warn(
+                f"{len(incomplete)} person(er) med en periode uden observerede uger (udvandret, død eller uden for "
+                f"registret) indgår ikke i analysen «{analysis.id}»", UserWarning, stacklevel=2)
         return out
     out = frame.copy()
     out[ind.id] = values.reindex(out.index)
@@ -60,7 +68,7 @@ def _check_groups(study: Study, analysis, design, frame: pd.DataFrame) -> None:
     """Refuse to estimate when a compared group is empty or below the disclosure threshold."""
     params = design.get_params()
     col, treated, control = params.get("treatment"), params.get("treated"), params.get("control")
-    if col is None or col not in frame.columns:
+    if col is None or col not in frame.columns or treated is None or control is None:
         return
     path = study.resolve_path(study.data[analysis.data].path)
     counts = frame[col].value_counts(dropna=False)
@@ -88,9 +96,10 @@ def _disclose_effect(result: EffectResult, analysis_id: str, threshold: int, log
     tables = dict(result.tables)
     if "groups" in tables:
         g = tables["groups"]
-        deps = [c for c in g.columns if c not in ("group", "n")]
+        counts = [c for c in ("n", "missing") if c in g.columns]
+        deps = [c for c in g.columns if c not in ("group", "n", "missing")]
         tables["groups"] = suppress_counts(
-            g, table=f"{analysis_id}: grupper", count_columns=["n"], dependent={"n": deps},
+            g, table=f"{analysis_id}: grupper", count_columns=counts, dependent={"n": deps},
             label_column="group" if "group" in g.columns else None, threshold=threshold, log=log,
         )
     if "balance" in tables:
@@ -181,8 +190,16 @@ def _disclose_cohorts(result: EffectResult, frame: pd.DataFrame, design, analysi
     unit, cohort = params.get("unit"), params.get("cohort")
     if unit not in frame.columns or cohort not in frame.columns:
         return result
-    sizes = frame.drop_duplicates(unit).groupby(cohort)[unit].size()
+    persons = frame.drop_duplicates(unit)
+    sizes = persons.groupby(cohort)[unit].size()
     tables = dict(result.tables)
+    cs = sizes.rename("n").reset_index().rename(columns={cohort: "cohort"})
+    if "period_start" in frame.columns and "period" in frame.columns:
+        starts = frame.drop_duplicates("period").set_index("period")["period_start"]
+        cs["period_start"] = cs["cohort"].map(starts)
+    tables["cohort_sizes"] = suppress_counts(cs.assign(_label=cs["cohort"].astype(str)), table=f"{analysis_id}: kohorter",
+                                             count_columns=["n"], label_column="_label", threshold=threshold,
+                                             log=log).drop(columns="_label")
     for name, col in (("by_cohort", "cohort"), ("group_time", "cohort")):
         t = tables.get(name)
         if t is None or col not in t.columns:
@@ -253,11 +270,11 @@ def run_study(study_dir: str | os.PathLike, out_root: str | os.PathLike = "resul
     results: dict[str, Result] = {}
     for a in study.analyses:
         ind = study.theory.indicator(a.indicator)
-        frame = _outcome_frame(study, a, data)
-        design = get_design(a.design)(outcome=ind.id, **a.options)
-        _check_groups(study, a, design, frame)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
+            frame = _outcome_frame(study, a, data)
+            design = get_design(a.design)(outcome=ind.id, **a.options)
+            _check_groups(study, a, design, frame)
             result = design.fit(frame, **a.fit)
         if a.subgroups or a.exploratory_subgroups:
             labels = study.data[a.data].labels
@@ -284,7 +301,8 @@ def run_study(study_dir: str | os.PathLike, out_root: str | os.PathLike = "resul
             "phrase": ind.phrase,
             "outcome": node.id,
             "outcome_label": node.label,
-            "primary": a.primary or node.primary,
+            # the analyses marked primary are primary; without any mark, those on a primary outcome are
+            "primary": a.primary if any(x.primary for x in study.analyses) else node.primary,
             "design": a.design,
             "options": dict(a.options),
             "fit": dict(a.fit),

@@ -53,7 +53,7 @@ def benefit_dependency_by_period(
     DataFrame
         Columns ``period`` (1, 2, …), ``period_start`` (ISO week), ``value`` (share, NaN when
         every week of the period is censored) and ``cohort`` (period of enrolment, 0 = never),
-        indexed by person.
+        indexed by person; ``treated_now`` is 1 from the enrolment period on (for a static TWFE).
 
     Notes
     -----
@@ -107,6 +107,7 @@ def benefit_dependency_by_period(
         "value": share.reshape(-1),
         "cohort": np.repeat(cohort, n_periods),
     }, index=pd.Index(np.repeat(persons.to_numpy(), n_periods), name="person"))
+    out["treated_now"] = ((out["cohort"] > 0) & (out["period"] >= out["cohort"])).astype(float)
     return out
 
 

@@ -42,6 +42,11 @@ def logic_model_figure(theory: Mapping[str, Any], title: str | None = None):
 def effects_forest_rows(bundle: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """Forest-plot rows grouped by unit: main effect of each analysis and its subgroups."""
     groups: dict[str, list[dict[str, Any]]] = {}
+    short = {"randomized_comparison": "lodtrækning", "matched_comparison": "matchning", "did_2x2": "2×2 DiD",
+             "did_twfe": "TWFE", "did_cs": "Callaway–Sant'Anna"}
+    counts: dict[str, int] = {}
+    for a in bundle["analyses"]:
+        counts[a["indicator_label"]] = counts.get(a["indicator_label"], 0) + 1
     for a in bundle["analyses"]:
         res = result_from_dict(a["result"])
         binary = res.outcome_type == "binary" or a.get("unit") == "andel"
@@ -50,7 +55,8 @@ def effects_forest_rows(bundle: Mapping[str, Any]) -> dict[str, list[dict[str, A
         if e.estimate is None or math.isnan(e.estimate):
             continue
         rows = groups.setdefault(unit, [])
-        rows.append({"label": a["indicator_label"], "estimate": e.estimate * mult,
+        label = a["indicator_label"] + (f" ({short.get(a['design'], a['design'])})" if counts[a["indicator_label"]] > 1 else "")
+        rows.append({"label": label, "estimate": e.estimate * mult,
                      "ci_lower": e.ci_lower * mult, "ci_upper": e.ci_upper * mult})
         sub = res.tables.get("subgroups")
         if sub is not None:

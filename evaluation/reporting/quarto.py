@@ -41,8 +41,27 @@ TERM_LABELS = {
     "share_intervention": "Andel, interventionsgruppen",
     "share_control": "Andel, kontrolgruppen",
     "did": "Forskel-i-forskelle",
-    "att_overall": "Gennemsnitlig effekt for deltagerne",
+    "att_overall": "Gennemsnitlig effekt for deltagerne (alle perioder efter start)",
+    "att_dynamic_overall": "Gennemsnit over tid siden start",
+    "att_group_overall": "Gennemsnit over optagelseskohorter",
+    "att_calendar_overall": "Gennemsnit over kalenderperioder",
+    "twfe": "Effekt, to-vejs faste effekter",
+    "att": "Effekt for deltagerne (ATT)",
+    "ate": "Gennemsnitlig effekt (ATE)",
+    "ato": "Effekt i overlapspopulationen (ATO)",
 }
+
+
+def _term_label(term: str) -> str:
+    if term.startswith("placebo_shift"):
+        return f"Placebo: falsk start {term[len('placebo_shift'):]} perioder før (bør være 0)"
+    return TERM_LABELS.get(term, term)
+
+
+def _shown_terms(res) -> list:
+    """Estimates shown in tables: not the group means/shares, not every event-time coefficient."""
+    return [e for e in res.estimates if not e.term.startswith(("mean_", "share_", "att_e", "e-", "e0", "e1", "e2", "e3",
+                                                                 "e4", "e5", "e6", "e7", "e8", "e9"))]
 
 ESTIMAND_DA = {
     "randomized_comparison": "Den gennemsnitlige effekt af at blive tildelt indsatsen (intention-to-treat): forskellen mellem interventions- og kontrolgruppen",
@@ -59,6 +78,12 @@ METHOD_DA = {
     "att": "Propensity score-vægtning; robuste standardfejl",
     "did": "Forskel-i-forskelle-regression; klyngerobuste standardfejl",
     "att_overall": "Callaway–Sant'Anna; influensfunktionsbaserede standardfejl",
+    "att_dynamic_overall": "Callaway–Sant'Anna, aggregeret over tid siden start",
+    "att_group_overall": "Callaway–Sant'Anna, aggregeret over kohorter",
+    "att_calendar_overall": "Callaway–Sant'Anna, aggregeret over kalenderperioder",
+    "twfe": "To-vejs faste effekter (person og periode); klyngerobuste standardfejl",
+    "ate": "Propensity score-vægtning; robuste standardfejl",
+    "ato": "Overlapsvægtning; robuste standardfejl",
 }
 
 STATUS_LABELS = {"met": "Opfyldt", "not_met": "Ikke opfyldt", "undecidable": "Kan ikke afgøres endnu"}
@@ -141,10 +166,17 @@ def headline_sentence(analysis: Mapping[str, Any]) -> str:
     if _nan(e.estimate):
         return f"**{label}:** resultatet kan ikke offentliggøres, fordi det bygger på for få personer."
     est, lo, hi = e.estimate * mult, e.ci_lower * mult, e.ci_upper * mult
-    if abs(est) < 0.5 * 10 ** (-dec):
-        core = "interventionsgruppen lå på samme niveau som kontrolgruppen"
+    design = analysis.get("design", "")
+    if design.startswith("did"):
+        who, than = "deltagerne", "de ifølge udviklingen i sammenligningsgruppen ville have gjort uden indsatsen"
+    elif design == "matched_comparison":
+        who, than = "deltagerne", "sammenlignelige personer, der ikke deltog"
     else:
-        core = f"interventionsgruppen lå i gennemsnit {_signed_phrase(est, unit, dec)} end kontrolgruppen"
+        who, than = "interventionsgruppen", "kontrolgruppen"
+    if abs(est) < 0.5 * 10 ** (-dec):
+        core = f"{who} lå på samme niveau som {than}"
+    else:
+        core = f"{who} lå i gennemsnit {_signed_phrase(est, unit, dec)} end {than}"
     sentence = f"**{label}:** {core} ({ci_phrase(lo, hi, unit, dec)})."
     if not _nan(e.ci_lower) and not _nan(e.ci_upper):
         if e.ci_lower > 0 or e.ci_upper < 0:
@@ -338,10 +370,24 @@ def _section_participants(b: Mapping[str, Any]) -> str:
         for _, r in groups.iterrows():
             val = r.get("mean", r.get("share"))
             rows.append((GROUP_LABELS.get(str(r["group"]), str(r["group"])), DASH if _nan(r["n"]) else fmt_int(r["n"]),
-                         _fmt_value(val, 100.0 if res.outcome_type == "binary" else 1.0, dec),
+                         _fmt_value(val, mult, dec),
                          DASH if _nan(r.get("missing")) else fmt_int(r.get("missing"))))
-        head_val = "Andel (%)" if res.outcome_type == "binary" else f"Gennemsnit ({unit})" if unit else "Gennemsnit"
+        head_val = "Andel (%)" if mult == 100.0 else f"Gennemsnit ({unit})" if unit else "Gennemsnit"
         out.append(md_table(["Gruppe", "Antal", head_val, "Uden måling"], rows))
+    sizes = res.tables.get("cohort_sizes")
+    if sizes is not None and len(sizes):
+        out.append("## Optagelseskohorter\n")
+        d = res.diagnostics
+        out.append(
+            "Deltagerne startede løbende. De er samlet i kohorter efter den periode, de startede i, og hver kohorte "
+            "sammenlignes med personer, der ikke (endnu) var startet"
+            + (f" (kontrolgruppe: {'aldrig deltagende' if d.get('control_group') == 'nevertreated' else 'endnu ikke startede'})" if d.get("control_group") else "")
+            + ".\n"
+        )
+        rows = [("Sammenligningsgruppe" if int(r["cohort"]) == 0 else f"Startede i periode {int(r['cohort'])}"
+                 + (f" (fra {r['period_start']})" if "period_start" in sizes.columns and isinstance(r.get("period_start"), str) else ""),
+                 DASH if _nan(r["n"]) else fmt_int(r["n"])) for _, r in sizes.iterrows()]
+        out.append(md_table(["Kohorte", "Antal personer"], rows, align="lr"))
     bal = res.tables.get("balance")
     if bal is not None and len(bal):
         out.append("## Baggrundsforhold og balance\n")
@@ -373,14 +419,18 @@ def _section_method(b: Mapping[str, Any]) -> str:
         out.append(f"**Design:** {DESIGN_LABELS.get(d, d)}.\n")
     if b["analyses"]:
         out.append("## Definition af resultatmålene\n")
+        seen: set[str] = set()
         for a in b["analyses"]:
-            res = result_from_dict(a["result"])
-            out.append(f"**{a['indicator_label']}** ({'primært' if a['primary'] else 'sekundært'} mål). {a['definition_da']}\n")
+            if a["indicator"] in seen:
+                continue
+            seen.add(a["indicator"])
+            primary = any(x["primary"] for x in b["analyses"] if x["indicator"] == a["indicator"])
+            out.append(f"**{a['indicator_label']}** ({'primært' if primary else 'sekundært'} mål). {a['definition_da']}\n")
         out.append("## Estimand og usikkerhed\n")
         rows = []
         for a in b["analyses"]:
             res = result_from_dict(a["result"])
-            terms = [e.term for e in res.estimates if not e.term.startswith(("mean_", "share_"))]
+            terms = [e.term for e in _shown_terms(res) if not e.term.startswith("placebo")]
             methods = "; ".join(dict.fromkeys(METHOD_DA.get(t, t) for t in terms))
             rows.append((a["indicator_label"], ESTIMAND_DA.get(a["design"], res.estimand), methods))
         out.append(md_table(["Mål", "Hvad der estimeres", "Metode og sikkerhedsinterval"], rows, align="lll"))
@@ -417,15 +467,13 @@ def _section_effects(b: Mapping[str, Any], figures: Mapping[str, str]) -> str:
     for a in b["analyses"]:
         res = result_from_dict(a["result"])
         mult, unit, dec = _scale(a.get("unit"), res.outcome_type)
-        for e in res.estimates:
-            if e.term.startswith(("mean_", "share_")):
-                continue
-            rows.append((a["indicator_label"], TERM_LABELS.get(e.term, e.term), _fmt_value(e.estimate, mult, dec) + (f" {unit}" if unit and not _nan(e.estimate) else ""),
+        for e in _shown_terms(res):
+            rows.append((a["indicator_label"], _term_label(e.term), _fmt_value(e.estimate, mult, dec) + (f" {unit}" if unit and not _nan(e.estimate) else ""),
                          DASH if _nan(e.ci_lower) else fmt_ci(e.ci_lower * mult, e.ci_upper * mult, dec),
                          fmt_p(e.p_value) if not _nan(e.p_value) else DASH,
                          f"{fmt_int(e.n_treated)} / {fmt_int(e.n_control)}" if e.n_treated is not None else fmt_int(e.n)))
     out.append(md_table(["Mål", "Estimat", "Effekt", "95 %-sikkerhedsinterval", "p-værdi", "Antal (int. / kontrol)"], rows, align="llrrrr"))
-    out.append("Andele er vist som forskelle i procentpoint. Negative tal betyder, at interventionsgruppen lå lavest.\n")
+    out.append("Andele er vist som forskelle i procentpoint. Negative tal betyder, at deltagerne (interventionsgruppen) lå lavest.\n")
     for key, fig in sorted(figures.items()):
         if key.startswith("forest"):
             out.append(f"![Effekter med 95 %-sikkerhedsintervaller]({fig}){{width=90%}}\n")
@@ -627,8 +675,11 @@ def _section_appendix(b: Mapping[str, Any]) -> str:
         rows = []
         for a in b["analyses"]:
             res = result_from_dict(a["result"])
-            for e in res.estimates:
+            for e in _shown_terms(res):
                 rows.append((a["indicator_label"], e.term, e.method))
+            n_event = sum(1 for e in res.estimates if e not in _shown_terms(res) and not e.term.startswith(("mean_", "share_")))
+            if n_event:
+                rows.append((a["indicator_label"], f"{n_event} hændelsestidskoefficienter", "som ovenfor; alle tal står i results.json"))
             rows.append((a["indicator_label"], "estimand", res.estimand))
         out.append(md_table(["Mål", "Estimat", "Metode (som beregnet)"], rows, align="lll"))
     notes = b.get("data_notes") or {}

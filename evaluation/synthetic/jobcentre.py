@@ -292,7 +292,9 @@ def simulate_flere_skal_med(n_participants: int = 1243, n_comparison: int = 1200
     The register runs 2015-W02 … 2019-W52 (260 weeks, 20 quarters of 13 weeks). Everyone has been on cash benefit for
     more than five years at selection (2016-W50) and is on cash benefit in that week. Planned
     start weeks of the participants are uniform over 2017-W01 … 2018-W52, independent of the
-    outcomes; comparison persons are never enrolled (their index week is the selection week).
+    outcomes; comparison persons are never enrolled and get a fictitious start week drawn from the
+    same distribution (*fiktiv startuge*, as in register-based comparisons), which only sets the
+    windows of person-level outcomes; it does not affect their register.
     Exits to self-support follow the season and an improving labour market (×1.0 in 2017 to
     ×1.3 at the end of 2019) common to both groups, so parallel trends hold by construction.
     No deaths or emigrations are simulated (see the study README).
@@ -310,7 +312,7 @@ def simulate_flere_skal_med(n_participants: int = 1243, n_comparison: int = 1200
     age = rng.integers(30, 65, size=n)
     sex = rng.choice(np.array(["kvinde", "mand"], dtype=object), size=n)
     years = np.round(rng.uniform(5.0, 15.0, size=n), 1)
-    index_pos = np.where(is_part, rng.integers(start_lo, start_hi + 1, size=n), sel)
+    index_pos = rng.integers(start_lo, start_hi + 1, size=n)  # comparison: fictitious start week
     frailty = np.exp(-0.015 * (age - 45) - 0.3 * np.log(years / 8.0) + rng.normal(0, 0.3, size=n))
 
     ss, kh = _S["self_support"], _S["kontanthjaelp"]
