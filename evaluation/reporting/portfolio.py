@@ -101,7 +101,10 @@ def _forest_rows(bundles: list[Mapping[str, Any]]) -> dict[str, list[dict[str, A
             if e.estimate is None or math.isnan(e.estimate) or math.isnan(e.ci_lower):
                 continue
             mult, unit, _ = _scale(a.get("unit"), res.outcome_type)
-            groups.setdefault(unit, []).append({"label": b["study"]["title"],
+            title = b["study"]["title"].split(" – ")[0]
+            if len(title) > 38:
+                title = title[:38].rsplit(" ", 1)[0] + " …"
+            groups.setdefault(unit, []).append({"label": title,
                                                 "estimate": e.estimate * mult, "ci_lower": e.ci_lower * mult,
                                                 "ci_upper": e.ci_upper * mult})
     return groups
