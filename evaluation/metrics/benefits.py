@@ -927,8 +927,16 @@ def compute_streaming(metric, blocks, participants, **params):
     True
     """
     results = []
+    index = participants.index
+    unique = index.is_unique
     for block in blocks:
-        sub = _subset(participants, block.persons)
+        if unique:
+            # positions via the participants' hash table (built once, reused for every block): a
+            # per-block boolean mask over all participants would cost O(all participants) per block
+            pos = index.get_indexer(block.persons)
+            sub = participants.iloc[np.sort(pos[pos >= 0])]
+        else:  # let the metric report the duplicated persons
+            sub = _subset(participants, block.persons)
         if len(sub):
             results.append(metric(block, sub, **params))
     return _collect(results, participants, "streaming")
