@@ -239,6 +239,14 @@ def _time_course(study: Study, data, threshold: int, log: SuppressionLog) -> dic
             "records": series[["group", "week", "n", "share"]].to_dict(orient="list")}
 
 
+def _weeks_per_unit(metric) -> int | None:
+    """Weeks in the window of a share-of-weeks metric (so a share can be shown as weeks), else None."""
+    if metric.name == "benefit_dependency":
+        lo, hi = metric.params.get("window", (1, 52))
+        return int(hi) - int(lo) + 1
+    return None
+
+
 def _study_meta(study: Study) -> dict[str, Any]:
     return study.model_dump(mode="json", by_alias=True, include={
         "id", "title", "summary", "funder", "operator", "period", "budget_dkk", "language", "catalogue_number",
@@ -308,6 +316,7 @@ def run_study(study_dir: str | os.PathLike, out_root: str | os.PathLike = "resul
             "fit": dict(a.fit),
             "definition_da": describe_metric(ind.metric.name, ind.metric.params),
             "metric": ind.metric.model_dump(mode="json"),
+            "weeks_per_unit": _weeks_per_unit(ind.metric),
             "warnings": sorted({str(w.message) for w in caught}),
             "mde": _mde(result, ind.unit) if a.design in ("randomized_comparison", "matched_comparison") else None,
             "result": result.to_dict(),

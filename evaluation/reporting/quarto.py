@@ -611,14 +611,26 @@ def _section_economy(b: Mapping[str, Any]) -> str:
     out.append(f"Bevillingen på {fmt_dkk(budget)} svarer til {fmt_dkk(round(per))} pr. deltager i interventionsgruppen ({fmt_int(n_t)} personer).\n")
     mult, unit, dec = _scale(primary.get("unit"), res.outcome_type)
     cost_unit = b["report_options"].get("cost_unit")
-    if not _nan(e.ci_lower) and (e.ci_lower > 0 or e.ci_upper < 0) and res.outcome_type != "binary":
-        total = abs(e.estimate) * n_t
-        lo, hi = sorted([abs(e.ci_lower) * n_t, abs(e.ci_upper) * n_t])
+    # a share of weeks in a window (benefit dependency) is turned into weeks: share × window length
+    weeks = primary.get("weeks_per_unit")
+    scale = float(weeks) if weeks else 1.0
+    if weeks:
+        unit = "uger"
+    can_cost = weeks or (res.outcome_type != "binary" and primary.get("unit") != "andel")
+    if not _nan(e.ci_lower) and (e.ci_lower > 0 or e.ci_upper < 0) and can_cost:
+        total = abs(e.estimate) * n_t * scale
+        lo, hi = sorted([abs(e.ci_lower) * n_t * scale, abs(e.ci_upper) * n_t * scale])
+        if weeks:
+            fewer = e.estimate < 0
+            unit = f"{'færre' if fewer else 'flere'} uger på offentlig forsørgelse"
+            cost_unit = f"{'sparet' if fewer else 'ekstra'} uge på offentlig forsørgelse"
         out.append(
             f"Effekten svarer til {fmt_number(total, 0)} {unit} i alt for deltagerne "
             f"(95 %-sikkerhedsinterval {fmt_ci(lo, hi, 0)}), dvs. {fmt_dkk(round(budget / total))} pr. {cost_unit or unit} "
             f"(mellem {fmt_dkk(round(budget / hi))} og {fmt_dkk(round(budget / lo))}).\n"
         )
+    elif not can_cost:
+        out.append("Det primære mål er en andel af personer, så der beregnes ingen pris pr. enhed af effekten.\n")
     else:
         out.append("Da effekten på det primære mål ikke er sikkert påvist, beregnes ingen pris pr. opnået effekt.\n")
     return "\n".join(out)
