@@ -74,3 +74,13 @@ def test_target_needs_goal_or_requirement():
         Target(direction="increase")
     with pytest.raises(ValueError):
         Target(goal=0.1)  # numeric goal without direction
+
+
+def test_level_target_reports_change_from_baseline_with_newcombe():
+    ref = json.loads((REFERENCE / "newcombe1998_difference_proportions.json").read_text())
+    a = ref["examples"][0]
+    ind = _ind("level", 0.5, "increase", baseline=a["x2"] / a["n2"])
+    r = evaluate_target(ind, _declared(observed=a["x1"] / a["n1"], n_observed=a["n1"], n_baseline=a["n2"]), None, {})
+    ch = r.estimate_for("change_from_baseline")
+    assert ch.ci_lower == pytest.approx(a["lower"], abs=ref["tolerance_abs"])
+    assert ch.ci_upper == pytest.approx(a["upper"], abs=ref["tolerance_abs"])

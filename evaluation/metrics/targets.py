@@ -73,6 +73,7 @@ def evaluate_target(indicator, declared, study, results: Mapping[str, Result]) -
     label = indicator.label
     diag: dict[str, Any] = {"goal_type": t.goal_type, "direction": t.direction}
     est: Estimate
+    extra: list[Estimate] = []
     if t.goal is None:  # a qualitative requirement: the declared assessment is the result
         if declared is not None and declared.assessment is not None:
             status = declared.assessment
@@ -110,6 +111,14 @@ def evaluate_target(indicator, declared, study, results: Mapping[str, Result]) -
             status, reason = goal_status(observed, lo, hi, t.goal, t.direction)
             method = "observed share, Wilson score interval" if not math.isnan(lo) else "observed figure (no interval: whole population or n unknown)"
             est = Estimate(term="level", estimate=float(observed), ci_lower=lo, ci_upper=hi, n=int(n_obs or 0), method=method)
+            n_base = declared.n_baseline if declared is not None else None
+            if baseline is not None and indicator.unit == "andel" and n_obs and n_base:
+                # the change from baseline to follow-up, with a Newcombe interval (two independent measurements)
+                dlo, dhi = confint_proportions_2indep(round(observed * n_obs), n_obs, round(baseline * n_base), n_base,
+                                                      method="newcomb", compare="diff")
+                extra.append(Estimate(term="change_from_baseline", estimate=float(observed - baseline), ci_lower=float(dlo),
+                                      ci_upper=float(dhi), n=int(n_obs + n_base),
+                                      method="difference of two independent shares (follow-up − baseline), Newcombe hybrid score interval"))
         else:  # relative change from baseline
             if baseline in (None, 0):
                 status, reason = "undecidable", "der er ikke angivet et udgangspunkt (baseline) at måle ændringen fra"
@@ -129,7 +138,7 @@ def evaluate_target(indicator, declared, study, results: Mapping[str, Result]) -
                                n=int(n_obs or 0), method=method)
     return TargetResult(
         estimand=f"goal attainment for '{label}' ({t.goal_type}, {t.direction})",
-        estimates=(est,),
+        estimates=(est, *extra),
         diagnostics=diag,
         target_id=indicator.id,
         status=status,

@@ -581,6 +581,10 @@ def _section_targets(b: Mapping[str, Any]) -> str:
         bits = []
         if tg.get("goal") is not None:
             bits.append(f"*Status:* {STATUS_LABELS[t['result']['status']].lower()} – {t['result']['reason']}.")
+        for e in t["result"]["estimates"]:
+            if e["term"] == "change_from_baseline" and not _nan(e["estimate"]):
+                bits.append(f"*Ændring fra udgangspunktet:* {fmt_number(e['estimate'] * 100, 1)} procentpoint "
+                            f"(95 %-sikkerhedsinterval {fmt_ci(e['ci_lower'] * 100, e['ci_upper'] * 100, 1)}).")
         if tg.get("requirement") and tg.get("goal") is not None:
             bits.append(f"*Resultatkrav:* {tg['requirement']}")
         if tg.get("measurement_method"):
