@@ -929,16 +929,43 @@ def compute_streaming(metric, blocks, participants, **params):
     results = []
     index = participants.index
     unique = index.is_unique
+    # per-person values are written into one preallocated float array by position, so memory does not
+    # grow with a list of person-indexed Series (their string indexes cost more than the values)
+    values: np.ndarray | None = None
+    filled: np.ndarray | None = None
+    name = None
     for block in blocks:
         if unique:
             # positions via the participants' hash table (built once, reused for every block): a
             # per-block boolean mask over all participants would cost O(all participants) per block
             pos = index.get_indexer(block.persons)
-            sub = participants.iloc[np.sort(pos[pos >= 0])]
+            keep = np.sort(pos[pos >= 0])
+            sub = participants.iloc[keep]
         else:  # let the metric report the duplicated persons
             sub = _subset(participants, block.persons)
-        if len(sub):
-            results.append(metric(block, sub, **params))
+        if not len(sub):
+            continue
+        res = metric(block, sub, **params)
+        if unique and isinstance(res, pd.Series) and not results:
+            if values is None:
+                values = np.full(len(index), np.nan)
+                filled = np.zeros(len(index), dtype=bool)
+                name = res.name
+            at = index.get_indexer(res.index)
+            values[at] = res.to_numpy(dtype=float)
+            filled[at] = True
+        else:
+            if values is not None:  # mixed output types: fall back to the list path for everything
+                results.append(pd.Series(values[filled], index=index[filled], name=name))
+                values = None
+            results.append(res)
+    if values is not None:
+        if not filled.all():
+            missing = index[~filled]
+            raise DataValidationError(
+                f"streaming: {len(missing)} participant(s) have no rows in the register (e.g. {', '.join(map(str, missing[:5]))})"
+            )
+        return pd.Series(values, index=index, name=name)
     return _collect(results, participants, "streaming")
 
 
