@@ -207,7 +207,7 @@ def main():
     ap.add_argument("--weeks", type=int, default=780, help="register weeks (780 = 15 years)")
     ap.add_argument("--first-week", default="2010-W01")
     ap.add_argument("--chunk", type=int, default=200_000, help="persons simulated at a time by the generator")
-    ap.add_argument("--block", type=int, default=25_000, help="persons per Parquet row group and streamed block")
+    ap.add_argument("--block", type=int, default=10_000, help="persons per Parquet row group and streamed block")
     ap.add_argument("--cap-gib", type=float, default=1.5, help="RLIMIT_AS of the streaming subprocess")
     ap.add_argument("--duck-limit", default="256MB", help="DuckDB memory_limit inside iter_panel_blocks")
     ap.add_argument("--subset", type=int, default=200_000, help="persons for the uncapped read_register check")
