@@ -18,6 +18,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from ..metrics.targets import main_term
 from ..results import read_bundle, result_from_dict
+from .formatting import natural_frequency as natural_frequency_text
 from .formatting import evidence_level_text, fmt_ci, fmt_date, fmt_dkk, fmt_int, fmt_number, fmt_p, fmt_pct
 from .render import render_project
 
@@ -201,10 +202,7 @@ def natural_frequency(analysis: Mapping[str, Any]) -> str | None:
     phrase = (analysis.get("phrase") or "").strip()
     if phrase:
         verb, _, rest = phrase.partition(" ")
-        return (
-            f"Ud af 100 personer i kontrolgruppen {verb} {fmt_int(round(pc * 100))} {rest}; "
-            f"i interventionsgruppen {verb} det {fmt_int(round(pt * 100))}."
-        ).replace("  ", " ")
+        return natural_frequency_text(pc, pt, rest, verb=verb)
     what = analysis["indicator_label"][0].lower() + analysis["indicator_label"][1:]
     return (
         f"Ud af 100 personer i kontrolgruppen gjaldt «{what}» for {fmt_int(round(pc * 100))}; "
