@@ -154,6 +154,11 @@ class DiD2x2(Design):
         conf_level = _check_conf(conf_level)
         if cov_type not in _COV_NAMES:
             raise EstimationError(f"cov_type must be one of {sorted(_COV_NAMES)}, got {cov_type!r}")
+        if self.cluster is not None and cov_type != "cluster":
+            raise EstimationError(
+                f"cluster={self.cluster!r} is declared, so standard errors are clustered on it; "
+                f"cov_type={cov_type!r} would ignore it (drop cluster= or use cov_type='cluster')"
+            )
         _numeric(data, [self.outcome, self.group, *self.covariates], "model")
         if data[self.time].isna().any():
             raise DataValidationError(f"time column {self.time!r} has missing values")
@@ -352,6 +357,11 @@ class TWFE(Design):
         conf_level = _check_conf(conf_level)
         if cov_type not in ("clustered", "robust", "unadjusted"):
             raise EstimationError(f"cov_type must be 'clustered', 'robust' or 'unadjusted', got {cov_type!r}")
+        if self.cluster is not None and cov_type != "clustered":
+            raise EstimationError(
+                f"cluster={self.cluster!r} is declared, so standard errors are clustered on it; "
+                f"cov_type={cov_type!r} would ignore it (drop cluster= or use cov_type='clustered')"
+            )
         _numeric(data, [self.outcome, self.time, *self.covariates], "model")
         if data.duplicated([self.unit, self.time]).any():
             raise DataValidationError(f"duplicate ({self.unit}, {self.time}) rows: a panel has one row per person and period")

@@ -67,6 +67,16 @@ class RandomizedComparison(Design):
         Unit of assignment in a cluster-randomized trial (e.g. workplace, GP practice). Every
         interval then uses cluster-robust (CR1) standard errors with t(G − 1) critical values,
         and randomization inference permutes whole clusters.
+    weights : str, optional
+        Non-negative person weights (e.g. inverse probability of follow-up, or unequal
+        assignment probabilities across blocks). Every estimate then targets the weighted
+        population: differences and group means/shares are weighted least squares (WLS) fits
+        with HC2 (or, with ``cluster``, CR1) standard errors and t intervals; Lin's adjustment
+        centres covariates at their weighted means; randomization inference permutes the
+        assignment and recomputes the *weighted* difference. Welch, Wilson and Newcombe
+        intervals are not defined for weighted data and are then not used (the method string
+        says which interval was used). The balance table and participant flow describe the
+        allocation and stay unweighted.
 
     Notes
     -----
@@ -135,6 +145,7 @@ class RandomizedComparison(Design):
         adjustment: str = "lin",
         strata: str | None = None,
         cluster: str | None = None,
+        weights: str | None = None,
     ):
         if not isinstance(outcome, str) or not outcome:
             raise EstimationError(f"outcome must be a column name, got {outcome!r}")
@@ -150,10 +161,12 @@ class RandomizedComparison(Design):
         dup = sorted({c for c in covariates if covariates.count(c) > 1})
         if dup:
             raise EstimationError(f"covariates listed more than once: {dup}")
-        special = {outcome, treatment, strata, cluster} - {None}
+        if weights is not None and (not isinstance(weights, str) or not weights):
+            raise EstimationError(f"weights must be a column name, got {weights!r}")
+        special = {outcome, treatment, strata, cluster, weights} - {None}
         clash = [c for c in covariates if c in special]
         if clash:
-            raise EstimationError(f"covariates {clash} are also the outcome, treatment, strata or cluster column")
+            raise EstimationError(f"covariates {clash} are also the outcome, treatment, strata, cluster or weights column")
         self.outcome = outcome
         self.treatment = treatment
         self.treated = treated
@@ -163,10 +176,11 @@ class RandomizedComparison(Design):
         self.adjustment = adjustment
         self.strata = strata
         self.cluster = cluster
+        self.weights = weights
 
     def required_columns(self) -> list[str]:
         cols = [self.treatment, self.outcome, *self.covariates]
-        return cols + [c for c in (self.strata, self.cluster) if c is not None]
+        return cols + [c for c in (self.strata, self.cluster, self.weights) if c is not None]
 
     # ------------------------------------------------------------------ validation
     def _validate(self, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
@@ -199,6 +213,20 @@ class RandomizedComparison(Design):
             raise DataValidationError(
                 f"outcome_type='binary' but outcome column {self.outcome!r} has values other than 0/1 in rows {_examples(bad)}"
             )
+        if self.weights is not None:
+            ws = data[self.weights]
+            if not pd.api.types.is_numeric_dtype(ws) or pd.api.types.is_bool_dtype(ws):
+                raise DataValidationError(f"weights column {self.weights!r} must be numeric, got dtype {ws.dtype}")
+            wv = ws.to_numpy(dtype=float)
+            bad = obs & ~(np.isfinite(wv) & (wv >= 0))
+            if bad.any():
+                raise DataValidationError(
+                    f"weights column {self.weights!r} must be finite and non-negative where the outcome is observed; "
+                    f"rows {_examples(ws.index[bad])}"
+                )
+            for label, m in ((self.treated, t_all), (self.control, c_all)):
+                if not (wv[m & obs] > 0).any():
+                    raise DataValidationError(f"weights column {self.weights!r} is zero for every analysed person of {label!r}")
         for col in (self.strata, self.cluster):
             if col is not None and data[col].isna().any():
                 raise DataValidationError(f"column {col!r} has missing values in rows {_examples(data.index[data[col].isna()])}")
@@ -265,13 +293,16 @@ class RandomizedComparison(Design):
         n = n1 + n0
         lt, lc = str(self.treated), str(self.control)
         clusters = data[self.cluster].to_numpy()[obs] if self.cluster is not None else None
+        w = data[self.weights].to_numpy(dtype=float)[obs] if self.weights is not None else None
         comp = {"n_treated": n1, "n_control": n0}
 
         estimates: list[Estimate] = []
         y1, y0 = y[t], y[~t]
         welch_df = None
         if clusters is not None:
-            estimates += self._clustered_unadjusted(y, t, clusters, otype, conf, comp)
+            estimates += self._clustered_unadjusted(y, t, clusters, otype, conf, comp, w)
+        elif w is not None:
+            estimates += self._weighted_unadjusted(y, t, w, otype, conf, comp)
         elif otype == "binary":
             estimates += self._binary_rows(y1, y0, conf, comp)
         else:
@@ -288,6 +319,7 @@ class RandomizedComparison(Design):
             "conf_level": conf,
             "permutations": int(permutations),
             "seed": seed,
+            "weights": self.weights,
         }
         if clusters is not None:
             diagnostics["n_clusters"] = {lt: int(len(np.unique(clusters[t]))), lc: int(len(np.unique(clusters[~t])))}
@@ -295,12 +327,12 @@ class RandomizedComparison(Design):
         if welch_df is not None:
             diagnostics["welch_df"] = welch_df
         if regression:
-            est, info = self._adjusted(data.loc[obs], y, t, clusters, cov_used, conf, comp)
+            est, info = self._adjusted(data.loc[obs], y, t, clusters, cov_used, conf, comp, w)
             estimates.append(est)
             diagnostics.update(info)
 
         if permutations > 0:
-            diagnostics.update(self._randomization_inference(data.loc[obs], y, t, int(permutations), seed))
+            diagnostics.update(self._randomization_inference(data.loc[obs], y, t, int(permutations), seed, w))
 
         tables = {
             "groups": self._groups_table(y_all, t_all, obs, otype),
@@ -370,38 +402,67 @@ class RandomizedComparison(Design):
                                  "proportion, Wilson score interval", **comp))
         return rows
 
+    # -- unadjusted, individually randomized, weighted
+    def _weighted_unadjusted(self, y, t, w, otype, conf, comp) -> list[Estimate]:
+        n1, n0 = int(t.sum()), int((~t).sum())
+        if n1 < 2 or n0 < 2:
+            raise EstimationError("the weighted difference needs at least 2 observed outcomes per group")
+        X = np.column_stack([np.ones(len(y)), t.astype(float)])
+        fit = sm.WLS(y, X, weights=w).fit(cov_type="HC2", use_t=True)
+        est, se = float(fit.params[1]), float(fit.bse[1])
+        df = len(y) - 2
+        stat, p, lo, hi = _t_interval(est, se, df, conf)
+        what = "proportions" if otype == "binary" else "means"
+        rows = [Estimate(f"difference_in_{what}", est, se, stat, p, lo, hi, len(y),
+                         f"difference in weighted {what} (WLS on treatment, weights {self.weights}), HC2 SE, t({df}) interval",
+                         **comp)]
+        for suffix, m in (("intervention", t), ("control", ~t)):
+            f = sm.WLS(y[m], np.ones((int(m.sum()), 1)), weights=w[m]).fit(cov_type="HC2", use_t=True)
+            mean, s = float(f.params[0]), float(f.bse[0])
+            q = stats.t.ppf(0.5 + conf / 2.0, int(m.sum()) - 1)
+            term = ("share_" if otype == "binary" else "mean_") + suffix
+            rows.append(Estimate(term, mean, s, float("nan"), float("nan"), mean - q * s, mean + q * s, int(m.sum()),
+                                 f"weighted {'proportion' if otype == 'binary' else 'mean'}, HC2 SE, t({int(m.sum()) - 1}) interval",
+                                 **comp))
+        return rows
+
     # -- unadjusted, cluster randomized
-    def _clustered_unadjusted(self, y, t, clusters, otype, conf, comp) -> list[Estimate]:
+    def _clustered_unadjusted(self, y, t, clusters, otype, conf, comp, w=None) -> list[Estimate]:
         g = pd.factorize(clusters)[0]
         G = int(g.max()) + 1
         if G < 3:
             raise EstimationError(f"cluster-robust inference needs at least 3 clusters, found {G}")
         X = np.column_stack([np.ones(len(y)), t.astype(float)])
-        fit = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": g}, use_t=True)
+        model = sm.OLS(y, X) if w is None else sm.WLS(y, X, weights=w)
+        fit = model.fit(cov_type="cluster", cov_kwds={"groups": g}, use_t=True)
         est, se = float(fit.params[1]), float(fit.bse[1])
         stat, p, lo, hi = _t_interval(est, se, G - 1, conf)
         what = "proportions" if otype == "binary" else "means"
+        wtxt = "" if w is None else "weighted "
+        how = "OLS" if w is None else f"WLS, weights {self.weights}"
         rows = [Estimate(f"difference_in_{what}", est, se, stat, p, lo, hi, len(y),
-                         f"difference in {what} (OLS on treatment), cluster-robust SE (CR1, {G} clusters), t(G − 1) interval", **comp)]
+                         f"difference in {wtxt}{what} ({how} on treatment), cluster-robust SE (CR1, {G} clusters), t(G − 1) interval", **comp)]
         for term_suffix, m in (("intervention", t), ("control", ~t)):
             gm = pd.factorize(clusters[m])[0]
             Gm = int(gm.max()) + 1
             ym = y[m]
             if Gm < 2:
-                mean, s, lo_m, hi_m = float(ym.mean()), float("nan"), float("nan"), float("nan")
+                mean = float(ym.mean() if w is None else np.average(ym, weights=w[m]))
+                s, lo_m, hi_m = float("nan"), float("nan"), float("nan")
             else:
-                f = sm.OLS(ym, np.ones((len(ym), 1))).fit(cov_type="cluster", cov_kwds={"groups": gm}, use_t=True)
+                mm = sm.OLS(ym, np.ones((len(ym), 1))) if w is None else sm.WLS(ym, np.ones((len(ym), 1)), weights=w[m])
+                f = mm.fit(cov_type="cluster", cov_kwds={"groups": gm}, use_t=True)
                 mean, s = float(f.params[0]), float(f.bse[0])
                 q = stats.t.ppf(0.5 + conf / 2.0, Gm - 1)
                 lo_m, hi_m = mean - q * s, mean + q * s
             term = ("share_" if otype == "binary" else "mean_") + term_suffix
             rows.append(Estimate(term, mean, s, float("nan"), float("nan"), lo_m, hi_m, int(m.sum()),
-                                 f"{'proportion' if otype == 'binary' else 'mean'}, cluster-robust SE (CR1, {Gm} clusters), t(G − 1) interval",
+                                 f"{wtxt}{'proportion' if otype == 'binary' else 'mean'}, cluster-robust SE (CR1, {Gm} clusters), t(G − 1) interval",
                                  **comp))
         return rows
 
     # -- regression adjustment
-    def _adjusted(self, obs_data, y, t, clusters, cov_used, conf, comp) -> tuple[Estimate, dict[str, Any]]:
+    def _adjusted(self, obs_data, y, t, clusters, cov_used, conf, comp, w=None) -> tuple[Estimate, dict[str, Any]]:
         covs = list(self.covariates) if self.adjustment != "none" else []
         X, _ = expand_covariates(obs_data, covs, drop_first=True) if covs else (pd.DataFrame(index=obs_data.index), [])
         cols = {c: X[c].to_numpy(dtype=float) for c in X.columns}
@@ -428,7 +489,8 @@ class RandomizedComparison(Design):
         tf = t.astype(float)
         interacted = self.adjustment in ("lin", "none")
         if interacted:
-            Zc = Z - Z.mean(axis=0)
+            # centred at the (weighted) sample mean, so the T coefficient is the (weighted) ATE
+            Zc = Z - (Z.mean(axis=0) if w is None else np.average(Z, axis=0, weights=w))
             X_full = np.column_stack([np.ones(len(y)), tf, Zc, tf[:, None] * Zc])
         else:
             X_full = np.column_stack([np.ones(len(y)), tf, Z])
@@ -446,11 +508,13 @@ class RandomizedComparison(Design):
             G = int(g.max()) + 1
             if G < 3:
                 raise EstimationError(f"cluster-robust inference needs at least 3 clusters, found {G}")
-            fit = sm.OLS(y, X_full).fit(cov_type="cluster", cov_kwds={"groups": g}, use_t=True)
+            model = sm.OLS(y, X_full) if w is None else sm.WLS(y, X_full, weights=w)
+            fit = model.fit(cov_type="cluster", cov_kwds={"groups": g}, use_t=True)
             df = G - 1
             se_txt = f"cluster-robust SE (CR1, {G} clusters), t(G − 1) interval"
         else:
-            fit = sm.OLS(y, X_full).fit(cov_type=cov_used, use_t=True)
+            model = sm.OLS(y, X_full) if w is None else sm.WLS(y, X_full, weights=w)
+            fit = model.fit(cov_type=cov_used, use_t=True)
             df = len(y) - k
             se_txt = (f"{cov_used} SE" if cov_used != "nonrobust" else "classical OLS SE") + f", t({df}) interval"
         est, se = float(fit.params[1]), float(fit.bse[1])
@@ -465,17 +529,21 @@ class RandomizedComparison(Design):
             how = "block-weighted difference (OLS with treatment × centred stratum indicators)"
         if self.strata is not None and self.adjustment == "lin":
             how += " (stratum indicators included)"
+        if w is not None:
+            how = how.replace("OLS", "WLS", 1) + f", weights {self.weights}"
         info = {"adjusted_columns": names, "dropped_constant_columns": dropped, "adjusted_df": float(df)}
         if n_strata is not None:
             info["n_strata"] = n_strata
         return Estimate("adjusted_difference", est, se, stat, p, lo, hi, len(y), f"{how}, {se_txt}", **comp), info
 
     # -- randomization inference
-    def _randomization_inference(self, obs_data, y, t, draws: int, seed) -> dict[str, Any]:
+    def _randomization_inference(self, obs_data, y, t, draws: int, seed, w=None) -> dict[str, Any]:
         rng = np.random.default_rng(seed)
         n = len(y)
         n1 = int(t.sum())
-        observed = float(y[t].mean() - y[~t].mean())
+        wv = np.ones(n) if w is None else np.asarray(w, dtype=float)
+        wy = wv * y
+        observed = float(wy[t].sum() / wv[t].sum() - wy[~t].sum() / wv[~t].sum())
         # units of assignment: clusters when declared, else persons
         if self.cluster is not None:
             unit = pd.factorize(obs_data[self.cluster].to_numpy())[0]
@@ -499,10 +567,11 @@ class RandomizedComparison(Design):
             T = np.empty((b, U), dtype=bool)
             for idx in blocks:
                 T[:, idx] = rng.permuted(np.broadcast_to(unit_t[idx], (b, len(idx))), axis=1)
-            Tu = T[:, unit]  # draws × persons
-            nt = Tu.sum(axis=1)
-            s1 = Tu.astype(float) @ y
-            stat = s1 / nt - (y.sum() - s1) / (n - nt)
+            Tu = T[:, unit].astype(float)  # draws × persons
+            nt = Tu @ wv
+            s1 = Tu @ wy
+            with np.errstate(invalid="ignore", divide="ignore"):
+                stat = s1 / nt - (wy.sum() - s1) / (wv.sum() - nt)
             count += int(np.sum(np.abs(stat) >= abs(observed) - 1e-12 * scale))
             done += b
         p = (1 + count) / (1 + draws)
@@ -510,7 +579,9 @@ class RandomizedComparison(Design):
             " within strata" if self.strata is not None else "")
         return {
             "p_value_randomization": float(p),
-            "randomization_statistic": "difference in means (unadjusted), two-sided |stat*| >= |stat|",
+            "randomization_statistic": ("difference in means (unadjusted)" if w is None else
+                                        f"difference in weighted means (unadjusted, weights {self.weights})")
+            + ", two-sided |stat*| >= |stat|",
             "randomization_observed": observed,
             "randomization_scheme": scheme,
             "randomization_n_treated": n1,
