@@ -12,6 +12,7 @@ from evaluation.designs import DESIGNS, get_design
 from evaluation.exceptions import DataValidationError, EstimationError
 from evaluation.results import COMPARISON_COLUMNS, TIDY_COLUMNS, EffectResult, result_from_dict
 from evaluation.synthetic.observational import make_observational
+from evaluation.synthetic.prepost import simulate_pre_post
 from evaluation.synthetic.sickness import simulate_sickness_trial
 from evaluation.synthetic.staggered import simulate_staggered, simulate_two_by_two
 
@@ -21,6 +22,7 @@ def _cases():
     obs = make_observational(n_treated=80, n_pool=400, seed=3).data
     two = simulate_two_by_two(n_persons=200, seed=1)
     stag = simulate_staggered(n_persons=200, n_weeks=10, n_cohorts=4, seed=1)
+    prepost = simulate_pre_post(n_both=150, n_baseline_only=40, n_follow_up_only=40, seed=3)
     covs = [c for c in obs.columns if c not in ("group", "weeks_on_benefit") and pd.api.types.is_numeric_dtype(obs[c])][:3]
     return {
         "randomized_comparison": (dict(outcome="sick_weeks_52", covariates=["age"]), trial,
@@ -30,6 +32,8 @@ def _cases():
         "did_twfe": (dict(outcome="benefit", unit="person", time="week", treatment="enrolled"), stag, {}),
         "did_cs": (dict(outcome="benefit", unit="person", time="week", cohort="cohort"), stag,
                    {"bootstrap": True, "seed": 3, "draws": 99}),
+        "pre_post": (dict(outcome="on_ledighedsydelse", period="period", baseline="2016-06-30", follow_up="2018-03-31",
+                          unit="person_id"), prepost, {"conf_level": 0.9}),
     }
 
 

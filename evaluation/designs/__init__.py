@@ -5,11 +5,13 @@
 | ``randomized_comparison`` | :class:`RandomizedComparison` | 5 |
 | ``matched_comparison`` | :class:`MatchedComparison` | 3 |
 | ``did_2x2`` / ``did_twfe`` / ``did_cs`` | difference-in-differences designs | 3 |
+| ``pre_post`` | :class:`PrePost` (targets before/after, no comparison group) | 1 |
 """
 
 from .base import DESIGNS, Design, get_design, register_design
-from . import randomized, matched, did  # noqa: E402,F401  (registration)
+from . import randomized, matched, did, prepost  # noqa: E402,F401  (registration)
 from .randomized import RandomizedComparison
 from .matched import MatchedComparison
+from .prepost import PrePost
 
-__all__ = ["DESIGNS", "Design", "get_design", "register_design", "RandomizedComparison", "MatchedComparison"]
+__all__ = ["DESIGNS", "Design", "get_design", "register_design", "RandomizedComparison", "MatchedComparison", "PrePost"]
