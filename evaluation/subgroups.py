@@ -1,11 +1,15 @@
 """Subgroup effects ("for whom") for moderators declared in the programme theory.
 
 For each declared moderator, the analysis's design is refitted within each level of the
-moderator, and an interaction test asks whether the effect differs between levels
-(OLS of the outcome on treatment × level with HC2 standard errors; Wald test of the
-interaction terms). Interaction p-values are Holm-corrected across the moderators of an
-analysis. Moderators declared in the theory are *pre-specified*; others are *exploratory*.
-No estimate is made for a level with fewer than the study's minimum group size in a group.
+moderator (with the analysis's weights, clusters and strata), and an interaction test asks
+whether the effect differs between levels: for two-group comparisons a Wald test of the
+treatment × level terms (WLS with declared weights, cluster-robust with a declared cluster,
+stratum effects with declared strata, HC2 otherwise); for difference-in-differences designs
+Cochran's Q test of the independent within-level estimates. Interaction p-values are
+Holm-corrected within one family of moderators (the pipeline passes pre-specified and
+exploratory moderators separately). Moderators declared in the theory are *pre-specified*;
+others are *exploratory* (``prespecified = False``). No estimate is made for a level with
+fewer than the study's minimum group size in either group.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
+from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from .exceptions import EvaluationError
@@ -27,62 +32,165 @@ SUBGROUP_COLUMNS = [
 ]
 
 
-def _interaction_p(frame: pd.DataFrame, outcome: str, treat: str, var: str) -> float:
+def _interaction_p(frame: pd.DataFrame, outcome: str, treat: str, var: str, options: dict[str, Any]) -> tuple[float, str]:
+    """Wald test that the treatment effect is the same at every level of ``var``.
+
+    Honours the analysis's declared ``weights`` (WLS), ``cluster`` (cluster-robust CR1, the
+    unit of assignment) and ``strata`` (stratum fixed effects); otherwise HC2.
+    """
+    weights, cluster, strata = options.get("weights"), options.get("cluster"), options.get("strata")
     df = pd.DataFrame({"y": frame[outcome].astype(float), "t": frame[treat].astype(float),
-                       "m": frame[var].astype(str)}).dropna()
+                       "m": frame[var].astype(str)})
+    if weights is not None:
+        df["w"] = frame[weights].astype(float)
+    if cluster is not None:
+        df["cl"] = pd.factorize(frame[cluster])[0]
+    if strata is not None and strata != var:
+        df["s"] = frame[strata].astype(str)
+    df = df.dropna()
     if df["m"].nunique() < 2:
-        return float("nan")
-    fit = smf.ols("y ~ t * C(m)", data=df).fit(cov_type="HC2")
+        return float("nan"), ""
+    formula = "y ~ t * C(m)" + (" + C(s)" if "s" in df else "")
+    model = smf.wls(formula, data=df, weights=df["w"]) if weights is not None else smf.ols(formula, data=df)
+    if cluster is not None:
+        fit = model.fit(cov_type="cluster", cov_kwds={"groups": df["cl"].to_numpy()}, use_t=True)
+        se = f"cluster-robust (CR1) by {cluster}"
+    else:
+        fit = model.fit(cov_type="HC2", use_t=True)
+        se = "HC2"
     names = [n for n in fit.params.index if n.startswith("t:C(m)")]
     if not names:
-        return float("nan")
+        return float("nan"), ""
     r = np.zeros((len(names), len(fit.params)))
     for i, n in enumerate(names):
         r[i, list(fit.params.index).index(n)] = 1.0
-    return float(np.asarray(fit.wald_test(r, scalar=True).pvalue))
+    how = (f"Wald test of treatment × {var} in {'WLS' if weights is not None else 'OLS'} "
+           f"{formula.replace('t', 'treatment', 1)}, {se} covariance")
+    return float(np.asarray(fit.wald_test(r, scalar=True, use_f=True).pvalue)), how
+
+
+def _heterogeneity_p(est: list[float], se: list[float]) -> float:
+    """Cochran-type Wald test that independent subgroup estimates are equal (chi2, k - 1 df)."""
+    b, s = np.asarray(est, float), np.asarray(se, float)
+    ok = np.isfinite(b) & np.isfinite(s) & (s > 0)
+    if ok.sum() < 2:
+        return float("nan")
+    b, v = b[ok], s[ok] ** 2
+    bw = np.sum(b / v) / np.sum(1 / v)
+    q = float(np.sum((b - bw) ** 2 / v))
+    return float(stats.chi2.sf(q, ok.sum() - 1))
+
+
+def _did_counts(design_name: str, options: dict[str, Any], part: pd.DataFrame) -> tuple[int, int]:
+    """Treated and comparison persons of a DiD analysis within a subgroup."""
+    unit = options.get("unit")
+    if design_name == "did_cs":
+        g = part.groupby(unit)[options["cohort"]].first().astype(float)
+        treated = np.isfinite(g) & (g != 0)
+    elif design_name == "did_twfe":
+        treated = part.groupby(unit)[options["treatment"]].max().astype(float) == 1
+    else:  # did_2x2
+        key = part[unit] if unit else pd.Series(np.arange(len(part)), index=part.index)
+        treated = part.groupby(key)[options["group"]].first().astype(float) == 1
+    return int(treated.sum()), int((~treated).sum())
 
 
 def subgroup_table(design_cls, options: dict[str, Any], fit_options: dict[str, Any], frame: pd.DataFrame,
                    outcome: str, moderators: list[Any], *, min_group_size: int, threshold: int,
                    prespecified: set[str]) -> pd.DataFrame:
-    """Subgroup estimates and Holm-corrected interaction tests for one analysis."""
+    """Subgroup estimates and Holm-corrected interaction tests for one family of moderators.
+
+    Parameters
+    ----------
+    design_cls : type
+        The analysis's design; it is refitted within every level with the analysis's own
+        ``options`` (weights, clusters, strata included) and ``fit_options`` (randomization
+        inference and the bootstrap are dropped: only the interval of the main term is used).
+    moderators : list
+        Objects with ``id``, ``label`` and ``variable`` (the data column).
+    min_group_size, threshold : int
+        No estimate is made for a level in which the intervention or the comparison group has
+        fewer than ``max(min_group_size, threshold)`` persons (``threshold`` is the disclosure
+        threshold; studies guarantee ``min_group_size >= threshold``).
+    prespecified : set of str
+        Moderator ids declared in the programme theory; others are labelled exploratory
+        (``prespecified = False`` and a note).
+
+    Notes
+    -----
+    Interaction test, two-group comparisons (``randomized_comparison``, ``matched_comparison``):
+    Wald test of the treatment × level terms in a regression of the outcome on treatment ×
+    level (WLS with the declared weights, stratum fixed effects with declared strata,
+    cluster-robust by the declared cluster, HC2 otherwise). Difference-in-differences designs:
+    Cochran's Q test that the independent within-level estimates are equal (chi², levels − 1
+    df), using each refit's own standard error. Holm's correction is applied across the
+    moderators passed in one call (one family).
+    """
+    name = getattr(design_cls, "name", "")
+    is_did = name.startswith("did_")
+    if is_did and name != "did_2x2" and not options.get("unit"):
+        raise EvaluationError(f"subgroups for {name} need the option 'unit'")
     treat_col = options.get("treatment", "group")
     treated = options.get("treated", "intervention")
     control = options.get("control", "control")
+    if not is_did and treat_col not in frame.columns:
+        raise EvaluationError(f"subgroups need the treatment column {treat_col!r}, which the data do not have")
+    floor = max(int(min_group_size), int(threshold))
     rows: list[dict[str, Any]] = []
     p_by_mod: dict[str, float] = {}
+    how_by_mod: dict[str, str] = {}
+    fit_opts = {k: v for k, v in fit_options.items() if k not in ("permutations", "bootstrap", "draws", "seed",
+                                                                  "bootstrap_weights", "placebo_shift")}
     for mod in moderators:
         var = mod.variable
         if var is None or var not in frame.columns:
             raise EvaluationError(f"moderator {mod.id!r} names the column {var!r}, which the data do not have")
-        t = (frame[treat_col] == treated).astype(float).where(frame[treat_col].isin([treated, control]))
-        work = frame.assign(__t=t)
-        p_by_mod[mod.id] = _interaction_p(work[work[outcome].notna()], outcome, "__t", var)
+        if is_did and options.get("unit"):
+            varies = frame.groupby(options["unit"])[var].nunique(dropna=False) > 1
+            if varies.any():
+                raise EvaluationError(
+                    f"moderator {mod.id!r}: column {var!r} changes within a person; a subgroup must be a baseline trait"
+                )
+        if not is_did:
+            t = (frame[treat_col] == treated).astype(float).where(frame[treat_col].isin([treated, control]))
+            work = frame.assign(__t=t)
+            p_by_mod[mod.id], how_by_mod[mod.id] = _interaction_p(work[work[outcome].notna()], outcome, "__t", var, options)
         sub_opts = dict(options)
-        if "covariates" in sub_opts:
+        if "covariates" in sub_opts and sub_opts["covariates"]:
             sub_opts["covariates"] = [c for c in sub_opts["covariates"] if c != var]
-        fit_opts = {k: v for k, v in fit_options.items() if k not in ("permutations",)}
+        if sub_opts.get("strata") == var:
+            sub_opts.pop("strata")  # within a level of the stratification variable there is one stratum
+        level_est, level_se = [], []
         for level in sorted(frame[var].dropna().unique(), key=str):
             part = frame[frame[var] == level]
             valid = part[part[outcome].notna()]
-            n_t = int((valid[treat_col] == treated).sum())
-            n_c = int((valid[treat_col] == control).sum())
+            if is_did:
+                n_t, n_c = _did_counts(name, options, valid)
+            else:
+                n_t = int((valid[treat_col] == treated).sum())
+                n_c = int((valid[treat_col] == control).sum())
             row = {"moderator": mod.id, "moderator_label": mod.label, "level": str(level),
                    "prespecified": mod.id in prespecified, "n_treated": n_t, "n_control": n_c,
                    "estimate": float("nan"), "ci_lower": float("nan"), "ci_upper": float("nan"),
-                   "p_value": float("nan"), "note": ""}
-            if min(n_t, n_c) < min_group_size:
-                row["note"] = f"færre end {min_group_size} personer i en gruppe: intet estimat"
+                   "p_value": float("nan"), "note": "" if mod.id in prespecified else "udforskende (ikke i programteorien)"}
+            if min(n_t, n_c) < floor:
+                row["note"] = "; ".join(x for x in (row["note"], f"færre end {floor} personer i en gruppe: intet estimat") if x)
             else:
                 res = design_cls(outcome=outcome, **sub_opts).fit(part, **fit_opts)
                 from .metrics.targets import main_term
 
                 e = main_term(res)
                 row.update(estimate=e.estimate, ci_lower=e.ci_lower, ci_upper=e.ci_upper, p_value=e.p_value)
+                level_est.append(e.estimate)
+                level_se.append(e.std_error)
             rows.append(row)
+        if is_did:
+            p_by_mod[mod.id] = _heterogeneity_p(level_est, level_se)
+            how_by_mod[mod.id] = "Cochran's Q test of equal subgroup estimates (chi², levels − 1 df)"
     table = pd.DataFrame(rows, columns=[c for c in SUBGROUP_COLUMNS if c not in ("p_interaction", "p_interaction_holm")])
     mods = [m for m in p_by_mod if not np.isnan(p_by_mod[m])]
     holm = dict(zip(mods, multipletests([p_by_mod[m] for m in mods], method="holm")[1])) if mods else {}
     table["p_interaction"] = table["moderator"].map(p_by_mod).astype(float)
     table["p_interaction_holm"] = table["moderator"].map(holm).astype(float)
+    table.attrs["interaction_test"] = {m: how_by_mod.get(m, "") for m in p_by_mod}
     return table[SUBGROUP_COLUMNS]
