@@ -10,8 +10,19 @@ its 95 % interval covers τ, and how often it rejects "no effect" (power at τ).
 * continuous outcomes: τ is added to every treated outcome;
 * binary outcomes: treated outcomes are switched 0 → 1 (τ > 0) or 1 → 0 (τ < 0) with the
   probability that shifts the treated share by exactly τ in expectation;
+* the assignment is redrawn the way the design declares it was made: whole clusters when the
+  design has a ``cluster``, within each stratum when it has ``strata`` (so the diagnosed
+  interval is the one the study will use, not one for a simpler lottery);
+* 2×2 DiD (``did_2x2``): the group label is permuted across persons (across rows within each
+  period for repeated cross-sections, across clusters when declared) and τ is added in the
+  after period of the new treated group;
+* static TWFE (``did_twfe``): whole treatment paths are permuted across persons and τ is added
+  where the new path is treated (a balanced panel is needed);
 * staggered DiD (``did_cs``): enrolment cohorts are permuted across persons and τ is added to
   the outcome in the periods from enrolment on.
+
+Randomization inference, the bootstrap and placebo refits are switched off in the simulated
+fits (only the headline interval is diagnosed); every other fit option is kept.
 
 Analytic power (:mod:`evaluation.power`) complements this before data exist.
 """
@@ -63,10 +74,31 @@ def _binary(y: pd.Series) -> bool:
     return len(v) > 0 and set(np.unique(v)).issubset({0, 1, 0.0, 1.0})
 
 
+def _permute_labels(labels: np.ndarray, rng: np.random.Generator, unit: np.ndarray | None = None,
+                    strata: np.ndarray | None = None) -> np.ndarray:
+    """Permute ``labels`` (one per row) at the level of ``unit`` (rows of a unit share a label),
+    within ``strata`` (constant within a unit)."""
+    if unit is None:
+        unit = np.arange(len(labels))
+    codes, first = np.unique(pd.factorize(unit)[0], return_index=True)
+    inv = pd.factorize(unit)[0]
+    ulab = labels[first]
+    new = ulab.copy()
+    if strata is None:
+        new = rng.permutation(ulab)
+    else:
+        ust = np.asarray(strata)[first]
+        for lev in pd.unique(ust):
+            idx = np.flatnonzero(ust == lev)
+            new[idx] = ulab[rng.permutation(idx)]
+    return new[inv]
+
+
 def _plasmode_comparison(frame: pd.DataFrame, outcome: str, treat: str, treated: Any, control: Any, tau: float,
-                         rng: np.random.Generator) -> pd.DataFrame:
+                         rng: np.random.Generator, cluster: str | None = None, strata: str | None = None) -> pd.DataFrame:
     f = frame[frame[treat].isin([treated, control])].copy()
-    f[treat] = rng.permutation(f[treat].to_numpy())
+    f[treat] = _permute_labels(f[treat].to_numpy(), rng, None if cluster is None else f[cluster].to_numpy(),
+                               None if strata is None else f[strata].astype(str).to_numpy())
     is_t = (f[treat] == treated).to_numpy()
     y = f[outcome].astype(float).to_numpy().copy()
     if _binary(f[outcome]):
@@ -98,20 +130,61 @@ def _plasmode_staggered(frame: pd.DataFrame, outcome: str, unit: str, time: str,
     return f
 
 
+def _plasmode_2x2(frame: pd.DataFrame, p: dict[str, Any], tau: float, rng: np.random.Generator) -> pd.DataFrame:
+    f = frame.copy()
+    g = f[p["group"]].to_numpy()
+    if p.get("cluster"):
+        new = _permute_labels(g, rng, f[p["cluster"]].to_numpy())
+    elif p.get("unit"):
+        new = _permute_labels(g, rng, f[p["unit"]].to_numpy())
+    else:  # repeated cross-sections: permute within each period
+        new = _permute_labels(g, rng, None, f[p["time"]].astype(str).to_numpy())
+    f[p["group"]] = new
+    after = (f[p["time"]] == np.sort(pd.unique(f[p["time"]]))[-1]).to_numpy()
+    y = f[p["outcome"]].astype(float).to_numpy().copy()
+    y[(new.astype(float) == 1) & after] += tau
+    f[p["outcome"]] = y
+    return f
+
+
+def _plasmode_twfe(frame: pd.DataFrame, p: dict[str, Any], tau: float, rng: np.random.Generator) -> pd.DataFrame:
+    if p.get("event_study"):
+        raise EstimationError("design diagnosis of an event-study TWFE is not available (its terms have different "
+                              "truths); diagnose the static model or did_cs")
+    unit, time, treat = p["unit"], p["time"], p["treatment"]
+    wide = frame.pivot(index=unit, columns=time, values=treat)
+    if wide.isna().any().any():
+        raise EstimationError("design diagnosis of did_twfe needs a balanced panel (every person in every period)")
+    perm = wide.to_numpy()[rng.permutation(len(wide))]
+    new = pd.DataFrame(perm, index=wide.index, columns=wide.columns).stack()
+    f = frame.copy()
+    d = new.reindex(pd.MultiIndex.from_arrays([f[unit], f[time]])).to_numpy(dtype=float)
+    f[treat] = d.astype(frame[treat].dtype)
+    f[p["outcome"]] = f[p["outcome"]].astype(float) + tau * (d == 1)
+    return f
+
+
 def simulate_analysis(design, frame: pd.DataFrame, fit_options: dict[str, Any], tau: float, draws: int, seed: int,
                       *, analysis_id: str = "", progress: Callable[[], None] | None = None) -> DiagnosisRow:
     """Refit ``design`` on ``draws`` plasmode data sets with true effect ``tau``."""
     params = design.get_params()
     rng = np.random.default_rng(seed)
-    fit_options = {k: v for k, v in fit_options.items() if k not in ("permutations", "bootstrap")}
+    drop = {"permutations", "bootstrap", "placebo_shift"}
+    if fit_options.get("bootstrap"):
+        drop |= {"draws", "seed", "bootstrap_weights"}  # options of the bootstrap, which is switched off
+    fit_options = {k: v for k, v in fit_options.items() if k not in drop}
     est, se, cover, reject = [], [], [], []
     term = None
     for _ in range(draws):
         if design.name == "did_cs":
             data = _plasmode_staggered(frame, params["outcome"], params["unit"], params["time"], params["cohort"], tau, rng)
-        elif "treatment" in params:
+        elif design.name == "did_2x2":
+            data = _plasmode_2x2(frame, params, tau, rng)
+        elif design.name == "did_twfe":
+            data = _plasmode_twfe(frame, params, tau, rng)
+        elif "treatment" in params and "treated" in params:
             data = _plasmode_comparison(frame, params["outcome"], params["treatment"], params["treated"], params["control"],
-                                        tau, rng)
+                                        tau, rng, cluster=params.get("cluster"), strata=params.get("strata"))
         else:
             raise EstimationError(f"design diagnosis is not available for design {design.name!r}")
         with warnings.catch_warnings():
