@@ -317,3 +317,72 @@ def test_conf_level_changes_every_interval():
         assert a.estimate == pytest.approx(b.estimate)
         assert b.ci_upper - b.ci_lower < a.ci_upper - a.ci_lower
     assert r80.conf_level == 0.8
+
+
+# ---------------------------------------------------------------------------------------------- goal attainment
+
+
+def _target_setup(goal_type, goal, direction, analysis_declared=True):
+    from types import SimpleNamespace
+
+    from evaluation.theory import Indicator, Target
+
+    ind = Indicator(id="ly", outcome="o", label="Andel på ledighedsydelse", unit="andel",
+                    metric={"name": "column", "params": {"column": "on_ledighedsydelse"}},
+                    target=Target(goal=goal, goal_type=goal_type, direction=direction, baseline=0.153))
+    study = SimpleNamespace(analyses=[SimpleNamespace(id="ly_pp", indicator="ly", design="pre_post")])
+    declared = SimpleNamespace(analysis="ly_pp" if analysis_declared else None, observed=0.5, n_observed=10, baseline=None,
+                               n_baseline=None, assessment=None, evidence=None)
+    return ind, declared, study
+
+
+@pytest.mark.parametrize("declared_link", [True, False])
+def test_level_target_is_decided_by_the_follow_up_level_interval(declared_link):
+    from evaluation.metrics.targets import evaluate_target
+
+    df = simulate_pre_post(seed=3)  # about 2,300 persons per date, true follow-up share 12.5 %
+    res = PrePost(outcome="on_ledighedsydelse", baseline="2016-06-30", follow_up="2018-03-31", unit="person_id").fit(df)
+    fu = res.estimate_for("follow_up_level")
+    for goal, direction, expected in ((fu.ci_upper + 0.001, "decrease", "met"), (fu.ci_lower - 0.001, "decrease", "not_met"),
+                                      (fu.estimate, "decrease", "undecidable"), (fu.ci_lower - 0.001, "increase", "met")):
+        ind, declared, study = _target_setup("level", goal, direction, declared_link)
+        tr = evaluate_target(ind, declared if declared_link else None, study, {"ly_pp": res})
+        assert tr.status == expected, (goal, direction)
+        e = tr.estimates[0]
+        assert (e.estimate, e.ci_lower, e.ci_upper) == (fu.estimate, fu.ci_lower, fu.ci_upper)  # not the declared 0.5
+        assert "pre/post analysis 'ly_pp'" in e.method and tr.diagnostics["analysis"] == "ly_pp"
+        assert tr.estimate_for("change_from_baseline").estimate == res.estimate_for("change").estimate
+        assert tr.baseline == pytest.approx(res.estimate_for("baseline_level").estimate)
+        if expected == "undecidable":
+            assert "sikkerhedsintervallet rummer både" in tr.reason
+
+
+def test_relative_change_target_uses_the_relative_change_estimate():
+    from evaluation.metrics.targets import evaluate_target
+
+    df = simulate_pre_post(seed=3)
+    res = PrePost(outcome="on_ledighedsydelse", baseline="2016-06-30", follow_up="2018-03-31", unit="person_id").fit(df)
+    rc = res.estimate_for("relative_change")
+    ind, declared, study = _target_setup("relative_change", -0.04, "decrease")  # "fall by at least 4 %"
+    tr = evaluate_target(ind, declared, study, {"ly_pp": res})
+    assert tr.estimates[0].estimate == rc.estimate and tr.observed == rc.estimate
+    assert tr.status == ("met" if rc.ci_upper <= -0.04 else "undecidable" if rc.ci_lower <= -0.04 else "not_met")
+
+
+def test_target_of_a_pre_post_analysis_without_result_is_undecidable_with_reason():
+    from evaluation.metrics.targets import evaluate_target
+
+    ind, declared, study = _target_setup("level", 0.13, "decrease")
+    tr = evaluate_target(ind, declared, study, {})
+    assert tr.status == "undecidable" and "«ly_pp» foreligger endnu ikke" in tr.reason
+    # a suppressed (disclosure-controlled) result is undecidable too
+    df = simulate_pre_post(seed=3)
+    res = PrePost(outcome="on_ledighedsydelse", baseline="2016-06-30", follow_up="2018-03-31").fit(df)
+    import dataclasses
+
+    from evaluation.results import Estimate
+
+    hidden = dataclasses.replace(res, estimates=tuple(Estimate(term=e.term, estimate=float("nan"), n=e.n, method=e.method)
+                                                      for e in res.estimates))
+    tr2 = evaluate_target(ind, declared, study, {"ly_pp": hidden})
+    assert tr2.status == "undecidable" and "diskretioneret" in tr2.reason

@@ -67,8 +67,37 @@ def _share_ci(p: float, n: int | None) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
+def _pre_post_analysis(indicator, declared, study) -> str | None:
+    """The id of the ``pre_post`` analysis whose estimates decide a level or relative-change target, if any.
+
+    The declared target's ``analysis`` when it names a pre/post analysis, else the first
+    ``pre_post`` analysis of the same indicator in ``study.analyses``.
+    """
+    if indicator.target.goal_type not in ("level", "relative_change") or study is None:
+        return None
+    analyses = {a.id: a for a in getattr(study, "analyses", [])}
+    if declared is not None and declared.analysis:
+        a = analyses.get(declared.analysis)
+        return a.id if a is not None and a.design == "pre_post" else None
+    matching = [a.id for a in analyses.values() if a.indicator == indicator.id and a.design == "pre_post"]
+    return matching[0] if matching else None
+
+
+def _shown_baseline(t, diag: Mapping[str, Any]) -> float | None:
+    """The measured baseline of a pre/post analysis when there is one, else the declared baseline."""
+    measured = diag.get("measured_baseline")
+    return measured if measured is not None else t.baseline
+
+
 def evaluate_target(indicator, declared, study, results: Mapping[str, Result]) -> TargetResult:
-    """Evaluate the target of ``indicator`` (with an optional declared ``StudyTarget`` holding results)."""
+    """Evaluate the target of ``indicator`` (with an optional declared ``StudyTarget`` holding results).
+
+    For a ``level`` or ``relative_change`` target whose indicator is analysed with the
+    ``pre_post`` design (named by the declared target's ``analysis``, or the first pre/post
+    analysis of the indicator), the analysis' ``follow_up_level`` or ``relative_change`` with
+    its interval decides the status, and the change from the measured baseline is reported
+    alongside. Otherwise the declared figures (``observed``, ``n_observed``) are used.
+    """
     t = indicator.target
     label = indicator.label
     diag: dict[str, Any] = {"goal_type": t.goal_type, "direction": t.direction}
@@ -99,6 +128,37 @@ def evaluate_target(indicator, declared, study, results: Mapping[str, Result]) -
                            n_treated=e.n_treated, n_control=e.n_control)
             diag["analysis"] = analysis_id
         observed = est.estimate
+    elif (pp := _pre_post_analysis(indicator, declared, study)) is not None:
+        analysis_id = pp
+        diag["analysis"] = analysis_id
+        res = results.get(analysis_id)
+        if res is None:
+            status, reason = "undecidable", f"resultatet fra analysen «{analysis_id}» foreligger endnu ikke"
+            est = Estimate(term=t.goal_type, estimate=float("nan"), method=f"no result yet from analysis '{analysis_id}'")
+            observed = None
+        else:
+            term = "follow_up_level" if t.goal_type == "level" else "relative_change"
+            e = res.estimate_for(term)
+            status, reason = goal_status(e.estimate, e.ci_lower, e.ci_upper, t.goal, t.direction)
+            if status == "undecidable" and not math.isnan(e.estimate) and (math.isnan(e.ci_lower) or math.isnan(e.ci_upper)):
+                reason = "resultatet har intet sikkerhedsinterval, så det kan ikke afgøres, om målet er nået"
+            est = Estimate(term=t.goal_type, estimate=e.estimate, std_error=e.std_error, statistic=e.statistic,
+                           p_value=e.p_value, ci_lower=e.ci_lower, ci_upper=e.ci_upper, n=e.n,
+                           method=f"{term} from pre/post analysis '{analysis_id}': {e.method}")
+            for src, name in (("change", "change_from_baseline"), ("baseline_level", "baseline_level"),
+                              ("relative_change", "relative_change_from_baseline")):
+                if src == term:
+                    continue
+                x = res.estimate_for(src)
+                extra.append(Estimate(term=name, estimate=x.estimate, std_error=x.std_error, statistic=x.statistic,
+                                      p_value=x.p_value, ci_lower=x.ci_lower, ci_upper=x.ci_upper, n=x.n,
+                                      method=f"{src} from pre/post analysis '{analysis_id}': {x.method}"))
+            observed = e.estimate
+            b = res.estimate_for("baseline_level").estimate
+            measured_baseline = None if math.isnan(b) else float(b)
+            diag.update({"baseline_label": res.diagnostics.get("baseline"), "follow_up_label": res.diagnostics.get("follow_up"),
+                         "pairing": res.diagnostics.get("pairing"), "measured_baseline": measured_baseline,
+                         "evidence_level": getattr(res, "evidence_level", None)})
     else:
         observed = declared.observed if declared is not None else None
         n_obs = declared.n_observed if declared is not None else None
@@ -143,7 +203,7 @@ def evaluate_target(indicator, declared, study, results: Mapping[str, Result]) -
         target_id=indicator.id,
         status=status,
         reason=reason,
-        baseline=t.baseline,
+        baseline=_shown_baseline(t, diag),
         goal=t.goal,
         observed=observed if observed is None or not (isinstance(observed, float) and math.isnan(observed)) else None,
     )
