@@ -88,7 +88,10 @@ class StudyData:
 
 def _prepare(name: str, path: Path, df: pd.DataFrame, source, key: bytes) -> tuple[pd.DataFrame, list[str]]:
     notes = [f"{len(df)} rækker indlæst"]
+    period = getattr(source, "period_column", None)
     missing = [c for c in source.columns if c not in df.columns]
+    if period and period not in df.columns and period not in missing:
+        missing.insert(0, period)
     if source.id_column and source.id_column not in df.columns:
         missing.insert(0, source.id_column)
     if missing:
@@ -106,17 +109,32 @@ def _prepare(name: str, path: Path, df: pd.DataFrame, source, key: bytes) -> tup
             raise DataValidationError(
                 f"{path}: column {source.id_column!r} is empty in {int(blank.sum())} row(s) (file lines {rows}); every row needs a person id"
             )
-        dup = ids.duplicated(keep=False)
+        if period:
+            blank_p = df[period].isna()
+            if blank_p.any():
+                rows = ", ".join(str(i + 2) for i in list(df.index[blank_p])[:5])
+                raise DataValidationError(
+                    f"{path}: column {period!r} (period_column) is empty in {int(blank_p.sum())} row(s) (file lines {rows}); "
+                    "every row needs the date it was measured"
+                )
+            dup = df.duplicated([source.id_column, period], keep=False)
+        else:
+            dup = ids.duplicated(keep=False)
         if source.kind in ("participants",) and dup.any():
             rows = ", ".join(str(i + 2) for i in list(df.index[dup])[:6])
+            per = f" and the same {period!r}" if period else ""
+            expected = "one row per person and period" if period else "one row per person"
             raise DataValidationError(
-                f"{path}: column {source.id_column!r} has {int(ids[dup].nunique())} person id(s) on more than one row "
-                f"(file lines {rows}); expected one row per person"
+                f"{path}: column {source.id_column!r} has {int(ids[dup].nunique())} person id(s) on more than one row{per} "
+                f"(file lines {rows}); expected {expected}"
             )
         df = df.copy()
         df.index = pd.Index(pseudonymise_ids(ids, key), name=PERSON_INDEX)
         df = df.drop(columns=[source.id_column])
         notes.append(f"personidentifikator «{source.id_column}» pseudonymiseret med nøglebaseret hash")
+        if period:
+            n_persons = int(pd.Index(df.index).nunique())
+            notes.append(f"{n_persons} personer målt på {int(df[period].nunique())} tidspunkter (kolonnen «{period}»)")
     return df, notes
 
 

@@ -60,6 +60,17 @@ def _outcome_frame(study: Study, analysis, data) -> pd.DataFrame:
                 f"registret) indgår ikke i analysen «{analysis.id}»", UserWarning, stacklevel=2)
         return out
     out = frame.copy()
+    if not out.index.is_unique:
+        # persons measured at several dates (a data source with period_column): one row per person and date.
+        # The metric must give one value per row, in the same order; the pseudonymised id becomes a column
+        # ``person`` so a design can pair a person's measurements.
+        if not values.index.equals(out.index):
+            raise EstimationError(
+                f"analysis {analysis.id!r}: data source {analysis.data!r} has several rows per person (period_column), "
+                f"but metric {ind.metric.name!r} gives one value per person; use a row-level metric such as 'column'"
+            )
+        out[ind.id] = values.to_numpy()
+        return out.reset_index()
     out[ind.id] = values.reindex(out.index)
     return out
 
@@ -135,15 +146,29 @@ def _disclose_effect(result: EffectResult, analysis_id: str, threshold: int, log
             f, table=f"{analysis_id}: deltagerflow", count_columns=counts,
             label_column="step" if "step" in f.columns else None, threshold=threshold, log=log, complementary=False,
         )
+    if "overlap" in tables:
+        # pre/post: persons measured at both dates, at one only, and (0/1 outcome) by status at both dates;
+        # the status cells add up to 'both', so each part gets its own complementary suppression
+        o = tables["overlap"]
+        cells = o["measured"].astype(str).str.startswith("both_")
+        parts = [suppress_counts(o[m], table=f"{analysis_id}: målt før og efter", count_columns=["n"],
+                                 label_column="measured", threshold=threshold, log=log)
+                 for m in (~cells, cells) if m.any()]
+        tables["overlap"] = pd.concat(parts).sort_index()
     estimates = list(result.estimates)
     if result.outcome_type == "binary":
         # a share of n persons reveals k = share*n with and n-k without the outcome
         small = False
+        level_terms = ("baseline_level", "follow_up_level") if result.design == "pre_post" else ()
         for e in estimates:
-            if e.term.startswith("share_") and not pd.isna(e.estimate):
+            if (e.term.startswith("share_") or e.term in level_terms) and not pd.isna(e.estimate):
                 k = round(e.estimate * e.n)
                 if is_small(k, threshold) or is_small(e.n - k, threshold):
                     small = True
+        if result.design == "pre_post" and "overlap" in result.tables:
+            # the change and its standard error for persons measured twice reveal the status-change cells
+            o = result.tables["overlap"]
+            small = small or any(is_small(n, threshold) for m, n in zip(o["measured"], o["n"]) if str(m).startswith("both_"))
         if small:
             kept = []
             for e in estimates:

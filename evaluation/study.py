@@ -79,6 +79,11 @@ class DataSource(_Model):
     )
     id_column: str | None = Field(default=None, description="person identifier column (pseudonymised on read)")
     columns: list[str] = Field(default_factory=list, description="columns that must be present")
+    period_column: str | None = Field(
+        default=None,
+        description="participants measured at several dates (before/after): the column naming the date; the file then "
+                    "has one row per person and date, and a person id may repeat across dates but not within one",
+    )
     sheet: str | None = Field(default=None, description="Excel sheet name (xlsx only)")
     separator: str = Field(default=",", description="CSV field separator")
     layout: Literal["auto", "wide", "long", "spells"] = Field(

@@ -36,10 +36,30 @@ def test_fleksjob_targets_are_the_last_synthetic_measurement():
     shares = udvikling_af_fleksjob()["shares"]
     last = shares[shares["measured_at"] == "2018-03-31"].set_index("indicator")
     declared = _declared("udvikling-af-fleksjob")
-    for ind in ("andel_ledighedsydelse", "andel_oeget_timetal"):
-        assert declared[ind]["observed"] == last.loc[ind, "share"]
-        assert declared[ind]["n_observed"] == last.loc[ind, "n"]
+    ind = "andel_oeget_timetal"
+    assert declared[ind]["observed"] == last.loc[ind, "share"]
+    assert declared[ind]["n_observed"] == last.loc[ind, "n"]
     assert (shares["source"] == "synthetic").all()
+    # the share on ledighedsydelse is measured on the person file (pre/post analysis), which holds the same
+    # March 2018 figure as the quarterly series
+    assert declared["andel_ledighedsydelse"]["analysis"] == "ledighedsydelse_foer_efter"
+    persons = pd.read_csv(ROOT / "data" / "synthetic" / "udvikling-af-fleksjob" / "persons.csv")
+    march = persons[persons["period"] == "2018-03-31"]["on_ledighedsydelse"]
+    assert (len(march), int(march.sum())) == (last.loc["andel_ledighedsydelse", "n"], last.loc["andel_ledighedsydelse", "count"])
+    june = persons[persons["period"] == "2016-06-30"]["on_ledighedsydelse"]
+    assert round(june.mean(), 3) == 0.153  # the application's baseline
+
+
+def test_fleksjob_person_file_is_reproduced_by_the_generator(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("generate", ROOT / "data" / "synthetic" / "generate.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    gen.generate(["udvikling-af-fleksjob"], root=tmp_path)
+    for name in ("persons.csv", "persons_truth.json", "shares.csv", "cohort.csv"):
+        shipped = ROOT / "data" / "synthetic" / "udvikling-af-fleksjob" / name
+        assert (tmp_path / "udvikling-af-fleksjob" / name).read_bytes() == shipped.read_bytes(), name
 
 
 def test_beskaeftigelsesplan_targets_are_the_synthetic_figures():

@@ -37,10 +37,29 @@ def _sickness() -> dict[str, pd.DataFrame | dict]:
     }
 
 
+def _fleksjob() -> dict[str, pd.DataFrame | dict]:
+    # seed 003 (Aalborg, Udvikling af fleksjob): quarterly shares and the <= 10-hour cohort (evaluation/synthetic/targets.py)
+    # plus person-level status on ledighedsydelse at baseline (June 2016: 334 of 2,180, 15.3 % as in the application)
+    # and at the deadline (March 2018: 282 of 2,301, the synthetic share in shares.csv), 1,650 persons in both
+    from evaluation.synthetic.prepost import simulate_pre_post
+    from evaluation.synthetic.targets import udvikling_af_fleksjob
+
+    frames = udvikling_af_fleksjob(seed=2017)
+    persons = simulate_pre_post(n_both=1650, n_baseline_only=530, n_follow_up_only=651, p_baseline=334 / 2180,
+                                p_follow_up=282 / 2301, persistence=0.35, baseline="2016-06-30", follow_up="2018-03-31",
+                                outcome="on_ledighedsydelse", exact_counts=True, seed=2018)
+    truth = {"generator": "evaluation.synthetic.simulate_pre_post", "seed": 2018, **persons.attrs["truth"],
+             "n_both": 1650, "n_baseline_only": 530, "n_follow_up_only": 651,
+             "exact_counts": True}
+    persons.attrs = {}
+    return {"shares.csv": frames["shares"], "cohort.csv": frames["cohort"], "persons.csv": persons, "persons_truth.json": truth}
+
+
 GENERATORS: dict[str, Callable[[], dict[str, pd.DataFrame | dict]]] = {
     "arbejdsfastholdelse-ved-sygdom": _sickness,
     # seed 001 (Aalborg): JobFirst (randomised) and Flere skal med (staggered DiD); see evaluation/synthetic/jobcentre.py
     "jobfirst": lambda: __import__("evaluation.synthetic.jobcentre", fromlist=["_"]).jobfirst_files(seed=2016),
+    "udvikling-af-fleksjob": _fleksjob,
     "flere-skal-med": lambda: __import__("evaluation.synthetic.jobcentre", fromlist=["_"]).flere_skal_med_files(seed=2017),
 }
 

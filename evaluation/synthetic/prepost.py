@@ -44,6 +44,7 @@ def simulate_pre_post(
     baseline: str = "2016-06-30",
     follow_up: str = "2018-03-31",
     outcome: str = "on_ledighedsydelse",
+    exact_counts: bool = False,
     seed: int | None = None,
 ) -> pd.DataFrame:
     """Person-level rows (one per person and date) with a binary status and a known change.
@@ -60,6 +61,12 @@ def simulate_pre_post(
         Labels of the two dates in the ``period`` column.
     outcome : str
         Name of the 0/1 status column.
+    exact_counts : bool, default False
+        Give exactly ``round(p * n)`` persons the status at each date, as when both shares are
+        published population figures (the person file is then the micro-data behind them): at
+        baseline a random set; at follow-up a random set drawn without replacement with
+        probabilities proportional to each person's transition probability, so the status stays
+        correlated over time.
     seed : int, optional
         Seed of :func:`numpy.random.default_rng`.
 
@@ -77,10 +84,23 @@ def simulate_pre_post(
     both, b_only, f_only = np.split(ids, [n_both, n_both + n_baseline_only])
     age = dict(zip(ids, rng.integers(22, 66, n_persons)))
 
-    y_b_both = rng.random(n_both) < p_baseline
-    y_f_both = np.where(y_b_both, rng.random(n_both) < stay, rng.random(n_both) < entry)
-    y_b_only = rng.random(n_baseline_only) < p_baseline
-    y_f_only = rng.random(n_follow_up_only) < p_follow_up
+    n_b = n_both + n_baseline_only
+    if exact_counts:
+        y_b = np.zeros(n_b, dtype=bool)
+        y_b[: int(round(p_baseline * n_b))] = True
+        rng.shuffle(y_b)
+    else:
+        y_b = rng.random(n_b) < p_baseline
+    y_b_both, y_b_only = y_b[:n_both], y_b[n_both:]
+    if exact_counts:
+        w = np.concatenate([np.where(y_b_both, stay, entry), np.full(n_follow_up_only, p_follow_up)])
+        n_f = n_both + n_follow_up_only
+        y_f = np.zeros(n_f, dtype=bool)
+        y_f[rng.choice(n_f, size=int(round(p_follow_up * n_f)), replace=False, p=w / w.sum())] = True
+        y_f_both, y_f_only = y_f[:n_both], y_f[n_both:]
+    else:
+        y_f_both = np.where(y_b_both, rng.random(n_both) < stay, rng.random(n_both) < entry)
+        y_f_only = rng.random(n_follow_up_only) < p_follow_up
 
     frames = []
     for label, persons, y in ((baseline, both, y_b_both), (baseline, b_only, y_b_only),
