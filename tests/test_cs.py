@@ -142,14 +142,16 @@ def test_unconditional_dr_equals_reg_and_ipw():
 
 
 def test_recovery_with_ashenfelter_dip():
-    """Anticipation handles the dip: bias within MC error, coverage near 95 % (40 replications);
-    ignoring the dip is biased. Full replication count in benchmarks/bench_cs.py."""
-    est, cover, naive = [], [], []
-    for r in range(40):
+    """Anticipation handles the dip: bias within MC error and 95 % coverage in [0.93, 0.97] over 500
+    replications (MC SE of the coverage ≈ 1 point) for the headline att_overall with analytic SEs;
+    ignoring the dip is biased. Larger runs: benchmarks/bench_cs.py --recovery N."""
+    est, cover, se, naive = [], [], [], []
+    design = CallawaySantAnna("benefit", unit="person", time="week", cohort="cohort", anticipation=2)
+    for r in range(500):
         df = simulate_staggered(n_persons=300, n_weeks=14, n_cohorts=6, dip_weeks=2, dip=0.06, effect=-0.05, seed=100 + r)
-        res = CallawaySantAnna("benefit", unit="person", time="week", cohort="cohort", anticipation=2).fit(df)
-        e = res.estimate_for("att_overall")
+        e = design.fit(df).estimate_for("att_overall")
         est.append(e.estimate)
+        se.append(e.std_error)
         cover.append(e.ci_lower <= -0.05 <= e.ci_upper)
         if r < 10:
             naive.append(CallawaySantAnna("benefit", unit="person", time="week", cohort="cohort").fit(df)
@@ -157,7 +159,8 @@ def test_recovery_with_ashenfelter_dip():
     est = np.array(est)
     mc_se = est.std(ddof=1) / np.sqrt(len(est))
     assert abs(est.mean() + 0.05) < 3 * mc_se
-    assert 0.85 <= np.mean(cover) <= 1.0
+    assert 0.93 <= np.mean(cover) <= 0.97, np.mean(cover)
+    assert 0.9 <= np.mean(se) / est.std(ddof=1) <= 1.1
     # the base period falls in the dip (dependency temporarily up), so ignoring it exaggerates the effect
     assert np.mean(naive) < -0.05 - 0.03
 

@@ -109,8 +109,17 @@ def test_twfe_panelols_equals_dummy_regression():
     e = res.estimate_for("twfe")
     assert e.estimate == pytest.approx(ols.params[1], abs=1e-10)
     assert e.std_error == pytest.approx(ols.bse[1], rel=1e-8)
-    # clustered by person (default) differs from unadjusted; cluster by jobcentre differs again
+    # clustered by person (default): CR1 as Stata xtreg fe / reghdfe -- CR0 of the dummy regression
+    # times G/(G-1) (N-1)/(N-K) with K = treatment + 7 week effects (person effects nested in clusters)
     cl = TWFE("benefit", unit="person", time="week", treatment="enrolled").fit(df).estimate_for("twfe")
+    cr0 = sm.OLS(df.benefit.to_numpy(), sm.add_constant(X).to_numpy()).fit(
+        cov_type="cluster", cov_kwds={"groups": df.person.to_numpy(), "use_correction": False})
+    G, N, K = 120, len(df), 1 + 7
+    assert cl.std_error == pytest.approx(cr0.bse[1] * np.sqrt(G / (G - 1) * (N - 1) / (N - K)), rel=1e-6)
+    from scipy import stats as st
+
+    assert cl.ci_upper - cl.estimate == pytest.approx(st.t.ppf(0.975, G - 1) * cl.std_error, rel=1e-10)
+    assert "CR1" in cl.method and "t(119)" in cl.method
     jc = TWFE("benefit", unit="person", time="week", treatment="enrolled", cluster="jobcentre").fit(df).estimate_for("twfe")
     assert cl.estimate == pytest.approx(e.estimate, abs=1e-12)
     assert len({round(cl.std_error, 8), round(jc.std_error, 8), round(e.std_error, 8)}) == 3

@@ -272,7 +272,14 @@ class TWFE(Design):
     on some effects (Goodman-Bacon 2021) -- use :class:`CallawaySantAnna` then. The event-study
     coefficients are ``E[Y(e) - Y(-1)]`` contrasts under homogeneity across cohorts.
     Standard errors: cluster-robust by person by default (``cov_type="clustered"``), or
-    ``"robust"``/``"unadjusted"``.
+    ``"robust"``/``"unadjusted"``. Clustered standard errors are CR1 as in Stata's ``xtreg, fe
+    vce(cluster)`` and ``reghdfe``: the CR0 sandwich of the within regression scaled by
+    ``G/(G-1) (N-1)/(N-K)``, where ``K`` counts the regressors and the period effects but not
+    the person effects when persons are nested in clusters (they are then absorbed within
+    clusters and cost no cluster-level degrees of freedom); intervals and p-values use
+    t(G - 1). linearmodels' own default counts the person effects in ``K``, which inflated
+    the standard error by about ``sqrt(N / (N - n_persons))`` (4-7 % in short panels) and gave
+    over-coverage in the recovery tests.
 
     Examples
     --------
@@ -374,21 +381,40 @@ class TWFE(Design):
             y, exog, entity_effects=True, time_effects=True,
             weights=None if w is None else pd.Series(w, index=idx), drop_absorbed=False, check_rank=True,
         )
+        crit_df = None
         if cov_type == "clustered":
+            # CR0 from linearmodels (no automatic df adjustment), then the CR1 factor below
             if self.cluster is None:
-                res = mod.fit(cov_type="clustered", cluster_entity=True)
-                cov_desc = f"clustered by {self.unit}"
+                res = mod.fit(cov_type="clustered", cluster_entity=True, auto_df=False, count_effects=False, debiased=False)
+                codes = pd.factorize(data[self.unit])[0]
+                nested = True
+                cl_name = self.unit
             else:
-                cl = pd.DataFrame({"cl": pd.factorize(data[self.cluster])[0]}, index=idx)
-                res = mod.fit(cov_type="clustered", clusters=cl)
-                cov_desc = f"clustered by {self.cluster}"
+                codes = pd.factorize(data[self.cluster])[0]
+                cl = pd.DataFrame({"cl": codes}, index=idx)
+                res = mod.fit(cov_type="clustered", clusters=cl, auto_df=False, count_effects=False, debiased=False)
+                nested = bool((pd.Series(codes).groupby(data[self.unit].to_numpy()).nunique() == 1).all())
+                cl_name = self.cluster
+            G = int(codes.max()) + 1
+            if G < 3:
+                raise EstimationError(f"cluster-robust inference needs at least 3 clusters, found {G}")
+            N = int(res.nobs)
+            K = exog.shape[1] + (data[self.time].nunique() - 1) + (0 if nested else data[self.unit].nunique() - 1)
+            factor = G / (G - 1) * (N - 1) / (N - K)
+            se_all = res.std_errors * np.sqrt(factor)
+            crit_df = G - 1
+            cov_desc = f"clustered by {cl_name} (CR1, {G} clusters, t({G - 1}))"
         elif cov_type == "robust":
             res = mod.fit(cov_type="robust")
             cov_desc = "heteroskedasticity-robust"
         else:
             res = mod.fit(cov_type="unadjusted")
             cov_desc = "classical (unadjusted)"
-        z = stats.norm.ppf(0.5 + conf_level / 2)
+        if crit_df is None:
+            se_all = res.std_errors
+            z = stats.norm.ppf(0.5 + conf_level / 2)
+        else:
+            z = stats.t.ppf(0.5 + conf_level / 2, crit_df)
         units = data[self.unit]
         if self.event_study:
             gcol = data[self.cohort].astype(float)
@@ -401,11 +427,16 @@ class TWFE(Design):
         method = f"TWFE {kind}, PanelOLS person + period effects{' WLS' if w is not None else ''}, {cov_desc} SE"
         rows = []
         for tname in terms:
-            b, s = float(res.params[tname]), float(res.std_errors[tname])
+            b, s = float(res.params[tname]), float(se_all[tname])
+            if crit_df is None:
+                stat, pv = float(res.tstats[tname]), float(res.pvalues[tname])
+            else:
+                stat = b / s if s > 0 else float("nan")
+                pv = float(2 * stats.t.sf(abs(stat), crit_df)) if s > 0 else float("nan")
             rows.append(
                 Estimate(
-                    term=tname, estimate=b, std_error=s, statistic=float(res.tstats[tname]),
-                    p_value=float(res.pvalues[tname]), ci_lower=b - z * s, ci_upper=b + z * s,
+                    term=tname, estimate=b, std_error=s, statistic=stat,
+                    p_value=pv, ci_lower=b - z * s, ci_upper=b + z * s,
                     n=n_all, method=method, n_treated=n_t, n_control=n_all - n_t,
                 )
             )
@@ -423,7 +454,8 @@ class TWFE(Design):
             estimates=tuple(rows),
             conf_level=conf_level,
             tables=tables,
-            diagnostics={"cov_type": cov_type, "cluster": self.cluster or self.unit, "n_obs": int(res.nobs),
+            diagnostics={"cov_type": cov_type, "cluster": (self.cluster or self.unit) if cov_type == "clustered" else None,
+                         "n_obs": int(res.nobs), "cluster_df": crit_df,
                          "weights": self.weights, "event_window": list(self.event_window) if self.event_window else None},
             design=self.name,
             evidence_level=self.evidence_level,
