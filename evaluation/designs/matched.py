@@ -50,7 +50,16 @@ def _logistic_ps(X: np.ndarray, t: np.ndarray, s: np.ndarray | None) -> np.ndarr
     sd = X.std(axis=0)
     sd[sd == 0] = 1.0
     Z = (X - mu) / sd
-    model = LogisticRegression(C=np.inf, solver="lbfgs", max_iter=5000, tol=1e-10)
+    if Z.shape[1] > 1:
+        # collinear columns (e.g. a covariate that is a function of the exact strata) leave the fitted
+        # scores unchanged but make the Newton step singular: keep a maximal independent set
+        from scipy.linalg import qr
+
+        _, R, piv = qr(np.column_stack([np.ones(len(Z)), Z]), mode="economic", pivoting=True)
+        diag = np.abs(np.diag(R))
+        independent = np.sort(piv[diag > diag[0] * 1e-10])
+        Z = Z[:, independent[independent > 0] - 1]
+    model = LogisticRegression(C=np.inf, solver="newton-cholesky", max_iter=200, tol=1e-12)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         try:
@@ -101,6 +110,95 @@ def _wls_effect(y, t, w, cluster=None):
     return float(res.params[1]), float(res.bse[1]), label
 
 
+def _weight_derivative_factors(method: str, estimand: str, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``c1, c0`` with ``d ω_g / d β = ω_g · c_g · x̃`` for the balancing weights ω of each group.
+
+    ATT odds weights (ω1 = 1, ω0 = e/(1−e)): c1 = 0, c0 = 1; ATE (1/e, 1/(1−e)): c1 = −(1−e),
+    c0 = e; overlap (1−e, e): c1 = −e, c0 = 1−e. (Logistic model: d e / d β = e(1−e) x̃.)
+    """
+    if method in ("ipw", "dr") and estimand == "ATT":
+        return np.zeros_like(e), np.ones_like(e)
+    if method == "ipw":
+        return -(1.0 - e), e.copy()
+    if method == "overlap":
+        return -e, 1.0 - e
+    raise EstimationError(f"no M-estimation variance for method {method!r}")
+
+
+def _m_estimation_influence(
+    y: np.ndarray,
+    t: np.ndarray,
+    s: np.ndarray,
+    e: np.ndarray,
+    w: np.ndarray,
+    Xps: np.ndarray,
+    strata: np.ndarray | None,
+    estimand: str,
+    method: str,
+    Xout: np.ndarray | None = None,
+) -> tuple[np.ndarray, float]:
+    """Influence function (and point estimate) of the weighting estimator, stacking the logistic propensity score.
+
+    Hand-written because no library offers it for these estimators (statsmodels has no
+    M-estimation for propensity weights; R WeightIt does, and tests/reference/ holds its numbers).
+    The estimator is ``Σ_g π_g (μ1_g − μ0_g)`` with Hájek means ``μ`` in each weighting stratum g
+    (one stratum without exact matching) and π_g the stratum's share of the target population
+    (treated for the ATT, everyone for the ATE). The estimating functions are stacked: the
+    logistic score ``s (t − e) x̃`` for β, for the doubly robust estimator the comparison-group
+    least-squares normal equations ``s (1 − t)(y − x̄'γ) x̄`` for γ, then ``π_g`` and ``μ_g``. Because
+    A = −E[∂ψ/∂θ] is block lower-triangular, each later block's influence function is
+    ``A22⁻¹ (ψ2 − A21 IF1)``, which is what is computed here (Lunceford & Davidian 2004; Reifeis &
+    Hudgens 2022 for the ATT). ``Var = Σ IF² / n²`` (HC0), the sandwich WeightIt reports.
+
+    All arrays are over the analysed (kept) rows; ``w`` are the final weights (after any within-
+    stratum rescaling), ``Xps`` the propensity design without the intercept.
+    """
+    n = len(y)
+    Xt = np.column_stack([np.ones(n), Xps])
+    info = (Xt * (s * e * (1.0 - e))[:, None]).T @ Xt / n
+    score = Xt * (s * (t - e))[:, None]
+    if_beta = score @ np.linalg.pinv(info).T  # n × p (info is p × p and symmetric positive definite)
+    r = y
+    if_gamma = None
+    if Xout is not None:
+        Xo = np.column_stack([np.ones(n), Xout])
+        c = ~t
+        M = (Xo[c] * s[c][:, None]).T @ Xo[c] / n
+        gamma = np.linalg.lstsq(M * n, (Xo[c] * s[c][:, None]).T @ y[c], rcond=None)[0]
+        r = y - Xo @ gamma
+        psi_gamma = Xo * (s * c * r)[:, None]
+        if_gamma = (np.linalg.pinv(M) @ psi_gamma.T).T
+    c1, c0 = _weight_derivative_factors(method, estimand, e)
+    groups = np.zeros(n, dtype=np.int64) if strata is None else pd.factorize(strata)[0]
+    rescaled = strata is not None and method in ("ipw", "dr")
+    a = s * t if estimand == "ATT" else s
+    total = np.zeros(n)
+    est = 0.0
+    for g in np.unique(groups) if rescaled else [None]:
+        ind = np.ones(n, dtype=bool) if g is None else groups == g
+        diffs, ifs = [], []
+        for grp, cg in ((t, c1), (~t, c0)):
+            sel = ind & grp
+            wg = np.where(sel, w, 0.0)
+            D = wg.sum() / n
+            mu = float(np.sum(wg * r) / np.sum(wg))
+            dev = np.where(sel, r - mu, 0.0)
+            if_mu = wg * dev
+            if_mu = if_mu + if_beta @ ((Xt * (wg * cg * dev)[:, None]).sum(axis=0) / n)
+            if if_gamma is not None:
+                if_mu = if_mu - if_gamma @ ((Xo * wg[:, None]).sum(axis=0) / n)
+            diffs.append(mu)
+            ifs.append(if_mu / D)
+        if g is None:
+            pi, if_pi = 1.0, np.zeros(n)
+        else:
+            pi = float(np.sum(a * ind) / np.sum(a))
+            if_pi = a * (ind - pi) / a.mean()
+        est += pi * (diffs[0] - diffs[1])
+        total += if_pi * (diffs[0] - diffs[1]) + pi * (ifs[0] - ifs[1])
+    return total, est
+
+
 class _Fit:
     """Everything one estimation produces (main fit or one bootstrap draw)."""
 
@@ -143,7 +241,7 @@ class MatchedComparison(Design):
         augmented IPW for the ATT.
     ps_model : "logistic" or scikit-learn classifier, default "logistic"
         ``"logistic"`` is an *unpenalised* maximum-likelihood logistic regression (scikit-learn
-        ``LogisticRegression(C=inf)``, lbfgs, on internally standardised columns, which does not
+        ``LogisticRegression(C=inf)``, Newton–Cholesky, on internally standardised columns, which does not
         change the MLE), i.e. the same fit as R ``glm(family=binomial)``. Any classifier with
         ``fit``/``predict_proba`` may be passed instead; it is cloned for every fit.
     estimand : {"ATT", "ATE", "ATO"}, optional
@@ -162,6 +260,15 @@ class MatchedComparison(Design):
         ``{"max_smd": 0.1, "var_ratio": (0.5, 2.0)}`` by default: every covariate must have
         |SMD| ≤ max_smd and (non-binary covariates) variance ratio within var_ratio after
         adjustment, otherwise a :class:`~evaluation.exceptions.BalanceWarning` names them.
+    distance : {"logit", "ps"}, default "logit"
+        What nearest-neighbour matching measures distance on: the logit of the propensity score
+        (Austin 2011) or the score itself (R MatchIt's default). ``method="nearest"`` only.
+
+    ``fit`` options: ``conf_level`` (0.95), ``se`` (``"m_estimation"`` by default for the
+    weighting methods with the logistic model, ``"robust"`` for matching or a custom
+    ``ps_model``; or ``"bootstrap"``), ``n_boot`` and ``seed`` (bootstrap), ``weights`` (a
+    survey/design weight column) and ``cluster`` (a column of assignment units, e.g. jobcentre,
+    for cluster-robust standard errors; not with the bootstrap).
 
     Notes
     -----
@@ -182,7 +289,13 @@ class MatchedComparison(Design):
 
     The point estimate is the weighted difference in means (for ``"dr"``: the weighted
     difference in residuals from an outcome regression fitted on the comparison group, which
-    is the normalised AIPW estimator of the ATT). ``se="robust"`` is the sandwich standard error
+    is the normalised AIPW estimator of the ATT). ``se="m_estimation"`` (the default for ipw,
+    overlap and dr) stacks the estimating equations of the logistic propensity model (and, for
+    dr, of the outcome regression) with those of the weighted means and reports the HC0
+    sandwich, so the estimation of the propensity score is accounted for (Lunceford & Davidian
+    2004; Reifeis & Hudgens 2022; the standard error R WeightIt's ``lm_weightit`` reports, which
+    it reproduces on the Lalonde data: tests/reference/nsw_published.json); with ``cluster`` the
+    influence functions are summed within clusters (factor G/(G−1)). ``se="robust"`` is the sandwich standard error
     of weighted least squares (HC1; cluster-robust by matched set for matching without
     replacement) that treats the weights as fixed, i.e. **ignores the estimation of the
     propensity score**. For the ATE this is known to be conservative (Lunceford & Davidian
@@ -212,7 +325,7 @@ class MatchedComparison(Design):
 
     name = "matched_comparison"
     evidence_level = 3
-    fit_options = frozenset({"conf_level", "se", "n_boot", "seed", "weights"})
+    fit_options = frozenset({"conf_level", "se", "n_boot", "seed", "weights", "cluster"})
 
     def __init__(
         self,
@@ -229,6 +342,7 @@ class MatchedComparison(Design):
         replace: bool = True,
         caliper: float | None = 0.2,
         balance_rule: dict | None = None,
+        distance: str = "logit",
     ):
         if method not in _METHODS:
             raise EstimationError(f"method must be one of {_METHODS}, got {method!r}")
@@ -252,6 +366,10 @@ class MatchedComparison(Design):
             raise EstimationError(f"k must be a positive integer, got {k!r}")
         if method != "nearest" and (k != 1 or replace is not True or caliper != 0.2):
             raise EstimationError("k, replace and caliper apply to method='nearest' only; leave them at their defaults")
+        if distance not in ("logit", "ps"):
+            raise EstimationError(f"distance must be 'logit' (logit of the propensity score) or 'ps' (the score itself), got {distance!r}")
+        if method != "nearest" and distance != "logit":
+            raise EstimationError("distance applies to method='nearest' only; leave it at its default 'logit'")
         if caliper is not None and not (float(caliper) > 0):
             raise EstimationError(f"caliper must be positive or None, got {caliper!r}")
         rule = {"max_smd": 0.1, "var_ratio": (0.5, 2.0)}
@@ -275,6 +393,7 @@ class MatchedComparison(Design):
         self.k = int(k)
         self.replace = bool(replace)
         self.caliper = None if caliper is None else float(caliper)
+        self.distance = distance
         self.balance_rule = {"max_smd": float(rule["max_smd"]), "var_ratio": (float(lo), float(hi))}
 
     def required_columns(self) -> list[str]:
@@ -298,12 +417,7 @@ class MatchedComparison(Design):
             info["n_discarded_exact_control"] = int(np.sum(~keep & ~t))
         if not keep[t].any() or not keep[~t].any():
             raise EstimationError("no exact stratum contains both intervention and comparison persons")
-        Xk = Xcov[keep]
-        cols = list(self.covariates)
-        if strata is not None:
-            dummies = pd.get_dummies(pd.Series(strata[keep]), prefix="exact", drop_first=True, dtype=float)
-            Xk = np.column_stack([Xk, dummies.to_numpy()]) if dummies.shape[1] else Xk
-            cols += [str(c) for c in dummies.columns]
+        Xk, cols = self._ps_design(Xcov, strata, keep)
         Xdf = pd.DataFrame(Xk, columns=cols)
         tk, sk = t[keep], s[keep]
         e = self._ps(Xk, Xdf, tk, sk if has_survey else None)
@@ -348,6 +462,16 @@ class MatchedComparison(Design):
         info["dr_residual"] = num if self.method == "dr" else None
         return _Fit(est, w, ps, keep, cluster, info)
 
+    def _ps_design(self, Xcov: np.ndarray, strata: np.ndarray | None, keep: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """Propensity-model covariates of the kept rows: the covariates plus exact-stratum dummies."""
+        Xk = Xcov[keep]
+        cols = list(self.covariates)
+        if strata is not None:
+            dummies = pd.get_dummies(pd.Series(strata[keep]), prefix="exact", drop_first=True, dtype=float)
+            Xk = np.column_stack([Xk, dummies.to_numpy()]) if dummies.shape[1] else Xk
+            cols += [str(c) for c in dummies.columns]
+        return Xk, cols
+
     @staticmethod
     def _rescale_within_strata(wk, tk, sk, strata_k, estimand):
         """Within each exact stratum, make each group's weight total equal the stratum's target total.
@@ -365,12 +489,18 @@ class MatchedComparison(Design):
                 out[idx[~tt]] = ww[~tt] * ss.sum() / ww[~tt].sum()
         return out
 
-    def _dr_residuals(self, y, t, Xcov, strata, s, keep):
-        """Residuals y − m0(X) from a (survey-)weighted linear outcome model fitted on the kept comparison group."""
+    @staticmethod
+    def _outcome_design(Xcov, strata):
+        """Covariates of the doubly robust outcome model (no intercept): covariates plus exact-stratum dummies."""
         X = Xcov
         if strata is not None:
             d = pd.get_dummies(pd.Series(strata), prefix="exact", drop_first=True, dtype=float).to_numpy()
             X = np.column_stack([X, d]) if d.shape[1] else X
+        return X
+
+    def _dr_residuals(self, y, t, Xcov, strata, s, keep):
+        """Residuals y − m0(X) from a (survey-)weighted linear outcome model fitted on the kept comparison group."""
+        X = self._outcome_design(Xcov, strata)
         X1 = np.column_stack([np.ones(len(y)), X])
         c = keep & ~t
         sw = np.sqrt(s[c])
@@ -379,7 +509,10 @@ class MatchedComparison(Design):
 
     def _match(self, e, tk, sk, strata_k):
         """Greedy nearest-neighbour matching on the logit propensity score (within exact strata)."""
-        lp = np.log(np.clip(e, _PS_CLIP, 1 - _PS_CLIP) / (1 - np.clip(e, _PS_CLIP, 1 - _PS_CLIP)))
+        if self.distance == "ps":
+            lp = e.copy()
+        else:
+            lp = np.log(np.clip(e, _PS_CLIP, 1 - _PS_CLIP) / (1 - np.clip(e, _PS_CLIP, 1 - _PS_CLIP)))
         sd = float(np.sqrt((np.var(lp[tk], ddof=1) + np.var(lp[~tk], ddof=1)) / 2.0))
         width = np.inf if self.caliper is None else self.caliper * sd
         n = len(e)
@@ -448,13 +581,9 @@ class MatchedComparison(Design):
         strata = self._strata(data)
         s = data[weights].to_numpy(dtype=float) if weights else np.ones(len(data))
         keep = np.ones(len(data), dtype=bool)
-        X = Xcov
-        cols = list(self.covariates)
         if strata is not None:
             keep = (pd.Series(t).groupby(strata).transform("any") & pd.Series(~t).groupby(strata).transform("any")).to_numpy()
-            d = pd.get_dummies(pd.Series(strata[keep]), prefix="exact", drop_first=True, dtype=float)
-            X = np.column_stack([Xcov[keep], d.to_numpy()]) if d.shape[1] else Xcov[keep]
-            cols += [str(c) for c in d.columns]
+        X, cols = self._ps_design(Xcov, strata, keep)
         out = np.full(len(data), np.nan)
         out[keep] = self._ps(X, pd.DataFrame(X, columns=cols), t[keep], s[keep] if weights else None)
         return pd.Series(out, index=data.index, name="propensity_score")
@@ -470,15 +599,31 @@ class MatchedComparison(Design):
         self,
         data: pd.DataFrame,
         conf_level: float = 0.95,
-        se: str = "robust",
+        se: str | None = None,
         n_boot: int = 500,
         seed: int | None = None,
         weights: str | None = None,
+        cluster: str | None = None,
     ) -> EffectResult:
         if not (0 < float(conf_level) < 1):
             raise EstimationError(f"conf_level must be in (0, 1), got {conf_level!r}")
-        if se not in ("robust", "bootstrap"):
-            raise EstimationError(f"se must be 'robust' or 'bootstrap', got {se!r}")
+        m_ok = self.method != "nearest" and isinstance(self.ps_model, str)
+        if se is None:
+            se = "m_estimation" if m_ok else "robust"
+        if se not in ("m_estimation", "robust", "bootstrap"):
+            raise EstimationError(f"se must be 'm_estimation', 'robust' or 'bootstrap', got {se!r}")
+        if se == "m_estimation" and not m_ok:
+            raise EstimationError(
+                "se='m_estimation' needs a weighting method (ipw, overlap, dr) with the logistic propensity model, "
+                "whose estimating equations are known; for nearest-neighbour matching or a custom ps_model use "
+                "se='robust' (or 'bootstrap')"
+            )
+        if cluster is not None and se == "bootstrap":
+            raise EstimationError("cluster is not supported with se='bootstrap' (it resamples persons); use se='m_estimation' or 'robust'")
+        if cluster is not None and self.method == "nearest" and not self.replace:
+            raise EstimationError(
+                "matching without replacement already clusters by matched set; a second cluster column cannot be honoured"
+            )
         if se == "bootstrap":
             if self.method == "nearest" and self.replace:
                 raise EstimationError(
@@ -490,9 +635,10 @@ class MatchedComparison(Design):
         elif n_boot != 500 or seed is not None:
             raise EstimationError("n_boot and seed apply to se='bootstrap' only")
 
-        cols = self.required_columns() + ([weights] if weights is not None else [])
-        if weights is not None and weights not in data.columns:
-            raise DataValidationError(f"weights column {weights!r} not in data")
+        cols = self.required_columns() + ([weights] if weights is not None else []) + ([cluster] if cluster is not None else [])
+        for name, col in (("weights", weights), ("cluster", cluster)):
+            if col is not None and col not in data.columns:
+                raise DataValidationError(f"{name} column {col!r} not in data; available columns: {', '.join(map(str, data.columns))}")
         na = data[cols].isna().sum()
         if na.any():
             bad = ", ".join(f"{c!r} ({int(v)} rows)" for c, v in na.items() if v)
@@ -528,9 +674,37 @@ class MatchedComparison(Design):
         alpha = 1.0 - float(conf_level)
         z = stats.norm.ppf(1 - alpha / 2)
         diag: dict[str, Any] = {}
-        if se == "robust":
+        clus = None if cluster is None else pd.factorize(data[cluster])[0]
+        if se == "m_estimation":
+            k = fit.keep
+            Xps, _ = self._ps_design(Xcov, strata, k)
+            Xout = self._outcome_design(Xcov, strata)[k] if self.method == "dr" else None
+            infl, check = _m_estimation_influence(
+                y[k], t[k], s[k], fit.ps[k], w[k], Xps, None if strata is None else strata[k],
+                self.estimand, self.method, Xout,
+            )
+            if not np.isclose(check, fit.estimate, rtol=1e-8, atol=1e-8 * (1 + abs(check))):
+                raise EstimationError("internal inconsistency between the estimate and its estimating equations")
+            nk = len(infl)
+            if clus is None:
+                std_error = float(np.sqrt(np.sum(infl**2)) / nk)
+                se_label = "M-estimation sandwich (HC0)"
+            else:
+                sums = np.bincount(clus[k], weights=infl)
+                g = int(np.sum(np.bincount(clus[k]) > 0))
+                if g < 2:
+                    raise DataValidationError(f"cluster column {cluster!r} has fewer than two clusters among the analysed persons")
+                std_error = float(np.sqrt(g / (g - 1) * np.sum(sums**2)) / nk)
+                se_label = f"M-estimation sandwich clustered by '{cluster}' ({g} clusters, G/(G-1))"
+                diag["n_clusters"] = g
+            lo, hi = fit.estimate - z * std_error, fit.estimate + z * std_error
+            se_text = f"{se_label} stacking the logistic propensity-score equations (accounts for PS estimation), normal CI"
+        elif se == "robust":
             num = fit.info["dr_residual"] if self.method == "dr" else y
-            coef, std_error, se_label = _wls_effect(num, t, w, fit.cluster)
+            wls_cluster = fit.cluster if clus is None else clus
+            coef, std_error, se_label = _wls_effect(num, t, w, wls_cluster)
+            if clus is not None:
+                se_label = f"cluster-robust by '{cluster}' (CR1)"
             if not np.isclose(coef, fit.estimate, rtol=1e-8, atol=1e-8 * (1 + abs(coef))):
                 raise EstimationError("internal inconsistency between weighted means and WLS")
             lo, hi = fit.estimate - z * std_error, fit.estimate + z * std_error
@@ -563,7 +737,7 @@ class MatchedComparison(Design):
         method_text = {
             "ipw": f"IPW ({'ATT odds' if self.estimand == 'ATT' else 'ATE inverse-probability'} weights)",
             "overlap": "overlap weights (ATO)",
-            "nearest": f"1:{self.k} nearest neighbour on logit PS, {'with' if self.replace else 'without'} replacement, "
+            "nearest": f"1:{self.k} nearest neighbour on {'logit PS' if self.distance == 'logit' else 'PS'}, {'with' if self.replace else 'without'} replacement, "
             + ("no caliper" if self.caliper is None else f"caliper {self.caliper:g} SD"),
             "dr": "doubly robust AIPW (ATT), linear outcome model on comparison group",
         }[self.method]
@@ -612,6 +786,7 @@ class MatchedComparison(Design):
                 "ps_model": ps_text,
                 "se": se,
                 "weights": weights,
+                "cluster": cluster,
                 "n_treated_input": int(t.sum()),
                 "n_control_input": int((~t).sum()),
                 "ess_treated": kish_ess(w[t]),

@@ -76,16 +76,33 @@ METHOD_DA = {
     "difference_in_means": "Forskel i gennemsnit; Welch-t-interval",
     "difference_in_proportions": "Forskel i andele; Newcombes hybrid-score-interval",
     "adjusted_difference": "Lineær regression med baggrundsforhold og interaktioner (Lin 2013); robuste standardfejl",
-    "att": "Propensity score-vægtning; robuste standardfejl",
+    "att": "Propensity score-vægtning",
     "did": "Forskel-i-forskelle-regression; klyngerobuste standardfejl",
     "att_overall": "Callaway–Sant'Anna; influensfunktionsbaserede standardfejl",
     "att_dynamic_overall": "Callaway–Sant'Anna, aggregeret over tid siden start",
     "att_group_overall": "Callaway–Sant'Anna, aggregeret over kohorter",
     "att_calendar_overall": "Callaway–Sant'Anna, aggregeret over kalenderperioder",
     "twfe": "To-vejs faste effekter (person og periode); klyngerobuste standardfejl",
-    "ate": "Propensity score-vægtning; robuste standardfejl",
-    "ato": "Overlapsvægtning; robuste standardfejl",
+    "ate": "Propensity score-vægtning",
+    "ato": "Overlapsvægtning",
 }
+
+def _method_da(e) -> str:
+    """Danish method label of one estimate; for propensity-score estimates it follows the standard error used."""
+    text = METHOD_DA.get(e.term, e.term)
+    if e.term in ("att", "ate", "ato"):
+        if "nearest neighbour" in e.method:
+            text = "Matchning på propensity score (nærmeste nabo)"
+        elif "doubly robust" in e.method:
+            text = "Dobbelt robust propensity score-vægtning med udfaldsmodel"
+        if "M-estimation" in e.method:
+            text += "; standardfejl, der tager højde for, at propensity scoren er estimeret (M-estimation)"
+        elif "bootstrap" in e.method:
+            text += "; bootstrap-standardfejl"
+        else:
+            text += "; robuste standardfejl med vægtene behandlet som kendte"
+    return text
+
 
 STATUS_LABELS = {"met": "Opfyldt", "not_met": "Ikke opfyldt", "undecidable": "Kan ikke afgøres endnu"}
 DIRECTION_LABELS = {"increase": "stige", "decrease": "falde"}
@@ -429,7 +446,7 @@ def _section_method(b: Mapping[str, Any]) -> str:
         for a in b["analyses"]:
             res = result_from_dict(a["result"])
             terms = [e.term for e in _shown_terms(res) if not e.term.startswith("placebo")]
-            methods = "; ".join(dict.fromkeys(METHOD_DA.get(t, t) for t in terms))
+            methods = "; ".join(dict.fromkeys(_method_da(e) for e in _shown_terms(res) if e.term in terms))
             rows.append((a["indicator_label"], ESTIMAND_DA.get(a["design"], res.estimand), methods))
         out.append(md_table(["Mål", "Hvad der estimeres", "Metode og sikkerhedsinterval"], rows, align="lll"))
         out.append("De præcise tekniske metodebeskrivelser står i bilaget.\n")
