@@ -258,3 +258,16 @@ def test_errors():
         CallawaySantAnna("benefit", unit="person", time="week", cohort="cohort", covariates=["benefit"]).fit(df)
     with pytest.raises(EstimationError, match="never treated"):
         d.fit(df.assign(cohort=df.cohort.fillna(4)))
+
+
+@pytest.mark.parametrize("control_group,anticipation", [("nevertreated", 0), ("notyettreated", 2)])
+def test_att_overall_and_se_equal_loop_reference(control_group, anticipation):
+    df = simulate_staggered(n_persons=400, n_weeks=16, n_cohorts=9, dip_weeks=2, seed=12)
+    res = CallawaySantAnna("benefit", unit="person", time="week", cohort="cohort", control_group=control_group,
+                           anticipation=anticipation).fit(df)
+    est, se = _cs.reference_att_overall(df.assign(cohort=df.cohort.fillna(np.inf)), unit="person", period="week",
+                                        outcome="benefit", cohort="cohort", control_group=control_group,
+                                        anticipation=anticipation)
+    e = res.estimate_for("att_overall")
+    assert e.estimate == pytest.approx(est, abs=1e-12)
+    assert e.std_error == pytest.approx(se, abs=1e-12)

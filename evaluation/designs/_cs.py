@@ -765,3 +765,57 @@ def reference_group_time(
             se = np.sqrt((psi1**2).sum() + (psi0**2).sum()) / n
             out.append({"g": g, "t": periods[ti], "att": att, "se": se})
     return pd.DataFrame(out)
+
+
+def reference_att_overall(
+    df, *, unit: str, period: str, outcome: str, cohort: str, control_group: str = "nevertreated",
+    anticipation: int = 0, base_period: str = "varying",
+) -> tuple[float, float]:
+    """Straightforward ``att_overall`` and its analytic SE (``did::aggte(type = "simple")``).
+
+    Loops over the post-enrolment (g, t) cells with pandas subsetting, builds each cell's
+    influence function as an ``n``-vector, accumulates ``sum_k w_k psi_k`` with ``w_k = pg_k /
+    sum pg`` and adds the estimated-weight term ``wif`` of ``did::aggte``; for validation of the
+    fast kernel (unweighted, no covariates).
+    """
+    periods = np.sort(df[period].unique())
+    pos = {p: i for i, p in enumerate(periods)}
+    wide = df.pivot(index=unit, columns=period, values=outcome)
+    G = df.groupby(unit)[cohort].first().reindex(wide.index)
+    n = len(wide)
+    gpos_all = G.map(lambda x: pos.get(x, np.inf) if np.isfinite(x) else np.inf)
+    pg_of = (G.value_counts() / n).to_dict()
+    cells = []  # (g, att, psi)
+    for g in np.sort(G[np.isfinite(G)].unique()):
+        gp = pos[g]
+        ref = gp - anticipation - 1
+        if ref < 0:
+            continue
+        for ti in range(gp, len(periods)):
+            bi = ref
+            if control_group == "nevertreated":
+                ctrl = ~np.isfinite(G)
+            else:
+                ctrl = (~np.isfinite(G)) | ((gpos_all > max(ti, bi) + anticipation) & (G != g))
+            if not ctrl.any():
+                continue
+            dy = wide[periods[ti]] - wide[periods[bi]]
+            treat = G == g
+            d1, d0 = dy[treat], dy[ctrl]
+            psi = np.zeros(n)
+            psi[treat.to_numpy()] = n / len(d1) * (d1 - d1.mean())
+            psi[ctrl.to_numpy()] -= n / len(d0) * (d0 - d0.mean())
+            cells.append((g, d1.mean() - d0.mean(), psi))
+    pg = np.array([pg_of[g] for g, _, _ in cells])
+    att = np.array([a for _, a, _ in cells])
+    S = pg.sum()
+    est = float(pg @ att / S)
+    IF = np.zeros(n)
+    for k, (_, _, psi) in enumerate(cells):
+        IF += pg[k] / S * psi
+    # estimated cohort-share weights (did::aggte wif %*% att)
+    ind = [(G == g).to_numpy().astype(float) for g, _, _ in cells]
+    if1 = sum((ind[k] - pg[k]) * att[k] for k in range(len(cells))) / S
+    if2 = sum(ind[k] - pg[k] for k in range(len(cells))) * (pg @ att) / S**2
+    IF += if1 - if2
+    return est, float(np.sqrt(np.sum(IF**2)) / n)
