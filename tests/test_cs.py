@@ -225,6 +225,9 @@ def test_cohort_bin_and_diagnostics():
     assert d1.diagnostics["n_cohorts"] == 20
     assert d4.diagnostics["n_cohorts"] == 6  # weeks 3..22 in bins starting at week 2: 2, 6, ..., 22
     assert d4.diagnostics["cohort_bin"] == 4
+    # the binning is stated with every estimate, so the report says so
+    assert "binned into 4-period bins" in d4.estimate_for("att_overall").method
+    assert "binned" not in d1.estimate_for("att_overall").method
     assert set(d4.tables["group_time"].group) <= {2, 6, 10, 14, 18, 22}
     for k in ("pretrend_test", "control_group", "est_method", "bootstrap"):
         assert k in d1.diagnostics

@@ -756,6 +756,8 @@ class CallawaySantAnna(Design):
             f"{'never-treated' if self.control_group == 'nevertreated' else 'not-yet-treated'} controls, "
             + (f"multiplier bootstrap ({bootstrap_weights}, {draws} draws)" if bootstrap else "analytic influence function")
             + (f", clustered by {self.cluster}" if cluster is not None else "")
+            + (f", anticipation {self.anticipation} period(s)" if self.anticipation else "")
+            + (f", enrolment cohorts binned into {self.cohort_bin}-period bins" if self.cohort_bin > 1 else "")
         )
 
         def est_row(i: int) -> Estimate:
