@@ -386,3 +386,57 @@ def test_target_of_a_pre_post_analysis_without_result_is_undecidable_with_reason
                                                       for e in res.estimates))
     tr2 = evaluate_target(ind, declared, study, {"ly_pp": hidden})
     assert tr2.status == "undecidable" and "diskretioneret" in tr2.reason
+
+
+# ---------------------------------------------------------------------------------------------- study, disclosure, report
+
+
+def test_small_status_change_cells_suppress_every_estimate():
+    import warnings
+
+    from evaluation.disclosure import SuppressionLog
+    from evaluation.pipeline import _disclose_effect
+
+    df = _rows({(1, 1): 30, (0, 1): 3, (1, 0): 25, (0, 0): 60})  # 3 persons entered the status: below 5
+    res = PrePost(outcome="y", baseline="before", follow_up="after", unit="id").fit(df)
+    log = SuppressionLog(5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = _disclose_effect(res, "pp", 5, log)
+    assert all(math.isnan(e.estimate) for e in out.estimates)
+    ov = out.tables["overlap"].set_index("measured")["n"]
+    assert math.isnan(ov["both_baseline_0_follow_up_1"]) and log.to_list()
+    big = _disclose_effect(PrePost(outcome="y", baseline="before", follow_up="after", unit="id").fit(
+        _rows({(1, 1): 30, (0, 1): 13, (1, 0): 25, (0, 0): 60})), "pp", 5, SuppressionLog(5))
+    assert not any(math.isnan(e.estimate) for e in big.estimates)
+
+
+def test_fleksjob_study_reports_the_change_without_effect_wording(study_tree, tmp_path):
+    from evaluation.pipeline import run_study
+    from evaluation.reporting.quarto import report_markdown
+    from evaluation.results import read_bundle
+
+    bundle = read_bundle(run_study(study_tree("udvikling-af-fleksjob"), tmp_path / "results", figures=False) / "results.json")
+    (a,) = [x for x in bundle["analyses"] if x["design"] == "pre_post"]
+    terms = {e["term"]: e for e in a["result"]["estimates"]}
+    assert terms["baseline_level"]["estimate"] == pytest.approx(334 / 2180)
+    assert terms["follow_up_level"]["estimate"] == pytest.approx(282 / 2301)
+    assert a["result"]["diagnostics"]["pairing"] == "partially paired" and a["result"]["evidence_level"] == 1
+    (t,) = [x for x in bundle["targets"] if x["indicator"] == "andel_ledighedsydelse"]
+    assert t["result"]["diagnostics"]["analysis"] == "ledighedsydelse_foer_efter"
+    fu = terms["follow_up_level"]
+    expected = "met" if fu["ci_upper"] <= 0.13 else "not_met" if fu["ci_lower"] > 0.13 else "undecidable"
+    assert t["result"]["status"] == expected and t["result"]["reason"]
+    md = report_markdown(bundle)
+    head = md.split("# Hovedresultater", 1)[1].split("# Projektet", 1)[0]
+    assert "faldt fra 15,3" in head and "95 %-sikkerhedsinterval" in head
+    assert "ingen sammenligningsgruppe" in head and "siger ikke noget om årsag" in head
+    assert "effekt" not in head.lower().replace("effektiv", "")
+    assert "# Udvikling før og efter" in md and "# Effekter" not in md
+    from evaluation.reporting.quarto import STATUS_LABELS
+
+    assert "Evidensniveau 1 af 5" in md
+    goals = md.split("# Målopfyldelse", 1)[1].split("# Forbehold", 1)[0]
+    assert f"**{STATUS_LABELS[expected]}**" in goals.split("\n")[[i for i, x in enumerate(goals.split("\n"))
+                                                                  if x.startswith("| Andel af personer i fleks")][0]]
+    assert "procentpoint |" not in md.split("# Målopfyldelse", 1)[1].split("\n\n- ", 1)[0]  # levels are in %

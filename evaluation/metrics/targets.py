@@ -25,7 +25,7 @@ from ..results import Estimate, Result, TargetResult
 __all__ = ["evaluate_target", "goal_status", "main_term"]
 
 _PREFERRED_TERMS = ("adjusted_difference", "difference_in_proportions", "difference_in_means", "att_overall", "did",
-                    "twfe", "att", "ate", "ato")
+                    "twfe", "att", "ate", "ato", "change")
 
 
 def main_term(result: Result) -> Estimate:

@@ -48,6 +48,8 @@ def effects_forest_rows(bundle: Mapping[str, Any]) -> dict[str, list[dict[str, A
     for a in bundle["analyses"]:
         counts[a["indicator_label"]] = counts.get(a["indicator_label"], 0) + 1
     for a in bundle["analyses"]:
+        if a.get("design") == "pre_post":  # a change over time, not an effect: no place in the effects forest plot
+            continue
         res = result_from_dict(a["result"])
         binary = res.outcome_type == "binary" or a.get("unit") == "andel"
         mult, unit = (100.0, "procentpoint") if binary else (1.0, a.get("unit") or "")

@@ -20,6 +20,7 @@ from ..metrics.targets import main_term
 from ..results import read_bundle, result_from_dict
 from .formatting import natural_frequency as natural_frequency_text
 from .formatting import evidence_level_text, fmt_ci, fmt_date, fmt_dkk, fmt_int, fmt_number, fmt_p, fmt_pct
+from .prepost_section import PRE_POST, period_label, pre_post_participants, pre_post_section, pre_post_sentence
 from .render import render_project
 
 __all__ = ["build_report", "write_report_project", "report_markdown", "md_table", "DESIGN_LABELS", "TERM_LABELS"]
@@ -31,6 +32,8 @@ DESIGN_LABELS = {
     "did_twfe": "Forskel-i-forskelle med faste effekter for person og periode",
     "did_cs": "Forskel-i-forskelle med løbende optag (Callaway–Sant'Anna)",
     "pre_post_targets": "Før/efter-måling af måltal uden sammenligningsgruppe",
+    "pre_post": "Før/efter-måling uden sammenligningsgruppe: målgruppens niveau ved udgangspunktet sammenlignes med "
+                "niveauet ved opfølgningen; personer, der er målt begge gange, parres",
 }
 
 TERM_LABELS = {
@@ -50,6 +53,10 @@ TERM_LABELS = {
     "att": "Effekt for deltagerne (ATT)",
     "ate": "Gennemsnitlig effekt (ATE)",
     "ato": "Effekt i overlapspopulationen (ATO)",
+    "baseline_level": "Niveau ved udgangspunktet",
+    "follow_up_level": "Niveau ved opfølgningen",
+    "change": "Ændring (opfølgning minus udgangspunkt)",
+    "relative_change": "Relativ ændring",
 }
 
 
@@ -70,6 +77,8 @@ ESTIMAND_DA = {
     "did_2x2": "Den gennemsnitlige effekt for deltagerne (ATT), under antagelsen om parallel udvikling uden indsatsen",
     "did_twfe": "Den gennemsnitlige effekt for deltagerne (ATT), under antagelsen om parallel udvikling uden indsatsen",
     "did_cs": "Den gennemsnitlige effekt for deltagerne (ATT) samlet over optagelseskohorter, under antagelsen om parallel udvikling",
+    "pre_post": "Ændringen over tid i målgruppen fra udgangspunktet til opfølgningen (og den relative ændring). Der er ingen "
+                "sammenligningsgruppe, så tallet siger ikke noget om årsag: ændringen kunne være sket uden projektet",
 }
 
 METHOD_DA = {
@@ -83,6 +92,11 @@ METHOD_DA = {
     "att_group_overall": "Callaway–Sant'Anna, aggregeret over kohorter",
     "att_calendar_overall": "Callaway–Sant'Anna, aggregeret over kalenderperioder",
     "twfe": "To-vejs faste effekter (person og periode); klyngerobuste standardfejl",
+    "baseline_level": "Niveau: Wilson-interval for en andel, t-interval for et gennemsnit",
+    "follow_up_level": "Niveau: Wilson-interval for en andel, t-interval for et gennemsnit",
+    "change": "Ændring: Newcombes score-interval for andele (parret for personer, der er målt begge gange), "
+              "t-interval for gennemsnit",
+    "relative_change": "Relativ ændring: deltametoden på logaritmen til forholdet",
     "ate": "Propensity score-vægtning",
     "ato": "Overlapsvægtning",
 }
@@ -177,6 +191,8 @@ def ci_phrase(lo: float, hi: float, unit: str, dec: int) -> str:
 
 def headline_sentence(analysis: Mapping[str, Any]) -> str:
     """One plain-Danish sentence with the estimate and its interval."""
+    if analysis.get("design") == PRE_POST:  # before/after: a change over time, never an effect
+        return pre_post_sentence(analysis)
     res = result_from_dict(analysis["result"])
     e = main_term(res)
     mult, unit, dec = _scale(analysis.get("unit"), res.outcome_type if hasattr(res, "outcome_type") else "continuous")
@@ -264,6 +280,11 @@ def _section_headline(b: Mapping[str, Any]) -> str:
         out.append("")
         levels = sorted({result_from_dict(a['result']).evidence_level for a in heads}, reverse=True)
         for lvl in levels:
+            if lvl == 1:
+                out.append("::: {.callout-warning title=\"Evidensniveau\"}\n**Evidensniveau 1 af 5:** "
+                           f"{evidence_level_text(1)}. Rapporten viser, hvordan tallet udviklede sig, og om målet blev nået "
+                           "– ikke om projektet var årsagen.\n:::\n")
+                continue
             out.append(f"::: {{.callout-note title=\"Evidensniveau\"}}\n**Evidensniveau {lvl} af 5:** {evidence_level_text(lvl)}\n:::\n")
     if b.get("surveys"):
         from .survey_section import survey_headlines
@@ -363,6 +384,8 @@ def _section_participants(b: Mapping[str, Any]) -> str:
     primary = next((a for a in b["analyses"] if a["primary"]), b["analyses"][0] if b["analyses"] else None)
     if primary is None:
         return ""
+    if primary.get("design") == PRE_POST:
+        return pre_post_participants(b, primary)
     res = result_from_dict(primary["result"])
     out = ["# Hvem deltog {#deltagere}\n"]
     flow = res.tables.get("flow")
@@ -452,7 +475,7 @@ def _section_method(b: Mapping[str, Any]) -> str:
         out.append("De præcise tekniske metodebeskrivelser står i bilaget.\n")
         out.append(
             "Alle sikkerhedsintervaller er 95 %-sikkerhedsintervaller: hvis undersøgelsen blev gentaget mange gange, "
-            "ville 95 % af intervallerne indeholde den sande effekt.\n"
+            f"ville 95 % af intervallerne indeholde den sande {'værdi' if all(a['design'] == PRE_POST for a in b['analyses']) else 'effekt'}.\n"
         )
         ri = [a for a in b["analyses"] if result_from_dict(a["result"]).diagnostics.get("permutations")]
         for a in ri:
@@ -475,11 +498,12 @@ def _section_method(b: Mapping[str, Any]) -> str:
 
 
 def _section_effects(b: Mapping[str, Any], figures: Mapping[str, str]) -> str:
-    if not b["analyses"]:
+    effects = [a for a in b["analyses"] if a.get("design") != PRE_POST]  # before/after has its own section
+    if not effects:
         return ""
     out = ["# Effekter {#effekter}\n"]
     rows = []
-    for a in b["analyses"]:
+    for a in effects:
         res = result_from_dict(a["result"])
         mult, unit, dec = _scale(a.get("unit"), res.outcome_type)
         for e in _shown_terms(res):
@@ -570,6 +594,8 @@ def _section_targets(b: Mapping[str, Any]) -> str:
     for t in b["targets"]:
         tg, r = t["target"], t["result"]
         mult, unit, dec = _scale(t.get("unit"), "continuous")
+        if unit == "procentpoint":  # a level of a share is in per cent; only differences are in percentage points
+            unit = "%"
         e = r["estimates"][0]
         kind = {"effect": "Effekt", "level": "Niveau", "relative_change": "Relativ ændring"}[tg["goal_type"]]
         if tg.get("goal") is None:  # qualitative requirement: own table below
@@ -581,7 +607,8 @@ def _section_targets(b: Mapping[str, Any]) -> str:
         else:
             goal_txt = f"{fmt_number(tg['goal'] * mult, dec)} {unit}".strip()
             res_txt = DASH if _nan(e["estimate"]) else f"{fmt_number(e['estimate'] * mult, dec)} {unit}".strip()
-            base = DASH if tg.get("baseline") is None else f"{fmt_number(tg['baseline'] * mult, dec)} {unit}".strip()
+            base_v = r.get("baseline") if r.get("baseline") is not None else tg.get("baseline")
+            base = DASH if base_v is None else f"{fmt_number(base_v * mult, dec)} {unit}".strip()
         ci = DASH if _nan(e.get("ci_lower")) else fmt_ci(e["ci_lower"] * (1 if tg["goal_type"] == "relative_change" else mult), e["ci_upper"] * (1 if tg["goal_type"] == "relative_change" else mult), dec)
         rows.append((t["label"], kind, base, f"{DIRECTION_LABELS[tg['direction']]} til {goal_txt}", res_txt, ci,
                      f"**{STATUS_LABELS[r['status']]}**"))
@@ -596,7 +623,14 @@ def _section_targets(b: Mapping[str, Any]) -> str:
         bits = []
         if tg.get("goal") is not None:
             bits.append(f"*Status:* {STATUS_LABELS[t['result']['status']].lower()} – {t['result']['reason']}.")
+        src = (t["result"].get("diagnostics") or {})
+        if src.get("baseline_label") and src.get("follow_up_label"):
+            bits.append(f"*Resultatet* er målt på persondata i før/efter-analysen ({period_label(src['baseline_label'])} "
+                        f"til {period_label(src['follow_up_label'])}); udgangspunktet er den målte andel.")
         for e in t["result"]["estimates"]:
+            if e["term"] == "relative_change_from_baseline" and not _nan(e["estimate"]) and not _nan(e.get("ci_lower")):
+                bits.append(f"*Relativ ændring:* {fmt_pct(e['estimate'], 1)} "
+                            f"(95 %-sikkerhedsinterval {fmt_ci(e['ci_lower'] * 100, e['ci_upper'] * 100, 1)} %).")
             if e["term"] == "change_from_baseline" and not _nan(e["estimate"]):
                 bits.append(f"*Ændring fra udgangspunktet:* {fmt_number(e['estimate'] * 100, 1)} procentpoint "
                             f"(95 %-sikkerhedsinterval {fmt_ci(e['ci_lower'] * 100, e['ci_upper'] * 100, 1)}).")
@@ -658,6 +692,12 @@ def _section_economy(b: Mapping[str, Any]) -> str:
 def _section_caveats(b: Mapping[str, Any]) -> str:
     out = ["# Forbehold {#forbehold}\n"]
     levels = {result_from_dict(a["result"]).evidence_level for a in b["analyses"]}
+    if any(a.get("design") == PRE_POST for a in b["analyses"]):
+        out.append(
+            "- **Før/efter-målingen** har ingen sammenligningsgruppe (evidensniveau 1). Den viser, hvordan tallet udviklede "
+            "sig i målgruppen, men siger ikke noget om årsag: udviklingen kan også skyldes konjunkturer, nye regler eller "
+            "at målgruppen har ændret sammensætning. Den kan bruges til at følge op på målene, ikke til at vurdere effekt."
+        )
     if 5 in levels:
         out.append(
             "- **Det kan resultatet bruges til:** at vurdere, om indsatsen virkede for de deltagere, der blev fordelt ved "
@@ -756,6 +796,7 @@ def report_markdown(bundle: Mapping[str, Any], figures: Mapping[str, str] | None
         _section_project(bundle, figures),
         _section_participants(bundle),
         _section_method(bundle),
+        pre_post_section(bundle),
         _section_effects(bundle, figures),
         _section_subgroups(bundle),
         _section_surveys(bundle, figures),
