@@ -103,6 +103,39 @@ def _check_groups(study: Study, analysis, design, frame: pd.DataFrame) -> None:
             )
 
 
+def _disclose_matched(tables: dict, result: EffectResult, analysis_id: str, threshold: int, log: SuppressionLog) -> dict:
+    """Propensity-score overlap tables of a matched comparison, fit for publication.
+
+    The 0 and 1 quantiles are single persons' scores and are dropped; the histogram's counts per
+    score bin get small-cell and complementary suppression like any other count table.
+    """
+    if "overlap" in tables:
+        q = tables["overlap"]
+        tables["overlap"] = q[(q["quantile"] > 0) & (q["quantile"] < 1)].reset_index(drop=True)
+    if "balance" in tables and "binary" in tables["balance"].columns:
+        # a binary covariate's share in a group reveals how many persons have it
+        b = tables["balance"].copy()
+        sizes = {"treated": result.diagnostics.get("n_treated_input"), "control_before": result.diagnostics.get("n_control_input")}
+        for side, cols in (("treated", ["mean_treated", "mean_treated_after"]), ("control_before", ["mean_control_before"])):
+            n = sizes[side]
+            if not n:
+                continue
+            for i in b.index[b["binary"].astype(bool)]:
+                k = round(float(b.at[i, cols[0]]) * n)
+                if is_small(k, threshold) or is_small(n - k, threshold):
+                    for c in cols + ["smd_before", "smd_after"]:
+                        b.at[i, c] = float("nan")
+                    log.add(f"{analysis_id}: balance", b.at[i, "covariate"], cols[0], f"andel af færre end {threshold} personer")
+        tables["balance"] = b
+    if "overlap_histogram" in tables:
+        h = tables["overlap_histogram"].copy()
+        h["bin"] = [f"{lo:.1f}–{hi:.1f}" for lo, hi in zip(h["bin_lower"], h["bin_upper"])]
+        h = suppress_counts(h, table=f"{analysis_id}: propensity score-fordeling", count_columns=["n_treated", "n_control"],
+                            label_column="bin", threshold=threshold, log=log)
+        tables["overlap_histogram"] = h.drop(columns="bin")
+    return tables
+
+
 def _disclose_effect(result: EffectResult, analysis_id: str, threshold: int, log: SuppressionLog) -> EffectResult:
     tables = dict(result.tables)
     if "groups" in tables:
@@ -146,7 +179,9 @@ def _disclose_effect(result: EffectResult, analysis_id: str, threshold: int, log
             f, table=f"{analysis_id}: deltagerflow", count_columns=counts,
             label_column="step" if "step" in f.columns else None, threshold=threshold, log=log, complementary=False,
         )
-    if "overlap" in tables:
+    if result.design == "matched_comparison":
+        tables = _disclose_matched(tables, result, analysis_id, threshold, log)
+    elif "overlap" in tables:
         # pre/post: persons measured at both dates, at one only, and (0/1 outcome) by status at both dates;
         # the status cells add up to 'both', so each part gets its own complementary suppression
         o = tables["overlap"]
@@ -177,9 +212,19 @@ def _disclose_effect(result: EffectResult, analysis_id: str, threshold: int, log
                                      n_treated=e.n_treated, n_control=e.n_control))
             estimates = kept
             warnings.warn(f"{analysis_id}: estimates suppressed (a cell below {threshold} persons)", SmallCellWarning, stacklevel=2)
+    diagnostics = result.diagnostics
+    if result.design == "matched_comparison":
+        diagnostics = dict(diagnostics)
+        # the bounds of common support are single persons' scores; counts outside it may be small
+        diagnostics.pop("common_support", None)
+        for key in ("n_outside_support_treated", "n_outside_support_control", "n_discarded_caliper",
+                    "n_discarded_exact_treated", "n_discarded_exact_control"):
+            if key in diagnostics and is_small(diagnostics[key], threshold):
+                log.add(f"{analysis_id}: diagnostik", key, "n", f"færre end {threshold} personer")
+                diagnostics[key] = None
     return EffectResult(
         estimand=result.estimand, estimates=tuple(estimates), conf_level=result.conf_level, tables=tables,
-        diagnostics=result.diagnostics, design=result.design, evidence_level=result.evidence_level,
+        diagnostics=diagnostics, design=result.design, evidence_level=result.evidence_level,
         outcome_type=result.outcome_type,
     )
 

@@ -344,6 +344,9 @@ def simulate_flere_skal_med(n_participants: int = 1243, n_comparison: int = 1200
     parts = pd.DataFrame({
         "group": np.where(is_part, "intervention", "comparison").astype(object),
         "index_week": labels[index_pos],
+        # calendar start quarter (13-week quarters of the ISO year; week 53 joins the 4th): exact matching
+        # on it compares each participant with pool persons whose (fictitious) start fell in the same quarter
+        "start_quarter": [f"{w[:4]}K{min((int(w[6:]) - 1) // 13 + 1, 4)}" for w in labels[index_pos]],
         "effort_group": np.where(is_part, types, "ingen").astype(object),
         "age": age, "sex": sex, "years_on_cash_benefit": years,
     }, index=pd.Index(ids, name="person"))
