@@ -464,3 +464,29 @@ def test_custom_classifier_is_used(sim):
     a = MatchedComparison(outcome="weeks_on_benefit", covariates=COVARIATES).fit(sim.data).tidy()
     b = MatchedComparison(outcome="weeks_on_benefit", covariates=COVARIATES, ps_model=LogisticRegression(C=1e-4)).fit(sim.data).tidy()
     assert "LogisticRegression" in b.method[0] and abs(a.estimate[0] - b.estimate[0]) > 1e-3
+
+
+def test_bundle_disclosure_of_matched_tables(sim):
+    """At the bundle boundary: no single-person score quantiles, small histogram cells and small shares suppressed."""
+    from evaluation.disclosure import SuppressionLog
+    from evaluation.pipeline import _disclose_effect
+
+    d = sim.data.assign(rare=(sim.data.index.isin(sim.data.index[sim.data.group == "intervention"][:3])).astype(int))
+    res = fit_quiet(MatchedComparison(outcome="weeks_on_benefit", covariates=COVARIATES + ["rare"], method="ipw"), d)
+    hist = res.tables["overlap_histogram"]
+    small = ((hist.n_treated > 0) & (hist.n_treated < 5)) | ((hist.n_control > 0) & (hist.n_control < 5))
+    assert small.any()  # the raw result (for researchers in Python) has small bins
+    log = SuppressionLog(5)
+    pub = _disclose_effect(res, "a", 5, log)
+    q = pub.tables["overlap"]["quantile"]
+    assert q.min() > 0 and q.max() < 1
+    h = pub.tables["overlap_histogram"]
+    for col in ("n_treated", "n_control"):
+        v = h[col].dropna()
+        assert not ((v > 0) & (v < 5)).any()
+    assert "common_support" not in pub.diagnostics
+    bal = pub.tables["balance"].set_index("covariate")
+    assert np.isnan(bal.loc["rare", "mean_treated"]) and np.isnan(bal.loc["rare", "smd_after"])
+    assert not np.isnan(bal.loc["age", "mean_treated"])
+    assert any(e["row"] == "rare" for e in log.to_list())
+    assert pub.estimates == res.estimates
