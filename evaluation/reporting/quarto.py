@@ -8,6 +8,8 @@ document. Sections that do not apply to a study are left out rather than printed
 
 from __future__ import annotations
 
+import re
+
 import json
 import math
 import os
@@ -101,7 +103,7 @@ METHOD_DA = {
     "ato": "Overlapsvægtning",
 }
 
-def _method_da(e) -> str:
+def _method_da(e, labels: Mapping[str, str] | None = None) -> str:
     """Danish method label of one estimate; for propensity-score estimates it follows the standard error used."""
     text = METHOD_DA.get(e.term, e.term)
     if e.term in ("att", "ate", "ato"):
@@ -109,6 +111,10 @@ def _method_da(e) -> str:
             text = "Matchning på propensity score (nærmeste nabo)"
         elif "doubly robust" in e.method:
             text = "Dobbelt robust propensity score-vægtning med udfaldsmodel"
+        exact = re.search(r", exact on ([^,;]+)", e.method)
+        if exact:
+            cols = [(labels or {}).get(c, c).lower() for c in exact.group(1).split("+")]
+            text += f", kun sammenlignet inden for samme {' og '.join(cols)}"
         if "M-estimation" in e.method:
             text += "; standardfejl, der tager højde for, at propensity scoren er estimeret (M-estimation)"
         elif "bootstrap" in e.method:
@@ -469,7 +475,7 @@ def _section_method(b: Mapping[str, Any]) -> str:
         for a in b["analyses"]:
             res = result_from_dict(a["result"])
             terms = [e.term for e in _shown_terms(res) if not e.term.startswith("placebo")]
-            methods = "; ".join(dict.fromkeys(_method_da(e) for e in _shown_terms(res) if e.term in terms))
+            methods = "; ".join(dict.fromkeys(_method_da(e, b.get("labels")) for e in _shown_terms(res) if e.term in terms))
             rows.append((a["indicator_label"], ESTIMAND_DA.get(a["design"], res.estimand), methods))
         out.append(md_table(["Mål", "Hvad der estimeres", "Metode og sikkerhedsinterval"], rows, align="lll"))
         out.append("De præcise tekniske metodebeskrivelser står i bilaget.\n")
