@@ -42,6 +42,10 @@ __all__ = [
     "cohens_h",
     "mde_did",
     "mde_sentence_da",
+    "estimate_icc",
+    "design_inputs",
+    "mde_for_design",
+    "power_for_design",
 ]
 
 _ALTERNATIVES = {"two-sided": "two-sided", "larger": "larger", "one-sided": "larger"}
@@ -529,3 +533,173 @@ def mde_sentence_da(result: ScoreResult, unit: str | None = None, decimals: int 
         u = d.get("unit", "") if unit is None else unit
         size = fmt_number(mde, decimals) + (f" {u}" if u else "")
     return f"{who} kunne undersøgelsen med {fmt_pct(d['power'])} sandsynlighed påvise en effekt på {size} eller mere."
+
+
+# ----------------------------------------------------------------------------- the declared design
+
+
+def estimate_icc(y, cluster) -> float:
+    """One-way ANOVA estimator of the intra-cluster correlation (unequal cluster sizes).
+
+    ``ICC = (MSB − MSW) / (MSB + (m₀ − 1) MSW)`` with ``m₀ = (N − Σ nᵢ² / N) / (k − 1)``
+    (Donner 1986), truncated at 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> estimate_icc(np.array([1.0, 1.2, 3.0, 3.1, 5.0, 5.3]), np.array([0, 0, 1, 1, 2, 2])) > 0.9
+    True
+    """
+    import pandas as pd
+
+    y = np.asarray(y, dtype=float)
+    codes = pd.factorize(np.asarray(cluster))[0]
+    k = int(codes.max()) + 1
+    N = len(y)
+    if k < 2 or N - k < 1:
+        raise EstimationError(f"the ICC needs at least 2 clusters and more persons than clusters (got {k} and {N})")
+    n_i = np.bincount(codes).astype(float)
+    means = np.bincount(codes, weights=y) / n_i
+    msb = float(np.sum(n_i * (means - y.mean()) ** 2) / (k - 1))
+    msw = float(np.sum((y - means[codes]) ** 2) / (N - k))
+    m0 = (N - np.sum(n_i**2) / N) / (k - 1)
+    denom = msb + (m0 - 1) * msw
+    return float(max(0.0, (msb - msw) / denom)) if denom > 0 else 0.0
+
+
+def _kish(w: np.ndarray) -> float:
+    return float(w.sum() ** 2 / np.sum(w**2))
+
+
+def design_inputs(design, data) -> dict[str, Any]:
+    """The inputs of the analytic MDE/power of a declared design, estimated from (pilot or baseline) data.
+
+    Supported: ``randomized_comparison`` (group sizes; pooled within-group SD or the control
+    share for a binary outcome; R² of the declared covariates and strata within groups; ICC and
+    mean size of the declared clusters; Kish effective sizes under declared weights) and
+    ``did_2x2`` on a panel (before-period SD, before/after correlation ρ, ICC of the change
+    score within the declared clusters). Other designs raise: their precision depends on the
+    cohort structure and is diagnosed by simulation (``evaluation diagnose``).
+    """
+    import pandas as pd
+
+    name = getattr(design, "name", "")
+    p = design.get_params()
+    out: dict[str, Any] = {"design": name, "icc": 0.0, "cluster_size": 1.0, "r2": 0.0}
+    if name == "randomized_comparison":
+        g = data[p["treatment"]]
+        y = pd.to_numeric(data[p["outcome"]], errors="coerce")
+        keep = g.isin([p["treated"], p["control"]]) & y.notna()
+        d = data.loc[keep]
+        t = (g[keep] == p["treated"]).to_numpy()
+        yv = y[keep].to_numpy(float)
+        w = d[p["weights"]].to_numpy(float) if p.get("weights") else None
+        n_t, n_c = (int(t.sum()), int((~t).sum())) if w is None else (_kish(w[t]), _kish(w[~t]))
+        binary = p.get("outcome_type") == "binary" or (p.get("outcome_type") is None and set(np.unique(yv)) <= {0.0, 1.0})
+        resid = yv - np.where(t, yv[t].mean(), yv[~t].mean())
+        out.update(n_treated=n_t, n_control=n_c, outcome_type="binary" if binary else "continuous")
+        if binary:
+            out["p_control"] = float(yv[~t].mean())
+        else:
+            out["sd"] = float(np.sqrt(np.sum(resid**2) / (len(yv) - 2)))
+        cols = list(p.get("covariates") or []) if p.get("adjustment", "lin") != "none" else []
+        if p.get("strata"):
+            cols.append(p["strata"])
+        if cols and not binary:
+            from .designs.balance import expand_covariates
+
+            Z, _ = expand_covariates(d, cols, drop_first=True)
+            X = np.column_stack([np.ones(len(yv)), t.astype(float), Z.to_numpy(float)])
+            beta = np.linalg.lstsq(X, yv, rcond=None)[0]
+            ssr = float(np.sum((yv - X @ beta) ** 2))
+            out["r2"] = float(max(0.0, 1 - ssr / np.sum(resid**2)))
+            out["r2_from"] = cols
+        if p.get("cluster"):
+            cl = d[p["cluster"]].to_numpy()
+            out["icc"] = estimate_icc(resid, cl)
+            out["cluster_size"] = float(len(yv) / len(pd.unique(cl)))
+        return out
+    if name == "did_2x2":
+        if not p.get("unit"):
+            raise EstimationError("the analytic MDE of did_2x2 needs a panel (unit=) to estimate the before/after correlation")
+        periods = np.sort(pd.unique(data[p["time"]]))
+        if len(periods) != 2:
+            raise EstimationError(f"did_2x2 needs exactly two periods in {p['time']!r}")
+        wide = data.pivot(index=p["unit"], columns=p["time"], values=p["outcome"]).dropna()
+        grp = data.groupby(p["unit"])[p["group"]].first().reindex(wide.index).astype(float)
+        before, after = wide[periods[0]].to_numpy(float), wide[periods[1]].to_numpy(float)
+        t = (grp == 1).to_numpy()
+        dm = lambda v: v - np.where(t, v[t].mean(), v[~t].mean())  # noqa: E731
+        b, a = dm(before), dm(after)
+        out.update(n_treated=int(t.sum()), n_control=int((~t).sum()), outcome_type="continuous",
+                   sd=float(np.sqrt(np.sum(b**2) / (len(b) - 2))), rho=float(np.corrcoef(b, a)[0, 1]))
+        if p.get("weights"):
+            raise EstimationError("the analytic MDE of did_2x2 does not take weights; use evaluation diagnose")
+        if p.get("cluster"):
+            cl = data.groupby(p["unit"])[p["cluster"]].first().reindex(wide.index).to_numpy()
+            out["icc"] = estimate_icc(a - b, cl)
+            out["cluster_size"] = float(len(b) / len(pd.unique(cl)))
+        return out
+    raise EstimationError(
+        f"an analytic MDE for design {name!r} is not available (its precision depends on the cohort structure); "
+        "diagnose it by simulation: evaluation diagnose <study>"
+    )
+
+
+def _planned(inp: dict[str, Any], n_treated, n_control) -> dict[str, Any]:
+    if n_treated is None and n_control is None:
+        return inp
+    if n_treated is None or n_control is None:
+        raise EstimationError("give both n_treated and n_control (the planned group sizes), or neither")
+    return {**inp, "n_treated": float(n_treated), "n_control": float(n_control),
+            "n_from_data": (inp["n_treated"], inp["n_control"])}
+
+
+def mde_for_design(design, data, *, n_treated: float | None = None, n_control: float | None = None,
+                   alpha: float = 0.05, power: float = 0.8, alternative: str = "two-sided",
+                   direction: str = "increase", unit: str = "") -> ScoreResult:
+    """Analytic MDE of a declared design with its inputs estimated from data (see :func:`design_inputs`).
+
+    ``data`` may be the study's own baseline/pilot data; ``n_treated``/``n_control`` then give
+    the planned group sizes (persons; clusters keep the size estimated from the data).
+
+    Examples
+    --------
+    >>> from evaluation.designs.randomized import RandomizedComparison
+    >>> from evaluation.synthetic import simulate_sickness_trial
+    >>> df = simulate_sickness_trial(seed=126)
+    >>> res = mde_for_design(RandomizedComparison(outcome="sick_weeks_52", covariates=["prior_sick_weeks_52"]), df)
+    >>> res.diagnostics["design"], res.diagnostics["r2"] > 0
+    ('randomized_comparison', True)
+    """
+    inp = _planned(design_inputs(design, data), n_treated, n_control)
+    common = dict(alpha=alpha, power=power, alternative=alternative, icc=inp["icc"], cluster_size=inp["cluster_size"])
+    if inp["design"] == "did_2x2":
+        res = mde_did(inp["n_treated"], inp["n_control"], sd=inp["sd"], rho=inp["rho"], unit=unit, **common)
+    elif inp["outcome_type"] == "binary":
+        res = mde_proportions(inp["p_control"], inp["n_treated"], inp["n_control"], direction=direction, **common)
+    else:
+        res = mde_means(inp["n_treated"], inp["n_control"], sd=inp["sd"], r2=inp["r2"], unit=unit, **common)
+    return _result(res.estimand + f" for the declared {inp['design']}", list(res.estimates),
+                   {**res.diagnostics, **{k: v for k, v in inp.items() if k not in ("n_treated", "n_control")}},
+                   scale=res.scale)
+
+
+def power_for_design(design, data, effect: float, *, n_treated: float | None = None, n_control: float | None = None,
+                     alpha: float = 0.05, alternative: str = "two-sided") -> ScoreResult:
+    """Analytic power of a declared design to detect ``effect`` (outcome units; for a binary
+    outcome a difference in shares), inputs estimated from data as in :func:`design_inputs`
+    (planned group sizes as in :func:`mde_for_design`)."""
+    inp = _planned(design_inputs(design, data), n_treated, n_control)
+    common = dict(alpha=alpha, alternative=alternative, icc=inp["icc"], cluster_size=inp["cluster_size"])
+    if inp["design"] == "did_2x2":
+        sd = inp["sd"] * math.sqrt(2 * (1 - inp["rho"]))
+        res = power_means(effect, inp["n_treated"], inp["n_control"], sd=sd, **common)
+    elif inp["outcome_type"] == "binary":
+        p0 = inp["p_control"]
+        res = power_proportions(p0 + effect, p0, inp["n_treated"], inp["n_control"], **common)
+    else:
+        res = power_means(effect, inp["n_treated"], inp["n_control"], sd=inp["sd"], r2=inp["r2"], **common)
+    return _result(res.estimand + f" for the declared {inp['design']}", list(res.estimates),
+                   {**res.diagnostics, **{k: v for k, v in inp.items() if k not in ("n_treated", "n_control")}},
+                   scale=res.scale)

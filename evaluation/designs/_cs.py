@@ -785,12 +785,17 @@ def reference_att_overall(
     n = len(wide)
     gpos_all = G.map(lambda x: pos.get(x, np.inf) if np.isfinite(x) else np.inf)
     pg_of = (G.value_counts() / n).to_dict()
-    cells = []  # (g, att, psi)
+    # accumulated over cells k (memory O(n)): sum pg_k psi_k, sum (1[G = g_k] - pg_k) att_k,
+    # sum (1[G = g_k] - pg_k), sum pg_k, sum pg_k att_k
+    acc_psi, acc_if1, acc_cnt = np.zeros(n), np.zeros(n), np.zeros(n)
+    S = SA = 0.0
     for g in np.sort(G[np.isfinite(G)].unique()):
         gp = pos[g]
         ref = gp - anticipation - 1
         if ref < 0:
             continue
+        treat = G == g
+        ind = treat.to_numpy().astype(float)
         for ti in range(gp, len(periods)):
             bi = ref
             if control_group == "nevertreated":
@@ -800,22 +805,18 @@ def reference_att_overall(
             if not ctrl.any():
                 continue
             dy = wide[periods[ti]] - wide[periods[bi]]
-            treat = G == g
             d1, d0 = dy[treat], dy[ctrl]
+            att = d1.mean() - d0.mean()
             psi = np.zeros(n)
             psi[treat.to_numpy()] = n / len(d1) * (d1 - d1.mean())
             psi[ctrl.to_numpy()] -= n / len(d0) * (d0 - d0.mean())
-            cells.append((g, d1.mean() - d0.mean(), psi))
-    pg = np.array([pg_of[g] for g, _, _ in cells])
-    att = np.array([a for _, a, _ in cells])
-    S = pg.sum()
-    est = float(pg @ att / S)
-    IF = np.zeros(n)
-    for k, (_, _, psi) in enumerate(cells):
-        IF += pg[k] / S * psi
-    # estimated cohort-share weights (did::aggte wif %*% att)
-    ind = [(G == g).to_numpy().astype(float) for g, _, _ in cells]
-    if1 = sum((ind[k] - pg[k]) * att[k] for k in range(len(cells))) / S
-    if2 = sum(ind[k] - pg[k] for k in range(len(cells))) * (pg @ att) / S**2
-    IF += if1 - if2
+            pg = pg_of[g]
+            acc_psi += pg * psi
+            acc_if1 += (ind - pg) * att
+            acc_cnt += ind - pg
+            S += pg
+            SA += pg * att
+    est = float(SA / S)
+    # aggregated influence function plus the estimated cohort-share weights (did::aggte wif %*% att)
+    IF = acc_psi / S + acc_if1 / S - acc_cnt * SA / S**2
     return est, float(np.sqrt(np.sum(IF**2)) / n)
