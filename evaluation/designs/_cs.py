@@ -208,8 +208,16 @@ def _cell_layout(
     return cells, np.array(masks, dtype=bool)
 
 
-def _cohort_moments(panel: Panel) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per-cohort weighted sums: W=sum w, S=sum w Y, W2=sum w^2, S2=sum w^2 Y, G=sum w^2 Y Y'."""
+def _cohort_moments(
+    panel: Panel, bases: list[np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-cohort weighted sums: W=sum w, S=sum w Y, W2=sum w^2, S2=sum w^2 Y, G=sum w^2 Y Y'.
+
+    ``bases`` (per cohort, optional) lists the base-period columns whose Gram entries
+    ``G[c][:, b]`` are needed; then only those columns, the diagonal and the first off-diagonal
+    (adjacent periods, the varying base of pre-periods) are computed -- the other entries of
+    ``G`` stay zero and must not be used. Cost ``n_c T |bases|`` instead of ``n_c T^2``.
+    """
     C = len(panel.cohorts)
     T = panel.Y.shape[1]
     W = np.zeros(C)
@@ -223,7 +231,7 @@ def _cohort_moments(panel: Panel) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
         if panel.w is None:
             W[c] = W2[c] = Yc.shape[0]
             S[c] = S2[c] = Yc.sum(axis=0)
-            G[c] = Yc.T @ Yc
+            Yw = Yc
         else:
             wc = panel.w[blk]
             W[c] = wc.sum()
@@ -231,7 +239,20 @@ def _cohort_moments(panel: Panel) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
             S[c] = wc @ Yc
             S2[c] = (wc * wc) @ Yc
             Yw = Yc * wc[:, None]
+        if bases is None or Yw.shape[0] == 0:
             G[c] = Yw.T @ Yw
+            continue
+        b = bases[c]
+        if b.size:
+            cols = Yw.T @ Yw[:, b]  # T x |b|
+            G[c][:, b] = cols
+            G[c][b, :] = cols.T
+        ii = np.arange(T)
+        G[c][ii, ii] = np.einsum("ij,ij->j", Yw, Yw)
+        if T > 1:
+            adj = np.einsum("ij,ij->j", Yw[:, 1:], Yw[:, :-1])
+            G[c][ii[1:], ii[:-1]] = adj
+            G[c][ii[:-1], ii[1:]] = adj
     return W, S, W2, S2, G
 
 
@@ -245,13 +266,19 @@ def group_time_unconditional(
     only covariate is an intercept.
     """
     cells, mask = _cell_layout(panel, control_group, anticipation, base_period)
-    W, S, W2, S2, G = _cohort_moments(panel)
     counts = panel.counts.astype(float)
     ci = np.array([c[0] for c in cells])
     ti = np.array([c[1] for c in cells])
     bi = np.array([c[2] for c in cells])
     K = len(cells)
     C = len(panel.cohorts)
+    # Gram entries needed per cohort: (t, b) of every cell it takes part in (as treated or control);
+    # adjacent pairs come from the first off-diagonal, the rest from the base-period columns
+    part = mask.copy()
+    part[np.arange(K), ci] = True
+    far = np.abs(ti - bi) != 1
+    bases = [np.unique(bi[part[:, c] & far]) for c in range(C)]
+    W, S, W2, S2, G = _cohort_moments(panel, bases)
     # per (cell, cohort): sum of w*dY, w^2*dY, w^2*dY^2
     dS = S[:, ti].T - S[:, bi].T  # K x C
     dS2 = S2[:, ti].T - S2[:, bi].T
@@ -608,13 +635,18 @@ def _wif_by_cohort(panel: Panel, gt: GroupTime, sel: np.ndarray) -> tuple[np.nda
     return coef, const
 
 
-def influence_matrix(gt: GroupTime, panel: Panel, a: np.ndarray, wif_cells: list[np.ndarray | None]) -> np.ndarray:
-    """``n x K`` influence functions of the targets ``a @ att`` (rows in panel order)."""
+def influence_matrix(
+    gt: GroupTime, panel: Panel, a: np.ndarray, wif_cells: list[np.ndarray | None], extra: int = 0
+) -> np.ndarray:
+    """``n x K`` influence functions of the targets ``a @ att`` (rows in panel order).
+
+    ``extra`` > 0 appends that many zero columns (filled by the caller), so the matrix is
+    allocated once."""
     K = a.shape[0]
     n = panel.n
     C = len(panel.cohorts)
     T = panel.Y.shape[1]
-    IF = np.zeros((n, K))
+    IF = np.zeros((n, K + extra))
     w = panel.w
     if gt.alpha is not None:
         Acoef = np.zeros((K, C, T))
@@ -630,10 +662,20 @@ def influence_matrix(gt: GroupTime, panel: Panel, a: np.ndarray, wif_cells: list
             blk = panel.block(c)
             if blk.stop == blk.start:
                 continue
-            part = panel.Y[blk] @ Acoef[:, c, :].T - B[:, c]
+            # only the targets and periods in which this cohort has a non-zero coefficient
+            Ac = Acoef[:, c, :]
+            ks = np.flatnonzero(np.any(Ac != 0, axis=1) | (B[:, c] != 0))
+            if ks.size == 0:
+                continue
+            ts = np.flatnonzero(np.any(Ac[ks] != 0, axis=0))
+            Yc = panel.Y[blk] if ts.size == T else panel.Y[blk][:, ts]
+            part = Yc @ Ac[np.ix_(ks, ts)].T - B[ks, c]
             if w is not None:
                 part *= w[blk, None]
-            IF[blk] = part
+            if ks.size == K:
+                IF[blk, :K] = part
+            else:
+                IF[blk, ks] = part
     else:
         for j in range(gt.n_cells):
             ks = np.flatnonzero(a[:, j])

@@ -691,25 +691,24 @@ class CallawaySantAnna(Design):
         panel, info = self._panel(data)
         gt = self._estimate_cells(panel)
         agg = _cs.aggregation_weights(gt, panel)
-        IF = _cs.influence_matrix(gt, panel, agg.a, agg.wif_cells)
+        K0 = agg.a.shape[0]
+        IF = _cs.influence_matrix(gt, panel, agg.a, agg.wif_cells, extra=len(agg.combos))
         est = agg.a @ gt.att
         names = list(agg.names)
         kinds = list(agg.kinds)
         labels = list(agg.labels)
-        # overall summaries of dynamic / group / calendar aggregations (did::aggte)
-        extra_if = []
-        for nm, (rows, wts, _gv) in agg.combos.items():
+        # overall summaries of dynamic / group / calendar aggregations (did::aggte), in the
+        # columns influence_matrix reserved after the K0 aggregation targets
+        for j, (nm, (rows, wts, _gv)) in enumerate(agg.combos.items()):
             names.append(nm)
             kinds.append("overall")
             labels.append(np.nan)
             est = np.append(est, wts @ est[rows])
-            extra = IF[:, rows] @ wts
+            col = IF[:, rows] @ wts
             if nm == "att_group_overall":
                 # estimated cohort-share weights enter the influence function (did::aggte wif)
-                extra = extra + self._group_wif(panel, _gv, est[rows])
-            extra_if.append(extra)
-        if extra_if:
-            IF = np.column_stack([IF, *extra_if])
+                col += self._group_wif(panel, _gv, est[rows])
+            IF[:, K0 + j] = col
         cluster = panel.cluster
         se = _cs.se_from_if(IF, cluster)
         cell_se = gt.se
