@@ -164,15 +164,21 @@ def _plasmode_twfe(frame: pd.DataFrame, p: dict[str, Any], tau: float, rng: np.r
     return f
 
 
+def _headline_options(fit_options: dict[str, Any]) -> dict[str, Any]:
+    """Fit options without randomization inference, the bootstrap and placebo refits (and the
+    seeds and draws that only serve them): only the headline interval is diagnosed."""
+    drop = {"permutations", "bootstrap", "placebo_shift"}
+    if fit_options.get("bootstrap") or fit_options.get("permutations"):
+        drop |= {"draws", "seed", "bootstrap_weights"}
+    return {k: v for k, v in fit_options.items() if k not in drop}
+
+
 def simulate_analysis(design, frame: pd.DataFrame, fit_options: dict[str, Any], tau: float, draws: int, seed: int,
                       *, analysis_id: str = "", progress: Callable[[], None] | None = None) -> DiagnosisRow:
     """Refit ``design`` on ``draws`` plasmode data sets with true effect ``tau``."""
     params = design.get_params()
     rng = np.random.default_rng(seed)
-    drop = {"permutations", "bootstrap", "placebo_shift"}
-    if fit_options.get("bootstrap"):
-        drop |= {"draws", "seed", "bootstrap_weights"}  # options of the bootstrap, which is switched off
-    fit_options = {k: v for k, v in fit_options.items() if k not in drop}
+    fit_options = _headline_options(fit_options)
     est, se, cover, reject = [], [], [], []
     term = None
     for _ in range(draws):
@@ -236,7 +242,7 @@ def diagnose_study(study_dir, *, draws: int = 200, seed: int = 1, effects: dict[
         if tau is None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                tau = float(main_term(design.fit(frame, **{kk: v for kk, v in a.fit.items() if kk != "permutations"})).estimate)
+                tau = float(main_term(design.fit(frame, **_headline_options(dict(a.fit)))).estimate)
         tick = progress_factory(f"{a.id} ({a.design})", draws) if progress_factory else None
         rows.append(simulate_analysis(design, frame, dict(a.fit), tau, draws, seed + k, analysis_id=a.id, progress=tick))
     return rows

@@ -275,3 +275,12 @@ def test_att_overall_and_se_equal_loop_reference(control_group, anticipation):
     e = res.estimate_for("att_overall")
     assert e.estimate == pytest.approx(est, abs=1e-12)
     assert e.std_error == pytest.approx(se, abs=1e-12)
+
+
+def test_placebo_under_bootstrap_states_its_analytic_se():
+    df = simulate_staggered(n_persons=400, n_weeks=16, n_cohorts=6, first_cohort_week=8, seed=6)
+    res = CallawaySantAnna("benefit", unit="person", time="week", cohort="cohort").fit(
+        df, bootstrap=True, draws=199, seed=1, placebo_shift=2)
+    p = res.estimate_for("placebo_shift2")
+    assert "analytic influence function" in p.method and "bootstrap" not in p.method
+    assert "multiplier bootstrap" in res.estimate_for("att_overall").method

@@ -180,3 +180,13 @@ def test_cs_is_registered_with_its_class():
     assert get_design("did_cs") is CallawaySantAnna
     assert get_design("did_twfe") is TWFE
     assert get_design("did_2x2") is DiD2x2
+
+
+def test_twfe_arguments_it_would_not_use_raise():
+    with pytest.raises(EstimationError, match="cohort= only applies"):
+        TWFE("benefit", unit="person", time="week", treatment="enrolled", cohort="cohort")
+    with pytest.raises(EstimationError, match="treatment= is not used"):
+        TWFE("benefit", unit="person", time="week", treatment="enrolled", cohort="cohort", event_study=True)
+    df = simulate_staggered(n_persons=200, n_weeks=8, n_cohorts=3, seed=3)
+    es = TWFE("benefit", unit="person", time="week", cohort="cohort", event_study=True).fit(df).tables["event_study"]
+    assert {"ci_lower", "ci_upper"} <= set(es.columns) and (es.ci_lower < es.estimate).all()

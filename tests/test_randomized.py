@@ -471,3 +471,8 @@ def test_specification_errors():
         RandomizedComparison(outcome="y").fit(d, conf_level=95)
     with pytest.raises(EstimationError, match="permutations"):
         RandomizedComparison(outcome="y").fit(d, permutations=-1)
+
+
+def test_seed_without_permutations_raises(trial):
+    with pytest.raises(EstimationError, match="seed= only applies"):
+        RandomizedComparison(outcome="sick_weeks_52").fit(trial, seed=3)

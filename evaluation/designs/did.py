@@ -313,6 +313,10 @@ class TWFE(Design):
             raise EstimationError("the static TWFE model needs treatment= (0/1 treatment-in-effect column)")
         if event_window is not None and not event_study:
             raise EstimationError("event_window only applies with event_study=True")
+        if cohort is not None and not event_study:
+            raise EstimationError("cohort= only applies with event_study=True (the static model uses treatment=)")
+        if treatment is not None and event_study:
+            raise EstimationError("treatment= is not used by the event study (relative-time dummies come from cohort=); drop it")
         self.outcome = outcome
         self.unit = unit
         self.time = time
@@ -444,7 +448,8 @@ class TWFE(Design):
         if self.event_study:
             tables["event_study"] = pd.DataFrame(
                 {"event_time": [int(t[1:]) for t in terms], "estimate": [r.estimate for r in rows],
-                 "std_error": [r.std_error for r in rows]}
+                 "std_error": [r.std_error for r in rows], "ci_lower": [r.ci_lower for r in rows],
+                 "ci_upper": [r.ci_upper for r in rows]}
             )
         return EffectResult(
             estimand=(
@@ -816,7 +821,9 @@ class CallawaySantAnna(Design):
             **info,
         }
         if placebo_shift is not None:
-            estimates.append(self._placebo(data, int(placebo_shift), z, method, diagnostics))
+            analytic_method = method.replace(f"multiplier bootstrap ({bootstrap_weights}, {draws} draws)",
+                                             "analytic influence function")
+            estimates.append(self._placebo(data, int(placebo_shift), z, analytic_method, diagnostics))
         return EffectResult(
             estimand="ATT(g,t) = E[Y_t(g) - Y_t(0) | G = g] and its cohort-size weighted average over post-enrolment cells",
             estimates=tuple(estimates),

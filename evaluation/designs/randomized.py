@@ -88,7 +88,7 @@ class RandomizedComparison(Design):
     p-value for the unadjusted difference (``diagnostics["p_value_randomization"]``, two-sided,
     ``(1 + #{|d*| >= |d|}) / (1 + permutations)``), drawn with ``numpy.random.default_rng(seed)``
     within strata and at cluster level when declared; ``permutations`` and ``seed`` are always
-    recorded in the diagnostics (the seed has no other use).
+    recorded in the diagnostics. ``seed`` without ``permutations`` raises (it would have no use).
 
     The result's estimates are ``difference_in_means`` (or ``difference_in_proportions``),
     ``mean_``/``share_intervention``, ``mean_``/``share_control`` and, with covariates
@@ -261,6 +261,8 @@ class RandomizedComparison(Design):
             raise EstimationError(f"permutations must be a non-negative integer, got {permutations!r}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
             raise EstimationError(f"seed must be an integer or None, got {seed!r}")
+        if seed is not None and permutations == 0:
+            raise EstimationError("seed= only applies with permutations > 0 (randomization inference); nothing else is random")
         regression = bool(self.strata is not None or (self.covariates and self.adjustment != "none"))
         if self.cluster is not None:
             if cov_type not in (None, "cluster"):
