@@ -490,3 +490,37 @@ def test_bundle_disclosure_of_matched_tables(sim):
     assert not np.isnan(bal.loc["age", "mean_treated"])
     assert any(e["row"] == "rare" for e in log.to_list())
     assert pub.estimates == res.estimates
+
+
+def test_abadie_imbens_se_equals_a_direct_loop(sim):
+    """AI (2006) variance for 1:k matching with replacement, recomputed person by person."""
+    d = sim.data
+    for k in (1, 3):
+        design = MatchedComparison(outcome="weeks_on_benefit", covariates=COVARIATES, method="nearest", k=k, caliper=None)
+        res = design.fit(d)
+        e = res.estimate_for("att")
+        assert res.diagnostics["se"] == "abadie_imbens" and "Abadie-Imbens" in e.method
+        ps = design.propensity_scores(d).to_numpy()
+        lp = np.log(ps / (1 - ps))
+        t = (d.group == "intervention").to_numpy()
+        y = d.weeks_on_benefit.to_numpy()
+        ci = np.flatnonzero(~t)
+        K = dict.fromkeys(ci, 0)
+        resid = []
+        for i in np.flatnonzero(t):
+            nn = ci[np.argsort(np.abs(lp[ci] - lp[i]), kind="stable")[:k]]
+            for j in nn:
+                K[j] += 1
+            resid.append(y[i] - y[nn].mean())
+        resid = np.asarray(resid)
+        assert e.estimate == pytest.approx(resid.mean(), rel=1e-10)
+        v = np.sum((resid - resid.mean()) ** 2)
+        for j, kj in K.items():
+            if kj > 1:
+                others = ci[ci != j]
+                nb = others[np.argsort(np.abs(lp[others] - lp[j]), kind="stable")[:2]]
+                v += kj * (kj - 1) / k**2 * 2 / 3 * (y[j] - y[nb].mean()) ** 2
+        assert e.std_error == pytest.approx(np.sqrt(v) / t.sum(), rel=1e-8)
+    # the fixed-weight WLS SE is still available and differs
+    robust = fit_quiet(MatchedComparison(outcome="weeks_on_benefit", covariates=COVARIATES, method="nearest", caliper=None), d, se="robust")
+    assert robust.estimates[0].std_error != pytest.approx(e.std_error, rel=1e-3)

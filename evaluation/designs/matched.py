@@ -199,6 +199,50 @@ def _m_estimation_influence(
     return total, est
 
 
+def _abadie_imbens_se(y, t, dist, groups, pairs, n_neighbours: int = 2) -> float:
+    """Abadie & Imbens (2006) standard error of the matching estimator of the ATT (matching variable known).
+
+    Hand-written: no maintained Python library implements it (R ``Matching``'s ``Match`` and Stata's
+    ``teffects psmatch`` do). With N1 matched intervention persons, match shares 1/k_i, control
+    weights K_j = Σ_{i→j} 1/k_i and Q_j = Σ_{i→j} 1/k_i²,
+
+    ``V = [Σ_i (Y_i − Ŷ_i(0) − τ̂)² + Σ_j (K_j² − Q_j) σ̂²_j] / N1²``
+
+    (for 1:M matching, K_j² − Q_j = K(K−1)/M²), where σ̂²_j = J/(J+1) (Y_j − mean of its J nearest
+    other comparison persons)² is the matching estimator of the conditional variance (J = 2, Stata's
+    default), within the same exact stratum and on the same distance as the matching. The first
+    term covers the intervention persons' outcomes and the heterogeneity of effects, the second
+    the reuse of comparison persons (zero without replacement).
+    """
+    pt, pc, share = pairs
+    pt, pc = pt.astype(np.int64), pc.astype(np.int64)
+    n = len(y)
+    yhat0 = np.bincount(pt, weights=share * y[pc], minlength=n)
+    matched = np.bincount(pt, minlength=n) > 0
+    n1 = int(matched.sum())
+    tau = float(np.mean(y[matched] - yhat0[matched]))
+    K = np.bincount(pc, weights=share, minlength=n)
+    Q = np.bincount(pc, weights=share**2, minlength=n)
+    used = np.flatnonzero(K > 0)
+    sigma2 = np.zeros(n)
+    for g in np.unique(groups[used]):
+        ci = np.flatnonzero(~t & (groups == g))
+        if len(ci) < 2:
+            continue
+        order = np.argsort(dist[ci], kind="stable")
+        cs, dc, yc = ci[order], dist[ci][order], y[ci][order]
+        J = min(n_neighbours, len(cs) - 1)
+        offs = np.concatenate([np.arange(-J, 0), np.arange(1, J + 1)])
+        cand = np.arange(len(cs))[:, None] + offs[None, :]
+        valid = (cand >= 0) & (cand < len(cs))
+        candc = np.clip(cand, 0, len(cs) - 1)
+        d = np.where(valid, np.abs(dc[candc] - dc[:, None]), np.inf)
+        pick = np.take_along_axis(candc, np.argsort(d, axis=1, kind="stable")[:, :J], axis=1)
+        sigma2[cs] = J / (J + 1.0) * (yc - yc[pick].mean(axis=1)) ** 2
+    v = np.sum((y[matched] - yhat0[matched] - tau) ** 2) + np.sum((K**2 - Q)[used] * sigma2[used])
+    return float(np.sqrt(v) / n1)
+
+
 class _Fit:
     """Everything one estimation produces (main fit or one bootstrap draw)."""
 
@@ -304,7 +348,14 @@ class MatchedComparison(Design):
     by reusing comparison persons (no Abadie–Imbens 2006 variance). ``se="bootstrap"``
     resamples persons within groups, re-estimates the propensity score and the weights in every
     draw, and gives a percentile interval; it is refused for nearest-neighbour matching with
-    replacement, where the bootstrap is invalid (Abadie & Imbens 2008).
+    replacement, where the bootstrap is invalid (Abadie & Imbens 2008). ``se="abadie_imbens"``
+    (the default for matching with replacement without survey weights or clusters) is the
+    Abadie & Imbens (2006) variance of the matching estimator, which counts how often each
+    comparison person is reused and estimates conditional variances by matching within the
+    comparison group (J = 2); like R ``Matching`` it treats the propensity score as known. In
+    benchmarks/bench_matched_recovery.py both matching standard errors were conservative
+    (coverage 98–99 %): the estimated score makes matching more precise than either assumes
+    (Abadie & Imbens 2016 give the correction, not implemented here).
 
     Balance is reported on the final weights; SMDs are standardised by the unadjusted treated
     SD (ATT) or pooled SD (ATE/ATO), binary SD = sqrt(p(1−p)), as in R MatchIt/cobalt.
@@ -520,6 +571,7 @@ class MatchedComparison(Design):
         cluster = np.full(n, -1, dtype=np.int64)
         groups = np.zeros(n, dtype=np.int64) if strata_k is None else pd.factorize(strata_k)[0]
         n_unmatched = 0
+        pairs_t, pairs_c, pairs_share = [], [], []  # who was matched to whom, with the match's share 1/k_i
         for g in np.unique(groups):
             ti = np.flatnonzero(tk & (groups == g))
             ci = np.flatnonzero(~tk & (groups == g))
@@ -542,6 +594,9 @@ class MatchedComparison(Design):
                 w[ti[matched]] = sk[ti[matched]]
                 share = np.where(ok, (sk[ti] / np.maximum(k_t, 1))[:, None], 0.0)
                 np.add.at(w, csel[ok], share[ok])
+                pairs_t.append(np.broadcast_to(ti[:, None], ok.shape)[ok])
+                pairs_c.append(csel[ok])
+                pairs_share.append(np.broadcast_to((1.0 / np.maximum(k_t, 1))[:, None], ok.shape)[ok])
             else:
                 available = np.ones(len(ci), dtype=bool)
                 for t_idx in ti[np.argsort(-lp[ti], kind="stable")]:
@@ -559,6 +614,9 @@ class MatchedComparison(Design):
                     available[cand] = False
                     w[t_idx] = sk[t_idx]
                     w[ci[cand]] += sk[t_idx] / len(cand)
+                    pairs_t.append(np.full(len(cand), t_idx))
+                    pairs_c.append(ci[cand])
+                    pairs_share.append(np.full(len(cand), 1.0 / len(cand)))
                     cluster[t_idx] = t_idx
                     cluster[ci[cand]] = t_idx
         info = {
@@ -566,6 +624,8 @@ class MatchedComparison(Design):
             "caliper_width_logit": None if self.caliper is None else float(width),
             "n_matched_treated": int(np.sum((w > 0) & tk)),
             "n_matched_controls": int(np.sum((w > 0) & ~tk)),
+            "_pairs": tuple(np.concatenate(p) if p else np.zeros(0) for p in (pairs_t, pairs_c, pairs_share)),
+            "_distance": lp,
         }
         return w, cluster, info
 
@@ -609,9 +669,15 @@ class MatchedComparison(Design):
             raise EstimationError(f"conf_level must be in (0, 1), got {conf_level!r}")
         m_ok = self.method != "nearest" and isinstance(self.ps_model, str)
         if se is None:
-            se = "m_estimation" if m_ok else "robust"
-        if se not in ("m_estimation", "robust", "bootstrap"):
-            raise EstimationError(f"se must be 'm_estimation', 'robust' or 'bootstrap', got {se!r}")
+            ai_ok = self.method == "nearest" and self.replace and weights is None and cluster is None
+            se = "m_estimation" if m_ok else ("abadie_imbens" if ai_ok else "robust")
+        if se not in ("m_estimation", "abadie_imbens", "robust", "bootstrap"):
+            raise EstimationError(f"se must be 'm_estimation', 'abadie_imbens', 'robust' or 'bootstrap', got {se!r}")
+        if se == "abadie_imbens" and (self.method != "nearest" or weights is not None or cluster is not None):
+            raise EstimationError(
+                "se='abadie_imbens' is the variance of nearest-neighbour matching without survey weights or clusters; "
+                "use se='robust' here"
+            )
         if se == "m_estimation" and not m_ok:
             raise EstimationError(
                 "se='m_estimation' needs a weighting method (ipw, overlap, dr) with the logistic propensity model, "
@@ -699,6 +765,13 @@ class MatchedComparison(Design):
                 diag["n_clusters"] = g
             lo, hi = fit.estimate - z * std_error, fit.estimate + z * std_error
             se_text = f"{se_label} stacking the logistic propensity-score equations (accounts for PS estimation), normal CI"
+        elif se == "abadie_imbens":
+            k = fit.keep
+            groups = np.zeros(int(k.sum()), dtype=np.int64) if strata is None else pd.factorize(strata[k])[0]
+            std_error = _abadie_imbens_se(y[k], t[k], fit.info["_distance"], groups, fit.info["_pairs"])
+            lo, hi = fit.estimate - z * std_error, fit.estimate + z * std_error
+            se_text = ("Abadie-Imbens (2006) SE (conditional variances by matching, J = 2; "
+                       "propensity score treated as known), normal CI")
         elif se == "robust":
             num = fit.info["dr_residual"] if self.method == "dr" else y
             wls_cluster = fit.cluster if clus is None else clus
@@ -796,7 +869,7 @@ class MatchedComparison(Design):
                 "balance_failures": failures,
                 "balance_rule": {"max_smd": self.balance_rule["max_smd"], "var_ratio": list(self.balance_rule["var_ratio"])},
                 **support,
-                **{k: v for k, v in fit.info.items() if k != "dr_residual"},
+                **{k: v for k, v in fit.info.items() if k != "dr_residual" and not k.startswith("_")},
             }
         )
         outcome_type = "binary" if np.all(np.isin(np.unique(y), (0.0, 1.0))) else "continuous"
