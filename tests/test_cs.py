@@ -284,3 +284,62 @@ def test_placebo_under_bootstrap_states_its_analytic_se():
     p = res.estimate_for("placebo_shift2")
     assert "analytic influence function" in p.method and "bootstrap" not in p.method
     assert "multiplier bootstrap" in res.estimate_for("att_overall").method
+
+
+def _clustered_panel(rng, G=30, n=600, T=8):
+    """Cohorts assigned by cluster (jobcentre), cluster-by-week shocks: persons are not independent."""
+    cl = rng.integers(0, G, n)
+    start = np.where(rng.random(G) < 0.5, rng.integers(4, 7, G), np.inf)
+    g = start[cl]
+    per = np.arange(1, T + 1)
+    Y = rng.normal(0, 0.15, n)[:, None] + 0.01 * per + rng.normal(0, 0.05, (G, T))[cl] + rng.normal(0, 0.1, (n, T))
+    Y += -0.05 * (per[None, :] >= g[:, None])
+    return pd.DataFrame({"person": np.repeat(np.arange(n), T), "week": np.tile(per, n), "y": Y.ravel(),
+                         "cohort": np.repeat(np.where(np.isfinite(g), g, np.nan), T), "c": np.repeat(cl, T)})
+
+
+def test_clustered_analytic_se_is_cr1_with_t_intervals():
+    df = _clustered_panel(np.random.default_rng(0))
+    kw = dict(unit="person", time="week", cohort="cohort")
+    person = CallawaySantAnna("y", **kw).fit(df)
+    cl = CallawaySantAnna("y", cluster="c", **kw).fit(df)
+    # hand formula from the person-level influence function of att_overall: sum within clusters,
+    # sqrt(G/(G-1) * sum_c (sum_i psi_i)^2) / n
+    est, _ = _cs.reference_att_overall(df.assign(cohort=df.cohort.fillna(np.inf)), unit="person", period="week",
+                                       outcome="y", cohort="cohort")
+    d = CallawaySantAnna("y", **kw)
+    panel, _ = d._panel(df)
+    gt = d._estimate_cells(panel)
+    agg = _cs.aggregation_weights(gt, panel)
+    i = agg.names.index("att_overall")
+    psi = _cs.influence_matrix(gt, panel, agg.a[[i]], [agg.wif_cells[i]])[:, 0]
+    clus = df.groupby("person").c.first().reindex(panel.unit_ids).to_numpy()
+    G, n = len(np.unique(clus)), len(psi)
+    sums = pd.Series(psi).groupby(clus).sum().to_numpy()
+    e = cl.estimate_for("att_overall")
+    assert e.estimate == pytest.approx(est, abs=1e-12) == person.estimate_for("att_overall").estimate
+    assert e.std_error == pytest.approx(np.sqrt(G / (G - 1) * np.sum(sums**2)) / n, rel=1e-10)
+    from scipy import stats
+
+    assert e.ci_upper - e.estimate == pytest.approx(stats.t.ppf(0.975, G - 1) * e.std_error, rel=1e-10)
+    assert f"t({G - 1}) intervals" in e.method
+
+
+def test_recovery_clustered_by_assignment_unit():
+    """Cohorts assigned by cluster (30 clusters): CR1-factored analytic SEs with t(G-1) cover 93-97 %
+    over 500 replications (normal intervals without the factor covered 0.930 at 1,000)."""
+    kw = dict(unit="person", time="week", cohort="cohort", cluster="c")
+    design = CallawaySantAnna("y", **kw)
+    est, cover = [], []
+    r = 0
+    while len(est) < 500:
+        df = _clustered_panel(np.random.default_rng(3000 + r))
+        r += 1
+        if df.cohort.notna().all() or df.cohort.isna().all():
+            continue  # no never-treated or no treated cluster: not this design
+        e = design.fit(df).estimate_for("att_overall")
+        est.append(e.estimate)
+        cover.append(e.ci_lower <= -0.05 <= e.ci_upper)
+    est = np.array(est)
+    assert abs(est.mean() + 0.05) < 3 * est.std(ddof=1) / np.sqrt(len(est))
+    assert 0.93 <= np.mean(cover) <= 0.97, np.mean(cover)

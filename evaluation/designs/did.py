@@ -731,7 +731,14 @@ class CallawaySantAnna(Design):
             ev_cols = np.array([k == "event" for k in kinds])
             crit = _cs.sup_t_critical(bres[:, ev_cols], bse[ev_cols], panel.n, alpha) if ev_cols.any() else float("nan")
             bdiag.update({"draws": int(draws), "seed": int(seed), "weights": bootstrap_weights, "uniform_critical_value": crit})
-        z = stats.norm.ppf(1 - alpha / 2)
+        # analytic clustered SEs: CR1-type factor (in se_from_if) and t(G - 1) critical values;
+        # otherwise (and for the bootstrap, as did::mboot) the normal reference
+        t_df = _cs.n_clusters(cluster) - 1 if (cluster is not None and not bootstrap) else None
+        z = stats.norm.ppf(1 - alpha / 2) if t_df is None else stats.t.ppf(1 - alpha / 2, t_df)
+
+        def pval(stat: float) -> float:
+            return float(2 * (stats.norm.sf(abs(stat)) if t_df is None else stats.t.sf(abs(stat), t_df)))
+
         # pre-trend test on pre-period event-time effects
         pre = np.array([k == "event" and lab < 0 for k, lab in zip(kinds, labels)])
         W, df, p = _cs.wald_test(est[pre], IF[:, pre], cluster)
@@ -759,7 +766,9 @@ class CallawaySantAnna(Design):
             f"CS-DiD {self.est_method if panel.X is not None else 'unconditional'}, "
             f"{'never-treated' if self.control_group == 'nevertreated' else 'not-yet-treated'} controls, "
             + (f"multiplier bootstrap ({bootstrap_weights}, {draws} draws)" if bootstrap else "analytic influence function")
-            + (f", clustered by {self.cluster}" if cluster is not None else "")
+            + (f", clustered by {self.cluster} ({_cs.n_clusters(cluster)} clusters"
+               + (f", CR1 factor G/(G-1), t({t_df}) intervals)" if t_df is not None else ")")
+               if cluster is not None else "")
             + (f", anticipation {self.anticipation} period(s)" if self.anticipation else "")
             + (f", enrolment cohorts binned into {self.cohort_bin}-period bins" if self.cohort_bin > 1 else "")
         )
@@ -769,7 +778,7 @@ class CallawaySantAnna(Design):
             stat = b / s if s > 0 else float("nan")
             return Estimate(
                 term=names[i], estimate=b, std_error=s, statistic=stat,
-                p_value=float(2 * stats.norm.sf(abs(stat))) if s > 0 else float("nan"),
+                p_value=pval(stat) if s > 0 else float("nan"),
                 ci_lower=b - z * s, ci_upper=b + z * s, n=int(panel.n), method=method,
                 n_treated=n_treated_total if kinds[i] != "group" else int(counts[np.searchsorted(panel.cohorts, labels[i])]),
                 n_control=n_never if self.control_group == "nevertreated" else int(panel.n - (n_treated_total if kinds[i] != "group" else int(counts[np.searchsorted(panel.cohorts, labels[i])]))),
@@ -823,7 +832,12 @@ class CallawaySantAnna(Design):
         if placebo_shift is not None:
             analytic_method = method.replace(f"multiplier bootstrap ({bootstrap_weights}, {draws} draws)",
                                              "analytic influence function")
-            estimates.append(self._placebo(data, int(placebo_shift), z, analytic_method, diagnostics))
+            if cluster is not None and bootstrap:
+                analytic_method = analytic_method.replace(
+                    f"({_cs.n_clusters(cluster)} clusters)",
+                    f"({_cs.n_clusters(cluster)} clusters, CR1 factor G/(G-1), t({_cs.n_clusters(cluster) - 1}) intervals)")
+            zp = z if (cluster is None or not bootstrap) else stats.t.ppf(1 - alpha / 2, _cs.n_clusters(cluster) - 1)
+            estimates.append(self._placebo(data, int(placebo_shift), zp, analytic_method, diagnostics))
         return EffectResult(
             estimand="ATT(g,t) = E[Y_t(g) - Y_t(0) | G = g] and its cohort-size weighted average over post-enrolment cells",
             estimates=tuple(estimates),
@@ -867,7 +881,10 @@ class CallawaySantAnna(Design):
         b = float((a @ gt.att)[0])
         s = float(_cs.se_from_if(IF, panel.cluster)[0])
         stat = b / s if s > 0 else float("nan")
-        p = float(2 * stats.norm.sf(abs(stat)))
+        if panel.cluster is None:
+            p = float(2 * stats.norm.sf(abs(stat)))
+        else:  # analytic clustered SE: t(G - 1), as for the main estimates
+            p = float(2 * stats.t.sf(abs(stat), _cs.n_clusters(panel.cluster) - 1))
         diagnostics["placebo"] = {"shift": k, "estimate": b, "std_error": s, "p_value": p}
         return Estimate(term=f"placebo_shift{k}", estimate=b, std_error=s, statistic=stat, p_value=p,
                         ci_lower=b - z * s, ci_upper=b + z * s, n=int(panel.n),
