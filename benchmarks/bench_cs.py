@@ -26,6 +26,7 @@ size. Not a test: the machine is shared; run it once or twice.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -68,7 +69,8 @@ def timed(label: str, fn):
 def speed(n_persons: int, n_weeks: int, n_cohorts: int, reference: bool) -> None:
     (df, _, _) = timed("simulate panel", lambda: simulate_staggered(n_persons=n_persons, n_weeks=n_weeks,
                                                                       n_cohorts=n_cohorts, seed=1))
-    print(f"panel: {n_persons:,} persons x {n_weeks} weeks = {len(df):,} rows, {n_cohorts} weekly cohorts")
+    print(f"panel: {n_persons:,} persons x {n_weeks} weeks = {len(df):,} rows, {n_cohorts} weekly cohorts; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other jobs inflate the times)")
     design = CallawaySantAnna("benefit", unit="person", time="week", cohort="cohort")
     fast, t_fast, p_fast = timed("1. fit, analytic SEs (all aggregations)", lambda: design.fit(df))
     timed("2. fit, multiplier bootstrap 999 draws", lambda: design.fit(df, bootstrap=True, draws=999, seed=1))
@@ -92,7 +94,8 @@ def speed(n_persons: int, n_weeks: int, n_cohorts: int, reference: bool) -> None
         d_se = np.max(np.abs(gt.std_error.to_numpy() - ref.se.to_numpy()))
         print(f"  max |fit - baseline| over {len(ref)} cells: att {d_att:.2e}, se {d_se:.2e}; "
               f"att_overall {abs(e.estimate - r_est):.2e}, its se {abs(e.std_error - r_se):.2e}  (goal <= 1e-8)")
-        print(f"  speed-up of 1 over the cell loop 3a: {t_ref / t_fast:.1f}x (3a + 3b: {(t_ref + t_ref2) / t_fast:.1f}x)")
+        print(f"  speed-up of 1 over the cell loop 3a: {t_ref / t_fast:.1f}x (3a + 3b: {(t_ref + t_ref2) / t_fast:.1f}x); "
+              f"load average now {os.getloadavg()[0]:.1f}")
 
 
 def recovery(reps: int) -> None:
