@@ -2,10 +2,10 @@
 
 For each declared moderator, the analysis's design is refitted within each level of the
 moderator (with the analysis's weights, clusters and strata), and an interaction test asks
-whether the effect differs between levels: for two-group comparisons a Wald test of the
+whether the effect differs between levels: for randomized comparisons a Wald test of the
 treatment × level terms (WLS with declared weights, cluster-robust with a declared cluster,
-stratum effects with declared strata, HC2 otherwise); for difference-in-differences designs
-Cochran's Q test of the independent within-level estimates. Interaction p-values are
+stratum effects with declared strata, HC2 otherwise); for observational designs (matched,
+difference-in-differences) Cochran's Q test of the within-level adjusted estimates. Interaction p-values are
 Holm-corrected within one family of moderators (the pipeline passes pre-specified and
 exploratory moderators separately). Moderators declared in the theory are *pre-specified*;
 others are *exploratory* (``prespecified = False``). No estimate is made for a level with
@@ -118,16 +118,22 @@ def subgroup_table(design_cls, options: dict[str, Any], fit_options: dict[str, A
 
     Notes
     -----
-    Interaction test, two-group comparisons (``randomized_comparison``, ``matched_comparison``):
-    Wald test of the treatment × level terms in a regression of the outcome on treatment ×
-    level (WLS with the declared weights, stratum fixed effects with declared strata,
-    cluster-robust by the declared cluster, HC2 otherwise). Difference-in-differences designs:
-    Cochran's Q test that the independent within-level estimates are equal (chi², levels − 1
-    df), using each refit's own standard error. Holm's correction is applied across the
+    Interaction test, ``randomized_comparison``: Wald test of the treatment × level terms in a
+    regression of the outcome on treatment × level (WLS with the declared weights, stratum fixed
+    effects with declared strata, cluster-robust by the declared cluster, HC2 otherwise); valid
+    because allocation is random within every level. Observational designs (matched
+    comparison, difference-in-differences): an unadjusted regression would be confounded, so
+    Cochran's Q test that the within-level estimates -- each the design's own adjusted
+    estimate -- are equal (chi², levels − 1 df, each refit's own standard error; the levels
+    are disjoint groups of persons, so their estimates are independent unless a declared
+    cluster spans levels). Holm's correction is applied across the
     moderators passed in one call (one family).
     """
     name = getattr(design_cls, "name", "")
     is_did = name.startswith("did_")
+    # the regression interaction test is valid under randomization; for observational designs
+    # (matched, DiD) the within-level estimates are the design's own adjusted ones, so compare those
+    regression_test = name == "randomized_comparison"
     if is_did and name != "did_2x2" and not options.get("unit"):
         raise EvaluationError(f"subgroups for {name} need the option 'unit'")
     treat_col = options.get("treatment", "group")
@@ -151,7 +157,7 @@ def subgroup_table(design_cls, options: dict[str, Any], fit_options: dict[str, A
                 raise EvaluationError(
                     f"moderator {mod.id!r}: column {var!r} changes within a person; a subgroup must be a baseline trait"
                 )
-        if not is_did:
+        if regression_test:
             t = (frame[treat_col] == treated).astype(float).where(frame[treat_col].isin([treated, control]))
             work = frame.assign(__t=t)
             p_by_mod[mod.id], how_by_mod[mod.id] = _interaction_p(work[work[outcome].notna()], outcome, "__t", var, options)
@@ -184,9 +190,9 @@ def subgroup_table(design_cls, options: dict[str, Any], fit_options: dict[str, A
                 level_est.append(e.estimate)
                 level_se.append(e.std_error)
             rows.append(row)
-        if is_did:
+        if not regression_test:
             p_by_mod[mod.id] = _heterogeneity_p(level_est, level_se)
-            how_by_mod[mod.id] = "Cochran's Q test of equal subgroup estimates (chi², levels − 1 df)"
+            how_by_mod[mod.id] = "Cochran's Q test of equal within-level estimates of the design (chi², levels − 1 df)"
     table = pd.DataFrame(rows, columns=[c for c in SUBGROUP_COLUMNS if c not in ("p_interaction", "p_interaction_holm")])
     mods = [m for m in p_by_mod if not np.isnan(p_by_mod[m])]
     holm = dict(zip(mods, multipletests([p_by_mod[m] for m in mods], method="holm")[1])) if mods else {}

@@ -135,3 +135,24 @@ def test_did_subgroups_use_independent_estimates():
     with pytest.raises(EvaluationError, match="changes within a person"):
         subgroup_table(DiD2x2, opts, {}, df.assign(v=np.arange(len(df)) % 2), "y", [_mod("v")], min_group_size=20,
                        threshold=5, prespecified=set())
+
+
+def test_observational_designs_compare_their_own_adjusted_estimates():
+    """A matched comparison is not randomized within levels: the interaction test compares the design's
+    own within-level estimates (Cochran's Q), not an unadjusted regression."""
+    from evaluation.designs import get_design
+    from evaluation.synthetic.observational import make_observational
+
+    df = make_observational(n_treated=300, n_pool=1500, seed=3).data
+    cls = get_design("matched_comparison")
+    opts = {"covariates": ["age", "prior_benefit_share", "female"], "method": "dr", "control": "comparison"}
+    tab = subgroup_table(cls, opts, {}, df, "weeks_on_benefit", [_mod("female")], min_group_size=20, threshold=5,
+                         prespecified={"female"})
+    from evaluation.metrics.targets import main_term
+
+    fits = [main_term(cls(outcome="weeks_on_benefit", **{**opts, "covariates": ["age", "prior_benefit_share"]})
+                      .fit(df[df.female == v])) for v in (0, 1)]
+    assert tab.estimate.tolist() == pytest.approx([f.estimate for f in fits], abs=1e-12)
+    q = (fits[0].estimate - fits[1].estimate) ** 2 / (fits[0].std_error ** 2 + fits[1].std_error ** 2)
+    assert tab.p_interaction.iloc[0] == pytest.approx(stats.chi2.sf(q, 1), rel=1e-10)
+    assert "Cochran" in tab.attrs["interaction_test"]["female"]
