@@ -23,7 +23,7 @@ from . import __version__
 from .designs import get_design
 from .disclosure import SuppressionLog, check_threshold, is_small, suppress_counts, suppress_share_rows
 from .data import load_study_data
-from .exceptions import DisclosureError, EstimationError, SmallCellWarning
+from .exceptions import DataValidationError, DisclosureError, EstimationError, SmallCellWarning
 from .metrics.registry import compute_metric, describe_metric
 from .results import EffectResult, Estimate, Result, TargetResult, write_json_atomic
 from .study import Study, config_hash, load_study
@@ -229,9 +229,24 @@ def _disclose_effect(result: EffectResult, analysis_id: str, threshold: int, log
     )
 
 
-def _mde(result: EffectResult, unit: str | None) -> dict[str, Any] | None:
-    """Minimum detectable effect (80 % power, 5 % two-sided) for a two-group comparison, from group sizes and spread."""
-    from .power import mde_means, mde_proportions, mde_sentence_da
+def _mde(result: EffectResult, unit: str | None, design=None, frame: pd.DataFrame | None = None) -> dict[str, Any] | None:
+    """Minimum detectable effect (80 % power, 5 % two-sided) of the analysis.
+
+    For a randomized comparison and a 2×2 DiD it is the declared design's own (clusters, strata,
+    covariates' R², before/after correlation: :func:`evaluation.power.mde_for_design`); otherwise
+    that of a plain two-group comparison with the observed group sizes and spread.
+    """
+    from .power import mde_for_design, mde_means, mde_proportions, mde_sentence_da
+
+    if design is not None and frame is not None and design.name in ("randomized_comparison", "did_2x2"):
+        try:
+            r = mde_for_design(design, frame, unit=unit or "")
+        except (EstimationError, DataValidationError, ValueError):
+            r = None
+        if r is not None:
+            m = r.estimate_for("mde")
+            if np.isfinite(m.estimate):
+                return {"mde": float(m.estimate), "sentence_da": mde_sentence_da(r, unit=unit), "method": m.method}
 
     groups = result.tables.get("groups")
     e = next((x for x in result.estimates if x.n_treated is not None), None)
@@ -388,7 +403,7 @@ def run_study(study_dir: str | os.PathLike, out_root: str | os.PathLike = "resul
             "metric": ind.metric.model_dump(mode="json"),
             "weeks_per_unit": _weeks_per_unit(ind.metric),
             "warnings": sorted({str(w.message) for w in caught}),
-            "mde": _mde(result, ind.unit) if a.design in ("randomized_comparison", "matched_comparison") else None,
+            "mde": _mde(result, ind.unit, design, frame) if a.design in ("randomized_comparison", "matched_comparison", "did_2x2") else None,
             "result": result.to_dict(),
         })
 

@@ -527,10 +527,10 @@ def mde_sentence_da(result: ScoreResult, unit: str | None = None, decimals: int 
         who = f"Med {fmt_int(n_t)} personer i hver gruppe"
     else:
         who = f"Med {fmt_int(n_t)} personer i indsatsgruppen og {fmt_int(n_c)} i sammenligningsgruppen"
-    if result.scale == "proportion":
+    u = d.get("unit", "") if unit is None else unit
+    if result.scale == "proportion" or u == "andel":  # a share (also a mean share of weeks) in percentage points
         size = fmt_pp(mde, decimals)
     else:
-        u = d.get("unit", "") if unit is None else unit
         size = fmt_number(mde, decimals) + (f" {u}" if u else "")
     return f"{who} kunne undersøgelsen med {fmt_pct(d['power'])} sandsynlighed påvise en effekt på {size} eller mere."
 

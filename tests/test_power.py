@@ -223,3 +223,20 @@ def test_designs_without_an_analytic_mde_raise():
         mde_for_design(CallawaySantAnna("benefit", unit="person", time="week", cohort="cohort"), df)
     with pytest.raises(EstimationError, match="panel"):
         mde_for_design(DiD2x2("y", group="g", time="t"), df)
+
+
+def test_pipeline_mde_is_the_declared_designs():
+    """The report's MDE uses the declared design (covariates' R² here), and a share of weeks is in procentpoint."""
+    from evaluation.designs.randomized import RandomizedComparison
+    from evaluation.pipeline import _mde
+    from evaluation.synthetic import simulate_sickness_trial
+
+    df = simulate_sickness_trial(seed=126)
+    plain = RandomizedComparison(outcome="sick_weeks_52")
+    adjusted = RandomizedComparison(outcome="sick_weeks_52", covariates=["prior_sick_weeks_52"])
+    a = _mde(plain.fit(df), "uger", plain, df)
+    b = _mde(adjusted.fit(df), "uger", adjusted, df)
+    assert b["mde"] < a["mde"] and "R²" in b["method"]
+    assert b["mde"] == pytest.approx(mde_for_design(adjusted, df).estimate_for("mde").estimate)
+    share = mde_means(200, sd=0.3, unit="andel")
+    assert "procentpoint" in mde_sentence_da(share) and "andel" not in mde_sentence_da(share)
