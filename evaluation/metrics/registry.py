@@ -90,8 +90,8 @@ def describe_metric(name: str, params: Mapping[str, Any] | None = None) -> str:
 
 def _column_definition(column: str, source: str = "participants", **_: Any) -> str:
     return (
-        f"Værdien i kolonnen «{column}» i datakilden «{source}», målt én gang pr. person "
-        "som leveret af projektet (ingen omregning)."
+        f"Værdien i kolonnen «{column}» i datakilden «{source}», som leveret af projektet "
+        "(én værdi pr. person og måling; ingen omregning)."
     )
 
 
