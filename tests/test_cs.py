@@ -343,3 +343,22 @@ def test_recovery_clustered_by_assignment_unit():
     est = np.array(est)
     assert abs(est.mean() + 0.05) < 3 * est.std(ddof=1) / np.sqrt(len(est))
     assert 0.93 <= np.mean(cover) <= 0.97, np.mean(cover)
+
+
+def test_report_says_cohorts_are_binned():
+    """A binned CS analysis is described as such in the report's participants section."""
+    import dataclasses
+
+    from evaluation.reporting.quarto import _section_participants
+
+    df = simulate_staggered(n_persons=600, n_weeks=30, n_cohorts=20, seed=2)
+    texts = {}
+    for b in (1, 4):
+        res = CallawaySantAnna("benefit", unit="person", time="week", cohort="cohort", cohort_bin=b).fit(df)
+        sizes = pd.DataFrame({"cohort": [0, 2, 6], "n": [180, 60, 60]})
+        res = dataclasses.replace(res, tables={**res.tables, "cohort_sizes": sizes})
+        bundle = {"analyses": [{"primary": True, "design": "did_cs", "indicator_label": "Andel", "unit": "andel",
+                                "result": res.to_dict()}]}
+        texts[b] = _section_participants(bundle)
+    assert "kohorter på 4 perioder" in texts[4] and "slået sammen" in texts[4]
+    assert "slået sammen" not in texts[1]

@@ -426,7 +426,11 @@ def _section_participants(b: Mapping[str, Any]) -> str:
             "Deltagerne startede løbende. De er samlet i kohorter efter den periode, de startede i, og hver kohorte "
             "sammenlignes med personer, der ikke (endnu) var startet"
             + (f" (kontrolgruppe: {'aldrig deltagende' if d.get('control_group') == 'nevertreated' else 'endnu ikke startede'})" if d.get("control_group") else "")
-            + ".\n"
+            + "."
+            + (f" Startperioderne er slået sammen i kohorter på {fmt_int(d['cohort_bin'])} perioder (fx uger til måneder), "
+               "så hver kohorte har personer nok; en deltager regnes som startet fra sin kohortes første periode."
+               if (d.get("cohort_bin") or 1) > 1 else "")
+            + "\n"
         )
         rows = [("Sammenligningsgruppe" if int(r["cohort"]) == 0 else f"Startede i periode {int(r['cohort'])}"
                  + (f" (fra {r['period_start']})" if "period_start" in sizes.columns and isinstance(r.get("period_start"), str) else ""),
