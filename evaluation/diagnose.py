@@ -19,7 +19,10 @@ its 95 % interval covers τ, and how often it rejects "no effect" (power at τ).
 * static TWFE (``did_twfe``): whole treatment paths are permuted across persons and τ is added
   where the new path is treated (a balanced panel is needed);
 * staggered DiD (``did_cs``): enrolment cohorts are permuted across persons and τ is added to
-  the outcome in the periods from enrolment on.
+  the outcome in the periods from enrolment on;
+* before/after (``pre_post``): persons measured twice have their two measurements swapped with
+  probability ½, the dates of persons measured once are permuted, and τ is added at follow-up
+  (so τ is the true change).
 
 Randomization inference, the bootstrap and placebo refits are switched off in the simulated
 fits (only the headline interval is diagnosed); every other fit option is kept.
@@ -100,8 +103,14 @@ def _plasmode_comparison(frame: pd.DataFrame, outcome: str, treat: str, treated:
     f[treat] = _permute_labels(f[treat].to_numpy(), rng, None if cluster is None else f[cluster].to_numpy(),
                                None if strata is None else f[strata].astype(str).to_numpy())
     is_t = (f[treat] == treated).to_numpy()
-    y = f[outcome].astype(float).to_numpy().copy()
-    if _binary(f[outcome]):
+    f[outcome] = _add_effect(f[outcome], is_t, tau, rng)
+    return f
+
+
+def _add_effect(col: pd.Series, is_t: np.ndarray, tau: float, rng: np.random.Generator) -> np.ndarray:
+    """The outcome with a known effect ``tau`` in the rows ``is_t``: added, or for 0/1 outcomes by random flips."""
+    y = col.astype(float).to_numpy().copy()
+    if _binary(col):
         ok = ~np.isnan(y)
         if tau > 0:
             base = y[is_t & ok].mean() if (is_t & ok).any() else 0.0
@@ -115,7 +124,36 @@ def _plasmode_comparison(frame: pd.DataFrame, outcome: str, treat: str, treated:
             y[flip] = 0.0
     else:
         y[is_t] += tau
-    f[outcome] = y
+    return y
+
+
+def _plasmode_prepost(frame: pd.DataFrame, p: dict[str, Any], tau: float, rng: np.random.Generator) -> pd.DataFrame:
+    """Before/after data with no true change, then ``tau`` added at follow-up.
+
+    Persons measured twice get their two measurements swapped with probability ½ (the pairing
+    and its correlation are kept); the period labels of persons measured once are permuted.
+    """
+    per = frame[p["period"]].astype(str)
+    b, fu = str(p["baseline"]), str(p["follow_up"])
+    f = frame[per.isin([b, fu])].copy()
+    per = f[p["period"]].astype(str).to_numpy()
+    labels = f[p["period"]].to_numpy().copy()
+    once = np.ones(len(f), dtype=bool)
+    if p.get("unit"):
+        u = f[p["unit"]].to_numpy()
+        counts = pd.Series(u).map(pd.Series(u).value_counts()).to_numpy()
+        twice = counts == 2
+        once = ~twice
+        idx = np.flatnonzero(twice)
+        order = idx[np.argsort(u[idx], kind="stable")]
+        first, second = order[0::2], order[1::2]
+        swap = rng.random(len(first)) < 0.5
+        labels[first[swap]], labels[second[swap]] = labels[second[swap]], labels[first[swap]].copy()
+    oi = np.flatnonzero(once)
+    labels[oi] = labels[oi][rng.permutation(len(oi))]
+    f[p["period"]] = labels
+    is_fu = pd.Series(labels).astype(str).to_numpy() == fu
+    f[p["outcome"]] = _add_effect(f[p["outcome"]], is_fu, tau, rng)
     return f
 
 
@@ -188,6 +226,8 @@ def simulate_analysis(design, frame: pd.DataFrame, fit_options: dict[str, Any], 
             data = _plasmode_2x2(frame, params, tau, rng)
         elif design.name == "did_twfe":
             data = _plasmode_twfe(frame, params, tau, rng)
+        elif design.name == "pre_post":
+            data = _plasmode_prepost(frame, params, tau, rng)
         elif "treatment" in params and "treated" in params:
             data = _plasmode_comparison(frame, params["outcome"], params["treatment"], params["treated"], params["control"],
                                         tau, rng, cluster=params.get("cluster"), strata=params.get("strata"))

@@ -90,3 +90,18 @@ def test_did_designs_can_be_diagnosed(case):
     r = simulate_analysis(design, df, fit, -0.05, 60, seed=4)
     assert r.draws == 60 and abs(r.bias) < 4 * r.bias_mc_se, r
     assert 0.80 <= r.coverage <= 1.0 and r.power > 0.5, r
+
+
+def test_pre_post_plasmode_recovers_a_known_change():
+    from evaluation.designs.prepost import PrePost
+    from evaluation.synthetic.prepost import simulate_pre_post
+
+    df = simulate_pre_post(n_both=500, n_baseline_only=200, n_follow_up_only=200, seed=4)
+    design = PrePost(outcome="on_ledighedsydelse", baseline="2016-06-30", follow_up="2018-03-31", period="period", unit="person_id")
+    null = simulate_analysis(design, df, {}, 0.0, 300, seed=1)
+    assert null.term == "change" and abs(null.bias) < 4 * null.bias_mc_se
+    assert 0.01 <= null.power <= 0.10, null
+    eff = simulate_analysis(design, df, {}, -0.04, 300, seed=2)
+    assert abs(eff.bias) < 4 * eff.bias_mc_se, eff
+    assert 0.90 <= eff.coverage <= 0.99, eff
+    assert eff.power > null.power
