@@ -44,6 +44,20 @@ def _examples(index: pd.Index, k: int = 5) -> str:
     return shown + (f" … ({len(index)} rows)" if len(index) > k else "")
 
 
+def numeric_outcome(y_s: pd.Series, column: str) -> np.ndarray:
+    """The outcome column as float (missing values as NaN); a non-numeric column raises naming the rows."""
+    if pd.api.types.is_bool_dtype(y_s):
+        y_s = y_s.astype(float)
+    if not pd.api.types.is_numeric_dtype(y_s):
+        num = pd.to_numeric(y_s, errors="coerce")
+        bad = y_s.index[num.isna() & y_s.notna()]
+        raise DataValidationError(
+            f"outcome column {column!r} must be numeric (dtype {y_s.dtype}); non-numeric values "
+            f"{list(map(repr, y_s[bad].unique()[:5]))} in rows {_examples(bad)}"
+        )
+    return y_s.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+
+
 def _is_categorical(s: pd.Series) -> bool:
     return not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s))
 

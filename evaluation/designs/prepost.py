@@ -21,7 +21,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportion_
 
 from ..exceptions import DataValidationError, EstimationError
 from ..results import EffectResult, Estimate
-from .balance import _examples
+from .balance import _examples, numeric_outcome
 from .base import Design, register_design
 
 __all__ = ["PrePost", "paired_difference_newcombe"]
@@ -335,16 +335,7 @@ class PrePost(Design):
         d = data.loc[keep]
         is_f = (per_s[keep] == f_lab).to_numpy()
         y_s = d[self.outcome]
-        if pd.api.types.is_bool_dtype(y_s):
-            y_s = y_s.astype(float)
-        if not pd.api.types.is_numeric_dtype(y_s):
-            num = pd.to_numeric(y_s, errors="coerce")
-            bad = y_s.index[num.isna() & y_s.notna()]
-            raise DataValidationError(
-                f"outcome column {self.outcome!r} must be numeric (dtype {y_s.dtype}); non-numeric values "
-                f"{list(map(repr, y_s[bad].unique()[:5]))} in rows {_examples(bad)}"
-            )
-        y = y_s.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        y = numeric_outcome(y_s, self.outcome)
         miss = np.isnan(y)
         if miss.any():
             raise DataValidationError(

@@ -17,7 +17,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportion_
 
 from ..exceptions import DataValidationError, EstimationError
 from ..results import EffectResult, Estimate
-from .balance import _examples, _group_masks, balance_table, expand_covariates, participant_flow
+from .balance import _examples, _group_masks, balance_table, expand_covariates, numeric_outcome, participant_flow
 from .base import Design, register_design
 
 __all__ = ["RandomizedComparison"]
@@ -186,16 +186,7 @@ class RandomizedComparison(Design):
     def _validate(self, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
         t_all, c_all = _group_masks(data, self.treatment, self.treated, self.control)
         y_s = data[self.outcome]
-        if pd.api.types.is_bool_dtype(y_s):
-            y_s = y_s.astype(float)
-        if not pd.api.types.is_numeric_dtype(y_s):
-            num = pd.to_numeric(y_s, errors="coerce")
-            bad = y_s.index[num.isna() & y_s.notna()]
-            raise DataValidationError(
-                f"outcome column {self.outcome!r} must be numeric (dtype {y_s.dtype}); non-numeric values "
-                f"{list(map(repr, y_s[bad].unique()[:5]))} in rows {_examples(bad)}"
-            )
-        y = y_s.to_numpy(dtype=float)
+        y = numeric_outcome(y_s, self.outcome)
         inf = np.isinf(y)
         if inf.any():
             raise DataValidationError(f"outcome column {self.outcome!r} has infinite values in rows {_examples(y_s.index[inf])}")
