@@ -588,6 +588,10 @@ def _decimals_for(values: Iterable[float]) -> int:
     return 0 if m >= 100 else 1 if m >= 1 else 2
 
 
+#: longest line of a forest-plot row label before it is wrapped
+_FOREST_LABEL_CHARS = 38
+
+
 def forest_plot(
     rows: Any,
     *,
@@ -617,14 +621,18 @@ def forest_plot(
     n = len(data)
     vals = [v for r in data for v in (r["estimate"], r["ci_lower"], r["ci_upper"]) if not is_missing(v)]
     dec = decimals if decimals is not None else _decimals_for(vals)
-    fig_h = 0.32 * n + 0.95 + (0.3 if title else 0.0)
+    # long labels are wrapped so that they never squeeze the plotting area to nothing
+    import textwrap
+
+    wrapped = [textwrap.fill(str(r["label"]).strip(), _FOREST_LABEL_CHARS) for r in data]
+    lines = max(w.count("\n") + 1 for w in wrapped)
+    fig_h = (0.32 + 0.15 * (lines - 1)) * n + 0.95 + (0.3 if title else 0.0)
     fig, ax = plt.subplots(figsize=(7.0, fig_h))
     ys = list(range(n, 0, -1))
     labels, texts = [], []
-    for y, r in zip(ys, data):
-        label = str(r["label"])
-        sub = label.startswith(" ")
-        labels.append(("    " + label.strip()) if sub else label)
+    for y, r, w in zip(ys, data, wrapped):
+        sub = str(r["label"]).startswith(" ")
+        labels.append(("    " + w.replace("\n", "\n    ")) if sub else w)
         est, lo, hi = r["estimate"], r["ci_lower"], r["ci_upper"]
         colour = "#5b6478" if sub else "#1f3b63"
         if not is_missing(lo) and not is_missing(hi):
