@@ -127,3 +127,18 @@ def test_portfolio_opens_in_chromium(published, tmp_path):
     for slug in (p.parent.name for p in STUDIES.glob("*/study.yaml")):
         assert f"../{slug}/index.html" in dom
         assert (outputs["portfolio"]["html"].parent / ".." / slug / "index.html").resolve().is_file()
+
+
+def test_portfolio_effects_figure_leaves_out_before_after_changes(published):
+    """A before/after change (evidence level 1) is not drawn among the effects, and the page says why."""
+    import json
+
+    from evaluation.reporting.portfolio import _forest_rows
+
+    root, outputs = published
+    bundles = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((root / "results").glob("*/results.json"))]
+    labels = [r["label"] for rows in _forest_rows(bundles).values() for r in rows]
+    assert labels and not any("fleksjob" in label.lower() for label in labels)
+    assert any("Flere skal med" in label for label in labels)
+    qmd = (outputs["portfolio"]["html"].parent / "index.qmd").read_text(encoding="utf-8")
+    assert "Udvikling af fleksjob er ikke med: en før/efter-måling uden sammenligningsgruppe" in qmd

@@ -94,7 +94,7 @@ def _forest_rows(bundles: list[Mapping[str, Any]]) -> dict[str, list[dict[str, A
     groups: dict[str, list[dict[str, Any]]] = {}
     for b in bundles:
         for a in b["analyses"]:
-            if not a["primary"]:
+            if not a["primary"] or a.get("design") == "pre_post":  # a change over time is not an effect
                 continue
             res = result_from_dict(a["result"])
             e = main_term(res)
@@ -151,7 +151,13 @@ def portfolio_markdown(bundles: list[Mapping[str, Any]], *, studies_root: str | 
                         rows, align="lrrlcl"))
     if figures:
         out.append("## Effekter på tværs af projekter\n")
-        out.append("Figuren viser de primære effekter, der er målt i samme enhed, side om side.\n")
+        out.append("Figuren viser de primære effekter, der er målt i samme enhed, side om side.")
+        before_after = [b["study"]["title"].split(" – ")[0] for b in bundles
+                        if any(a["primary"] and a.get("design") == "pre_post" for a in b["analyses"])]
+        if before_after:
+            out.append(" " + ", ".join(before_after) + " er"
+                       + " ikke med: en før/efter-måling uden sammenligningsgruppe viser en udvikling, ikke en effekt.")
+        out.append("\n")
     for key, fig in sorted((figures or {}).items()):
         out.append(f"![Primære effekter på tværs af projekter ({key.split('_', 1)[1].replace('_', ' ')})]({fig}){{width=95%}}\n")
     out.append("# Projekterne {#projekterne}\n")
