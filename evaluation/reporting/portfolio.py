@@ -42,6 +42,8 @@ def _headline(b: Mapping[str, Any]) -> tuple[str, str, int | None]:
     if e.estimate is None or math.isnan(e.estimate):
         return a["indicator_label"], "diskretioneret", res.evidence_level
     txt = f"{fmt_number(e.estimate * mult, dec)} {unit} ({fmt_ci(e.ci_lower * mult, e.ci_upper * mult, dec)})".replace("  ", " ")
+    if a.get("design") == "pre_post":
+        txt = f"ændring fra før til efter {txt}; ingen sammenligningsgruppe, så ikke en effekt"
     return a["indicator_label"], txt, res.evidence_level
 
 
