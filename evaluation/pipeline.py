@@ -103,29 +103,31 @@ def _check_groups(study: Study, analysis, design, frame: pd.DataFrame) -> None:
             )
 
 
-def _disclose_matched(tables: dict, result: EffectResult, analysis_id: str, threshold: int, log: SuppressionLog) -> dict:
-    """Propensity-score overlap tables of a matched comparison, fit for publication.
+def _disclose_matched(tables: dict, result: EffectResult, analysis_id: str, threshold: int,
+                      log: SuppressionLog) -> tuple[dict, dict]:
+    """Tables and diagnostics of a matched comparison, fit for publication.
 
-    The 0 and 1 quantiles are single persons' scores and are dropped; the histogram's counts per
-    score bin get small-cell and complementary suppression like any other count table.
+    The 0 and 1 quantiles and the bounds of common support are single persons' scores and are
+    dropped; the score histogram's counts and the counts in the diagnostics get small-cell
+    suppression, and so do binary covariates' shares that rest on few persons.
     """
     if "overlap" in tables:
         q = tables["overlap"]
         tables["overlap"] = q[(q["quantile"] > 0) & (q["quantile"] < 1)].reset_index(drop=True)
     if "balance" in tables and "binary" in tables["balance"].columns:
-        # a binary covariate's share in a group reveals how many persons have it
-        b = tables["balance"].copy()
-        sizes = {"treated": result.diagnostics.get("n_treated_input"), "control_before": result.diagnostics.get("n_control_input")}
-        for side, cols in (("treated", ["mean_treated", "mean_treated_after"]), ("control_before", ["mean_control_before"])):
-            n = sizes[side]
-            if not n:
-                continue
-            for i in b.index[b["binary"].astype(bool)]:
-                k = round(float(b.at[i, cols[0]]) * n)
-                if is_small(k, threshold) or is_small(n - k, threshold):
-                    for c in cols + ["smd_before", "smd_after"]:
-                        b.at[i, c] = float("nan")
-                    log.add(f"{analysis_id}: balance", b.at[i, "covariate"], cols[0], f"andel af færre end {threshold} personer")
+        b = tables["balance"]
+        binary = b["binary"].astype(bool)
+        sub = b[binary]
+        sides = (("n_treated_input", ["mean_treated", "mean_treated_after"]), ("n_control_input", ["mean_control_before"]))
+        for size_key, cols in sides:
+            if binary.any() and result.diagnostics.get(size_key):
+                sub = suppress_share_rows(
+                    sub.assign(_n=result.diagnostics[size_key]), table=f"{analysis_id}: balance", share_column=cols[0],
+                    n_column="_n", columns=cols + ["smd_before", "smd_after"], threshold=threshold, log=log,
+                    label_column="covariate",
+                ).drop(columns="_n")
+        b = b.astype({c: "float64" for c in sub.columns if c.startswith(("mean_", "smd_"))})
+        b.loc[sub.index, sub.columns] = sub
         tables["balance"] = b
     if "overlap_histogram" in tables:
         h = tables["overlap_histogram"].copy()
@@ -133,7 +135,14 @@ def _disclose_matched(tables: dict, result: EffectResult, analysis_id: str, thre
         h = suppress_counts(h, table=f"{analysis_id}: propensity score-fordeling", count_columns=["n_treated", "n_control"],
                             label_column="bin", threshold=threshold, log=log)
         tables["overlap_histogram"] = h.drop(columns="bin")
-    return tables
+    diagnostics = dict(result.diagnostics)
+    diagnostics.pop("common_support", None)
+    for key in ("n_outside_support_treated", "n_outside_support_control", "n_discarded_caliper",
+                "n_discarded_exact_treated", "n_discarded_exact_control"):
+        if key in diagnostics and is_small(diagnostics[key], threshold):
+            log.add(f"{analysis_id}: diagnostik", key, "n", f"færre end {threshold} personer")
+            diagnostics[key] = None
+    return tables, diagnostics
 
 
 def _disclose_effect(result: EffectResult, analysis_id: str, threshold: int, log: SuppressionLog) -> EffectResult:
@@ -179,8 +188,9 @@ def _disclose_effect(result: EffectResult, analysis_id: str, threshold: int, log
             f, table=f"{analysis_id}: deltagerflow", count_columns=counts,
             label_column="step" if "step" in f.columns else None, threshold=threshold, log=log, complementary=False,
         )
+    diagnostics = result.diagnostics
     if result.design == "matched_comparison":
-        tables = _disclose_matched(tables, result, analysis_id, threshold, log)
+        tables, diagnostics = _disclose_matched(tables, result, analysis_id, threshold, log)
     elif "overlap" in tables:
         # pre/post: persons measured at both dates, at one only, and (0/1 outcome) by status at both dates;
         # the status cells add up to 'both', so each part gets its own complementary suppression
@@ -212,16 +222,6 @@ def _disclose_effect(result: EffectResult, analysis_id: str, threshold: int, log
                                      n_treated=e.n_treated, n_control=e.n_control))
             estimates = kept
             warnings.warn(f"{analysis_id}: estimates suppressed (a cell below {threshold} persons)", SmallCellWarning, stacklevel=2)
-    diagnostics = result.diagnostics
-    if result.design == "matched_comparison":
-        diagnostics = dict(diagnostics)
-        # the bounds of common support are single persons' scores; counts outside it may be small
-        diagnostics.pop("common_support", None)
-        for key in ("n_outside_support_treated", "n_outside_support_control", "n_discarded_caliper",
-                    "n_discarded_exact_treated", "n_discarded_exact_control"):
-            if key in diagnostics and is_small(diagnostics[key], threshold):
-                log.add(f"{analysis_id}: diagnostik", key, "n", f"færre end {threshold} personer")
-                diagnostics[key] = None
     return EffectResult(
         estimand=result.estimand, estimates=tuple(estimates), conf_level=result.conf_level, tables=tables,
         diagnostics=diagnostics, design=result.design, evidence_level=result.evidence_level,
