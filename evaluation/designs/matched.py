@@ -151,7 +151,9 @@ def _m_estimation_influence(
     Hudgens 2022 for the ATT). ``Var = Σ IF² / n²`` (HC0), the sandwich WeightIt reports.
 
     All arrays are over the analysed (kept) rows; ``w`` are the final weights (after any within-
-    stratum rescaling), ``Xps`` the propensity design without the intercept.
+    stratum rescaling), ``Xps`` the propensity design without the intercept. For the doubly robust
+    estimator ``y`` holds the residuals ``y − x̄'γ̂`` of the fitted outcome model and ``Xout`` its
+    design without the intercept.
     """
     n = len(y)
     Xt = np.column_stack([np.ones(n), Xps])
@@ -164,8 +166,6 @@ def _m_estimation_influence(
         Xo = np.column_stack([np.ones(n), Xout])
         c = ~t
         M = (Xo[c] * s[c][:, None]).T @ Xo[c] / n
-        gamma = np.linalg.lstsq(M * n, (Xo[c] * s[c][:, None]).T @ y[c], rcond=None)[0]
-        r = y - Xo @ gamma
         psi_gamma = Xo * (s * c * r)[:, None]
         if_gamma = (np.linalg.pinv(M) @ psi_gamma.T).T
     c1, c0 = _weight_derivative_factors(method, estimand, e)
@@ -540,14 +540,9 @@ class MatchedComparison(Design):
                 out[idx[~tt]] = ww[~tt] * ss.sum() / ww[~tt].sum()
         return out
 
-    @staticmethod
-    def _outcome_design(Xcov, strata):
-        """Covariates of the doubly robust outcome model (no intercept): covariates plus exact-stratum dummies."""
-        X = Xcov
-        if strata is not None:
-            d = pd.get_dummies(pd.Series(strata), prefix="exact", drop_first=True, dtype=float).to_numpy()
-            X = np.column_stack([X, d]) if d.shape[1] else X
-        return X
+    def _outcome_design(self, Xcov, strata):
+        """Covariates of the doubly robust outcome model (no intercept) for every row: covariates plus exact-stratum dummies."""
+        return self._ps_design(Xcov, strata, np.ones(len(Xcov), dtype=bool))[0]
 
     def _dr_residuals(self, y, t, Xcov, strata, s, keep):
         """Residuals y − m0(X) from a (survey-)weighted linear outcome model fitted on the kept comparison group."""
@@ -745,8 +740,9 @@ class MatchedComparison(Design):
             k = fit.keep
             Xps, _ = self._ps_design(Xcov, strata, k)
             Xout = self._outcome_design(Xcov, strata)[k] if self.method == "dr" else None
+            num = fit.info["dr_residual"] if self.method == "dr" else y
             infl, check = _m_estimation_influence(
-                y[k], t[k], s[k], fit.ps[k], w[k], Xps, None if strata is None else strata[k],
+                num[k], t[k], s[k], fit.ps[k], w[k], Xps, None if strata is None else strata[k],
                 self.estimand, self.method, Xout,
             )
             if not np.isclose(check, fit.estimate, rtol=1e-8, atol=1e-8 * (1 + abs(check))):
