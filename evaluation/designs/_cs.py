@@ -782,6 +782,14 @@ def wald_test(est: np.ndarray, IF: np.ndarray, cluster: np.ndarray | None = None
 # ----------------------------------------------------------------------------- slow reference
 
 
+def _reference_controls(G, gpos_all, g, ti, bi, control_group: str, anticipation: int):
+    """Comparison persons of cell (g, t) in the straightforward references: never treated, or not yet treated by
+    the later of the two compared periods (plus anticipation) and not in cohort g."""
+    if control_group == "nevertreated":
+        return ~np.isfinite(G)
+    return (~np.isfinite(G)) | ((gpos_all > max(ti, bi) + anticipation) & (G != g))
+
+
 def reference_group_time(
     df, *, unit: str, period: str, outcome: str, cohort: str, control_group: str = "nevertreated",
     anticipation: int = 0, base_period: str = "varying",
@@ -809,10 +817,7 @@ def reference_group_time(
             bi = ref if (base_period == "universal" or ti >= gp) else ti - 1
             if ti == bi:
                 continue
-            if control_group == "nevertreated":
-                ctrl = ~np.isfinite(G)
-            else:
-                ctrl = (~np.isfinite(G)) | ((gpos_all > max(ti, bi) + anticipation) & (G != g))
+            ctrl = _reference_controls(G, gpos_all, g, ti, bi, control_group, anticipation)
             if not ctrl.any():
                 continue
             dy = wide[periods[ti]] - wide[periods[bi]]
@@ -857,10 +862,7 @@ def reference_att_overall(
         ind = treat.to_numpy().astype(float)
         for ti in range(gp, len(periods)):
             bi = ref
-            if control_group == "nevertreated":
-                ctrl = ~np.isfinite(G)
-            else:
-                ctrl = (~np.isfinite(G)) | ((gpos_all > max(ti, bi) + anticipation) & (G != g))
+            ctrl = _reference_controls(G, gpos_all, g, ti, bi, control_group, anticipation)
             if not ctrl.any():
                 continue
             dy = wide[periods[ti]] - wide[periods[bi]]
