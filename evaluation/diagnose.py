@@ -83,8 +83,8 @@ def _permute_labels(labels: np.ndarray, rng: np.random.Generator, unit: np.ndarr
     within ``strata`` (constant within a unit)."""
     if unit is None:
         unit = np.arange(len(labels))
-    codes, first = np.unique(pd.factorize(unit)[0], return_index=True)
     inv = pd.factorize(unit)[0]
+    _, first = np.unique(inv, return_index=True)
     ulab = labels[first]
     new = ulab.copy()
     if strata is None:
@@ -136,7 +136,6 @@ def _plasmode_prepost(frame: pd.DataFrame, p: dict[str, Any], tau: float, rng: n
     per = frame[p["period"]].astype(str)
     b, fu = str(p["baseline"]), str(p["follow_up"])
     f = frame[per.isin([b, fu])].copy()
-    per = f[p["period"]].astype(str).to_numpy()
     labels = f[p["period"]].to_numpy().copy()
     once = np.ones(len(f), dtype=bool)
     if p.get("unit"):

@@ -567,10 +567,6 @@ def estimate_icc(y, cluster) -> float:
     return float(max(0.0, (msb - msw) / denom)) if denom > 0 else 0.0
 
 
-def _kish(w: np.ndarray) -> float:
-    return float(w.sum() ** 2 / np.sum(w**2))
-
-
 def design_inputs(design, data) -> dict[str, Any]:
     """The inputs of the analytic MDE/power of a declared design, estimated from (pilot or baseline) data.
 
@@ -583,6 +579,8 @@ def design_inputs(design, data) -> dict[str, Any]:
     """
     import pandas as pd
 
+    from .designs._weighted_balance import kish_ess
+
     name = getattr(design, "name", "")
     p = design.get_params()
     out: dict[str, Any] = {"design": name, "icc": 0.0, "cluster_size": 1.0, "r2": 0.0}
@@ -594,7 +592,7 @@ def design_inputs(design, data) -> dict[str, Any]:
         t = (g[keep] == p["treated"]).to_numpy()
         yv = y[keep].to_numpy(float)
         w = d[p["weights"]].to_numpy(float) if p.get("weights") else None
-        n_t, n_c = (int(t.sum()), int((~t).sum())) if w is None else (_kish(w[t]), _kish(w[~t]))
+        n_t, n_c = (int(t.sum()), int((~t).sum())) if w is None else (kish_ess(w[t]), kish_ess(w[~t]))
         binary = p.get("outcome_type") == "binary" or (p.get("outcome_type") is None and set(np.unique(yv)) <= {0.0, 1.0})
         resid = yv - np.where(t, yv[t].mean(), yv[~t].mean())
         out.update(n_treated=n_t, n_control=n_c, outcome_type="binary" if binary else "continuous")
