@@ -5,11 +5,11 @@ Used by :mod:`evaluation.reporting.quarto`; it only displays the bundle.
 
 from __future__ import annotations
 
-import math
 from typing import Any, Mapping
 
 from ..results import result_from_dict
 from .formatting import fmt_ci, fmt_date, fmt_int, fmt_number, fmt_pct
+from .formatting import is_missing as _nan
 
 __all__ = ["PRE_POST", "period_label", "pre_post_sentence", "pre_post_participants", "pre_post_section", "CAUSE_CAVEAT_DA"]
 
@@ -17,10 +17,6 @@ PRE_POST = "pre_post"
 DASH = "–"
 CAUSE_CAVEAT_DA = ("Der er ingen sammenligningsgruppe, så tallet siger ikke noget om årsag: ændringen kunne være sket "
                    "uden projektet.")
-
-
-def _nan(x: Any) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x))
 
 
 def period_label(x: Any) -> str:
@@ -82,12 +78,17 @@ def pre_post_sentence(analysis: Mapping[str, Any]) -> str:
     return sentence + " " + CAUSE_CAVEAT_DA
 
 
+def _overlap_counts(o):
+    """Formatter of the before/after overlap table's counts by row name ("–" when suppressed or absent)."""
+    n = dict(zip(o["measured"].astype(str), o["n"]))
+    return lambda k: DASH if _nan(n.get(k)) else fmt_int(n.get(k))
+
+
 def _overlap_text(res) -> str | None:
     o = res.tables.get("overlap")
     if o is None or not len(o):
         return None
-    n = dict(zip(o["measured"].astype(str), o["n"]))
-    c = lambda k: DASH if _nan(n.get(k)) else fmt_int(n.get(k))  # noqa: E731
+    c = _overlap_counts(o)
     return (f"Af personerne var {c('both')} med ved begge målinger, {c('baseline_only')} kun ved udgangspunktet "
             f"(fx overgået til pension eller ude af målgruppen) og {c('follow_up_only')} kun ved opfølgningen "
             "(nye i målgruppen).")
@@ -118,8 +119,7 @@ def pre_post_participants(b: Mapping[str, Any], analysis: Mapping[str, Any]) -> 
         out.append(txt + " Personer, der er målt begge gange, indgår parvis i beregningen af ændringen.\n")
     o = res.tables.get("overlap")
     if share and o is not None and o["measured"].astype(str).str.startswith("both_").any():
-        n = dict(zip(o["measured"].astype(str), o["n"]))
-        c = lambda k: DASH if _nan(n.get(k)) else fmt_int(n.get(k))  # noqa: E731
+        c = _overlap_counts(o)
         col = ((analysis.get("metric") or {}).get("params") or {}).get("column")
         what = (b.get("labels") or {}).get(col) if col else None
         what = what or analysis["indicator_label"]
