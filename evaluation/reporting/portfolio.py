@@ -17,7 +17,7 @@ from ..results import read_bundle, result_from_dict
 from .formatting import fmt_ci, fmt_date, fmt_dkk, fmt_int, fmt_number, fmt_pct
 from .quarto import QUARTO_YML, STATUS_LABELS, _scale, md_table
 
-__all__ = ["build_portfolio", "portfolio_markdown", "collect_bundles"]
+__all__ = ["build_portfolio", "write_portfolio_project", "portfolio_markdown", "collect_bundles"]
 
 
 def collect_bundles(results_root: str | Path) -> list[dict[str, Any]]:
@@ -168,31 +168,41 @@ def portfolio_markdown(bundles: list[Mapping[str, Any]], *, studies_root: str | 
     return "\n".join(out) + "\n"
 
 
+def write_portfolio_project(results_root: str | Path, project_dir: str | Path, *, studies_root: str | Path = "studies") -> Path:
+    """Write the portfolio's Quarto project (``_quarto.yml``, ``index.qmd``, ``figures/``) into ``project_dir``."""
+    import matplotlib.pyplot as plt
+
+    from .diagram import forest_plot, save_figure
+
+    bundles = collect_bundles(results_root)
+    project_dir = Path(project_dir)
+    project_dir.mkdir(parents=True, exist_ok=True)
+    (project_dir / "_quarto.yml").write_text(QUARTO_YML, encoding="utf-8")
+    figures = {}
+    for i, (unit, rows) in enumerate(sorted(_forest_rows(bundles).items())):
+        fig = forest_plot(rows, xlabel=f"Effekt ({unit})", null=0)
+        (project_dir / "figures").mkdir(exist_ok=True)
+        save_figure(fig, project_dir / "figures" / f"forest_{i + 1}.png")
+        plt.close(fig)
+        figures[f"forest_{unit.replace(' ', '_')}"] = f"figures/forest_{i + 1}.png"
+    (project_dir / "index.qmd").write_text(portfolio_markdown(bundles, studies_root=studies_root, figures=figures),
+                                           encoding="utf-8")
+    return project_dir
+
+
 def build_portfolio(results_root: str | Path = "results", out_root: str | Path = "reports", *, studies_root: str | Path = "studies",
                     engine: str = "auto") -> dict[str, Path]:
     """Write and render ``out_root/portfolio/`` (atomically)."""
     from ..pipeline import _replace_dir
     from .render import render_project
 
-    bundles = collect_bundles(results_root)
+    collect_bundles(results_root)  # fail before creating anything when there is nothing to show
     out_root = Path(out_root)
     out_root.mkdir(parents=True, exist_ok=True)
     final = out_root / "portfolio"
     tmp = Path(tempfile.mkdtemp(prefix=".portfolio.", dir=out_root))
     try:
-        (tmp / "_quarto.yml").write_text(QUARTO_YML, encoding="utf-8")
-        figures = {}
-        for i, (unit, rows) in enumerate(sorted(_forest_rows(bundles).items())):
-            import matplotlib.pyplot as plt
-
-            from .diagram import forest_plot, save_figure
-
-            fig = forest_plot(rows, xlabel=f"Effekt ({unit})", null=0)
-            (tmp / "figures").mkdir(exist_ok=True)
-            save_figure(fig, tmp / "figures" / f"forest_{i + 1}.png")
-            plt.close(fig)
-            figures[f"forest_{unit.replace(' ', '_')}"] = f"figures/forest_{i + 1}.png"
-        (tmp / "index.qmd").write_text(portfolio_markdown(bundles, studies_root=studies_root, figures=figures), encoding="utf-8")
+        write_portfolio_project(results_root, tmp, studies_root=studies_root)
         render_project(tmp, formats=("html", "pdf"), engine=engine)
         _replace_dir(tmp, final)
     except BaseException:
