@@ -31,8 +31,8 @@ import time
 
 import numpy as np
 
-from evaluation.designs import _cs
-from evaluation.designs.did import CallawaySantAnna
+from evaluation.designs.did import _cs
+from evaluation.designs.did.estimators import CallawaySantAnna
 from evaluation.synthetic.staggered import simulate_staggered
 
 

@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from evaluation.designs.matched import MatchedComparison
+from evaluation.designs.matched.estimator import MatchedComparison
 from evaluation.synthetic.observational import COVARIATES, make_observational
 
 SPECS = {

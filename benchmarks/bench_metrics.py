@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.metrics import benefits as B
-from evaluation.registers import write_register
+from evaluation.data.registers import write_register
 from evaluation.synthetic.registers import simulate_registers
 
 GiB = 1024 ** 3
@@ -85,7 +85,7 @@ STREAM_CHILD = r"""
 import json, sys, time
 import numpy as np, pandas as pd
 from evaluation.metrics import benefits as B
-from evaluation.registers import iter_panel_blocks
+from evaluation.data.registers import iter_panel_blocks
 path, parts_path, block, ref_path = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 parts = pd.read_parquet(parts_path)
 def hwm():  # VmHWM: peak RSS of this process (ru_maxrss would inherit the parent's peak across exec)

@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from evaluation.designs.randomized import RandomizedComparison
+from evaluation.designs.randomized.estimator import RandomizedComparison
 from evaluation.synthetic import simulate_sickness_trial
 
 COVS = ["age", "prior_sick_weeks_52", "sex", "diagnosis_group", "sector"]

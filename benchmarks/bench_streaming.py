@@ -4,19 +4,19 @@
    :func:`evaluation.synthetic.registers.simulate_registers` is called on chunks of
    ``--chunk`` persons with seeds ``seed, seed+1, …`` (persons renumbered ``p00000000`` …), and
    each chunk is appended to one Parquet file in row groups of ``--block`` persons (the same
-   schema as :func:`evaluation.registers.write_register`: ``person`` string + one nullable
+   schema as :func:`evaluation.data.registers.write_register`: ``person`` string + one nullable
    ``int16`` column per week ``y_YYWW``). While a chunk is in memory the two metrics are
    computed on it **in memory** (the plain ``benefit_dependency(panel, participants)`` call):
    that is the reference for every person. The generator never holds more than one chunk.
 2. **Stream under a hard cap**: a subprocess sets ``RLIMIT_AS`` (address space; kernel-enforced,
    every allocation beyond it fails) to ``--cap-gib`` *before importing anything*, then runs
    :func:`~evaluation.metrics.benefits.compute_streaming` over
-   :func:`~evaluation.registers.iter_panel_blocks` for benefit dependency in weeks 1–52 and the
+   :func:`~evaluation.data.registers.iter_panel_blocks` for benefit dependency in weeks 1–52 and the
    long-term-unemployment share in weeks 1–52 (two passes over the file), for **all** persons.
    Peak RSS is the kernel's ``VmHWM``; ``VmPeak`` (peak address space) is ≤ the cap by
    construction.
 3. **Compare**: the streamed answers must be identical (``np.array_equal``, NaN = NaN) to the
-   in-memory reference for all persons, and to :func:`~evaluation.registers.read_register`
+   in-memory reference for all persons, and to :func:`~evaluation.data.registers.read_register`
    (the in-memory reader: whole file → pandas wide frame → Panel) on a ``--subset``-person file
    written by ``write_register``, run in a separate uncapped subprocess (its peak RSS is
    reported too). Finally the in-memory reader is run on the big file **under the same cap**
@@ -48,7 +48,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from evaluation.metrics import benefits as B
-from evaluation.registers import Panel, write_register
+from evaluation.data.registers import Panel, write_register
 from evaluation.synthetic.registers import simulate_registers
 
 GiB = 1024 ** 3
@@ -78,7 +78,7 @@ def status():
 base = status()
 import numpy as np, pandas as pd
 from evaluation.metrics import benefits as B
-from evaluation.registers import iter_panel_blocks, read_register
+from evaluation.data.registers import iter_panel_blocks, read_register
 args = json.loads(sys.argv[1])
 out = {"cap": cap, "base": base, "after_imports": status()}
 """

@@ -82,7 +82,7 @@ def main() -> None:
 @_friendly_errors
 def validate(study: str) -> None:
     """Check a study declaration (STUDY folder or its study.yaml) and print a summary."""
-    from .study import config_hash, load_study
+    from evaluation.declaration.study import config_hash, load_study
 
     s = load_study(study)
     t = s.theory
@@ -110,7 +110,7 @@ def validate(study: str) -> None:
 @_friendly_errors
 def run(studies: tuple[str, ...], all_: bool, studies_root: str, out: str) -> None:
     """Run a study's analyses and write results/<slug>/results.json."""
-    from .pipeline import run_study
+    from evaluation.pipeline.run import run_study
 
     for d in _study_dirs(studies, all_, studies_root):
         path = run_study(d, out)
@@ -128,7 +128,7 @@ def run(studies: tuple[str, ...], all_: bool, studies_root: str, out: str) -> No
 @_friendly_errors
 def report(studies, all_, studies_root, results_root, out, engine, formats) -> None:
     """Run a study (if needed) and render its Danish report (HTML and PDF)."""
-    from .pipeline import run_study
+    from evaluation.pipeline.run import run_study
     from .reporting.quarto import build_report
 
     for d in _study_dirs(studies, all_, studies_root):
@@ -146,7 +146,7 @@ def report(studies, all_, studies_root, results_root, out, engine, formats) -> N
 @_friendly_errors
 def portfolio(studies_root, results_root, out, engine) -> None:
     """Render the portfolio page across all studies with a results bundle."""
-    from .reporting.portfolio import build_portfolio
+    from evaluation.portfolio.page import build_portfolio
 
     outputs = build_portfolio(results_root, out, studies_root=studies_root, engine=engine)
     for fmt, path in sorted(outputs.items()):
@@ -165,7 +165,7 @@ def diagnose(study: str, draws: int, seed: int, effects: tuple[str, ...], out: s
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
     from rich.table import Table
 
-    from .diagnose import diagnose_study
+    from evaluation.planning.diagnose import diagnose_study
     from .results import write_json_atomic
 
     eff: dict[str, float] = {}
@@ -200,7 +200,7 @@ def diagnose(study: str, draws: int, seed: int, effects: tuple[str, ...], out: s
 @_friendly_errors
 def new(slug: str, studies_root: str) -> None:
     """Scaffold studies/SLUG/study.yaml from the commented Danish programme-theory template."""
-    from .scaffold import scaffold_study
+    from evaluation.declaration.scaffold import scaffold_study
 
     path = scaffold_study(slug, studies_root)
     console.print(f"[green]created[/] {path}")
@@ -212,7 +212,7 @@ def new(slug: str, studies_root: str) -> None:
 @_friendly_errors
 def schema(out: str | None) -> None:
     """Print the JSON Schema of study.yaml (for editor autocompletion and checking)."""
-    from .study import study_json_schema
+    from evaluation.declaration.study import study_json_schema
 
     text = json.dumps(study_json_schema(), indent=2, ensure_ascii=False)
     if out:

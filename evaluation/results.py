@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ __all__ = [
     "TargetResult",
     "result_from_dict",
     "write_json_atomic",
+    "replace_dir",
     "read_bundle",
 ]
 
@@ -340,3 +342,16 @@ def read_bundle(path: str | os.PathLike) -> dict[str, Any]:
     """Read a ``results.json`` bundle as a plain dict."""
     with open(path, encoding="utf-8") as fh:
         return json.load(fh)
+
+
+def replace_dir(src: Path, dst: Path) -> None:
+    """Move the folder ``src`` into place at ``dst``, replacing an existing folder as atomically as the OS allows."""
+    if dst.exists():
+        old = dst.with_name(f".{dst.name}.old")
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(dst, old)
+        os.replace(src, dst)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(src, dst)

@@ -584,7 +584,7 @@ def run_surveys(study, data, threshold: int, log: SuppressionLog) -> list[dict[s
     study : Study
         A loaded study with ``surveys``.
     data : StudyData
-        The study's validated frames (from :func:`evaluation.data.load_study_data`).
+        The study's validated frames (from :func:`evaluation.data.study_data.load_study_data`).
     threshold : int
         Disclosure threshold: no published count below it (at least 3).
     log : SuppressionLog
@@ -691,7 +691,7 @@ def write_survey_figures(bundle: Mapping[str, Any], folder: str | Path) -> dict[
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .reporting.diagram import save_figure
+    from evaluation.presentation.plotting import save_figure
     from .reporting.survey_figures import diverging_likert_chart
 
     folder = Path(folder)

@@ -10,7 +10,7 @@ import pytest
 from evaluation.exceptions import DataValidationError, StudyConfigError
 from evaluation.metrics import benefits as B
 from evaluation.metrics.registry import METRICS, compute_metric, describe_metric
-from evaluation.registers import register_from_frame
+from evaluation.data.registers import register_from_frame
 
 # Weeks 2020-W50 … 2021-W05 (2020 has 53 weeks): columns W50 W51 W52 W53 W01 W02 W03 W04 W05.
 #   a: sygedagpenge W51–W53, then nothing (missing weeks = no benefit)
@@ -116,7 +116,7 @@ def test_status_share_series(panel):
 def _ltu_panel():
     weeks = 70  # 2019-W40 .. 2021-W04, crossing 2020-W53
     first = "2019-W40"
-    from evaluation.weeks import WeekRange, parse_week
+    from evaluation.data.weeks import WeekRange, parse_week
     wr = WeekRange(parse_week(first), weeks)
     u = np.zeros((4, weeks), dtype=int)
     u[0, :60] = 111                   # u: unemployed weeks 0..59
@@ -151,7 +151,7 @@ def test_long_term_unemployed_relative_to_index():
 
 
 def test_long_sickness_spells():
-    from evaluation.weeks import WeekRange, parse_week
+    from evaluation.data.weeks import WeekRange, parse_week
     wr = WeekRange(parse_week("2020-W40"), 60)
     m = np.zeros((4, 60))
     m[0, 5:32] = 890    # 27 weeks  -> longer than 26

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evaluation.catalogue import (
+from evaluation.portfolio.catalogue import (
     CATALOGUE_COLUMNS,
     CATALOGUE_CSV,
     SEED_PATH,

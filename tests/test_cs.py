@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.designs import _cs
-from evaluation.designs.did import CallawaySantAnna
+from evaluation.designs.did import _cs
+from evaluation.designs.did.estimators import CallawaySantAnna
 from evaluation.exceptions import DataValidationError, EstimationError
 from evaluation.synthetic.staggered import simulate_staggered
 

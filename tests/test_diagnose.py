@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.designs.randomized import RandomizedComparison
-from evaluation.diagnose import diagnose_study, simulate_analysis
+from evaluation.designs.randomized.estimator import RandomizedComparison
+from evaluation.planning.diagnose import diagnose_study, simulate_analysis
 from evaluation.synthetic.sickness import simulate_sickness_trial
 
 
@@ -41,8 +41,8 @@ def test_diagnose_study_runs_every_analysis(study_tree):
 
 # ---------------------------------------------------------------- assignment redrawn as declared; DiD designs
 
-from evaluation.designs.did import TWFE, CallawaySantAnna, DiD2x2  # noqa: E402
-from evaluation.diagnose import _plasmode_comparison  # noqa: E402
+from evaluation.designs.did.estimators import TWFE, CallawaySantAnna, DiD2x2  # noqa: E402
+from evaluation.planning.diagnose import _plasmode_comparison  # noqa: E402
 from evaluation.synthetic.staggered import simulate_staggered, simulate_two_by_two  # noqa: E402
 
 
@@ -93,7 +93,7 @@ def test_did_designs_can_be_diagnosed(case):
 
 
 def test_pre_post_plasmode_recovers_a_known_change():
-    from evaluation.designs.prepost import PrePost
+    from evaluation.designs.pre_post.estimator import PrePost
     from evaluation.synthetic.prepost import simulate_pre_post
 
     df = simulate_pre_post(n_both=500, n_baseline_only=200, n_follow_up_only=200, seed=4)

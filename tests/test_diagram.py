@@ -11,14 +11,8 @@ from matplotlib.patches import FancyArrowPatch  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
 from evaluation.exceptions import RenderError  # noqa: E402
-from evaluation.reporting.diagram import (  # noqa: E402
-    COLUMN_HEADERS,
-    DanishNumberFormatter,
-    draw_logic_model,
-    forest_plot,
-    group_bar_chart,
-    save_figure,
-)
+from evaluation.presentation.plotting import DanishNumberFormatter, forest_plot, group_bar_chart, save_figure  # noqa: E402
+from evaluation.reporting.diagram import COLUMN_HEADERS, draw_logic_model  # noqa: E402
 
 NODES = [
     {"id": "bevilling", "type": "input", "label": "LBR-bevilling på 1.425.000 kr."},

@@ -11,7 +11,7 @@ import pytest
 import statsmodels.api as sm
 
 from evaluation.designs import get_design
-from evaluation.designs.did import TWFE, CallawaySantAnna, DiD2x2
+from evaluation.designs.did.estimators import TWFE, CallawaySantAnna, DiD2x2
 from evaluation.exceptions import DataValidationError, EstimationError
 from evaluation.results import COMPARISON_COLUMNS
 from evaluation.synthetic.staggered import simulate_staggered, simulate_two_by_two

@@ -9,7 +9,7 @@ tests/test_synthetic_sickness.py and tests/test_randomized_recovery.py.
 
 import numpy as np
 
-from evaluation.designs.did import TWFE, DiD2x2
+from evaluation.designs.did.estimators import TWFE, DiD2x2
 from evaluation.synthetic.staggered import simulate_staggered, simulate_two_by_two
 
 REPS = 500

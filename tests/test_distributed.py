@@ -10,7 +10,7 @@ distributed = pytest.importorskip("distributed", reason="dask.distributed is not
 from evaluation.metrics.benefits import (  # noqa: E402
     benefit_dependency, compute_on_dask, compute_streaming, status_at_month, weeks_to_self_support,
 )
-from evaluation.registers import iter_panel_blocks, write_register  # noqa: E402
+from evaluation.data.registers import iter_panel_blocks, write_register  # noqa: E402
 from evaluation.synthetic.registers import simulate_registers  # noqa: E402
 
 

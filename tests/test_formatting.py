@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.reporting.formatting import (
+from evaluation.presentation.formatting import (
     MINUS,
     NBSP,
     ci_sentence,

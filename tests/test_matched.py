@@ -12,7 +12,7 @@ import pytest
 import statsmodels.api as sm
 
 from evaluation.designs import get_design
-from evaluation.designs.matched import MatchedComparison
+from evaluation.designs.matched.estimator import MatchedComparison
 from evaluation.exceptions import BalanceWarning, DataValidationError, EstimationError, EvaluationWarning
 from evaluation.results import COMPARISON_COLUMNS, result_from_dict
 from evaluation.synthetic.observational import COVARIATES, make_observational
@@ -469,7 +469,7 @@ def test_custom_classifier_is_used(sim):
 def test_bundle_disclosure_of_matched_tables(sim):
     """At the bundle boundary: no single-person score quantiles, small histogram cells and small shares suppressed."""
     from evaluation.disclosure import SuppressionLog
-    from evaluation.pipeline import _disclose_effect
+    from evaluation.pipeline.run import _disclose_effect
 
     d = sim.data.assign(rare=(sim.data.index.isin(sim.data.index[sim.data.group == "intervention"][:3])).astype(int))
     res = fit_quiet(MatchedComparison(outcome="weeks_on_benefit", covariates=COVARIATES + ["rare"], method="ipw"), d)

@@ -10,7 +10,7 @@ from scipy import stats
 
 from conftest import REFERENCE
 from evaluation.exceptions import EstimationError
-from evaluation.power import (
+from evaluation.designs.power import (
     cohens_h,
     design_effect,
     mde_did,
@@ -140,9 +140,9 @@ def test_errors():
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from evaluation.designs.did import CallawaySantAnna, DiD2x2  # noqa: E402
-from evaluation.designs.randomized import RandomizedComparison  # noqa: E402
-from evaluation.power import design_inputs, estimate_icc, mde_for_design, power_for_design  # noqa: E402
+from evaluation.designs.did.estimators import CallawaySantAnna, DiD2x2  # noqa: E402
+from evaluation.designs.randomized.estimator import RandomizedComparison  # noqa: E402
+from evaluation.designs.power import design_inputs, estimate_icc, mde_for_design, power_for_design  # noqa: E402
 
 
 def test_icc_estimator_balanced_anova_identity_and_recovery():
@@ -227,8 +227,8 @@ def test_designs_without_an_analytic_mde_raise():
 
 def test_pipeline_mde_is_the_declared_designs():
     """The report's MDE uses the declared design (covariates' R² here), and a share of weeks is in procentpoint."""
-    from evaluation.designs.randomized import RandomizedComparison
-    from evaluation.pipeline import _mde
+    from evaluation.designs.randomized.estimator import RandomizedComparison
+    from evaluation.pipeline.run import _mde
     from evaluation.synthetic import simulate_sickness_trial
 
     df = simulate_sickness_trial(seed=126)

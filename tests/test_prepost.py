@@ -11,7 +11,7 @@ import pytest
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from evaluation.designs import get_design
-from evaluation.designs.prepost import PrePost, _estimates, paired_difference_newcombe
+from evaluation.designs.pre_post.estimator import PrePost, _estimates, paired_difference_newcombe
 from evaluation.exceptions import DataValidationError, EstimationError
 from evaluation.results import TIDY_COLUMNS
 from evaluation.synthetic.prepost import simulate_pre_post, transition_probabilities
@@ -325,7 +325,7 @@ def test_conf_level_changes_every_interval():
 def _target_setup(goal_type, goal, direction, analysis_declared=True):
     from types import SimpleNamespace
 
-    from evaluation.theory import Indicator, Target
+    from evaluation.declaration.theory import Indicator, Target
 
     ind = Indicator(id="ly", outcome="o", label="Andel på ledighedsydelse", unit="andel",
                     metric={"name": "column", "params": {"column": "on_ledighedsydelse"}},
@@ -395,7 +395,7 @@ def test_small_status_change_cells_suppress_every_estimate():
     import warnings
 
     from evaluation.disclosure import SuppressionLog
-    from evaluation.pipeline import _disclose_effect
+    from evaluation.pipeline.run import _disclose_effect
 
     df = _rows({(1, 1): 30, (0, 1): 3, (1, 0): 25, (0, 0): 60})  # 3 persons entered the status: below 5
     res = PrePost(outcome="y", baseline="before", follow_up="after", unit="id").fit(df)
@@ -412,7 +412,7 @@ def test_small_status_change_cells_suppress_every_estimate():
 
 
 def test_fleksjob_study_reports_the_change_without_effect_wording(study_tree, tmp_path):
-    from evaluation.pipeline import run_study
+    from evaluation.pipeline.run import run_study
     from evaluation.reporting.quarto import report_markdown
     from evaluation.results import read_bundle
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from evaluation._pseudonym import CPR_PATTERN
-from evaluation.pipeline import run_study
-from evaluation.reporting.portfolio import build_portfolio
+from evaluation.data.pseudonym import CPR_PATTERN
+from evaluation.pipeline.run import run_study
+from evaluation.portfolio.page import build_portfolio
 from evaluation.reporting.quarto import build_report
 from evaluation.reporting.render import html_text, pdf_text
 
@@ -133,7 +133,7 @@ def test_portfolio_effects_figure_leaves_out_before_after_changes(published):
     """A before/after change (evidence level 1) is not drawn among the effects, and the page says why."""
     import json
 
-    from evaluation.reporting.portfolio import _forest_rows
+    from evaluation.portfolio.page import _forest_rows
 
     root, outputs = published
     bundles = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((root / "results").glob("*/results.json"))]

@@ -12,7 +12,7 @@ import pytest
 
 from evaluation.designs import get_design
 from evaluation.designs.balance import BALANCE_TABLE_COLUMNS, balance_table, participant_flow
-from evaluation.designs.randomized import RandomizedComparison
+from evaluation.designs.randomized.estimator import RandomizedComparison
 from evaluation.exceptions import DataValidationError, EstimationError
 from evaluation.results import COMPARISON_COLUMNS, EffectResult
 from evaluation.synthetic import simulate_sickness_trial

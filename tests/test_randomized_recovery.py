@@ -9,7 +9,7 @@ with numpy only, so each replication costs one fit.
 import numpy as np
 import pandas as pd
 
-from evaluation.designs.randomized import RandomizedComparison
+from evaluation.designs.randomized.estimator import RandomizedComparison
 
 REPS = 500
 

@@ -10,8 +10,14 @@ import pandas as pd
 import pytest
 
 from evaluation.exceptions import DataValidationError
-from evaluation.registers import (
-    CodeList, Panel, default_code_list, iter_panel_blocks, read_participants, read_register, register_from_frame,
+from evaluation.data.registers import (
+    CodeList,
+    Panel,
+    default_code_list,
+    iter_panel_blocks,
+    read_participants,
+    read_register,
+    register_from_frame,
     write_register,
 )
 

@@ -15,7 +15,7 @@ import pytest  # noqa: E402
 
 from evaluation.exceptions import RenderError  # noqa: E402
 from evaluation.reporting.browser import find_external_resources  # noqa: E402
-from evaluation.reporting.diagram import save_figure  # noqa: E402
+from evaluation.presentation.plotting import save_figure  # noqa: E402
 from evaluation.reporting.render import (  # noqa: E402
     _pandoc,
     _template,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from evaluation._pseudonym import CPR_PATTERN
-from evaluation.pipeline import run_study
+from evaluation.data.pseudonym import CPR_PATTERN
+from evaluation.pipeline.run import run_study
 from evaluation.reporting.quarto import build_report
 from evaluation.reporting.render import html_headings, html_text, pdf_headings, pdf_text
 

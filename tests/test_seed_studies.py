@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evaluation.pipeline import run_study
-from evaluation.study import load_study
+from evaluation.pipeline.run import run_study
+from evaluation.declaration.study import load_study
 
 ROOT = Path(__file__).resolve().parents[1]
 

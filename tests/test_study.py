@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from evaluation.exceptions import StudyConfigError
-from evaluation.scaffold import scaffold_study
-from evaluation.study import load_study, study_json_schema
+from evaluation.declaration.scaffold import scaffold_study
+from evaluation.declaration.study import load_study, study_json_schema
 
 from conftest import STUDIES
 

@@ -10,10 +10,10 @@ import pytest
 import statsmodels.formula.api as smf
 from scipy import stats
 
-from evaluation.designs.did import DiD2x2
-from evaluation.designs.randomized import RandomizedComparison
+from evaluation.designs.did.estimators import DiD2x2
+from evaluation.designs.randomized.estimator import RandomizedComparison
 from evaluation.exceptions import EvaluationError
-from evaluation.subgroups import SUBGROUP_COLUMNS, subgroup_table
+from evaluation.designs.subgroups import SUBGROUP_COLUMNS, subgroup_table
 
 
 def _mod(var, label=None):

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from evaluation.exceptions import DataValidationError
-from evaluation.pipeline import run_study
+from evaluation.pipeline.run import run_study
 from evaluation.reporting.quarto import build_report, report_markdown
 from evaluation.reporting.render import html_text, pdf_text
 from evaluation.reporting.survey_section import survey_headlines, survey_section

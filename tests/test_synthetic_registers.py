@@ -8,7 +8,7 @@ import pytest
 
 from evaluation.exceptions import StudyConfigError
 from evaluation.metrics.benefits import benefit_dependency, self_support_week
-from evaluation.registers import read_participants, read_register
+from evaluation.data.registers import read_participants, read_register
 from evaluation.synthetic.registers import simulate_registers, write_synthetic
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from evaluation.designs.randomized import RandomizedComparison
+from evaluation.designs.randomized.estimator import RandomizedComparison
 from evaluation.synthetic import SICKNESS_OUTCOMES, simulate_sickness_trial
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from evaluation.metrics.targets import evaluate_target, goal_status
-from evaluation.theory import Indicator, Target
+from evaluation.declaration.theory import Indicator, Target
 
 from conftest import REFERENCE
 

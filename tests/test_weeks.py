@@ -8,8 +8,15 @@ import numpy as np
 import pytest
 
 from evaluation.exceptions import DataValidationError
-from evaluation.weeks import (
-    WeekRange, dream_column, format_week, iso_to_ordinal, ordinal_to_iso, parse_week, parse_weeks, weeks_in_year,
+from evaluation.data.weeks import (
+    WeekRange,
+    dream_column,
+    format_week,
+    iso_to_ordinal,
+    ordinal_to_iso,
+    parse_week,
+    parse_weeks,
+    weeks_in_year,
 )
 
 

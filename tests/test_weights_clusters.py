@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.designs.did import TWFE, CallawaySantAnna, DiD2x2
-from evaluation.designs.randomized import RandomizedComparison
+from evaluation.designs.did.estimators import TWFE, CallawaySantAnna, DiD2x2
+from evaluation.designs.randomized.estimator import RandomizedComparison
 from evaluation.exceptions import DataValidationError, EstimationError
 
 EFFECT_X1 = -0.15  # effect for type-x persons; zero for the others

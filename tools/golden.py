@@ -62,14 +62,14 @@ def _normalised_bytes(path: Path, root: Path) -> bytes:
 
 
 def _produce(out: Path, studies_root: Path) -> None:
-    from evaluation.pipeline import run_study
-    from evaluation.reporting.portfolio import write_portfolio_project
+    from evaluation.pipeline.run import run_study
+    from evaluation.portfolio.page import write_portfolio_project
     from evaluation.reporting.quarto import write_report_project
 
     try:
         from evaluation.planning.diagnose import diagnose_study
     except ImportError:  # before the move into evaluation.planning
-        from evaluation.diagnose import diagnose_study
+        from evaluation.planning.diagnose import diagnose_study
 
     results, reports, diag = out / "results", out / "reports", out / "diagnose"
     for d in (results, reports, diag):

@@ -9,9 +9,9 @@
 """
 
 from .base import DESIGNS, Design, get_design, register_design
-from . import randomized, matched, did, prepost  # noqa: E402,F401  (registration)
-from .randomized import RandomizedComparison
-from .matched import MatchedComparison
-from .prepost import PrePost
+from evaluation.designs import did, matched, pre_post, randomized  # noqa: E402,F401  (registration)
+from evaluation.designs.matched import MatchedComparison
+from evaluation.designs.pre_post import PrePost
+from evaluation.designs.randomized import RandomizedComparison
 
 __all__ = ["DESIGNS", "Design", "get_design", "register_design", "RandomizedComparison", "MatchedComparison", "PrePost"]

@@ -1,11 +1,11 @@
 """Vectorised numpy kernels over person × week category matrices, in person blocks.
 
 Every kernel takes the dense matrix ``M`` (``n_persons × n_weeks``, ``uint8``/``uint16``
-category indices, see :class:`evaluation.registers.Panel`), row positions and per-row column
+category indices, see :class:`evaluation.data.registers.Panel`), row positions and per-row column
 positions, plus small lookup tables (``lut[category] → value``), and returns plain arrays.
 They never allocate more than a few arrays of ``block × window`` cells at a time, so memory
 beyond the input is bounded by the block size, and they are pure functions of their inputs:
-the same kernels run in-process, on streamed blocks (:func:`evaluation.registers.iter_panel_blocks`)
+the same kernels run in-process, on streamed blocks (:func:`evaluation.data.registers.iter_panel_blocks`)
 and on Dask partitions.
 
 A window that runs past the first or last register week is filled with ``fill`` (the

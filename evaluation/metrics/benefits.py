@@ -1,8 +1,8 @@
 """Danish outcome library: benefit-dependency and employment metrics on weekly register panels.
 
-Each metric is a pure function of a :class:`~evaluation.registers.Panel` (the register, read
+Each metric is a pure function of a :class:`~evaluation.data.registers.Panel` (the register, read
 once at the data boundary) and the participants (a frame indexed by person with an ISO index
-week column, e.g. from :func:`~evaluation.registers.read_participants`), returning one row per
+week column, e.g. from :func:`~evaluation.data.registers.read_participants`), returning one row per
 participant (in the participants' order). The heavy lifting is done by the block kernels in
 :mod:`evaluation.metrics._kernels`.
 
@@ -33,8 +33,8 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataValidationError, StudyConfigError
-from ..registers import CodeList, Panel, register_from_frame
-from ..weeks import format_week, parse_weeks
+from evaluation.data.registers import CodeList, Panel, register_from_frame
+from evaluation.data.weeks import format_week, parse_weeks
 from . import _kernels as K
 from .registry import register_metric
 
@@ -209,7 +209,7 @@ def benefit_dependency(
 
     Examples
     --------
-    >>> from evaluation.registers import register_from_frame
+    >>> from evaluation.data.registers import register_from_frame
     >>> reg = pd.DataFrame({"person": ["a", "a", "a", "b"], "week": ["2020-W52", "2020-W53", "2021-W01", "2020-W53"],
     ...                     "code": [890, 890, 997, 521]})
     >>> panel = register_from_frame(reg, first_week="2020-W52", last_week="2021-W02")
@@ -241,7 +241,7 @@ def self_support_week(panel: Panel, participants, week: int = 52, *, index_week:
 
     Examples
     --------
-    >>> from evaluation.registers import register_from_frame
+    >>> from evaluation.data.registers import register_from_frame
     >>> panel = register_from_frame(pd.DataFrame({"person": ["a", "b"], "y_2052": [890, 130],
     ...                                           "y_2053": [None, 130], "y_2101": [None, 997]}))
     >>> parts = pd.DataFrame({"index_week": ["2020-W52"] * 2}, index=pd.Index(["a", "b"], name="person"))
@@ -280,7 +280,7 @@ def status_at_month(
 
     Examples
     --------
-    >>> from evaluation.registers import register_from_frame
+    >>> from evaluation.data.registers import register_from_frame
     >>> cols = {f"y_21{w:02d}": [890 if w < 4 else None] for w in range(1, 15)}
     >>> panel = register_from_frame(pd.DataFrame({"person": ["a"], **cols}))
     >>> parts = pd.DataFrame({"index_week": ["2021-W01"]}, index=pd.Index(["a"], name="person"))
@@ -325,7 +325,7 @@ def self_support_spell(
 
     Examples
     --------
-    >>> from evaluation.registers import register_from_frame
+    >>> from evaluation.data.registers import register_from_frame
     >>> codes = [890, None, None, 890, None, None, None, None]
     >>> panel = register_from_frame(pd.DataFrame({"person": ["a"], **{f"y_21{w+1:02d}": [c] for w, c in enumerate(codes)}}))
     >>> parts = pd.DataFrame({"index_week": ["2021-W01"]}, index=pd.Index(["a"], name="person"))
@@ -371,7 +371,7 @@ def weeks_to_self_support(
 
     Examples
     --------
-    >>> from evaluation.registers import register_from_frame
+    >>> from evaluation.data.registers import register_from_frame
     >>> panel = register_from_frame(pd.DataFrame({"person": ["a", "b"], "y_2101": [890, 890],
     ...     "y_2102": [890, 890], "y_2103": [None, 998], "y_2104": [None, 998]}))
     >>> parts = pd.DataFrame({"index_week": ["2021-W01"] * 2}, index=pd.Index(["a", "b"], name="person"))
@@ -412,7 +412,7 @@ def long_term_unemployment(panel: Panel, lookback: int = LTU_LOOKBACK, share: fl
 
     Examples
     --------
-    >>> from evaluation.registers import register_from_frame
+    >>> from evaluation.data.registers import register_from_frame
     >>> panel = register_from_frame(pd.DataFrame({"person": ["a"], "y_2101": [111], "y_2102": [111], "y_2103": [None]}))
     >>> long_term_unemployment(panel, lookback=2, share=1.0).iloc[0].tolist()
     [-1, 1, 0]
@@ -457,7 +457,7 @@ def long_term_unemployed(panel: Panel, participants, week: int = 0, *, index_wee
 
     Examples
     --------
-    >>> from evaluation.registers import register_from_frame
+    >>> from evaluation.data.registers import register_from_frame
     >>> panel = register_from_frame(pd.DataFrame({"person": ["a"], "y_2101": [111], "y_2102": [111]}))
     >>> parts = pd.DataFrame({"index_week": ["2021-W02"]}, index=pd.Index(["a"], name="person"))
     >>> long_term_unemployed(panel, parts, week=0, lookback=2, share=0.8).tolist()
@@ -480,7 +480,7 @@ def long_term_unemployment_share(panel: Panel, participants, window: Sequence[in
 
     Examples
     --------
-    >>> from evaluation.registers import register_from_frame
+    >>> from evaluation.data.registers import register_from_frame
     >>> panel = register_from_frame(pd.DataFrame({"person": ["a"], "y_2101": [111], "y_2102": [111], "y_2103": [None]}))
     >>> parts = pd.DataFrame({"index_week": ["2021-W01"]}, index=pd.Index(["a"], name="person"))
     >>> long_term_unemployment_share(panel, parts, window=(0, 2), lookback=2, share=1.0).tolist()
@@ -523,7 +523,7 @@ def full_time_persons(panel: Panel, period: Sequence[object], participants=None,
 
     Examples
     --------
-    >>> from evaluation.registers import register_from_frame
+    >>> from evaluation.data.registers import register_from_frame
     >>> panel = register_from_frame(pd.DataFrame({"person": ["a", "b"], "y_2101": [890, 130], "y_2102": [890, None],
     ...                                           "y_2103": [None, None], "y_2104": [130, None]}))
     >>> f = full_time_persons(panel, ("2021-W01", "2021-W04"), benefit_types=["sygedagpenge", "kontanthjaelp"])
@@ -600,7 +600,7 @@ def long_sickness_spells(panel: Panel, participants, window: Sequence[int] = (1,
 
     Examples
     --------
-    >>> from evaluation.registers import register_from_frame
+    >>> from evaluation.data.registers import register_from_frame
     >>> cols = {f"y_21{w:02d}": [890 if 2 <= w <= 30 else None] for w in range(1, 41)}
     >>> panel = register_from_frame(pd.DataFrame({"person": ["a"], **cols}))
     >>> parts = pd.DataFrame({"index_week": ["2021-W05"]}, index=pd.Index(["a"], name="person"))
@@ -641,7 +641,7 @@ def status_share_series(panel: Panel, participants: pd.DataFrame, status: str | 
 
     Examples
     --------
-    >>> from evaluation.registers import register_from_frame
+    >>> from evaluation.data.registers import register_from_frame
     >>> panel = register_from_frame(pd.DataFrame({"person": ["a", "b", "c"], "y_2101": [890, 890, 890],
     ...                                           "y_2102": [None, 890, None]}))
     >>> parts = pd.DataFrame({"index_week": ["2021-W01"] * 3, "group": ["I", "I", "K"]},
@@ -898,7 +898,7 @@ def _collect(results: list, participants, what: str):
 
 
 def compute_streaming(metric, blocks, participants, **params):
-    """Apply a per-person metric block by block (e.g. to :func:`~evaluation.registers.iter_panel_blocks`).
+    """Apply a per-person metric block by block (e.g. to :func:`~evaluation.data.registers.iter_panel_blocks`).
 
     Every per-person metric depends only on the person's own row, so applying it to
     person blocks and concatenating gives exactly the in-memory answer while only one block is
@@ -990,7 +990,7 @@ def compute_on_dask(metric, client, participants, *, panel: Panel | None = None,
 
     Either ``panel`` (split into ``n_partitions`` person blocks and shipped to the workers) or
     ``path``, a wide Parquet register whose row groups are person blocks (e.g. written by
-    :func:`~evaluation.registers.write_register`): each task then reads its own row groups on
+    :func:`~evaluation.data.registers.write_register`): each task then reads its own row groups on
     the worker, so the register never passes through the client.
 
     Parameters
@@ -1003,7 +1003,7 @@ def compute_on_dask(metric, client, participants, *, panel: Panel | None = None,
     n_partitions : int, optional
         Default: 2 × the number of workers.
     reader : mapping, optional
-        Keyword arguments for :func:`~evaluation.registers.register_from_frame` (``codes``,
+        Keyword arguments for :func:`~evaluation.data.registers.register_from_frame` (``codes``,
         ``key``, ``pseudonymise``) when reading ``path``.
     """
     if (panel is None) == (path is None):

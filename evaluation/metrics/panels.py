@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataValidationError
-from ..registers import Panel
-from ..weeks import format_week, parse_weeks
+from evaluation.data.registers import Panel
+from evaluation.data.weeks import format_week, parse_weeks
 from .benefits import _numerator_lut, _panel_from_sources
 from .registry import register_metric
 
@@ -62,7 +62,7 @@ def benefit_dependency_by_period(
 
     Examples
     --------
-    >>> from evaluation.registers import register_from_frame
+    >>> from evaluation.data.registers import register_from_frame
     >>> reg = pd.DataFrame({"person": ["a"] * 4 + ["b"], "week": ["2021-W01", "2021-W02", "2021-W03", "2021-W04", "2021-W01"],
     ...                     "code": [130, 130, 0, 0, 130]})
     >>> panel = register_from_frame(reg.query("code != 0"), first_week="2021-W01", last_week="2021-W04")
@@ -159,7 +159,7 @@ def benefit_dependency_pre_post(
 
     Examples
     --------
-    >>> from evaluation.registers import register_from_frame
+    >>> from evaluation.data.registers import register_from_frame
     >>> reg = pd.DataFrame({"person": ["a", "a", "b"], "week": ["2021-W01", "2021-W02", "2021-W01"], "code": [130, 130, 130]})
     >>> panel = register_from_frame(reg, first_week="2021-W01", last_week="2021-W04")
     >>> parts = pd.DataFrame({"index_week": ["2021-W03", "2021-W03"], "group": ["intervention", "comparison"]},

@@ -16,7 +16,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from ..metrics.targets import main_term  # noqa: E402
 from ..results import result_from_dict  # noqa: E402
-from .diagram import draw_logic_model, forest_plot, save_figure  # noqa: E402
+from evaluation.reporting.diagram import draw_logic_model  # noqa: E402
+from evaluation.presentation.plotting import forest_plot, save_figure  # noqa: E402
 
 __all__ = ["write_study_figures", "logic_model_figure", "effects_forest_rows"]
 
@@ -75,7 +76,7 @@ GROUP_DA = {"intervention": "Interventionsgruppe", "control": "Kontrolgruppe", "
 
 def time_course_figure(time_course: Mapping[str, Any]):
     """Share self-supporting in each week since the index week, one line per group."""
-    from .diagram import DanishNumberFormatter
+    from evaluation.presentation.plotting import DanishNumberFormatter
 
     rec = time_course["records"]
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
@@ -100,7 +101,7 @@ def time_course_figure(time_course: Mapping[str, Any]):
 
 def event_study_figure(table, xlabel: str, ylabel: str):
     """Event-study estimates with 95 % intervals (and a uniform band when present)."""
-    from .diagram import DanishNumberFormatter
+    from evaluation.presentation.plotting import DanishNumberFormatter
 
     t = table.sort_values(table.columns[0])
     x = t[t.columns[0]].astype(float)

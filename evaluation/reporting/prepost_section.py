@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..results import result_from_dict
-from .formatting import fmt_ci, fmt_date, fmt_int, fmt_number, fmt_pct
-from .formatting import is_missing as _nan
+from evaluation.presentation.formatting import fmt_ci, fmt_date, fmt_int, fmt_number, fmt_pct
+from evaluation.presentation.formatting import is_missing as _nan
 
 __all__ = ["PRE_POST", "period_label", "pre_post_sentence", "pre_post_participants", "pre_post_section", "CAUSE_CAVEAT_DA"]
 
@@ -103,7 +103,7 @@ def pre_post_participants(b: Mapping[str, Any], analysis: Mapping[str, Any]) -> 
         f"Målgruppen er målt to gange. Tabellen viser antallet af personer ved hver måling og resultatet for "
         f"«{analysis['indicator_label'][0].lower() + analysis['indicator_label'][1:]}».\n"
     )
-    from .quarto import md_table  # late import: quarto imports this module
+    from evaluation.presentation.markdown import md_table
 
     g = res.tables.get("groups")
     if g is not None and len(g):
@@ -136,7 +136,7 @@ def pre_post_section(b: Mapping[str, Any]) -> str:
     analyses = [a for a in b["analyses"] if a.get("design") == PRE_POST]
     if not analyses:
         return ""
-    from .quarto import md_table
+    from evaluation.presentation.markdown import md_table
 
     out = ["# Udvikling før og efter {#foer-efter}\n"]
     out.append(

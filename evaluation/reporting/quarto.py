@@ -16,12 +16,22 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from ..metrics.targets import main_term
 from ..results import read_bundle, result_from_dict
-from .formatting import natural_frequency as natural_frequency_text
-from .formatting import evidence_level_text, fmt_ci, fmt_date, fmt_dkk, fmt_int, fmt_number, fmt_p, fmt_pct
+from evaluation.presentation.markdown import md_table
+from evaluation.presentation.formatting import natural_frequency as natural_frequency_text
+from evaluation.presentation.formatting import (
+    evidence_level_text,
+    fmt_ci,
+    fmt_date,
+    fmt_dkk,
+    fmt_int,
+    fmt_number,
+    fmt_p,
+    fmt_pct,
+)
 from .prepost_section import PRE_POST, period_label, pre_post_participants, pre_post_section, pre_post_sentence
 from .render import render_project
 
@@ -151,25 +161,6 @@ def _yaml_str(text: str) -> str:
 
 def _nan(x: Any) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
-
-
-def _cell(text: Any) -> str:
-    s = DASH if _nan(text) else str(text)
-    return s.replace("|", "\\|").replace("\n", " ")
-
-
-def md_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], align: str | None = None, caption: str | None = None) -> str:
-    """A pandoc pipe table. ``align`` is a string of 'l'/'r'/'c' per column."""
-    headers = list(headers)
-    align = align or "l" + "r" * (len(headers) - 1)
-    marks = {"l": ":---", "r": "---:", "c": ":---:"}
-    lines = ["| " + " | ".join(_cell(h) for h in headers) + " |", "|" + "|".join(marks[a] for a in align) + "|"]
-    for r in rows:
-        lines.append("| " + " | ".join(_cell(c) for c in r) + " |")
-    out = "\n".join(lines) + "\n"
-    if caption:
-        out += f"\n: {caption}\n"
-    return out
 
 
 def _scale(unit: str | None, outcome_type: str) -> tuple[float, str, int]:
@@ -866,9 +857,9 @@ def build_report(bundle_dir: str | os.PathLike, out_root: str | os.PathLike = "r
     try:
         write_report_project(bundle_dir, tmp)
         render_project(tmp, formats=formats, engine=engine)
-        from ..pipeline import _replace_dir
+        from evaluation.results import replace_dir
 
-        _replace_dir(tmp, final)
+        replace_dir(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -21,7 +21,7 @@ from matplotlib.ticker import FuncFormatter, MultipleLocator  # noqa: E402
 
 from ..exceptions import DataValidationError  # noqa: E402
 from ..metrics.scales import LikertScale  # noqa: E402
-from .formatting import NBSP, fmt_int, fmt_number, fmt_pct  # noqa: E402
+from evaluation.presentation.formatting import NBSP, fmt_int, fmt_number, fmt_pct  # noqa: E402
 
 __all__ = ["diverging_likert_chart", "likert_colours", "percent_axis_formatter"]
 

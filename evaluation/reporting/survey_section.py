@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 
 
 from ..survey_pipeline import records_frame
-from .formatting import NBSP, fmt_ci, fmt_int, fmt_number, fmt_p, fmt_pct
+from evaluation.presentation.formatting import NBSP, fmt_ci, fmt_int, fmt_number, fmt_p, fmt_pct
 
 __all__ = ["survey_section", "survey_headlines"]
 

@@ -28,8 +28,8 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from ..registers import Panel, default_code_list
-from ..weeks import WeekRange, format_weeks, ordinal_to_iso, parse_week
+from evaluation.data.registers import Panel, default_code_list
+from evaluation.data.weeks import WeekRange, format_weeks, ordinal_to_iso, parse_week
 
 __all__ = ["JC_STATES", "simulate_jobfirst", "simulate_flere_skal_med", "flere_skal_med_truth", "jobfirst_files",
            "flere_skal_med_files"]

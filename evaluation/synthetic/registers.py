@@ -42,8 +42,8 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import StudyConfigError
-from ..registers import Panel, default_code_list, write_register
-from ..weeks import WeekRange, format_weeks, ordinal_to_iso, parse_week
+from evaluation.data.registers import Panel, default_code_list, write_register
+from evaluation.data.weeks import WeekRange, format_weeks, ordinal_to_iso, parse_week
 
 __all__ = ["STATES", "STATE_CODES", "TARGET_GROUPS", "SyntheticRegisters", "simulate_registers", "write_synthetic"]
 

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..exceptions import BalanceWarning, DataValidationError, EstimationError, EvaluationWarning
-from ..results import EffectResult, Estimate
-from ._weighted_balance import balance_failures, kish_ess, weighted_balance_table
-from .base import Design, check_columns, register_design
+from evaluation.exceptions import BalanceWarning, DataValidationError, EstimationError, EvaluationWarning
+from evaluation.results import EffectResult, Estimate
+from evaluation.designs._weighted_balance import balance_failures, kish_ess, weighted_balance_table
+from evaluation.designs.base import Design, check_columns, register_design
 
 __all__ = ["MatchedComparison"]
 

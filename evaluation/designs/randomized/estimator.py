@@ -15,10 +15,17 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from ..exceptions import DataValidationError, EstimationError
-from ..results import EffectResult, Estimate
-from .balance import _examples, _group_masks, balance_table, expand_covariates, numeric_outcome, participant_flow
-from .base import Design, register_design
+from evaluation.exceptions import DataValidationError, EstimationError
+from evaluation.results import EffectResult, Estimate
+from evaluation.designs.balance import (
+    _examples,
+    _group_masks,
+    balance_table,
+    expand_covariates,
+    numeric_outcome,
+    participant_flow,
+)
+from evaluation.designs.base import Design, register_design
 
 __all__ = ["RandomizedComparison"]
 
@@ -119,7 +126,7 @@ class RandomizedComparison(Design):
     Examples
     --------
     >>> from evaluation.synthetic import simulate_sickness_trial
-    >>> from evaluation.designs.randomized import RandomizedComparison
+    >>> from evaluation.designs.randomized.estimator import RandomizedComparison
     >>> df = simulate_sickness_trial(seed=126)
     >>> design = RandomizedComparison(outcome="sick_weeks_52", covariates=["age", "prior_sick_weeks_52", "diagnosis_group"])
     >>> res = design.fit(df, seed=1, permutations=200)

@@ -1,6 +1,6 @@
 """Numerical kernels of the Callaway & Sant'Anna (2021) group-time DiD estimator.
 
-Private module: :class:`evaluation.designs.did.CallawaySantAnna` is the public entry point.
+Private module: :class:`evaluation.designs.did.estimators.CallawaySantAnna` is the public entry point.
 
 Layout of the computation (balanced panel, ``n`` units, ``T`` periods, ``C`` cohorts):
 
@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from ..exceptions import EstimationError
+from evaluation.exceptions import EstimationError
 
 __all__ = [
     "Panel",

@@ -27,7 +27,7 @@ its 95 % interval covers τ, and how often it rejects "no effect" (power at τ).
 Randomization inference, the bootstrap and placebo refits are switched off in the simulated
 fits (only the headline interval is diagnosed); every other fit option is kept.
 
-Analytic power (:mod:`evaluation.power`) complements this before data exist.
+Analytic power (:mod:`evaluation.designs.power`) complements this before data exist.
 """
 
 from __future__ import annotations
@@ -40,11 +40,11 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .data import load_study_data
-from .designs import get_design
-from .exceptions import EstimationError
-from .metrics.targets import main_term
-from .study import load_study
+from evaluation.data.study_data import load_study_data
+from evaluation.designs import get_design
+from evaluation.exceptions import EstimationError
+from evaluation.metrics.targets import main_term
+from evaluation.declaration.study import load_study
 
 __all__ = ["DiagnosisRow", "diagnose_study", "simulate_analysis"]
 
@@ -268,7 +268,7 @@ def diagnose_study(study_dir, *, draws: int = 200, seed: int = 1, effects: dict[
     progress_factory : callable, optional
         ``progress_factory(description, total)`` returning a callable advanced once per draw.
     """
-    from .pipeline import _outcome_frame
+    from evaluation.pipeline.run import _outcome_frame
 
     study = load_study(study_dir)
     data = load_study_data(study)

@@ -22,7 +22,7 @@ import statsmodels.formula.api as smf
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from .exceptions import EvaluationError
+from evaluation.exceptions import EvaluationError
 
 __all__ = ["subgroup_table", "SUBGROUP_COLUMNS"]
 
@@ -183,7 +183,7 @@ def subgroup_table(design_cls, options: dict[str, Any], fit_options: dict[str, A
                 row["note"] = "; ".join(x for x in (row["note"], f"færre end {floor} personer i en gruppe: intet estimat") if x)
             else:
                 res = design_cls(outcome=outcome, **sub_opts).fit(part, **fit_opts)
-                from .metrics.targets import main_term
+                from evaluation.metrics.targets import main_term
 
                 e = main_term(res)
                 row.update(estimate=e.estimate, ci_lower=e.ci_lower, ci_upper=e.ci_upper, p_value=e.p_value)

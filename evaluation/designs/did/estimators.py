@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..exceptions import DataValidationError, EstimationError
-from ..results import EffectResult, Estimate
-from . import _cs
-from .base import Design, register_design
+from evaluation.exceptions import DataValidationError, EstimationError
+from evaluation.results import EffectResult, Estimate
+from evaluation.designs.did import _cs
+from evaluation.designs.base import Design, register_design
 
 __all__ = ["DiD2x2", "TWFE", "CallawaySantAnna"]
 

@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from .exceptions import EstimationError
-from .results import Estimate, ScoreResult
+from evaluation.exceptions import EstimationError
+from evaluation.results import Estimate, ScoreResult
 
 __all__ = [
     "design_effect",
@@ -515,7 +515,7 @@ def mde_sentence_da(result: ScoreResult, unit: str | None = None, decimals: int 
     >>> mde_sentence_da(mde_means(300, sd=8.4, unit="uger")).replace("\\u00a0", " ")
     'Med 300 personer i hver gruppe kunne undersøgelsen med 80 % sandsynlighed påvise en effekt på 1,9 uger eller mere.'
     """
-    from .reporting.formatting import fmt_int, fmt_number, fmt_pct, fmt_pp
+    from evaluation.presentation.formatting import fmt_int, fmt_number, fmt_pct, fmt_pp
 
     try:
         mde = abs(result.estimate_for("mde").estimate)
@@ -579,7 +579,7 @@ def design_inputs(design, data) -> dict[str, Any]:
     """
     import pandas as pd
 
-    from .designs._weighted_balance import kish_ess
+    from evaluation.designs._weighted_balance import kish_ess
 
     name = getattr(design, "name", "")
     p = design.get_params()
@@ -604,7 +604,7 @@ def design_inputs(design, data) -> dict[str, Any]:
         if p.get("strata"):
             cols.append(p["strata"])
         if cols and not binary:
-            from .designs.balance import expand_covariates
+            from evaluation.designs.balance import expand_covariates
 
             Z, _ = expand_covariates(d, cols, drop_first=True)
             X = np.column_stack([np.ones(len(yv)), t.astype(float), Z.to_numpy(float)])
@@ -663,7 +663,7 @@ def mde_for_design(design, data, *, n_treated: float | None = None, n_control: f
 
     Examples
     --------
-    >>> from evaluation.designs.randomized import RandomizedComparison
+    >>> from evaluation.designs.randomized.estimator import RandomizedComparison
     >>> from evaluation.synthetic import simulate_sickness_trial
     >>> df = simulate_sickness_trial(seed=126)
     >>> res = mde_for_design(RandomizedComparison(outcome="sick_weeks_52", covariates=["prior_sick_weeks_52"]), df)

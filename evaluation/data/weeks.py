@@ -23,7 +23,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .exceptions import DataValidationError
+from evaluation.exceptions import DataValidationError
 
 __all__ = [
     "EPOCH_MONDAY",
@@ -240,7 +240,7 @@ def parse_week(value: object, *, what: str = "week") -> int:
 
 
 class WeekRange:
-    """A contiguous range of ISO weeks: the column axis of a :class:`~evaluation.registers.Panel`.
+    """A contiguous range of ISO weeks: the column axis of a :class:`~evaluation.data.registers.Panel`.
 
     Parameters
     ----------

@@ -6,7 +6,7 @@ import re
 from importlib.resources import files
 from pathlib import Path
 
-from .exceptions import StudyConfigError
+from evaluation.exceptions import StudyConfigError
 
 __all__ = ["scaffold_study", "template_text"]
 
@@ -15,7 +15,7 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9\-]*$")
 
 def template_text(slug: str) -> str:
     """The template with ``slug`` filled in."""
-    text = files("evaluation").joinpath("study_template.yaml").read_text(encoding="utf-8")
+    text = files("evaluation").joinpath("declaration", "study_template.yaml").read_text(encoding="utf-8")
     return text.replace("{slug}", slug)
 
 

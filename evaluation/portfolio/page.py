@@ -11,11 +11,12 @@ import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..exceptions import EvaluationError
-from ..metrics.targets import main_term
-from ..results import read_bundle, result_from_dict
-from .formatting import fmt_ci, fmt_date, fmt_dkk, fmt_int, fmt_number, fmt_pct
-from .quarto import QUARTO_YML, STATUS_LABELS, _scale, md_table
+from evaluation.exceptions import EvaluationError
+from evaluation.metrics.targets import main_term
+from evaluation.results import read_bundle, result_from_dict
+from evaluation.presentation.formatting import fmt_ci, fmt_date, fmt_dkk, fmt_int, fmt_number, fmt_pct
+from evaluation.reporting.quarto import QUARTO_YML, STATUS_LABELS, _scale
+from evaluation.presentation.markdown import md_table
 
 __all__ = ["build_portfolio", "write_portfolio_project", "portfolio_markdown", "collect_bundles"]
 
@@ -59,7 +60,7 @@ def _n(b: Mapping[str, Any]) -> int | None:
 
 def _catalogue_section(studies_root: str | Path | None) -> str:
     """How much of what the council funded has been evaluated, and every catalogue project with its study."""
-    from ..catalogue import link_studies, load_catalogue
+    from evaluation.portfolio.catalogue import link_studies, load_catalogue
 
     cat = load_catalogue()
     links = link_studies(cat, studies_root) if studies_root is not None and Path(studies_root).is_dir() else None
@@ -172,7 +173,7 @@ def write_portfolio_project(results_root: str | Path, project_dir: str | Path, *
     """Write the portfolio's Quarto project (``_quarto.yml``, ``index.qmd``, ``figures/``) into ``project_dir``."""
     import matplotlib.pyplot as plt
 
-    from .diagram import forest_plot, save_figure
+    from evaluation.presentation.plotting import forest_plot, save_figure
 
     bundles = collect_bundles(results_root)
     project_dir = Path(project_dir)
@@ -193,8 +194,8 @@ def write_portfolio_project(results_root: str | Path, project_dir: str | Path, *
 def build_portfolio(results_root: str | Path = "results", out_root: str | Path = "reports", *, studies_root: str | Path = "studies",
                     engine: str = "auto") -> dict[str, Path]:
     """Write and render ``out_root/portfolio/`` (atomically)."""
-    from ..pipeline import _replace_dir
-    from .render import render_project
+    from evaluation.results import replace_dir
+    from evaluation.reporting.render import render_project
 
     collect_bundles(results_root)  # fail before creating anything when there is nothing to show
     out_root = Path(out_root)
@@ -204,7 +205,7 @@ def build_portfolio(results_root: str | Path = "results", out_root: str | Path =
     try:
         write_portfolio_project(results_root, tmp, studies_root=studies_root)
         render_project(tmp, formats=("html", "pdf"), engine=engine)
-        _replace_dir(tmp, final)
+        replace_dir(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -19,10 +19,10 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from ..exceptions import DataValidationError, EstimationError
-from ..results import EffectResult, Estimate
-from .balance import _examples, numeric_outcome
-from .base import Design, register_design
+from evaluation.exceptions import DataValidationError, EstimationError
+from evaluation.results import EffectResult, Estimate
+from evaluation.designs.balance import _examples, numeric_outcome
+from evaluation.designs.base import Design, register_design
 
 __all__ = ["PrePost", "paired_difference_newcombe"]
 
@@ -265,7 +265,7 @@ class PrePost(Design):
     Examples
     --------
     >>> from evaluation.synthetic.prepost import simulate_pre_post
-    >>> from evaluation.designs.prepost import PrePost
+    >>> from evaluation.designs.pre_post.estimator import PrePost
     >>> df = simulate_pre_post(n_both=400, n_baseline_only=100, n_follow_up_only=100, seed=1)
     >>> design = PrePost(outcome="on_ledighedsydelse", baseline="2016-06-30", follow_up="2018-03-31", unit="person_id")
     >>> res = design.fit(df)

@@ -20,7 +20,7 @@ never passed as ``IN`` lists); Excel with openpyxl through pandas. :func:`iter_p
 streams person blocks with bounded memory for registers larger than RAM.
 
 Person identifiers that look like CPR numbers are replaced at the boundary by a keyed hash
-(:func:`evaluation._pseudonym.pseudonymise_ids`); raw identifiers never leave this module.
+(:func:`evaluation.data.pseudonym.pseudonymise_ids`); raw identifiers never leave this module.
 """
 
 from __future__ import annotations
@@ -34,15 +34,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ._pseudonym import load_key, looks_like_cpr, pseudonymise_ids
-from .exceptions import DataValidationError
-from .weeks import (
-    WeekRange,
-    format_week,
-    format_weeks,
-    is_dream_column,
-    parse_weeks,
-)
+from evaluation.data.pseudonym import load_key, looks_like_cpr, pseudonymise_ids
+from evaluation.exceptions import DataValidationError
+from evaluation.data.weeks import WeekRange, format_week, format_weeks, is_dream_column, parse_weeks
 
 __all__ = [
     "CATEGORIES",
@@ -60,7 +54,7 @@ __all__ = [
 #: Kinds of weekly status a category can have.
 CATEGORIES = ("self_support", "public_support", "education", "censoring")
 
-_PKG_CODES = Path(__file__).resolve().parent / "codes" / "dream_benefit_groups.yaml"
+_PKG_CODES = Path(__file__).resolve().parents[1] / "codes" / "dream_benefit_groups.yaml"
 
 
 # --------------------------------------------------------------------------- code list
@@ -631,7 +625,7 @@ def _assemble(
 
 
 def _restrict_weeks(week_range: WeekRange, first_week, last_week) -> WeekRange:
-    from .weeks import parse_week
+    from evaluation.data.weeks import parse_week
 
     a = parse_week(first_week, what="first_week") if first_week is not None else week_range.first
     b = parse_week(last_week, what="last_week") if last_week is not None else week_range.last
@@ -698,7 +692,7 @@ def register_from_frame(
     """Build a :class:`Panel` from a pandas frame in wide, long or spells layout.
 
     The person id is taken from ``person_column`` or, when the frame has no such column, from
-    its index (as after :func:`evaluation.data.load_study_data`). The input is not modified.
+    its index (as after :func:`evaluation.data.study_data.load_study_data`). The input is not modified.
 
     Parameters
     ----------

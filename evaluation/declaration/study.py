@@ -19,8 +19,8 @@ from typing import Any, Literal, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .exceptions import StudyConfigError
-from .theory import Theory, theory_problems
+from evaluation.exceptions import StudyConfigError
+from evaluation.declaration.theory import Theory, theory_problems
 
 __all__ = [
     "FunderType",
@@ -362,8 +362,8 @@ def _friendly(err: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
 
 
 def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
-    from .designs import DESIGNS  # late import: designs register themselves
-    from .metrics.registry import METRICS
+    from evaluation.designs import DESIGNS  # late import: designs register themselves
+    from evaluation.metrics.registry import METRICS
 
     problems = list(theory_problems(study.theory))
     ind_ids = {i.id for i in study.theory.indicators}
@@ -404,7 +404,7 @@ def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
             if src is not None and src not in study.data:
                 problems.append((p + (key,), f"refers to data source {src!r}, which is not declared under 'data'; declared: {', '.join(sorted(study.data)) or 'none'}"))
         if isinstance(sv.scale, str):
-            from .metrics.scales import available_scales
+            from evaluation.metrics.scales import available_scales
 
             if sv.scale not in available_scales():
                 problems.append((p + ("scale",), f"unknown scale {sv.scale!r}; shipped scales: {', '.join(available_scales())} (or declare one inline)"))

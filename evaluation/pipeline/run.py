@@ -19,16 +19,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .designs import get_design
-from .disclosure import SuppressionLog, check_threshold, is_small, suppress_counts, suppress_share_rows
-from .data import load_study_data
-from .exceptions import DataValidationError, DisclosureError, EstimationError, SmallCellWarning
-from .metrics.registry import compute_metric, describe_metric
-from .results import EffectResult, Estimate, Result, TargetResult, write_json_atomic
-from .study import Study, config_hash, load_study
-from .metrics.targets import evaluate_target
-from .subgroups import subgroup_table
+from evaluation import __version__
+from evaluation.designs import get_design
+from evaluation.disclosure import SuppressionLog, check_threshold, is_small, suppress_counts, suppress_share_rows
+from evaluation.data.study_data import load_study_data
+from evaluation.exceptions import DataValidationError, DisclosureError, EstimationError, SmallCellWarning
+from evaluation.metrics.registry import compute_metric, describe_metric
+from evaluation.results import EffectResult, Estimate, Result, replace_dir, write_json_atomic
+from evaluation.declaration.study import Study, config_hash, load_study
+from evaluation.metrics.targets import evaluate_target
+from evaluation.designs.subgroups import subgroup_table
 
 __all__ = ["run_study", "BUNDLE_FORMAT"]
 
@@ -41,7 +41,7 @@ def _outcome_frame(study: Study, analysis, data) -> pd.DataFrame:
     For a panel metric (person × period), the long panel is joined to the source's person columns
     and the person id becomes a column ``person`` (designs with person fixed effects need it).
     """
-    from .metrics.registry import METRICS
+    from evaluation.metrics.registry import METRICS
 
     ind = study.theory.indicator(analysis.indicator)
     values = compute_metric(ind.metric.name, data.frames, ind.metric.params)
@@ -233,10 +233,10 @@ def _mde(result: EffectResult, unit: str | None, design=None, frame: pd.DataFram
     """Minimum detectable effect (80 % power, 5 % two-sided) of the analysis.
 
     For a randomized comparison and a 2×2 DiD it is the declared design's own (clusters, strata,
-    covariates' R², before/after correlation: :func:`evaluation.power.mde_for_design`); otherwise
+    covariates' R², before/after correlation: :func:`evaluation.designs.power.mde_for_design`); otherwise
     that of a plain two-group comparison with the observed group sizes and spread.
     """
-    from .power import mde_for_design, mde_means, mde_proportions, mde_sentence_da
+    from evaluation.designs.power import mde_for_design, mde_means, mde_proportions, mde_sentence_da
 
     if design is not None and frame is not None and design.name in ("randomized_comparison", "did_2x2"):
         try:
@@ -300,8 +300,8 @@ def _disclose_cohorts(result: EffectResult, frame: pd.DataFrame, design, analysi
 
 def _time_course(study: Study, data, threshold: int, log: SuppressionLog) -> dict[str, Any] | None:
     """Weekly share self-supporting since the index week, by group, for the primary register-based comparison."""
-    from .metrics.benefits import status_share_series
-    from .registers import Panel
+    from evaluation.metrics.benefits import status_share_series
+    from evaluation.data.registers import Panel
 
     primary = next((a for a in study.analyses if a.primary), study.analyses[0] if study.analyses else None)
     if primary is None or primary.design not in ("randomized_comparison", "matched_comparison"):
@@ -418,7 +418,7 @@ def run_study(study_dir: str | os.PathLike, out_root: str | os.PathLike = "resul
 
     surveys: list[dict[str, Any]] = []
     if study.surveys:
-        from .survey_pipeline import run_surveys
+        from evaluation.survey_pipeline import run_surveys
 
         surveys = run_surveys(study, data, threshold, log)
 
@@ -454,7 +454,7 @@ def run_study(study_dir: str | os.PathLike, out_root: str | os.PathLike = "resul
     tmp = Path(tempfile.mkdtemp(prefix=f".{study.id}.", dir=out_root))
     try:
         if figures:
-            from .reporting.figures import write_study_figures
+            from evaluation.reporting.figures import write_study_figures
 
             bundle["figures"] = write_study_figures(bundle, tmp / "figures")
         tables_dir = tmp / "tables"
@@ -465,21 +465,8 @@ def run_study(study_dir: str | os.PathLike, out_root: str | os.PathLike = "resul
             for name, table in sorted(res.tables.items()):
                 table.to_csv(tables_dir / f"{a['id']}_{name}.csv", index=False, lineterminator="\n")
         write_json_atomic(tmp / "results.json", bundle)
-        _replace_dir(tmp, final)
+        replace_dir(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
-
-
-def _replace_dir(src: Path, dst: Path) -> None:
-    """Move ``src`` into place at ``dst``, replacing an existing folder as atomically as the OS allows."""
-    if dst.exists():
-        old = dst.with_name(f".{dst.name}.old")
-        if old.exists():
-            shutil.rmtree(old)
-        os.replace(dst, old)
-        os.replace(src, dst)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(src, dst)

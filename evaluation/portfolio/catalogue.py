@@ -52,7 +52,7 @@ import pandas as pd
 import yaml
 from pydantic import ValidationError
 
-from .exceptions import DataValidationError
+from evaluation.exceptions import DataValidationError
 
 __all__ = [
     "CATALOGUE_COLUMNS",
@@ -82,7 +82,7 @@ CATALOGUE_COLUMNS: tuple[str, ...] = (
     "note",
 )
 
-_REPO = Path(__file__).resolve().parents[1]
+_REPO = Path(__file__).resolve().parents[2]
 CATALOGUE_CSV = _REPO / "data" / "catalogue" / "lbr-aalborg-1999-2011.csv"
 SEED_PATH = Path(os.environ.get("EVALUATION_CATALOGUE_SEED", "/work/shared/seeds/000_9cf8de1a0768eea6.txt"))
 
@@ -461,7 +461,7 @@ def load_catalogue(path: str | os.PathLike | None = None) -> pd.DataFrame:
     """
     src = Path(path) if path is not None else CATALOGUE_CSV
     if not src.is_file():
-        raise DataValidationError(f"catalogue CSV not found at {src}; regenerate it with `python -m evaluation.catalogue`")
+        raise DataValidationError(f"catalogue CSV not found at {src}; regenerate it with `python -m evaluation.portfolio.catalogue`")
     text_cols = [c for c in CATALOGUE_COLUMNS if c != "grant_dkk"]
     frame = pd.read_csv(src, encoding="utf-8", dtype={c: str for c in text_cols}, keep_default_na=False,
                         na_values={"grant_dkk": [""]})
@@ -487,7 +487,7 @@ def _study_identity(file: Path) -> _StudyIdentity:
     Only these fields are validated (with the study models), so a study whose analyses do not
     validate yet, e.g. while a design is being written, can still be linked.
     """
-    from .study import Funder
+    from evaluation.declaration.study import Funder
 
     try:
         raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
@@ -573,7 +573,7 @@ def link_studies(catalogue: pd.DataFrame, studies_root: str | os.PathLike) -> pd
 
 
 def main() -> None:  # pragma: no cover - thin command wrapper
-    """Parse the seed and (re)write the shipped CSV: ``python -m evaluation.catalogue``."""
+    """Parse the seed and (re)write the shipped CSV: ``python -m evaluation.portfolio.catalogue``."""
     frame = parse_catalogue()
     out = write_catalogue(frame)
     print(f"wrote {len(frame)} entries to {out}")

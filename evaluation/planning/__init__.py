@@ -1,0 +1,1 @@
+"""Planning an evaluation: design diagnosis by simulation (and the designs' analytic power)."""
