@@ -31,6 +31,10 @@ __all__ = [
     "ScoreResult",
     "TargetResult",
     "result_from_dict",
+    "AnalysisRecord",
+    "TargetRecord",
+    "Bundle",
+    "load_bundle",
     "write_json_atomic",
     "replace_dir",
     "read_bundle",
@@ -315,6 +319,163 @@ def result_from_dict(d: Mapping[str, Any]) -> Result:
             observed=d.get("observed"),
         )
     return Result(**common)
+
+
+# ---------------------------------------------------------------------------
+# the results bundle, typed
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnalysisRecord:
+    """One analysis in the results bundle: what was analysed, how, and its (published) result.
+
+    The report, the portfolio and researchers read these typed records; ``results.json`` is
+    their serialisation (:meth:`to_dict` / :meth:`from_dict`).
+    """
+
+    id: str
+    design: str
+    result: Result
+    indicator: str | None = None
+    indicator_label: str = ""
+    unit: str | None = None
+    phrase: str | None = None
+    outcome: str | None = None
+    outcome_label: str | None = None
+    primary: bool = False
+    options: Mapping[str, Any] = field(default_factory=dict)
+    fit: Mapping[str, Any] = field(default_factory=dict)
+    definition_da: str | None = None
+    metric: Mapping[str, Any] | None = None
+    weeks_per_unit: int | None = None
+    warnings: tuple[str, ...] = ()
+    mde: Mapping[str, Any] | None = None
+
+    _FIELDS = ("id", "indicator", "indicator_label", "unit", "phrase", "outcome", "outcome_label", "primary", "design",
+               "options", "fit", "definition_da", "metric", "weeks_per_unit", "warnings", "mde")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: getattr(self, k) for k in self._FIELDS}
+        out["options"], out["fit"], out["warnings"] = dict(self.options), dict(self.fit), list(self.warnings)
+        out["result"] = self.result.to_dict()
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "AnalysisRecord":
+        kw = {k: d.get(k) for k in cls._FIELDS if k in d}
+        kw["warnings"] = tuple(d.get("warnings") or ())
+        kw["options"] = dict(d.get("options") or {})
+        kw["fit"] = dict(d.get("fit") or {})
+        kw["primary"] = bool(d.get("primary", False))
+        kw["indicator_label"] = d.get("indicator_label") or ""
+        return cls(result=result_from_dict(d["result"]), **kw)
+
+
+@dataclass(frozen=True)
+class TargetRecord:
+    """A target (*resultatkrav*) of an indicator with its goal-attainment result."""
+
+    indicator: str
+    label: str
+    unit: str | None
+    target: Mapping[str, Any]
+    result: "TargetResult"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"indicator": self.indicator, "label": self.label, "unit": self.unit, "target": dict(self.target),
+                "result": self.result.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "TargetRecord":
+        return cls(indicator=d["indicator"], label=d["label"], unit=d.get("unit"), target=d["target"],
+                   result=result_from_dict(d["result"]))
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A study's results bundle (``results/<slug>/results.json``), typed.
+
+    Everything the report and the portfolio show comes from here; disclosure control has been
+    applied before it was written.
+    """
+
+    format: str
+    study: Mapping[str, Any]
+    theory: Mapping[str, Any]
+    report_options: Mapping[str, Any]
+    config_hash: str
+    analyses: tuple[AnalysisRecord, ...] = ()
+    targets: tuple[TargetRecord, ...] = ()
+    surveys: tuple[Mapping[str, Any], ...] = ()
+    disclosure: Mapping[str, Any] = field(default_factory=dict)
+    data_hashes: Mapping[str, str] = field(default_factory=dict)
+    data_notes: Mapping[str, Any] = field(default_factory=dict)
+    package_version: str = ""
+    code_list_version: str | None = None
+    figures: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    value_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    time_course: Mapping[str, Any] | None = None
+
+    @property
+    def threshold(self) -> int:
+        return int(self.disclosure.get("threshold", 5))
+
+    @property
+    def primary(self) -> AnalysisRecord | None:
+        """The first primary analysis (the first analysis when none is marked)."""
+        return next((a for a in self.analyses if a.primary), self.analyses[0] if self.analyses else None)
+
+    def headline_analyses(self) -> list[AnalysisRecord]:
+        """The analyses the report's headline shows: ``report.headline_analyses``, else the primary ones."""
+        chosen = self.report_options.get("headline_analyses") or [a.id for a in self.analyses if a.primary]
+        return [a for a in self.analyses if a.id in chosen]
+
+    def analysis(self, analysis_id: str) -> AnalysisRecord:
+        return next(a for a in self.analyses if a.id == analysis_id)
+
+    def label(self, column: str) -> str:
+        """The Danish label of a data column (the column name when none is declared)."""
+        return str((self.labels or {}).get(str(column), str(column)))
+
+    def value_label(self, column: str, value: Any) -> str:
+        return str((self.value_labels or {}).get(column, {}).get(str(value), value))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.format, "study": dict(self.study), "theory": dict(self.theory),
+            "report_options": dict(self.report_options), "config_hash": self.config_hash,
+            "analyses": [a.to_dict() for a in self.analyses], "targets": [t.to_dict() for t in self.targets],
+            "surveys": [dict(s) for s in self.surveys], "disclosure": dict(self.disclosure),
+            "data_hashes": dict(self.data_hashes), "data_notes": dict(self.data_notes),
+            "package_version": self.package_version, "code_list_version": self.code_list_version,
+            "figures": dict(self.figures), "labels": dict(self.labels), "value_labels": dict(self.value_labels),
+            "time_course": self.time_course,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Bundle":
+        if isinstance(d, Bundle):
+            return d
+        return cls(
+            format=d.get("format", ""), study=d["study"], theory=d["theory"], report_options=d.get("report_options", {}),
+            config_hash=d.get("config_hash", ""), analyses=tuple(AnalysisRecord.from_dict(a) for a in d.get("analyses", [])),
+            targets=tuple(TargetRecord.from_dict(t) for t in d.get("targets", [])),
+            surveys=tuple(d.get("surveys") or ()), disclosure=d.get("disclosure", {}),
+            data_hashes=d.get("data_hashes", {}), data_notes=d.get("data_notes", {}),
+            package_version=d.get("package_version", ""), code_list_version=d.get("code_list_version"),
+            figures=d.get("figures", {}), labels=d.get("labels") or {}, value_labels=d.get("value_labels") or {},
+            time_course=d.get("time_course"),
+        )
+
+
+def load_bundle(path: str | os.PathLike) -> Bundle:
+    """Read a results bundle (a ``results.json`` file or the folder holding it) as a typed :class:`Bundle`."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "results.json"
+    return Bundle.from_dict(read_bundle(path))
 
 
 def dumps_canonical(obj: Any) -> str:

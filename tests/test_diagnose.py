@@ -42,7 +42,7 @@ def test_diagnose_study_runs_every_analysis(study_tree):
 # ---------------------------------------------------------------- assignment redrawn as declared; DiD designs
 
 from evaluation.designs.did.estimators import TWFE, CallawaySantAnna, DiD2x2  # noqa: E402
-from evaluation.planning.diagnose import _plasmode_comparison  # noqa: E402
+from evaluation.designs.plasmode import plasmode_comparison as _plasmode_comparison  # noqa: E402
 from evaluation.synthetic.staggered import simulate_staggered, simulate_two_by_two  # noqa: E402
 
 

@@ -12,7 +12,7 @@ from matplotlib.text import Text  # noqa: E402
 
 from evaluation.exceptions import RenderError  # noqa: E402
 from evaluation.presentation.plotting import DanishNumberFormatter, forest_plot, group_bar_chart, save_figure  # noqa: E402
-from evaluation.reporting.diagram import COLUMN_HEADERS, draw_logic_model  # noqa: E402
+from evaluation.declaration.diagram import COLUMN_HEADERS, draw_logic_model  # noqa: E402
 
 NODES = [
     {"id": "bevilling", "type": "input", "label": "LBR-bevilling på 1.425.000 kr."},

@@ -468,8 +468,8 @@ def test_custom_classifier_is_used(sim):
 
 def test_bundle_disclosure_of_matched_tables(sim):
     """At the bundle boundary: no single-person score quantiles, small histogram cells and small shares suppressed."""
+    from evaluation.designs.family import AnalysisInput, get_family
     from evaluation.disclosure import SuppressionLog
-    from evaluation.pipeline.run import _disclose_effect
 
     d = sim.data.assign(rare=(sim.data.index.isin(sim.data.index[sim.data.group == "intervention"][:3])).astype(int))
     res = fit_quiet(MatchedComparison(outcome="weeks_on_benefit", covariates=COVARIATES + ["rare"], method="ipw"), d)
@@ -477,7 +477,10 @@ def test_bundle_disclosure_of_matched_tables(sim):
     small = ((hist.n_treated > 0) & (hist.n_treated < 5)) | ((hist.n_control > 0) & (hist.n_control < 5))
     assert small.any()  # the raw result (for researchers in Python) has small bins
     log = SuppressionLog(5)
-    pub = _disclose_effect(res, "a", 5, log)
+    fam = get_family("matched_comparison")
+    inp = AnalysisInput(id="a", design=fam.design, options=fam.Options(covariates=COVARIATES + ["rare"]), fit=fam.Fit(),
+                        outcome="weeks_on_benefit", frame=d, threshold=5)
+    pub = fam.disclose(res, inp, log)
     q = pub.tables["overlap"]["quantile"]
     assert q.min() > 0 and q.max() < 1
     h = pub.tables["overlap_histogram"]

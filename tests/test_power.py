@@ -228,7 +228,7 @@ def test_designs_without_an_analytic_mde_raise():
 def test_pipeline_mde_is_the_declared_designs():
     """The report's MDE uses the declared design (covariates' R² here), and a share of weeks is in procentpoint."""
     from evaluation.designs.randomized.estimator import RandomizedComparison
-    from evaluation.pipeline.run import _mde
+    from evaluation.designs.comparison import comparison_mde as _mde
     from evaluation.synthetic import simulate_sickness_trial
 
     df = simulate_sickness_trial(seed=126)

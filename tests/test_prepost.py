@@ -338,7 +338,7 @@ def _target_setup(goal_type, goal, direction, analysis_declared=True):
 
 @pytest.mark.parametrize("declared_link", [True, False])
 def test_level_target_is_decided_by_the_follow_up_level_interval(declared_link):
-    from evaluation.metrics.targets import evaluate_target
+    from evaluation.pipeline.targets import evaluate_target
 
     df = simulate_pre_post(seed=3)  # about 2,300 persons per date, true follow-up share 12.5 %
     res = PrePost(outcome="on_ledighedsydelse", baseline="2016-06-30", follow_up="2018-03-31", unit="person_id").fit(df)
@@ -358,7 +358,7 @@ def test_level_target_is_decided_by_the_follow_up_level_interval(declared_link):
 
 
 def test_relative_change_target_uses_the_relative_change_estimate():
-    from evaluation.metrics.targets import evaluate_target
+    from evaluation.pipeline.targets import evaluate_target
 
     df = simulate_pre_post(seed=3)
     res = PrePost(outcome="on_ledighedsydelse", baseline="2016-06-30", follow_up="2018-03-31", unit="person_id").fit(df)
@@ -370,7 +370,7 @@ def test_relative_change_target_uses_the_relative_change_estimate():
 
 
 def test_target_of_a_pre_post_analysis_without_result_is_undecidable_with_reason():
-    from evaluation.metrics.targets import evaluate_target
+    from evaluation.pipeline.targets import evaluate_target
 
     ind, declared, study = _target_setup("level", 0.13, "decrease")
     tr = evaluate_target(ind, declared, study, {})
@@ -394,8 +394,15 @@ def test_target_of_a_pre_post_analysis_without_result_is_undecidable_with_reason
 def test_small_status_change_cells_suppress_every_estimate():
     import warnings
 
+    from evaluation.designs.family import AnalysisInput, get_family
     from evaluation.disclosure import SuppressionLog
-    from evaluation.pipeline.run import _disclose_effect
+
+    fam = get_family("pre_post")
+
+    def _disclose_effect(result, aid, threshold, log):
+        inp = AnalysisInput(id=aid, design="pre_post", options=fam.Options(baseline="before", follow_up="after", unit="id"),
+                            fit=fam.Fit(), outcome="y", frame=None, threshold=threshold)
+        return fam.disclose(result, inp, log)
 
     df = _rows({(1, 1): 30, (0, 1): 3, (1, 0): 25, (0, 0): 60})  # 3 persons entered the status: below 5
     res = PrePost(outcome="y", baseline="before", follow_up="after", unit="id").fit(df)

@@ -148,7 +148,7 @@ def test_observational_designs_compare_their_own_adjusted_estimates():
     opts = {"covariates": ["age", "prior_benefit_share", "female"], "method": "dr", "control": "comparison"}
     tab = subgroup_table(cls, opts, {}, df, "weeks_on_benefit", [_mod("female")], min_group_size=20, threshold=5,
                          prespecified={"female"})
-    from evaluation.metrics.targets import main_term
+    from evaluation.designs.family import main_estimate as main_term
 
     fits = [main_term(cls(outcome="weeks_on_benefit", **{**opts, "covariates": ["age", "prior_benefit_share"]})
                       .fit(df[df.female == v])) for v in (0, 1)]

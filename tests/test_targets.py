@@ -8,7 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from evaluation.metrics.targets import evaluate_target, goal_status
+from evaluation.metrics.targets import goal_status
+from evaluation.pipeline.targets import evaluate_target
 from evaluation.declaration.theory import Indicator, Target
 
 from conftest import REFERENCE

@@ -14,11 +14,12 @@ import json
 import re
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
+from evaluation.designs import families, get_family
 from evaluation.exceptions import StudyConfigError
 from evaluation.declaration.theory import Theory, theory_problems
 
@@ -28,6 +29,8 @@ __all__ = [
     "Period",
     "DataSource",
     "Analysis",
+    "AnalysisBase",
+    "ANALYSIS_MODELS",
     "StudyTarget",
     "Survey",
     "SurveyItem",
@@ -105,20 +108,48 @@ class DataSource(_Model):
     )
 
 
-class Analysis(_Model):
-    """One estimate to compute: a design applied to an indicator."""
+class AnalysisBase(_Model):
+    """One estimate to compute: a design applied to an indicator.
+
+    ``options`` and ``fit`` are the design's own typed models: the study schema's ``analyses[]``
+    is a union discriminated on ``design`` over every registered design family
+    (:data:`evaluation.designs.family.FAMILIES`).
+    """
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$", description="identifier of the analysis")
-    indicator: str = Field(description="id of the indicator (theory.indicators) used as outcome")
+    indicator: str | None = Field(default=None, description="id of the indicator (theory.indicators) used as outcome")
     design: str = Field(description="registered design name, e.g. 'randomized_comparison'")
     data: str = Field(default="participants", description="name of the data source under 'data'")
     primary: bool = Field(default=False, description="a pre-specified primary analysis")
-    options: dict[str, Any] = Field(default_factory=dict, description="the design's specification (constructor arguments)")
-    fit: dict[str, Any] = Field(default_factory=dict, description="inference options passed to fit (e.g. cov_type)")
     subgroups: list[str] = Field(default_factory=list, description="moderator ids (theory.moderators) for pre-specified subgroup effects")
     exploratory_subgroups: list[str] = Field(
         default_factory=list, description="data columns for exploratory subgroup effects (not in the theory; labelled exploratory)"
     )
+
+    @property
+    def family(self):
+        """The registered design family of this analysis."""
+        return get_family(self.design)
+
+
+def _analysis_models() -> dict[str, type[AnalysisBase]]:
+    models = {}
+    for fam in families():
+        opts_required = any(f.is_required() for f in fam.Options.model_fields.values())
+        opt_field = (fam.Options, Field(description=fam.Options.__doc__.strip().splitlines()[0] if fam.Options.__doc__ else "")) \
+            if opts_required else (fam.Options, Field(default_factory=fam.Options, description="the design's options"))
+        models[fam.design] = create_model(
+            f"Analysis_{fam.design}", __base__=AnalysisBase, __doc__=f"An analysis with design {fam.design!r}.",
+            design=(Literal[fam.design], Field(description=f"registered design name: {fam.design}")),
+            options=opt_field,
+            fit=(fam.Fit, Field(default_factory=fam.Fit, description="inference options passed to fit")),
+        )
+    return models
+
+
+#: the analysis model of every registered design, by design name
+ANALYSIS_MODELS: dict[str, type[AnalysisBase]] = _analysis_models()
+Analysis = Annotated[Union[tuple(ANALYSIS_MODELS.values())], Field(discriminator="design")]
 
 
 class SurveyItem(_Model):
@@ -281,9 +312,9 @@ def _dotted(loc: tuple[Any, ...]) -> str:
 # ---------------------------------------------------------------------------
 
 
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """Walk the Study model along ``loc`` and return the model class found there."""
-    current: Any = Study
+def _model_at(loc: tuple[Any, ...], root: Any = None) -> type[BaseModel] | None:
+    """Walk the Study model (or ``root``) along ``loc`` and return the model class found there."""
+    current: Any = Study if root is None else root
     for part in loc:
         current = _unwrap(current)
         if isinstance(current, type) and issubclass(current, BaseModel):
@@ -299,6 +330,20 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
             return None
     current = _unwrap(current)
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _analysis_tag(loc: tuple[Any, ...]) -> str | None:
+    """The design tag pydantic puts into the location of an error inside ``analyses[i]``."""
+    if len(loc) >= 3 and loc[0] == "analyses" and isinstance(loc[1], int) and loc[2] in ANALYSIS_MODELS:
+        return loc[2]
+    return None
+
+
+def _foreign(key: str, tag: str, where: str) -> str:
+    """' (an option of design(s) …)' when ``key`` belongs to other designs' options or fit options."""
+    owners = sorted(name for name, m in ANALYSIS_MODELS.items() if name != tag
+                    and key in _field_names(_model_at((where,), m) or BaseModel))
+    return f" (it is an option of {', '.join(owners)}, not of {tag})" if owners else ""
 
 
 def _unwrap(tp: Any) -> Any:
@@ -323,18 +368,39 @@ def _field_names(model: type[BaseModel]) -> list[str]:
 def _friendly(err: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
     loc = tuple(err["loc"])
     etype = err["type"]
+    tag = _analysis_tag(loc)
+    root = None
+    if tag is not None:  # an error inside analyses[i]: resolve fields on that design's analysis model
+        root = ANALYSIS_MODELS[tag]
+        loc = loc[:2] + loc[3:]
     # pydantic adds the union member tag / validator names to loc; strip non-data parts
     loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+
+    def model_at(sub: tuple[Any, ...]) -> type[BaseModel] | None:
+        if root is not None and len(sub) >= 2 and sub[0] == "analyses":
+            return _model_at(sub[2:], root)
+        return _model_at(sub)
+
+    if etype in ("union_tag_invalid", "union_tag_not_found") and loc[:1] == ("analyses",):
+        tag_given = err.get("ctx", {}).get("tag")
+        known = ", ".join(sorted(ANALYSIS_MODELS))
+        if tag_given is None:
+            return loc + ("design",), f"required field is missing; expected 'design' (one of: {known})"
+        guess = difflib.get_close_matches(str(tag_given), list(ANALYSIS_MODELS), n=1)
+        hint = f"; did you mean {guess[0]!r}?" if guess else ""
+        return loc + ("design",), f"unknown design {tag_given!r}{hint} (known designs: {known})"
     if etype == "extra_forbidden":
-        parent = _model_at(loc[:-1])
+        parent = model_at(loc[:-1])
         key = loc[-1]
         names = _field_names(parent) if parent else []
         guess = difflib.get_close_matches(str(key), names, n=1, cutoff=0.6)
         hint = f"; did you mean {guess[0]!r}?" if guess else ""
+        if tag is not None and len(loc) == 4 and loc[2] in ("options", "fit"):
+            hint = _foreign(str(key), tag, loc[2]) + hint
         allowed = f" Allowed fields here: {', '.join(names)}." if names else ""
         return loc, f"unknown field {key!r}{hint}{allowed}"
     if etype == "missing":
-        parent = _model_at(loc[:-1])
+        parent = model_at(loc[:-1])
         field = _field_by_name(parent, loc[-1]) if parent else None
         desc = f" ({field.description})" if field is not None and field.description else ""
         return loc, f"required field is missing; expected {loc[-1]!r}{desc}"
@@ -342,7 +408,7 @@ def _friendly(err: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
         expected = err.get("ctx", {}).get("expected", "")
         return loc, f"got {err.get('input')!r}; expected one of: {expected}"
     if etype == "string_pattern_mismatch":
-        parent = _model_at(loc[:-1])
+        parent = model_at(loc[:-1])
         field = _field_by_name(parent, loc[-1]) if parent else None
         desc = field.description if field is not None and field.description else f"text matching {err['ctx']['pattern']}"
         return loc, f"got {err.get('input')!r}; expected {desc}"
@@ -361,15 +427,12 @@ def _friendly(err: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
 # ---------------------------------------------------------------------------
 
 
-def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
-    from evaluation.designs import DESIGNS  # late import: designs register themselves
+def _theory_level_problems(theory: Theory) -> list[tuple[tuple[Any, ...], str]]:
+    """Problems of the programme theory alone: its graph, and the metrics its indicators name."""
     from evaluation.metrics.registry import METRICS
 
-    problems = list(theory_problems(study.theory))
-    ind_ids = {i.id for i in study.theory.indicators}
-    mod_ids = {m.id for m in study.theory.moderators}
-    seen: set[str] = set()
-    for i, ind in enumerate(study.theory.indicators):
+    problems = list(theory_problems(theory))
+    for i, ind in enumerate(theory.indicators):
         if ind.metric is not None and ind.metric.name not in METRICS:
             guess = difflib.get_close_matches(ind.metric.name, list(METRICS), n=1)
             hint = f"; did you mean {guess[0]!r}?" if guess else ""
@@ -377,21 +440,32 @@ def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
                 (("theory", "indicators", i, "metric", "name"),
                  f"unknown metric {ind.metric.name!r}{hint} (known metrics: {', '.join(sorted(METRICS))})")
             )
+    return problems
+
+
+def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
+    problems = _theory_level_problems(study.theory)
+    ind_ids = {i.id for i in study.theory.indicators}
+    mod_ids = {m.id for m in study.theory.moderators}
+    seen: set[str] = set()
     for i, a in enumerate(study.analyses):
         p = ("analyses", i)
+        fam = get_family(a.design)
         if a.id in seen:
             problems.append((p + ("id",), f"analysis id {a.id!r} is used twice; ids must be unique"))
         seen.add(a.id)
-        if a.indicator not in ind_ids:
+        if a.indicator is None:
+            if fam.needs_metric:
+                problems.append((p + ("indicator",), f"design {a.design!r} needs an indicator with a metric as its outcome; "
+                                 f"expected one of: {', '.join(sorted(ind_ids)) or 'none declared'}"))
+        elif a.indicator not in ind_ids:
             problems.append((p + ("indicator",), f"refers to {a.indicator!r}, which is not an indicator; expected one of: {', '.join(sorted(ind_ids))}"))
-        else:
+        elif fam.needs_metric:
             ind = study.theory.indicator(a.indicator)
             if ind.metric is None:
                 problems.append((p + ("indicator",), f"indicator {a.indicator!r} is qualitative; an analysis needs an indicator with a metric"))
-        if a.design not in DESIGNS:
-            guess = difflib.get_close_matches(a.design, list(DESIGNS), n=1)
-            hint = f"; did you mean {guess[0]!r}?" if guess else ""
-            problems.append((p + ("design",), f"unknown design {a.design!r}{hint} (known designs: {', '.join(sorted(DESIGNS))})"))
+        for loc, msg in fam.check_options(a.options):
+            problems.append((p + tuple(loc), msg))
         if a.data not in study.data:
             problems.append((p + ("data",), f"refers to data source {a.data!r}, which is not declared under 'data'; declared: {', '.join(sorted(study.data)) or 'none'}"))
         for j, m in enumerate(a.subgroups):
@@ -493,7 +567,7 @@ def load_study(path: str | Path) -> Study:
         except ValidationError:
             theory = None
         if theory is not None:
-            for loc, msg in theory_problems(theory):
+            for loc, msg in _theory_level_problems(theory):
                 line = _line_for(lines, loc)
                 problems.append((line, f"{shown}:{line}: {_dotted(loc)}: {msg}"))
         problems.sort(key=lambda t: t[0])

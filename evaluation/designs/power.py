@@ -570,78 +570,18 @@ def estimate_icc(y, cluster) -> float:
 def design_inputs(design, data) -> dict[str, Any]:
     """The inputs of the analytic MDE/power of a declared design, estimated from (pilot or baseline) data.
 
-    Supported: ``randomized_comparison`` (group sizes; pooled within-group SD or the control
-    share for a binary outcome; R² of the declared covariates and strata within groups; ICC and
-    mean size of the declared clusters; Kish effective sizes under declared weights) and
-    ``did_2x2`` on a panel (before-period SD, before/after correlation ρ, ICC of the change
-    score within the declared clusters). Other designs raise: their precision depends on the
-    cohort structure and is diagnosed by simulation (``evaluation diagnose``).
+    Each design family says what its precision depends on
+    (:meth:`~evaluation.designs.family.Family.design_inputs`): ``randomized_comparison`` (group
+    sizes; pooled within-group SD or the control share for a binary outcome; R² of the declared
+    covariates and strata within groups; ICC and mean size of the declared clusters; Kish effective
+    sizes under declared weights) and ``did_2x2`` on a panel (before-period SD, before/after
+    correlation ρ, ICC of the change score within the declared clusters). Other designs raise:
+    their precision depends on the cohort structure and is diagnosed by simulation
+    (``evaluation diagnose``).
     """
-    import pandas as pd
+    from evaluation.designs.family import get_family
 
-    from evaluation.designs._weighted_balance import kish_ess
-
-    name = getattr(design, "name", "")
-    p = design.get_params()
-    out: dict[str, Any] = {"design": name, "icc": 0.0, "cluster_size": 1.0, "r2": 0.0}
-    if name == "randomized_comparison":
-        g = data[p["treatment"]]
-        y = pd.to_numeric(data[p["outcome"]], errors="coerce")
-        keep = g.isin([p["treated"], p["control"]]) & y.notna()
-        d = data.loc[keep]
-        t = (g[keep] == p["treated"]).to_numpy()
-        yv = y[keep].to_numpy(float)
-        w = d[p["weights"]].to_numpy(float) if p.get("weights") else None
-        n_t, n_c = (int(t.sum()), int((~t).sum())) if w is None else (kish_ess(w[t]), kish_ess(w[~t]))
-        binary = p.get("outcome_type") == "binary" or (p.get("outcome_type") is None and set(np.unique(yv)) <= {0.0, 1.0})
-        resid = yv - np.where(t, yv[t].mean(), yv[~t].mean())
-        out.update(n_treated=n_t, n_control=n_c, outcome_type="binary" if binary else "continuous")
-        if binary:
-            out["p_control"] = float(yv[~t].mean())
-        else:
-            out["sd"] = float(np.sqrt(np.sum(resid**2) / (len(yv) - 2)))
-        cols = list(p.get("covariates") or []) if p.get("adjustment", "lin") != "none" else []
-        if p.get("strata"):
-            cols.append(p["strata"])
-        if cols and not binary:
-            from evaluation.designs.balance import expand_covariates
-
-            Z, _ = expand_covariates(d, cols, drop_first=True)
-            X = np.column_stack([np.ones(len(yv)), t.astype(float), Z.to_numpy(float)])
-            beta = np.linalg.lstsq(X, yv, rcond=None)[0]
-            ssr = float(np.sum((yv - X @ beta) ** 2))
-            out["r2"] = float(max(0.0, 1 - ssr / np.sum(resid**2)))
-            out["r2_from"] = cols
-        if p.get("cluster"):
-            cl = d[p["cluster"]].to_numpy()
-            out["icc"] = estimate_icc(resid, cl)
-            out["cluster_size"] = float(len(yv) / len(pd.unique(cl)))
-        return out
-    if name == "did_2x2":
-        if not p.get("unit"):
-            raise EstimationError("the analytic MDE of did_2x2 needs a panel (unit=) to estimate the before/after correlation")
-        periods = np.sort(pd.unique(data[p["time"]]))
-        if len(periods) != 2:
-            raise EstimationError(f"did_2x2 needs exactly two periods in {p['time']!r}")
-        wide = data.pivot(index=p["unit"], columns=p["time"], values=p["outcome"]).dropna()
-        grp = data.groupby(p["unit"])[p["group"]].first().reindex(wide.index).astype(float)
-        before, after = wide[periods[0]].to_numpy(float), wide[periods[1]].to_numpy(float)
-        t = (grp == 1).to_numpy()
-        dm = lambda v: v - np.where(t, v[t].mean(), v[~t].mean())  # noqa: E731
-        b, a = dm(before), dm(after)
-        out.update(n_treated=int(t.sum()), n_control=int((~t).sum()), outcome_type="continuous",
-                   sd=float(np.sqrt(np.sum(b**2) / (len(b) - 2))), rho=float(np.corrcoef(b, a)[0, 1]))
-        if p.get("weights"):
-            raise EstimationError("the analytic MDE of did_2x2 does not take weights; use evaluation diagnose")
-        if p.get("cluster"):
-            cl = data.groupby(p["unit"])[p["cluster"]].first().reindex(wide.index).to_numpy()
-            out["icc"] = estimate_icc(a - b, cl)
-            out["cluster_size"] = float(len(b) / len(pd.unique(cl)))
-        return out
-    raise EstimationError(
-        f"an analytic MDE for design {name!r} is not available (its precision depends on the cohort structure); "
-        "diagnose it by simulation: evaluation diagnose <study>"
-    )
+    return get_family(getattr(design, "name", "")).design_inputs(design, data)
 
 
 def _planned(inp: dict[str, Any], n_treated, n_control) -> dict[str, Any]:
@@ -672,7 +612,7 @@ def mde_for_design(design, data, *, n_treated: float | None = None, n_control: f
     """
     inp = _planned(design_inputs(design, data), n_treated, n_control)
     common = dict(alpha=alpha, power=power, alternative=alternative, icc=inp["icc"], cluster_size=inp["cluster_size"])
-    if inp["design"] == "did_2x2":
+    if "rho" in inp:  # one measurement before and one after (2×2 DiD): the change score
         res = mde_did(inp["n_treated"], inp["n_control"], sd=inp["sd"], rho=inp["rho"], unit=unit, **common)
     elif inp["outcome_type"] == "binary":
         res = mde_proportions(inp["p_control"], inp["n_treated"], inp["n_control"], direction=direction, **common)
@@ -690,7 +630,7 @@ def power_for_design(design, data, effect: float, *, n_treated: float | None = N
     (planned group sizes as in :func:`mde_for_design`)."""
     inp = _planned(design_inputs(design, data), n_treated, n_control)
     common = dict(alpha=alpha, alternative=alternative, icc=inp["icc"], cluster_size=inp["cluster_size"])
-    if inp["design"] == "did_2x2":
+    if "rho" in inp:
         sd = inp["sd"] * math.sqrt(2 * (1 - inp["rho"]))
         res = power_means(effect, inp["n_treated"], inp["n_control"], sd=sd, **common)
     elif inp["outcome_type"] == "binary":

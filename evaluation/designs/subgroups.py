@@ -32,7 +32,7 @@ SUBGROUP_COLUMNS = [
 ]
 
 
-def _interaction_p(frame: pd.DataFrame, outcome: str, treat: str, var: str, options: dict[str, Any]) -> tuple[float, str]:
+def interaction_p(frame: pd.DataFrame, outcome: str, treat: str, var: str, options: dict[str, Any]) -> tuple[float, str]:
     """Wald test that the treatment effect is the same at every level of ``var``.
 
     Honours the analysis's declared ``weights`` (WLS), ``cluster`` (cluster-robust CR1, the
@@ -81,31 +81,20 @@ def _heterogeneity_p(est: list[float], se: list[float]) -> float:
     return float(stats.chi2.sf(q, ok.sum() - 1))
 
 
-def _did_counts(design_name: str, options: dict[str, Any], part: pd.DataFrame) -> tuple[int, int]:
-    """Treated and comparison persons of a DiD analysis within a subgroup."""
-    unit = options.get("unit")
-    if design_name == "did_cs":
-        g = part.groupby(unit)[options["cohort"]].first().astype(float)
-        treated = np.isfinite(g) & (g != 0)
-    elif design_name == "did_twfe":
-        treated = part.groupby(unit)[options["treatment"]].max().astype(float) == 1
-    else:  # did_2x2
-        key = part[unit] if unit else pd.Series(np.arange(len(part)), index=part.index)
-        treated = part.groupby(key)[options["group"]].first().astype(float) == 1
-    return int(treated.sum()), int((~treated).sum())
-
-
-def subgroup_table(design_cls, options: dict[str, Any], fit_options: dict[str, Any], frame: pd.DataFrame,
+def subgroup_table(family, options, fit_options: dict[str, Any], frame: pd.DataFrame,
                    outcome: str, moderators: list[Any], *, min_group_size: int, threshold: int,
                    prespecified: set[str]) -> pd.DataFrame:
     """Subgroup estimates and Holm-corrected interaction tests for one family of moderators.
 
     Parameters
     ----------
-    design_cls : type
-        The analysis's design; it is refitted within every level with the analysis's own
-        ``options`` (weights, clusters, strata included) and ``fit_options`` (randomization
-        inference and the bootstrap are dropped: only the interval of the main term is used).
+    family : Family, design name or estimator class
+        The analysis's design family (:mod:`evaluation.designs.family`); its estimator is refitted
+        within every level with the analysis's own ``options`` (weights, clusters, strata included)
+        and ``fit_options`` (randomization inference and the bootstrap are dropped: only the
+        interval of the main term is used).
+    options : Options or dict
+        The analysis's options (typed, or a dict validated by the family's options model).
     moderators : list
         Objects with ``id``, ``label`` and ``variable`` (the data column).
     min_group_size, threshold : int
@@ -118,63 +107,41 @@ def subgroup_table(design_cls, options: dict[str, Any], fit_options: dict[str, A
 
     Notes
     -----
-    Interaction test, ``randomized_comparison``: Wald test of the treatment × level terms in a
-    regression of the outcome on treatment × level (WLS with the declared weights, stratum fixed
-    effects with declared strata, cluster-robust by the declared cluster, HC2 otherwise); valid
-    because allocation is random within every level. Observational designs (matched
-    comparison, difference-in-differences): an unadjusted regression would be confounded, so
-    Cochran's Q test that the within-level estimates -- each the design's own adjusted
-    estimate -- are equal (chi², levels − 1 df, each refit's own standard error; the levels
-    are disjoint groups of persons, so their estimates are independent unless a declared
-    cluster spans levels). Holm's correction is applied across the
+    Interaction test: where the family makes a regression test valid (randomized comparison: a
+    Wald test of the treatment × level terms in a regression of the outcome on treatment × level,
+    WLS with the declared weights, stratum fixed effects with declared strata, cluster-robust by
+    the declared cluster, HC2 otherwise; valid because allocation is random within every level),
+    that test. Observational designs (matched comparison, difference-in-differences): an
+    unadjusted regression would be confounded, so Cochran's Q test that the within-level
+    estimates -- each the design's own adjusted estimate -- are equal (chi², levels − 1 df, each
+    refit's own standard error; the levels are disjoint groups of persons, so their estimates are
+    independent unless a declared cluster spans levels). Holm's correction is applied across the
     moderators passed in one call (one family).
     """
-    name = getattr(design_cls, "name", "")
-    is_did = name.startswith("did_")
-    # the regression interaction test is valid under randomization; for observational designs
-    # (matched, DiD) the within-level estimates are the design's own adjusted ones, so compare those
-    regression_test = name == "randomized_comparison"
-    if is_did and name != "did_2x2" and not options.get("unit"):
-        raise EvaluationError(f"subgroups for {name} need the option 'unit'")
-    treat_col = options.get("treatment", "group")
-    treated = options.get("treated", "intervention")
-    control = options.get("control", "control")
-    if not is_did and treat_col not in frame.columns:
-        raise EvaluationError(f"subgroups need the treatment column {treat_col!r}, which the data do not have")
+    from evaluation.designs.family import Family, get_family
+
+    if not isinstance(family, Family):  # a design name or an estimator class
+        family = get_family(family if isinstance(family, str) else family.name)
+    if isinstance(options, dict):
+        options = family.Options(**options)
     floor = max(int(min_group_size), int(threshold))
     rows: list[dict[str, Any]] = []
     p_by_mod: dict[str, float] = {}
     how_by_mod: dict[str, str] = {}
-    fit_opts = {k: v for k, v in fit_options.items() if k not in ("permutations", "bootstrap", "draws", "seed",
-                                                                  "bootstrap_weights", "placebo_shift")}
+    fit_opts = family.headline_fit(fit_options)
     for mod in moderators:
         var = mod.variable
         if var is None or var not in frame.columns:
             raise EvaluationError(f"moderator {mod.id!r} names the column {var!r}, which the data do not have")
-        if is_did and options.get("unit"):
-            varies = frame.groupby(options["unit"])[var].nunique(dropna=False) > 1
-            if varies.any():
-                raise EvaluationError(
-                    f"moderator {mod.id!r}: column {var!r} changes within a person; a subgroup must be a baseline trait"
-                )
-        if regression_test:
-            t = (frame[treat_col] == treated).astype(float).where(frame[treat_col].isin([treated, control]))
-            work = frame.assign(__t=t)
-            p_by_mod[mod.id], how_by_mod[mod.id] = _interaction_p(work[work[outcome].notna()], outcome, "__t", var, options)
-        sub_opts = dict(options)
-        if "covariates" in sub_opts and sub_opts["covariates"]:
-            sub_opts["covariates"] = [c for c in sub_opts["covariates"] if c != var]
-        if sub_opts.get("strata") == var:
-            sub_opts.pop("strata")  # within a level of the stratification variable there is one stratum
+        family.subgroup_check(options, frame, var, mod.id)
+        test = family.interaction_test(frame, outcome, options, var)
+        if test is not None:
+            p_by_mod[mod.id], how_by_mod[mod.id] = test
+        sub_opts = family.subgroup_options(options, var)
         level_est, level_se = [], []
         for level in sorted(frame[var].dropna().unique(), key=str):
             part = frame[frame[var] == level]
-            valid = part[part[outcome].notna()]
-            if is_did:
-                n_t, n_c = _did_counts(name, options, valid)
-            else:
-                n_t = int((valid[treat_col] == treated).sum())
-                n_c = int((valid[treat_col] == control).sum())
+            n_t, n_c = family.subgroup_counts(options, part, outcome)
             row = {"moderator": mod.id, "moderator_label": mod.label, "level": str(level),
                    "prespecified": mod.id in prespecified, "n_treated": n_t, "n_control": n_c,
                    "estimate": float("nan"), "ci_lower": float("nan"), "ci_upper": float("nan"),
@@ -182,15 +149,13 @@ def subgroup_table(design_cls, options: dict[str, Any], fit_options: dict[str, A
             if min(n_t, n_c) < floor:
                 row["note"] = "; ".join(x for x in (row["note"], f"færre end {floor} personer i en gruppe: intet estimat") if x)
             else:
-                res = design_cls(outcome=outcome, **sub_opts).fit(part, **fit_opts)
-                from evaluation.metrics.targets import main_term
-
-                e = main_term(res)
+                res = family.Estimator(outcome=outcome, **sub_opts).fit(part, **fit_opts)
+                e = family.main_term(res)
                 row.update(estimate=e.estimate, ci_lower=e.ci_lower, ci_upper=e.ci_upper, p_value=e.p_value)
                 level_est.append(e.estimate)
                 level_se.append(e.std_error)
             rows.append(row)
-        if not regression_test:
+        if test is None:
             p_by_mod[mod.id] = _heterogeneity_p(level_est, level_se)
             how_by_mod[mod.id] = "Cochran's Q test of equal within-level estimates of the design (chi², levels − 1 df)"
     table = pd.DataFrame(rows, columns=[c for c in SUBGROUP_COLUMNS if c not in ("p_interaction", "p_interaction_holm")])

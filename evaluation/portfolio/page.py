@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from evaluation.exceptions import EvaluationError
-from evaluation.metrics.targets import main_term
+from evaluation.designs.family import main_estimate as main_term
 from evaluation.results import read_bundle, result_from_dict
 from evaluation.presentation.formatting import fmt_ci, fmt_date, fmt_dkk, fmt_int, fmt_number, fmt_pct
 from evaluation.reporting.quarto import QUARTO_YML, STATUS_LABELS, _scale

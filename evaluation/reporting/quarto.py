@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from ..metrics.targets import main_term
+from evaluation.designs.family import main_estimate as main_term
 from ..results import read_bundle, result_from_dict
 from evaluation.presentation.markdown import md_table
 from evaluation.presentation.formatting import natural_frequency as natural_frequency_text

@@ -1,0 +1,229 @@
+"""The difference-in-differences families: 2×2, two-way fixed effects and Callaway–Sant'Anna."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evaluation.designs.comparison import comparison_mde
+from evaluation.designs.did.estimators import TWFE, CallawaySantAnna, DiD2x2
+from evaluation.designs.did.options import CSFit, CSOptions, DiD2x2Fit, DiD2x2Options, TWFEFit, TWFEOptions
+from evaluation.designs.family import AnalysisInput, Family, Options, disclose_estimates, disclose_tables, register_family
+from evaluation.designs.plasmode import permute_labels
+from evaluation.disclosure import SuppressionLog, suppress_counts
+from evaluation.exceptions import EstimationError
+from evaluation.results import Result
+
+__all__ = ["DiD2x2Family", "TWFEFamily", "CSFamily"]
+
+_PARALLEL_DA = "Deltagere og sammenligningsgruppe skulle have udviklet sig ens uden indsatsen (parallel udvikling)"
+
+
+class _DiDFamily(Family):
+    """Shared by the DiD designs: parallel trends, persons as the unit, subgroups on baseline traits."""
+
+    family = "did"
+    evidence_level = 3
+    assumption_da = _PARALLEL_DA
+    estimand_da = ("Den gennemsnitlige effekt for deltagerne (ATT), under antagelsen om parallel udvikling uden "
+                   "indsatsen")
+
+    def figures(self, records, bundle) -> dict[str, Any]:
+        from evaluation.designs.did.figures import event_study_figures
+
+        return event_study_figures(records)
+
+    def subgroup_check(self, options: Options, frame: pd.DataFrame, variable: str, moderator: str) -> None:
+        unit = getattr(options, "unit", None)
+        if unit:
+            varies = frame.groupby(unit)[variable].nunique(dropna=False) > 1
+            if varies.any():
+                raise EstimationError(
+                    f"moderator {moderator!r}: column {variable!r} changes within a person; a subgroup must be a baseline trait"
+                )
+
+    def _treated_persons(self, options: Options, part: pd.DataFrame) -> pd.Series:
+        raise NotImplementedError
+
+    def subgroup_counts(self, options: Options, part: pd.DataFrame, outcome: str) -> tuple[int, int]:
+        treated = self._treated_persons(options, part[part[outcome].notna()])
+        return int(treated.sum()), int((~treated).sum())
+
+
+@register_family
+class DiD2x2Family(_DiDFamily):
+    design = "did_2x2"
+    Options = DiD2x2Options
+    Fit = DiD2x2Fit
+    Estimator = DiD2x2
+    main_terms = ("did",)
+    label_da = ("Forskel-i-forskelle: udviklingen før og efter hos deltagerne sammenlignes med udviklingen i en "
+                "sammenligningsgruppe")
+    short_da = "2×2 DiD"
+
+    def _treated_persons(self, options, part):
+        key = part[options.unit] if options.unit else pd.Series(np.arange(len(part)), index=part.index)
+        return part.groupby(key)[options.group].first().astype(float) == 1
+
+    def mde(self, result: Result, inp: AnalysisInput) -> dict[str, Any] | None:
+        return comparison_mde(result, inp.unit, self.estimator(inp.options, inp.outcome), inp.frame)
+
+    def simulate(self, design, frame: pd.DataFrame, tau: float, rng: np.random.Generator) -> pd.DataFrame:
+        """The group label permuted across persons (across rows within each period for repeated
+        cross-sections, across clusters when declared); ``tau`` added in the after period of the new group."""
+        p = design.get_params()
+        f = frame.copy()
+        g = f[p["group"]].to_numpy()
+        if p.get("cluster"):
+            new = permute_labels(g, rng, f[p["cluster"]].to_numpy())
+        elif p.get("unit"):
+            new = permute_labels(g, rng, f[p["unit"]].to_numpy())
+        else:  # repeated cross-sections: permute within each period
+            new = permute_labels(g, rng, None, f[p["time"]].astype(str).to_numpy())
+        f[p["group"]] = new
+        after = (f[p["time"]] == np.sort(pd.unique(f[p["time"]]))[-1]).to_numpy()
+        y = f[p["outcome"]].astype(float).to_numpy().copy()
+        y[(new.astype(float) == 1) & after] += tau
+        f[p["outcome"]] = y
+        return f
+
+    def design_inputs(self, design: DiD2x2, data: pd.DataFrame) -> dict[str, Any]:
+        """Before-period SD, before/after correlation ρ and the ICC of the change score within declared clusters."""
+        from evaluation.designs.power import estimate_icc
+
+        p = design.get_params()
+        out: dict[str, Any] = {"design": self.design, "icc": 0.0, "cluster_size": 1.0, "r2": 0.0}
+        if not p.get("unit"):
+            raise EstimationError("the analytic MDE of did_2x2 needs a panel (unit=) to estimate the before/after correlation")
+        periods = np.sort(pd.unique(data[p["time"]]))
+        if len(periods) != 2:
+            raise EstimationError(f"did_2x2 needs exactly two periods in {p['time']!r}")
+        wide = data.pivot(index=p["unit"], columns=p["time"], values=p["outcome"]).dropna()
+        grp = data.groupby(p["unit"])[p["group"]].first().reindex(wide.index).astype(float)
+        before, after = wide[periods[0]].to_numpy(float), wide[periods[1]].to_numpy(float)
+        t = (grp == 1).to_numpy()
+        dm = lambda v: v - np.where(t, v[t].mean(), v[~t].mean())  # noqa: E731
+        b, a = dm(before), dm(after)
+        out.update(n_treated=int(t.sum()), n_control=int((~t).sum()), outcome_type="continuous",
+                   sd=float(np.sqrt(np.sum(b**2) / (len(b) - 2))), rho=float(np.corrcoef(b, a)[0, 1]))
+        if p.get("weights"):
+            raise EstimationError("the analytic MDE of did_2x2 does not take weights; use evaluation diagnose")
+        if p.get("cluster"):
+            cl = data.groupby(p["unit"])[p["cluster"]].first().reindex(wide.index).to_numpy()
+            out["icc"] = estimate_icc(a - b, cl)
+            out["cluster_size"] = float(len(b) / len(pd.unique(cl)))
+        return out
+
+
+@register_family
+class TWFEFamily(_DiDFamily):
+    design = "did_twfe"
+    Options = TWFEOptions
+    Fit = TWFEFit
+    Estimator = TWFE
+    main_terms = ("twfe",)
+    label_da = "Forskel-i-forskelle med faste effekter for person og periode"
+    short_da = "TWFE"
+
+    def subgroup_check(self, options, frame, variable, moderator):
+        if not options.unit:
+            raise EstimationError(f"subgroups for {self.design} need the option 'unit'")
+        super().subgroup_check(options, frame, variable, moderator)
+
+    def _treated_persons(self, options, part):
+        return part.groupby(options.unit)[options.treatment].max().astype(float) == 1
+
+    def simulate(self, design, frame: pd.DataFrame, tau: float, rng: np.random.Generator) -> pd.DataFrame:
+        """Whole treatment paths permuted across persons; ``tau`` added where the new path is treated."""
+        p = design.get_params()
+        if p.get("event_study"):
+            raise EstimationError("design diagnosis of an event-study TWFE is not available (its terms have different "
+                                  "truths); diagnose the static model or did_cs")
+        unit, time, treat = p["unit"], p["time"], p["treatment"]
+        wide = frame.pivot(index=unit, columns=time, values=treat)
+        if wide.isna().any().any():
+            raise EstimationError("design diagnosis of did_twfe needs a balanced panel (every person in every period)")
+        perm = wide.to_numpy()[rng.permutation(len(wide))]
+        new = pd.DataFrame(perm, index=wide.index, columns=wide.columns).stack()
+        f = frame.copy()
+        d = new.reindex(pd.MultiIndex.from_arrays([f[unit], f[time]])).to_numpy(dtype=float)
+        f[treat] = d.astype(frame[treat].dtype)
+        f[p["outcome"]] = f[p["outcome"]].astype(float) + tau * (d == 1)
+        return f
+
+
+@register_family
+class CSFamily(_DiDFamily):
+    design = "did_cs"
+    Options = CSOptions
+    Fit = CSFit
+    Estimator = CallawaySantAnna
+    main_terms = ("att_overall",)
+    auxiliary_fit = frozenset({"bootstrap", "placebo_shift", "draws", "seed", "bootstrap_weights"})
+    label_da = "Forskel-i-forskelle med løbende optag (Callaway–Sant'Anna)"
+    estimand_da = ("Den gennemsnitlige effekt for deltagerne (ATT) samlet over optagelseskohorter, under antagelsen om "
+                   "parallel udvikling")
+    short_da = "Callaway–Sant'Anna"
+
+    def subgroup_check(self, options, frame, variable, moderator):
+        if not options.unit:
+            raise EstimationError(f"subgroups for {self.design} need the option 'unit'")
+        super().subgroup_check(options, frame, variable, moderator)
+
+    def _treated_persons(self, options, part):
+        g = part.groupby(options.unit)[options.cohort].first().astype(float)
+        return np.isfinite(g) & (g != 0)
+
+    def simulate(self, design, frame: pd.DataFrame, tau: float, rng: np.random.Generator) -> pd.DataFrame:
+        """Enrolment cohorts permuted across persons; ``tau`` added from enrolment on."""
+        p = design.get_params()
+        unit, cohort, time, outcome = p["unit"], p["cohort"], p["time"], p["outcome"]
+        persons = frame[[unit, cohort]].drop_duplicates(unit)
+        new = dict(zip(persons[unit], rng.permutation(persons[cohort].to_numpy())))
+        f = frame.copy()
+        f[cohort] = f[unit].map(new)
+        post = (f[cohort] > 0) & (f[time] >= f[cohort])
+        f.loc[post, outcome] = f.loc[post, outcome].astype(float) + tau
+        return f
+
+    def disclose(self, result: Result, inp: AnalysisInput, log: SuppressionLog) -> Result:
+        """Persons per cohort added to the cohort tables, cohorts below the threshold suppressed; then the
+        shared suppression."""
+        result = _disclose_cohorts(result, inp, log)
+        tables = disclose_tables(result.tables, inp.id, inp.threshold, log)
+        estimates = disclose_estimates(result, inp.id, inp.threshold, log)
+        return dataclasses.replace(result, tables=tables, estimates=estimates)
+
+
+def _disclose_cohorts(result: Result, inp: AnalysisInput, log: SuppressionLog) -> Result:
+    frame, threshold, analysis_id = inp.frame, inp.threshold, inp.id
+    unit, cohort = inp.options.unit, inp.options.cohort
+    if unit not in frame.columns or cohort not in frame.columns:
+        return result
+    persons = frame.drop_duplicates(unit)
+    sizes = persons.groupby(cohort)[unit].size()
+    tables = dict(result.tables)
+    cs = sizes.rename("n").reset_index().rename(columns={cohort: "cohort"})
+    if "period_start" in frame.columns and "period" in frame.columns:
+        starts = frame.drop_duplicates("period").set_index("period")["period_start"]
+        cs["period_start"] = cs["cohort"].map(starts)
+    tables["cohort_sizes"] = suppress_counts(cs.assign(_label=cs["cohort"].astype(str)), table=f"{analysis_id}: kohorter",
+                                             count_columns=["n"], label_column="_label", threshold=threshold,
+                                             log=log).drop(columns="_label")
+    for name, col in (("by_cohort", "cohort"), ("group_time", "cohort")):
+        t = tables.get(name)
+        if t is None or col not in t.columns:
+            continue
+        t = t.copy()
+        t["n"] = t[col].map(sizes).astype(float)
+        value_cols = [c for c in t.columns if c not in (col, "n", "period", "time", "event_time")]
+        tables[name] = suppress_counts(t.assign(_label=t[col].astype(str)), table=f"{analysis_id}: {name}",
+                                       count_columns=["n"], dependent={"n": value_cols}, label_column="_label",
+                                       threshold=threshold, log=log, complementary=False).drop(columns="_label")
+    return dataclasses.replace(result, tables=tables)
+
+

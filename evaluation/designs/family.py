@@ -1,0 +1,475 @@
+"""Design families: one registered interface per design, owning the design's whole vertical slice.
+
+A *family* is a sub-package of :mod:`evaluation.designs` (``randomized``, ``matched``, ``did``,
+``pre_post``, ``survey``). It registers one :class:`Family` per design name it offers (``did``
+offers ``did_2x2``, ``did_twfe`` and ``did_cs``), and that object owns everything the package
+knows about the design:
+
+* **declaration** — its typed options (:attr:`Family.Options`) and fit options
+  (:attr:`Family.Fit`), pydantic models; the study schema's ``analyses[]`` is their union
+  discriminated on ``design``, so ``evaluation schema`` documents every option and
+  ``evaluation validate`` rejects a misspelt or foreign one;
+* **estimation** — its estimator (:attr:`Family.Estimator`, a :class:`~evaluation.designs.base.Design`)
+  and typed result;
+* **disclosure** — what of its own tables may be published (:meth:`Family.disclose`);
+* **report parts in Danish** — headline, method sentence from the result's own fields, body
+  sections, group names, the caveats that follow from its identifying assumptions, and whether it
+  belongs in the forest plot and the portfolio (the ``report_*`` methods, see
+  :mod:`evaluation.designs.report`);
+* **figures**, and its **simulation** for ``evaluation diagnose`` and its analytic MDE.
+
+The pipeline, ``diagnose``, subgroups, figures, the report skeleton and the portfolio are loops
+over :data:`FAMILIES`; none of them branches on a design's name. A family added later registers
+here and passes the conformance tests without touching them.
+
+Families never see the :class:`~evaluation.declaration.study.Study`: the pipeline hands them an
+:class:`AnalysisInput` (their own typed options, the analysis frame and the few study settings
+they need), so the declaration layer may compose their option models without an import circle.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from evaluation.disclosure import SuppressionLog, is_small, suppress_counts, suppress_share_rows
+from evaluation.exceptions import DisclosureError, EstimationError, SmallCellWarning
+from evaluation.results import EffectResult, Estimate, Result
+
+if TYPE_CHECKING:  # pragma: no cover
+    from evaluation.designs.base import Design
+    from evaluation.results import AnalysisRecord, Bundle
+
+__all__ = [
+    "Options",
+    "FitOptions",
+    "GroupSpec",
+    "AnalysisInput",
+    "Family",
+    "FAMILIES",
+    "register_family",
+    "get_family",
+    "families",
+    "main_estimate",
+]
+
+
+# ---------------------------------------------------------------------------
+# typed options
+# ---------------------------------------------------------------------------
+
+
+class Options(BaseModel):
+    """Base of a design's typed options (``analyses[].options`` in ``study.yaml``).
+
+    Unknown keys are refused (``extra="forbid"``); :meth:`declared` gives back exactly what the
+    study file said, so defaults stay the estimator's own and the bundle records the declaration.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def declared(self) -> dict[str, Any]:
+        """The options as declared (unset fields left out), ready for the estimator's constructor."""
+        return self.model_dump(exclude_unset=True)
+
+
+class FitOptions(Options):
+    """Base of a design's inference options (``analyses[].fit``)."""
+
+    conf_level: float = Field(default=0.95, gt=0, lt=1, description="confidence level of every interval")
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    """The compared groups of a comparison design: the column and its two labels."""
+
+    column: str
+    treated: Any
+    control: Any
+
+
+@dataclass(frozen=True)
+class AnalysisInput:
+    """What a family gets from the pipeline for one analysis (never the whole study).
+
+    Attributes
+    ----------
+    id, design : str
+        The analysis id and its design name.
+    options, fit : Options, FitOptions
+        The family's own typed options.
+    outcome : str or None
+        The outcome column in ``frame`` (the indicator id); None for designs without a metric.
+    frame : DataFrame or None
+        The analysis data (the data source with the indicator's metric as a column).
+    sources : mapping
+        Every data source of the study, read at the data boundary (a survey reads its planned source).
+    source_path : str
+        The analysis data source's file, for messages.
+    threshold, min_group_size : int
+        Disclosure threshold and the smallest group an effect is estimated for.
+    unit : str or None
+        The indicator's unit (``"uger"``, ``"andel"``).
+    labels : mapping
+        Danish column labels declared with the data.
+    """
+
+    id: str
+    design: str
+    options: Options
+    fit: FitOptions
+    outcome: str | None
+    frame: pd.DataFrame | None
+    sources: Mapping[str, Any] = field(default_factory=dict)
+    source_path: str = ""
+    threshold: int = 5
+    min_group_size: int = 20
+    unit: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    data_name: str = "participants"
+
+
+# ---------------------------------------------------------------------------
+# the family interface
+# ---------------------------------------------------------------------------
+
+
+class Family:
+    """One design's vertical slice. Subclass per design name and decorate with :func:`register_family`.
+
+    Class attributes
+    ----------------
+    design : str
+        The registered design name (``analyses[].design``).
+    family : str
+        The sub-package it belongs to (``"did"`` for ``did_2x2``, ``did_twfe`` and ``did_cs``).
+    evidence_level : int
+        Maryland scientific methods scale, 5 = randomized … 1 = before/after; 0 = no effect claim.
+    Options, Fit : type
+        Typed options and fit options (pydantic).
+    Estimator : type or None
+        The :class:`~evaluation.designs.base.Design` that estimates it (``Estimator(outcome=…, **options)``).
+    needs_metric : bool
+        Whether the analysis needs an indicator with a metric (a survey reads its answers directly).
+    random_assignment : bool
+        Whether the compared groups were formed by lottery; only then is the comparison group a
+        *kontrolgruppe* and may the report speak of *lodtrækning*.
+    is_effect : bool
+        Whether the main estimate is an effect (a contrast with a counterfactual); only effects go
+        into the effects table, the forest plots and the portfolio's cross-project figure.
+    label_da, estimand_da, short_da : str
+        Danish design label for the method section, the estimand in words, and a short name for
+        forest-plot labels.
+    assumption_da : str
+        The design's identifying assumption in Danish, named by its caveat in every report.
+    """
+
+    design: ClassVar[str] = ""
+    family: ClassVar[str] = ""
+    evidence_level: ClassVar[int] = 0
+    Options: ClassVar[type[Options]] = Options
+    Fit: ClassVar[type[FitOptions]] = FitOptions
+    Estimator: ClassVar[type | None] = None
+    needs_metric: ClassVar[bool] = True
+    random_assignment: ClassVar[bool] = False
+    is_effect: ClassVar[bool] = True
+    label_da: ClassVar[str] = ""
+    estimand_da: ClassVar[str] = ""
+    short_da: ClassVar[str] = ""
+    assumption_da: ClassVar[str] = ""
+    #: whether ``evaluation diagnose`` can simulate the design (plasmode, :meth:`simulate`)
+    simulates: ClassVar[bool] = True
+    #: whether the design measures the target group's level before and after (terms baseline_level,
+    #: follow_up_level, change, relative_change), so it can decide level and relative-change targets
+    measures_levels: ClassVar[bool] = False
+    #: preferred headline terms, first present wins
+    main_terms: ClassVar[tuple[str, ...]] = ()
+    #: fit options that only serve randomization inference, the bootstrap or placebo refits
+    auxiliary_fit: ClassVar[frozenset[str]] = frozenset()
+
+    # ------------------------------------------------------------------ declaration
+    def check_options(self, options: Options) -> list[tuple[tuple[Any, ...], str]]:
+        """Problems of a declared combination of options (before any data), as (location, message).
+
+        The default builds the estimator with a placeholder outcome so its own argument checks run.
+        """
+        if self.Estimator is None:
+            return []
+        try:
+            self.estimator(options, outcome="__outcome__")
+        except EstimationError as exc:
+            return [(("options",), str(exc))]
+        return []
+
+    def columns(self, options: Options) -> list[str]:
+        """Data columns the declared options name (checked against the data source by ``validate``)."""
+        out: list[str] = []
+        for v in options.declared().values():
+            if isinstance(v, str):
+                out.append(v)
+            elif isinstance(v, (list, tuple)):
+                out.extend(x for x in v if isinstance(x, str))
+        return out
+
+    # ------------------------------------------------------------------ estimation
+    def estimator(self, options: Options, outcome: str) -> "Design":
+        """The estimator for ``options`` with ``outcome`` as its outcome column."""
+        if self.Estimator is None:
+            raise EstimationError(f"design {self.design!r} has no estimator")
+        return self.Estimator(outcome=outcome, **options.declared())
+
+    def fit_kwargs(self, fit: FitOptions) -> dict[str, Any]:
+        """The declared fit options as keyword arguments of ``Estimator.fit``."""
+        return fit.declared()
+
+    def headline_fit(self, fit: Mapping[str, Any]) -> dict[str, Any]:
+        """Fit options without randomization inference, the bootstrap and placebo refits (and the seeds
+        and draws that only serve them): what a refit needs when only the headline interval is used."""
+        return {k: v for k, v in fit.items() if k not in self.auxiliary_fit}
+
+    def groups(self, options: Options) -> GroupSpec | None:
+        """The compared groups, for designs that compare two labelled groups of one column."""
+        return None
+
+    def check(self, inp: AnalysisInput) -> None:
+        """Refuse to estimate when a compared group is empty or below the disclosure threshold."""
+        spec = self.groups(inp.options)
+        frame = inp.frame
+        if spec is None or frame is None or spec.column not in frame.columns:
+            return
+        counts = frame[spec.column].value_counts(dropna=False)
+        for label in (spec.treated, spec.control):
+            n = int(counts.get(label, 0))
+            if n == 0:
+                found = ", ".join(f"{k!r} ({v})" for k, v in counts.items())
+                raise DisclosureError(
+                    f"{inp.source_path}: analysis {inp.id!r}: the group {label!r} in column {spec.column!r} is empty; "
+                    f"values found: {found}"
+                )
+            if n < inp.threshold:
+                raise DisclosureError(
+                    f"{inp.source_path}: analysis {inp.id!r}: the group {label!r} in column {spec.column!r} has {n} person(s), "
+                    f"fewer than the disclosure threshold of {inp.threshold}; no estimate can be published"
+                )
+            if n < inp.min_group_size:
+                raise EstimationError(
+                    f"{inp.source_path}: analysis {inp.id!r}: the group {label!r} has {n} persons, fewer than the study's "
+                    f"minimum group size of {inp.min_group_size} (report.min_group_size)"
+                )
+
+    def estimate(self, inp: AnalysisInput) -> Result:
+        """Estimate the analysis (checks first)."""
+        self.check(inp)
+        return self.estimator(inp.options, inp.outcome).fit(inp.frame, **self.fit_kwargs(inp.fit))
+
+    def main_term(self, result: Result) -> Estimate:
+        """The headline estimate of a result of this design."""
+        return main_term(result, self.main_terms)
+
+    # ------------------------------------------------------------------ subgroups ("for whom")
+    def subgroup_counts(self, options: Options, part: pd.DataFrame, outcome: str) -> tuple[int, int]:
+        """Persons in the intervention and the comparison group of one subgroup level."""
+        spec = self.groups(options)
+        if spec is None:
+            raise EstimationError(f"subgroups are not available for design {self.design!r}")
+        valid = part[part[outcome].notna()]
+        return int((valid[spec.column] == spec.treated).sum()), int((valid[spec.column] == spec.control).sum())
+
+    def subgroup_check(self, options: Options, frame: pd.DataFrame, variable: str, moderator: str) -> None:
+        """Refuse a moderator the design cannot split on (default: the comparison column must exist)."""
+        spec = self.groups(options)
+        if spec is None:
+            raise EstimationError(f"subgroups are not available for design {self.design!r}")
+        if spec.column not in frame.columns:
+            raise EstimationError(f"subgroups need the treatment column {spec.column!r}, which the data do not have")
+
+    def subgroup_options(self, options: Options, variable: str) -> dict[str, Any]:
+        """The design's options within one level of ``variable`` (the variable is constant there)."""
+        opts = options.declared()
+        if opts.get("covariates"):
+            opts["covariates"] = [c for c in opts["covariates"] if c != variable]
+        return opts
+
+    def interaction_test(self, frame: pd.DataFrame, outcome: str, options: Options, variable: str) -> tuple[float, str] | None:
+        """A regression test that the effect is equal across the levels of ``variable``, when the design
+        makes one valid (randomized assignment); None means: compare the design's own within-level
+        estimates (Cochran's Q)."""
+        return None
+
+    # ------------------------------------------------------------------ disclosure
+    def disclose(self, result: Result, inp: AnalysisInput, log: SuppressionLog) -> Result:
+        """The result fit for publication: small cells of its tables suppressed, logged in ``log``."""
+        tables = disclose_tables(result.tables, inp.id, inp.threshold, log)
+        estimates = disclose_estimates(result, inp.id, inp.threshold, log)
+        return dataclasses.replace(result, tables=tables, estimates=estimates)
+
+    # ------------------------------------------------------------------ planning
+    def mde(self, result: Result, inp: AnalysisInput) -> dict[str, Any] | None:
+        """Minimum detectable effect for the report, or None when the design has none."""
+        return None
+
+    def simulate(self, options: Options, frame: pd.DataFrame, outcome: str, tau: float,
+                 rng: np.random.Generator) -> pd.DataFrame:
+        """Plasmode data for ``diagnose``: the study's own data with no true effect, plus ``tau``."""
+        raise EstimationError(f"design diagnosis is not available for design {self.design!r}")
+
+    def design_inputs(self, design: "Design", data: pd.DataFrame) -> dict[str, Any]:
+        """The inputs of the analytic MDE/power of the declared design, estimated from (pilot or baseline) data."""
+        raise EstimationError(
+            f"an analytic MDE for design {self.design!r} is not available (its precision depends on the cohort structure); "
+            "diagnose it by simulation: evaluation diagnose <study>"
+        )
+
+    def time_course_groups(self, options: Options) -> GroupSpec | None:
+        """The groups of a week-by-week time course of self-support (comparison designs on a register)."""
+        return None
+
+    # ------------------------------------------------------------------ report parts (Danish)
+    # The report skeleton (evaluation.reporting) calls these with typed bundle records; the shared
+    # implementations live in evaluation.designs.report so families only override what differs.
+    def report(self):
+        """The family's report parts (see :class:`evaluation.designs.report.ReportParts`)."""
+        from evaluation.designs.report import ReportParts
+
+        return ReportParts(self)
+
+    def figures(self, records: list["AnalysisRecord"], bundle: "Bundle") -> dict[str, Any]:
+        """Figures this family draws for its analyses: key → matplotlib figure (the report writer saves them)."""
+        return {}
+
+
+# ---------------------------------------------------------------------------
+# shared pieces
+# ---------------------------------------------------------------------------
+
+
+def main_term(result: Result, preferred: Iterable[str] = ()) -> Estimate:
+    """The first of ``preferred`` terms in ``result``, else its first estimate."""
+    terms = {e.term: e for e in result.estimates}
+    for t in preferred:
+        if t in terms:
+            return terms[t]
+    return result.estimates[0]
+
+
+def disclose_tables(tables: Mapping[str, pd.DataFrame], analysis_id: str, threshold: int,
+                    log: SuppressionLog) -> dict[str, pd.DataFrame]:
+    """Suppression shared by every effect design: group summaries, binary balance shares, subgroups
+    and the participant flow."""
+    tables = dict(tables)
+    if "groups" in tables:
+        g = tables["groups"]
+        counts = [c for c in ("n", "missing") if c in g.columns]
+        deps = [c for c in g.columns if c not in ("group", "n", "missing")]
+        tables["groups"] = suppress_counts(
+            g, table=f"{analysis_id}: grupper", count_columns=counts, dependent={"n": deps},
+            label_column="group" if "group" in g.columns else None, threshold=threshold, log=log,
+        )
+    if "balance" in tables:
+        b = tables["balance"]
+        lab = "covariate" if "covariate" in b.columns else None
+        binary = b["binary"].astype(bool) if "binary" in b.columns else pd.Series(False, index=b.index)
+        if binary.any():
+            sub = b[binary]
+            for side in ("intervention", "control"):
+                if f"mean_{side}" in sub.columns and f"n_{side}" in sub.columns:
+                    sub = suppress_share_rows(
+                        sub, table=f"{analysis_id}: balance", share_column=f"mean_{side}", n_column=f"n_{side}",
+                        columns=[f"mean_{side}", "smd"], threshold=threshold, log=log, label_column=lab,
+                    )
+            b = b.astype({c: "float64" for c in sub.columns if c in ("mean_intervention", "mean_control", "smd")})
+            b.loc[sub.index, sub.columns] = sub
+        tables["balance"] = b
+    if "subgroups" in tables:
+        # per moderator, so a suppressed level cannot be recovered from the group total
+        parts = []
+        for _, part in tables["subgroups"].groupby("moderator", sort=False):
+            parts.append(suppress_counts(
+                part.assign(_label=part["moderator"] + "=" + part["level"].astype(str)),
+                table=f"{analysis_id}: undergrupper", count_columns=["n_treated", "n_control"],
+                dependent={"*": ["estimate", "ci_lower", "ci_upper", "p_value"]}, label_column="_label",
+                threshold=threshold, log=log,
+            ).drop(columns="_label"))
+        tables["subgroups"] = pd.concat(parts, ignore_index=True)
+    if "flow" in tables:
+        f = tables["flow"]
+        counts = [c for c in f.columns if c != "step" and pd.api.types.is_numeric_dtype(f[c])]
+        tables["flow"] = suppress_counts(
+            f, table=f"{analysis_id}: deltagerflow", count_columns=counts,
+            label_column="step" if "step" in f.columns else None, threshold=threshold, log=log, complementary=False,
+        )
+    return tables
+
+
+def disclose_estimates(result: Result, analysis_id: str, threshold: int, log: SuppressionLog, *,
+                       level_terms: tuple[str, ...] = (), small: bool = False) -> tuple[Estimate, ...]:
+    """The estimates, all suppressed when one of them reveals a cell below the threshold.
+
+    For a binary outcome a share of ``n`` persons reveals ``k = share × n`` persons with and
+    ``n − k`` without the outcome: ``share_*`` terms and ``level_terms`` are checked; ``small``
+    forces suppression (the family found another small cell).
+    """
+    estimates = list(result.estimates)
+    if not (isinstance(result, EffectResult) and result.outcome_type == "binary"):
+        return tuple(estimates)
+    for e in estimates:
+        if (e.term.startswith("share_") or e.term in level_terms) and not pd.isna(e.estimate):
+            k = round(e.estimate * e.n)
+            if is_small(k, threshold) or is_small(e.n - k, threshold):
+                small = True
+    if not small:
+        return tuple(estimates)
+    kept = []
+    for e in estimates:
+        log.add(f"{analysis_id}: effekt", e.term, "estimate", f"bygger på en celle med færre end {threshold} personer")
+        kept.append(Estimate(term=e.term, estimate=float("nan"), n=e.n, method=e.method,
+                             n_treated=e.n_treated, n_control=e.n_control))
+    warnings.warn(f"{analysis_id}: estimates suppressed (a cell below {threshold} persons)", SmallCellWarning,
+                  stacklevel=2)
+    return tuple(kept)
+
+
+def is_nan(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+# ---------------------------------------------------------------------------
+# registry
+# ---------------------------------------------------------------------------
+
+FAMILIES: dict[str, Family] = {}
+
+
+def register_family(cls: type[Family]) -> type[Family]:
+    """Class decorator: register a family under ``cls.design`` (one instance per design name)."""
+    if not cls.design:
+        raise TypeError(f"{cls.__name__} needs a class attribute 'design'")
+    if cls.design in FAMILIES and type(FAMILIES[cls.design]) is not cls:
+        raise TypeError(f"design {cls.design!r} is registered twice ({type(FAMILIES[cls.design]).__name__}, {cls.__name__})")
+    FAMILIES[cls.design] = cls()
+    return cls
+
+
+def get_family(design: str) -> Family:
+    """The family registered for a design name (``KeyError`` lists the known names)."""
+    try:
+        return FAMILIES[design]
+    except KeyError:
+        raise KeyError(f"unknown design {design!r}; known designs: {', '.join(sorted(FAMILIES))}") from None
+
+
+def families() -> list[Family]:
+    """Every registered family, sorted by design name."""
+    return [FAMILIES[k] for k in sorted(FAMILIES)]
+
+
+def main_estimate(result: Result) -> Estimate:
+    """The headline estimate of an analysis result, as its design family chooses it."""
+    return get_family(result.design).main_term(result)

@@ -1,0 +1,71 @@
+"""The matched comparison's family: options, estimation, disclosure of its tables, report parts."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from evaluation.designs.comparison import ComparisonFamily
+from evaluation.designs.family import AnalysisInput, disclose_estimates, disclose_tables, register_family
+from evaluation.designs.matched.estimator import MatchedComparison
+from evaluation.designs.matched.options import MatchedFit, MatchedOptions
+from evaluation.disclosure import SuppressionLog, is_small, suppress_counts, suppress_share_rows
+from evaluation.results import Result
+
+__all__ = ["MatchedFamily"]
+
+
+@register_family
+class MatchedFamily(ComparisonFamily):
+    design = "matched_comparison"
+    family = "matched"
+    evidence_level = 3
+    Options = MatchedOptions
+    Fit = MatchedFit
+    Estimator = MatchedComparison
+    main_terms = ("att", "ate", "ato")
+    label_da = "Matchet sammenligning: deltagerne sammenlignes med lignende personer fra registrene"
+    estimand_da = "Den gennemsnitlige effekt for deltagerne (ATT) i forhold til lignende personer, der ikke deltog"
+    short_da = "matchning"
+    assumption_da = ("Deltagere og sammenligningsgruppe må ikke adskille sig på forhold, der påvirker resultatet, ud "
+                     "over dem, der er justeret for (ingen umålte forskelle), og der skal være sammenlignelige personer "
+                     "for alle deltagere (overlap)")
+
+    def disclose(self, result: Result, inp: AnalysisInput, log: SuppressionLog) -> Result:
+        """Generic suppression, then the matched tables: the 0 and 1 quantiles and the bounds of common
+        support are single persons' scores and are dropped; the score histogram's counts and the counts in
+        the diagnostics get small-cell suppression, and so do binary covariates' shares of few persons."""
+        aid, threshold = inp.id, inp.threshold
+        tables = disclose_tables(result.tables, aid, threshold, log)
+        if "overlap" in tables:
+            q = tables["overlap"]
+            tables["overlap"] = q[(q["quantile"] > 0) & (q["quantile"] < 1)].reset_index(drop=True)
+        if "balance" in tables and "binary" in tables["balance"].columns:
+            b = tables["balance"]
+            binary = b["binary"].astype(bool)
+            sub = b[binary]
+            sides = (("n_treated_input", ["mean_treated", "mean_treated_after"]), ("n_control_input", ["mean_control_before"]))
+            for size_key, cols in sides:
+                if binary.any() and result.diagnostics.get(size_key):
+                    sub = suppress_share_rows(
+                        sub.assign(_n=result.diagnostics[size_key]), table=f"{aid}: balance", share_column=cols[0],
+                        n_column="_n", columns=cols + ["smd_before", "smd_after"], threshold=threshold, log=log,
+                        label_column="covariate",
+                    ).drop(columns="_n")
+            b = b.astype({c: "float64" for c in sub.columns if c.startswith(("mean_", "smd_"))})
+            b.loc[sub.index, sub.columns] = sub
+            tables["balance"] = b
+        if "overlap_histogram" in tables:
+            h = tables["overlap_histogram"].copy()
+            h["bin"] = [f"{lo:.1f}–{hi:.1f}" for lo, hi in zip(h["bin_lower"], h["bin_upper"])]
+            h = suppress_counts(h, table=f"{aid}: propensity score-fordeling", count_columns=["n_treated", "n_control"],
+                                label_column="bin", threshold=threshold, log=log)
+            tables["overlap_histogram"] = h.drop(columns="bin")
+        diagnostics = dict(result.diagnostics)
+        diagnostics.pop("common_support", None)
+        for key in ("n_outside_support_treated", "n_outside_support_control", "n_discarded_caliper",
+                    "n_discarded_exact_treated", "n_discarded_exact_control"):
+            if key in diagnostics and is_small(diagnostics[key], threshold):
+                log.add(f"{aid}: diagnostik", key, "n", f"færre end {threshold} personer")
+                diagnostics[key] = None
+        estimates = disclose_estimates(result, aid, threshold, log)
+        return dataclasses.replace(result, tables=tables, diagnostics=diagnostics, estimates=estimates)

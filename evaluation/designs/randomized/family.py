@@ -1,0 +1,92 @@
+"""The randomized comparison's family: options, estimation, subgroup test, analytic power, report parts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evaluation.designs.comparison import ComparisonFamily
+from evaluation.designs.family import Options, register_family
+from evaluation.designs.randomized.estimator import RandomizedComparison
+from evaluation.designs.randomized.options import RandomizedFit, RandomizedOptions
+
+__all__ = ["RandomizedFamily"]
+
+
+@register_family
+class RandomizedFamily(ComparisonFamily):
+    design = "randomized_comparison"
+    family = "randomized"
+    evidence_level = 5
+    Options = RandomizedOptions
+    Fit = RandomizedFit
+    Estimator = RandomizedComparison
+    random_assignment = True
+    design_mde = True
+    main_terms = ("adjusted_difference", "difference_in_proportions", "difference_in_means")
+    auxiliary_fit = frozenset({"permutations", "seed"})
+    label_da = ("Randomiseret sammenligning: deltagerne er fordelt ved lodtrækning til en interventions- og en "
+                "kontrolgruppe")
+    estimand_da = ("Den gennemsnitlige effekt af at blive tildelt indsatsen (intention-to-treat): forskellen mellem "
+                   "interventions- og kontrolgruppen")
+    short_da = "lodtrækning"
+    assumption_da = ("Lodtrækningen skal være gennemført som planlagt, og frafaldet må ikke hænge sammen med både "
+                     "gruppe og resultat")
+
+    # -- subgroups: a regression interaction test is valid because allocation is random within every level
+    def interaction_test(self, frame: pd.DataFrame, outcome: str, options: Options, variable: str):
+        from evaluation.designs.subgroups import interaction_p
+
+        spec = self.groups(options)
+        t = (frame[spec.column] == spec.treated).astype(float).where(frame[spec.column].isin([spec.treated, spec.control]))
+        work = frame.assign(__t=t)
+        return interaction_p(work[work[outcome].notna()], outcome, "__t", variable, options.declared())
+
+    def subgroup_options(self, options: Options, variable: str) -> dict[str, Any]:
+        opts = super().subgroup_options(options, variable)
+        if opts.get("strata") == variable:
+            opts.pop("strata")  # within a level of the stratification variable there is one stratum
+        return opts
+
+    # -- analytic power of the declared design
+    def design_inputs(self, design: RandomizedComparison, data: pd.DataFrame) -> dict[str, Any]:
+        """Group sizes, pooled within-group SD (or the control share), R² of the declared covariates and
+        strata, ICC and mean size of the declared clusters, Kish effective sizes under declared weights."""
+        from evaluation.designs._weighted_balance import kish_ess
+        from evaluation.designs.balance import expand_covariates
+        from evaluation.designs.power import estimate_icc
+
+        p = design.get_params()
+        out: dict[str, Any] = {"design": self.design, "icc": 0.0, "cluster_size": 1.0, "r2": 0.0}
+        g = data[p["treatment"]]
+        y = pd.to_numeric(data[p["outcome"]], errors="coerce")
+        keep = g.isin([p["treated"], p["control"]]) & y.notna()
+        d = data.loc[keep]
+        t = (g[keep] == p["treated"]).to_numpy()
+        yv = y[keep].to_numpy(float)
+        w = d[p["weights"]].to_numpy(float) if p.get("weights") else None
+        n_t, n_c = (int(t.sum()), int((~t).sum())) if w is None else (kish_ess(w[t]), kish_ess(w[~t]))
+        binary = p.get("outcome_type") == "binary" or (p.get("outcome_type") is None and set(np.unique(yv)) <= {0.0, 1.0})
+        resid = yv - np.where(t, yv[t].mean(), yv[~t].mean())
+        out.update(n_treated=n_t, n_control=n_c, outcome_type="binary" if binary else "continuous")
+        if binary:
+            out["p_control"] = float(yv[~t].mean())
+        else:
+            out["sd"] = float(np.sqrt(np.sum(resid**2) / (len(yv) - 2)))
+        cols = list(p.get("covariates") or []) if p.get("adjustment", "lin") != "none" else []
+        if p.get("strata"):
+            cols.append(p["strata"])
+        if cols and not binary:
+            Z, _ = expand_covariates(d, cols, drop_first=True)
+            X = np.column_stack([np.ones(len(yv)), t.astype(float), Z.to_numpy(float)])
+            beta = np.linalg.lstsq(X, yv, rcond=None)[0]
+            ssr = float(np.sum((yv - X @ beta) ** 2))
+            out["r2"] = float(max(0.0, 1 - ssr / np.sum(resid**2)))
+            out["r2_from"] = cols
+        if p.get("cluster"):
+            cl = d[p["cluster"]].to_numpy()
+            out["icc"] = estimate_icc(resid, cl)
+            out["cluster_size"] = float(len(yv) / len(pd.unique(cl)))
+        return out

@@ -1,0 +1,131 @@
+"""The figures of a results bundle, drawn from the (already disclosure-controlled) bundle.
+
+The logic model, the week-by-week time course and the forest plots of effects are drawn here;
+every design family adds its own figures (:meth:`evaluation.designs.family.Family.figures`).
+Drawing functions return figures; only :func:`write_study_figures` saves files.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Mapping
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from evaluation.declaration.diagram import draw_logic_model  # noqa: E402
+from evaluation.designs.family import families, get_family  # noqa: E402
+from evaluation.presentation.plotting import DanishNumberFormatter, forest_plot, save_figure  # noqa: E402
+from evaluation.results import Bundle  # noqa: E402
+
+__all__ = ["write_study_figures", "logic_model_figure", "effects_forest_rows", "time_course_figure"]
+
+
+def logic_model_figure(theory: Mapping[str, Any], title: str | None = None):
+    """The logic-model diagram of a theory given as the bundle's plain dict."""
+    mech_no = {m["id"]: f"M{i + 1}" for i, m in enumerate(theory.get("mechanisms", []))}
+    mech_label = {m["id"]: m["label"] for m in theory.get("mechanisms", [])}
+    nodes = [
+        {"id": n["id"], "type": n["type"], "label": n["label"], "horizon": n.get("horizon"), "primary": n.get("primary", False)}
+        for n in theory["nodes"]
+    ]
+    links = []
+    for l in theory.get("links", []):
+        if l.get("mechanism"):
+            label = f"{mech_no[l['mechanism']]}: {mech_label[l['mechanism']]}"
+        else:
+            label = "direkte"
+        links.append({"from": l["from"], "to": l["to"], "label": label})
+    return draw_logic_model(nodes, links, title=title)
+
+
+def effects_forest_rows(bundle: Bundle | Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Forest-plot rows grouped by unit: the main effect of each effect analysis and its subgroups.
+
+    Analyses whose design does not estimate an effect (before/after, surveys) have no place here.
+    """
+    bundle = Bundle.from_dict(bundle)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    counts: dict[str, int] = {}
+    for a in bundle.analyses:
+        counts[a.indicator_label] = counts.get(a.indicator_label, 0) + 1
+    for a in bundle.analyses:
+        fam = get_family(a.design)
+        if not fam.is_effect:
+            continue
+        res = a.result
+        binary = getattr(res, "outcome_type", "") == "binary" or a.unit == "andel"
+        mult, unit = (100.0, "procentpoint") if binary else (1.0, a.unit or "")
+        e = fam.main_term(res)
+        if e.estimate is None or math.isnan(e.estimate):
+            continue
+        rows = groups.setdefault(unit, [])
+        label = a.indicator_label + (f" ({fam.short_da or a.design})" if counts[a.indicator_label] > 1 else "")
+        rows.append({"label": label, "estimate": e.estimate * mult,
+                     "ci_lower": e.ci_lower * mult, "ci_upper": e.ci_upper * mult})
+        sub = res.tables.get("subgroups")
+        if sub is not None:
+            for _, r in sub.iterrows():
+                if r["estimate"] is None or math.isnan(r["estimate"]):
+                    continue
+                rows.append({"label": f"   {r['moderator_label']}: {r['level']}", "estimate": r["estimate"] * mult,
+                             "ci_lower": r["ci_lower"] * mult, "ci_upper": r["ci_upper"] * mult})
+    return groups
+
+
+GROUP_DA = {"intervention": "Interventionsgruppe", "control": "Kontrolgruppe", "comparison": "Sammenligningsgruppe"}
+
+
+def time_course_figure(time_course: Mapping[str, Any]):
+    """Share self-supporting in each week since the index week, one line per group."""
+    rec = time_course["records"]
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    groups = list(dict.fromkeys(rec["group"]))
+    styles = {"intervention": ("#1f4e79", "-"), "control": ("#c55a11", "--"), "comparison": ("#c55a11", "--")}
+    for g in groups:
+        wk = [w for w, gg in zip(rec["week"], rec["group"]) if gg == g]
+        sh = [float("nan") if s is None else 100 * s for s, gg in zip(rec["share"], rec["group"]) if gg == g]
+        colour, ls = styles.get(g, (None, "-"))
+        ax.plot(wk, sh, ls, color=colour, lw=2, label=GROUP_DA.get(g, g))
+    ax.set_xlabel("Uger efter start (lodtrækning)")
+    ax.set_ylabel("Andel selvforsørgende (%)")
+    ax.yaxis.set_major_formatter(DanishNumberFormatter())
+    ax.set_xlim(1, max(rec["week"]))
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def _save(fig, folder: Path, name: str) -> str:
+    save_figure(fig, folder / name)
+    plt.close(fig)
+    return f"figures/{name}"
+
+
+def write_study_figures(bundle: Bundle | Mapping[str, Any], folder: str | Path) -> dict[str, str]:
+    """Draw and save every figure of a study; return figure key → path relative to the report."""
+    bundle = Bundle.from_dict(bundle)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    out: dict[str, str] = {"logic_model": _save(logic_model_figure(bundle.theory), folder, "logic_model.png")}
+    if bundle.time_course:
+        out["time_course"] = _save(time_course_figure(bundle.time_course), folder, "time_course.png")
+    for fam in families():
+        records = [a for a in bundle.analyses if a.design == fam.design]
+        if records:
+            for key, fig in fam.figures(records, bundle).items():
+                out[key] = _save(fig, folder, f"{key}.png")
+    if bundle.surveys:
+        from evaluation.survey_pipeline import write_survey_figures
+
+        out.update(write_survey_figures(bundle.to_dict(), folder))
+    for i, (unit, rows) in enumerate(sorted(effects_forest_rows(bundle).items())):
+        fig = forest_plot(rows, xlabel=f"Effekt ({unit})" if unit else "Effekt", null=0)
+        out[f"forest_{i + 1}"] = _save(fig, folder, f"forest_{i + 1}.png")
+    return out
