@@ -349,7 +349,8 @@ def test_report_says_cohorts_are_binned():
     """A binned CS analysis is described as such in the report's participants section."""
     import dataclasses
 
-    from evaluation.reporting.quarto import _section_participants
+    from evaluation.designs import get_family
+    from evaluation.results import AnalysisRecord
 
     df = simulate_staggered(n_persons=600, n_weeks=30, n_cohorts=20, seed=2)
     texts = {}
@@ -357,8 +358,7 @@ def test_report_says_cohorts_are_binned():
         res = CallawaySantAnna("benefit", unit="person", time="week", cohort="cohort", cohort_bin=b).fit(df)
         sizes = pd.DataFrame({"cohort": [0, 2, 6], "n": [180, 60, 60]})
         res = dataclasses.replace(res, tables={**res.tables, "cohort_sizes": sizes})
-        bundle = {"analyses": [{"primary": True, "design": "did_cs", "indicator_label": "Andel", "unit": "andel",
-                                "result": res.to_dict()}]}
-        texts[b] = _section_participants(bundle)
+        rec = AnalysisRecord(id="cs", design="did_cs", result=res, primary=True, indicator_label="Andel", unit="andel")
+        texts[b] = get_family("did_cs").report.participants(rec, None)
     assert "kohorter på 4 perioder" in texts[4] and "slået sammen" in texts[4]
     assert "slået sammen" not in texts[1]

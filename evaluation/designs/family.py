@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from evaluation.designs.report import ReportParts
 from evaluation.disclosure import SuppressionLog, is_small, suppress_counts, suppress_share_rows
 from evaluation.exceptions import DisclosureError, EstimationError, SmallCellWarning
 from evaluation.results import EffectResult, Estimate, Result
@@ -332,13 +333,16 @@ class Family:
         return None
 
     # ------------------------------------------------------------------ report parts (Danish)
-    # The report skeleton (evaluation.reporting) calls these with typed bundle records; the shared
-    # implementations live in evaluation.designs.report so families only override what differs.
-    def report(self):
-        """The family's report parts (see :class:`evaluation.designs.report.ReportParts`)."""
-        from evaluation.designs.report import ReportParts
+    #: the family's report parts (a :class:`~evaluation.designs.report.ReportParts` subclass)
+    Report: ClassVar[type[ReportParts]] = ReportParts
 
-        return ReportParts(self)
+    @property
+    def report(self) -> ReportParts:
+        """The family's Danish report parts, which the report skeleton and the portfolio call."""
+        parts = self.__dict__.get("_report")
+        if parts is None:
+            parts = self.__dict__["_report"] = self.Report(self)
+        return parts
 
     def figures(self, records: list["AnalysisRecord"], bundle: "Bundle") -> dict[str, Any]:
         """Figures this family draws for its analyses: key → matplotlib figure (the report writer saves them)."""

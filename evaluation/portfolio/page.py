@@ -11,46 +11,42 @@ import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
+from evaluation.designs.family import get_family
 from evaluation.exceptions import EvaluationError
-from evaluation.designs.family import main_estimate as main_term
-from evaluation.results import read_bundle, result_from_dict
-from evaluation.presentation.formatting import fmt_ci, fmt_date, fmt_dkk, fmt_int, fmt_number, fmt_pct
-from evaluation.reporting.quarto import QUARTO_YML, STATUS_LABELS, _scale
+from evaluation.presentation.formatting import fmt_date, fmt_dkk, fmt_int, fmt_pct
 from evaluation.presentation.markdown import md_table
+from evaluation.presentation.phrases import scale_for
+from evaluation.reporting.quarto import QUARTO_YML, STATUS_LABELS
+from evaluation.results import Bundle, load_bundle
 
 __all__ = ["build_portfolio", "write_portfolio_project", "portfolio_markdown", "collect_bundles"]
 
 
-def collect_bundles(results_root: str | Path) -> list[dict[str, Any]]:
-    """All bundles under ``results_root``, sorted by study id."""
+def collect_bundles(results_root: str | Path) -> list[Bundle]:
+    """All bundles under ``results_root``, sorted by study id (hidden staging folders are not read)."""
     root = Path(results_root)
-    bundles = [read_bundle(p) for p in sorted(root.glob("*/results.json"))]
+    bundles = [load_bundle(p) for p in sorted(root.glob("*/results.json")) if not p.parent.name.startswith(".")]
     if not bundles:
         raise EvaluationError(f"no results bundles under {root}/; run 'evaluation run --all' (or 'evaluation report --all') first")
     return bundles
 
 
-def _headline(b: Mapping[str, Any]) -> tuple[str, str, int | None]:
-    analyses = b["analyses"]
-    chosen = b["report_options"].get("headline_analyses") or [a["id"] for a in analyses if a["primary"]]
-    heads = [a for a in analyses if a["id"] in chosen] or analyses[:1]
+def _headline(b: Bundle) -> tuple[str, str, int | None]:
+    heads = b.headline_analyses() or list(b.analyses[:1])
     if not heads:
         return "Ingen effektmåling", "–", None
     a = heads[0]
-    res = result_from_dict(a["result"])
-    e = main_term(res)
-    mult, unit, dec = _scale(a.get("unit"), res.outcome_type)
+    fam = get_family(a.design)
+    res = a.result
+    e = fam.main_term(res)
     if e.estimate is None or math.isnan(e.estimate):
-        return a["indicator_label"], "diskretioneret", res.evidence_level
-    txt = f"{fmt_number(e.estimate * mult, dec)} {unit} ({fmt_ci(e.ci_lower * mult, e.ci_upper * mult, dec)})".replace("  ", " ")
-    if a.get("design") == "pre_post":
-        txt = f"ændring fra før til efter {txt}; ingen sammenligningsgruppe, så ikke en effekt"
-    return a["indicator_label"], txt, res.evidence_level
+        return a.indicator_label, "diskretioneret", res.evidence_level
+    return a.indicator_label, fam.report.portfolio_headline(a), res.evidence_level
 
 
-def _n(b: Mapping[str, Any]) -> int | None:
-    for a in b["analyses"]:
-        e = main_term(result_from_dict(a["result"]))
+def _n(b: Bundle) -> int | None:
+    for a in b.analyses:
+        e = get_family(a.design).main_term(a.result)
         if e.n_treated is not None:
             return int(e.n_treated) + int(e.n_control or 0)
         if e.n:
@@ -93,18 +89,20 @@ def _catalogue_section(studies_root: str | Path | None) -> str:
     return "\n".join(out)
 
 
-def _forest_rows(bundles: list[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+def _forest_rows(bundles: list[Bundle | Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The primary effects of every study, grouped by unit (designs without an effect are left out)."""
     groups: dict[str, list[dict[str, Any]]] = {}
-    for b in bundles:
-        for a in b["analyses"]:
-            if not a["primary"] or a.get("design") == "pre_post":  # a change over time is not an effect
+    for b in map(Bundle.from_dict, bundles):
+        for a in b.analyses:
+            fam = get_family(a.design)
+            if not a.primary or not fam.is_effect:
                 continue
-            res = result_from_dict(a["result"])
-            e = main_term(res)
+            res = a.result
+            e = fam.main_term(res)
             if e.estimate is None or math.isnan(e.estimate) or math.isnan(e.ci_lower):
                 continue
-            mult, unit, _ = _scale(a.get("unit"), res.outcome_type)
-            title = b["study"]["title"].split(" – ")[0]
+            mult, unit, _ = scale_for(a.unit, res.outcome_type)
+            title = b.study["title"].split(" – ")[0]
             if len(title) > 38:
                 title = title[:38].rsplit(" ", 1)[0] + " …"
             groups.setdefault(unit, []).append({"label": title,
@@ -113,12 +111,13 @@ def _forest_rows(bundles: list[Mapping[str, Any]]) -> dict[str, list[dict[str, A
     return groups
 
 
-def portfolio_markdown(bundles: list[Mapping[str, Any]], *, studies_root: str | Path | None = None,
+def portfolio_markdown(bundles: list[Bundle | Mapping[str, Any]], *, studies_root: str | Path | None = None,
                        figures: Mapping[str, str] | None = None) -> str:
     """The portfolio's ``index.qmd`` text."""
+    bundles = [Bundle.from_dict(b) for b in bundles]
     out = ["---", 'title: "Porteføljeoversigt"', 'subtitle: "Evaluerede beskæftigelsesprojekter"', "lang: da",
            "toc: true", 'toc-title: "Indhold"', "---", ""]
-    total = sum(b["study"].get("budget_dkk") or 0 for b in bundles)
+    total = sum(b.study.get("budget_dkk") or 0 for b in bundles)
     out.append("# Overblik {#overblik}\n")
     out.append(
         f"Oversigten viser {fmt_int(len(bundles))} evaluerede projekter med en samlet bevilling på {fmt_dkk(total)} "
@@ -127,17 +126,17 @@ def portfolio_markdown(bundles: list[Mapping[str, Any]], *, studies_root: str | 
     )
     rows, cards = [], []
     for b in bundles:
-        s = b["study"]
+        s = b.study
         label, head, level = _headline(b)
-        goals = b["targets"]
+        goals = b.targets
         goal_txt = ", ".join(
-            f"{sum(1 for t in goals if t['result']['status'] == k)} {v.lower()}" for k, v in STATUS_LABELS.items()
-            if any(t["result"]["status"] == k for t in goals)
+            f"{sum(1 for t in goals if t.result.status == k)} {v.lower()}" for k, v in STATUS_LABELS.items()
+            if any(t.result.status == k for t in goals)
         ) or "–"
         n = _n(b)
         rows.append((f"[{s['title']}](../{s['id']}/index.html)", fmt_dkk(s["budget_dkk"]) if s.get("budget_dkk") is not None else "–",
                      fmt_int(n) if n else "–", head, str(level) if level else "–", goal_txt))
-        tg = b["theory"]["target_group"]["description"].strip()
+        tg = b.theory["target_group"]["description"].strip()
         first = tg.split(". ")[0].rstrip(".") + "."
         cards.append(f"## {s['title']}\n\n" + md_table(["Projekt", s["operator"]], [
             ("Bevilget af", f"{s['funder']['name']} ({s['funder']['type']})"),
@@ -155,11 +154,15 @@ def portfolio_markdown(bundles: list[Mapping[str, Any]], *, studies_root: str | 
     if figures:
         out.append("## Effekter på tværs af projekter\n")
         out.append("Figuren viser de primære effekter, der er målt i samme enhed, side om side.")
-        before_after = [b["study"]["title"].split(" – ")[0] for b in bundles
-                        if any(a["primary"] and a.get("design") == "pre_post" for a in b["analyses"])]
-        if before_after:
-            out.append(" " + ", ".join(before_after) + " er"
-                       + " ikke med: en før/efter-måling uden sammenligningsgruppe viser en udvikling, ikke en effekt.")
+        left_out: dict[str, list[str]] = {}  # why a study's primary result is not an effect -> studies
+        for b in bundles:
+            for a in b.analyses:
+                fam = get_family(a.design)
+                if a.primary and not fam.is_effect:
+                    left_out.setdefault(fam.report.not_an_effect_da, []).append(b.study["title"].split(" – ")[0])
+                    break
+        for why, titles in left_out.items():
+            out.append(" " + ", ".join(titles) + " er" + f" ikke med: {why}.")
         out.append("\n")
     for key, fig in sorted((figures or {}).items()):
         out.append(f"![Primære effekter på tværs af projekter ({key.split('_', 1)[1].replace('_', ' ')})]({fig}){{width=95%}}\n")

@@ -11,6 +11,7 @@ import pandas as pd
 
 from evaluation.designs.comparison import comparison_mde
 from evaluation.designs.did.estimators import TWFE, CallawaySantAnna, DiD2x2
+from evaluation.designs.did.report import DiDReport
 from evaluation.designs.did.options import CSFit, CSOptions, DiD2x2Fit, DiD2x2Options, TWFEFit, TWFEOptions
 from evaluation.designs.family import AnalysisInput, Family, Options, disclose_estimates, disclose_tables, register_family
 from evaluation.designs.plasmode import permute_labels
@@ -27,6 +28,7 @@ class _DiDFamily(Family):
     """Shared by the DiD designs: parallel trends, persons as the unit, subgroups on baseline traits."""
 
     family = "did"
+    Report = DiDReport
     evidence_level = 3
     assumption_da = _PARALLEL_DA
     estimand_da = ("Den gennemsnitlige effekt for deltagerne (ATT), under antagelsen om parallel udvikling uden "

@@ -6,6 +6,7 @@ import dataclasses
 
 from evaluation.designs.comparison import ComparisonFamily
 from evaluation.designs.family import AnalysisInput, disclose_estimates, disclose_tables, register_family
+from evaluation.designs.matched.report import MatchedReport
 from evaluation.designs.matched.estimator import MatchedComparison
 from evaluation.designs.matched.options import MatchedFit, MatchedOptions
 from evaluation.disclosure import SuppressionLog, is_small, suppress_counts, suppress_share_rows
@@ -21,6 +22,7 @@ class MatchedFamily(ComparisonFamily):
     evidence_level = 3
     Options = MatchedOptions
     Fit = MatchedFit
+    Report = MatchedReport
     Estimator = MatchedComparison
     main_terms = ("att", "ate", "ato")
     label_da = "Matchet sammenligning: deltagerne sammenlignes med lignende personer fra registrene"

@@ -9,6 +9,7 @@ import pandas as pd
 
 from evaluation.designs.family import AnalysisInput, Family, disclose_estimates, disclose_tables, register_family
 from evaluation.designs.plasmode import add_effect
+from evaluation.designs.pre_post.report import PrePostReport
 from evaluation.designs.pre_post.estimator import PrePost
 from evaluation.designs.pre_post.options import PrePostFit, PrePostOptions
 from evaluation.disclosure import SuppressionLog, is_small, suppress_counts
@@ -24,6 +25,7 @@ class PrePostFamily(Family):
     evidence_level = 1
     Options = PrePostOptions
     Fit = PrePostFit
+    Report = PrePostReport
     Estimator = PrePost
     is_effect = False
     measures_levels = True

@@ -9,6 +9,7 @@ import pandas as pd
 
 from evaluation.designs.comparison import ComparisonFamily
 from evaluation.designs.family import Options, register_family
+from evaluation.designs.randomized.report import RandomizedReport
 from evaluation.designs.randomized.estimator import RandomizedComparison
 from evaluation.designs.randomized.options import RandomizedFit, RandomizedOptions
 
@@ -22,6 +23,7 @@ class RandomizedFamily(ComparisonFamily):
     evidence_level = 5
     Options = RandomizedOptions
     Fit = RandomizedFit
+    Report = RandomizedReport
     Estimator = RandomizedComparison
     random_assignment = True
     design_mde = True

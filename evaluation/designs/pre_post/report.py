@@ -1,0 +1,160 @@
+"""The before/after design's report parts in Danish: a change over time, no effect wording."""
+
+from __future__ import annotations
+
+
+
+from evaluation.designs.report import ReportParts
+from evaluation.presentation.formatting import fmt_ci, fmt_int, fmt_number, fmt_pct, is_missing
+from evaluation.presentation.markdown import DASH, md_table
+from evaluation.presentation.phrases import interval_phrase, period_label, significance_sentence
+
+__all__ = ["PrePostReport", "CAUSE_CAVEAT_DA"]
+
+CAUSE_CAVEAT_DA = ("Der er ingen sammenligningsgruppe, så tallet siger ikke noget om årsag: ændringen kunne være sket "
+                   "uden projektet.")
+
+METHOD_DA = {
+    "baseline_level": "Niveau: Wilson-interval for en andel, t-interval for et gennemsnit",
+    "follow_up_level": "Niveau: Wilson-interval for en andel, t-interval for et gennemsnit",
+    "change": "Ændring: Newcombes score-interval for andele (parret for personer, der er målt begge gange), "
+              "t-interval for gennemsnit",
+    "relative_change": "Relativ ændring: deltametoden på logaritmen til forholdet",
+}
+
+
+def _unit(rec, outcome_type: str) -> tuple[bool, float, str, int]:
+    """(is a share, multiplier, unit of a change, decimals)."""
+    share = outcome_type == "binary" or rec.unit == "andel"
+    return (True, 100.0, "procentpoint", 1) if share else (False, 1.0, rec.unit or "", 1)
+
+
+def _overlap_counts(o):
+    """Formatter of the before/after overlap table's counts by row name ("–" when suppressed or absent)."""
+    n = dict(zip(o["measured"].astype(str), o["n"]))
+    return lambda k: DASH if is_missing(n.get(k)) else fmt_int(n.get(k))
+
+
+class PrePostReport(ReportParts):
+    term_labels = {
+        "baseline_level": "Niveau ved udgangspunktet",
+        "follow_up_level": "Niveau ved opfølgningen",
+        "change": "Ændring (opfølgning minus udgangspunkt)",
+        "relative_change": "Relativ ændring",
+    }
+    body_slot = "before_effects"
+    not_an_effect_da = "en før/efter-måling uden sammenligningsgruppe viser en udvikling, ikke en effekt"
+
+    def method_da(self, rec, e, labels):
+        return METHOD_DA.get(e.term, e.term)
+
+    def headline(self, rec, bundle) -> str:
+        """The level at both dates, the change and the relative change with intervals, and the caveat."""
+        res = rec.result
+        t = {e.term: e for e in res.estimates}
+        label = rec.indicator_label
+        b, f, ch, rel = (t.get(k) for k in ("baseline_level", "follow_up_level", "change", "relative_change"))
+        if any(x is None or is_missing(x.estimate) for x in (b, f, ch)):
+            return f"**{label}:** resultatet kan ikke offentliggøres, fordi det bygger på for få personer."
+        share, mult, unit, dec = _unit(rec, res.outcome_type)
+        d = res.diagnostics
+        level = (lambda v: fmt_pct(v, 1)) if share else (lambda v: f"{fmt_number(v, dec)} {unit}".strip())
+        verb = "faldt" if ch.estimate < 0 else "steg" if ch.estimate > 0 else "var uændret"
+        core = f"{verb} fra {level(b.estimate)} ({period_label(d.get('baseline', ''))}) til {level(f.estimate)} " \
+               f"({period_label(d.get('follow_up', ''))})"
+        if ch.estimate != 0:
+            core += f", dvs. {fmt_number(abs(ch.estimate) * mult, dec)} {unit}".rstrip()
+        sentence = f"**{label}:** {core} ({interval_phrase(ch.ci_lower * mult, ch.ci_upper * mult, unit, dec, kind='change')})."
+        if rel is not None and not is_missing(rel.estimate) and not is_missing(rel.ci_lower) and ch.estimate != 0:
+            word = "fald" if rel.estimate < 0 else "stigning"
+            sentence += (f" Det er et relativt {word} på {fmt_pct(abs(rel.estimate), 0)} "
+                         f"({interval_phrase(rel.ci_lower * 100, rel.ci_upper * 100, '%', 0, kind='change')}).")
+        sig = significance_sentence(ch.ci_lower, ch.ci_upper, kind="change")
+        if sig:
+            sentence += " " + sig
+        return sentence + " " + CAUSE_CAVEAT_DA
+
+    def participants(self, rec, bundle) -> str:
+        """'Hvem blev målt': persons at each date and the overlap."""
+        res = rec.result
+        share, mult, unit, dec = _unit(rec, res.outcome_type)
+        out = ["# Hvem blev målt {#deltagere}\n"]
+        out.append(
+            f"Målgruppen er målt to gange. Tabellen viser antallet af personer ved hver måling og resultatet for "
+            f"«{rec.indicator_label[0].lower() + rec.indicator_label[1:]}».\n"
+        )
+        g = res.tables.get("groups")
+        if g is not None and len(g):
+            col = "share" if "share" in g.columns else "mean"
+            names = {str(res.diagnostics.get("baseline")): "Udgangspunkt", str(res.diagnostics.get("follow_up")): "Opfølgning"}
+            rows = [(f"{names.get(str(r['group']), '')} ({period_label(r['group'])})".strip(),
+                     DASH if is_missing(r["n"]) else fmt_int(r["n"]),
+                     DASH if is_missing(r[col]) else fmt_number(float(r[col]) * mult, dec)) for _, r in g.iterrows()]
+            head = "Andel (%)" if share else (f"Gennemsnit ({unit})" if unit else "Gennemsnit")
+            out.append(md_table(["Måling", "Antal personer", head], rows))
+        o = res.tables.get("overlap")
+        if o is not None and len(o):
+            c = _overlap_counts(o)
+            out.append(f"Af personerne var {c('both')} med ved begge målinger, {c('baseline_only')} kun ved udgangspunktet "
+                       f"(fx overgået til pension eller ude af målgruppen) og {c('follow_up_only')} kun ved opfølgningen "
+                       "(nye i målgruppen). Personer, der er målt begge gange, indgår parvis i beregningen af ændringen.\n")
+        if share and o is not None and o["measured"].astype(str).str.startswith("both_").any():
+            c = _overlap_counts(o)
+            col = ((rec.metric or {}).get("params") or {}).get("column")
+            what = bundle.labels.get(col) if col else None
+            what = what or rec.indicator_label
+            out.append(f"Status for de {c('both')} personer, der var med begge gange (antal personer):\n")
+            out.append(md_table([f"{what} ved udgangspunktet", "Ja ved opfølgningen", "Nej ved opfølgningen"], [
+                ("Ja", c("both_baseline_1_follow_up_1"), c("both_baseline_1_follow_up_0")),
+                ("Nej", c("both_baseline_0_follow_up_1"), c("both_baseline_0_follow_up_0")),
+            ]))
+        return "\n".join(out)
+
+    def body(self, records, bundle, figures) -> str:
+        """'Udvikling før og efter': levels, change and relative change for every before/after analysis."""
+        out = ["# Udvikling før og efter {#foer-efter}\n"]
+        out.append(
+            "Tallene viser, hvordan målgruppen udviklede sig fra udgangspunktet til opfølgningen. Der er ingen "
+            "sammenligningsgruppe (evidensniveau 1), så ændringen er ikke en effekt af projektet: den siger ikke noget om "
+            "årsag, fordi den også kan skyldes fx konjunkturer, regler eller at målgruppen har ændret sig.\n"
+        )
+        rows = []
+        for a in records:
+            res = a.result
+            share, mult, unit, dec = _unit(a, res.outcome_type)
+            d = res.diagnostics
+            for e in res.estimates:
+                if e.term == "baseline_level":
+                    what, m, u = f"Udgangspunkt ({period_label(d.get('baseline'))})", mult, "%" if share else unit
+                elif e.term == "follow_up_level":
+                    what, m, u = f"Opfølgning ({period_label(d.get('follow_up'))})", mult, "%" if share else unit
+                elif e.term == "change":
+                    what, m, u = "Ændring", mult, unit
+                elif e.term == "relative_change":
+                    what, m, u = "Relativ ændring", 100.0, "%"
+                else:
+                    continue
+                val = DASH if is_missing(e.estimate) else f"{fmt_number(e.estimate * m, dec)} {u}".strip()
+                ci = DASH if is_missing(e.ci_lower) else f"{fmt_ci(e.ci_lower * m, e.ci_upper * m, dec)} {u}".strip()
+                rows.append((a.indicator_label, what, val, ci, fmt_int(e.n)))
+        if len({r[0] for r in rows}) == 1:  # one indicator: name it once instead of in every row
+            out.append(f"**{rows[0][0]}**\n")
+            out.append(md_table(["Måling", "Værdi", "95 %-sikkerhedsinterval", "Antal personer"], [r[1:] for r in rows],
+                                align="lrrr"))
+        else:
+            out.append(md_table(["Mål", "Måling", "Værdi", "95 %-sikkerhedsinterval", "Antal personer"], rows, align="llrrr"))
+        out.append("Ændringen er opfølgning minus udgangspunkt; negative tal betyder et fald. Den relative ændring er "
+                   "ændringen i procent af udgangspunktet.\n")
+        return "\n".join(out)
+
+    def caveats(self, records, bundle) -> list[str]:
+        return [
+            "- **Før/efter-målingen** har ingen sammenligningsgruppe (evidensniveau 1). Den viser, hvordan tallet udviklede "
+            "sig i målgruppen, men siger ikke noget om årsag: udviklingen kan også skyldes konjunkturer, nye regler eller "
+            "at målgruppen har ændret sammensætning. Den kan bruges til at følge op på målene, ikke til at vurdere effekt."
+        ]
+
+    def portfolio_headline(self, rec) -> str:
+        return f"ændring fra før til efter {super().portfolio_headline(rec)}; ingen sammenligningsgruppe, så ikke en effekt"
+
+

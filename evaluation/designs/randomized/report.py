@@ -1,0 +1,73 @@
+"""The randomized comparison's report parts in Danish."""
+
+from __future__ import annotations
+
+
+from evaluation.designs.report import ReportParts, covariate_label, fmt_value
+from evaluation.presentation.formatting import fmt_int, fmt_number, is_missing
+from evaluation.presentation.markdown import DASH, md_table
+
+__all__ = ["RandomizedReport"]
+
+METHOD_DA = {
+    "difference_in_means": "Forskel i gennemsnit; Welch-t-interval",
+    "difference_in_proportions": "Forskel i andele; Newcombes hybrid-score-interval",
+    "adjusted_difference": "Lineær regression med baggrundsforhold og interaktioner (Lin 2013); robuste standardfejl",
+}
+
+
+class RandomizedReport(ReportParts):
+    def who_than(self):
+        return "interventionsgruppen", "kontrolgruppen"
+
+    def method_da(self, rec, e, labels):
+        return METHOD_DA.get(e.term, e.term)
+
+    def method_notes(self, rec):
+        d = rec.result.diagnostics
+        if not d.get("permutations"):
+            return []
+        return [f"For «{rec.indicator_label}» er p-værdien også beregnet ved randomiseringsinferens "
+                f"({fmt_int(d['permutations'])} gentagne lodtrækninger, startværdi {d.get('seed')}).\n"]
+
+    def participants(self, rec, bundle):
+        res = rec.result
+        out = ["# Hvem deltog {#deltagere}\n"]
+        for part in (self.flow_table(res), self.groups_table(rec), self.balance_section(rec, bundle)):
+            if part:
+                out.append(part)
+        return "\n".join(out)
+
+    def balance_section(self, rec, bundle) -> str:
+        """Baseline characteristics by allocated group with standardised differences (no weights: the lottery
+        made the groups)."""
+        bal = rec.result.tables.get("balance")
+        if bal is None or not len(bal):
+            return ""
+        out = ["## Baggrundsforhold og balance\n",
+               "Ved lodtrækning skal grupperne ligne hinanden. Den standardiserede forskel (SMD) måler forskellen "
+               "i standardafvigelser; under 0,1 regnes for god balance. Andele er vist i procent.\n"]
+        rows = []
+        for _, r in bal.iterrows():
+            is_bin = bool(r.get("binary", False))
+            m = 100.0 if is_bin else 1.0
+            name = covariate_label(bundle, r) + (" (%)" if is_bin else "")
+            smd = r.get("smd")
+            rows.append((name, fmt_value(r.get("mean_intervention"), m, 1), fmt_value(r.get("mean_control"), m, 1),
+                         DASH if is_missing(smd) else fmt_number(smd, 2)))
+        out.append(md_table(["Baggrundsforhold", "Interventionsgruppe", "Kontrolgruppe", "SMD"], rows))
+        bad = [covariate_label(bundle, r) for _, r in bal.iterrows() if not is_missing(r.get("smd")) and abs(float(r["smd"])) > 0.1]
+        if bad:
+            out.append(f"Forskelle over 0,1: {', '.join(bad)}. Den justerede analyse tager højde for disse forhold.\n")
+        else:
+            out.append("Alle standardiserede forskelle er under 0,1: grupperne ligner hinanden.\n")
+        return "\n".join(out)
+
+    def caveats(self, records, bundle) -> list[str]:
+        return [
+            "- **Det kan resultatet bruges til:** at vurdere, om indsatsen virkede for de deltagere, der blev fordelt ved "
+            "lodtrækning i projektperioden. Lodtrækningen sikrer, at forskelle mellem grupperne skyldes indsatsen eller tilfældigheder; "
+            "sikkerhedsintervallet viser, hvor store tilfældighederne kan være.",
+            "- **Det kan resultatet ikke bruges til:** at sige, at indsatsen vil virke lige så godt for andre målgrupper, "
+            "i andre kommuner eller i en anden tid, eller at forklare *hvorfor* den virkede uden programteoriens mekanismer.",
+        ]

@@ -1,0 +1,215 @@
+"""The Danish report parts every design family shares, and the hooks a family overrides.
+
+The report skeleton (:mod:`evaluation.reporting.quarto`) asks each analysis's family for its
+parts — :meth:`ReportParts.headline`, :meth:`ReportParts.participants`, method rows, effect rows,
+body sections, caveats and the portfolio line — so no section of the skeleton branches on a design's
+name. Everything here only displays the (disclosure-controlled) typed bundle; nothing re-estimates.
+
+A family's parts are a subclass of :class:`ReportParts` set as ``Family.Report``; they speak of a
+*kontrolgruppe* and of *lodtrækning* only when the family says the groups were formed by lottery
+(:attr:`~evaluation.designs.family.Family.random_assignment`), and name the family's identifying
+assumption in the caveats.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping
+
+from evaluation.presentation.formatting import fmt_int, fmt_number, is_missing
+from evaluation.presentation.markdown import DASH, md_table
+from evaluation.presentation.phrases import interval_phrase, scale_for, signed_phrase, significance_sentence
+from evaluation.presentation.formatting import natural_frequency as natural_frequency_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from evaluation.designs.family import Family
+    from evaluation.results import AnalysisRecord, Bundle, Estimate
+
+__all__ = ["ReportParts", "TERM_LABELS", "fmt_value", "covariate_label", "GROUP_LABELS"]
+
+#: Danish labels of the estimate terms the shared families report (a family adds its own)
+TERM_LABELS = {
+    "difference_in_means": "Forskel i gennemsnit (interventions- minus kontrolgruppe)",
+    "difference_in_proportions": "Forskel i andele (interventions- minus kontrolgruppe)",
+    "adjusted_difference": "Forskel justeret for baggrundsforhold",
+    "mean_intervention": "Gennemsnit, interventionsgruppen",
+    "mean_control": "Gennemsnit, kontrolgruppen",
+    "share_intervention": "Andel, interventionsgruppen",
+    "share_control": "Andel, kontrolgruppen",
+}
+
+GROUP_LABELS = {"total": "I alt", "intervention": "Interventionsgruppe", "control": "Kontrolgruppe",
+                "comparison": "Sammenligningsgruppe"}
+FLOW_LABELS = {
+    "allocated": "Fordelt ved lodtrækning",
+    "lost_to_follow_up": "Uden måling af resultatet (frafald)",
+    "analysed": "Med i analysen",
+}
+
+
+def fmt_value(x: Any, mult: float, dec: int) -> str:
+    """A number scaled and formatted in Danish, «–» when missing or suppressed."""
+    return DASH if is_missing(x) else fmt_number(float(x) * mult, dec)
+
+
+def covariate_label(bundle: "Bundle", row: Mapping[str, Any]) -> str:
+    """Danish label of a balance-table row: column label, and the level for a category."""
+    var = row.get("variable", row.get("covariate"))
+    label = bundle.label(str(var))
+    level = row.get("level")
+    if level is not None and not is_missing(level) and str(level) != "":
+        return f"{label}: {bundle.value_label(str(var), level)}"
+    return label
+
+
+class ReportParts:
+    """A design family's report parts in Danish. Subclass per family; the defaults fit an effect design.
+
+    Parameters
+    ----------
+    family : Family
+        The family whose parts these are (its labels, estimand, assumption and main term).
+    """
+
+    #: Danish labels of terms (merged over :data:`TERM_LABELS`)
+    term_labels: Mapping[str, str] = {}
+    #: where the family's own body section goes in the report: "before_effects" or "after_subgroups"
+    body_slot: str = "before_effects"
+    #: why the family's main result is not an effect (when ``Family.is_effect`` is false), for the portfolio
+    not_an_effect_da: str = "resultatet er ikke en effekt"
+
+    def __init__(self, family: "Family"):
+        self.family = family
+
+    # ------------------------------------------------------------------ words
+    def who_than(self) -> tuple[str, str]:
+        """Who the effect is about, and what they are compared with, in the headline sentence."""
+        return "deltagerne", "sammenlignelige personer, der ikke deltog"
+
+    def term_label(self, term: str) -> str:
+        return {**TERM_LABELS, **self.term_labels}.get(term, term)
+
+    def shown_terms(self, result) -> list["Estimate"]:
+        """Estimates shown in tables: not the group means/shares."""
+        return [e for e in result.estimates if not e.term.startswith(("mean_", "share_"))]
+
+    def method_da(self, e: "Estimate", labels: Mapping[str, str]) -> str:
+        """The Danish method of one estimate, from the result's own fields."""
+        return e.term
+
+    def estimand_text(self, rec: "AnalysisRecord") -> str:
+        return self.family.estimand_da or rec.result.estimand
+
+    # ------------------------------------------------------------------ headline
+    def headline(self, rec: "AnalysisRecord", bundle: "Bundle") -> str:
+        """One plain-Danish sentence with the estimate and its interval."""
+        res = rec.result
+        e = self.family.main_term(res)
+        mult, unit, dec = scale_for(rec.unit, getattr(res, "outcome_type", "continuous"))
+        label = rec.indicator_label
+        if is_missing(e.estimate):
+            return f"**{label}:** resultatet kan ikke offentliggøres, fordi det bygger på for få personer."
+        est, lo, hi = e.estimate * mult, e.ci_lower * mult, e.ci_upper * mult
+        who, than = self.who_than()
+        if abs(est) < 0.5 * 10 ** (-dec):
+            core = f"{who} lå på samme niveau som {than}"
+        else:
+            core = f"{who} lå i gennemsnit {signed_phrase(est, unit, dec)} end {than}"
+        sentence = f"**{label}:** {core} ({interval_phrase(lo, hi, unit, dec)})."
+        sig = significance_sentence(e.ci_lower, e.ci_upper, e.p_value)
+        return sentence + (f" {sig}" if sig else "")
+
+    def natural_frequency(self, rec: "AnalysisRecord") -> str | None:
+        """'Ud af 100 personer i kontrolgruppen …' for a binary outcome with both groups' shares."""
+        res = rec.result
+        if getattr(res, "outcome_type", "") != "binary":
+            return None
+        terms = {e.term: e for e in res.estimates}
+        if "share_control" not in terms or "share_intervention" not in terms:
+            return None
+        pc, pt = terms["share_control"].estimate, terms["share_intervention"].estimate
+        if is_missing(pc) or is_missing(pt):
+            return None
+        control = "kontrolgruppen" if self.family.random_assignment else "sammenligningsgruppen"
+        phrase = (rec.phrase or "").strip()
+        if phrase:
+            verb, _, rest = phrase.partition(" ")
+            return natural_frequency_text(pc, pt, rest, verb=verb, control=control)
+        what = rec.indicator_label[0].lower() + rec.indicator_label[1:]
+        return (
+            f"Ud af 100 personer i {control} gjaldt «{what}» for {fmt_int(round(pc * 100))}; "
+            f"i interventionsgruppen for {fmt_int(round(pt * 100))}."
+        )
+
+    # ------------------------------------------------------------------ sections
+    def participants(self, rec: "AnalysisRecord", bundle: "Bundle") -> str:
+        """'Hvem deltog' for the primary analysis (the groups and how they compare)."""
+        return "# Hvem deltog {#deltagere}\n"
+
+    def body(self, records: list["AnalysisRecord"], bundle: "Bundle", figures: Mapping[str, str]) -> str:
+        """The family's own section(s) for all its analyses (empty by default)."""
+        return ""
+
+    def effect_rows(self, rec: "AnalysisRecord") -> list[tuple]:
+        """Rows of the effects table: measure, estimate label, effect, interval, p-value, group sizes."""
+        from evaluation.presentation.formatting import fmt_ci, fmt_p
+
+        res = rec.result
+        mult, unit, dec = scale_for(rec.unit, getattr(res, "outcome_type", "continuous"))
+        rows = []
+        for e in self.shown_terms(res):
+            rows.append((rec.indicator_label, self.term_label(e.term),
+                         fmt_value(e.estimate, mult, dec) + (f" {unit}" if unit and not is_missing(e.estimate) else ""),
+                         DASH if is_missing(e.ci_lower) else fmt_ci(e.ci_lower * mult, e.ci_upper * mult, dec),
+                         fmt_p(e.p_value) if not is_missing(e.p_value) else DASH,
+                         f"{fmt_int(e.n_treated)} / {fmt_int(e.n_control)}" if e.n_treated is not None else fmt_int(e.n)))
+        return rows
+
+    def effects_extra(self, rec: "AnalysisRecord", bundle: "Bundle", figures: Mapping[str, str]) -> str:
+        """Extra effect subsections of one analysis (e.g. the event study), empty by default."""
+        return ""
+
+    def method_notes(self, rec: "AnalysisRecord") -> list[str]:
+        """Sentences after the estimand table (e.g. randomization inference), none by default."""
+        return []
+
+    def caveats(self, records: list["AnalysisRecord"], bundle: "Bundle") -> list[str]:
+        """The family's caveats, from its identifying assumption (one list for all its analyses)."""
+        return []
+
+    def portfolio_headline(self, rec: "AnalysisRecord") -> str:
+        """The headline number of the study on the portfolio page."""
+        from evaluation.presentation.formatting import fmt_ci
+
+        res = rec.result
+        e = self.family.main_term(res)
+        mult, unit, dec = scale_for(rec.unit, getattr(res, "outcome_type", "continuous"))
+        return f"{fmt_number(e.estimate * mult, dec)} {unit} ({fmt_ci(e.ci_lower * mult, e.ci_upper * mult, dec)})".replace("  ", " ")
+
+    # ------------------------------------------------------------------ shared building blocks
+    def flow_table(self, res) -> str:
+        flow = res.tables.get("flow")
+        if flow is None or not len(flow):
+            return ""
+        cols = list(flow.columns)
+        rows = [[FLOW_LABELS.get(str(r[0]), str(r[0]))] + [DASH if is_missing(v) else fmt_int(v) for v in r[1:]]
+                for r in flow.itertuples(index=False, name=None)]
+        heads = [{"step": "Trin"}.get(c, GROUP_LABELS.get(c, c)) for c in cols]
+        return "## Deltagerflow\n\n" + md_table(heads, rows)
+
+    def groups_table(self, rec: "AnalysisRecord") -> str:
+        res = rec.result
+        groups = res.tables.get("groups")
+        if groups is None or not len(groups):
+            return ""
+        out = ["## Grupperne\n",
+               f"Tabellen viser antallet af personer i hver gruppe i analysen af «{rec.indicator_label.lower()}» "
+               "og resultatet i hver gruppe.\n"]
+        mult, unit, dec = scale_for(rec.unit, res.outcome_type)
+        rows = []
+        for _, r in groups.iterrows():
+            val = r.get("mean", r.get("share"))
+            rows.append((GROUP_LABELS.get(str(r["group"]), str(r["group"])), DASH if is_missing(r["n"]) else fmt_int(r["n"]),
+                         fmt_value(val, mult, dec), DASH if is_missing(r.get("missing")) else fmt_int(r.get("missing"))))
+        head_val = "Andel (%)" if mult == 100.0 else f"Gennemsnit ({unit})" if unit else "Gennemsnit"
+        out.append(md_table(["Gruppe", "Antal", head_val, "Uden måling"], rows))
+        return "\n".join(out)

@@ -1,0 +1,108 @@
+"""The Danish phrases of the reports: how a number, its interval and its significance are said.
+
+Every report part builds its interval and significance wording here, so a council reads the
+same phrase for the same thing in every section and every study:
+
+* :func:`scale_for` — how an estimate is shown (a share or a difference of shares in
+  percent/procentpoint, otherwise in the indicator's unit);
+* :func:`interval_phrase` — "95 %-sikkerhedsinterval 0,8–5,4 uger lavere" (a difference), or
+  "95 %-sikkerhedsinterval: et fald på 0,8–5,4 procentpoint" (a change over time), reading
+  naturally whatever the signs of the ends;
+* :func:`signed_phrase` — "3,1 uger lavere";
+* :func:`significance_sentence` — what the interval says about chance, without overclaiming.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evaluation.presentation.formatting import fmt_ci, fmt_date, fmt_number, fmt_p, is_missing
+
+__all__ = ["CI_LABEL", "scale_for", "signed_phrase", "interval_phrase", "significance_sentence", "period_label"]
+
+CI_LABEL = "95 %-sikkerhedsinterval"
+
+# words for a value below and above zero, by kind of quantity
+_WORDS = {
+    "difference": ("lavere", "højere"),
+    "change": ("et fald", "en stigning"),
+}
+
+
+def scale_for(unit: str | None, outcome_type: str) -> tuple[float, str, int]:
+    """Multiplier, Danish unit and decimals used to show an estimate of a difference.
+
+    A 0/1 outcome or an indicator measured as a share (``unit: andel``) is shown in procentpoint.
+    """
+    if outcome_type == "binary" or unit == "andel":
+        return 100.0, "procentpoint", 1
+    return 1.0, unit or "", 1
+
+
+def signed_phrase(value: float, unit: str, decimals: int, *, kind: str = "difference") -> str:
+    """A magnitude with its direction word: "3,1 uger lavere" (difference), "et fald på 3,1 uger" (change)."""
+    below, above = _WORDS[kind]
+    word = below if value < 0 else above
+    if kind == "change":
+        return f"{word} på {fmt_number(abs(value), decimals)} {unit}".rstrip()
+    return f"{fmt_number(abs(value), decimals)} {unit} {word}".replace("  ", " ")
+
+
+def interval_phrase(lo: Any, hi: Any, unit: str = "", decimals: int = 1, *, kind: str = "difference") -> str:
+    """The confidence interval in words that read naturally whatever the signs of its ends.
+
+    ``kind="difference"``: "95 %-sikkerhedsinterval 0,8–5,4 uger lavere" or "… fra 2,0 uger lavere
+    til 1,0 uger højere". ``kind="change"`` (a change over time): "95 %-sikkerhedsinterval: et fald på
+    0,8–5,4 uger" or "… fra et fald på 2,0 til en stigning på 1,0 uger".
+
+    Examples
+    --------
+    >>> interval_phrase(-5.4, -0.8, "uger", 1)
+    '95 %-sikkerhedsinterval 0,8–5,4 uger lavere'
+    >>> interval_phrase(-0.02, 0.01, "procentpoint", 1, kind="change")
+    '95 %-sikkerhedsinterval fra et fald på 0,0 til en stigning på 0,0 procentpoint'
+    """
+    if is_missing(lo) or is_missing(hi):
+        return "intet sikkerhedsinterval"
+    lo, hi = float(lo), float(hi)
+    below, above = _WORDS[kind]
+    if lo >= 0 or hi <= 0:
+        a, b = sorted([abs(lo), abs(hi)])
+        word = above if lo >= 0 else below
+        if kind == "change":
+            return f"{CI_LABEL}: {word} på {fmt_ci(a, b, decimals)} {unit}".rstrip()
+        return f"{CI_LABEL} {fmt_ci(a, b, decimals)} {unit} {word}".replace("  ", " ")
+    if kind == "change":
+        return (f"{CI_LABEL} fra {below} på {fmt_number(abs(lo), decimals)} til {above} på "
+                f"{fmt_number(abs(hi), decimals)} {unit}").rstrip()
+    return f"{CI_LABEL} fra {signed_phrase(lo, unit, decimals)} til {signed_phrase(hi, unit, decimals)}"
+
+
+def significance_sentence(lo: Any, hi: Any, p_value: Any = None, *, kind: str = "effect") -> str:
+    """What the interval says about chance, as a sentence to follow the estimate ("" without an interval).
+
+    ``kind="effect"``: an interval on one side of zero — "Forskellen er så stor, at den næppe skyldes
+    tilfældigheder (p = …)."; one that contains zero — "Vi kan ikke udelukke, at indsatsen ingen effekt
+    havde på dette mål." ``kind="change"``: only an interval containing zero is commented ("Ændringen er så
+    lille, at den kan skyldes tilfældigheder.").
+    """
+    if is_missing(lo) or is_missing(hi):
+        return ""
+    crosses = lo <= 0 <= hi
+    if kind == "change":
+        return "Ændringen er så lille, at den kan skyldes tilfældigheder." if crosses else ""
+    if lo > 0 or hi < 0:
+        return "Forskellen er så stor, at den næppe skyldes tilfældigheder" + (
+            f" ({fmt_p(p_value)})." if not is_missing(p_value) else ".")
+    return "Vi kan ikke udelukke, at indsatsen ingen effekt havde på dette mål."
+
+
+def period_label(x: Any) -> str:
+    """A period label as a Danish date when it is an ISO date (``2016-06-30`` → ``30. juni 2016``), else as given."""
+    text = str(x)
+    if len(text) >= 10:
+        try:
+            return fmt_date(text)
+        except ValueError:
+            pass
+    return text
