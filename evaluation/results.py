@@ -29,6 +29,7 @@ __all__ = [
     "Result",
     "EffectResult",
     "ScoreResult",
+    "SurveyResult",
     "TargetResult",
     "result_from_dict",
     "AnalysisRecord",
@@ -243,6 +244,27 @@ class ScoreResult(Result):
 
 
 @dataclass(frozen=True)
+class SurveyResult(Result):
+    """A survey's scores (e.g. the brugermåling): descriptive, with no comparison group.
+
+    ``estimates`` are the headline numbers (top-box share per item ``share_top_box_<item>``, the
+    response rate and the mean scale score); ``survey`` holds the whole disclosure-controlled record
+    the report draws (distributions, shares and means by unit and wave, comparisons between units,
+    weighted shares, reliability).
+    """
+
+    design: str = "survey"
+    evidence_level: int = 0
+    survey: Mapping[str, Any] = field(default_factory=dict)
+    kind: str = "survey"
+    #: cells hidden while scoring, passed to the study's suppression log by the family (not serialised)
+    suppressed: tuple[Mapping[str, Any], ...] = field(default=(), compare=False, repr=False)
+
+    def _extra_dict(self) -> dict[str, Any]:
+        return {"design": self.design, "evidence_level": self.evidence_level, "survey": _json_safe(dict(self.survey))}
+
+
+@dataclass(frozen=True)
 class TargetResult(Result):
     """A goal-attainment check for a target (*måltal*): baseline, goal, result and status.
 
@@ -284,6 +306,7 @@ def _json_safe(obj: Any) -> Any:
 _KINDS: dict[str, type[Result]] = {
     "effect": EffectResult,
     "score": ScoreResult,
+    "survey": SurveyResult,
     "target": TargetResult,
     "result": Result,
 }
@@ -308,6 +331,9 @@ def result_from_dict(d: Mapping[str, Any]) -> Result:
         )
     if cls is ScoreResult:
         return ScoreResult(**common, scale=d.get("scale", ""))
+    if cls is SurveyResult:
+        return SurveyResult(**common, design=d.get("design", "survey"), evidence_level=d.get("evidence_level", 0),
+                            survey=d.get("survey", {}))
     if cls is TargetResult:
         return TargetResult(
             **common,
@@ -407,7 +433,6 @@ class Bundle:
     config_hash: str
     analyses: tuple[AnalysisRecord, ...] = ()
     targets: tuple[TargetRecord, ...] = ()
-    surveys: tuple[Mapping[str, Any], ...] = ()
     disclosure: Mapping[str, Any] = field(default_factory=dict)
     data_hashes: Mapping[str, str] = field(default_factory=dict)
     data_notes: Mapping[str, Any] = field(default_factory=dict)
@@ -447,7 +472,7 @@ class Bundle:
             "format": self.format, "study": dict(self.study), "theory": dict(self.theory),
             "report_options": dict(self.report_options), "config_hash": self.config_hash,
             "analyses": [a.to_dict() for a in self.analyses], "targets": [t.to_dict() for t in self.targets],
-            "surveys": [dict(s) for s in self.surveys], "disclosure": dict(self.disclosure),
+            "disclosure": dict(self.disclosure),
             "data_hashes": dict(self.data_hashes), "data_notes": dict(self.data_notes),
             "package_version": self.package_version, "code_list_version": self.code_list_version,
             "figures": dict(self.figures), "labels": dict(self.labels), "value_labels": dict(self.value_labels),
@@ -462,7 +487,7 @@ class Bundle:
             format=d.get("format", ""), study=d["study"], theory=d["theory"], report_options=d.get("report_options", {}),
             config_hash=d.get("config_hash", ""), analyses=tuple(AnalysisRecord.from_dict(a) for a in d.get("analyses", [])),
             targets=tuple(TargetRecord.from_dict(t) for t in d.get("targets", [])),
-            surveys=tuple(d.get("surveys") or ()), disclosure=d.get("disclosure", {}),
+            disclosure=d.get("disclosure", {}),
             data_hashes=d.get("data_hashes", {}), data_notes=d.get("data_notes", {}),
             package_version=d.get("package_version", ""), code_list_version=d.get("code_list_version"),
             figures=d.get("figures", {}), labels=d.get("labels") or {}, value_labels=d.get("value_labels") or {},

@@ -442,7 +442,7 @@ def test_cronbach_on_synthetic_has_no_warning(synthetic):
 def test_diverging_likert_chart(synthetic):
     from matplotlib.figure import Figure
 
-    from evaluation.reporting.survey_figures import diverging_likert_chart
+    from evaluation.designs.survey.figures import diverging_likert_chart
 
     answers, _ = synthetic
     d = distribution(answers, list(ITEMS), S5)
@@ -475,7 +475,7 @@ def test_diverging_likert_chart(synthetic):
 
 
 def survey_fmt(x):
-    from evaluation.reporting.survey_figures import percent_axis_formatter
+    from evaluation.designs.survey.figures import percent_axis_formatter
 
     return percent_axis_formatter()(x, 0)
 
@@ -485,7 +485,7 @@ def survey_fmt(x):
     "evaluation.metrics.scales",
     "evaluation.metrics.survey",
     "evaluation.synthetic.brugermaaling",
-    "evaluation.reporting.survey_figures",
+    "evaluation.designs.survey.figures",
 ])
 def test_docstring_examples_run(module_name):
     import importlib

@@ -14,8 +14,9 @@ from evaluation.exceptions import DataValidationError
 from evaluation.pipeline.run import run_study
 from evaluation.reporting.quarto import build_report, report_markdown
 from evaluation.reporting.render import html_text, pdf_text
-from evaluation.reporting.survey_section import survey_headlines, survey_section
-from evaluation.survey_pipeline import records_frame
+from evaluation.designs.survey.report import survey_headlines
+from evaluation.designs.survey.report import survey_section as _survey_section
+from evaluation.designs.survey.scoring import records_frame
 
 from conftest import STUDIES, SYNTHETIC
 
@@ -69,8 +70,13 @@ def small_unit(tmp_path_factory):
 
 
 def _survey(bundle: dict) -> dict:
-    assert len(bundle["surveys"]) == 1
-    return bundle["surveys"][0]
+    surveys = [a for a in bundle["analyses"] if a["design"] == "survey"]
+    assert len(surveys) == 1
+    return surveys[0]["result"]["survey"]
+
+
+def survey_section(bundle: dict, figures) -> str:
+    return _survey_section(bundle, [_survey(bundle)], figures)
 
 
 # ---------------------------------------------------------------------------- the shipped study
@@ -112,7 +118,7 @@ def test_published_shares_and_response_rate(shipped):
 
 
 def test_headlines_are_plain_danish(shipped):
-    lines = [_plain(x) for x in survey_headlines(shipped["bundle"])]
+    lines = [_plain(x) for x in survey_headlines(_survey(shipped["bundle"]))]
     assert 1 <= len(lines) <= 3
     assert lines[0].startswith("97 % af borgerne svarede")
     assert "1.032 af 2.070 planlagte samtaler gav et svar (svarprocent 50 %)" in lines[0]
@@ -230,7 +236,7 @@ def test_out_of_scale_answers_name_file_column_and_lines(tmp_path):
 def test_wave_comparison_when_declared(tmp_path):
     study = _copy(tmp_path)
     y = study / "study.yaml"
-    y.write_text(y.read_text(encoding="utf-8").replace("    unit: hus\n", "    unit: hus\n    wave: uge\n"), encoding="utf-8")
+    y.write_text(y.read_text(encoding="utf-8").replace("      unit: hus\n", "      unit: hus\n      wave: uge\n"), encoding="utf-8")
     b = _bundle(run_study(study, tmp_path / "results", figures=False))
     it = _survey(b)["items"][0]
     res = it["compare_waves"]["result"]

@@ -32,8 +32,6 @@ __all__ = [
     "AnalysisBase",
     "ANALYSIS_MODELS",
     "StudyTarget",
-    "Survey",
-    "SurveyItem",
     "ReportOptions",
     "Study",
     "load_study",
@@ -152,34 +150,6 @@ ANALYSIS_MODELS: dict[str, type[AnalysisBase]] = _analysis_models()
 Analysis = Annotated[Union[tuple(ANALYSIS_MODELS.values())], Field(discriminator="design")]
 
 
-class SurveyItem(_Model):
-    """One questionnaire item: data column, id and the question as asked (Danish)."""
-
-    column: str = Field(description="column in the answers file")
-    id: str | None = Field(default=None, description="short identifier (default: the column name)")
-    text: str = Field(min_length=1, description="the question as printed on the questionnaire")
-    reversed: bool = Field(default=False, description="true for a reverse-keyed item")
-
-
-class Survey(_Model):
-    """A survey (e.g. the *brugermåling*) scored on a declared Likert scale."""
-
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
-    title: str = Field(min_length=1, description="Danish title of the survey section")
-    data: str = Field(description="name of the data source (kind: survey) with one row per answer sheet")
-    scale: str | dict[str, Any] = Field(
-        description="name of a shipped scale (e.g. 'brugermaaling-5') or an inline scale (codes, labels, top_box, missing_codes)"
-    )
-    items: list[SurveyItem] = Field(min_length=1)
-    unit: str | None = Field(default=None, description="column naming the unit compared (e.g. the jobcentre's house)")
-    wave: str | None = Field(default=None, description="column naming the wave (e.g. year) for comparisons over time")
-    planned: str | None = Field(default=None, description="name of the data source with planned meetings/invitations per unit")
-    planned_column: str = Field(default="planned", description="column with the number planned")
-    weighting_classes: list[str] = Field(default_factory=list, description="columns defining nonresponse weighting classes")
-    scale_score: bool = Field(default=True, description="report a scale score and Cronbach's alpha over the items")
-    indicator: str | None = Field(default=None, description="indicator (theory.indicators) the survey measures")
-
-
 class StudyTarget(_Model):
     """A target figure (*måltal*) followed without a comparison group."""
 
@@ -236,7 +206,6 @@ class Study(_Model):
     data: dict[str, DataSource] = Field(default_factory=dict)
     analyses: list[Analysis] = Field(default_factory=list)
     targets: list[StudyTarget] = Field(default_factory=list)
-    surveys: list[Survey] = Field(default_factory=list)
     report: ReportOptions = Field(default_factory=ReportOptions)
 
     # set by load_study, not by the file
@@ -468,22 +437,12 @@ def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
             problems.append((p + tuple(loc), msg))
         if a.data not in study.data:
             problems.append((p + ("data",), f"refers to data source {a.data!r}, which is not declared under 'data'; declared: {', '.join(sorted(study.data)) or 'none'}"))
+        for loc, src in fam.data_references(a.options):
+            if src not in study.data:
+                problems.append((p + tuple(loc), f"refers to data source {src!r}, which is not declared under 'data'; declared: {', '.join(sorted(study.data)) or 'none'}"))
         for j, m in enumerate(a.subgroups):
             if m not in mod_ids:
                 problems.append((p + ("subgroups", j), f"refers to {m!r}, which is not a moderator in theory.moderators; declared: {', '.join(sorted(mod_ids)) or 'none'}"))
-    for i, sv in enumerate(study.surveys):
-        p = ("surveys", i)
-        for key in ("data", "planned"):
-            src = getattr(sv, key)
-            if src is not None and src not in study.data:
-                problems.append((p + (key,), f"refers to data source {src!r}, which is not declared under 'data'; declared: {', '.join(sorted(study.data)) or 'none'}"))
-        if isinstance(sv.scale, str):
-            from evaluation.metrics.scales import available_scales
-
-            if sv.scale not in available_scales():
-                problems.append((p + ("scale",), f"unknown scale {sv.scale!r}; shipped scales: {', '.join(available_scales())} (or declare one inline)"))
-        if sv.indicator is not None and sv.indicator not in ind_ids:
-            problems.append((p + ("indicator",), f"refers to {sv.indicator!r}, which is not an indicator"))
     analysis_ids = {a.id for a in study.analyses}
     for i, t in enumerate(study.targets):
         if t.indicator is not None and t.indicator not in ind_ids:
@@ -547,11 +506,19 @@ def load_study(path: str | Path) -> Study:
         raise StudyConfigError([f"{shown}:1: (file): the study file is empty; expected a mapping with id, title, funder, …"])
     if not isinstance(raw, dict):
         raise StudyConfigError([f"{shown}:1: (top level): expected a mapping of fields (id, title, …), got a {type(raw).__name__}"])
+    if "surveys" in raw:
+        raw = dict(raw)
+        raw.pop("surveys")
+        moved_line = _top_key_line(text, "surveys")
+        moved = [(moved_line, f"{shown}:{moved_line}: surveys: a survey is now an analysis; move each entry under "
+                  "'analyses' as {id, design: survey, data, indicator, options: {title, scale, items, unit, planned, …}}")]
+    else:
+        moved = []
     lines: dict[tuple[Any, ...], int] = {}
     dups: list[tuple[tuple[Any, ...], int, str]] = []
     if root is not None:
         _line_map(root, (), lines, dups)
-    problems: list[tuple[int, str]] = [
+    problems: list[tuple[int, str]] = moved + [
         (line, f"{shown}:{line}: {_dotted(p)}: the field {key!r} is given twice; expected each field once") for p, line, key in dups
     ]
     try:
@@ -580,6 +547,13 @@ def load_study(path: str | Path) -> Study:
         problems.sort(key=lambda t: t[0])
         raise StudyConfigError([m for _, m in problems])
     return study
+
+
+def _top_key_line(text: str, key: str) -> int:
+    for i, line in enumerate(text.splitlines(), 1):
+        if line.startswith(f"{key}:"):
+            return i
+    return 1
 
 
 def config_hash(path: str | Path) -> str:

@@ -6,6 +6,7 @@
 | ``matched`` | ``matched_comparison`` | 3 |
 | ``did`` | ``did_2x2``, ``did_twfe``, ``did_cs`` | 3 |
 | ``pre_post`` | ``pre_post`` (targets before/after, no comparison group) | 1 |
+| ``survey`` | ``survey`` (brugermåling on a declared Likert scale) | – (no effect claim) |
 
 Each family owns its typed options, estimator, disclosure, Danish report parts, figures and
 simulation (:mod:`evaluation.designs.family`). The estimators are also a researcher's API:
@@ -18,6 +19,7 @@ from evaluation.designs.randomized import family as _randomized  # noqa: F401  (
 from evaluation.designs.matched import family as _matched  # noqa: F401
 from evaluation.designs.did import family as _did  # noqa: F401
 from evaluation.designs.pre_post import family as _pre_post  # noqa: F401
+from evaluation.designs.survey import family as _survey  # noqa: F401
 from evaluation.designs.matched import MatchedComparison
 from evaluation.designs.pre_post import PrePost
 from evaluation.designs.randomized import RandomizedComparison

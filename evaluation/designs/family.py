@@ -135,6 +135,9 @@ class AnalysisInput:
     unit: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     data_name: str = "participants"
+    #: every data source's file (for messages)
+    paths: Mapping[str, str] = field(default_factory=dict)
+    indicator: str | None = None
 
 
 # ---------------------------------------------------------------------------
@@ -208,6 +211,14 @@ class Family:
         except EstimationError as exc:
             return [(("options",), str(exc))]
         return []
+
+    def data_references(self, options: Options) -> list[tuple[tuple[Any, ...], str]]:
+        """Data sources the options name besides the analysis's own, as (location under the analysis, name)."""
+        return []
+
+    def definition_da(self, options: Options) -> str | None:
+        """What is measured, in Danish, for a design that needs no metric (a metric defines it otherwise)."""
+        return None
 
     def columns(self, options: Options) -> list[str]:
         """Data columns the declared options name (checked against the data source by ``validate``)."""

@@ -118,6 +118,14 @@ class ReportParts:
         sig = significance_sentence(e.ci_lower, e.ci_upper, e.p_value)
         return sentence + (f" {sig}" if sig else "")
 
+    def headline_lines(self, rec: "AnalysisRecord", bundle: "Bundle") -> list[str]:
+        """The analysis's bullet(s) in the report's headline: the sentence and, for shares, natural frequencies."""
+        lines = [f"- {self.headline(rec, bundle)}"]
+        nf = self.natural_frequency(rec)
+        if nf:
+            lines.append(f"  {nf}")
+        return lines
+
     def natural_frequency(self, rec: "AnalysisRecord") -> str | None:
         """'Ud af 100 personer i kontrolgruppen …' for a binary outcome with both groups' shares."""
         res = rec.result
@@ -168,13 +176,20 @@ class ReportParts:
         """Extra effect subsections of one analysis (e.g. the event study), empty by default."""
         return ""
 
-    def method_notes(self, rec: "AnalysisRecord") -> list[str]:
-        """Sentences after the estimand table (e.g. randomization inference), none by default."""
+    def method_notes(self, records: list["AnalysisRecord"]) -> list[str]:
+        """Paragraphs after the estimand table for the family's analyses (e.g. randomization inference)."""
         return []
 
     def caveats(self, records: list["AnalysisRecord"], bundle: "Bundle") -> list[str]:
         """The family's caveats, from its identifying assumption (one list for all its analyses)."""
         return []
+
+    def n_persons(self, rec: "AnalysisRecord") -> int | None:
+        """How many persons the analysis rests on (both groups of a comparison), for the portfolio."""
+        e = self.family.main_term(rec.result)
+        if e.n_treated is not None:
+            return int(e.n_treated) + int(e.n_control or 0)
+        return int(e.n) if e.n else None
 
     def portfolio_headline(self, rec: "AnalysisRecord") -> str:
         """The headline number of the study on the portfolio page."""

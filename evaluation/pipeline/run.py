@@ -48,7 +48,8 @@ def analysis_input(study: Study, analysis, data, frame: pd.DataFrame | None = No
         sources=data.frames, source_path=str(study.resolve_path(source.path)) if source is not None else "",
         threshold=study.report.disclosure_threshold, min_group_size=study.report.min_group_size,
         unit=ind.unit if ind is not None else None, labels=dict(source.labels) if source is not None else {},
-        data_name=analysis.data,
+        data_name=analysis.data, indicator=analysis.indicator,
+        paths={name: str(study.resolve_path(src.path)) for name, src in study.data.items()},
     )
 
 
@@ -148,7 +149,7 @@ def run_study(study_dir: str | os.PathLike, out_root: str | os.PathLike = "resul
         analyses.append(AnalysisRecord(
             id=a.id, design=a.design, result=result,
             indicator=ind.id if ind is not None else None,
-            indicator_label=ind.label if ind is not None else "",
+            indicator_label=ind.label if ind is not None else getattr(a.options, "title", a.id),
             unit=ind.unit if ind is not None else None,
             phrase=ind.phrase if ind is not None else None,
             outcome=node.id if node is not None else None,
@@ -156,7 +157,7 @@ def run_study(study_dir: str | os.PathLike, out_root: str | os.PathLike = "resul
             # the analyses marked primary are primary; without any mark, those on a primary outcome are
             primary=a.primary if any_primary else bool(node is not None and node.primary),
             options=a.options.declared(), fit=a.fit.declared(),
-            definition_da=describe_metric(metric.name, metric.params) if metric is not None else None,
+            definition_da=describe_metric(metric.name, metric.params) if metric is not None else fam.definition_da(a.options),
             metric=metric.model_dump(mode="json") if metric is not None else None,
             weeks_per_unit=_weeks_per_unit(metric) if metric is not None else None,
             warnings=tuple(sorted({str(w.message) for w in caught})),
@@ -171,12 +172,6 @@ def run_study(study_dir: str | os.PathLike, out_root: str | os.PathLike = "resul
         tr = evaluate_target(ind, declared[0] if declared else None, study, results)
         targets.append(TargetRecord(indicator=ind.id, label=ind.label, unit=ind.unit,
                                     target=ind.target.model_dump(mode="json"), result=tr))
-
-    surveys: list[dict[str, Any]] = []
-    if study.surveys:
-        from evaluation.survey_pipeline import run_surveys
-
-        surveys = run_surveys(study, data, threshold, log)
 
     time_course = _time_course(study, data, threshold, log)
 
@@ -193,7 +188,6 @@ def run_study(study_dir: str | os.PathLike, out_root: str | os.PathLike = "resul
         code_list_version="; ".join(sorted({f.codes.version for f in data.frames.values() if hasattr(f, "codes")})) or None,
         analyses=tuple(analyses),
         targets=tuple(targets),
-        surveys=tuple(surveys),
         disclosure={"threshold": threshold, "min_group_size": study.report.min_group_size, "log": log.to_list()},
         labels={k: v for src in study.data.values() for k, v in sorted(src.labels.items())},
         value_labels={k: dict(sorted(v.items())) for src in study.data.values() for k, v in sorted(src.value_labels.items())},

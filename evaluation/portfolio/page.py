@@ -46,11 +46,9 @@ def _headline(b: Bundle) -> tuple[str, str, int | None]:
 
 def _n(b: Bundle) -> int | None:
     for a in b.analyses:
-        e = get_family(a.design).main_term(a.result)
-        if e.n_treated is not None:
-            return int(e.n_treated) + int(e.n_control or 0)
-        if e.n:
-            return int(e.n)
+        n = get_family(a.design).report.n_persons(a)
+        if n:
+            return n
     return None
 
 

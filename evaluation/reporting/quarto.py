@@ -85,12 +85,9 @@ def _section_headline(b: Bundle) -> str:
     out = ["# Hovedresultater {#hovedresultater}\n"]
     if heads:
         for a in heads:
-            out.append(f"- {_parts(a).headline(a, b)}")
-            nf = _parts(a).natural_frequency(a)
-            if nf:
-                out.append(f"  {nf}")
+            out.extend(_parts(a).headline_lines(a, b))
         out.append("")
-        levels = sorted({a.result.evidence_level for a in heads}, reverse=True)
+        levels = sorted({a.result.evidence_level for a in heads if a.result.evidence_level >= 1}, reverse=True)
         for lvl in levels:
             if lvl == 1:
                 out.append("::: {.callout-warning title=\"Evidensniveau\"}\n**Evidensniveau 1 af 5:** "
@@ -98,11 +95,6 @@ def _section_headline(b: Bundle) -> str:
                            "– ikke om projektet var årsagen.\n:::\n")
                 continue
             out.append(f"::: {{.callout-note title=\"Evidensniveau\"}}\n**Evidensniveau {lvl} af 5:** {evidence_level_text(lvl)}\n:::\n")
-    if b.surveys:
-        from evaluation.reporting.survey_section import survey_headlines
-
-        out.extend(f"- {line}" for line in survey_headlines(b.to_dict()))
-        out.append("")
     if b.targets and not heads:
         out.append(
             "::: {.callout-warning title=\"Evidensniveau\"}\n**Evidensniveau 1 af 5:** "
@@ -112,7 +104,7 @@ def _section_headline(b: Bundle) -> str:
         counts = {k: sum(1 for t in b.targets if t.result.status == k) for k in STATUS_LABELS}
         parts = [f"{counts[k]} {STATUS_LABELS[k].lower()}" for k in STATUS_LABELS if counts[k]]
         out.append(f"**Målopfyldelse:** {len(b.targets)} mål i alt – " + ", ".join(parts) + ". Se afsnittet *Målopfyldelse*.\n")
-    if not heads and not b.targets and not b.surveys:
+    if not heads and not b.targets:
         out.append("Der er endnu ingen kvantitative resultater for projektet.\n")
     return "\n".join(out)
 
@@ -226,14 +218,10 @@ def _section_method(b: Bundle) -> str:
             "Alle sikkerhedsintervaller er 95 %-sikkerhedsintervaller: hvis undersøgelsen blev gentaget mange gange, "
             f"ville 95 % af intervallerne indeholde den sande {'effekt' if effects else 'værdi'}.\n"
         )
-        for a in b.analyses:
-            out.extend(_parts(a).method_notes(a))
-    if b.surveys:
-        out.append(
-            "**Spørgeskemaundersøgelse:** andele og gennemsnit er beskrivende tal for dem, der svarede, med 95 %-sikkerhedsintervaller "
-            "(Wilson-interval for andele, t-interval for gennemsnit, Newcombe-interval for forskelle mellem enheder). "
-            "En brugermåling har ingen sammenligningsgruppe og siger ikke noget om effekt (evidensniveau 1 for årsagssammenhænge).\n"
-        )
+        for fam in families():
+            records = [a for a in b.analyses if a.design == fam.design]
+            if records:
+                out.extend(fam.report.method_notes(records))
     out.append(
         f"**Forhåndsregistrering:** evalueringsplanen (study.yaml) har fingeraftrykket {_hash_text(b.config_hash)[:25]}…; "
         "det fulde fingeraftryk står i bilaget. Ændres planen, ændres fingeraftrykket.\n"
@@ -308,14 +296,6 @@ def _section_subgroups(b: Bundle) -> str:
         "Undergrupper med for få personer vises ikke.\n\n"
     )
     return intro + "\n".join(blocks)
-
-
-def _section_surveys(b: Bundle, figures: Mapping[str, str]) -> str:
-    if not b.surveys:
-        return ""
-    from evaluation.reporting.survey_section import survey_section
-
-    return survey_section(b.to_dict(), figures)
 
 
 def _section_targets(b: Bundle) -> str:
@@ -526,7 +506,6 @@ def report_markdown(bundle: Bundle | Mapping[str, Any], figures: Mapping[str, st
         _section_effects(b, figures),
         _section_subgroups(b),
         _section_bodies(b, figures, "after_subgroups"),
-        _section_surveys(b, figures),
         _section_targets(b),
         _section_economy(b),
         _section_caveats(b),

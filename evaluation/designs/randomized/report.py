@@ -23,12 +23,14 @@ class RandomizedReport(ReportParts):
     def method_da(self, rec, e, labels):
         return METHOD_DA.get(e.term, e.term)
 
-    def method_notes(self, rec):
-        d = rec.result.diagnostics
-        if not d.get("permutations"):
-            return []
-        return [f"For «{rec.indicator_label}» er p-værdien også beregnet ved randomiseringsinferens "
-                f"({fmt_int(d['permutations'])} gentagne lodtrækninger, startværdi {d.get('seed')}).\n"]
+    def method_notes(self, records):
+        out = []
+        for rec in records:
+            d = rec.result.diagnostics
+            if d.get("permutations"):
+                out.append(f"For «{rec.indicator_label}» er p-værdien også beregnet ved randomiseringsinferens "
+                           f"({fmt_int(d['permutations'])} gentagne lodtrækninger, startværdi {d.get('seed')}).\n")
+        return out
 
     def participants(self, rec, bundle):
         res = rec.result

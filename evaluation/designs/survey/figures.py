@@ -19,11 +19,12 @@ import pandas as pd  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MultipleLocator  # noqa: E402
 
-from ..exceptions import DataValidationError  # noqa: E402
-from ..metrics.scales import LikertScale  # noqa: E402
+from evaluation.designs.survey.scoring import records_frame  # noqa: E402
+from evaluation.exceptions import DataValidationError  # noqa: E402
+from evaluation.metrics.scales import LikertScale  # noqa: E402
 from evaluation.presentation.formatting import NBSP, fmt_int, fmt_number, fmt_pct  # noqa: E402
 
-__all__ = ["diverging_likert_chart", "likert_colours", "percent_axis_formatter"]
+__all__ = ["survey_figures", "unit_chart", "diverging_likert_chart", "likert_colours", "percent_axis_formatter"]
 
 
 def likert_colours(scale: LikertScale) -> dict[int, tuple[float, float, float, float]]:
@@ -208,3 +209,92 @@ def diverging_likert_chart(
     fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.05 / fig_h), ncol=len(handles),
                frameon=False, fontsize=8, handlelength=1.2, columnspacing=1.0)
     return fig
+
+
+def unit_chart(survey: Mapping[str, Any], unit_label: str):
+    """Top-box share by unit with 95 % intervals, one panel row per item."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import textwrap
+
+    units = survey["units"]
+    items = survey["items"]
+    cmap = plt.get_cmap("tab10")
+    fig, ax = plt.subplots(figsize=(10.5, 0.9 + 0.75 * len(items)))
+    gap = 0.7 / max(len(units), 1)
+    yticks, ylabels = [], []
+    lows = []
+    for i, it in enumerate(items):
+        y0 = len(items) - 1 - i
+        yticks.append(y0)
+        ylabels.append(textwrap.fill(it["text"], 48))
+        t = records_frame(it["top_box_by_unit"])
+        total = it["top_box"]["estimates"][0]
+        if total["estimate"] is not None:
+            ax.plot([total["estimate"]] * 2, [y0 - 0.42, y0 + 0.42], color="0.35", linewidth=1.0, linestyle="--")
+        for j, u in enumerate(units):
+            r = t[t[survey["unit"]] == u]
+            if r.empty or pd.isna(r["estimate"].iloc[0]):
+                continue
+            y = y0 + 0.35 - j * gap - gap / 2
+            e, lo, hi = r["estimate"].iloc[0], r["ci_lower"].iloc[0], r["ci_upper"].iloc[0]
+            lows.append(lo)
+            ax.errorbar([e], [y], xerr=[[e - lo], [hi - e]], fmt="o", color=cmap(j % 10), markersize=4,
+                        elinewidth=1.2, capsize=2)
+    ax.set_yticks(yticks)
+    ax.set_yticklabels(ylabels, fontsize=8)
+    ax.set_ylim(-0.6, len(items) - 0.4)
+    left = max(0.0, math.floor((min(lows) if lows else 0.0) * 10 - 0.5) / 10)
+    ax.set_xlim(left, 1.0)
+    ax.xaxis.set_major_formatter(percent_axis_formatter())
+    ax.grid(axis="x", color="0.9")
+    for s in ("top", "right"):
+        ax.spines[s].set_visible(False)
+    ax.set_xlabel("Andel med et positivt svar (punkt) med 95 %-sikkerhedsinterval (streg); "
+                  "stiplet linje = alle enheder samlet", fontsize=8)
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], marker="o", linestyle="-", color=cmap(j % 10), markersize=4) for j in range(len(units))]
+    handles.append(Line2D([], [], linestyle="--", color="0.35"))
+    labels = [str(u) for u in units] + ["I alt"]
+    fig.tight_layout()
+    fig_h = fig.get_figheight()
+    fig.subplots_adjust(bottom=1.05 / fig_h)
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.02 / fig_h), ncol=len(labels),
+               frameon=False, fontsize=8)
+    return fig
+
+
+def survey_figures(records) -> dict[str, Any]:
+    """The figures of every survey analysis: key → figure.
+
+    ``survey_<id>`` (diverging stacked bars of every item, with n and response rate beside each
+    bar) and, when the survey has several units, ``survey_<id>_units`` (top-box share by unit with
+    95 % intervals). Only published (disclosure-controlled) numbers are drawn; hidden categories
+    are left out of the bars.
+    """
+    out: dict[str, Any] = {}
+    for rec in records:
+        sv = rec.result.survey
+        scale_rec = sv["scale"]
+        scale = LikertScale.custom(
+            scale_rec["name"], codes=[c["code"] for c in scale_rec["categories"]],
+            labels=[c["label"] for c in scale_rec["categories"]],
+            top_box=[c["code"] for c in scale_rec["categories"] if c["top_box"]], neutral=scale_rec.get("neutral"))
+        frames, item_labels, n_by_item = [], {}, {}
+        for it in sv["items"]:
+            d = records_frame(it["distribution"])
+            d = d.assign(item=it["id"], share=pd.to_numeric(d["share"], errors="coerce").fillna(0.0))
+            frames.append(d)
+            item_labels[it["id"]] = it["text"]
+            n_by_item[it["id"]] = it["n_valid"] if it["n_valid"] is not None else float("nan")
+        rr = None
+        if sv.get("response_rate"):
+            rr = sv["response_rate"]["result"]["estimates"][0]["estimate"]
+        out[f"survey_{sv['id']}"] = diverging_likert_chart(pd.concat(frames, ignore_index=True), scale, item_labels,
+                                                           n_by_item, response_rate=rr)
+        if sv.get("unit") and len(sv.get("units", [])) > 1:
+            out[f"survey_{sv['id']}_units"] = unit_chart(sv, sv["unit"])
+    return out

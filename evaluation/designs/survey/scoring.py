@@ -1,8 +1,8 @@
-"""Surveys (brugermålinger) in the pipeline: scores, comparisons and disclosure control.
+"""Scoring a survey (brugermåling): scores, comparisons and disclosure control.
 
-:func:`run_surveys` turns each ``surveys:`` entry of a study into a JSON-ready record for the
-results bundle; :func:`write_survey_figures` draws the survey figures from that (already
-disclosure-controlled) record. Everything the report shows about a survey comes from here.
+:func:`score_survey` turns a survey analysis (``design: survey``) into a JSON-ready record for
+the results bundle; the survey family's figures and report parts draw only from that (already
+disclosure-controlled) record.
 
 Disclosure control (DESIGN.md §7) is applied in this module, once, before anything enters the
 bundle. A published count of persons, or a share or mean computed from it, never rests on
@@ -45,10 +45,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .disclosure import SuppressionLog, check_threshold, is_small, suppress_counts
-from .exceptions import DataValidationError, EstimationError, ReliabilityWarning
-from .metrics.scales import LikertScale, get_scale
-from .metrics.survey import (
+from evaluation.disclosure import SuppressionLog, check_threshold, is_small, suppress_counts
+from evaluation.exceptions import DataValidationError, EstimationError, ReliabilityWarning
+from evaluation.metrics.scales import LikertScale, get_scale
+from evaluation.metrics.survey import (
     compare_units,
     cronbach_alpha,
     distribution,
@@ -59,9 +59,9 @@ from .metrics.survey import (
     validate_answers,
     weighted_top_box,
 )
-from .results import Estimate, ScoreResult
+from evaluation.results import Estimate, ScoreResult
 
-__all__ = ["run_surveys", "write_survey_figures", "resolve_scale", "records_frame"]
+__all__ = ["score_survey", "resolve_scale", "records_frame"]
 
 _SMALL = "færre end {t} personer"
 _SECONDARY = "sekundær diskretionering (ellers kunne en skjult celle regnes ud af de viste tal)"
@@ -281,11 +281,18 @@ def _wrap_validation(exc: Exception, path: Path, survey_id: str, source: str) ->
     return DataValidationError(f"{path}: survey {survey_id!r} (data source {source!r}): {msg}")
 
 
-def _run_one(study, sv, pos: int, data, threshold: int, log: SuppressionLog, conf_level: float = 0.95) -> dict[str, Any]:
-    src = study.data[sv.data]
-    path = study.resolve_path(src.path)
-    scale = resolve_scale(sv.scale, where=f"surveys[{pos}].scale")
-    df = data.frames[sv.data].reset_index(drop=True)
+def score_survey(sv, frames: Mapping[str, pd.DataFrame], paths: Mapping[str, str], threshold: int, log: SuppressionLog,
+                 conf_level: float = 0.95, where: str = "options.scale") -> dict[str, Any]:
+    """Score one survey and return its disclosure-controlled, JSON-ready record.
+
+    ``sv`` carries the survey's declaration (``id``, ``data``, ``indicator`` and the fields of
+    :class:`~evaluation.designs.survey.options.SurveyOptions`); ``frames`` and ``paths`` are the
+    study's data sources and their files (for messages). Every hidden cell goes to ``log``.
+    """
+    threshold = check_threshold(threshold)
+    path = paths.get(sv.data, sv.data)
+    scale = resolve_scale(sv.scale, where=where)
+    df = frames[sv.data].reset_index(drop=True)
     df.index = pd.RangeIndex(2, len(df) + 2)  # line numbers in the file (header = line 1)
     items = [{"id": it.id or it.column, "column": it.column, "text": it.text, "reversed": it.reversed} for it in sv.items]
     columns = [it["column"] for it in items]
@@ -320,9 +327,8 @@ def _run_one(study, sv, pos: int, data, threshold: int, log: SuppressionLog, con
     planned_df = None
     rr_record = None
     if sv.planned:
-        psrc = study.data[sv.planned]
-        ppath = study.resolve_path(psrc.path)
-        planned_df = data.frames[sv.planned].reset_index(drop=True)
+        ppath = paths.get(sv.planned, sv.planned)
+        planned_df = frames[sv.planned].reset_index(drop=True)
         planned_df.index = pd.RangeIndex(2, len(planned_df) + 2)
         if sv.planned_column not in planned_df.columns:
             raise DataValidationError(f"{ppath}: survey {sv.id!r}: data source {sv.planned!r} has no column "
@@ -572,158 +578,4 @@ def _reliability(df, items, scale, unit, units, threshold, log, conf_level, sid,
                 nu = float("nan")
             rows.append({unit: u, "n": nu, "estimate": mu, "ci_lower": lu, "ci_upper": hu})
         out["score_by_unit"] = _records(pd.DataFrame(rows, columns=[unit, "n", "estimate", "ci_lower", "ci_upper"]))
-    return out
-
-
-# ------------------------------------------------------------------------ public API
-def run_surveys(study, data, threshold: int, log: SuppressionLog) -> list[dict[str, Any]]:
-    """Score every survey of a study and return disclosure-controlled, JSON-ready records.
-
-    Parameters
-    ----------
-    study : Study
-        A loaded study with ``surveys``.
-    data : StudyData
-        The study's validated frames (from :func:`evaluation.data.study_data.load_study_data`).
-    threshold : int
-        Disclosure threshold: no published count below it (at least 3).
-    log : SuppressionLog
-        Every hidden cell is added here.
-
-    Returns
-    -------
-    list of dict
-        One record per survey, sorted by survey id: scale, response rate (total and by unit),
-        per item the full distribution (every category of the scale, plus missing codes and
-        blanks), the top-box share and the mean with intervals (total and by unit), comparisons
-        between units and waves (Newcombe pairwise differences with Holm-adjusted p-values,
-        chi-square and Kruskal–Wallis), weighted and unweighted top-box shares, and the scale
-        score with Cronbach's alpha. Results are ``Result.to_dict()`` dicts; tables are
-        ``{"columns": [...], "data": [...]}`` records with ``None`` for hidden cells.
-
-    Raises
-    ------
-    DataValidationError
-        An answer outside the scale (naming file, column and line numbers), a missing column,
-        an empty unit, or more answers than planned meetings.
-
-    Notes
-    -----
-    Shares and means are over valid answers; missing codes and blanks are counted but leave the
-    denominator. The output holds no timestamps, so identical input gives identical output.
-    """
-    threshold = check_threshold(threshold)
-    out = []
-    for pos, sv in sorted(enumerate(study.surveys), key=lambda p: p[1].id):
-        out.append(_run_one(study, sv, pos, data, threshold, log))
-    return out
-
-
-# ------------------------------------------------------------------------ figures
-def _unit_chart(survey: Mapping[str, Any], unit_label: str):
-    """Top-box share by unit with 95 % intervals, one panel row per item."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import textwrap
-
-    from .reporting.survey_figures import percent_axis_formatter
-
-    units = survey["units"]
-    items = survey["items"]
-    cmap = plt.get_cmap("tab10")
-    fig, ax = plt.subplots(figsize=(10.5, 0.9 + 0.75 * len(items)))
-    gap = 0.7 / max(len(units), 1)
-    yticks, ylabels = [], []
-    lows = []
-    for i, it in enumerate(items):
-        y0 = len(items) - 1 - i
-        yticks.append(y0)
-        ylabels.append(textwrap.fill(it["text"], 48))
-        t = records_frame(it["top_box_by_unit"])
-        total = it["top_box"]["estimates"][0]
-        if total["estimate"] is not None:
-            ax.plot([total["estimate"]] * 2, [y0 - 0.42, y0 + 0.42], color="0.35", linewidth=1.0, linestyle="--")
-        for j, u in enumerate(units):
-            r = t[t[survey["unit"]] == u]
-            if r.empty or pd.isna(r["estimate"].iloc[0]):
-                continue
-            y = y0 + 0.35 - j * gap - gap / 2
-            e, lo, hi = r["estimate"].iloc[0], r["ci_lower"].iloc[0], r["ci_upper"].iloc[0]
-            lows.append(lo)
-            ax.errorbar([e], [y], xerr=[[e - lo], [hi - e]], fmt="o", color=cmap(j % 10), markersize=4,
-                        elinewidth=1.2, capsize=2)
-    ax.set_yticks(yticks)
-    ax.set_yticklabels(ylabels, fontsize=8)
-    ax.set_ylim(-0.6, len(items) - 0.4)
-    left = max(0.0, math.floor((min(lows) if lows else 0.0) * 10 - 0.5) / 10)
-    ax.set_xlim(left, 1.0)
-    ax.xaxis.set_major_formatter(percent_axis_formatter())
-    ax.grid(axis="x", color="0.9")
-    for s in ("top", "right"):
-        ax.spines[s].set_visible(False)
-    ax.set_xlabel("Andel med et positivt svar (punkt) med 95 %-sikkerhedsinterval (streg); "
-                  "stiplet linje = alle enheder samlet", fontsize=8)
-    from matplotlib.lines import Line2D
-
-    handles = [Line2D([], [], marker="o", linestyle="-", color=cmap(j % 10), markersize=4) for j in range(len(units))]
-    handles.append(Line2D([], [], linestyle="--", color="0.35"))
-    labels = [str(u) for u in units] + ["I alt"]
-    fig.tight_layout()
-    fig_h = fig.get_figheight()
-    fig.subplots_adjust(bottom=1.05 / fig_h)
-    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.02 / fig_h), ncol=len(labels),
-               frameon=False, fontsize=8)
-    return fig
-
-
-def write_survey_figures(bundle: Mapping[str, Any], folder: str | Path) -> dict[str, str]:
-    """Draw the figures of every survey in the bundle and save them as PNG in ``folder``.
-
-    Returns figure key → path relative to the report: ``"survey_<id>"`` (diverging stacked
-    bars of every item, with n and response rate beside each bar) and, when the survey has
-    units, ``"survey_<id>_units"`` (top-box share by unit with 95 % intervals). Only published
-    (disclosure-controlled) numbers are drawn; hidden categories are left out of the bars.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from evaluation.presentation.plotting import save_figure
-    from .reporting.survey_figures import diverging_likert_chart
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    out: dict[str, str] = {}
-    labels = bundle.get("labels") or {}
-    for sv in bundle.get("surveys", []):
-        scale_rec = sv["scale"]
-        scale = LikertScale.custom(
-            scale_rec["name"], codes=[c["code"] for c in scale_rec["categories"]],
-            labels=[c["label"] for c in scale_rec["categories"]],
-            top_box=[c["code"] for c in scale_rec["categories"] if c["top_box"]], neutral=scale_rec.get("neutral"))
-        frames, item_labels, n_by_item = [], {}, {}
-        for it in sv["items"]:
-            d = records_frame(it["distribution"])
-            d = d.assign(item=it["id"], share=pd.to_numeric(d["share"], errors="coerce").fillna(0.0))
-            frames.append(d)
-            item_labels[it["id"]] = it["text"]
-            n_by_item[it["id"]] = it["n_valid"] if it["n_valid"] is not None else float("nan")
-        rr = None
-        if sv.get("response_rate"):
-            rr = sv["response_rate"]["result"]["estimates"][0]["estimate"]
-        fig = diverging_likert_chart(pd.concat(frames, ignore_index=True), scale, item_labels, n_by_item,
-                                     response_rate=rr)
-        name = f"survey_{sv['id']}.png"
-        save_figure(fig, folder / name)
-        plt.close(fig)
-        out[f"survey_{sv['id']}"] = f"figures/{name}"
-        if sv.get("unit") and len(sv.get("units", [])) > 1:
-            fig = _unit_chart(sv, labels.get(sv["unit"], sv["unit"]))
-            name = f"survey_{sv['id']}_units.png"
-            save_figure(fig, folder / name)
-            plt.close(fig)
-            out[f"survey_{sv['id']}_units"] = f"figures/{name}"
     return out

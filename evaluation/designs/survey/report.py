@@ -1,6 +1,6 @@
-"""The Danish report section for surveys (brugermålinger), written from the results bundle.
+"""The survey family's report parts: the Danish section for a brugermåling, its headline and method note.
 
-The section only displays the bundle's survey records (see :mod:`evaluation.survey_pipeline`),
+The section only displays the bundle's survey records (see :mod:`evaluation.designs.survey.scoring`),
 which are disclosure-controlled already: a hidden cell is ``None`` and printed as «–». The
 markdown is the subset both pandoc and Quarto understand (pipe tables, fenced divs, images
 as files).
@@ -12,10 +12,11 @@ import math
 from typing import Any, Mapping, Sequence
 
 
-from ..survey_pipeline import records_frame
+from evaluation.designs.report import ReportParts
+from evaluation.designs.survey.scoring import records_frame
 from evaluation.presentation.formatting import NBSP, fmt_ci, fmt_int, fmt_number, fmt_p, fmt_pct
 
-__all__ = ["survey_section", "survey_headlines"]
+__all__ = ["SurveyReport", "survey_section", "survey_headlines"]
 
 DASH = "–"
 CI = f"95{NBSP}%-sikkerhedsinterval"
@@ -436,58 +437,110 @@ def _caveats(b, sv) -> list[str]:
 
 
 # ---------------------------------------------------------------------------
-# public API
+# the family's report parts
 # ---------------------------------------------------------------------------
 
 
-def survey_section(bundle: Mapping[str, Any], figures: Mapping[str, str]) -> str:
-    """The report section(s) for every survey in the bundle (Danish markdown; empty without surveys)."""
-    surveys = bundle.get("surveys") or []
-    if not surveys:
-        return ""
+def _view(bundle) -> dict[str, Any]:
+    """What the survey sections read of the bundle: labels, value labels and the disclosure threshold."""
+    return {"labels": dict(bundle.labels), "value_labels": dict(bundle.value_labels), "disclosure": dict(bundle.disclosure)}
+
+
+def survey_section(b: Mapping[str, Any], surveys: Sequence[Mapping[str, Any]], figures: Mapping[str, str]) -> str:
+    """The report section(s) for the given survey records (Danish markdown)."""
     figures = figures or {}
     many = len(surveys) > 1
     blocks = []
     for sv in surveys:
         title = sv.get("title") or "Brugermåling"
         out = [f"# {title} {{#{_anchor(sv, many)}}}\n"]
-        out += _intro(bundle, sv)
+        out += _intro(b, sv)
         out.append(_table(["Nr.", "Spørgsmål"], [(str(i + 1), it["text"]) for i, it in enumerate(sv["items"])], "rl",
                           widths=[4, 90]))
-        out += _response(bundle, sv)
-        out += _chart(bundle, sv, figures)
-        out += _share_table(bundle, sv)
-        out += _by_unit(bundle, sv, figures)
-        out += _waves(bundle, sv)
-        out += _reliability(bundle, sv)
-        out += _weighted(bundle, sv)
-        out += _caveats(bundle, sv)
+        out += _response(b, sv)
+        out += _chart(b, sv, figures)
+        out += _share_table(b, sv)
+        out += _by_unit(b, sv, figures)
+        out += _waves(b, sv)
+        out += _reliability(b, sv)
+        out += _weighted(b, sv)
+        out += _caveats(b, sv)
         blocks.append("\n".join(x for x in out if x))
     return "\n".join(blocks) + "\n"
 
 
-def survey_headlines(bundle: Mapping[str, Any]) -> list[str]:
-    """One to three plain-Danish headline sentences per survey (first item, range, response rate)."""
+def survey_headlines(sv: Mapping[str, Any]) -> list[str]:
+    """One to three plain-Danish headline sentences for a survey (first item, range, response rate)."""
     lines: list[str] = []
-    for sv in bundle.get("surveys") or []:
+    shown = [(it, _est(it["top_box"])) for it in sv["items"]]
+    shown = [(it, e) for it, e in shown if e and not _nan(e["estimate"])]
+    if not shown:
+        return [f"{sv['title']}: resultaterne kan ikke vises, fordi de bygger på for få svar."]
+    it, e = shown[0]
+    first = (f"{_pct(e['estimate'])} af borgerne svarede {_top_words(sv)} på spørgsmålet {_quote_item(it['text'], 200)} "
+             f"({CI} {_pct_ci(e['ci_lower'], e['ci_upper'])})")
+    rr = sv.get("response_rate")
+    if rr:
+        first += (f"; {fmt_int(rr['answers'])} af {fmt_int(rr['planned'])} planlagte samtaler gav et svar "
+                  f"(svarprocent {_pct(rr['result']['estimates'][0]['estimate'])})")
+    lines.append(first + ".")
+    if len(shown) > 1:
+        lo_it, lo_e = min(shown, key=lambda p: p[1]["estimate"])
+        hi_it, hi_e = max(shown, key=lambda p: p[1]["estimate"])
+        lines.append(
+            f"På de {len(sv['items'])} spørgsmål svarede mellem {_pct(lo_e['estimate'])} og {_pct(hi_e['estimate'])} "
+            f"positivt; lavest lå {_quote_item(lo_it['text'], 200)}. En brugermåling viser oplevelsen af samtalen, "
+            "ikke om den får flere i job.")
+    return lines
+
+
+_METHOD_DA = {"share_top_box": "Andel med et positivt svar (Wilson-interval)",
+              "response_rate": "Svarprocent (Wilson-interval)",
+              "mean_scale_score": "Gennemsnitlig skalascore (t-interval)"}
+
+
+class SurveyReport(ReportParts):
+    body_slot = "after_subgroups"
+    not_an_effect_da = "en brugermåling viser borgernes oplevelse, ikke en effekt"
+
+    def shown_terms(self, result):
+        return list(result.estimates)
+
+    def term_label(self, term: str) -> str:
+        return term
+
+    def method_da(self, rec, e, labels):
+        key = "share_top_box" if e.term.startswith("share_top_box") else e.term
+        return _METHOD_DA.get(key, e.term)
+
+    def headline(self, rec, bundle) -> str:
+        return survey_headlines(rec.result.survey)[0]
+
+    def headline_lines(self, rec, bundle) -> list[str]:
+        return [f"- {line}" for line in survey_headlines(rec.result.survey)[:3]]
+
+    def n_persons(self, rec) -> int | None:
+        return rec.result.survey.get("n_answers")
+
+    def participants(self, rec, bundle) -> str:
+        return ""  # who answered is part of the survey's own section (response rate)
+
+    def method_notes(self, records) -> list[str]:
+        return [
+            "**Spørgeskemaundersøgelse:** andele og gennemsnit er beskrivende tal for dem, der svarede, med 95 %-sikkerhedsintervaller "
+            "(Wilson-interval for andele, t-interval for gennemsnit, Newcombe-interval for forskelle mellem enheder). "
+            "En brugermåling har ingen sammenligningsgruppe og siger ikke noget om effekt (evidensniveau 1 for årsagssammenhænge).\n"
+        ]
+
+    def body(self, records, bundle, figures) -> str:
+        return survey_section(_view(bundle), [r.result.survey for r in records], figures)
+
+    def portfolio_headline(self, rec) -> str:
+        sv = rec.result.survey
         shown = [(it, _est(it["top_box"])) for it in sv["items"]]
         shown = [(it, e) for it, e in shown if e and not _nan(e["estimate"])]
         if not shown:
-            lines.append(f"{sv['title']}: resultaterne kan ikke vises, fordi de bygger på for få svar.")
-            continue
+            return "diskretioneret"
         it, e = shown[0]
-        first = (f"{_pct(e['estimate'])} af borgerne svarede {_top_words(sv)} på spørgsmålet {_quote_item(it['text'], 200)} "
-                 f"({CI} {_pct_ci(e['ci_lower'], e['ci_upper'])})")
-        rr = sv.get("response_rate")
-        if rr:
-            first += (f"; {fmt_int(rr['answers'])} af {fmt_int(rr['planned'])} planlagte samtaler gav et svar "
-                      f"(svarprocent {_pct(rr['result']['estimates'][0]['estimate'])})")
-        lines.append(first + ".")
-        if len(shown) > 1:
-            lo_it, lo_e = min(shown, key=lambda p: p[1]["estimate"])
-            hi_it, hi_e = max(shown, key=lambda p: p[1]["estimate"])
-            lines.append(
-                f"På de {len(sv['items'])} spørgsmål svarede mellem {_pct(lo_e['estimate'])} og {_pct(hi_e['estimate'])} "
-                f"positivt; lavest lå {_quote_item(lo_it['text'], 200)}. En brugermåling viser oplevelsen af samtalen, "
-                "ikke om den får flere i job.")
-    return lines[:3] if len(bundle.get("surveys") or []) <= 1 else lines
+        return (f"{_pct(e['estimate'])} svarede positivt på {_quote_item(it['text'], 60)} "
+                f"({_pct_ci(e['ci_lower'], e['ci_upper'])}); en brugermåling, ikke en effektmåling")

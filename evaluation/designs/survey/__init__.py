@@ -1,0 +1,1 @@
+"""Surveys (brugermålinger) scored on a declared Likert scale: descriptive, no effect claim."""
