@@ -24,26 +24,18 @@ if TYPE_CHECKING:  # pragma: no cover
     from evaluation.designs.family import Family
     from evaluation.results import AnalysisRecord, Bundle, Estimate
 
-__all__ = ["ReportParts", "TERM_LABELS", "fmt_value", "covariate_label", "GROUP_LABELS"]
+__all__ = ["ReportParts", "TERM_LABELS", "fmt_value", "covariate_label", "GROUP_LABELS", "TREATED_DA", "CONTROL_DA"]
 
-#: Danish labels of the estimate terms the shared families report (a family adds its own)
+#: Danish labels of the estimate terms every family may report (a family adds its own)
 TERM_LABELS = {
-    "difference_in_means": "Forskel i gennemsnit (interventions- minus kontrolgruppe)",
-    "difference_in_proportions": "Forskel i andele (interventions- minus kontrolgruppe)",
     "adjusted_difference": "Forskel justeret for baggrundsforhold",
-    "mean_intervention": "Gennemsnit, interventionsgruppen",
-    "mean_control": "Gennemsnit, kontrolgruppen",
-    "share_intervention": "Andel, interventionsgruppen",
-    "share_control": "Andel, kontrolgruppen",
 }
 
-GROUP_LABELS = {"total": "I alt", "intervention": "Interventionsgruppe", "control": "Kontrolgruppe",
-                "comparison": "Sammenligningsgruppe"}
-FLOW_LABELS = {
-    "allocated": "Fordelt ved lodtrækning",
-    "lost_to_follow_up": "Uden måling af resultatet (frafald)",
-    "analysed": "Med i analysen",
-}
+#: the names of the compared groups: the intervention group, and the control group only when
+#: the groups were formed by lottery (otherwise a comparison group)
+TREATED_DA = "Interventionsgruppe"
+CONTROL_DA = {True: "Kontrolgruppe", False: "Sammenligningsgruppe"}
+GROUP_LABELS = {"total": "I alt"}
 
 
 def fmt_value(x: Any, mult: float, dec: int) -> str:
@@ -59,6 +51,28 @@ def covariate_label(bundle: "Bundle", row: Mapping[str, Any]) -> str:
     if level is not None and not is_missing(level) and str(level) != "":
         return f"{label}: {bundle.value_label(str(var), level)}"
     return label
+
+
+def balance_claim(balance, smd_column: str, bundle: "Bundle", *, limit: float = 0.1, adjusted: str = "") -> str:
+    """The sentence under a balance table; it claims balance only when every standardised difference is
+    published and below ``limit`` (hidden or missing differences are named, not assumed small)."""
+    limit_txt = fmt_number(limit, 2).rstrip("0").rstrip(",")
+    bad, hidden = [], []
+    for _, r in balance.iterrows():
+        v = r.get(smd_column)
+        if is_missing(v):
+            hidden.append(covariate_label(bundle, r))
+        elif abs(float(v)) >= limit:
+            bad.append(covariate_label(bundle, r))
+    parts = []
+    if bad:
+        parts.append(f"Forskelle på mindst {limit_txt}: {', '.join(bad)}." + (f" {adjusted}" if adjusted else ""))
+    if hidden:
+        parts.append(f"Den standardiserede forskel kan ikke vises for {', '.join(hidden)} (for få personer), så "
+                     "balancen kan ikke vurderes for dem.")
+    if not bad and not hidden:
+        parts.append(f"Alle standardiserede forskelle er under {limit_txt}: grupperne ligner hinanden på disse forhold.")
+    return " ".join(parts) + "\n"
 
 
 class ReportParts:
@@ -81,6 +95,22 @@ class ReportParts:
         self.family = family
 
     # ------------------------------------------------------------------ words
+    def group_names(self, rec: "AnalysisRecord") -> dict[str, str]:
+        """Danish names of the compared groups by their labels in the data (kontrolgruppe only after a lottery)."""
+        names = dict(GROUP_LABELS)
+        try:
+            spec = self.family.groups(self.family.Options(**rec.options))
+        except Exception:  # noqa: BLE001 - options of another version of the family: fall back to the labels
+            spec = None
+        if spec is not None:
+            names[str(spec.treated)] = TREATED_DA
+            names[str(spec.control)] = CONTROL_DA[self.family.random_assignment]
+        return names
+
+    def control_name(self) -> str:
+        """The comparison group's name in running text (definite form)."""
+        return CONTROL_DA[self.family.random_assignment].lower() + "n"
+
     def who_than(self) -> tuple[str, str]:
         """Who the effect is about, and what they are compared with, in the headline sentence."""
         return "deltagerne", "sammenlignelige personer, der ikke deltog"
@@ -115,7 +145,7 @@ class ReportParts:
         else:
             core = f"{who} lå i gennemsnit {signed_phrase(est, unit, dec)} end {than}"
         sentence = f"**{label}:** {core} ({interval_phrase(lo, hi, unit, dec)})."
-        sig = significance_sentence(e.ci_lower, e.ci_upper, e.p_value)
+        sig = significance_sentence(e.ci_lower, e.ci_upper, e.p_value, level=getattr(res, "conf_level", 0.95))
         return sentence + (f" {sig}" if sig else "")
 
     def headline_lines(self, rec: "AnalysisRecord", bundle: "Bundle") -> list[str]:
@@ -137,7 +167,7 @@ class ReportParts:
         pc, pt = terms["share_control"].estimate, terms["share_intervention"].estimate
         if is_missing(pc) or is_missing(pt):
             return None
-        control = "kontrolgruppen" if self.family.random_assignment else "sammenligningsgruppen"
+        control = self.control_name()
         phrase = (rec.phrase or "").strip()
         if phrase:
             verb, _, rest = phrase.partition(" ")
@@ -181,7 +211,8 @@ class ReportParts:
         return []
 
     def caveats(self, records: list["AnalysisRecord"], bundle: "Bundle") -> list[str]:
-        """The family's caveats, from its identifying assumption (one list for all its analyses)."""
+        """The family's own caveats for all its analyses (the skeleton names its identifying assumption,
+        ``Family.assumption_da``, before them)."""
         return []
 
     def n_persons(self, rec: "AnalysisRecord") -> int | None:
@@ -201,16 +232,6 @@ class ReportParts:
         return f"{fmt_number(e.estimate * mult, dec)} {unit} ({fmt_ci(e.ci_lower * mult, e.ci_upper * mult, dec)})".replace("  ", " ")
 
     # ------------------------------------------------------------------ shared building blocks
-    def flow_table(self, res) -> str:
-        flow = res.tables.get("flow")
-        if flow is None or not len(flow):
-            return ""
-        cols = list(flow.columns)
-        rows = [[FLOW_LABELS.get(str(r[0]), str(r[0]))] + [DASH if is_missing(v) else fmt_int(v) for v in r[1:]]
-                for r in flow.itertuples(index=False, name=None)]
-        heads = [{"step": "Trin"}.get(c, GROUP_LABELS.get(c, c)) for c in cols]
-        return "## Deltagerflow\n\n" + md_table(heads, rows)
-
     def groups_table(self, rec: "AnalysisRecord") -> str:
         res = rec.result
         groups = res.tables.get("groups")
@@ -220,10 +241,11 @@ class ReportParts:
                f"Tabellen viser antallet af personer i hver gruppe i analysen af «{rec.indicator_label.lower()}» "
                "og resultatet i hver gruppe.\n"]
         mult, unit, dec = scale_for(rec.unit, res.outcome_type)
+        names = self.group_names(rec)
         rows = []
         for _, r in groups.iterrows():
             val = r.get("mean", r.get("share"))
-            rows.append((GROUP_LABELS.get(str(r["group"]), str(r["group"])), DASH if is_missing(r["n"]) else fmt_int(r["n"]),
+            rows.append((names.get(str(r["group"]), str(r["group"])), DASH if is_missing(r["n"]) else fmt_int(r["n"]),
                          fmt_value(val, mult, dec), DASH if is_missing(r.get("missing")) else fmt_int(r.get("missing"))))
         head_val = "Andel (%)" if mult == 100.0 else f"Gennemsnit ({unit})" if unit else "Gennemsnit"
         out.append(md_table(["Gruppe", "Antal", head_val, "Uden måling"], rows))

@@ -76,21 +76,25 @@ def effects_forest_rows(bundle: Bundle | Mapping[str, Any]) -> dict[str, list[di
     return groups
 
 
-GROUP_DA = {"intervention": "Interventionsgruppe", "control": "Kontrolgruppe", "comparison": "Sammenligningsgruppe"}
+def time_course_figure(time_course: Mapping[str, Any], names: Mapping[str, str] | None = None, *,
+                       start: str = "start"):
+    """Share self-supporting in each week since the index week, one line per group.
 
-
-def time_course_figure(time_course: Mapping[str, Any]):
-    """Share self-supporting in each week since the index week, one line per group."""
+    ``names`` maps the group labels in the data to their Danish names (the intervention group first);
+    ``start`` names what week 0 is ("lodtrækning" only when the groups were formed by lottery).
+    """
     rec = time_course["records"]
+    names = dict(names or {})
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     groups = list(dict.fromkeys(rec["group"]))
-    styles = {"intervention": ("#1f4e79", "-"), "control": ("#c55a11", "--"), "comparison": ("#c55a11", "--")}
+    order = list(names)
+    styles = [("#1f4e79", "-"), ("#c55a11", "--")]
     for g in groups:
         wk = [w for w, gg in zip(rec["week"], rec["group"]) if gg == g]
         sh = [float("nan") if s is None else 100 * s for s, gg in zip(rec["share"], rec["group"]) if gg == g]
-        colour, ls = styles.get(g, (None, "-"))
-        ax.plot(wk, sh, ls, color=colour, lw=2, label=GROUP_DA.get(g, g))
-    ax.set_xlabel("Uger efter start (lodtrækning)")
+        colour, ls = styles[order.index(str(g))] if str(g) in order[:2] else (None, "-")
+        ax.plot(wk, sh, ls, color=colour, lw=2, label=names.get(str(g), str(g)))
+    ax.set_xlabel(f"Uger efter {start}")
     ax.set_ylabel("Andel selvforsørgende (%)")
     ax.yaxis.set_major_formatter(DanishNumberFormatter())
     ax.set_xlim(1, max(rec["week"]))
@@ -115,7 +119,13 @@ def write_study_figures(bundle: Bundle | Mapping[str, Any], folder: str | Path) 
     folder.mkdir(parents=True, exist_ok=True)
     out: dict[str, str] = {"logic_model": _save(logic_model_figure(bundle.theory), folder, "logic_model.png")}
     if bundle.time_course:
-        out["time_course"] = _save(time_course_figure(bundle.time_course), folder, "time_course.png")
+        rec = bundle.analysis(bundle.time_course["analysis"])
+        fam = get_family(rec.design)
+        names = fam.report.group_names(rec)
+        names.pop("total", None)
+        fig = time_course_figure(bundle.time_course, names,
+                                 start="start (lodtrækning)" if fam.random_assignment else "start")
+        out["time_course"] = _save(fig, folder, "time_course.png")
     for fam in families():
         records = [a for a in bundle.analyses if a.design == fam.design]
         if records:

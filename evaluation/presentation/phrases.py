@@ -78,23 +78,31 @@ def interval_phrase(lo: Any, hi: Any, unit: str = "", decimals: int = 1, *, kind
     return f"{CI_LABEL} fra {signed_phrase(lo, unit, decimals)} til {signed_phrase(hi, unit, decimals)}"
 
 
-def significance_sentence(lo: Any, hi: Any, p_value: Any = None, *, kind: str = "effect") -> str:
-    """What the interval says about chance, as a sentence to follow the estimate ("" without an interval).
+def significance_sentence(lo: Any, hi: Any, p_value: Any = None, *, kind: str = "effect", level: float = 0.95) -> str:
+    """What the interval (and the p-value) say about chance, as a sentence to follow the estimate.
 
-    ``kind="effect"``: an interval on one side of zero — "Forskellen er så stor, at den næppe skyldes
-    tilfældigheder (p = …)."; one that contains zero — "Vi kan ikke udelukke, at indsatsen ingen effekt
-    havde på dette mål." ``kind="change"``: only an interval containing zero is commented ("Ændringen er så
-    lille, at den kan skyldes tilfældigheder.").
+    ``kind="effect"``: an interval on one side of zero whose p-value (if any) is below ``1 − level`` —
+    "Forskellen er så stor, at den næppe skyldes tilfældigheder (p = …)."; an interval containing zero
+    whose p-value (if any) is at least ``1 − level`` — "Vi kan ikke udelukke, at indsatsen ingen effekt
+    havde på dette mål."; an interval and a test that disagree (they come from different methods, e.g.
+    a score interval and a z-test) — a sentence that says the result lies at the border. ``kind="change"``:
+    only an interval containing zero is commented ("Ændringen er så lille, at den kan skyldes
+    tilfældigheder."). Returns "" without an interval.
     """
     if is_missing(lo) or is_missing(hi):
         return ""
     crosses = lo <= 0 <= hi
     if kind == "change":
         return "Ændringen er så lille, at den kan skyldes tilfældigheder." if crosses else ""
-    if lo > 0 or hi < 0:
-        return "Forskellen er så stor, at den næppe skyldes tilfældigheder" + (
-            f" ({fmt_p(p_value)})." if not is_missing(p_value) else ".")
-    return "Vi kan ikke udelukke, at indsatsen ingen effekt havde på dette mål."
+    alpha = 1.0 - level
+    p_txt = f" ({fmt_p(p_value)})" if not is_missing(p_value) else ""
+    test_says_chance = None if is_missing(p_value) else float(p_value) >= alpha
+    if not crosses and test_says_chance is not True:
+        return f"Forskellen er så stor, at den næppe skyldes tilfældigheder{p_txt}."
+    if crosses and test_says_chance is not False:
+        return "Vi kan ikke udelukke, at indsatsen ingen effekt havde på dette mål."
+    return (f"Resultatet ligger på grænsen af, hvad tilfældigheder kan forklare{p_txt}: sikkerhedsintervallet og "
+            "testen peger ikke samme vej, så det bør læses med forsigtighed.")
 
 
 def period_label(x: Any) -> str:

@@ -249,7 +249,9 @@ def _section_effects(b: Bundle, figures: Mapping[str, str]) -> str:
     rows = []
     for a in effects:
         rows.extend(_parts(a).effect_rows(a))
-    out.append(md_table(["Mål", "Estimat", "Effekt", "95 %-sikkerhedsinterval", "p-værdi", "Antal (int. / kontrol)"], rows, align="llrrrr"))
+    lottery = all(get_family(a.design).random_assignment for a in effects)
+    sizes = "Antal (int. / kontrol)" if lottery else "Antal (deltagere / sammenligning)"
+    out.append(md_table(["Mål", "Estimat", "Effekt", "95 %-sikkerhedsinterval", "p-værdi", sizes], rows, align="llrrrr"))
     out.append("Andele er vist som forskelle i procentpoint. Negative tal betyder, at deltagerne (interventionsgruppen) lå lavest.\n")
     for key, fig in sorted(figures.items()):
         if key.startswith("forest"):
@@ -305,7 +307,7 @@ def _section_targets(b: Bundle) -> str:
     out.append(
         "Et mål (resultatkrav) er opfyldt, når hele 95 %-sikkerhedsintervallet ligger på den rigtige side af målet. "
         "Et mål, der er nået, siger i sig selv ikke, at projektet var årsagen – kun en sammenligning med en "
-        "kontrolgruppe kan vise det.\n"
+        "sammenligningsgruppe kan vise det.\n"
     )
     rows: list[tuple] = []
     qual: list[tuple] = []
@@ -410,7 +412,16 @@ def _section_economy(b: Bundle) -> str:
 
 def _section_caveats(b: Bundle) -> str:
     out = ["# Forbehold {#forbehold}\n"]
-    for fam in _present_families(b):
+    present = _present_families(b)
+    # every design's identifying assumption, once per assumption (the DiD designs share theirs)
+    by_assumption: dict[str, list[str]] = {}
+    for fam in present:
+        if fam.assumption_da:
+            by_assumption.setdefault(fam.assumption_da, []).append(fam.short_da or fam.design)
+    for assumption, names in by_assumption.items():
+        who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " og " + names[-1]
+        out.append(f"- **Forudsætning ({who}):** {assumption}.")
+    for fam in present:
         out.extend(fam.report.caveats([a for a in b.analyses if a.design == fam.design], b))
     for a in b.analyses:
         e = get_family(a.design).main_term(a.result)

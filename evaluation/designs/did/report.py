@@ -62,7 +62,7 @@ class DiDReport(ReportParts):
         text = (
             "Deltagerne startede løbende. De er samlet i kohorter efter den periode, de startede i, og hver kohorte "
             "sammenlignes med personer, der ikke (endnu) var startet"
-            + (f" (kontrolgruppe: {'aldrig deltagende' if d.get('control_group') == 'nevertreated' else 'endnu ikke startede'})" if d.get("control_group") else "")
+            + (f" (sammenligningsgruppe: {'aldrig deltagende' if d.get('control_group') == 'nevertreated' else 'endnu ikke startede'})" if d.get("control_group") else "")
             + "."
             + (f" Startperioderne er slået sammen i kohorter på {fmt_int(d['cohort_bin'])} perioder (fx uger til måneder), "
                "så hver kohorte har personer nok; en deltager regnes som startet fra sin kohortes første periode."

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from evaluation.designs.report import ReportParts
+from evaluation.designs.report import ReportParts, balance_claim, covariate_label, fmt_value
+from evaluation.presentation.formatting import fmt_int, fmt_number, is_missing
+from evaluation.presentation.markdown import DASH, md_table
 
 __all__ = ["MatchedReport"]
 
@@ -37,3 +39,49 @@ class MatchedReport(ReportParts):
         else:
             text += "; robuste standardfejl med vægtene behandlet som kendte"
         return text
+
+    def participants(self, rec, bundle) -> str:
+        """Who was compared with whom, and balance before and after adjustment on the final weights."""
+        res = rec.result
+        d = res.diagnostics
+        out = ["# Hvem deltog {#deltagere}\n"]
+        n_t, n_c = d.get("n_treated_input"), d.get("n_control_input")
+        how = {"nearest": "matchet", "dr": "vægtet (og resultatet justeret med en udfaldsmodel)"}.get(d.get("method"), "vægtet")
+        covs = [bundle.label(c).lower() for c in (rec.options.get("covariates") or [])]
+        text = (f"Deltagerne ({fmt_int(n_t) if n_t else DASH} personer) sammenlignes med personer, der ikke deltog "
+                f"({fmt_int(n_c) if n_c else DASH} i sammenligningsgruppen før justering). Sammenligningsgruppen er {how}, "
+                f"så den ligner deltagerne på {', '.join(covs) or 'de valgte baggrundsforhold'}.")
+        if not is_missing(d.get("ess_control")):
+            text += (f" Efter vægtningen svarer sammenligningsgruppen til {fmt_int(round(d['ess_control']))} personer "
+                     "(effektiv størrelse).")
+        out.append(text + "\n")
+        bal = res.tables.get("balance")
+        if bal is not None and len(bal):
+            rule = d.get("balance_rule") or {}
+            limit = float(rule.get("max_smd", 0.1))
+            out.append("## Baggrundsforhold og balance\n")
+            out.append(
+                "Uden lodtrækning kan grupperne være forskellige fra start. Tabellen viser baggrundsforholdene før og efter "
+                "justeringen; den standardiserede forskel (SMD) måler forskellen i standardafvigelser og er beregnet med de "
+                f"endelige vægte. Under {fmt_number(limit, 2).rstrip('0').rstrip(',')} regnes for god balance. Andele er vist i procent.\n")
+            rows = []
+            for _, r in bal.iterrows():
+                is_bin = bool(r.get("binary", False))
+                m = 100.0 if is_bin else 1.0
+                rows.append((covariate_label(bundle, r) + (" (%)" if is_bin else ""),
+                             fmt_value(r.get("mean_treated"), m, 1), fmt_value(r.get("mean_control_before"), m, 1),
+                             fmt_value(r.get("mean_control_after"), m, 1),
+                             DASH if is_missing(r.get("smd_before")) else fmt_number(r["smd_before"], 2),
+                             DASH if is_missing(r.get("smd_after")) else fmt_number(r["smd_after"], 2)))
+            out.append(md_table(["Baggrundsforhold", "Deltagere", "Sammenligningsgruppe før", "Sammenligningsgruppe efter",
+                                 "SMD før", "SMD efter"], rows))
+            out.append(balance_claim(bal, "smd_after", bundle, limit=limit,
+                                     adjusted="Effekten kan være skævvredet af disse forskelle."))
+        return "\n".join(out)
+
+    def caveats(self, records, bundle) -> list[str]:
+        return [
+            "- **Det kan resultatet ikke bruges til:** at udelukke, at deltagerne adskilte sig fra sammenligningsgruppen på "
+            "forhold, der ikke findes i registrene (fx motivation eller helbred); sådanne forskelle kan både skjule og "
+            "skabe en effekt."
+        ]

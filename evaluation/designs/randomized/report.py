@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 
-from evaluation.designs.report import ReportParts, covariate_label, fmt_value
+from evaluation.designs.report import ReportParts, balance_claim, covariate_label, fmt_value
 from evaluation.presentation.formatting import fmt_int, fmt_number, is_missing
 from evaluation.presentation.markdown import DASH, md_table
 
 __all__ = ["RandomizedReport"]
+
+FLOW_LABELS = {
+    "allocated": "Fordelt ved lodtrækning",
+    "lost_to_follow_up": "Uden måling af resultatet (frafald)",
+    "analysed": "Med i analysen",
+}
 
 METHOD_DA = {
     "difference_in_means": "Forskel i gennemsnit; Welch-t-interval",
@@ -17,6 +23,15 @@ METHOD_DA = {
 
 
 class RandomizedReport(ReportParts):
+    term_labels = {
+        "difference_in_means": "Forskel i gennemsnit (interventions- minus kontrolgruppe)",
+        "difference_in_proportions": "Forskel i andele (interventions- minus kontrolgruppe)",
+        "mean_intervention": "Gennemsnit, interventionsgruppen",
+        "mean_control": "Gennemsnit, kontrolgruppen",
+        "share_intervention": "Andel, interventionsgruppen",
+        "share_control": "Andel, kontrolgruppen",
+    }
+
     def who_than(self):
         return "interventionsgruppen", "kontrolgruppen"
 
@@ -32,10 +47,20 @@ class RandomizedReport(ReportParts):
                            f"({fmt_int(d['permutations'])} gentagne lodtrækninger, startværdi {d.get('seed')}).\n")
         return out
 
+    def flow_table(self, rec) -> str:
+        """Allocated → lost to follow-up → analysed, per group."""
+        flow = rec.result.tables.get("flow")
+        if flow is None or not len(flow):
+            return ""
+        names = self.group_names(rec)
+        rows = [[FLOW_LABELS.get(str(r[0]), str(r[0]))] + [DASH if is_missing(v) else fmt_int(v) for v in r[1:]]
+                for r in flow.itertuples(index=False, name=None)]
+        heads = [{"step": "Trin"}.get(c, names.get(c, c)) for c in flow.columns]
+        return "## Deltagerflow\n\n" + md_table(heads, rows)
+
     def participants(self, rec, bundle):
-        res = rec.result
         out = ["# Hvem deltog {#deltagere}\n"]
-        for part in (self.flow_table(res), self.groups_table(rec), self.balance_section(rec, bundle)):
+        for part in (self.flow_table(rec), self.groups_table(rec), self.balance_section(rec, bundle)):
             if part:
                 out.append(part)
         return "\n".join(out)
@@ -58,11 +83,7 @@ class RandomizedReport(ReportParts):
             rows.append((name, fmt_value(r.get("mean_intervention"), m, 1), fmt_value(r.get("mean_control"), m, 1),
                          DASH if is_missing(smd) else fmt_number(smd, 2)))
         out.append(md_table(["Baggrundsforhold", "Interventionsgruppe", "Kontrolgruppe", "SMD"], rows))
-        bad = [covariate_label(bundle, r) for _, r in bal.iterrows() if not is_missing(r.get("smd")) and abs(float(r["smd"])) > 0.1]
-        if bad:
-            out.append(f"Forskelle over 0,1: {', '.join(bad)}. Den justerede analyse tager højde for disse forhold.\n")
-        else:
-            out.append("Alle standardiserede forskelle er under 0,1: grupperne ligner hinanden.\n")
+        out.append(balance_claim(bal, "smd", bundle, adjusted="Den justerede analyse tager højde for disse forhold."))
         return "\n".join(out)
 
     def caveats(self, records, bundle) -> list[str]:
