@@ -28,9 +28,11 @@ __all__ = [
     "Funder",
     "Period",
     "DataSource",
-    "Analysis",
     "AnalysisBase",
     "ANALYSIS_MODELS",
+    "analysis_models",
+    "study_model",
+    "StudyBase",
     "StudyTarget",
     "ReportOptions",
     "Study",
@@ -130,6 +132,13 @@ class AnalysisBase(_Model):
         return get_family(self.design)
 
 
+def _registry_key() -> tuple:
+    return tuple((f.design, type(f)) for f in families())
+
+
+_MODEL_CACHE: dict[tuple, tuple[dict[str, type[AnalysisBase]], type]] = {}
+
+
 def _analysis_models() -> dict[str, type[AnalysisBase]]:
     models = {}
     for fam in families():
@@ -145,9 +154,31 @@ def _analysis_models() -> dict[str, type[AnalysisBase]]:
     return models
 
 
-#: the analysis model of every registered design, by design name
-ANALYSIS_MODELS: dict[str, type[AnalysisBase]] = _analysis_models()
-Analysis = Annotated[Union[tuple(ANALYSIS_MODELS.values())], Field(discriminator="design")]
+def _models() -> tuple[dict[str, type[AnalysisBase]], type]:
+    """The analysis models and the Study model for the design families registered now (cached).
+
+    Families register when their package is imported; one registered later (a plugin, a test) gets a
+    study schema that knows it, without touching this module.
+    """
+    key = _registry_key()
+    if key not in _MODEL_CACHE:
+        models = _analysis_models()
+        union = Annotated[Union[tuple(models.values())], Field(discriminator="design")]
+        study = create_model("Study", __base__=StudyBase, __module__=__name__,
+                             __doc__=StudyBase.__doc__,
+                             analyses=(list[union], Field(default_factory=list, description="the analyses: a design applied to an indicator")))
+        _MODEL_CACHE[key] = (models, study)
+    return _MODEL_CACHE[key]
+
+
+def analysis_models() -> dict[str, type[AnalysisBase]]:
+    """The analysis model of every registered design, by design name."""
+    return _models()[0]
+
+
+def study_model() -> type:
+    """The Study model for the design families registered now."""
+    return _models()[1]
 
 
 class StudyTarget(_Model):
@@ -190,7 +221,7 @@ class ReportOptions(_Model):
         return self
 
 
-class Study(_Model):
+class StudyBase(_Model):
     """The whole declaration of one evaluated project."""
 
     id: str = Field(pattern=_SLUG, description="slug: lower-case letters, digits and '-' (same as the folder name)")
@@ -204,7 +235,6 @@ class Study(_Model):
     catalogue_number: int | None = Field(default=None, description="number in the council's project catalogue")
     theory: Theory
     data: dict[str, DataSource] = Field(default_factory=dict)
-    analyses: list[Analysis] = Field(default_factory=list)
     targets: list[StudyTarget] = Field(default_factory=list)
     report: ReportOptions = Field(default_factory=ReportOptions)
 
@@ -217,11 +247,16 @@ class Study(_Model):
             raise ValueError("study was not loaded from a file")
         return self.source_path.parent
 
-    def analysis(self, analysis_id: str) -> Analysis:
+    def analysis(self, analysis_id: str) -> AnalysisBase:
         return next(a for a in self.analyses if a.id == analysis_id)
 
     def resolve_path(self, relative: str) -> Path:
         return (self.folder / relative).resolve()
+
+
+#: the Study model for the families registered at import (see :func:`study_model` for later ones)
+Study = study_model()
+ANALYSIS_MODELS = analysis_models()
 
 
 # ---------------------------------------------------------------------------
@@ -283,7 +318,7 @@ def _dotted(loc: tuple[Any, ...]) -> str:
 
 def _model_at(loc: tuple[Any, ...], root: Any = None) -> type[BaseModel] | None:
     """Walk the Study model (or ``root``) along ``loc`` and return the model class found there."""
-    current: Any = Study if root is None else root
+    current: Any = study_model() if root is None else root
     for part in loc:
         current = _unwrap(current)
         if isinstance(current, type) and issubclass(current, BaseModel):
@@ -303,14 +338,14 @@ def _model_at(loc: tuple[Any, ...], root: Any = None) -> type[BaseModel] | None:
 
 def _analysis_tag(loc: tuple[Any, ...]) -> str | None:
     """The design tag pydantic puts into the location of an error inside ``analyses[i]``."""
-    if len(loc) >= 3 and loc[0] == "analyses" and isinstance(loc[1], int) and loc[2] in ANALYSIS_MODELS:
+    if len(loc) >= 3 and loc[0] == "analyses" and isinstance(loc[1], int) and loc[2] in analysis_models():
         return loc[2]
     return None
 
 
 def _foreign(key: str, tag: str, where: str) -> str:
     """' (an option of design(s) …)' when ``key`` belongs to other designs' options or fit options."""
-    owners = sorted(name for name, m in ANALYSIS_MODELS.items() if name != tag
+    owners = sorted(name for name, m in analysis_models().items() if name != tag
                     and key in _field_names(_model_at((where,), m) or BaseModel))
     return f" (it is an option of {', '.join(owners)}, not of {tag})" if owners else ""
 
@@ -340,7 +375,7 @@ def _friendly(err: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
     tag = _analysis_tag(loc)
     root = None
     if tag is not None:  # an error inside analyses[i]: resolve fields on that design's analysis model
-        root = ANALYSIS_MODELS[tag]
+        root = analysis_models()[tag]
         loc = loc[:2] + loc[3:]
     # pydantic adds the union member tag / validator names to loc; strip non-data parts
     loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
@@ -352,10 +387,10 @@ def _friendly(err: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
 
     if etype in ("union_tag_invalid", "union_tag_not_found") and loc[:1] == ("analyses",):
         tag_given = err.get("ctx", {}).get("tag")
-        known = ", ".join(sorted(ANALYSIS_MODELS))
+        known = ", ".join(sorted(analysis_models()))
         if tag_given is None:
             return loc + ("design",), f"required field is missing; expected 'design' (one of: {known})"
-        guess = difflib.get_close_matches(str(tag_given), list(ANALYSIS_MODELS), n=1)
+        guess = difflib.get_close_matches(str(tag_given), list(analysis_models()), n=1)
         hint = f"; did you mean {guess[0]!r}?" if guess else ""
         return loc + ("design",), f"unknown design {tag_given!r}{hint} (known designs: {known})"
     if etype == "extra_forbidden":
@@ -522,7 +557,7 @@ def load_study(path: str | Path) -> Study:
         (line, f"{shown}:{line}: {_dotted(p)}: the field {key!r} is given twice; expected each field once") for p, line, key in dups
     ]
     try:
-        study = Study.model_validate(raw)
+        study = study_model().model_validate(raw)
     except ValidationError as exc:
         for err in exc.errors():
             loc, msg = _friendly(err)
@@ -564,7 +599,7 @@ def config_hash(path: str | Path) -> str:
 
 def study_json_schema() -> dict[str, Any]:
     """JSON Schema of ``study.yaml`` for editors (autocomplete and checking)."""
-    schema = Study.model_json_schema(by_alias=True)
+    schema = study_model().model_json_schema(by_alias=True)
     schema["properties"].pop("source_path", None)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "evaluation study declaration (study.yaml)"

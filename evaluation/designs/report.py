@@ -122,9 +122,10 @@ class ReportParts:
         """Estimates shown in tables: not the group means/shares."""
         return [e for e in result.estimates if not e.term.startswith(("mean_", "share_"))]
 
-    def method_da(self, e: "Estimate", labels: Mapping[str, str]) -> str:
-        """The Danish method of one estimate, from the result's own fields."""
-        return e.term
+    def method_da(self, rec: "AnalysisRecord", e: "Estimate", labels: Mapping[str, str]) -> str:
+        """The Danish method of one estimate, from the result's own fields (default: its label; the exact
+        method as computed is listed in the report's appendix)."""
+        return self.term_label(e.term)
 
     def estimand_text(self, rec: "AnalysisRecord") -> str:
         return self.family.estimand_da or rec.result.estimand

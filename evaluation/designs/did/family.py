@@ -34,6 +34,11 @@ class _DiDFamily(Family):
     estimand_da = ("Den gennemsnitlige effekt for deltagerne (ATT), under antagelsen om parallel udvikling uden "
                    "indsatsen")
 
+    def example(self, scenario: str, seed: int = 1):
+        from evaluation.designs.did.examples import did_example
+
+        return did_example(self.design, scenario, seed)
+
     def figures(self, records, bundle) -> dict[str, Any]:
         from evaluation.designs.did.figures import event_study_figures
 

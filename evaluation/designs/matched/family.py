@@ -23,6 +23,7 @@ class MatchedFamily(ComparisonFamily):
     Options = MatchedOptions
     Fit = MatchedFit
     Report = MatchedReport
+    balance_column = "smd_after"
     Estimator = MatchedComparison
     main_terms = ("att", "ate", "ato")
     label_da = "Matchet sammenligning: deltagerne sammenlignes med lignende personer fra registrene"
@@ -71,3 +72,8 @@ class MatchedFamily(ComparisonFamily):
                 diagnostics[key] = None
         estimates = disclose_estimates(result, aid, threshold, log)
         return dataclasses.replace(result, tables=tables, diagnostics=diagnostics, estimates=estimates)
+
+    def example(self, scenario: str, seed: int = 1):
+        from evaluation.designs.matched.examples import matched_example
+
+        return matched_example(scenario, seed)

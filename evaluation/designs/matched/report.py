@@ -61,7 +61,7 @@ class MatchedReport(ReportParts):
             limit = float(rule.get("max_smd", 0.1))
             out.append("## Baggrundsforhold og balance\n")
             out.append(
-                "Uden lodtrækning kan grupperne være forskellige fra start. Tabellen viser baggrundsforholdene før og efter "
+                "Grupperne er ikke dannet tilfældigt og kan derfor være forskellige fra start. Tabellen viser baggrundsforholdene før og efter "
                 "justeringen; den standardiserede forskel (SMD) måler forskellen i standardafvigelser og er beregnet med de "
                 f"endelige vægte. Under {fmt_number(limit, 2).rstrip('0').rstrip(',')} regnes for god balance. Andele er vist i procent.\n")
             rows = []

@@ -89,3 +89,8 @@ class PrePostFamily(Family):
         is_fu = pd.Series(labels).astype(str).to_numpy() == fu
         f[p["outcome"]] = add_effect(f[p["outcome"]], is_fu, tau, rng)
         return f
+
+    def example(self, scenario: str, seed: int = 1):
+        from evaluation.designs.pre_post.examples import pre_post_example
+
+        return pre_post_example(scenario, seed)

@@ -24,6 +24,7 @@ class RandomizedFamily(ComparisonFamily):
     Options = RandomizedOptions
     Fit = RandomizedFit
     Report = RandomizedReport
+    balance_column = "smd"
     Estimator = RandomizedComparison
     random_assignment = True
     design_mde = True
@@ -92,3 +93,8 @@ class RandomizedFamily(ComparisonFamily):
             out["icc"] = estimate_icc(resid, cl)
             out["cluster_size"] = float(len(yv) / len(pd.unique(cl)))
         return out
+
+    def example(self, scenario: str, seed: int = 1):
+        from evaluation.designs.randomized.examples import randomized_example
+
+        return randomized_example(scenario, seed)

@@ -86,6 +86,11 @@ class SurveyFamily(Family):
 
         return survey_figures(records)
 
+    def example(self, scenario: str, seed: int = 1):
+        from evaluation.designs.survey.examples import survey_example
+
+        return survey_example(scenario, seed)
+
 
 def _headline_estimates(record) -> list[Estimate]:
     """Top-box share per item, the response rate and the mean scale score, as published."""
