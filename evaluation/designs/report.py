@@ -21,8 +21,9 @@ from evaluation.presentation.phrases import interval_phrase, scale_for, signed_p
 from evaluation.presentation.formatting import natural_frequency as natural_frequency_text
 
 if TYPE_CHECKING:  # pragma: no cover
-    from evaluation.designs.family import Family
     from evaluation.results import AnalysisRecord, Bundle, Estimate
+
+# (annotations name "Family" without importing it: evaluation.designs.family imports this module)
 
 __all__ = ["ReportParts", "TERM_LABELS", "fmt_value", "covariate_label", "GROUP_LABELS", "TREATED_DA", "CONTROL_DA"]
 
