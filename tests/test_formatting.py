@@ -1,4 +1,4 @@
-"""Danish number, date and plain-language formatting."""
+"""Danish number, date and plain-language formatting (the interval and significance phrases: test_phrases.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import pytest
 from evaluation.presentation.formatting import (
     MINUS,
     NBSP,
-    ci_sentence,
     evidence_level_text,
     fmt_ci,
     fmt_date,
@@ -22,9 +21,8 @@ from evaluation.presentation.formatting import (
     fmt_p,
     fmt_pct,
     fmt_pp,
-    natural_frequency,
-    significance_phrase,
 )
+from evaluation.presentation.phrases import natural_frequency
 
 
 def plain(s: str) -> str:
@@ -104,43 +102,6 @@ def test_fmt_date_accepts_dates_timestamps_and_iso_strings():
         fmt_date(20100520)
 
 
-def test_ci_sentence_for_a_mean_with_interval_on_one_side():
-    s = ci_sentence(-3.1, (-5.4, -0.8), unit="uger", more="flere", less="færre",
-                    outcome="på sygemelding i de første 52 uger")
-    assert plain(s) == ("Deltagerne var i gennemsnit 3,1 uger færre på sygemelding i de første 52 uger "
-                        "(95 %-sikkerhedsinterval 0,8–5,4 uger)")
-
-
-def test_ci_sentence_for_a_share_in_percentage_points():
-    s = ci_sentence(0.09, (0.021, 0.159), unit="procentpoint", more="højere", less="lavere", scale=100,
-                    subject="Andelen i job efter 12 måneder", qualifier="", outcome="blandt deltagerne")
-    assert plain(s) == ("Andelen i job efter 12 måneder var 9,0 procentpoint højere blandt deltagerne "
-                        "(95 %-sikkerhedsinterval 2,1–15,9 procentpoint)")
-
-
-def test_ci_sentence_names_both_directions_when_interval_crosses_zero():
-    s = plain(ci_sentence(-1.0, (-3.0, 1.0), unit="uger", more="flere", less="færre", outcome="på sygemelding"))
-    assert "1,0 uger færre på sygemelding" in s
-    assert "fra 3,0 uger færre til 1,0 uger flere" in s
-    assert MINUS not in s
-
-
-def test_ci_sentence_zero_estimate_and_singular_unit():
-    s = plain(ci_sentence(0.0001, (-0.2, 0.3), unit="uger", more="flere", less="færre", outcome="på sygemelding"))
-    assert s.startswith("Deltagerne var i gennemsnit hverken flere eller færre på sygemelding (forskel 0,0 uger;")
-    s1 = plain(ci_sentence(1, (0.2, 2), unit="uger", unit_one="uge", more="flere", less="færre", decimals=0))
-    assert s1.startswith("Deltagerne var i gennemsnit 1 uge flere")
-
-
-def test_ci_sentence_validates_input():
-    with pytest.raises(ValueError, match="lower bound"):
-        ci_sentence(1.0, (2.0, 0.5), unit="uger", more="flere", less="færre")
-    with pytest.raises(ValueError, match="estimate"):
-        ci_sentence(float("nan"), (0.0, 1.0), unit="uger", more="flere", less="færre")
-    s = ci_sentence(1.0, (None, None), unit="uger", more="flere", less="færre")
-    assert "sikkerhedsintervallet kunne ikke beregnes" in s
-
-
 def test_natural_frequency():
     assert natural_frequency(0.62, 0.71, "i job efter 12 måneder") == (
         "Ud af 100 personer i kontrolgruppen var 62 i job efter 12 måneder; i interventionsgruppen var det 71."
@@ -159,16 +120,3 @@ def test_evidence_levels():
     for bad in (0, 6, 2.5, "fem", None, True):
         with pytest.raises(ValueError):
             evidence_level_text(bad)
-
-
-def test_significance_phrase_does_not_overclaim():
-    crossing = significance_phrase(-1.0, 2.0)
-    assert crossing.startswith("Vi kan ikke udelukke, at indsatsen ingen effekt havde")
-    assert significance_phrase(0.0, 2.0).startswith("Vi kan ikke udelukke")
-    above = significance_phrase(0.5, 2.0)
-    assert "over nul" in above and "Vi kan ikke udelukke" not in above
-    assert "under nul" in significance_phrase(-2.0, -0.5)
-    assert "sikkerhedsintervallet" in plain(above)  # definite form spelt correctly
-    assert "kunne ikke beregnes" in significance_phrase(math.nan, 1.0)
-    # relative to a non-zero null (e.g. a ratio of 1)
-    assert significance_phrase(0.8, 1.2, null=1.0).startswith("Vi kan ikke udelukke")

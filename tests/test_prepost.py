@@ -436,7 +436,7 @@ def test_fleksjob_study_reports_the_change_without_effect_wording(study_tree, tm
     assert t["result"]["status"] == expected and t["result"]["reason"]
     md = report_markdown(bundle)
     head = md.split("# Hovedresultater", 1)[1].split("# Projektet", 1)[0]
-    assert "faldt fra 15,3" in head and "95 %-sikkerhedsinterval" in head
+    assert "faldt fra 15,3" in head and "95\u00a0%-sikkerhedsinterval" in head
     assert "ingen sammenligningsgruppe" in head and "siger ikke noget om årsag" in head
     assert "effekt" not in head.lower().replace("effektiv", "")
     assert "# Udvikling før og efter" in md and "# Effekter" not in md

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from evaluation.presentation.formatting import fmt_int, fmt_number, is_missing
 from evaluation.presentation.markdown import DASH, md_table
 from evaluation.presentation.phrases import interval_phrase, scale_for, signed_phrase, significance_sentence
-from evaluation.presentation.formatting import natural_frequency as natural_frequency_text
+from evaluation.presentation.phrases import natural_frequency as natural_frequency_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from evaluation.results import AnalysisRecord, Bundle, Estimate

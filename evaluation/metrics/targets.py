@@ -34,9 +34,9 @@ def goal_status(value: float, lo: float | None, hi: float | None, goal: float, d
             return "met", "resultatet når målet"
         return "not_met", "resultatet når ikke målet"
     if better(lo) and better(hi):
-        return "met", "hele 95 %-sikkerhedsintervallet ligger på den rigtige side af målet"
+        return "met", "hele 95\u00a0%-sikkerhedsintervallet ligger på den rigtige side af målet"
     if not better(lo) and not better(hi):
-        return "not_met", "hele 95 %-sikkerhedsintervallet ligger på den forkerte side af målet"
+        return "not_met", "hele 95\u00a0%-sikkerhedsintervallet ligger på den forkerte side af målet"
     side = "når målet" if better(value) else "når ikke målet"
     return "undecidable", (
         f"punktestimatet {side}, men sikkerhedsintervallet rummer både værdier, der opfylder, "

@@ -119,7 +119,7 @@ def portfolio_markdown(bundles: list[Bundle | Mapping[str, Any]], *, studies_roo
     out.append("# Overblik {#overblik}\n")
     out.append(
         f"Oversigten viser {fmt_int(len(bundles))} evaluerede projekter med en samlet bevilling på {fmt_dkk(total)} "
-        "Hovedresultatet er vist med 95 %-sikkerhedsinterval. Evidensniveauet går fra 5 (lodtrækning) til 1 "
+        "Hovedresultatet er vist med 95\u00a0%-sikkerhedsinterval. Evidensniveauet går fra 5 (lodtrækning) til 1 "
         "(før/efter uden sammenligning); projekter uden effektmåling har ingen evidensniveau for effekt.\n"
     )
     rows, cards = [], []
@@ -147,7 +147,7 @@ def portfolio_markdown(bundles: list[Bundle | Mapping[str, Any]], *, studies_roo
             ("Målopfyldelse", goal_txt),
             ("Rapport", f"[{s['id']}/index.html](../{s['id']}/index.html)"),
         ], align="ll"))
-    out.append(md_table(["Projekt", "Bevilling", "Antal", "Hovedresultat (95 %-sikkerhedsinterval)", "Evidens", "Mål"],
+    out.append(md_table(["Projekt", "Bevilling", "Antal", "Hovedresultat (95\u00a0%-sikkerhedsinterval)", "Evidens", "Mål"],
                         rows, align="lrrlcl"))
     if figures:
         out.append("## Effekter på tværs af projekter\n")

@@ -3,24 +3,30 @@
 Every report part builds its interval and significance wording here, so a council reads the
 same phrase for the same thing in every section and every study:
 
+* :data:`CI_LABEL` — "95 %-sikkerhedsinterval" (with a no-break space before %);
 * :func:`scale_for` — how an estimate is shown (a share or a difference of shares in
   percent/procentpoint, otherwise in the indicator's unit);
-* :func:`interval_phrase` — "95 %-sikkerhedsinterval 0,8–5,4 uger lavere" (a difference), or
-  "95 %-sikkerhedsinterval: et fald på 0,8–5,4 procentpoint" (a change over time), reading
-  naturally whatever the signs of the ends;
+* :func:`interval_phrase` — the interval in running text, reading naturally whatever the signs of
+  its ends: "… 0,8–5,4 uger lavere" (a difference) or "…: et fald på 0,8–5,4 procentpoint" (a change
+  over time);
+* :func:`interval_in_parentheses` — "(95 %-sikkerhedsinterval 0,8–5,4 uger)" after a number;
 * :func:`signed_phrase` — "3,1 uger lavere";
-* :func:`significance_sentence` — what the interval says about chance, without overclaiming.
+* :func:`significance_sentence` — what the interval and the p-value say about chance, without
+  overclaiming;
+* :func:`natural_frequency` — two shares as "Ud af 100 personer …".
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from evaluation.presentation.formatting import fmt_ci, fmt_date, fmt_number, fmt_p, is_missing
+from evaluation.presentation.formatting import NBSP, fmt_ci, fmt_date, fmt_int, fmt_number, fmt_p, is_missing
 
-__all__ = ["CI_LABEL", "scale_for", "signed_phrase", "interval_phrase", "significance_sentence", "period_label"]
+__all__ = ["CI_LABEL", "scale_for", "signed_phrase", "interval_phrase", "interval_in_parentheses",
+           "significance_sentence", "natural_frequency", "period_label"]
 
-CI_LABEL = "95 %-sikkerhedsinterval"
+CI_LABEL = f"95{NBSP}%-sikkerhedsinterval"
 
 # words for a value below and above zero, by kind of quantity
 _WORDS = {
@@ -57,10 +63,10 @@ def interval_phrase(lo: Any, hi: Any, unit: str = "", decimals: int = 1, *, kind
 
     Examples
     --------
-    >>> interval_phrase(-5.4, -0.8, "uger", 1)
-    '95 %-sikkerhedsinterval 0,8–5,4 uger lavere'
-    >>> interval_phrase(-0.02, 0.01, "procentpoint", 1, kind="change")
-    '95 %-sikkerhedsinterval fra et fald på 0,0 til en stigning på 0,0 procentpoint'
+    >>> print(interval_phrase(-5.4, -0.8, "uger", 1).replace(NBSP, " "))
+    95 %-sikkerhedsinterval 0,8–5,4 uger lavere
+    >>> print(interval_phrase(-2.0, 1.0, "uger", 1, kind="change").replace(NBSP, " "))
+    95 %-sikkerhedsinterval fra et fald på 2,0 til en stigning på 1,0 uger
     """
     if is_missing(lo) or is_missing(hi):
         return "intet sikkerhedsinterval"
@@ -78,6 +84,19 @@ def interval_phrase(lo: Any, hi: Any, unit: str = "", decimals: int = 1, *, kind
     return f"{CI_LABEL} fra {signed_phrase(lo, unit, decimals)} til {signed_phrase(hi, unit, decimals)}"
 
 
+def interval_in_parentheses(lo: Any, hi: Any, decimals: int = 1, unit: str = "") -> str:
+    """"(95 %-sikkerhedsinterval 0,8–5,4 uger)" after a number; "" without an interval.
+
+    Examples
+    --------
+    >>> print(interval_in_parentheses(0.8, 5.4, 1, "uger").replace(NBSP, " "))
+    (95 %-sikkerhedsinterval 0,8–5,4 uger)
+    """
+    if is_missing(lo) or is_missing(hi):
+        return ""
+    return f"({CI_LABEL} {fmt_ci(lo, hi, decimals)}{' ' + unit if unit else ''})"
+
+
 def significance_sentence(lo: Any, hi: Any, p_value: Any = None, *, kind: str = "effect", level: float = 0.95) -> str:
     """What the interval (and the p-value) say about chance, as a sentence to follow the estimate.
 
@@ -88,6 +107,13 @@ def significance_sentence(lo: Any, hi: Any, p_value: Any = None, *, kind: str = 
     a score interval and a z-test) — a sentence that says the result lies at the border. ``kind="change"``:
     only an interval containing zero is commented ("Ændringen er så lille, at den kan skyldes
     tilfældigheder."). Returns "" without an interval.
+
+    Examples
+    --------
+    >>> significance_sentence(-5.4, -0.8, 0.004)
+    'Forskellen er så stor, at den næppe skyldes tilfældigheder (p = 0,004).'
+    >>> significance_sentence(-1.0, 0.5, 0.3)
+    'Vi kan ikke udelukke, at indsatsen ingen effekt havde på dette mål.'
     """
     if is_missing(lo) or is_missing(hi):
         return ""
@@ -103,6 +129,53 @@ def significance_sentence(lo: Any, hi: Any, p_value: Any = None, *, kind: str = 
         return "Vi kan ikke udelukke, at indsatsen ingen effekt havde på dette mål."
     return (f"Resultatet ligger på grænsen af, hvad tilfældigheder kan forklare{p_txt}: sikkerhedsintervallet og "
             "testen peger ikke samme vej, så det bør læses med forsigtighed.")
+
+
+def natural_frequency(
+    p_control: float,
+    p_treated: float,
+    outcome_phrase: str,
+    *,
+    control: str = "kontrolgruppen",
+    treated: str = "interventionsgruppen",
+    verb: str = "var",
+    per: int = 100,
+) -> str:
+    """Two shares as natural frequencies ("Ud af 100 personer i kontrolgruppen var 62 …").
+
+    Parameters
+    ----------
+    p_control, p_treated : float
+        Shares between 0 and 1.
+    outcome_phrase : str
+        What the counted persons were/had, after ``verb`` ("i job efter 12 måneder").
+    control, treated : str
+        Names of the groups in definite form (the comparison group is a *kontrolgruppe* only after a
+        lottery).
+    verb : str, default "var"
+    per : int, default 100
+        Size of the imagined group.
+
+    Examples
+    --------
+    >>> natural_frequency(0.62, 0.71, "i job efter 12 måneder")
+    'Ud af 100 personer i kontrolgruppen var 62 i job efter 12 måneder; i interventionsgruppen var det 71.'
+    """
+    for name, p in (("p_control", p_control), ("p_treated", p_treated)):
+        if is_missing(p):
+            raise ValueError(f"natural_frequency needs {name}; got a missing value")
+        if not 0.0 <= float(p) <= 1.0:
+            raise ValueError(f"{name} must be a share between 0 and 1, got {p!r}")
+    if not isinstance(per, int) or per <= 0:
+        raise ValueError(f"per must be a positive integer, got {per!r}")
+
+    def count(p: float) -> str:
+        return fmt_int(math.floor(float(p) * per + 0.5))
+
+    return (
+        f"Ud af {fmt_int(per)} personer i {control} {verb} {count(p_control)} {outcome_phrase}; "
+        f"i {treated} {verb} det {count(p_treated)}."
+    )
 
 
 def period_label(x: Any) -> str:

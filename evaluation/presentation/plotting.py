@@ -166,13 +166,13 @@ def forest_plot(
         ann = ax.annotate(t, xy=(1.0, y), xycoords=("axes fraction", "data"), xytext=(8, 0),
                           textcoords="offset points", ha="left", va="center", fontsize=8.5, annotation_clip=False)
         ann.set_in_layout(False)
-    ann = ax.annotate("Estimat (95 %-SI)".replace(" %", "\u00a0%"), xy=(1.0, n + 0.6), xycoords=("axes fraction", "data"),
+    ann = ax.annotate("Estimat (95\u00a0%-SI)".replace(" %", "\u00a0%"), xy=(1.0, n + 0.6), xycoords=("axes fraction", "data"),
                 xytext=(8, 2), textcoords="offset points", ha="left", va="bottom", fontsize=8, color="#555555",
                 annotation_clip=False)
     ann.set_in_layout(False)
     if title:
         ax.set_title(title, fontsize=10, fontweight="bold", loc="left")
-    text_w = max(len(t) for t in texts + ["Estimat (95 %-SI)"]) * 0.56 * 8.5 / 72 + 0.25
+    text_w = max(len(t) for t in texts + ["Estimat (95\u00a0%-SI)"]) * 0.56 * 8.5 / 72 + 0.25
     fig.tight_layout(rect=(0, 0, 1 - text_w / 7.0, 1 - 0.22 / fig_h))
     return fig
 

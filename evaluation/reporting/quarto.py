@@ -32,7 +32,7 @@ from evaluation.presentation.formatting import (
     is_missing,
 )
 from evaluation.presentation.markdown import DASH, md_table
-from evaluation.presentation.phrases import period_label, scale_for
+from evaluation.presentation.phrases import interval_in_parentheses, period_label, scale_for
 from evaluation.reporting.render import render_project
 from evaluation.results import AnalysisRecord, Bundle, load_bundle
 
@@ -215,8 +215,8 @@ def _section_method(b: Bundle) -> str:
         out.append("De præcise tekniske metodebeskrivelser står i bilaget.\n")
         effects = any(get_family(a.design).is_effect for a in b.analyses)
         out.append(
-            "Alle sikkerhedsintervaller er 95 %-sikkerhedsintervaller: hvis undersøgelsen blev gentaget mange gange, "
-            f"ville 95 % af intervallerne indeholde den sande {'effekt' if effects else 'værdi'}.\n"
+            "Alle sikkerhedsintervaller er 95\u00a0%-sikkerhedsintervaller: hvis undersøgelsen blev gentaget mange gange, "
+            f"ville 95\u00a0% af intervallerne indeholde den sande {'effekt' if effects else 'værdi'}.\n"
         )
         for fam in families():
             records = [a for a in b.analyses if a.design == fam.design]
@@ -251,11 +251,11 @@ def _section_effects(b: Bundle, figures: Mapping[str, str]) -> str:
         rows.extend(_parts(a).effect_rows(a))
     lottery = all(get_family(a.design).random_assignment for a in effects)
     sizes = "Antal (int. / kontrol)" if lottery else "Antal (deltagere / sammenligning)"
-    out.append(md_table(["Mål", "Estimat", "Effekt", "95 %-sikkerhedsinterval", "p-værdi", sizes], rows, align="llrrrr"))
+    out.append(md_table(["Mål", "Estimat", "Effekt", "95\u00a0%-sikkerhedsinterval", "p-værdi", sizes], rows, align="llrrrr"))
     out.append("Andele er vist som forskelle i procentpoint. Negative tal betyder, at deltagerne (interventionsgruppen) lå lavest.\n")
     for key, fig in sorted(figures.items()):
         if key.startswith("forest"):
-            out.append(f"![Effekter med 95 %-sikkerhedsintervaller]({fig}){{width=90%}}\n")
+            out.append(f"![Effekter med 95\u00a0%-sikkerhedsintervaller]({fig}){{width=90%}}\n")
     if "time_course" in figures:
         out.append("## Tidsforløb\n")
         out.append(
@@ -286,7 +286,7 @@ def _section_subgroups(b: Bundle) -> str:
                          _fmt_value(r["estimate"], mult, dec), DASH if is_missing(r["ci_lower"]) else fmt_ci(r["ci_lower"] * mult, r["ci_upper"] * mult, dec),
                          DASH if is_missing(r.get("p_interaction_holm")) else fmt_p(r["p_interaction_holm"])))
         blocks.append(f"## {a.indicator_label}\n\n" + md_table(
-            ["Moderator", "Gruppe", "Type", f"Effekt ({unit})" if unit else "Effekt", "95 %-sikkerhedsinterval", "Interaktion (Holm)"], rows, align="lllrrr"))
+            ["Moderator", "Gruppe", "Type", f"Effekt ({unit})" if unit else "Effekt", "95\u00a0%-sikkerhedsinterval", "Interaktion (Holm)"], rows, align="lllrrr"))
     if not blocks:
         return ""
     intro = (
@@ -305,7 +305,7 @@ def _section_targets(b: Bundle) -> str:
         return ""
     out = ["# Målopfyldelse {#maal}\n"]
     out.append(
-        "Et mål (resultatkrav) er opfyldt, når hele 95 %-sikkerhedsintervallet ligger på den rigtige side af målet. "
+        "Et mål (resultatkrav) er opfyldt, når hele 95\u00a0%-sikkerhedsintervallet ligger på den rigtige side af målet. "
         "Et mål, der er nået, siger i sig selv ikke, at projektet var årsagen – kun en sammenligning med en "
         "sammenligningsgruppe kan vise det.\n"
     )
@@ -334,7 +334,7 @@ def _section_targets(b: Bundle) -> str:
         rows.append((t.label, kind, base, f"{DIRECTION_LABELS[tg['direction']]} til {goal_txt}", res_txt, ci,
                      f"**{STATUS_LABELS[r.status]}**"))
     if rows:
-        out.append(md_table(["Indikator", "Type", "Udgangspunkt", "Mål", "Resultat", "95 %-sikkerhedsinterval", "Status"], rows, align="lllllll"))
+        out.append(md_table(["Indikator", "Type", "Udgangspunkt", "Mål", "Resultat", "95\u00a0%-sikkerhedsinterval", "Status"], rows, align="lllllll"))
     if qual:
         out.append("## Kvalitative resultatkrav\n")
         out.append(md_table(["Indikator", "Resultatkrav", "Status", "Begrundelse"], qual, align="llll"))
@@ -351,10 +351,10 @@ def _section_targets(b: Bundle) -> str:
         for e in t.result.estimates:
             if e.term == "relative_change_from_baseline" and not is_missing(e.estimate) and not is_missing(e.ci_lower):
                 bits.append(f"*Relativ ændring:* {fmt_pct(e.estimate, 1)} "
-                            f"(95 %-sikkerhedsinterval {fmt_ci(e.ci_lower * 100, e.ci_upper * 100, 1)} %).")
+                            f"{interval_in_parentheses(e.ci_lower * 100, e.ci_upper * 100, 1, '%')}.")
             if e.term == "change_from_baseline" and not is_missing(e.estimate):
                 bits.append(f"*Ændring fra udgangspunktet:* {fmt_number(e.estimate * 100, 1)} procentpoint "
-                            f"(95 %-sikkerhedsinterval {fmt_ci(e.ci_lower * 100, e.ci_upper * 100, 1)}).")
+                            f"{interval_in_parentheses(e.ci_lower * 100, e.ci_upper * 100, 1)}.")
         if tg.get("requirement") and tg.get("goal") is not None:
             bits.append(f"*Resultatkrav:* {tg['requirement']}")
         if tg.get("measurement_method"):
@@ -400,7 +400,7 @@ def _section_economy(b: Bundle) -> str:
             cost_unit = f"{'sparet' if fewer else 'ekstra'} uge på offentlig forsørgelse"
         out.append(
             f"Effekten svarer til {fmt_number(total, 0)} {unit} i alt for deltagerne "
-            f"(95 %-sikkerhedsinterval {fmt_ci(lo, hi, 0)}), dvs. {fmt_dkk(round(budget / total))} pr. {cost_unit or unit} "
+            f"{interval_in_parentheses(lo, hi, 0)}, dvs. {fmt_dkk(round(budget / total))} pr. {cost_unit or unit} "
             f"(mellem {fmt_dkk(round(budget / hi))} og {fmt_dkk(round(budget / lo))}).\n"
         )
     elif not can_cost:

@@ -10,7 +10,7 @@ __all__ = ["event_study_figure", "event_study_figures"]
 
 
 def event_study_figure(table, xlabel: str, ylabel: str):
-    """Event-study estimates with 95 % intervals (and a uniform band when present)."""
+    """Event-study estimates with 95\u00a0% intervals (and a uniform band when present)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -20,7 +20,7 @@ def event_study_figure(table, xlabel: str, ylabel: str):
     x = t[t.columns[0]].astype(float)
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     if "cband_lower" in t.columns and t["cband_lower"].notna().any():
-        ax.fill_between(x, t["cband_lower"], t["cband_upper"], color="#1f4e79", alpha=0.12, label="Samtidigt 95 %-bånd")
+        ax.fill_between(x, t["cband_lower"], t["cband_upper"], color="#1f4e79", alpha=0.12, label="Samtidigt 95\u00a0%-bånd")
     lo = t["ci_lower"] if "ci_lower" in t.columns else t["estimate"] - 1.96 * t["std_error"]
     hi = t["ci_upper"] if "ci_upper" in t.columns else t["estimate"] + 1.96 * t["std_error"]
     pre = x < 0

@@ -139,10 +139,10 @@ class PrePostReport(ReportParts):
                 rows.append((a.indicator_label, what, val, ci, fmt_int(e.n)))
         if len({r[0] for r in rows}) == 1:  # one indicator: name it once instead of in every row
             out.append(f"**{rows[0][0]}**\n")
-            out.append(md_table(["Måling", "Værdi", "95 %-sikkerhedsinterval", "Antal personer"], [r[1:] for r in rows],
+            out.append(md_table(["Måling", "Værdi", "95\u00a0%-sikkerhedsinterval", "Antal personer"], [r[1:] for r in rows],
                                 align="lrrr"))
         else:
-            out.append(md_table(["Mål", "Måling", "Værdi", "95 %-sikkerhedsinterval", "Antal personer"], rows, align="llrrr"))
+            out.append(md_table(["Mål", "Måling", "Værdi", "95\u00a0%-sikkerhedsinterval", "Antal personer"], rows, align="llrrr"))
         out.append("Ændringen er opfølgning minus udgangspunkt; negative tal betyder et fald. Den relative ændring er "
                    "ændringen i procent af udgangspunktet.\n")
         return "\n".join(out)

@@ -212,7 +212,7 @@ def diverging_likert_chart(
 
 
 def unit_chart(survey: Mapping[str, Any], unit_label: str):
-    """Top-box share by unit with 95 % intervals, one panel row per item."""
+    """Top-box share by unit with 95\u00a0% intervals, one panel row per item."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -252,7 +252,7 @@ def unit_chart(survey: Mapping[str, Any], unit_label: str):
     ax.grid(axis="x", color="0.9")
     for s in ("top", "right"):
         ax.spines[s].set_visible(False)
-    ax.set_xlabel("Andel med et positivt svar (punkt) med 95 %-sikkerhedsinterval (streg); "
+    ax.set_xlabel("Andel med et positivt svar (punkt) med 95\u00a0%-sikkerhedsinterval (streg); "
                   "stiplet linje = alle enheder samlet", fontsize=8)
     from matplotlib.lines import Line2D
 

@@ -13,13 +13,14 @@ from typing import Any, Mapping, Sequence
 
 
 from evaluation.designs.report import ReportParts
+from evaluation.presentation.phrases import CI_LABEL
 from evaluation.designs.survey.scoring import records_frame
 from evaluation.presentation.formatting import NBSP, fmt_ci, fmt_int, fmt_number, fmt_p, fmt_pct
 
 __all__ = ["SurveyReport", "survey_section", "survey_headlines"]
 
 DASH = "–"
-CI = f"95{NBSP}%-sikkerhedsinterval"
+CI = CI_LABEL
 LOW_RESPONSE = 0.5
 ALPHA_OK = 0.7
 
@@ -527,7 +528,7 @@ class SurveyReport(ReportParts):
 
     def method_notes(self, records) -> list[str]:
         return [
-            "**Spørgeskemaundersøgelse:** andele og gennemsnit er beskrivende tal for dem, der svarede, med 95 %-sikkerhedsintervaller "
+            "**Spørgeskemaundersøgelse:** andele og gennemsnit er beskrivende tal for dem, der svarede, med 95\u00a0%-sikkerhedsintervaller "
             "(Wilson-interval for andele, t-interval for gennemsnit, Newcombe-interval for forskelle mellem enheder). "
             "En brugermåling har ingen sammenligningsgruppe og siger ikke noget om effekt (evidensniveau 1 for årsagssammenhænge).\n"
         ]
