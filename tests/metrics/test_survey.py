@@ -33,8 +33,8 @@ from evaluation.results import TIDY_COLUMNS, result_from_dict
 from evaluation.synthetic import brugermaaling as synth
 from evaluation.synthetic.brugermaaling import ITEMS, PUBLISHED_TOP_BOX, percent_half_up, simulate_brugermaaling
 
-ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = Path(__file__).resolve().parent / "reference"
+ROOT = Path(__file__).resolve().parents[2]
+REFERENCE = Path(__file__).resolve().parents[1] / "reference"
 SYNTH_DIR = ROOT / "data" / "synthetic" / "brugermaaling-jobcenter-aalborg"
 S5 = get_scale("brugermaaling-5")
 

@@ -10,7 +10,7 @@ import yaml
 
 from evaluation.synthetic.targets import beskaeftigelsesplan_2015, udvikling_af_fleksjob, write_all
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("make", [udvikling_af_fleksjob, beskaeftigelsesplan_2015])

@@ -21,7 +21,7 @@ from evaluation.data.registers import (
     write_register,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # Hand-built register over the 2015/16 boundary (2015 has 53 weeks).
 LONG = pd.DataFrame({

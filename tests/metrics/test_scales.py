@@ -11,7 +11,7 @@ import pytest
 from evaluation.exceptions import StudyConfigError
 from evaluation.metrics.scales import LikertScale, available_scales, get_scale
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_shipped_brugermaaling_scale_is_the_published_one():

@@ -15,7 +15,7 @@ from scipy import stats
 from evaluation.designs.randomized.estimator import RandomizedComparison
 from evaluation.synthetic import SICKNESS_OUTCOMES, simulate_sickness_trial
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CSV = ROOT / "data" / "synthetic" / "arbejdsfastholdelse-ved-sygdom" / "participants.csv"
 COLUMNS = ["person_id", "group", "randomisation_week", "age", "sex", "diagnosis_group", "sector",
            "prior_sick_weeks_52", "sick_weeks_52", "renewed_absence_12m", "job_retention_12m"]

@@ -21,7 +21,7 @@ from evaluation.portfolio.catalogue import (
 )
 from evaluation.exceptions import DataValidationError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 needs_seed = pytest.mark.skipif(not SEED_PATH.is_file(), reason=f"catalogue seed text not available at {SEED_PATH}")
 
 
