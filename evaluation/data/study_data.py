@@ -15,6 +15,7 @@ from typing import Mapping
 import pandas as pd
 
 from evaluation.data.pseudonym import load_key, pseudonymise_ids
+from evaluation.data.registers import CodeList, read_register
 from evaluation.exceptions import DataValidationError
 
 __all__ = ["StudyData", "read_table", "load_study_data", "file_hash", "PERSON_INDEX"]
@@ -140,8 +141,6 @@ def _prepare(name: str, path: Path, df: pd.DataFrame, source, key: bytes) -> tup
 
 def _read_register_source(study, name: str, source, path: Path, frames: Mapping[str, pd.DataFrame], key: bytes):
     """Read a weekly register into a dense :class:`~evaluation.data.registers.Panel` restricted to the participants."""
-    from evaluation.data.registers import CodeList, read_register
-
     if not path.is_file():
         raise DataValidationError(f"{path}: the register file does not exist; check 'path' in the study's data section")
     if source.participants not in study.data:

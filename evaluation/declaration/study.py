@@ -17,11 +17,19 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    model_validator,
+)
 
+from evaluation.declaration.theory import Theory, theory_problems
 from evaluation.designs import families, get_family
 from evaluation.exceptions import StudyConfigError
-from evaluation.declaration.theory import Theory, theory_problems
+from evaluation.metrics.registry import METRICS
 
 __all__ = [
     "FunderType",
@@ -433,8 +441,6 @@ def _friendly(err: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
 
 def _theory_level_problems(theory: Theory) -> list[tuple[tuple[Any, ...], str]]:
     """Problems of the programme theory alone: its graph, and the metrics its indicators name."""
-    from evaluation.metrics.registry import METRICS
-
     problems = list(theory_problems(theory))
     for i, ind in enumerate(theory.indicators):
         if ind.metric is not None and ind.metric.name not in METRICS:

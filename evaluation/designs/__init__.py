@@ -14,15 +14,21 @@ simulation (:mod:`evaluation.designs.family`). The estimators are also a researc
 """
 
 from evaluation.designs.base import DESIGNS, Design, get_design, register_design
-from evaluation.designs.family import FAMILIES, Family, families, get_family, register_family
-from evaluation.designs.randomized import family as _randomized  # noqa: F401  (registration)
-from evaluation.designs.matched import family as _matched  # noqa: F401
 from evaluation.designs.did import family as _did  # noqa: F401
-from evaluation.designs.pre_post import family as _pre_post  # noqa: F401
-from evaluation.designs.survey import family as _survey  # noqa: F401
+from evaluation.designs.family import (
+           FAMILIES,
+           Family,
+           families,
+           get_family,
+           register_family,
+)
 from evaluation.designs.matched import MatchedComparison
+from evaluation.designs.matched import family as _matched  # noqa: F401
 from evaluation.designs.pre_post import PrePost
+from evaluation.designs.pre_post import family as _pre_post  # noqa: F401
 from evaluation.designs.randomized import RandomizedComparison
+from evaluation.designs.randomized import family as _randomized  # noqa: F401  (registration)
+from evaluation.designs.survey import family as _survey  # noqa: F401
 
 __all__ = ["DESIGNS", "Design", "get_design", "register_design", "FAMILIES", "Family", "families", "get_family",
            "register_family", "RandomizedComparison", "MatchedComparison", "PrePost"]

@@ -10,6 +10,12 @@ import pandas as pd
 
 from evaluation.designs.family import AnalysisInput, Family, GroupSpec, Options
 from evaluation.designs.plasmode import plasmode_comparison
+from evaluation.designs.power import (
+    mde_for_design,
+    mde_means,
+    mde_proportions,
+    mde_sentence_da,
+)
 from evaluation.exceptions import DataValidationError, EstimationError
 from evaluation.results import Result
 
@@ -45,8 +51,6 @@ def comparison_mde(result: Result, unit: str | None, design=None, frame: pd.Data
     strata, covariates' R², before/after correlation: :func:`evaluation.designs.power.mde_for_design`);
     otherwise that of a plain two-group comparison with the observed group sizes and spread.
     """
-    from evaluation.designs.power import mde_for_design, mde_means, mde_proportions, mde_sentence_da
-
     if design is not None and frame is not None:
         try:
             r = mde_for_design(design, frame, unit=unit or "")

@@ -40,7 +40,12 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from evaluation.designs.report import ReportParts
-from evaluation.disclosure import SuppressionLog, is_small, suppress_counts, suppress_share_rows
+from evaluation.disclosure import (
+    SuppressionLog,
+    is_small,
+    suppress_counts,
+    suppress_share_rows,
+)
 from evaluation.exceptions import DisclosureError, EstimationError, SmallCellWarning
 from evaluation.results import EffectResult, Estimate, Result
 

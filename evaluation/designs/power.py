@@ -28,7 +28,9 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from evaluation.designs.family import get_family
 from evaluation.exceptions import EstimationError
+from evaluation.presentation.formatting import fmt_int, fmt_number, fmt_pct, fmt_pp
 from evaluation.results import Estimate, ScoreResult
 
 __all__ = [
@@ -515,8 +517,6 @@ def mde_sentence_da(result: ScoreResult, unit: str | None = None, decimals: int 
     >>> mde_sentence_da(mde_means(300, sd=8.4, unit="uger")).replace("\\u00a0", " ")
     'Med 300 personer i hver gruppe kunne undersøgelsen med 80 % sandsynlighed påvise en effekt på 1,9 uger eller mere.'
     """
-    from evaluation.presentation.formatting import fmt_int, fmt_number, fmt_pct, fmt_pp
-
     try:
         mde = abs(result.estimate_for("mde").estimate)
     except KeyError:
@@ -579,8 +579,6 @@ def design_inputs(design, data) -> dict[str, Any]:
     their precision depends on the cohort structure and is diagnosed by simulation
     (``evaluation diagnose``).
     """
-    from evaluation.designs.family import get_family
-
     return get_family(getattr(design, "name", "")).design_inputs(design, data)
 
 

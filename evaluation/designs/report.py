@@ -15,9 +15,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Mapping
 
-from evaluation.presentation.formatting import fmt_int, fmt_number, is_missing
+from evaluation.presentation.formatting import (
+    fmt_ci,
+    fmt_int,
+    fmt_number,
+    fmt_p,
+    is_missing,
+)
 from evaluation.presentation.markdown import DASH, md_table
-from evaluation.presentation.phrases import interval_phrase, scale_for, signed_phrase, significance_sentence
+from evaluation.presentation.phrases import (
+    interval_phrase,
+    scale_for,
+    signed_phrase,
+    significance_sentence,
+)
 from evaluation.presentation.phrases import natural_frequency as natural_frequency_text
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -92,7 +103,7 @@ class ReportParts:
     #: why the family's main result is not an effect (when ``Family.is_effect`` is false), for the portfolio
     not_an_effect_da: str = "resultatet er ikke en effekt"
 
-    def __init__(self, family: "Family"):
+    def __init__(self, family: Any):  # an evaluation.designs.family.Family (which imports this module)
         self.family = family
 
     # ------------------------------------------------------------------ words
@@ -191,8 +202,6 @@ class ReportParts:
 
     def effect_rows(self, rec: "AnalysisRecord") -> list[tuple]:
         """Rows of the effects table: measure, estimate label, effect, interval, p-value, group sizes."""
-        from evaluation.presentation.formatting import fmt_ci, fmt_p
-
         res = rec.result
         mult, unit, dec = scale_for(rec.unit, getattr(res, "outcome_type", "continuous"))
         rows = []
@@ -226,8 +235,6 @@ class ReportParts:
 
     def portfolio_headline(self, rec: "AnalysisRecord") -> str:
         """The headline number of the study on the portfolio page."""
-        from evaluation.presentation.formatting import fmt_ci
-
         res = rec.result
         e = self.family.main_term(res)
         mult, unit, dec = scale_for(rec.unit, getattr(res, "outcome_type", "continuous"))

@@ -22,6 +22,7 @@ import statsmodels.formula.api as smf
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+from evaluation.designs.family import Family, get_family
 from evaluation.exceptions import EvaluationError
 
 __all__ = ["subgroup_table", "SUBGROUP_COLUMNS"]
@@ -118,8 +119,6 @@ def subgroup_table(family, options, fit_options: dict[str, Any], frame: pd.DataF
     independent unless a declared cluster spans levels). Holm's correction is applied across the
     moderators passed in one call (one family).
     """
-    from evaluation.designs.family import Family, get_family
-
     if not isinstance(family, Family):  # a design name or an estimator class
         family = get_family(family if isinstance(family, str) else family.name)
     if isinstance(options, dict):

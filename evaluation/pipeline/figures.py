@@ -18,7 +18,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from evaluation.declaration.diagram import draw_logic_model  # noqa: E402
 from evaluation.designs.family import families, get_family  # noqa: E402
-from evaluation.presentation.plotting import DanishNumberFormatter, forest_plot, save_figure  # noqa: E402
+from evaluation.presentation.plotting import (  # noqa: E402
+    DanishNumberFormatter,
+    forest_plot,
+    save_figure,
+)
 from evaluation.results import Bundle  # noqa: E402
 
 __all__ = ["write_study_figures", "logic_model_figure", "effects_forest_rows", "time_course_figure"]

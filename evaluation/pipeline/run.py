@@ -21,15 +21,24 @@ from typing import Any
 import pandas as pd
 
 from evaluation import __version__
+from evaluation.data.registers import Panel
 from evaluation.data.study_data import load_study_data
 from evaluation.declaration.study import Study, config_hash, load_study
 from evaluation.designs.family import AnalysisInput
 from evaluation.designs.subgroups import subgroup_table
 from evaluation.disclosure import SuppressionLog, check_threshold, is_small
+from evaluation.metrics.benefits import status_share_series
 from evaluation.metrics.registry import describe_metric
 from evaluation.pipeline.frames import analysis_frame
 from evaluation.pipeline.targets import evaluate_target
-from evaluation.results import AnalysisRecord, Bundle, Result, TargetRecord, replace_dir, write_json_atomic
+from evaluation.results import (
+    AnalysisRecord,
+    Bundle,
+    Result,
+    TargetRecord,
+    replace_dir,
+    write_json_atomic,
+)
 
 __all__ = ["run_study", "BUNDLE_FORMAT", "analysis_input"]
 
@@ -70,9 +79,6 @@ def _subgroups(study: Study, a, inp: AnalysisInput, result: Result) -> Result:
 
 def _time_course(study: Study, data, threshold: int, log: SuppressionLog) -> dict[str, Any] | None:
     """Weekly share self-supporting since the index week, by group, for the primary register-based comparison."""
-    from evaluation.data.registers import Panel
-    from evaluation.metrics.benefits import status_share_series
-
     primary = next((a for a in study.analyses if a.primary), study.analyses[0] if study.analyses else None)
     groups = primary.family.time_course_groups(primary.options) if primary is not None else None
     if groups is None:

@@ -52,6 +52,7 @@ import pandas as pd
 import yaml
 from pydantic import ValidationError
 
+from evaluation.declaration.study import Funder
 from evaluation.exceptions import DataValidationError
 
 __all__ = [
@@ -487,8 +488,6 @@ def _study_identity(file: Path) -> _StudyIdentity:
     Only these fields are validated (with the study models), so a study whose analyses do not
     validate yet, e.g. while a design is being written, can still be linked.
     """
-    from evaluation.declaration.study import Funder
-
     try:
         raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
         funder = Funder.model_validate(raw.get("funder"))

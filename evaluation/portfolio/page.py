@@ -13,11 +13,13 @@ from typing import Any, Mapping
 
 from evaluation.designs.family import get_family
 from evaluation.exceptions import EvaluationError
+from evaluation.portfolio.catalogue import link_studies, load_catalogue
 from evaluation.presentation.formatting import fmt_date, fmt_dkk, fmt_int, fmt_pct
 from evaluation.presentation.markdown import md_table
 from evaluation.presentation.phrases import scale_for
 from evaluation.reporting.quarto import QUARTO_YML, STATUS_LABELS
-from evaluation.results import Bundle, load_bundle
+from evaluation.reporting.render import render_project
+from evaluation.results import Bundle, load_bundle, replace_dir
 
 __all__ = ["build_portfolio", "write_portfolio_project", "portfolio_markdown", "collect_bundles"]
 
@@ -54,8 +56,6 @@ def _n(b: Bundle) -> int | None:
 
 def _catalogue_section(studies_root: str | Path | None) -> str:
     """How much of what the council funded has been evaluated, and every catalogue project with its study."""
-    from evaluation.portfolio.catalogue import link_studies, load_catalogue
-
     cat = load_catalogue()
     links = link_studies(cat, studies_root) if studies_root is not None and Path(studies_root).is_dir() else None
     linked = {} if links is None else {(r.series, str(r.number)): r.study_id for r in links.itertuples()}
@@ -195,9 +195,6 @@ def write_portfolio_project(results_root: str | Path, project_dir: str | Path, *
 def build_portfolio(results_root: str | Path = "results", out_root: str | Path = "reports", *, studies_root: str | Path = "studies",
                     engine: str = "auto") -> dict[str, Path]:
     """Write and render ``out_root/portfolio/`` (atomically)."""
-    from evaluation.results import replace_dir
-    from evaluation.reporting.render import render_project
-
     collect_bundles(results_root)  # fail before creating anything when there is nothing to show
     out_root = Path(out_root)
     out_root.mkdir(parents=True, exist_ok=True)

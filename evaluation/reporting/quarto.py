@@ -32,9 +32,13 @@ from evaluation.presentation.formatting import (
     is_missing,
 )
 from evaluation.presentation.markdown import DASH, md_table
-from evaluation.presentation.phrases import interval_in_parentheses, period_label, scale_for
+from evaluation.presentation.phrases import (
+    interval_in_parentheses,
+    period_label,
+    scale_for,
+)
 from evaluation.reporting.render import render_project
-from evaluation.results import AnalysisRecord, Bundle, load_bundle
+from evaluation.results import AnalysisRecord, Bundle, load_bundle, replace_dir
 
 __all__ = ["build_report", "write_report_project", "report_markdown", "headline_sentence", "STATUS_LABELS"]
 
@@ -562,8 +566,6 @@ def build_report(bundle_dir: str | os.PathLike, out_root: str | os.PathLike = "r
     The project is written and rendered in a temporary folder; only when rendering succeeds
     is it moved into place, so a failed render leaves the previous report intact.
     """
-    from evaluation.results import replace_dir
-
     bundle_dir = Path(bundle_dir)
     bundle = load_bundle(bundle_dir)
     slug = bundle.study["id"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-
 from typing import Any
 
 import numpy as np
@@ -11,10 +10,26 @@ import pandas as pd
 
 from evaluation.designs.comparison import comparison_mde
 from evaluation.designs.did.estimators import TWFE, CallawaySantAnna, DiD2x2
+from evaluation.designs.did.examples import did_example
+from evaluation.designs.did.options import (
+    CSFit,
+    CSOptions,
+    DiD2x2Fit,
+    DiD2x2Options,
+    TWFEFit,
+    TWFEOptions,
+)
 from evaluation.designs.did.report import DiDReport
-from evaluation.designs.did.options import CSFit, CSOptions, DiD2x2Fit, DiD2x2Options, TWFEFit, TWFEOptions
-from evaluation.designs.family import AnalysisInput, Family, Options, disclose_estimates, disclose_tables, register_family
+from evaluation.designs.family import (
+    AnalysisInput,
+    Family,
+    Options,
+    disclose_estimates,
+    disclose_tables,
+    register_family,
+)
 from evaluation.designs.plasmode import permute_labels
+from evaluation.designs.power import estimate_icc
 from evaluation.disclosure import SuppressionLog, suppress_counts
 from evaluation.exceptions import EstimationError
 from evaluation.results import Result
@@ -35,8 +50,6 @@ class _DiDFamily(Family):
                    "indsatsen")
 
     def example(self, scenario: str, seed: int = 1):
-        from evaluation.designs.did.examples import did_example
-
         return did_example(self.design, scenario, seed)
 
     def figures(self, records, bundle) -> dict[str, Any]:
@@ -100,8 +113,6 @@ class DiD2x2Family(_DiDFamily):
 
     def design_inputs(self, design: DiD2x2, data: pd.DataFrame) -> dict[str, Any]:
         """Before-period SD, before/after correlation ρ and the ICC of the change score within declared clusters."""
-        from evaluation.designs.power import estimate_icc
-
         p = design.get_params()
         out: dict[str, Any] = {"design": self.design, "icc": 0.0, "cluster_size": 1.0, "r2": 0.0}
         if not p.get("unit"):

@@ -15,10 +15,19 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evaluation.exceptions import BalanceWarning, DataValidationError, EstimationError, EvaluationWarning
-from evaluation.results import EffectResult, Estimate
-from evaluation.designs._weighted_balance import balance_failures, kish_ess, weighted_balance_table
+from evaluation.designs._weighted_balance import (
+    balance_failures,
+    kish_ess,
+    weighted_balance_table,
+)
 from evaluation.designs.base import Design, check_columns, register_design
+from evaluation.exceptions import (
+    BalanceWarning,
+    DataValidationError,
+    EstimationError,
+    EvaluationWarning,
+)
+from evaluation.results import EffectResult, Estimate
 
 __all__ = ["MatchedComparison"]
 

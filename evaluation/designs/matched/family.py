@@ -5,11 +5,22 @@ from __future__ import annotations
 import dataclasses
 
 from evaluation.designs.comparison import ComparisonFamily
-from evaluation.designs.family import AnalysisInput, disclose_estimates, disclose_tables, register_family
-from evaluation.designs.matched.report import MatchedReport
+from evaluation.designs.family import (
+    AnalysisInput,
+    disclose_estimates,
+    disclose_tables,
+    register_family,
+)
 from evaluation.designs.matched.estimator import MatchedComparison
+from evaluation.designs.matched.examples import matched_example
 from evaluation.designs.matched.options import MatchedFit, MatchedOptions
-from evaluation.disclosure import SuppressionLog, is_small, suppress_counts, suppress_share_rows
+from evaluation.designs.matched.report import MatchedReport
+from evaluation.disclosure import (
+    SuppressionLog,
+    is_small,
+    suppress_counts,
+    suppress_share_rows,
+)
 from evaluation.results import Result
 
 __all__ = ["MatchedFamily"]
@@ -74,6 +85,4 @@ class MatchedFamily(ComparisonFamily):
         return dataclasses.replace(result, tables=tables, diagnostics=diagnostics, estimates=estimates)
 
     def example(self, scenario: str, seed: int = 1):
-        from evaluation.designs.matched.examples import matched_example
-
         return matched_example(scenario, seed)

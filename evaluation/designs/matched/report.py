@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from evaluation.designs.report import ReportParts, balance_claim, covariate_label, fmt_value
+from evaluation.designs.report import (
+    ReportParts,
+    balance_claim,
+    covariate_label,
+    fmt_value,
+)
 from evaluation.presentation.formatting import fmt_int, fmt_number, is_missing
 from evaluation.presentation.markdown import DASH, md_table
 

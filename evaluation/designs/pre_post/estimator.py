@@ -19,10 +19,10 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from evaluation.exceptions import DataValidationError, EstimationError
-from evaluation.results import EffectResult, Estimate
 from evaluation.designs.balance import _examples, numeric_outcome
 from evaluation.designs.base import Design, register_design
+from evaluation.exceptions import DataValidationError, EstimationError
+from evaluation.results import EffectResult, Estimate
 
 __all__ = ["PrePost", "paired_difference_newcombe"]
 

@@ -7,11 +7,18 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from evaluation.designs.family import AnalysisInput, Family, disclose_estimates, disclose_tables, register_family
+from evaluation.designs.family import (
+    AnalysisInput,
+    Family,
+    disclose_estimates,
+    disclose_tables,
+    register_family,
+)
 from evaluation.designs.plasmode import add_effect
-from evaluation.designs.pre_post.report import PrePostReport
 from evaluation.designs.pre_post.estimator import PrePost
+from evaluation.designs.pre_post.examples import pre_post_example
 from evaluation.designs.pre_post.options import PrePostFit, PrePostOptions
+from evaluation.designs.pre_post.report import PrePostReport
 from evaluation.disclosure import SuppressionLog, is_small, suppress_counts
 from evaluation.results import Result
 
@@ -91,6 +98,4 @@ class PrePostFamily(Family):
         return f
 
     def example(self, scenario: str, seed: int = 1):
-        from evaluation.designs.pre_post.examples import pre_post_example
-
         return pre_post_example(scenario, seed)

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-
-
 from evaluation.designs.report import ReportParts
-from evaluation.presentation.formatting import fmt_ci, fmt_int, fmt_number, fmt_pct, is_missing
+from evaluation.presentation.formatting import (
+    fmt_ci,
+    fmt_int,
+    fmt_number,
+    fmt_pct,
+    is_missing,
+)
 from evaluation.presentation.markdown import DASH, md_table
-from evaluation.presentation.phrases import interval_phrase, period_label, significance_sentence
+from evaluation.presentation.phrases import (
+    interval_phrase,
+    period_label,
+    significance_sentence,
+)
 
 __all__ = ["PrePostReport", "CAUSE_CAVEAT_DA"]
 

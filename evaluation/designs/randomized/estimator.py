@@ -15,8 +15,6 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from evaluation.exceptions import DataValidationError, EstimationError
-from evaluation.results import EffectResult, Estimate
 from evaluation.designs.balance import (
     _examples,
     _group_masks,
@@ -26,6 +24,8 @@ from evaluation.designs.balance import (
     participant_flow,
 )
 from evaluation.designs.base import Design, register_design
+from evaluation.exceptions import DataValidationError, EstimationError
+from evaluation.results import EffectResult, Estimate
 
 __all__ = ["RandomizedComparison"]
 

@@ -7,11 +7,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evaluation.designs._weighted_balance import kish_ess
+from evaluation.designs.balance import expand_covariates
 from evaluation.designs.comparison import ComparisonFamily
 from evaluation.designs.family import Options, register_family
-from evaluation.designs.randomized.report import RandomizedReport
+from evaluation.designs.power import estimate_icc
 from evaluation.designs.randomized.estimator import RandomizedComparison
+from evaluation.designs.randomized.examples import randomized_example
 from evaluation.designs.randomized.options import RandomizedFit, RandomizedOptions
+from evaluation.designs.randomized.report import RandomizedReport
+from evaluation.designs.subgroups import interaction_p
 
 __all__ = ["RandomizedFamily"]
 
@@ -40,8 +45,6 @@ class RandomizedFamily(ComparisonFamily):
 
     # -- subgroups: a regression interaction test is valid because allocation is random within every level
     def interaction_test(self, frame: pd.DataFrame, outcome: str, options: Options, variable: str):
-        from evaluation.designs.subgroups import interaction_p
-
         spec = self.groups(options)
         t = (frame[spec.column] == spec.treated).astype(float).where(frame[spec.column].isin([spec.treated, spec.control]))
         work = frame.assign(__t=t)
@@ -57,10 +60,6 @@ class RandomizedFamily(ComparisonFamily):
     def design_inputs(self, design: RandomizedComparison, data: pd.DataFrame) -> dict[str, Any]:
         """Group sizes, pooled within-group SD (or the control share), R² of the declared covariates and
         strata, ICC and mean size of the declared clusters, Kish effective sizes under declared weights."""
-        from evaluation.designs._weighted_balance import kish_ess
-        from evaluation.designs.balance import expand_covariates
-        from evaluation.designs.power import estimate_icc
-
         p = design.get_params()
         out: dict[str, Any] = {"design": self.design, "icc": 0.0, "cluster_size": 1.0, "r2": 0.0}
         g = data[p["treatment"]]
@@ -95,6 +94,4 @@ class RandomizedFamily(ComparisonFamily):
         return out
 
     def example(self, scenario: str, seed: int = 1):
-        from evaluation.designs.randomized.examples import randomized_example
-
         return randomized_example(scenario, seed)

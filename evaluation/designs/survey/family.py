@@ -13,9 +13,12 @@ from types import SimpleNamespace
 from typing import Any
 
 from evaluation.designs.family import AnalysisInput, Family, register_family
+from evaluation.designs.survey.examples import survey_example
 from evaluation.designs.survey.options import SurveyFit, SurveyOptions
 from evaluation.designs.survey.report import SurveyReport
+from evaluation.designs.survey.scoring import score_survey
 from evaluation.disclosure import SuppressionLog
+from evaluation.metrics.scales import available_scales
 from evaluation.results import Estimate, Result, SurveyResult, result_from_dict
 
 __all__ = ["SurveyFamily"]
@@ -42,8 +45,6 @@ class SurveyFamily(Family):
                      "oplevet samtalen anderledes")
 
     def check_options(self, options: SurveyOptions) -> list[tuple[tuple[Any, ...], str]]:
-        from evaluation.metrics.scales import available_scales
-
         if isinstance(options.scale, str) and options.scale not in available_scales():
             return [(("options", "scale"), f"unknown scale {options.scale!r}; shipped scales: "
                      f"{', '.join(available_scales())} (or declare one inline)")]
@@ -58,8 +59,6 @@ class SurveyFamily(Family):
                 "skalaens øverste kategorier.")
 
     def estimate(self, inp: AnalysisInput) -> Result:
-        from evaluation.designs.survey.scoring import score_survey
-
         o = inp.options
         sv = SimpleNamespace(id=inp.id, data=inp.data_name, indicator=inp.indicator, title=o.title, scale=o.scale,
                              items=o.items, unit=o.unit, wave=o.wave, planned=o.planned, planned_column=o.planned_column,
@@ -87,8 +86,6 @@ class SurveyFamily(Family):
         return survey_figures(records)
 
     def example(self, scenario: str, seed: int = 1):
-        from evaluation.designs.survey.examples import survey_example
-
         return survey_example(scenario, seed)
 
 

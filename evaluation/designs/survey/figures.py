@@ -216,8 +216,9 @@ def unit_chart(survey: Mapping[str, Any], unit_label: str):
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import textwrap
+
+    import matplotlib.pyplot as plt
 
     units = survey["units"]
     items = survey["items"]

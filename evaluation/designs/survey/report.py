@@ -11,11 +11,17 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping, Sequence
 
-
 from evaluation.designs.report import ReportParts
-from evaluation.presentation.phrases import CI_LABEL
 from evaluation.designs.survey.scoring import records_frame
-from evaluation.presentation.formatting import NBSP, fmt_ci, fmt_int, fmt_number, fmt_p, fmt_pct
+from evaluation.presentation.formatting import (
+    NBSP,
+    fmt_ci,
+    fmt_int,
+    fmt_number,
+    fmt_p,
+    fmt_pct,
+)
+from evaluation.presentation.phrases import CI_LABEL
 
 __all__ = ["SurveyReport", "survey_section", "survey_headlines"]
 
@@ -197,7 +203,7 @@ def _chart(b, sv, figures) -> list[str]:
 
 
 def _share_table(b, sv) -> list[str]:
-    out = [f"## Andel med et positivt svar\n",
+    out = ["## Andel med et positivt svar\n",
            f"Tabellen viser for hvert spørgsmål andelen af de gyldige svar, der var {_top_words(sv)}, med "
            f"{CI}, gennemsnittet på skalaen 1–5 (5 er mest positivt) og antallet af gyldige og manglende svar.\n"]
     rows = []

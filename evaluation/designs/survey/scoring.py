@@ -45,8 +45,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evaluation.disclosure import SuppressionLog, check_threshold, is_small, suppress_counts
-from evaluation.exceptions import DataValidationError, EstimationError, ReliabilityWarning
+from evaluation.disclosure import (
+    SuppressionLog,
+    check_threshold,
+    is_small,
+    suppress_counts,
+)
+from evaluation.exceptions import (
+    DataValidationError,
+    EstimationError,
+    ReliabilityWarning,
+)
 from evaluation.metrics.scales import LikertScale, get_scale
 from evaluation.metrics.survey import (
     compare_units,
