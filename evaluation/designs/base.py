@@ -20,6 +20,8 @@ __all__ = ["Design", "register_design", "get_design", "DESIGNS", "check_columns"
 
 DESIGNS: dict[str, type["Design"]] = {}
 
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
+
 
 def register_design(cls: type["Design"]) -> type["Design"]:
     """Class decorator: register a design under ``cls.name`` for study files."""
@@ -66,7 +68,7 @@ class Design(ABC):
 
     @abstractmethod
     def _fit(self, data: pd.DataFrame, **options: Any) -> EffectResult:
-        """Estimate on validated data (a private copy)."""
+        """Estimate on validated data (a shallow, copy-on-write copy: writing to it never reaches the caller's frame)."""
 
     def fit(self, data: pd.DataFrame, **options: Any) -> EffectResult:
         """Validate ``data`` and estimate. ``data`` is never modified."""
@@ -77,7 +79,10 @@ class Design(ABC):
                 f"supported: {sorted(self.fit_options) or 'none'}"
             )
         check_columns(data, self.required_columns())
-        return self._fit(data.copy(deep=True), **options)
+        # with pandas' copy-on-write (always on from pandas 3) a shallow copy is enough: a column is copied
+        # only when the estimator writes to it, so the caller's frame is never modified and large inputs are
+        # not duplicated; older pandas get a deep copy
+        return self._fit(data.copy(deep=not _COPY_ON_WRITE), **options)
 
     def get_params(self) -> dict[str, Any]:
         """The specification as a dict (constructor arguments)."""

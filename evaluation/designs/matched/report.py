@@ -57,7 +57,7 @@ class MatchedReport(ReportParts):
                 f"({fmt_int(n_c) if n_c else DASH} i sammenligningsgruppen før justering). Sammenligningsgruppen er {how}, "
                 f"så den ligner deltagerne på {', '.join(covs) or 'de valgte baggrundsforhold'}.")
         if not is_missing(d.get("ess_control")):
-            text += (f" Efter vægtningen svarer sammenligningsgruppen til {fmt_int(round(d['ess_control']))} personer "
+            text += (f" Efter justeringen svarer sammenligningsgruppen til {fmt_int(round(d['ess_control']))} personer "
                      "(effektiv størrelse).")
         out.append(text + "\n")
         bal = res.tables.get("balance")
