@@ -157,7 +157,14 @@ def _read_register_source(study, name: str, source, path: Path, frames: Mapping[
         key=key, pseudonymise=True, fmt=source.format, sheet=source.sheet, separator=source.separator,
     )
     notes = [f"{panel.shape[0]} personer × {panel.shape[1]} uger ({panel.weeks.labels()[0]}–{panel.weeks.labels()[-1]})",
-             f"kodeliste {codes.version}"] + [n for n in panel.notes]
+             f"kodeliste {codes.version}"]
+    # the reader's own notes name the file by its path on this machine: published notes never do
+    prefix = f"{path}: "
+    for n in panel.notes:
+        n = n[len(prefix):] if n.startswith(prefix) else n
+        n = n.replace(f" ({codes.version})", "")
+        if n not in notes:
+            notes.append(n)
     return panel, notes
 
 
