@@ -15,7 +15,7 @@ from typing import Any, Iterable, Sequence
 
 import pandas as pd
 
-from .exceptions import DisclosureError
+from evaluation.exceptions import DisclosureError
 
 __all__ = [
     "MIN_THRESHOLD",
@@ -25,6 +25,12 @@ __all__ = [
     "is_small",
     "suppress_counts",
     "suppress_share_rows",
+    "Cell",
+    "Relation",
+    "result_cells",
+    "exposed_cells",
+    "protect_relations",
+    "mask_small_counts_in_text",
 ]
 
 MIN_THRESHOLD = 3
@@ -167,3 +173,211 @@ def suppress_share_rows(
                     out.at[i, col] = float("nan")
                     log.add(table, label, col, f"andelen svarer til færre end {threshold} personer")
     return out
+
+
+# ---------------------------------------------------------------------------
+# disclosure by subtraction: linear relations between published cells
+# ---------------------------------------------------------------------------
+#
+# A suppressed cell is only protected if it cannot be computed from what is published. Tables
+# carry margins (an allocated group = lost + analysed), the same count appears in several places
+# (the analysed persons in the flow table, the group table, the diagnostics and the estimates), and
+# counts add up across tables (cohort sizes to the number of persons). Each design family declares
+# these relations for its own results (Family.disclosure_relations); `exposed_cells` finds every
+# hidden cell the published cells and the relations determine exactly (the cell lies in the row
+# space of the relations restricted to the hidden cells), and `protect_relations` hides further
+# cells until none is exposed. No library does this for our result structure (tau-argus is a
+# Java GUI for statistical offices), so it is written here: exact linear algebra on at most a few
+# hundred cells.
+
+#: a reference to one published number: ("t", table, row position, column), ("d", key[, subkey])
+#: for a diagnostic, or ("e", term, field) for an estimate's n, n_treated or n_control
+Cell = tuple
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A linear equation between published cells: ``sum(coefficient × cell) == 0``."""
+
+    terms: tuple[tuple[Cell, float], ...]
+
+    @classmethod
+    def total(cls, total: Cell, parts: Iterable[Cell]) -> "Relation":
+        """``total == sum(parts)``."""
+        return cls(((total, 1.0),) + tuple((p, -1.0) for p in parts))
+
+    @classmethod
+    def equal(cls, a: Cell, b: Cell) -> "Relation":
+        """``a == b`` (the same count published twice)."""
+        return cls(((a, 1.0), (b, -1.0)))
+
+    def cells(self) -> list[Cell]:
+        return [c for c, _ in self.terms]
+
+
+def _number(v: Any) -> float:
+    if v is None:
+        return float("nan")
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return float("nan")
+    return f
+
+
+def result_cells(result) -> dict[Cell, float]:
+    """Every published number of a result that a relation may refer to (NaN where not published)."""
+    out: dict[Cell, float] = {}
+    for name, table in result.tables.items():
+        for col in table.columns:
+            if pd.api.types.is_numeric_dtype(table[col]) and not pd.api.types.is_bool_dtype(table[col]):
+                for i, v in enumerate(table[col].tolist()):
+                    out[("t", name, i, str(col))] = _number(v)
+    for key, v in (result.diagnostics or {}).items():
+        if isinstance(v, dict):
+            for sub, w in v.items():
+                out[("d", key, str(sub))] = _number(w)
+        elif not isinstance(v, (list, tuple, str, bool)):
+            out[("d", key)] = _number(v)
+    for e in result.estimates:
+        for f in ("n", "n_treated", "n_control"):
+            v = getattr(e, f)
+            if v is not None or f != "n":
+                out[("e", e.term, f)] = _number(v)
+    out[("1",)] = 1.0  # the constant of relations such as "shares add up to 1"
+    return out
+
+
+def exposed_cells(values: dict[Cell, float], relations: Sequence[Relation]) -> list[Cell]:
+    """Hidden cells (NaN) that the published cells and the relations determine exactly.
+
+    With the relations restricted to the hidden cells as a matrix ``A``, a hidden cell ``x_k`` is
+    determined when the unit vector ``e_k`` lies in the row space of ``A`` (then a combination of
+    the relations isolates it). Relations naming a cell that does not exist are ignored.
+    """
+    import numpy as np
+
+    rels = [r for r in relations if all(c in values for c in r.cells())]
+    hidden = sorted({c for r in rels for c in r.cells() if math.isnan(values[c])}, key=repr)
+    if not hidden:
+        return []
+    col = {c: j for j, c in enumerate(hidden)}
+    rows = []
+    for r in rels:
+        row = np.zeros(len(hidden))
+        for c, a in r.terms:
+            if c in col:
+                row[col[c]] += a
+        if np.any(row):
+            rows.append(row)
+    if not rows:
+        return []
+    A = np.vstack(rows)
+    rank = np.linalg.matrix_rank(A)
+    out = []
+    for c, j in col.items():
+        e = np.zeros(len(hidden))
+        e[j] = 1.0
+        if np.linalg.matrix_rank(np.vstack([A, e])) == rank:
+            out.append(c)
+    return out
+
+
+def _hide(result, cell: Cell, dependents: dict[tuple[str, str], Sequence[str]]):
+    """The result with ``cell`` (and the table columns computed from it) not published."""
+    import dataclasses
+
+    kind = cell[0]
+    if kind == "t":
+        _, name, i, col = cell
+        t = result.tables[name].copy()
+        for c in (col, *dependents.get((name, col), ())):
+            if c in t.columns:
+                t[c] = t[c].astype("float64") if pd.api.types.is_numeric_dtype(t[c]) else t[c]
+                t.iloc[i, t.columns.get_loc(c)] = float("nan") if pd.api.types.is_numeric_dtype(t[c]) else None
+        return dataclasses.replace(result, tables={**result.tables, name: t})
+    if kind == "d":
+        diag = dict(result.diagnostics)
+        if len(cell) == 3:
+            diag[cell[1]] = {**diag[cell[1]], cell[2]: None}
+        else:
+            diag[cell[1]] = None
+        return dataclasses.replace(result, diagnostics=diag)
+    _, term, field_ = cell
+    est = tuple(dataclasses.replace(e, **{field_: None}) if e.term == term else e for e in result.estimates)
+    return dataclasses.replace(result, estimates=est)
+
+
+def protect_relations(result, relations: Sequence[Relation], *, table: str, log: SuppressionLog,
+                      dependents: dict[tuple[str, str], Sequence[str]] | None = None, max_rounds: int = 2000):
+    """Hide further cells until no hidden cell can be computed from the published ones.
+
+    For an exposed cell, the next cell to hide is chosen among the published cells of every relation
+    connected to it through hidden cells, by what hiding it costs the reader: a diagnostic first
+    (never shown in a report), then a table count nothing else is computed from, then an estimate's
+    group size, then a count whose mean or share goes with it; the smallest count first among equals.
+    Every cell hidden here is logged as secondary suppression.
+    """
+    dependents = dict(dependents or {})
+
+    def cost(c: Cell, v: float) -> tuple:
+        if c[0] == "d":
+            rank = 0
+        elif c[0] == "t":
+            rank = 3 if dependents.get((c[1], c[3])) else 1
+        else:
+            rank = 2
+        return (rank, v <= 0, v, repr(c))
+
+    def fixed(c: Cell) -> bool:  # published whatever happens: an estimate states its n; the constant 1
+        return (c[0] == "e" and c[-1] == "n") or c == ("1",)
+
+    # cells the fixed cells determine on their own can never be hidden: never choose them
+    values0 = result_cells(result)
+    everything_hidden = {c: (v if fixed(c) else float("nan")) for c, v in values0.items()}
+    unhideable = set(exposed_cells(everything_hidden, relations))
+
+    for _ in range(max_rounds):
+        values = result_cells(result)
+        exposed = exposed_cells(values, relations)
+        if not exposed:
+            return result
+        # the relations connected to the exposed cell through hidden cells, and their published cells
+        frontier, seen, candidates = [exposed[0]], {exposed[0]}, set()
+        while frontier:
+            x = frontier.pop()
+            for r in relations:
+                cells = r.cells()
+                if x not in cells or not all(c in values for c in cells):
+                    continue
+                for c in cells:
+                    v = values[c]
+                    if math.isnan(v):
+                        if c not in seen:
+                            seen.add(c)
+                            frontier.append(c)
+                    elif not fixed(c) and c not in unhideable:
+                        candidates.add(c)
+        if not candidates:
+            raise DisclosureError(f"{table}: a suppressed cell {exposed[0]!r} can be computed from published cells, and "
+                                  "no further cell can hide it; this is a bug in the design family's disclosure")
+        pick = min(candidates, key=lambda c: cost(c, values[c]))
+        result = _hide(result, pick, dependents)
+        where = pick[1] if pick[0] != "t" else f"{pick[1]} række {pick[2] + 1}"
+        log.add(table, where, str(pick[-1]), "sekundær diskretionering (ellers kunne en skjult celle regnes ud af de viste tal)")
+    raise DisclosureError(f"{table}: secondary suppression did not converge in {max_rounds} rounds")
+
+
+_COUNT_NOUNS = r"(personer|person\(er\)|person|deltagere|deltager\(e\)|deltager|rækker|række|svar|besvarelser)"
+
+
+def mask_small_counts_in_text(text: str, threshold: int) -> str:
+    """Counts of persons in prose ("2 deltager(e) uden rækker i registret") below the threshold become
+    "færre end 5"; other numbers (weeks, years, codes) are left alone."""
+    import re
+
+    def repl(m: "re.Match[str]") -> str:
+        n = int(m.group(1))
+        return f"færre end {threshold}{m.group(2)}{m.group(3)}" if 0 < n < threshold else m.group(0)
+
+    return re.sub(rf"(?<![\w.,−-])(\d+)(\s+){_COUNT_NOUNS}(?!\w)", repl, text)

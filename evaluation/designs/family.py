@@ -41,8 +41,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from evaluation.designs.report import ReportParts
 from evaluation.disclosure import (
+    Relation,
     SuppressionLog,
     is_small,
+    protect_relations,
     suppress_counts,
     suppress_share_rows,
 )
@@ -66,6 +68,9 @@ __all__ = [
     "get_family",
     "families",
     "main_estimate",
+    "row_of",
+    "ONE",
+    "Relation",
 ]
 
 
@@ -358,10 +363,28 @@ class Family:
 
     # ------------------------------------------------------------------ disclosure
     def disclose(self, result: Result, inp: AnalysisInput, log: SuppressionLog) -> Result:
-        """The result fit for publication: small cells of its tables suppressed, logged in ``log``."""
+        """The result fit for publication: small cells suppressed (:meth:`suppress`), then further cells until
+        no suppressed cell can be computed from the published ones by the family's relations
+        (:meth:`disclosure_relations`; disclosure by subtraction). Every hidden cell is logged in ``log``."""
+        published = self.suppress(result, inp, log)
+        return protect_relations(published, self.disclosure_relations(published, inp), table=f"{inp.id}: sammenhænge",
+                                 log=log, dependents=self.disclosure_dependents())
+
+    def suppress(self, result: Result, inp: AnalysisInput, log: SuppressionLog) -> Result:
+        """Primary (and per-table complementary) suppression of the result's small cells."""
         tables = disclose_tables(result.tables, inp.id, inp.threshold, log)
         estimates = disclose_estimates(result, inp.id, inp.threshold, log)
         return dataclasses.replace(result, tables=tables, estimates=estimates)
+
+    def disclosure_relations(self, result: Result, inp: AnalysisInput) -> list[Relation]:
+        """The linear relations between the result's published counts (margins, the same count in several
+        places, counts adding up across tables); each must hold exactly on every result of the design
+        (tests/test_disclosure_relations.py checks it on the family's examples)."""
+        return []
+
+    def disclosure_dependents(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        """(table, count column) → the columns computed from that count, hidden with it."""
+        return {}
 
     # ------------------------------------------------------------------ planning
     def mde(self, result: Result, inp: AnalysisInput) -> dict[str, Any] | None:
@@ -442,11 +465,13 @@ def disclose_tables(tables: Mapping[str, pd.DataFrame], analysis_id: str, thresh
             sub = b[binary]
             for side in ("intervention", "control"):
                 if f"mean_{side}" in sub.columns and f"n_{side}" in sub.columns:
+                    # the SD of a 0/1 level is sqrt(p(1 − p)): it reveals the share, so it goes with it
                     sub = suppress_share_rows(
                         sub, table=f"{analysis_id}: balance", share_column=f"mean_{side}", n_column=f"n_{side}",
-                        columns=[f"mean_{side}", "smd"], threshold=threshold, log=log, label_column=lab,
+                        columns=[f"mean_{side}", f"sd_{side}", "smd"], threshold=threshold, log=log, label_column=lab,
                     )
-            b = b.astype({c: "float64" for c in sub.columns if c in ("mean_intervention", "mean_control", "smd")})
+            b = b.astype({c: "float64" for c in sub.columns
+                          if c in ("mean_intervention", "mean_control", "sd_intervention", "sd_control", "smd")})
             b.loc[sub.index, sub.columns] = sub
         tables["balance"] = b
     if "subgroups" in tables:
@@ -535,3 +560,17 @@ def families() -> list[Family]:
 def main_estimate(result: Result) -> Estimate:
     """The headline estimate of an analysis result, as its design family chooses it."""
     return get_family(result.design).main_term(result)
+
+
+#: the constant 1 as a cell of a relation (shares of a categorical variable's levels add up to it)
+ONE: tuple = ("1",)
+
+
+def row_of(table: pd.DataFrame | None, column: str, value: Any) -> int | None:
+    """The position of the (first) row of ``table`` whose ``column`` equals ``value`` (compared as text)."""
+    if table is None or column not in table.columns:
+        return None
+    for i, v in enumerate(table[column].tolist()):
+        if str(v) == str(value):
+            return i
+    return None

@@ -26,7 +26,7 @@ from evaluation.data.study_data import load_study_data
 from evaluation.declaration.study import Study, config_hash, load_study
 from evaluation.designs.family import AnalysisInput
 from evaluation.designs.subgroups import subgroup_table
-from evaluation.disclosure import SuppressionLog, check_threshold, is_small
+from evaluation.disclosure import SuppressionLog, check_threshold, is_small, mask_small_counts_in_text
 from evaluation.metrics.benefits import status_share_series
 from evaluation.metrics.registry import describe_metric
 from evaluation.pipeline.frames import analysis_frame
@@ -189,7 +189,8 @@ def run_study(study_dir: str | os.PathLike, out_root: str | os.PathLike = "resul
         report_options=study.report.model_dump(mode="json"),
         config_hash=config_hash(study.source_path),
         data_hashes=dict(sorted(data.hashes.items())),
-        data_notes={k: v for k, v in sorted(data.notes.items())},
+        # counts of persons in prose go through the same rule as every table cell
+        data_notes={k: [mask_small_counts_in_text(n, threshold) for n in v] for k, v in sorted(data.notes.items())},
         package_version=__version__,
         code_list_version="; ".join(sorted({f.codes.version for f in data.frames.values() if hasattr(f, "codes")})) or None,
         analyses=tuple(analyses),

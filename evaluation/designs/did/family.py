@@ -24,6 +24,7 @@ from evaluation.designs.family import (
     AnalysisInput,
     Family,
     Options,
+    Relation,
     disclose_estimates,
     disclose_tables,
     register_family,
@@ -91,6 +92,23 @@ class DiD2x2Family(_DiDFamily):
 
     def mde(self, result: Result, inp: AnalysisInput) -> dict[str, Any] | None:
         return comparison_mde(result, inp.unit, self.estimator(inp.options, inp.outcome), inp.frame)
+
+    def suppress(self, result: Result, inp: AnalysisInput, log: SuppressionLog) -> Result:
+        """The shared suppression, and the cell means of groups × periods with fewer persons than the threshold."""
+        result = super().suppress(result, inp, log)
+        cm = result.tables.get("cell_means")
+        if cm is not None and "n" in cm.columns:
+            cm = suppress_counts(cm.assign(_label=cm["group"].astype(str) + " / " + cm["after"].astype(str)),
+                                 table=f"{inp.id}: gennemsnit pr. gruppe og periode", count_columns=["n"],
+                                 dependent={"n": ["mean"]}, label_column="_label", threshold=inp.threshold,
+                                 log=log, complementary=False).drop(columns="_label")
+            result = dataclasses.replace(result, tables={**result.tables, "cell_means": cm})
+        return result
+
+    def disclosure_relations(self, result, inp):
+        """Each estimate's n is its treated plus comparison persons."""
+        return [Relation.total(("e", e.term, "n"), [("e", e.term, "n_treated"), ("e", e.term, "n_control")])
+                for e in result.estimates if e.n_treated is not None]
 
     def simulate(self, design, frame: pd.DataFrame, tau: float, rng: np.random.Generator) -> pd.DataFrame:
         """The group label permuted across persons (across rows within each period for repeated
@@ -208,10 +226,47 @@ class CSFamily(_DiDFamily):
         f.loc[post, outcome] = f.loc[post, outcome].astype(float) + tau
         return f
 
-    def disclose(self, result: Result, inp: AnalysisInput, log: SuppressionLog) -> Result:
+    def disclosure_relations(self, result, inp):
+        """Cohort sizes add up to the persons analysed; the never-treated cohort is the comparison group; every
+        cohort table repeats its cohort's size; the aggregates count treated and comparison persons."""
+        t = result.tables
+        sizes = t.get("cohort_sizes")
+        rels: list[Relation] = []
+        if sizes is None:
+            return rels
+        rows = {str(int(c)): i for i, c in enumerate(sizes["cohort"].tolist()) if c == c}
+        all_rows = [("t", "cohort_sizes", i, "n") for i in rows.values()]
+        treated_rows = [("t", "cohort_sizes", i, "n") for c, i in rows.items() if c != "0"]
+        rels.append(Relation.total(("d", "n_persons"), all_rows))
+        if "0" in rows:
+            rels.append(Relation.equal(("d", "n_never_treated"), ("t", "cohort_sizes", rows["0"], "n")))
+        for name in ("by_cohort", "group_time"):
+            tab = t.get(name)
+            col = "cohort" if tab is not None and "cohort" in tab.columns else "group"
+            if tab is not None and "n" in tab.columns and col in tab.columns:
+                for i, c in enumerate(tab[col].tolist()):
+                    key = str(int(c)) if c == c else None
+                    if key in rows:
+                        rels.append(Relation.equal(("t", name, i, "n"), ("t", "cohort_sizes", rows[key], "n")))
+        for e in result.estimates:
+            if e.n_treated is not None:
+                rels.append(Relation.total(("e", e.term, "n_treated"), treated_rows))
+                rels.append(Relation.total(("e", e.term, "n"), [("e", e.term, "n_treated"), ("e", e.term, "n_control")]))
+        return rels
+
+    def disclosure_dependents(self):
+        value_cols = ("estimate", "std_error", "ci_lower", "ci_upper", "att")
+        return {("by_cohort", "n"): value_cols, ("group_time", "n"): value_cols}
+
+    def suppress(self, result: Result, inp: AnalysisInput, log: SuppressionLog) -> Result:
         """Persons per cohort added to the cohort tables, cohorts below the threshold suppressed; then the
-        shared suppression."""
+        shared suppression. The group-time table's treated and comparison counts are not published: with
+        not-yet-treated comparisons they change from period to period by exactly one cohort's size."""
         result = _disclose_cohorts(result, inp, log)
+        gt = result.tables.get("group_time")
+        if gt is not None:
+            result = dataclasses.replace(result, tables={**result.tables, "group_time": gt.drop(
+                columns=[c for c in ("n_treated", "n_control") if c in gt.columns])})
         tables = disclose_tables(result.tables, inp.id, inp.threshold, log)
         estimates = disclose_estimates(result, inp.id, inp.threshold, log)
         return dataclasses.replace(result, tables=tables, estimates=estimates)

@@ -7,6 +7,7 @@ import dataclasses
 from evaluation.designs.comparison import ComparisonFamily
 from evaluation.designs.family import (
     AnalysisInput,
+    Relation,
     disclose_estimates,
     disclose_tables,
     register_family,
@@ -44,7 +45,21 @@ class MatchedFamily(ComparisonFamily):
                      "over dem, der er justeret for (ingen umålte forskelle), og der skal være sammenlignelige personer "
                      "for alle deltagere (overlap)")
 
-    def disclose(self, result: Result, inp: AnalysisInput, log: SuppressionLog) -> Result:
+    def disclosure_relations(self, result, inp):
+        """The score histogram's bins add up to the persons with a score in each group; each estimate's n is its
+        treated plus comparison persons."""
+        rels: list[Relation] = []
+        h = result.tables.get("overlap_histogram")
+        if h is not None:
+            for col, key in (("n_treated", "n_treated_input"), ("n_control", "n_control_input")):
+                if col in h.columns:
+                    rels.append(Relation.total(("d", key), [("t", "overlap_histogram", i, col) for i in range(len(h))]))
+        for e in result.estimates:
+            if e.n_treated is not None:
+                rels.append(Relation.total(("e", e.term, "n"), [("e", e.term, "n_treated"), ("e", e.term, "n_control")]))
+        return rels
+
+    def suppress(self, result: Result, inp: AnalysisInput, log: SuppressionLog) -> Result:
         """Generic suppression, then the matched tables: the 0 and 1 quantiles and the bounds of common
         support are single persons' scores and are dropped; the score histogram's counts and the counts in
         the diagnostics get small-cell suppression, and so do binary covariates' shares of few persons."""

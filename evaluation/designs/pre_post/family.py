@@ -10,9 +10,11 @@ import pandas as pd
 from evaluation.designs.family import (
     AnalysisInput,
     Family,
+    Relation,
     disclose_estimates,
     disclose_tables,
     register_family,
+    row_of,
 )
 from evaluation.designs.plasmode import add_effect
 from evaluation.designs.pre_post.estimator import PrePost
@@ -47,7 +49,7 @@ class PrePostFamily(Family):
     assumption_da = ("Uden sammenligningsgruppe forudsætter en årsagsfortolkning, at intet andet end projektet ændrede "
                      "tallet – en antagelse, målingen ikke kan efterprøve")
 
-    def disclose(self, result: Result, inp: AnalysisInput, log: SuppressionLog) -> Result:
+    def suppress(self, result: Result, inp: AnalysisInput, log: SuppressionLog) -> Result:
         """Shared suppression, then the overlap table: persons measured at both dates, at one only, and (0/1
         outcome) by status at both dates; the status cells add up to 'both', so each part gets its own
         complementary suppression. The change of persons measured twice reveals the status-change cells, so a
@@ -67,6 +69,36 @@ class PrePostFamily(Family):
             small = any(is_small(n, threshold) for m, n in zip(o["measured"], o["n"]) if str(m).startswith("both_"))
         estimates = disclose_estimates(result, aid, threshold, log, level_terms=self.level_terms, small=small)
         return dataclasses.replace(result, tables=tables, estimates=estimates)
+
+    def disclosure_relations(self, result, inp):
+        """Persons at each date = measured at both + at that date only; 'both' = its four status cells; the
+        levels' n and the diagnostics repeat the group counts."""
+        t = result.tables
+        g, o = t.get("groups"), t.get("overlap")
+        d = result.diagnostics
+        rels: list[Relation] = []
+        rb = row_of(g, "group", d.get("baseline"))
+        rf = row_of(g, "group", d.get("follow_up"))
+        ob, obo, ofo = (row_of(o, "measured", k) for k in ("both", "baseline_only", "follow_up_only"))
+        if None not in (rb, ob, obo):
+            rels.append(Relation.total(("t", "groups", rb, "n"), [("t", "overlap", ob, "n"), ("t", "overlap", obo, "n")]))
+        if None not in (rf, ob, ofo):
+            rels.append(Relation.total(("t", "groups", rf, "n"), [("t", "overlap", ob, "n"), ("t", "overlap", ofo, "n")]))
+        cells = [row_of(o, "measured", f"both_baseline_{a}_follow_up_{b}") for a in (0, 1) for b in (0, 1)]
+        if ob is not None and all(c is not None for c in cells):
+            rels.append(Relation.total(("t", "overlap", ob, "n"), [("t", "overlap", c, "n") for c in cells]))
+        for key, row in (("n_baseline", rb), ("n_follow_up", rf)):
+            if row is not None:
+                rels.append(Relation.equal(("d", key), ("t", "groups", row, "n")))
+        if ob is not None:
+            rels.append(Relation.equal(("d", "n_both"), ("t", "overlap", ob, "n")))
+        for term, row in (("baseline_level", rb), ("follow_up_level", rf)):
+            if row is not None and any(e.term == term for e in result.estimates):
+                rels.append(Relation.equal(("e", term, "n"), ("t", "groups", row, "n")))
+        return rels
+
+    def disclosure_dependents(self):
+        return {("groups", "n"): ("share", "mean", "sd")}
 
     def simulate(self, design, frame: pd.DataFrame, tau: float, rng: np.random.Generator) -> pd.DataFrame:
         """Before/after data with no true change, then ``tau`` added at follow-up.

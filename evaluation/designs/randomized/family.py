@@ -10,7 +10,7 @@ import pandas as pd
 from evaluation.designs._weighted_balance import kish_ess
 from evaluation.designs.balance import expand_covariates
 from evaluation.designs.comparison import ComparisonFamily
-from evaluation.designs.family import Options, register_family
+from evaluation.designs.family import ONE, Options, Relation, register_family, row_of
 from evaluation.designs.power import estimate_icc
 from evaluation.designs.randomized.estimator import RandomizedComparison
 from evaluation.designs.randomized.examples import randomized_example
@@ -42,6 +42,60 @@ class RandomizedFamily(ComparisonFamily):
     short_da = "lodtrækning"
     assumption_da = ("Lodtrækningen skal være gennemført som planlagt, og frafaldet må ikke hænge sammen med både "
                      "gruppe og resultat")
+
+    # -- disclosure: flow margins, the same counts in the group table, the diagnostics and the estimates,
+    #    and shares of a categorical covariate's levels adding up to 1
+    def disclosure_relations(self, result, inp):
+        spec = self.groups(inp.options)
+        t = result.tables
+        flow, groups, bal = t.get("flow"), t.get("groups"), t.get("balance")
+        rels: list[Relation] = []
+        labels = {str(spec.treated): "intervention", str(spec.control): "control"}
+        if flow is not None:
+            alloc, lost, anal = (row_of(flow, "step", s) for s in ("allocated", "lost_to_follow_up", "analysed"))
+            cols = [c for c in flow.columns if c not in ("step", "total")]
+            for g in cols:
+                if None not in (alloc, lost, anal):
+                    rels.append(Relation.total(("t", "flow", alloc, g), [("t", "flow", lost, g), ("t", "flow", anal, g)]))
+                if groups is not None and (i := row_of(groups, "group", g)) is not None:
+                    if anal is not None:
+                        rels.append(Relation.equal(("t", "groups", i, "n"), ("t", "flow", anal, g)))
+                    if lost is not None and "missing" in groups.columns:
+                        rels.append(Relation.equal(("t", "groups", i, "missing"), ("t", "flow", lost, g)))
+                for key, row in (("n_allocated", alloc), ("n_analysed", anal), ("n_missing_outcome", lost)):
+                    if row is not None:
+                        rels.append(Relation.equal(("d", key, g), ("t", "flow", row, g)))
+                side = labels.get(g)
+                if bal is not None and side and f"n_{side}" in bal.columns and alloc is not None:
+                    rels += [Relation.equal(("t", "balance", i, f"n_{side}"), ("t", "flow", alloc, g)) for i in range(len(bal))]
+            if "total" in flow.columns:
+                rels += [Relation.total(("t", "flow", i, "total"), [("t", "flow", i, g) for g in cols]) for i in range(len(flow))]
+            if anal is not None:
+                for e in result.estimates:
+                    if e.n_treated is not None or e.n_control is not None:
+                        rels.append(Relation.equal(("e", e.term, "n_treated"), ("t", "flow", anal, str(spec.treated))))
+                        rels.append(Relation.equal(("e", e.term, "n_control"), ("t", "flow", anal, str(spec.control))))
+                    if e.term.endswith("_intervention"):  # a group mean or share rests on that group alone
+                        rels.append(Relation.equal(("e", e.term, "n"), ("t", "flow", anal, str(spec.treated))))
+                    elif e.term.endswith("_control"):
+                        rels.append(Relation.equal(("e", e.term, "n"), ("t", "flow", anal, str(spec.control))))
+                    elif e.n_treated is not None:
+                        rels.append(Relation.total(("e", e.term, "n"), [("e", e.term, "n_treated"), ("e", e.term, "n_control")]))
+                rels.append(Relation.equal(("d", "randomization_n_treated"), ("t", "flow", anal, str(spec.treated))))
+        if bal is not None and {"variable", "level", "binary"} <= set(bal.columns):
+            levels: dict[str, list[int]] = {}
+            for i, (var, lev, binary) in enumerate(zip(bal["variable"], bal["level"], bal["binary"])):
+                if bool(binary) and lev is not None and str(lev) not in ("", "nan", "None"):
+                    levels.setdefault(str(var), []).append(i)
+            for rows in levels.values():
+                if len(rows) > 1:
+                    for side in ("intervention", "control"):
+                        rels.append(Relation.total(ONE, [("t", "balance", i, f"mean_{side}") for i in rows]))
+        return rels
+
+    def disclosure_dependents(self):
+        return {("groups", "n"): ("mean", "share", "sd"), ("balance", "mean_intervention"): ("sd_intervention", "smd"),
+                ("balance", "mean_control"): ("sd_control", "smd")}
 
     # -- subgroups: a regression interaction test is valid because allocation is random within every level
     def interaction_test(self, frame: pd.DataFrame, outcome: str, options: Options, variable: str):

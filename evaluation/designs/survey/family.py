@@ -74,7 +74,7 @@ class SurveyFamily(Family):
             survey=record, suppressed=tuple(log.entries),
         )
 
-    def disclose(self, result: Result, inp: AnalysisInput, log: SuppressionLog) -> Result:
+    def suppress(self, result: Result, inp: AnalysisInput, log: SuppressionLog) -> Result:
         """The survey was disclosure-controlled while it scored; its hidden cells join the study's log."""
         for e in getattr(result, "suppressed", ()):
             log.add(e["table"], e["row"], e["column"], e["reason"])
