@@ -2,6 +2,11 @@
 
 Every error an evaluator can trigger with a study file or data is one of these;
 the command line turns them into plain messages and exit code 2, never a traceback.
+
+Each error also subclasses the matching built-in, so code written for the ecosystem catches it
+as it expects: a study file, data or estimation problem is a ``ValueError``, a data file that does
+not exist a ``FileNotFoundError``, an unknown design, metric or scale name a ``KeyError``, an
+unknown keyword argument a ``TypeError``, a failed render a ``RuntimeError``.
 """
 
 from __future__ import annotations
@@ -13,6 +18,9 @@ __all__ = [
     "DisclosureError",
     "EstimationError",
     "RenderError",
+    "DataFileNotFoundError",
+    "UnknownNameError",
+    "UnknownOptionError",
     "EvaluationWarning",
     "SmallCellWarning",
     "BalanceWarning",
@@ -24,7 +32,7 @@ class EvaluationError(Exception):
     """Base class of every error the package raises on purpose."""
 
 
-class StudyConfigError(EvaluationError):
+class StudyConfigError(EvaluationError, ValueError):
     """A study declaration (``study.yaml``) is invalid.
 
     Parameters
@@ -40,20 +48,35 @@ class StudyConfigError(EvaluationError):
         super().__init__("\n".join(self.problems))
 
 
-class DataValidationError(EvaluationError):
+class DataValidationError(EvaluationError, ValueError):
     """Input data do not match what the study declares (file, column and rows named)."""
 
 
-class DisclosureError(EvaluationError):
+class DataFileNotFoundError(DataValidationError, FileNotFoundError):
+    """A data file the study declares does not exist."""
+
+
+class DisclosureError(EvaluationError, ValueError):
     """A result would disclose a group smaller than the study's disclosure threshold."""
 
 
-class EstimationError(EvaluationError):
+class EstimationError(EvaluationError, ValueError):
     """An estimator cannot honour its specification with the data given."""
 
 
-class RenderError(EvaluationError):
+class RenderError(EvaluationError, RuntimeError):
     """A report could not be rendered; the previous report is left intact."""
+
+
+class UnknownNameError(EvaluationError, KeyError):
+    """An unknown design, metric or scale name (the message lists the known ones)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class UnknownOptionError(EvaluationError, TypeError):
+    """A keyword argument a function or design does not take (the message names the allowed ones)."""
 
 
 class EvaluationWarning(UserWarning):

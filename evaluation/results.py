@@ -22,6 +22,8 @@ from typing import Any, Literal, Mapping
 import numpy as np
 import pandas as pd
 
+from evaluation.exceptions import UnknownNameError
+
 __all__ = [
     "TIDY_COLUMNS",
     "COMPARISON_COLUMNS",
@@ -51,8 +53,24 @@ TIDY_COLUMNS: tuple[str, ...] = (
     "ci_upper",
     "n",
     "method",
+    "role",
 )
 COMPARISON_COLUMNS: tuple[str, ...] = TIDY_COLUMNS + ("n_treated", "n_control")
+
+#: what a row of ``tidy()`` is: an effect (a contrast with a counterfactual), a descriptive number (a
+#: group's mean or share, a level, a response rate), a placebo check, or a target check
+ROLES = ("effect", "descriptive", "placebo", "target")
+
+
+def term_role(term: str) -> str:
+    """The role of an estimate by its term (see :data:`ROLES`)."""
+    if term.startswith("placebo"):
+        return "placebo"
+    if term.startswith(("mean_", "share_")) or term in ("baseline_level", "follow_up_level", "response_rate", "level"):
+        return "descriptive"
+    if term in ("assessment", "relative_change_from_baseline", "change_from_baseline"):
+        return "target"
+    return "effect"
 
 
 def _clean(value: Any) -> Any:
@@ -67,6 +85,14 @@ def _clean(value: Any) -> Any:
         v = float(value)
         return None if math.isnan(v) or math.isinf(v) else v
     return value
+
+
+def _fmt(x: Any, p: bool = False) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    if p:
+        return "<0.001" if x < 0.001 else f"{x:.3f}"
+    return f"{x:.4g}"
 
 
 def _float_or_nan(value: Any) -> float:
@@ -103,8 +129,13 @@ class Estimate:
     n_treated: int | None = None
     n_control: int | None = None
 
+    @property
+    def role(self) -> str:
+        """An effect, a descriptive number, a placebo check or a target check (from the term)."""
+        return term_role(self.term)
+
     def to_dict(self) -> dict[str, Any]:
-        out = {c: _clean(getattr(self, c)) for c in TIDY_COLUMNS}
+        out = {c: _clean(getattr(self, c)) for c in TIDY_COLUMNS if c != "role"}
         if self.n_treated is not None or self.n_control is not None:
             out["n_treated"] = _clean(self.n_treated)
             out["n_control"] = _clean(self.n_control)
@@ -184,11 +215,68 @@ class Result:
             df["n_control"] = df["n_control"].astype("Int64")
         return df
 
+    # -- the ecosystem's accessors (statsmodels, linearmodels)
+    @property
+    def params(self) -> pd.Series:
+        """Estimates by term."""
+        return self._series("estimate")
+
+    @property
+    def bse(self) -> pd.Series:
+        """Standard errors by term."""
+        return self._series("std_error")
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """p-values by term (NaN where the method gives none)."""
+        return self._series("p_value")
+
+    def _series(self, field_: str) -> pd.Series:
+        return pd.Series([getattr(e, field_) for e in self.estimates], index=pd.Index([e.term for e in self.estimates], name="term"),
+                         name=field_, dtype=float)
+
+    def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
+        """Confidence intervals by term (columns ``lower``, ``upper``) at the level the result was fitted with.
+
+        ``alpha`` is accepted for the familiar signature; an interval at another level needs a refit
+        with ``conf_level`` (the methods are not all normal-based, so it is not rescaled here).
+        """
+        if alpha is not None and abs((1 - alpha) - self.conf_level) > 1e-12:
+            raise ValueError(f"the intervals were computed at conf_level={self.conf_level}; refit with "
+                             f"conf_level={1 - alpha} for alpha={alpha}")
+        return pd.DataFrame({"lower": [e.ci_lower for e in self.estimates], "upper": [e.ci_upper for e in self.estimates]},
+                            index=pd.Index([e.term for e in self.estimates], name="term"))
+
+    def summary(self) -> str:
+        """A printable table in the style of statsmodels: estimand, level, and per term the estimate, SE,
+        interval, p-value, n and method."""
+        level = f"{self.conf_level:.0%}"
+        head = [f"{type(self).__name__}" + (f" — {getattr(self, 'design', '')}" if getattr(self, "design", "") else ""),
+                f"Estimand: {self.estimand}", f"Intervals: {level}"]
+        rows = [("term", "estimate", "std.err", f"[{level}", "interval]", "p", "n", "role")]
+        for e in self.estimates:
+            rows.append((e.term, _fmt(e.estimate), _fmt(e.std_error), _fmt(e.ci_lower), _fmt(e.ci_upper),
+                         _fmt(e.p_value, p=True), str(e.n), e.role))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        line = "-" * (sum(widths) + 2 * (len(widths) - 1))
+        body = ["  ".join(c.ljust(w) if i in (0, 7) else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
+        methods = list(dict.fromkeys(e.method for e in self.estimates if e.method))
+        return "\n".join(head + [line, body[0], line] + body[1:] + [line] + [f"Method: {m}" for m in methods])
+
+    def __repr__(self) -> str:
+        main = self.estimates[0] if self.estimates else None
+        what = getattr(self, "design", "") or self.kind
+        if main is None:
+            return f"<{type(self).__name__} {what}: no estimates>"
+        return (f"<{type(self).__name__} {what}: {main.term} = {_fmt(main.estimate)} [{_fmt(main.ci_lower)}, "
+                f"{_fmt(main.ci_upper)}], n = {main.n}; {len(self.estimates)} term(s), tables: "
+                f"{', '.join(sorted(self.tables)) or 'none'}>")
+
     def estimate_for(self, term: str) -> Estimate:
         for e in self.estimates:
             if e.term == term:
                 return e
-        raise KeyError(f"no estimate with term {term!r}; terms are {[e.term for e in self.estimates]}")
+        raise UnknownNameError(f"no estimate with term {term!r}; terms are {[e.term for e in self.estimates]}")
 
     def _extra_dict(self) -> dict[str, Any]:
         return {}
@@ -206,7 +294,7 @@ class Result:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class EffectResult(Result):
     """An effect estimate from a design (comparison, DiD, ...).
 
@@ -232,7 +320,7 @@ class EffectResult(Result):
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ScoreResult(Result):
     """A descriptive score (survey share, mean, response rate) with its interval."""
 
@@ -243,7 +331,7 @@ class ScoreResult(Result):
         return {"scale": self.scale}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class SurveyResult(Result):
     """A survey's scores (e.g. the brugermåling): descriptive, with no comparison group.
 
@@ -264,7 +352,7 @@ class SurveyResult(Result):
         return {"design": self.design, "evidence_level": self.evidence_level, "survey": _json_safe(dict(self.survey))}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class TargetResult(Result):
     """A goal-attainment check for a target (*måltal*): baseline, goal, result and status.
 

@@ -14,21 +14,36 @@ simulation (:mod:`evaluation.designs.family`). The estimators are also a researc
 """
 
 from evaluation.designs.base import DESIGNS, Design, get_design, register_design
-from evaluation.designs.did import family as _did  # noqa: F401
-from evaluation.designs.family import (
-           FAMILIES,
-           Family,
-           families,
-           get_family,
-           register_family,
-)
-from evaluation.designs.matched import MatchedComparison
-from evaluation.designs.matched import family as _matched  # noqa: F401
-from evaluation.designs.pre_post import PrePost
-from evaluation.designs.pre_post import family as _pre_post  # noqa: F401
-from evaluation.designs.randomized import RandomizedComparison
-from evaluation.designs.randomized import family as _randomized  # noqa: F401  (registration)
-from evaluation.designs.survey import family as _survey  # noqa: F401
+from evaluation.designs.family import FAMILIES, Family, families, get_family, register_family
 
-__all__ = ["DESIGNS", "Design", "get_design", "register_design", "FAMILIES", "Family", "families", "get_family",
-           "register_family", "RandomizedComparison", "MatchedComparison", "PrePost"]
+# the families register themselves when imported
+from evaluation.designs.randomized import family as _randomized  # noqa: E402,F401
+from evaluation.designs.matched import family as _matched  # noqa: E402,F401
+from evaluation.designs.did import family as _did  # noqa: E402,F401
+from evaluation.designs.pre_post import family as _pre_post  # noqa: E402,F401
+from evaluation.designs.survey import family as _survey  # noqa: E402,F401
+
+from evaluation.designs.did import TWFE, CallawaySantAnna, DiD2x2  # noqa: E402
+from evaluation.designs.matched import MatchedComparison  # noqa: E402
+from evaluation.designs.power import (  # noqa: E402
+    mde_did,
+    mde_for_design,
+    mde_means,
+    mde_proportions,
+    power_for_design,
+    power_means,
+    power_proportions,
+    sample_size_means,
+)
+from evaluation.designs.pre_post import PrePost, paired_difference_newcombe  # noqa: E402
+from evaluation.designs.randomized import RandomizedComparison  # noqa: E402
+from evaluation.designs.subgroups import subgroup_table  # noqa: E402
+
+__all__ = [
+    "RandomizedComparison", "MatchedComparison", "DiD2x2", "TWFE", "CallawaySantAnna", "PrePost",
+    "paired_difference_newcombe", "subgroup_table",
+    "mde_means", "mde_proportions", "mde_did", "power_means", "power_proportions", "sample_size_means",
+    "mde_for_design", "power_for_design",
+    "DESIGNS", "Design", "get_design", "register_design", "FAMILIES", "Family", "families", "get_family",
+    "register_family",
+]

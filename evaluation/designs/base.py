@@ -8,12 +8,15 @@ instead of being silently ignored.
 
 from __future__ import annotations
 
+import difflib
+import functools
+import inspect
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Iterable
 
 import pandas as pd
 
-from ..exceptions import DataValidationError, EstimationError
+from evaluation.exceptions import DataValidationError, EstimationError, UnknownNameError, UnknownOptionError
 from ..results import EffectResult
 
 __all__ = ["Design", "register_design", "get_design", "DESIGNS", "check_columns"]
@@ -36,7 +39,7 @@ def get_design(name: str) -> type["Design"]:
     try:
         return DESIGNS[name]
     except KeyError:
-        raise KeyError(f"unknown design {name!r}; known designs: {', '.join(sorted(DESIGNS))}") from None
+        raise UnknownNameError(f"unknown design {name!r}; known designs: {', '.join(sorted(DESIGNS))}") from None
 
 
 def check_columns(data: pd.DataFrame, columns: Iterable[str], *, what: str = "data") -> None:
@@ -62,6 +65,28 @@ class Design(ABC):
     evidence_level: ClassVar[int] = 0
     fit_options: ClassVar[frozenset[str]] = frozenset()
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every design's constructor names the allowed options when given one it does not take."""
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+        allowed = [p for p in inspect.signature(init).parameters if p != "self"]
+
+        @functools.wraps(init)
+        def checked(self, *args: Any, **kw: Any) -> None:
+            unknown = [k for k in kw if k not in allowed]
+            if unknown:
+                hints = []
+                for k in unknown:
+                    guess = difflib.get_close_matches(k, allowed, n=1)
+                    hints.append(f"{k!r}" + (f" (did you mean {guess[0]!r}?)" if guess else ""))
+                raise UnknownOptionError(f"{cls.__name__} does not take {', '.join(hints)}; "
+                                         f"its options are: {', '.join(allowed)}")
+            init(self, *args, **kw)
+
+        cls.__init__ = checked
+
     @abstractmethod
     def required_columns(self) -> list[str]:
         """Columns ``fit`` needs in its data."""
@@ -74,9 +99,13 @@ class Design(ABC):
         """Validate ``data`` and estimate. ``data`` is never modified."""
         unknown = set(options) - set(self.fit_options)
         if unknown:
-            raise EstimationError(
-                f"{type(self).__name__}.fit does not support option(s) {sorted(unknown)}; "
-                f"supported: {sorted(self.fit_options) or 'none'}"
+            hints = []
+            for k in sorted(unknown):
+                guess = difflib.get_close_matches(k, sorted(self.fit_options), n=1)
+                hints.append(f"{k!r}" + (f" (did you mean {guess[0]!r}?)" if guess else ""))
+            raise UnknownOptionError(
+                f"{type(self).__name__}.fit does not support option(s) {', '.join(hints)}; "
+                f"supported: {', '.join(sorted(self.fit_options)) or 'none'}"
             )
         check_columns(data, self.required_columns())
         # with pandas' copy-on-write (always on from pandas 3) a shallow copy is enough: a column is copied

@@ -48,7 +48,7 @@ from evaluation.disclosure import (
     suppress_counts,
     suppress_share_rows,
 )
-from evaluation.exceptions import DisclosureError, EstimationError, SmallCellWarning
+from evaluation.exceptions import DisclosureError, EstimationError, SmallCellWarning, UnknownNameError
 from evaluation.results import EffectResult, Estimate, Result
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -534,13 +534,37 @@ def is_nan(x: Any) -> bool:
 FAMILIES: dict[str, Family] = {}
 
 
+def options_doc(family: "Family") -> str:
+    """The family's study.yaml options as a numpydoc-style section (appended to its estimator's docstring,
+    so ``help(RandomizedComparison)`` shows them)."""
+    def block(title: str, model: type[Options]) -> list[str]:
+        out = [title, "-" * len(title)]
+        for name, f in model.model_fields.items():
+            default = "required" if f.is_required() else (
+                "[]" if f.default_factory is list else repr(f.default) if f.default_factory is None else "…")
+            ann = str(f.annotation).replace("typing.", "").replace("<class '", "").replace("'>", "")
+            out.append(f"{name} : {ann}, default {default}")
+            out.append(f"    {f.description or ''}")
+        return out
+
+    lines = [f"Declared in study.yaml as ``design: {family.design}``.", ""]
+    lines += block(f"Options (analyses[].options, design: {family.design})", family.Options) + [""]
+    lines += block("Fit options (analyses[].fit)", family.Fit)
+    return "\n".join(lines)
+
+
 def register_family(cls: type[Family]) -> type[Family]:
     """Class decorator: register a family under ``cls.design`` (one instance per design name)."""
     if not cls.design:
         raise TypeError(f"{cls.__name__} needs a class attribute 'design'")
     if cls.design in FAMILIES and type(FAMILIES[cls.design]) is not cls:
         raise TypeError(f"design {cls.design!r} is registered twice ({type(FAMILIES[cls.design]).__name__}, {cls.__name__})")
-    FAMILIES[cls.design] = cls()
+    FAMILIES[cls.design] = fam = cls()
+    est = cls.Estimator
+    if est is not None and est.__doc__ and "Declared in study.yaml" not in est.__doc__:
+        import textwrap
+
+        est.__doc__ = textwrap.dedent(est.__doc__).rstrip() + "\n\n" + options_doc(fam) + "\n"
     return cls
 
 
@@ -549,7 +573,7 @@ def get_family(design: str) -> Family:
     try:
         return FAMILIES[design]
     except KeyError:
-        raise KeyError(f"unknown design {design!r}; known designs: {', '.join(sorted(FAMILIES))}") from None
+        raise UnknownNameError(f"unknown design {design!r}; known designs: {', '.join(sorted(FAMILIES))}") from None
 
 
 def families() -> list[Family]:

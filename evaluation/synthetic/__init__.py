@@ -4,7 +4,22 @@ Each generator returns data whose true effects are known, so designs can be chec
 and interval coverage, and studies can be diagnosed before real data exist.
 """
 
-from .observational import ObservationalSample, make_observational
+from .brugermaaling import simulate_brugermaaling, write_brugermaaling
+from .jobcentre import jobfirst_files, flere_skal_med_files, simulate_flere_skal_med, simulate_jobfirst
+from .observational import COVARIATES, ObservationalSample, make_observational
+from .prepost import simulate_pre_post, transition_probabilities
+from .registers import STATE_CODES, STATES, SyntheticRegisters, simulate_registers, write_synthetic
 from .sickness import SICKNESS_OUTCOMES, simulate_sickness_trial
+from .staggered import simulate_staggered, simulate_two_by_two
+from .targets import beskaeftigelsesplan_2015, udvikling_af_fleksjob
 
-__all__ = ["ObservationalSample", "make_observational", "SICKNESS_OUTCOMES", "simulate_sickness_trial"]
+__all__ = [
+    "simulate_sickness_trial", "SICKNESS_OUTCOMES",
+    "make_observational", "ObservationalSample", "COVARIATES",
+    "simulate_staggered", "simulate_two_by_two",
+    "simulate_pre_post", "transition_probabilities",
+    "simulate_registers", "write_synthetic", "SyntheticRegisters", "STATES", "STATE_CODES",
+    "simulate_jobfirst", "simulate_flere_skal_med", "jobfirst_files", "flere_skal_med_files",
+    "simulate_brugermaaling", "write_brugermaaling",
+    "udvikling_af_fleksjob", "beskaeftigelsesplan_2015",
+]

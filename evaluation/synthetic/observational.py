@@ -24,7 +24,7 @@ class ObservationalSample:
     Attributes
     ----------
     data : DataFrame
-        One row per person: ``person_id``, ``group`` ("intervention"/"comparison"), covariates
+        One row per person: ``person_id``, ``group`` ("intervention"/"control"), covariates
         ``age``, ``female``, ``prior_benefit_share`` (share of the 52 weeks before start on public
         support), ``educ_years``, ``start_quarter`` (calendar start period, for exact matching),
         ``design_weight`` (a survey/design weight, 1 or 3 by region) and the outcome
@@ -93,7 +93,7 @@ def make_observational(
     --------
     >>> sim = make_observational(n_treated=100, n_pool=400, seed=3)
     >>> sorted(sim.data["group"].unique())
-    ['comparison', 'intervention']
+    ['control', 'intervention']
     >>> round(sim.true_att, 1) != round(sim.true_ate, 1)
     True
     """
@@ -129,7 +129,7 @@ def make_observational(
     data = pd.DataFrame(
         {
             "person_id": np.arange(1, n + 1),
-            "group": np.where(treated, "intervention", "comparison"),
+            "group": np.where(treated, "intervention", "control"),
             "age": age,
             "female": female.astype(int),
             "prior_benefit_share": prior,

@@ -171,7 +171,7 @@ def test_conformance(name, spec, data, opts):
     assert r1.tidy().std_error.gt(0).all()
     with pytest.raises(DataValidationError, match="lacks the column"):
         design.fit(data.drop(columns=[spec["outcome"]]), **opts)
-    with pytest.raises(EstimationError, match="does not support"):
+    with pytest.raises(TypeError, match="does not support"):
         design.fit(data, not_an_option=1)
     r1.to_dict()  # serialisable for the results bundle
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from evaluation.designs import DESIGNS, get_design
-from evaluation.exceptions import DataValidationError, EstimationError
+from evaluation.exceptions import DataValidationError, EstimationError, UnknownOptionError
 from evaluation.results import COMPARISON_COLUMNS, TIDY_COLUMNS, EffectResult, result_from_dict
 from evaluation.synthetic.observational import make_observational
 from evaluation.synthetic.prepost import simulate_pre_post
@@ -61,7 +61,7 @@ def test_conformance(name):
     assert r1.estimand and all(e.method for e in r1.estimates), "estimand and method must be stated"
     with pytest.raises(DataValidationError, match="lacks the column"):
         design.fit(data.drop(columns=[spec["outcome"]]), **opts)
-    with pytest.raises(EstimationError, match="does not support"):
+    with pytest.raises(UnknownOptionError, match="does not support"):
         design.fit(data, not_an_option=1)
     back = result_from_dict(r1.to_dict())  # serialisable for the results bundle
     pd.testing.assert_frame_equal(back.tidy(), r1.tidy())

@@ -293,7 +293,7 @@ def test_bad_specification_and_options_raise():
         PrePost(outcome="y", baseline="a", follow_up="b", outcome_type="share")
     with pytest.raises(EstimationError, match="different columns"):
         PrePost(outcome="y", baseline="a", follow_up="b", unit="y")
-    with pytest.raises(EstimationError, match="does not support"):
+    with pytest.raises(TypeError, match="does not support"):
         _design().fit(_study_like(), seed=1)
     with pytest.raises(EstimationError, match="conf_level"):
         _design().fit(_study_like(), conf_level=95)

@@ -429,7 +429,7 @@ def test_missing_column_and_unknown_option(trial):
         RandomizedComparison(outcome="nope").fit(trial)
     with pytest.raises(DataValidationError, match="'tenure'"):
         RandomizedComparison(outcome="sick_weeks_52", covariates=["tenure"]).fit(trial)
-    with pytest.raises(EstimationError, match="bootstrap"):
+    with pytest.raises(TypeError, match="bootstrap"):
         RandomizedComparison(outcome="sick_weeks_52").fit(trial, bootstrap=True)
 
 

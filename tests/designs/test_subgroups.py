@@ -145,7 +145,7 @@ def test_observational_designs_compare_their_own_adjusted_estimates():
 
     df = make_observational(n_treated=300, n_pool=1500, seed=3).data
     cls = get_design("matched_comparison")
-    opts = {"covariates": ["age", "prior_benefit_share", "female"], "method": "dr", "control": "comparison"}
+    opts = {"covariates": ["age", "prior_benefit_share", "female"], "method": "dr"}
     tab = subgroup_table(cls, opts, {}, df, "weeks_on_benefit", [_mod("female")], min_group_size=20, threshold=5,
                          prespecified={"female"})
     from evaluation.designs.family import main_estimate as main_term

@@ -277,8 +277,9 @@ class MatchedComparison(Design):
         difference in proportions).
     treatment : str, default "group"
         Column with the group label.
-    treated, control : str, default "intervention", "comparison"
-        Labels of the intervention group and the comparison pool. Other labels raise.
+    treated, control : str, default "intervention", "control"
+        Labels of the intervention group and the comparison pool (the same defaults as every design with
+        two labelled groups). Other labels raise.
     covariates : list of str
         Numeric pre-treatment covariates (dummy-encode categories first). They enter the
         propensity-score model linearly (add squares/interactions as columns if wanted) and are
@@ -392,7 +393,7 @@ class MatchedComparison(Design):
         outcome: str,
         treatment: str = "group",
         treated: Any = "intervention",
-        control: Any = "comparison",
+        control: Any = "control",
         covariates: Sequence[str] = (),
         exact: Sequence[str] = (),
         method: str = "ipw",

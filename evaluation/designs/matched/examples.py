@@ -20,7 +20,7 @@ def matched_example(scenario: str, seed: int = 1) -> Example:
     """
     rng = np.random.default_rng(seed)
     n_t, n_c = (30, 90) if scenario == "small_cells" else (150, 450)
-    treat_col, treated, control = ("status", "deltager", "pulje") if scenario == "other_labels" else ("group", "intervention", "comparison")
+    treat_col, treated, control = ("status", "deltager", "pulje") if scenario == "other_labels" else ("group", "intervention", "control")
     strength = 1.6 if scenario == "imbalanced" else 0.6
     # the pool is drawn wider than the participants, who are younger and more dependent
     age_t = rng.normal(38, 8, n_t)

@@ -24,8 +24,8 @@ class MatchedOptions(Options):
     """Intervention group vs a propensity-score adjusted comparison group from a register pool (evidence level 3)."""
 
     treatment: str = Field(default="group", description="column with the group label")
-    treated: Label = Field(default="intervention", description="label of the intervention group")
-    control: Label = Field(default="comparison", description="label of the comparison pool")
+    treated: Label = Field(default="intervention", description="label of the intervention group in the treatment column")
+    control: Label = Field(default="control", description="label of the comparison pool in the treatment column")
     covariates: list[str] = Field(min_length=1, description="numeric pre-treatment covariates of the propensity-score model")
     exact: list[str] = Field(default_factory=list, description="columns to match or weight exactly on (e.g. calendar start quarter)")
     method: Literal["ipw", "overlap", "nearest", "dr"] = Field(
