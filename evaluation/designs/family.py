@@ -30,6 +30,7 @@ they need), so the declaration layer may compose their option models without an 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -58,6 +59,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "Options",
     "FitOptions",
+    "da",
+    "meaning_da",
     "GroupSpec",
     "AnalysisInput",
     "Example",
@@ -79,6 +82,23 @@ __all__ = [
 # ---------------------------------------------------------------------------
 
 
+def da(text: str) -> dict[str, str]:
+    """An option's meaning in Danish, for ``Field(json_schema_extra=da(...))``.
+
+    The English ``description`` serves the schema and ``help()``; the Danish text is what ``evaluation
+    new`` writes beside the option and what the user guide (docs/) lists, so both come from the model.
+    """
+    return {"da": text}
+
+
+def meaning_da(model: type[BaseModel], name: str) -> str:
+    """The Danish meaning of option ``name`` of ``model`` (``KeyError`` if it has none)."""
+    extra = model.model_fields[name].json_schema_extra
+    if not isinstance(extra, dict) or "da" not in extra:
+        raise KeyError(f"{model.__name__}.{name} has no Danish meaning (Field(json_schema_extra=da(...)))")
+    return str(extra["da"])
+
+
 class Options(BaseModel):
     """Base of a design's typed options (``analyses[].options`` in ``study.yaml``).
 
@@ -96,7 +116,8 @@ class Options(BaseModel):
 class FitOptions(Options):
     """Base of a design's inference options (``analyses[].fit``)."""
 
-    conf_level: float = Field(default=0.95, gt=0, lt=1, description="confidence level of every interval")
+    conf_level: float = Field(default=0.95, gt=0, lt=1, description="confidence level of every interval",
+        json_schema_extra=da("sikkerhedsniveau for alle intervaller (0,95 giver 95 %-sikkerhedsintervaller)"))
 
 
 @dataclass(frozen=True)
@@ -573,7 +594,9 @@ def get_family(design: str) -> Family:
     try:
         return FAMILIES[design]
     except KeyError:
-        raise UnknownNameError(f"unknown design {design!r}; known designs: {', '.join(sorted(FAMILIES))}") from None
+        close = difflib.get_close_matches(str(design), list(FAMILIES), n=1, cutoff=0.5)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise UnknownNameError(f"unknown design {design!r}{hint} Known designs: {', '.join(sorted(FAMILIES))}") from None
 
 
 def families() -> list[Family]:

@@ -56,7 +56,8 @@ def did_example(design: str, scenario: str, seed: int = 1) -> Example:
     period_column = "post" if design == "did_2x2" else time
     return Example(
         sources={"participants": (df, {"id_column": "person_id", "period_column": period_column,
-                                       "columns": [c for c in df.columns if c != "person_id"]})},
+                                       "columns": [c for c in df.columns if c != "person_id"],
+                                       "labels": {time: "Kvartal" if time == "kvartal" else "Periode"}})},
         options=options, truth=effect,
         indicator={"label": "Andel af ugerne på offentlig forsørgelse i perioden", "unit": "andel",
                    "metric": {"name": "column", "params": {"column": "y"}}})

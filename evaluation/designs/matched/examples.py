@@ -45,7 +45,10 @@ def matched_example(scenario: str, seed: int = 1) -> Example:
         options.update(method="nearest", caliper=0.5, balance_rule={"max_smd": 0.02})
     df = df.sample(frac=1.0, random_state=seed).reset_index(drop=True)
     return Example(
-        sources={"participants": (df, {"id_column": "person_id", "columns": [c for c in df.columns if c != "person_id"]})},
+        sources={"participants": (df, {
+            "id_column": "person_id", "columns": [c for c in df.columns if c != "person_id"],
+            "labels": {k: v for k, v in {"age": "Alder", "prior_share": "Andel af ugerne på offentlig forsørgelse året før",
+                                         "rare": "Sjælden baggrund"}.items() if k in df}})},
         options=options, fit={}, truth=effect,
         indicator={"label": "Andel af ugerne på offentlig forsørgelse i året efter", "unit": "andel",
                    "metric": {"name": "column", "params": {"column": "y"}}})

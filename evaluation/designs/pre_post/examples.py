@@ -35,6 +35,7 @@ def pre_post_example(scenario: str, seed: int = 1) -> Example:
             rows.append((f"P{i:05d}", follow, int(after[i])))
     df = pd.DataFrame(rows, columns=["person_id", period, "status"])
     return Example(
-        sources={"participants": (df, {"id_column": "person_id", "period_column": period, "columns": [period, "status"]})},
+        sources={"participants": (df, {"id_column": "person_id", "period_column": period, "columns": [period, "status"],
+                                       "labels": {period: "Måletidspunkt", "status": "På ledighedsydelse"}})},
         options={"period": period, "baseline": base, "follow_up": follow, "unit": "person"}, truth=p1 - p0,
         indicator={"label": "Andel på ledighedsydelse", "unit": "andel", "metric": {"name": "column", "params": {"column": "status"}}})

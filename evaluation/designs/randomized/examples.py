@@ -53,5 +53,8 @@ def randomized_example(scenario: str, seed: int = 1) -> Example:
         truth = effect
     df = df.sample(frac=1.0, random_state=seed).reset_index(drop=True)
     return Example(
-        sources={"participants": (df, {"id_column": "person_id", "columns": [c for c in df.columns if c != "person_id"]})},
+        sources={"participants": (df, {
+            "id_column": "person_id", "columns": [c for c in df.columns if c != "person_id"],
+            "labels": {k: v for k, v in {"age": "Alder", "female": "Kvinde", "rare": "Sjælden baggrund"}.items() if k in df},
+            "value_labels": {"female": {"0": "Mand", "1": "Kvinde"}}})},
         options=options, fit={"cov_type": "HC2"}, indicator=indicator, truth=truth)

@@ -32,7 +32,8 @@ def survey_example(scenario: str, seed: int = 1) -> Example:
     answers.insert(0, "respondent", [f"S{i:05d}" for i in range(len(answers))])
     planned = pd.DataFrame({unit: list(units), "planned": [int(n * 1.8) for n in units.values()]})
     return Example(
-        sources={"answers": (answers, {"kind": "survey", "id_column": "respondent", "columns": [unit] + [c for c, _ in _ITEMS]}),
+        sources={"answers": (answers, {"kind": "survey", "id_column": "respondent", "columns": [unit] + [c for c, _ in _ITEMS],
+                                       "labels": {unit: "Jobcentrets hus" if unit == "hus" else "Afdeling"}}),
                  "planned": (planned, {"kind": "planned", "columns": [unit, "planned"]})},
         data="answers",
         options={"title": "Brugermåling", "scale": "brugermaaling-5", "unit": unit, "planned": "planned",
