@@ -44,6 +44,8 @@ __all__ = [
     "CodeList",
     "Panel",
     "default_code_list",
+    "groups_present",
+    "unverified_code_note",
     "read_register",
     "read_participants",
     "register_from_frame",
@@ -70,6 +72,15 @@ class CodeGroup:
         Counts as unemployed in the STAR long-term-unemployment rule.
     priority : int
         1 = highest in the status hierarchy.
+    source : str
+        Where the group's code numbers come from (document or repository, locator, version or date).
+    verified : bool
+        True when the code numbers were checked against the named source; False when they are a
+        best guess (reports relying on such a group say so in their data appendix).
+    valid_years : tuple of (int or None, int or None), optional
+        First and last year the codes were valid, where the source says so (None: open end).
+    note : str
+        What was and was not confirmed.
     """
 
     id: str
@@ -77,6 +88,81 @@ class CodeGroup:
     category: str
     unemployed: bool
     priority: int
+    source: str = ""
+    verified: bool = False
+    valid_years: tuple[int | None, int | None] | None = None
+    note: str = ""
+
+
+#: Fields a group of a code-list file may have, and those it must have.
+_GROUP_FIELDS = ("id", "label_da", "category", "unemployed", "priority", "codes", "source", "verified",
+                 "valid_years", "note")
+_GROUP_REQUIRED = ("id", "category", "codes", "source", "verified")
+
+
+def _group_lines(text: str) -> list[int | None]:
+    """1-based line of each item under ``groups`` (None when the file cannot be composed)."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return []
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    for key, val in root.value:
+        if getattr(key, "value", None) == "groups" and isinstance(val, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in val.value]
+    return []
+
+
+def _check_group(g: object, where: str) -> None:
+    """Validate one group mapping of a code-list file; errors name the file, line and group."""
+    if not isinstance(g, dict):
+        raise DataValidationError(f"{where}: a group must be a mapping with {', '.join(_GROUP_REQUIRED)}; got {g!r}")
+    unknown = [k for k in g if k not in _GROUP_FIELDS]
+    if unknown:
+        raise DataValidationError(
+            f"{where}: unknown field(s) {', '.join(map(repr, unknown))}; a group may have {', '.join(_GROUP_FIELDS)}"
+        )
+    missing = [k for k in _GROUP_REQUIRED if k not in g]
+    if missing:
+        hint = ""
+        if "source" in missing or "verified" in missing:
+            hint = ("; every group names the source of its code numbers (document or repository, locator, version or "
+                    "date) and says whether they were checked against it (verified: true or false)")
+        raise DataValidationError(f"{where}: missing field(s) {', '.join(map(repr, missing))}{hint}")
+    if not isinstance(g["verified"], bool):
+        raise DataValidationError(f"{where}: 'verified' must be true or false; got {g['verified']!r}")
+    src = g["source"]
+    if not isinstance(src, str) or not src.strip():
+        raise DataValidationError(
+            f"{where}: 'source' must name where the codes come from (document or repository, locator, version or "
+            f"date); got {src!r}"
+        )
+    if "note" in g and g["note"] is not None and not isinstance(g["note"], str):
+        raise DataValidationError(f"{where}: 'note' must be text; got {g['note']!r}")
+    for k in ("unemployed",):
+        if k in g and not isinstance(g[k], bool):
+            raise DataValidationError(f"{where}: {k!r} must be true or false; got {g[k]!r}")
+    if "priority" in g and (isinstance(g["priority"], bool) or not isinstance(g["priority"], int)):
+        raise DataValidationError(f"{where}: 'priority' must be a whole number; got {g['priority']!r}")
+    if not isinstance(g["codes"], list) or not g["codes"]:
+        raise DataValidationError(f"{where}: 'codes' must be a non-empty list of codes or 'a-b' ranges; got {g['codes']!r}")
+
+
+def _valid_years(spec: object, where: str) -> tuple[int | None, int | None] | None:
+    """``[first, last]`` (either may be null, not both) → a tuple; None when absent."""
+    if spec is None:
+        return None
+    ok = isinstance(spec, list) and len(spec) == 2 and all(
+        y is None or (isinstance(y, int) and not isinstance(y, bool) and 1900 <= y <= 2100) for y in spec
+    ) and spec != [None, None]
+    if ok and None not in spec and spec[1] < spec[0]:
+        ok = False
+    if not ok:
+        raise DataValidationError(
+            f"{where}: 'valid_years' must be [first, last] years (null for an open end, first ≤ last); got {spec!r}"
+        )
+    return (spec[0], spec[1])
 
 
 def _expand_codes(spec: object, where: str) -> list[int]:
@@ -107,13 +193,15 @@ class CodeList:
     -----
     The shipped list is ``data/codes/dream_benefit_groups.yaml`` (also packaged as
     ``evaluation/codes/dream_benefit_groups.yaml``). Self-support is not a group: it is the
-    absence of a code.
+    absence of a code. Every group names the source of its code numbers and whether they were
+    checked against it (:attr:`CodeGroup.verified`); overrides move codes between groups and keep
+    the groups' sources and flags.
 
     Examples
     --------
     >>> cl = default_code_list()
-    >>> cl.group_of(890).id, cl.group_of(521).category
-    ('sygedagpenge', 'education')
+    >>> cl.group_of(890).id, cl.group_of(521).category, cl.group_of(890).verified
+    ('sygedagpenge', 'education', False)
     >>> cl.with_overrides({"130-135": "uddannelseshjaelp"}).group_of(131).id
     'uddannelseshjaelp'
     """
@@ -140,26 +228,38 @@ class CodeList:
     # ---- construction
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> "CodeList":
-        """Read a code list YAML (default: the packaged DREAM grouping)."""
+        """Read a code list YAML (default: the packaged DREAM grouping).
+
+        Every group needs ``id``, ``category``, ``codes``, ``source`` (where the code numbers
+        come from) and ``verified`` (whether they were checked against that source); ``label_da``,
+        ``unemployed``, ``priority``, ``valid_years`` and ``note`` are optional. Errors name the
+        file, the line and the group.
+        """
         path = Path(path) if path is not None else _PKG_CODES
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
+            text = path.read_text(encoding="utf-8")
+            doc = yaml.safe_load(text)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             raise DataValidationError(f"{path}: cannot read the code list: {exc}") from None
         if not isinstance(doc, dict) or "groups" not in doc or "version" not in doc:
             raise DataValidationError(f"{path}: a code list needs 'version' and 'groups'")
+        if not isinstance(doc["groups"], list) or not doc["groups"]:
+            raise DataValidationError(f"{path}: 'groups' must be a non-empty list of groups")
+        lines = _group_lines(text)
         groups, mapping = [], {}
         for i, g in enumerate(doc["groups"]):
-            where = f"{path}: groups[{i}]"
-            try:
-                grp = CodeGroup(
-                    id=str(g["id"]), label_da=str(g.get("label_da", g["id"])), category=str(g["category"]),
-                    unemployed=bool(g.get("unemployed", False)), priority=int(g.get("priority", 99)),
-                )
-            except KeyError as exc:
-                raise DataValidationError(f"{where}: missing field {exc}") from None
+            line = f":{lines[i]}" if i < len(lines) else ""
+            gid = g.get("id") if isinstance(g, dict) else None
+            where = f"{path}{line}: groups[{i}]" + (f" (id {gid!r})" if gid is not None else "")
+            _check_group(g, where)
+            grp = CodeGroup(
+                id=str(g["id"]), label_da=str(g.get("label_da", g["id"])), category=str(g["category"]),
+                unemployed=bool(g.get("unemployed", False)), priority=int(g.get("priority", 99)),
+                source=str(g["source"]).strip(), verified=g["verified"],
+                valid_years=_valid_years(g.get("valid_years"), where), note=str(g.get("note") or "").strip(),
+            )
             groups.append(grp)
-            for spec in g.get("codes", []):
+            for spec in g["codes"]:
                 for c in _expand_codes(spec, where):
                     if c in mapping:
                         raise DataValidationError(f"{where}: code {c} is already in group {mapping[c]!r}")
@@ -270,6 +370,16 @@ class CodeList:
         lut[-1] = len(labels) - 1
         return lut, labels
 
+    @property
+    def unverified_groups(self) -> list[CodeGroup]:
+        """Groups whose code numbers were not checked against a published source (``verified: false``)."""
+        return [g for g in self.groups if not g.verified]
+
+    def codes_of(self, gid: str) -> list[int]:
+        """The DREAM codes mapped to group ``gid`` (after overrides)."""
+        self.group(gid)
+        return [c for c, g in self.code_to_group.items() if g == gid]
+
     def __repr__(self) -> str:
         return f"CodeList({self.version!r}, {len(self.codes)} codes in {len(self.groups)} groups)"
 
@@ -283,6 +393,67 @@ def default_code_list() -> CodeList:
     if _DEFAULT is None:
         _DEFAULT = CodeList.load()
     return _DEFAULT
+
+
+def groups_present(panel: "Panel") -> list[str]:
+    """Ids of the code-list groups with at least one code occurring in ``panel`` (code-list order).
+
+    One pass over the matrix (a bincount of the category indices).
+
+    Examples
+    --------
+    >>> p = register_from_frame(pd.DataFrame({"person": ["a", "b"], "week": ["2021-W01"] * 2, "code": [890, 997]}),
+    ...                         layout="long")
+    >>> groups_present(p)
+    ['sygedagpenge', 'udvandret']
+    """
+    cl = panel.codes
+    counts = np.bincount(np.asarray(panel.matrix).ravel(), minlength=cl.n_categories)
+    present = {cl.code_to_group[int(c)] for c, n in zip(cl.codes, counts[1:-1]) if n}
+    return [g.id for g in cl.groups if g.id in present]
+
+
+def _fmt_codes(codes: Sequence[int]) -> str:
+    """``[730, 731, 733, 734]`` → ``"730–731, 733–734"`` (en dash, Danish reports)."""
+    parts, run = [], []
+    for c in sorted(codes):
+        if run and c == run[-1] + 1:
+            run.append(c)
+            continue
+        if run:
+            parts.append(str(run[0]) if len(run) == 1 else f"{run[0]}–{run[-1]}")
+        run = [c]
+    if run:
+        parts.append(str(run[0]) if len(run) == 1 else f"{run[0]}–{run[-1]}")
+    return ", ".join(parts)
+
+
+def unverified_code_note(codes: CodeList, group_ids: Sequence[str]) -> str | None:
+    """Danish data note naming the unverified groups among ``group_ids`` (None when there are none).
+
+    Used by the study data boundary for the groups a study relies on; the note tells the
+    evaluator to check the codes against the code list delivered with the DREAM extract and to
+    declare a code list of their own (``codes:``) where they differ.
+
+    Examples
+    --------
+    >>> g = CodeGroup("x", "Ydelse X", "public_support", False, 1, source="gæt", verified=False)
+    >>> cl = CodeList([g], {501: "x", 502: "x"}, version="v1")
+    >>> print(unverified_code_note(cl, ["x"]))  # doctest: +NORMALIZE_WHITESPACE
+    Kodelisten v1: koderne for ydelsesgruppen «Ydelse X» (501–502) er ikke efterprøvet mod offentliggjort
+    DREAM-dokumentation. Kontrollér dem mod kodelisten, der fulgte med registerudtrækket, og angiv en kodeliste
+    med de rigtige koder (codes: i registerets datadeklaration), hvis de afviger.
+    """
+    wanted = set(group_ids)
+    bad = [g for g in codes.unverified_groups if g.id in wanted]
+    if not bad:
+        return None
+    items = [f"«{g.label_da}» ({_fmt_codes(codes.codes_of(g.id))})" for g in bad]
+    listed = items[0] if len(items) == 1 else ", ".join(items[:-1]) + " og " + items[-1]
+    which = "ydelsesgruppen" if len(bad) == 1 else "ydelsesgrupperne"
+    return (f"Kodelisten {codes.version}: koderne for {which} {listed} er ikke efterprøvet mod offentliggjort "
+            "DREAM-dokumentation. Kontrollér dem mod kodelisten, der fulgte med registerudtrækket, og angiv en "
+            "kodeliste med de rigtige koder (codes: i registerets datadeklaration), hvis de afviger.")
 
 
 def _resolve_codes(codes: CodeList | str | os.PathLike | Mapping | None) -> CodeList:

@@ -261,7 +261,7 @@ def test_code_list_content_and_overrides():
 
 def test_bad_code_list_file(tmp_path):
     f = tmp_path / "codes.yaml"
-    f.write_text("version: x\ngroups:\n  - {id: a, category: public_support, codes: ['1-3']}\n"
-                 "  - {id: b, category: public_support, codes: [2]}\n")
+    f.write_text("version: x\ngroups:\n  - {id: a, category: public_support, codes: ['1-3'], source: s, verified: false}\n"
+                 "  - {id: b, category: public_support, codes: [2], source: s, verified: false}\n")
     with pytest.raises(DataValidationError, match="code 2 is already in group 'a'"):
         CodeList.load(f)
