@@ -200,8 +200,8 @@ class CodeList:
     Examples
     --------
     >>> cl = default_code_list()
-    >>> cl.group_of(890).id, cl.group_of(521).category, cl.group_of(890).verified
-    ('sygedagpenge', 'education', False)
+    >>> cl.group_of(890).id, cl.group_of(651).category, cl.group_of(890).verified
+    ('sygedagpenge', 'education', True)
     >>> cl.with_overrides({"130-135": "uddannelseshjaelp"}).group_of(131).id
     'uddannelseshjaelp'
     """

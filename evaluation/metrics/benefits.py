@@ -211,7 +211,7 @@ def benefit_dependency(
     --------
     >>> from evaluation.data.registers import register_from_frame
     >>> reg = pd.DataFrame({"person": ["a", "a", "a", "b"], "week": ["2020-W52", "2020-W53", "2021-W01", "2020-W53"],
-    ...                     "code": [890, 890, 997, 521]})
+    ...                     "code": [890, 890, 997, 651]})
     >>> panel = register_from_frame(reg, first_week="2020-W52", last_week="2021-W02")
     >>> parts = pd.DataFrame({"index_week": ["2020-W52", "2020-W52"]}, index=pd.Index(["a", "b"], name="person"))
     >>> benefit_dependency(panel, parts, window=(1, 3)).tolist()  # a: 890, 997 (censored), none

@@ -34,11 +34,13 @@ from evaluation.data.weeks import WeekRange, format_weeks, ordinal_to_iso, parse
 __all__ = ["JC_STATES", "simulate_jobfirst", "simulate_flere_skal_med", "flere_skal_med_truth", "jobfirst_files",
            "flere_skal_med_files"]
 
-#: Simulated states (position = state number) and the DREAM code written for each (0 = no code).
+#: Simulated states (position = state number) and the DREAM code written for each (0 = no code): the
+#: passive code of each benefit in the shipped grouping (data/codes/dream_benefit_groups.yaml); both
+#: projects' target groups are activity-ready, so cash benefit is 730 (kontanthjælp, øvrige), not 130 (jobparate).
 JC_STATES = ("self_support", "kontanthjaelp", "ressourceforloeb", "ledighedsydelse", "fleksjob",
              "foertidspension", "sygedagpenge", "udvandret", "doed")
-_CODES = {"self_support": 0, "kontanthjaelp": 130, "ressourceforloeb": 773, "ledighedsydelse": 651, "fleksjob": 661,
-          "foertidspension": 781, "sygedagpenge": 890, "udvandret": 997, "doed": 998}
+_CODES = {"self_support": 0, "kontanthjaelp": 730, "ressourceforloeb": 810, "ledighedsydelse": 740, "fleksjob": 771,
+          "foertidspension": 783, "sygedagpenge": 890, "udvandret": 997, "doed": 999}
 _S = {s: i for i, s in enumerate(JC_STATES)}
 _NS = len(JC_STATES)
 

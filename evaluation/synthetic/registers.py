@@ -52,11 +52,12 @@ STATES = (
     "self_support", "a_dagpenge", "kontanthjaelp", "sygedagpenge", "jobafklaringsforloeb", "ressourceforloeb",
     "ledighedsydelse", "fleksjob", "foertidspension", "su", "udvandret", "doed",
 )
-#: Representative DREAM code written for each state (0 = no code).
+#: Representative DREAM code written for each state (0 = no code), as in the DREAM code list of the
+#: shipped grouping (data/codes/dream_benefit_groups.yaml: the passive code of each benefit).
 STATE_CODES = {
-    "self_support": 0, "a_dagpenge": 111, "kontanthjaelp": 130, "sygedagpenge": 890, "jobafklaringsforloeb": 771,
-    "ressourceforloeb": 773, "ledighedsydelse": 651, "fleksjob": 661, "foertidspension": 781, "su": 521,
-    "udvandret": 997, "doed": 998,
+    "self_support": 0, "a_dagpenge": 111, "kontanthjaelp": 130, "sygedagpenge": 890, "jobafklaringsforloeb": 785,
+    "ressourceforloeb": 810, "ledighedsydelse": 740, "fleksjob": 771, "foertidspension": 783, "su": 651,
+    "udvandret": 997, "doed": 999,
 }
 _S = {s: i for i, s in enumerate(STATES)}
 

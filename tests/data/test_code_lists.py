@@ -1,4 +1,8 @@
 """DREAM code lists: every group names its source and whether its codes were verified; the format is checked.
+
+The shipped grouping (``data/codes/dream_benefit_groups.yaml``) is checked against what its
+sources say (the DREAM code list of 2016 transcribed in github.com/LokeSonne/DREAM-CSV-til-JSON,
+commit 5c8b8f4e): the codes below are the ones that source gives for each benefit.
 """
 
 from __future__ import annotations
@@ -36,6 +40,42 @@ def test_every_shipped_group_names_its_source_and_verification():
     # a group that is not verified says why, and nothing is marked uncertain in a comment instead
     assert all(g.note for g in cl.groups if not g.verified)
     assert "uncertain" not in SHIPPED.read_text(encoding="utf-8").lower()
+
+
+def test_shipped_codes_are_the_documented_ones():
+    cl = default_code_list()
+    expected = {  # DREAM code list of 2016 ("Status fra DREAM dokumentation"), by benefit
+        "a_dagpenge": [111, 112, 113, 114, 124, 125, 126, 211, 213, 214, 215, 216, 217, 218, 231, 232, 299],
+        "kontanthjaelp": [130, 131, *range(133, 140), 730, 731, *range(733, 740)],
+        "uddannelseshjaelp": [140, *range(143, 150), 720, *range(723, 730)],
+        "integrationsydelse": [700, *range(703, 711), *range(713, 720)],
+        "sygedagpenge": [774, 890, *range(893, 900)],
+        "barselsdagpenge": [881],
+        "jobafklaringsforloeb": [785],
+        "ressourceforloeb": [810, *range(813, 819)],
+        "revalidering": [750, *range(753, 759), 760, *range(763, 769)],
+        "ledighedsydelse": [740, 741, *range(743, 749)],
+        "fleksjob": [771],
+        "foertidspension": [781, 783],
+        "su": [651, 652, 661],
+        "udvandret": [997],
+        "folkepension": [998],
+        "doed": [999],
+    }
+    for gid, codes in expected.items():
+        assert cl.codes_of(gid) == sorted(codes), gid
+    # documented codes that are employment, not a benefit, are left out on purpose (an unknown-code error)
+    for code in (121, 122, 123, 511, 521, 522):
+        assert code not in cl.code_to_group
+    assert [g.id for g in cl.groups if g.category == "censoring"] == ["udvandret", "folkepension", "doed"]
+    assert len({g.priority for g in cl.groups if g.category != "censoring"}) == len(
+        [g for g in cl.groups if g.category != "censoring"])
+
+
+def test_header_states_dreams_own_priority():
+    text = SHIPPED.read_text(encoding="utf-8")
+    assert "ONE code per person and week" in text and "overwrites" in text
+    assert "version juni 2015" in text
 
 
 # ----------------------------------------------------------------------------- the format

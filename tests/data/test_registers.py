@@ -27,22 +27,22 @@ ROOT = Path(__file__).resolve().parents[2]
 LONG = pd.DataFrame({
     "person": ["a", "a", "a", "b", "b", "c"],
     "week": ["2015-W52", "2015-W53", "2016-W01", "2015-W53", "2016-W02", "2016-W02"],
-    "code": [890, 890, 997, 130, 521, 111],
+    "code": [890, 890, 997, 130, 651, 111],
 })
 SPELLS = pd.DataFrame({
     "person": ["a", "a", "b", "b", "c"],
     "start_week": ["2015-W52", "2016-W01", "2015-W53", "2016-W02", "2016-W02"],
     "end_week": ["2015-W53", "2016-W01", "2015-W53", "2016-W02", "2016-W02"],
-    "code": [890, 997, 130, 521, 111],
+    "code": [890, 997, 130, 651, 111],
 })
 WIDE = pd.DataFrame({
     "person": ["a", "b", "c"],
     "y_1552": [890, None, None],
     "y_1553": [890, 130, None],
     "y_1601": [997, None, None],
-    "y_1602": [None, 521, 111],
+    "y_1602": [None, 651, 111],
 })
-EXPECTED_RAW = np.array([[890, 890, 997, 0], [0, 130, 0, 521], [0, 0, 0, 111]])
+EXPECTED_RAW = np.array([[890, 890, 997, 0], [0, 130, 0, 651], [0, 0, 0, 111]])
 
 
 def _check(panel: Panel):
@@ -246,11 +246,11 @@ def test_packaged_code_list_is_identical_to_data_codes():
 
 def test_code_list_content_and_overrides():
     cl = default_code_list()
-    assert cl.version and "indicative" in cl.source.lower()
+    assert cl.version and "DREAM" in cl.source
     assert cl.group_of(111).id == "a_dagpenge" and cl.group_of(111).unemployed
     assert cl.group_of(895).id == "sygedagpenge" and not cl.group_of(895).unemployed
-    assert cl.group_of(997).category == "censoring" and cl.group_of(521).category == "education"
-    assert cl.group_of(783).id == "foertidspension" and cl.group_of(661).id == "fleksjob"
+    assert cl.group_of(997).category == "censoring" and cl.group_of(651).category == "education"
+    assert cl.group_of(783).id == "foertidspension" and cl.group_of(771).id == "fleksjob"
     ov = cl.with_overrides({"651-652": "fleksjob"})
     assert ov.group_of(651).id == "fleksjob" and ov.version.endswith("+study")
     with pytest.raises(DataValidationError, match="unknown group"):

@@ -21,7 +21,7 @@ LONG = pd.DataFrame(
     [("a", w, 890) for w in ["2020-W51", "2020-W52", "2020-W53"]]
     + [("b", w, 130) for w in ["2020-W50", "2020-W51", "2020-W52", "2020-W53", "2021-W01", "2021-W02"]]
     + [("b", w, 997) for w in ["2021-W03", "2021-W04", "2021-W05"]]
-    + [("d", w, 521) for w in ["2020-W52", "2020-W53", "2021-W01"]]
+    + [("d", w, 651) for w in ["2020-W52", "2020-W53", "2021-W01"]]
     + [("d", w, 111) for w in ["2021-W02", "2021-W03"]],
     columns=["person", "week", "code"],
 )
@@ -122,7 +122,7 @@ def _ltu_panel():
     u[0, :60] = 111                   # u: unemployed weeks 0..59
     u[1, :41] = 111; u[1, 50:] = 111  # v: 41 + gap + from 50 -> 43 of 52 -> LTU
     u[2, :39] = 111; u[2, 50:] = 111  # w: 39 + gap + from 50 -> 41 of 52 -> not LTU
-    u[3, :] = 111; u[3, 65:] = 998    # x: dead from column 65
+    u[3, :] = 111; u[3, 65:] = 999    # x: dead (999) from column 65
     wide = pd.DataFrame(np.where(u == 0, np.nan, u), columns=wr.dream_columns())
     wide.insert(0, "person", ["u", "v", "w", "x"])
     return register_from_frame(wide), wr
