@@ -15,10 +15,10 @@ from typing import Mapping
 import pandas as pd
 
 from evaluation.data.pseudonym import load_key, pseudonymise_ids
-from evaluation.data.registers import CodeList, read_register
+from evaluation.data.registers import CodeList, groups_present, read_register, unverified_code_note
 from evaluation.exceptions import DataValidationError
 
-__all__ = ["StudyData", "read_table", "load_study_data", "file_hash", "PERSON_INDEX"]
+__all__ = ["StudyData", "read_table", "load_study_data", "file_hash", "relied_on_groups", "PERSON_INDEX"]
 
 #: Name of the index that holds pseudonymised person ids in every frame past the boundary.
 PERSON_INDEX = "person"
@@ -165,7 +165,41 @@ def _read_register_source(study, name: str, source, path: Path, frames: Mapping[
         n = n.replace(f" ({codes.version})", "")
         if n not in notes:
             notes.append(n)
+    unverified = unverified_code_note(codes, relied_on_groups(study, name, panel))
+    if unverified:
+        notes.append(unverified)
     return panel, notes
+
+
+def _named_groups(value, known: set[str]) -> set[str]:
+    if isinstance(value, str):
+        return {value} & known
+    if isinstance(value, (list, tuple)):
+        return {v for v in value if isinstance(v, str)} & known
+    return set()
+
+
+def relied_on_groups(study, register: str, panel) -> list[str]:
+    """Code-list groups the study's results rely on for register ``register``.
+
+    A group is relied on when at least one of its codes occurs in the register as read (the
+    participants' rows, every week read), or when a metric of the study that reads this register
+    names it in a parameter (``benefit_types``, ``status`` …), since a metric counting a group whose
+    codes never occur may be counting the wrong codes. A group with neither cannot have changed any
+    number: every week is classified by the code it carries. Unverified groups among these get a
+    data note (:func:`~evaluation.data.registers.unverified_code_note`).
+    """
+    known = set(panel.codes.group_ids)
+    named: set[str] = set()
+    for ind in getattr(study.theory, "indicators", ()):
+        metric = getattr(ind, "metric", None)
+        if metric is None or metric.params.get("register", "register") != register:
+            continue
+        for key, value in metric.params.items():
+            if key not in ("register", "participants", "index_week", "codes", "absent_persons"):
+                named |= _named_groups(value, known)
+    present = set(groups_present(panel))
+    return [g for g in panel.codes.group_ids if g in present or g in named]
 
 
 def load_study_data(study, sources: Mapping[str, object] | None = None) -> StudyData:
