@@ -5,6 +5,7 @@ Run from the repository root::
     python benchmarks/bench_cs.py                      # 100,000 persons x 104 weeks, 52 weekly cohorts
     python benchmarks/bench_cs.py --persons 20000      # smaller
     python benchmarks/bench_cs.py --recovery 1000      # bias / coverage Monte Carlo only
+    python benchmarks/bench_cs.py --persons 25000 --covariates reg,ipw,dr,dr_traditional --rounds 2   # against diff-diff
 
 In one process, on one simulated panel, it times (wall clock) and measures the process peak
 resident memory (``VmHWM`` from ``/proc/self/status``, reset before each phase through
@@ -98,6 +99,83 @@ def speed(n_persons: int, n_weeks: int, n_cohorts: int, reference: bool) -> None
               f"load average now {os.getloadavg()[0]:.1f}")
 
 
+def covariates(n_persons: int, n_weeks: int, n_cohorts: int, methods: list[str], rounds: int) -> None:
+    """CS with two baseline covariates (age and a standard-normal x2): the package against diff-diff.
+
+    Same panel and options for both (never-treated comparisons, varying base period, analytic
+    influence-function SEs; diff-diff with ``pscore_trim=1e-6`` so that neither side trims the
+    propensity scores here, as the package's one-sided 1 - 1e-6 cap does not bind either). diff-diff
+    is timed with its default BLAS threads and with one BLAS thread (the faster counts). ``dr`` is
+    three estimators: the package's ``dr`` is DRDID's improved estimator (``drdid_imp_panel``), its
+    ``dr_traditional`` is DRDID's ``drdid_panel`` (R ``did``'s ``"dr"``), and diff-diff's ``"dr"``
+    normalises the comparison group's IPW weights by the treated total (not by their own total,
+    as DRDID does), so it matches neither exactly.
+    """
+    from importlib import metadata
+
+    import pandas as pd
+    from threadpoolctl import threadpool_limits
+
+    from diff_diff import CallawaySantAnna as DD
+
+    df = simulate_staggered(n_persons=n_persons, n_weeks=n_weeks, n_cohorts=n_cohorts, seed=1)
+    rng = np.random.default_rng(5)
+    df["x2"] = np.repeat(rng.normal(size=n_persons), n_weeks)
+    df = df[["person", "week", "benefit", "cohort", "age", "x2"]].copy()
+    df["first_treat"] = df["cohort"].fillna(0).astype(np.int64)
+    print(f"covariates: {n_persons:,} persons x {n_weeks} weeks, {n_cohorts} weekly cohorts, covariates age + x2; "
+          f"diff-diff {metadata.version('diff-diff')}; load average {os.getloadavg()[0]:.1f}", flush=True)
+    rows = []
+    # the package's process peak per method before any diff-diff call (later phases would inherit the
+    # peer's memory: glibc keeps freed heap in the process, so VmHWM cannot be reset below it)
+    clean_peak = {}
+    for meth in methods:
+        d0 = CallawaySantAnna("benefit", unit="person", time="week", cohort="cohort", covariates=["age", "x2"],
+                              est_method=meth)
+        _, _, clean_peak[meth] = timed(f"  package {meth} (before any peer call)", lambda: d0.fit(df))
+    for meth in methods:
+        peer = {"dr_traditional": "dr"}.get(meth, meth)
+        design = CallawaySantAnna("benefit", unit="person", time="week", cohort="cohort", covariates=["age", "x2"],
+                                  est_method=meth)
+
+        def theirs():
+            return DD(estimation_method=peer, pscore_trim=1e-6).fit(
+                df, outcome="benefit", unit="person", time="week", first_treat="first_treat", covariates=["age", "x2"])
+
+        def theirs_one_thread():
+            with threadpool_limits(1, user_api="blas"):
+                return theirs()
+
+        t_o = t_t = t_t1 = float("inf")
+        p_o = p_t = 0.0
+        for _ in range(rounds):
+            r, d, pk = timed(f"  package {meth}", lambda: design.fit(df))
+            t_o, p_o = min(t_o, d), max(p_o, pk)
+            m, d2, pk2 = timed(f"  diff-diff {peer} (default BLAS threads)", theirs)
+            t_t, p_t = min(t_t, d2), max(p_t, pk2)
+            m1, d3, pk3 = timed(f"  diff-diff {peer} (one BLAS thread)", theirs_one_thread)
+            t_t1, p_t = min(t_t1, d3), max(p_t, pk3)
+        gt = r.tables["group_time"].set_index(["group", "time"])
+        dgt = pd.DataFrame([{"group": int(g), "time": int(t), "dd_att": v["effect"], "dd_se": v["se"]}
+                            for (g, t), v in m.group_time_effects.items()]).set_index(["group", "time"])
+        j = gt.join(dgt, how="inner")
+        e = r.estimate_for("att_overall")
+        best_peer = min(t_t, t_t1)
+        row = {"method": f"{meth} vs diff-diff {peer}", "persons": n_persons, "package s": t_o,
+               "package peak GiB (clean)": clean_peak[meth],
+               "diff-diff s": best_peer, "diff-diff peak GiB": p_t, "diff-diff / package": best_peer / t_o,
+               "cells": f"{len(j)}/{len(gt)}", "max |cell att diff|": float(np.nanmax(np.abs(j.att - j.dd_att))),
+               "max |cell SE diff|": float(np.nanmax(np.abs(j.std_error - j.dd_se))),
+               "att_overall diff": abs(e.estimate - m.overall_att), "SE diff": abs(e.std_error - m.overall_se)}
+        rows.append(row)
+        print(f"  => {meth}: package {t_o:.2f} s ({clean_peak[meth]:.2f} GiB process peak before any peer call), diff-diff {best_peer:.2f} s (default threads {t_t:.2f}, "
+              f"one thread {t_t1:.2f}); diff-diff/package {best_peer / t_o:.2f}; cells {len(j)}/{len(gt)}: max |att diff| "
+              f"{row['max |cell att diff|']:.1e}, max |SE diff| {row['max |cell SE diff|']:.1e}; att_overall "
+              f"{e.estimate:.12f} vs {m.overall_att:.12f}, SE {e.std_error:.12f} vs {m.overall_se:.12f}", flush=True)
+    print()
+    print(pd.DataFrame(rows).to_markdown(index=False, floatfmt=".3g"))
+
+
 def recovery(reps: int) -> None:
     """Bias and 95 % CI coverage with an Ashenfelter dip handled by anticipation=2."""
     est, cover, se = [], [], []
@@ -124,8 +202,12 @@ if __name__ == "__main__":
     ap.add_argument("--cohorts", type=int, default=52)
     ap.add_argument("--no-reference", action="store_true")
     ap.add_argument("--recovery", type=int, default=0, help="only run the recovery Monte Carlo with this many replications")
+    ap.add_argument("--covariates", default="", help="comma-separated est_methods: compare CS with covariates to diff-diff")
+    ap.add_argument("--rounds", type=int, default=1, help="interleaved rounds of the covariate comparison")
     a = ap.parse_args()
     if a.recovery:
         recovery(a.recovery)
+    elif a.covariates:
+        covariates(a.persons, a.weeks, a.cohorts, a.covariates.split(","), a.rounds)
     else:
         speed(a.persons, a.weeks, a.cohorts, not a.no_reference)

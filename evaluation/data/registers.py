@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import weakref
 from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
@@ -514,6 +515,10 @@ class Panel:
         self.codes = codes
         self.notes = list(notes)
 
+    def __getstate__(self) -> dict:
+        # the person-lookup cache (a weak reference) is not part of the panel's value
+        return {k: v for k, v in self.__dict__.items() if k != "_rows_cache"}
+
     @property
     def shape(self) -> tuple[int, int]:
         return self.matrix.shape
@@ -535,7 +540,15 @@ class Panel:
         return lut[self.matrix]
 
     def rows_of(self, persons, *, file: str = "participants") -> np.ndarray:
-        """Row positions of ``persons``; an error naming persons without register rows."""
+        """Row positions of ``persons``; an error naming persons without register rows.
+
+        The answer for the last ``pandas.Index`` looked up is kept on the panel (an Index is
+        immutable, so the same object has the same answer): a study computing several metrics
+        for the same participants hashes their ids once. The returned array is read-only.
+        """
+        cached = self.__dict__.get("_rows_cache")
+        if cached is not None and isinstance(persons, pd.Index) and cached[0]() is persons and cached[2] is self.persons:
+            return cached[1]
         idx = self.persons.get_indexer(pd.Index(persons))
         if (idx < 0).any():
             missing = pd.Index(persons)[idx < 0]
@@ -544,6 +557,9 @@ class Panel:
                 f"{', '.join(map(str, missing[:5]))}); read the register with participants=... and "
                 "absent_persons='self_support' if persons never on benefit are left out of the extract"
             )
+        if isinstance(persons, pd.Index):
+            idx.flags.writeable = False
+            self._rows_cache = (weakref.ref(persons), idx, self.persons)
         return idx
 
     # ---- conversion to the three layouts

@@ -595,8 +595,8 @@ def get_family(design: str) -> Family:
         return FAMILIES[design]
     except KeyError:
         close = difflib.get_close_matches(str(design), list(FAMILIES), n=1, cutoff=0.5)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise UnknownNameError(f"unknown design {design!r}{hint} Known designs: {', '.join(sorted(FAMILIES))}") from None
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise UnknownNameError(f"unknown design {design!r}{hint}; known designs: {', '.join(sorted(FAMILIES))}") from None
 
 
 def families() -> list[Family]:

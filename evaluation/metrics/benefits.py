@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import weakref
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -55,6 +56,8 @@ __all__ = [
     "status_share_series",
     "compute_streaming",
     "compute_on_dask",
+    "dask_release",
+    "partition_register",
 ]
 
 #: Weeks per month used to turn "status after m months" into a week (jobindsats convention).
@@ -88,7 +91,12 @@ def _window(window, name: str = "window") -> tuple[int, int]:
 
 
 def _index(panel: Panel, participants, index_week: str) -> tuple[pd.Index, np.ndarray, np.ndarray]:
-    """Person index, panel rows and index-week column positions of the participants."""
+    """Person index, panel rows and index-week column positions of the participants.
+
+    Cheap to repeat for the same participants frame: the person lookup is cached on the panel
+    (:meth:`Panel.rows_of`), uniqueness on the participants' index, and the index weeks are
+    factorised (hashing, no sort) so each distinct week is parsed once.
+    """
     if isinstance(participants, pd.Series):
         weeks, persons = participants, participants.index
     elif isinstance(participants, pd.DataFrame):
@@ -99,20 +107,13 @@ def _index(panel: Panel, participants, index_week: str) -> tuple[pd.Index, np.nd
         weeks, persons = participants[index_week], participants.index
     else:
         raise DataValidationError("participants must be a DataFrame with an index-week column or a Series of index weeks")
-    persons = pd.Index(persons, name="person")
     if not persons.is_unique:
         dup = persons[persons.duplicated()].unique()[:5]
         raise DataValidationError(f"participants: person(s) on more than one row: {list(dup)}")
-    rows = panel.rows_of(persons)
-    vals = weeks.to_numpy(dtype=object)
-    uniq, inv = np.unique(vals.astype(str), return_inverse=True)
-    first = {}
-    for pos, u in enumerate(inv.tolist()):
-        first.setdefault(u, pos)
-    ords_u = parse_weeks(np.array([vals[first[i]] for i in range(len(uniq))], dtype=object),
-                         file="participants", column=index_week,
-                         rows=[str(persons[first[i]]) for i in range(len(uniq))])
-    ords = ords_u[inv]
+    rows = panel.rows_of(persons)  # cached on the panel for this index object
+    if persons.name != "person" or type(persons) is not pd.Index:
+        persons = pd.Index(persons, name="person")
+    ords = _index_week_ordinals(weeks, persons, index_week)
     cols = ords - panel.weeks.first
     out = (cols < 0) | (cols >= len(panel.weeks))
     if out.any():
@@ -121,7 +122,33 @@ def _index(panel: Panel, participants, index_week: str) -> tuple[pd.Index, np.nd
             f"participants: column {index_week!r}: {len(pos)} index week(s) outside the register range "
             f"{panel.weeks!r}: " + ", ".join(f"person {persons[i]}: {format_week(int(ords[i]))}" for i in pos[:5])
         )
-    return persons, rows.astype(np.intp), cols.astype(np.intp)
+    return persons, np.asarray(rows, dtype=np.intp), cols.astype(np.intp, copy=False)
+
+
+def _index_week_ordinals(weeks: pd.Series, persons: pd.Index, index_week: str) -> np.ndarray:
+    """Week ordinals of the participants' index weeks: the column is factorised (hashing, no sort) and
+    each distinct value parsed once; a missing or malformed week falls back to the row-by-row path,
+    whose error names the persons."""
+    codes, uniq = pd.factorize(weeks, sort=False)
+    if len(codes) and codes.min() >= 0:
+        try:
+            return parse_weeks(np.asarray(uniq, dtype=object), file="participants", column=index_week)[codes]
+        except DataValidationError:
+            pass
+    return _parse_index_weeks(weeks, persons, index_week)
+
+
+def _parse_index_weeks(weeks: pd.Series, persons: pd.Index, index_week: str) -> np.ndarray:
+    """Index-week ordinals, parsing each distinct spelling once; errors name the first person with it."""
+    vals = weeks.to_numpy(dtype=object)
+    uniq, inv = np.unique(vals.astype(str), return_inverse=True)
+    first = {}
+    for pos, u in enumerate(inv.tolist()):
+        first.setdefault(u, pos)
+    ords_u = parse_weeks(np.array([vals[first[i]] for i in range(len(uniq))], dtype=object),
+                         file="participants", column=index_week,
+                         rows=[str(persons[first[i]]) for i in range(len(uniq))])
+    return ords_u[inv]
 
 
 def _numerator_lut(panel: Panel, benefit_types: Sequence[str] | None) -> np.ndarray:
@@ -293,15 +320,17 @@ def status_at_month(
         raise StudyConfigError(f"span must be at least 1 week; got {span}")
     rank, labels = _rank_lut(panel.codes)
     cats = ["self_support", *[g.id for g in panel.codes.groups if g.category != "censoring"], "censored"]
+    # rank value -> category code (-1 = no label, as a missing value)
+    lo_rank = int(min(labels))
+    code_of = np.full(int(max(labels)) - lo_rank + 1, -1, dtype=np.int16)
+    for val, name in labels.items():
+        code_of[val - lo_rank] = cats.index(name)
     out = {}
     for m in months:
         k = month_to_week(m)
         r = K.max_rank(panel.matrix, rows, cols + k - span + 1, span, rank, panel.codes.outside)
-        lab = np.empty(len(r), dtype=object)
-        for val, name in labels.items():
-            lab[r == val] = name
         name = f"status_{m:g}m"
-        out[name] = pd.Categorical(lab, categories=cats)
+        out[name] = pd.Categorical.from_codes(code_of[r.astype(np.intp) - lo_rank], categories=cats)
     return pd.DataFrame(out, index=persons)
 
 
@@ -424,26 +453,37 @@ def long_term_unemployment(panel: Panel, lookback: int = LTU_LOOKBACK, share: fl
 
 
 def _ltu_window(panel, participants, window, index_week, lookback, share):
+    """Per participant: weeks of the window in which they are long-term unemployed, and weeks in which
+    the status is defined. LTU is computed block by block on the participants' rows over the
+    columns the windows need (plus the look-back), so memory stays bounded by the block."""
     lo, hi = window
     persons, rows, cols = _index(panel, participants, index_week)
     need = int(np.ceil(share * lookback - 1e-9))
-    # compute LTU only on the rows needed, over the columns needed (window plus look-back)
-    c0 = max(int(cols.min()) + lo - lookback + 1, 0) if len(cols) else 0
-    c1 = min(int(cols.max()) + hi, len(panel.weeks) - 1) if len(cols) else -1
-    sub_rows, inv = np.unique(rows, return_inverse=True)
-    sub = np.ascontiguousarray(panel.matrix[sub_rows, c0:c1 + 1]) if c1 >= c0 else np.zeros((len(sub_rows), 0), panel.matrix.dtype)
-    L = K.long_term_unemployment(sub, panel.codes.lut("unemployed"), panel.codes.lut("censored"), int(lookback), need)
-    # the first lookback-1 columns of the sub-matrix are undefined only if c0 == 0 (true register start)
-    if c0 > 0:
-        full = K.long_term_unemployment(
-            np.ascontiguousarray(panel.matrix[sub_rows, max(c0 - lookback + 1, 0):c1 + 1]),
-            panel.codes.lut("unemployed"), panel.codes.lut("censored"), int(lookback), need,
-        )
-        L = full[:, full.shape[1] - L.shape[1]:]
-    # L as int8 codes 1/0/-1; map -1 -> category value 2 for gathering
-    Lc = np.where(L < 0, 2, L).astype(np.uint8)
-    W = K.gather_window(Lc, inv.astype(np.intp), cols - c0 + lo, hi - lo + 1, 2)
-    return persons, W
+    n, width = len(rows), hi - lo + 1
+    ones = np.zeros(n, dtype=np.int32)
+    undefined = np.zeros(n, dtype=np.int32)
+    if not n:
+        return persons, ones, width - undefined
+    # columns the windows need; the first lookback-1 of a slice are undefined unless it starts at the register start
+    c0 = max(int(cols.min()) + lo - lookback + 1, 0)
+    c1 = min(int(cols.max()) + hi, len(panel.weeks) - 1)
+    s0 = max(c0 - lookback + 1, 0)
+    u_lut, c_lut = panel.codes.lut("unemployed"), panel.codes.lut("censored")
+    is_one = np.array([0, 1, 0], dtype=np.uint8)
+    is_undef = np.array([0, 0, 1], dtype=np.uint8)
+    block = 4096  # the slice of the register and its LTU codes per block: a few MB at most
+    for a in range(0, n, block):
+        b = min(n, a + block)
+        if c1 >= c0:
+            L = K.long_term_unemployment(panel.matrix[rows[a:b], s0:c1 + 1], u_lut, c_lut, int(lookback), need)[:, c0 - s0:]
+        else:
+            L = np.zeros((b - a, 0), dtype=np.int8)
+        # int8 codes 1/0/-1 -> categories 1/0/2 in place: (L & 3) maps -1 to 3, then 3 -> 2
+        Lc = np.bitwise_and(L.view(np.uint8), np.uint8(3))
+        Lc -= (Lc >> np.uint8(1)) & Lc & np.uint8(1)
+        o, u = K.window_sums(Lc, np.arange(b - a, dtype=np.intp), cols[a:b] - c0 + lo, width, [is_one, is_undef], 2)
+        ones[a:b], undefined[a:b] = o, u
+    return persons, ones, width - undefined
 
 
 def long_term_unemployed(panel: Panel, participants, week: int = 0, *, index_week: str = "index_week",
@@ -463,9 +503,8 @@ def long_term_unemployed(panel: Panel, participants, week: int = 0, *, index_wee
     >>> long_term_unemployed(panel, parts, week=0, lookback=2, share=0.8).tolist()
     [1.0]
     """
-    persons, W = _ltu_window(panel, participants, (int(week), int(week)), index_week, lookback, share)
-    v = W[:, 0].astype(float)
-    v[W[:, 0] == 2] = np.nan
+    persons, ones, defined = _ltu_window(panel, participants, (int(week), int(week)), index_week, lookback, share)
+    v = np.where(defined > 0, ones.astype(float), np.nan)
     return pd.Series(v, index=persons, name=f"long_term_unemployed_week_{int(week)}")
 
 
@@ -487,9 +526,7 @@ def long_term_unemployment_share(panel: Panel, participants, window: Sequence[in
     [0.5]
     """
     lo, hi = _window(window)
-    persons, W = _ltu_window(panel, participants, (lo, hi), index_week, lookback, share)
-    num = (W == 1).sum(axis=1)
-    den = (W != 2).sum(axis=1)
+    persons, num, den = _ltu_window(panel, participants, (lo, hi), index_week, lookback, share)
     with np.errstate(invalid="ignore", divide="ignore"):
         v = np.where(den > 0, num / np.maximum(den, 1), np.nan)
     return pd.Series(v, index=persons, name="long_term_unemployment_share")
@@ -969,62 +1006,309 @@ def compute_streaming(metric, blocks, participants, **params):
     return _collect(results, participants, "streaming")
 
 
-def _apply_block(metric, panel: Panel, participants, params: dict):
-    return metric(panel, participants, **params)
+# --------------------------------------------------------------------------- Dask
+# Register partitions live on the workers: read there from person-partitioned Parquet files (or
+# scattered once, directly to a worker, from an in-memory panel) and kept in worker memory for the
+# study, like the panel in process. The participants go to every worker once; each metric call
+# then sends only the metric name and parameters and gets back per-person values and positions.
+
+#: resident partitions and participants per (client, source): reused by every metric of a study
+_DASK_RESIDENT: dict[tuple, Any] = {}
+#: on the client: (partition key, participants key) -> the participants' positions in that partition
+_DASK_POSITIONS: dict[tuple[str, str], np.ndarray] = {}
+#: on a worker: (partition, participants) -> the participants' positions and rows in that partition
+_WORKER_POSITIONS: dict[tuple[int, int], tuple[Any, Any, np.ndarray, Any]] = {}
 
 
-def _apply_parquet_rowgroups(metric, path: str, row_groups: list, participants, params: dict, reader: dict):
+def partition_register(panel: Panel, directory: str | os.PathLike, n_partitions: int) -> list[Path]:
+    """Write ``panel`` as ``n_partitions`` person-partitioned wide Parquet files (contiguous person
+    blocks, ``part-00000.parquet`` …), the layout :func:`compute_on_dask` reads on the workers.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from evaluation.synthetic.registers import simulate_registers
+    >>> sim = simulate_registers(50, potential_outcomes=False, seed=1)
+    >>> [f.name for f in partition_register(sim.panel, tempfile.mkdtemp(), 2)]
+    ['part-00000.parquet', 'part-00001.parquet']
+    """
+    from evaluation.data.registers import write_register
+
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    bounds = np.linspace(0, len(panel), int(n_partitions) + 1).astype(int)
+    files = []
+    for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+        files.append(write_register(panel.take(np.arange(a, b)), d / f"part-{k:05d}.parquet", "wide",
+                                    row_group_size=max(b - a, 1)))
+    return files
+
+
+def _wide_arrow_matrix(table, cl, wcols: list[str], order: np.ndarray) -> np.ndarray | None:
+    """Category matrix of a wide Arrow table's integer week columns, read from the Arrow buffers (the
+    validity bitmap marks blank weeks) through one lookup table per column; None when a column is not
+    a plain integer column or holds a code outside the code list (the general reader then names it)."""
+    import pyarrow as pa
+
+    if cl.dtype != np.uint8:
+        return None
+    lut = cl.code_lut()  # lut[code + 1]; lut[0] = blank; -1 = unknown
+    n = table.num_rows
+    mat_t = np.empty((len(wcols), n), dtype=np.uint8)  # one contiguous row per week, transposed at the end
+    for j, p in enumerate(order):
+        col = table.column(wcols[p])
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+        if not pa.types.is_integer(col.type) or col.type.bit_width > 32:
+            return None
+        bufs = col.buffers()
+        data = np.frombuffer(bufs[1], dtype=col.type.to_pandas_dtype(), count=col.offset + n)[col.offset:]
+        idx = data.astype(np.int64) + 1
+        if col.null_count:
+            idx *= np.unpackbits(np.frombuffer(bufs[0], np.uint8), count=col.offset + n, bitorder="little")[col.offset:]
+        if n and (idx.min() < 0 or idx.max() >= len(lut)):
+            return None
+        cat = lut[idx]
+        if n and cat.min() < 0:
+            return None
+        mat_t[j] = cat
+    return np.ascontiguousarray(mat_t.T)
+
+
+def _read_partition(path: str, row_groups: list[int] | None, reader: dict) -> Panel:
+    """On a worker: one person partition of a wide Parquet register as a Panel. Integer week columns
+    are mapped to category indices straight from the Arrow buffers; anything else (or an unknown
+    code, for its error message) goes through the package's general readers."""
     import pyarrow.parquet as pq
 
-    df = pq.ParquetFile(path).read_row_groups(row_groups).to_pandas()
-    panel = register_from_frame(df, "wide", file=f"{path} (row groups {row_groups[0]}–{row_groups[-1]})", **reader)
-    sub = _subset(participants, panel.persons)
-    if not len(sub):
-        return None
-    return metric(panel, sub, **params)
+    from evaluation.data.registers import (_check_blank_ids, _check_unique_persons, _ids_to_text, _maybe_pseudonymise,
+                             _panel_from_arrow, _resolve_codes)
+    from evaluation.data.weeks import WeekRange, is_dream_column
+
+    f = pq.ParquetFile(path)
+    table = f.read() if row_groups is None else f.read_row_groups(row_groups)
+    where = path if row_groups is None else f"{path} (row groups {row_groups[0]}–{row_groups[-1]})"
+    person = reader.get("person_column", "person")
+    cl = _resolve_codes(reader.get("codes"))
+    wcols = [c for c in table.schema.names if is_dream_column(c)]
+    if person in table.schema.names and wcols:
+        ords = parse_weeks(np.asarray(wcols, dtype=object), file=where, column="<week column names>")
+        order = np.argsort(ords)
+        if len(np.unique(ords)) == len(ords) and ords[order[-1]] - ords[order[0]] + 1 == len(ords):
+            mat = _wide_arrow_matrix(table, cl, wcols, order)
+            if mat is not None:
+                rows = list(range(table.num_rows))
+                raw = _ids_to_text(table.column(person).to_numpy(zero_copy_only=False))
+                _check_blank_ids(raw, where, person, rows)
+                _check_unique_persons(raw, where, rows, person)
+                notes: list[str] = []
+                ids = _maybe_pseudonymise(raw, reader.get("pseudonymise", "auto"), reader.get("key"), notes, where)
+                return Panel(mat, ids.to_numpy(dtype=object), WeekRange(int(ords[order[0]]), len(ords)), cl, notes)
+    panel = _panel_from_arrow(table, person, cl, where, 0, reader.get("key"), reader.get("pseudonymise", "auto"),
+                              None, None)
+    if panel is None:
+        panel = register_from_frame(table.to_pandas(), "wide", file=where, **reader)
+    return panel
+
+
+def _partition_size(panel: Panel) -> int:
+    return len(panel)
+
+
+def _apply_partition(metric, panel: Panel, participants, params: dict, need_positions: bool = True):
+    """On a worker: the metric for the participants in this partition. Returns their positions in
+    the participants table (only when the client does not have them yet) and the values -- no ids,
+    no register data."""
+    key = (id(panel), id(participants))
+    hit = _WORKER_POSITIONS.get(key)
+    if hit is not None and hit[0]() is panel and hit[1]() is participants:
+        pos, sub = hit[2], hit[3]
+    else:
+        at = participants.index.get_indexer(panel.persons)
+        pos = np.sort(at[at >= 0])
+        sub = participants.iloc[pos]
+        if len(_WORKER_POSITIONS) > 64:
+            _WORKER_POSITIONS.clear()
+        _WORKER_POSITIONS[key] = (weakref.ref(panel), weakref.ref(participants), pos, sub)
+    if not len(pos):
+        return pos, None
+    res = metric(panel, sub, **params)
+    res = (res.name, res.to_numpy()) if isinstance(res, pd.Series) else res.reset_index(drop=True)
+    return (pos if need_positions else None), res
+
+
+def _apply_partitions(metric, panels: list, participants, params: dict, need_positions: list):
+    """On a worker: :func:`_apply_partition` for every partition it holds, in one task."""
+    return [_apply_partition(metric, p, participants, params, need) for p, need in zip(panels, need_positions)]
+
+
+def _resident(client, source, make):
+    """Futures of ``source`` kept on the workers for as long as ``source`` (a panel or participants
+    object, or a key of partition files) is alive and :func:`dask_release` has not been called;
+    ``make()`` creates them on first use."""
+    key = (id(client), source if isinstance(source, tuple) else id(source))
+    hit = _DASK_RESIDENT.get(key)
+    if hit is not None and hit[0]() is client and (hit[1] is None or hit[1]() is source):
+        return hit[2]
+    futures = make()
+    ref = None if isinstance(source, tuple) else weakref.ref(source)
+    _DASK_RESIDENT[key] = (weakref.ref(client), ref, futures)
+    if ref is not None:
+        weakref.finalize(source, _DASK_RESIDENT.pop, key, None)
+    return futures
+
+
+def dask_release(client=None) -> int:
+    """Drop the register partitions and participants :func:`compute_on_dask` keeps on the workers
+    (of ``client``, or of every client); returns how many were released."""
+    keys = [k for k, v in _DASK_RESIDENT.items() if client is None or v[0]() is client]
+    for k in keys:
+        _DASK_RESIDENT.pop(k, None)
+    _DASK_POSITIONS.clear()
+    return len(keys)
 
 
 def compute_on_dask(metric, client, participants, *, panel: Panel | None = None, path: str | os.PathLike | None = None,
                     n_partitions: int | None = None, reader: Mapping[str, Any] | None = None, **params):
     """Run a per-person metric person-partitioned on a Dask cluster; same answer as in-process.
 
-    Either ``panel`` (split into ``n_partitions`` person blocks and shipped to the workers) or
-    ``path``, a wide Parquet register whose row groups are person blocks (e.g. written by
-    :func:`~evaluation.data.registers.write_register`): each task then reads its own row groups on
-    the worker, so the register never passes through the client.
+    The register never passes through the scheduler. With ``path`` each worker reads its own
+    person partitions: a directory of wide Parquet files, one per partition (e.g. written by
+    :func:`partition_register`), or one wide Parquet file whose row groups are person blocks
+    (e.g. written by :func:`~evaluation.data.registers.write_register`). With ``panel`` (an in-memory
+    panel on the client) the person blocks are scattered straight to the workers. Either way the
+    partitions stay in worker memory while the panel (or the client) lives and the path is used,
+    so every metric of a study reuses them; the participants table is sent once to each worker.
+    A call then ships the metric and its parameters, and each task returns only its participants'
+    positions and values. Partitions read from ``path`` stay on the workers until
+    :func:`dask_release` (the files' modification times are part of the key, so a rewritten file is
+    read again).
 
     Parameters
     ----------
     metric : callable
-        ``metric(panel, participants, **params)``.
+        ``metric(panel, participants, **params)`` (module-level, so workers can import it).
     client : dask.distributed.Client
     participants : DataFrame
+        Indexed by person (unique).
     panel, path : see above (exactly one)
     n_partitions : int, optional
-        Default: 2 × the number of workers.
+        For ``panel`` and for a single file: default 2 × the number of workers. A directory has
+        one partition per file.
     reader : mapping, optional
         Keyword arguments for :func:`~evaluation.data.registers.register_from_frame` (``codes``,
         ``key``, ``pseudonymise``) when reading ``path``.
     """
     if (panel is None) == (path is None):
         raise StudyConfigError("compute_on_dask needs exactly one of panel= or path=")
+    from distributed import wait
+
+    if not participants.index.is_unique:
+        dup = participants.index[participants.index.duplicated()].unique()[:5]
+        raise DataValidationError(f"participants: person(s) on more than one row: {list(dup)}")
+    workers = sorted(client.scheduler_info().get("workers", {}))
     if n_partitions is None:
-        n_partitions = max(2 * len(client.scheduler_info().get("workers", {})), 1)
-    futures = []
+        n_partitions = max(2 * len(workers), 1)
+
+    def pin(k):  # partition k lives on worker k mod W (a loose restriction: if that worker is lost, another one runs it)
+        return {"workers": [workers[k % len(workers)]], "allow_other_workers": True} if workers else {}
+
     if panel is not None:
-        bounds = np.linspace(0, len(panel), n_partitions + 1).astype(int)
-        for a, b in zip(bounds[:-1], bounds[1:]):
-            if b > a:
-                part = panel.take(np.arange(a, b))
-                futures.append(client.submit(_apply_block, metric, part, _subset(participants, part.persons), dict(params),
-                                             pure=False))
+        def make():
+            bounds = np.linspace(0, len(panel), n_partitions + 1).astype(int)
+            out = []
+            for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+                if b > a:
+                    w = pin(k).get("workers")
+                    out.append(client.scatter(panel.take(np.arange(a, b)), direct=True, workers=w, hash=False))
+            return out
+
+        parts = _resident(client, panel, make)
     else:
         import pyarrow.parquet as pq
 
-        n_rg = pq.ParquetFile(str(path)).num_row_groups
-        groups = [list(g) for g in np.array_split(np.arange(n_rg), min(n_partitions, n_rg)) if len(g)]
-        for g in groups:
-            futures.append(client.submit(_apply_parquet_rowgroups, metric, str(path), [int(x) for x in g], participants,
-                                         dict(params), dict(reader or {}), pure=False))
-    results = [r for r in client.gather(futures) if r is not None]
-    return _collect(results, participants, "dask")
+        p = Path(path)
+        rd = dict(reader or {})
+        if p.is_dir():
+            files = sorted(str(f) for f in p.glob("*.parquet"))
+            if not files:
+                raise DataValidationError(f"{p}: no Parquet partition files")
+            tasks = [(f, None) for f in files]
+        else:
+            n_rg = pq.ParquetFile(str(p)).num_row_groups
+            tasks = [(str(p), [int(x) for x in g]) for g in np.array_split(np.arange(n_rg), min(n_partitions, n_rg)) if len(g)]
+        stamp = tuple((f, os.stat(f).st_mtime_ns) for f in sorted({t[0] for t in tasks}))
+        key = ("path", stamp, repr(sorted(rd.items(), key=lambda kv: kv[0])), len(tasks))
+
+        def make():
+            return [client.submit(_read_partition, f, rg, rd, pure=False, **pin(k)) for k, (f, rg) in enumerate(tasks)]
+
+        parts = _resident(client, key, make)
+    # one copy of the participants per worker under its own key: a broadcast replica is what Dask's
+    # active memory manager removes as redundant, after which a task fetched the table from the other
+    # worker (0.2-0.4 s per call at 1M persons). hash=False: fresh keys, so a released earlier scatter
+    # of the same frame cannot take these with it.
+    shared = _resident(client, participants, lambda: {
+        w: client.scatter(participants, workers=[w], direct=True, hash=False) for w in workers})
+    anyone = next(iter(shared.values()))
+    # run each partition where it is held (strict restriction: the scheduler must not move a
+    # partition to an idle worker); a partition not held anywhere (lost) runs wherever dask puts it
+    wait(parts)  # first call of a study: the workers finish reading their partitions
+    holders = client.who_has(parts)
+    info = client.scheduler_info().get("workers", {})
+    by_worker: dict[str | None, list[int]] = {}
+    for k, part in enumerate(parts):
+        held = sorted(holders.get(part.key, ()))
+        by_worker.setdefault(held[0] if held else None, []).append(k)
+    # as many tasks per worker as it has threads (each over a share of its partitions); the
+    # participants' positions in each partition come back once per study
+    groups = []
+    for w, ks in by_worker.items():
+        threads = int(info.get(w, {}).get("nthreads", 1)) if w else len(ks)
+        groups += [(w, ks[i::max(threads, 1)]) for i in range(min(max(threads, 1), len(ks)))]
+    if len(_DASK_POSITIONS) > 1024:  # bounded: dropped positions are simply asked for again
+        _DASK_POSITIONS.clear()
+    futures, keys = [], []
+    for w, ks in groups:
+        sh = shared.get(w, anyone)
+        pkeys = [(parts[k].key, sh.key) for k in ks]
+        keys.append(pkeys)
+        futures.append(client.submit(_apply_partitions, metric, [parts[k] for k in ks], sh, dict(params),
+                                     [pk not in _DASK_POSITIONS for pk in pkeys], pure=False,
+                                     **({"workers": [w], "allow_other_workers": False} if w else {})))
+    results = [None] * len(parts)
+    for (w, ks), pkeys, out in zip(groups, keys, client.gather(futures)):
+        for k, pk, (pos, res) in zip(ks, pkeys, out):
+            if pos is None:
+                pos = _DASK_POSITIONS[pk]
+            else:
+                _DASK_POSITIONS[pk] = pos
+            results[k] = (pos, res)
+    n = len(participants)
+    seen = np.zeros(n, dtype=bool)
+    values = None
+    frames, positions = [], []
+    for pos, res in results:
+        if res is None:
+            continue
+        seen[pos] = True
+        if isinstance(res, tuple):
+            name, vals = res
+            if values is None:
+                values = np.empty(n, dtype=vals.dtype)
+            values[pos] = vals
+        else:
+            frames.append(res)
+            positions.append(pos)
+    if not seen.all():
+        missing = participants.index[~seen]
+        raise DataValidationError(
+            f"dask: {len(missing)} participant(s) have no rows in the register (e.g. {', '.join(map(str, missing[:5]))})"
+        )
+    persons = pd.Index(participants.index, name="person")
+    if frames:
+        out = pd.concat(frames, ignore_index=True)
+        order = np.argsort(np.concatenate(positions), kind="stable")
+        out = out.iloc[order]
+        out.index = persons
+        return out
+    return pd.Series(values, index=persons, name=name)

@@ -15,7 +15,8 @@ import pandas as pd
 from ..exceptions import DataValidationError
 from evaluation.data.registers import Panel
 from evaluation.data.weeks import format_week, parse_weeks
-from .benefits import _numerator_lut, _panel_from_sources
+from . import _kernels as K
+from .benefits import _index_week_ordinals, _numerator_lut, _panel_from_sources
 from .registry import register_metric
 
 __all__ = ["benefit_dependency_by_period", "benefit_dependency_pre_post"]
@@ -83,16 +84,19 @@ def benefit_dependency_by_period(
     n_periods = len(panel.weeks) // period_weeks
     if n_periods < 2:
         raise DataValidationError(f"the register covers {len(panel.weeks)} weeks: fewer than two periods of {period_weeks} weeks")
-    mat = panel.matrix[rows, : n_periods * period_weeks]
     num_lut = _numerator_lut(panel, benefit_types)
     cens_lut = panel.codes.lut("censored")
-    num = num_lut[mat].reshape(len(rows), n_periods, period_weeks).sum(axis=2, dtype=np.int32)
-    cen = cens_lut[mat].reshape(len(rows), n_periods, period_weeks).sum(axis=2, dtype=np.int32)
+    num_r, cens_r = K._ranges(num_lut), K._ranges(cens_lut)
+    num = np.empty((len(rows), n_periods), dtype=np.int32)
+    cen = np.empty((len(rows), n_periods), dtype=np.int32)
+    for a, b in K._blocks(len(rows), None, 4 * n_periods * period_weeks):  # memory bounded by the block
+        mat = panel.matrix[rows[a:b], : n_periods * period_weeks]
+        num[a:b] = K._member(mat, num_lut, num_r).reshape(b - a, n_periods, period_weeks).sum(axis=2, dtype=np.int32)
+        cen[a:b] = K._member(mat, cens_lut, cens_r).reshape(b - a, n_periods, period_weeks).sum(axis=2, dtype=np.int32)
     den = period_weeks - cen
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(den > 0, num / np.maximum(den, 1), np.nan)
-    ords = parse_weeks(participants[index_week].to_numpy(dtype=object), file="participants", column=index_week,
-                       rows=[str(p) for p in persons])
+    ords = _index_week_ordinals(participants[index_week], persons, index_week)
     col = ords - panel.weeks.first
     enrolled = participants[group_column].astype(str).isin(treated).to_numpy()
     cohort = np.where(enrolled, col // period_weeks + 1, 0)
@@ -101,12 +105,19 @@ def benefit_dependency_by_period(
         ex = ", ".join(str(p) for p in persons[late][:5])
         raise DataValidationError(f"participants: {int(late.sum())} enrolment week(s) after the last whole period (e.g. {ex})")
     starts = [format_week(int(panel.weeks.first + k * period_weeks)) for k in range(n_periods)]
+    # labels repeated by taking from the small arrays (no per-row re-inference of a string column)
+    start_labels = pd.Index(np.array(starts, dtype=object)).take(np.tile(np.arange(n_periods), len(rows)))
+    person_index = pd.Index(persons.to_numpy()[:0]).dtype  # the dtype the old repeated array inferred
+    if persons.dtype == person_index:
+        person_index = persons.repeat(n_periods).rename("person")
+    else:
+        person_index = pd.Index(np.repeat(persons.to_numpy(), n_periods), name="person")
     out = pd.DataFrame({
         "period": np.tile(np.arange(1, n_periods + 1), len(rows)),
-        "period_start": np.tile(np.array(starts, dtype=object), len(rows)),
+        "period_start": start_labels.array,
         "value": share.reshape(-1),
         "cohort": np.repeat(cohort, n_periods),
-    }, index=pd.Index(np.repeat(persons.to_numpy(), n_periods), name="person"))
+    }, index=person_index)
     out["treated_now"] = ((out["cohort"] > 0) & (out["period"] >= out["cohort"])).astype(float)
     return out
 

@@ -362,3 +362,55 @@ def test_report_says_cohorts_are_binned():
         texts[b] = get_family("did_cs").report.participants(rec, None)
     assert "kohorter på 4 perioder" in texts[4] and "slået sammen" in texts[4]
     assert "slået sammen" not in texts[1]
+
+
+@pytest.mark.parametrize("est_method", ["reg", "ipw", "dr", "dr_traditional"])
+@pytest.mark.parametrize("control_group,base_period,anticipation,weighted", [
+    ("nevertreated", "varying", 0, False), ("notyettreated", "varying", 1, True), ("nevertreated", "universal", 0, True),
+])
+def test_covariate_kernel_equals_cell_by_cell_reference(est_method, control_group, base_period, anticipation, weighted):
+    """The grouped covariate kernel (one propensity fit and one least-squares solve per sample, influence
+    functions rebuilt when aggregating) equals the straightforward 2x2 estimator run cell by cell on its
+    own sample with stored influence functions: every cell's ATT and SE and every aggregated influence function."""
+    df = simulate_staggered(n_persons=500, n_weeks=12, n_cohorts=5, seed=21)
+    rng = np.random.default_rng(3)
+    df["x2"] = np.repeat(rng.normal(size=500), 12)
+    df["w"] = np.repeat(rng.uniform(0.5, 2.0, 500), 12)
+    d = CallawaySantAnna("benefit", unit="person", time="week", cohort="cohort", covariates=["age", "x2"],
+                         weights="w" if weighted else None, control_group=control_group, base_period=base_period,
+                         anticipation=anticipation, est_method=est_method)
+    panel, _ = d._panel(df)
+    kw = dict(control_group=control_group, anticipation=anticipation, base_period=base_period, est_method=est_method)
+    fast = _cs.group_time_covariates(panel, **kw)
+    ref = _cs.group_time_covariates_reference(panel, **kw)
+    assert fast.n_cells == ref.n_cells > 20
+    for f in ("g", "t", "ti", "bi", "n_treated", "n_control"):
+        np.testing.assert_array_equal(getattr(fast, f), getattr(ref, f))
+    np.testing.assert_allclose(fast.att, ref.att, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(fast.se, ref.se, rtol=1e-11, atol=0)
+    agg = _cs.aggregation_weights(fast, panel)
+    np.testing.assert_allclose(_cs.influence_matrix(fast, panel, agg.a, agg.wif_cells),
+                               _cs.influence_matrix(ref, panel, agg.a, agg.wif_cells), rtol=0, atol=1e-11)
+    eye = np.eye(fast.n_cells)
+    np.testing.assert_allclose(_cs.influence_matrix(fast, panel, eye, [None] * fast.n_cells),
+                               _cs.influence_matrix(ref, panel, eye, [None] * ref.n_cells), rtol=0, atol=1e-11)
+
+
+def test_panel_validated_once_per_frame_and_released_with_it():
+    import gc
+
+    from evaluation.designs.did import estimators as did
+
+    df = simulate_staggered(n_persons=300, n_weeks=16, n_cohorts=6, first_cohort_week=8, seed=2)
+    d = CallawaySantAnna("benefit", unit="person", time="week", cohort="cohort")
+    shifted, _ = d._panel(df, shift=2)
+    again, _ = d._panel(df, shift=2)  # from the cached validated parts
+    fresh, _ = CallawaySantAnna("benefit", unit="person", time="week", cohort="cohort")._panel(df.copy(), shift=2)
+    for p in (again, fresh):
+        np.testing.assert_array_equal(p.Y, shifted.Y)
+        np.testing.assert_array_equal(p.cohorts, shifted.cohorts)
+        np.testing.assert_array_equal(p.unit_ids, shifted.unit_ids)
+    key = next(k for k, v in did._PANEL_BASE.items() if v[0]() is df)
+    del df, shifted, again, fresh, p
+    gc.collect()
+    assert key not in did._PANEL_BASE

@@ -51,3 +51,20 @@ def test_streaming_matches(sim, tmp_path):
     got = compute_streaming(benefit_dependency, blocks, sim.participants, window=(-26, 26))
     np.testing.assert_allclose(got.to_numpy(), benefit_dependency(sim.panel, sim.participants, (-26, 26)).to_numpy(),
                                equal_nan=True)
+
+
+def test_dask_partition_files_stay_on_the_workers(client, sim, tmp_path):
+    from evaluation.metrics import benefits as B
+
+    files = B.partition_register(sim.panel, tmp_path / "parts", 3)
+    assert len(files) == 3
+    ref = benefit_dependency(sim.panel, sim.participants, (1, 52))
+    B.dask_release(client)
+    got = compute_on_dask(benefit_dependency, client, sim.participants, path=tmp_path / "parts", window=(1, 52))
+    pd_testing = pytest.importorskip("pandas").testing
+    pd_testing.assert_series_equal(got, ref)
+    resident = {k: v for k, v in B._DASK_RESIDENT.items() if v[0]() is client}
+    again = compute_on_dask(status_at_month, client, sim.participants, path=tmp_path / "parts", months=(3, 6))
+    assert {k: v for k, v in B._DASK_RESIDENT.items() if v[0]() is client}.keys() == resident.keys()  # no re-read
+    assert again.astype(str).equals(status_at_month(sim.panel, sim.participants, (3, 6)).astype(str))
+    assert B.dask_release(client) >= 2

@@ -15,8 +15,15 @@ Layout of the computation (balanced panel, ``n`` units, ``T`` periods, ``C`` coh
   aggregation) therefore has influence function ``w_i (Y_i . A_k[c] - B_k[c]) + wif_k[c]`` with
   ``A`` a small ``K x C x T`` array: the ``n x K`` influence matrix of the aggregated parameters
   is one matrix product per cohort block, never an ``n x cells`` matrix;
-* with covariates each cell runs the 2x2 estimator of Sant'Anna & Zhao (2020) on the units of
-  its comparison and stores its influence function sparsely (only the units it uses).
+* with covariates each cell is the 2x2 estimator of Sant'Anna & Zhao (2020) on the units of its
+  comparison. Cells whose samples coincide (same cohort, same comparison cohorts: with
+  never-treated comparisons every cell of a cohort) are estimated together: the propensity model
+  is fitted once per sample, the outcome regressions of all its cells are one QR solve with one
+  right-hand side per cell, and the influence functions are an ``n_sample x cells`` block built
+  with a few passes. They are not stored: aggregation rebuilds a sample's block from its
+  propensity coefficients and adds it to the targets through the cells' few non-zero weights, so
+  memory holds one block at a time (:func:`group_time_covariates_reference` is the cell-by-cell
+  version it is tested against).
 
 Standard errors follow the R package ``did`` (``bstrap = FALSE``): ``se = sqrt(sum(psi^2)) / n``
 with ``psi`` the influence function scaled to the full sample; the multiplier bootstrap
@@ -39,6 +46,7 @@ __all__ = [
     "build_panel",
     "group_time_unconditional",
     "group_time_covariates",
+    "group_time_covariates_reference",
     "aggregation_weights",
     "aggregate",
     "multiplier_bootstrap",
@@ -46,6 +54,19 @@ __all__ = [
 ]
 
 NEVER = np.inf
+
+
+def _one_blas_thread():
+    """Limit BLAS to one thread (threadpoolctl, installed with scikit-learn). The covariate path
+    runs thousands of skinny products (n x 3 designs); OpenBLAS threads gain nothing there and,
+    when another process holds a core, spin-wait: 25,000 persons took 15 s instead of 3.5 s."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - scikit-learn brings it
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
 
 
 # ----------------------------------------------------------------------------- panel
@@ -113,8 +134,14 @@ def build_panel(
     """
     n = len(g_unit)
     T = len(periods)
-    Yfull = np.empty((n, T))
-    Yfull[unit, period] = y
+    unit = np.asarray(unit)
+    period = np.asarray(period)
+    if (len(y) == n * T and (period.reshape(n, T) == np.arange(T)).all()
+            and (unit.reshape(n, T) == np.arange(n)[:, None]).all()):
+        Yfull = np.asarray(y, dtype=float).reshape(n, T)  # long rows already unit by unit, period by period
+    else:
+        Yfull = np.empty((n, T))
+        Yfull[unit, period] = y
     cohorts = np.unique(g_unit)
     cidx = np.searchsorted(cohorts, g_unit)
     order = np.argsort(cidx, kind="stable")
@@ -141,8 +168,10 @@ class GroupTime:
     """Group-time cells with what is needed to build influence functions.
 
     ``alpha``/``beta`` (cells x C) are the per-cohort coefficients of the unconditional
-    influence function; ``if_rows``/``if_vals`` hold sparse influence functions for the
-    covariate path (exactly one of the two representations is set).
+    influence function; with covariates ``cov_groups`` holds the cells grouped by sample with
+    their propensity coefficients, from which :func:`influence_matrix` recomputes the influence
+    functions (``if_rows``/``if_vals``: influence functions stored per cell, as the straightforward
+    reference builds them). Exactly one representation is set.
     """
 
     g: np.ndarray  # cohort start period
@@ -157,6 +186,8 @@ class GroupTime:
     beta: np.ndarray | None = None
     if_rows: list[np.ndarray] = field(default_factory=list)
     if_vals: list[np.ndarray] = field(default_factory=list)
+    cov_groups: list["CovGroup"] = field(default_factory=list)
+    est_method: str | None = None
 
     @property
     def n_cells(self) -> int:
@@ -321,6 +352,8 @@ def group_time_unconditional(
 def _select(gt: GroupTime, keep: np.ndarray) -> GroupTime:
     if keep.all():
         return gt
+    if gt.cov_groups:
+        raise EstimationError("internal: cells of the covariate path are selected when they are built")
     idx = np.flatnonzero(keep)
     return GroupTime(
         g=gt.g[idx], t=gt.t[idx], ti=gt.ti[idx], bi=gt.bi[idx], att=gt.att[idx], se=gt.se[idx],
@@ -335,8 +368,8 @@ def _select(gt: GroupTime, keep: np.ndarray) -> GroupTime:
 # ----------------------------------------------------------------------------- 2x2 with covariates
 
 
-def _logit(X: np.ndarray, D: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted logistic regression by Newton-Raphson; returns (fitted p, n * (X'WX)^-1)."""
+def _logit_coef(X: np.ndarray, D: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted logistic regression by Newton-Raphson: the coefficients."""
     beta = np.zeros(X.shape[1])
     for _ in range(100):
         eta = np.clip(X @ beta, -35, 35)
@@ -349,16 +382,24 @@ def _logit(X: np.ndarray, D: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.
             break
     else:
         raise EstimationError("propensity-score logit did not converge (separation?)")
+    return beta
+
+
+def _logit_at(X: np.ndarray, D: np.ndarray, w: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fitted p and ``n * (X'WX)^-1`` of a logit at its coefficients."""
     eta = np.clip(X @ beta, -35, 35)
     p = 1.0 / (1.0 + np.exp(-eta))
     H = (X * (w * p * (1 - p))[:, None]).T @ X
     return p, len(D) * np.linalg.inv(H)
 
 
-def _ipt(X: np.ndarray, D: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Inverse probability tilting propensity score (Graham, Pinto & Egel 2012), as in
-    ``DRDID::drdid_imp_panel``: minimises ``-mean(w (D X'g - (1 - D) exp(X'g)))``, so the
-    control odds ``exp(X'g)`` reweight the controls to the treated covariate totals exactly."""
+def _logit(X: np.ndarray, D: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted logistic regression by Newton-Raphson; returns (fitted p, n * (X'WX)^-1)."""
+    return _logit_at(X, D, w, _logit_coef(X, D, w))
+
+
+def _ipt_coef(X: np.ndarray, D: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Coefficients of the inverse probability tilting propensity score (see :func:`_ipt`)."""
     beta = np.zeros(X.shape[1])
     n1 = (w * D).sum()
     n0 = (w * (1 - D)).sum()
@@ -379,7 +420,14 @@ def _ipt(X: np.ndarray, D: np.ndarray, w: np.ndarray) -> np.ndarray:
             break
     else:
         raise EstimationError("inverse-probability-tilting propensity score did not converge")
-    eta = np.clip(X @ beta, -35, 35)
+    return beta
+
+
+def _ipt(X: np.ndarray, D: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Inverse probability tilting propensity score (Graham, Pinto & Egel 2012), as in
+    ``DRDID::drdid_imp_panel``: minimises ``-mean(w (D X'g - (1 - D) exp(X'g)))``, so the
+    control odds ``exp(X'g)`` reweight the controls to the treated covariate totals exactly."""
+    eta = np.clip(X @ _ipt_coef(X, D, w), -35, 35)
     return 1.0 / (1.0 + np.exp(-eta))
 
 
@@ -464,10 +512,194 @@ def did_2x2_panel(
     raise EstimationError(f"unknown est_method {est_method!r}")
 
 
+@dataclass
+class CovGroup:
+    """Group-time cells whose 2x2 samples coincide: the same treated cohort and the same comparison
+    cohorts (with never-treated comparisons, every cell of a cohort). The propensity model is fitted
+    once per group (``gamma``); outcome regressions for all the group's cells are one least-squares
+    solve with one right-hand side per cell."""
+
+    c: int  # treated cohort index
+    ctrl: np.ndarray  # comparison cohort indices, ascending
+    cells: np.ndarray  # positions of the group's cells in the GroupTime arrays
+    ti: np.ndarray
+    bi: np.ndarray
+    gamma: np.ndarray | None  # propensity-model coefficients (None for "reg")
+
+    def rows(self, panel: Panel) -> np.ndarray:
+        """Panel rows of the sample: the treated cohort's block, then the comparison blocks."""
+        return np.concatenate([np.arange(panel.starts[k], panel.starts[k + 1]) for k in (self.c, *self.ctrl)])
+
+
+def _wls_many(X: np.ndarray, Y: np.ndarray, wts: np.ndarray) -> np.ndarray:
+    """Weighted least squares of every column of ``Y`` on ``X``: one QR factorisation of the
+    weighted design for all columns (LAPACK's SVD-based ``lstsq`` was ~60x slower with many
+    right-hand sides)."""
+    sw = np.sqrt(wts)
+    q, r = np.linalg.qr(X * sw[:, None])
+    return np.linalg.solve(r, q.T @ (Y * sw[:, None]))
+
+
+def _att_inf_many(dY: np.ndarray, X: np.ndarray, D: np.ndarray, w: np.ndarray, gamma: np.ndarray | None,
+                  est_method: str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`did_2x2_panel` for many outcome differences on one sample: ATT per column of ``dY``
+    (``n x k``) and the ``n x k`` influence functions.
+
+    The sample's treated rows come first (``D`` is 1 on a leading block), ``w`` is normalised to
+    mean one and ``gamma`` holds the propensity coefficients (logit, or IPT for ``"dr"``). The
+    formulas are :func:`did_2x2_panel`'s with the terms that vanish on treated or comparison rows
+    dropped, so each influence function is a few passes over the ``n x k`` block.
+    """
+    n = len(D)
+    n1 = int(D.sum())
+    if not (D[:n1] == 1).all():
+        raise EstimationError("internal: treated rows must lead the sample")
+    t_, c_ = slice(0, n1), slice(n1, n)
+    wt = w * D
+    mwt = wt.mean()
+    inf = np.empty_like(dY)
+    if est_method in ("reg", "dr_traditional"):
+        wols = w * (1 - D)
+        XtWX = (X * wols[:, None]).T @ X
+        Hinv = np.linalg.inv(XtWX / n)
+        M1 = (wt[:, None] * X).mean(axis=0)
+        h1 = X @ (Hinv @ M1)  # DRDID's linrep @ M1 = (wols * residual) * h1
+    if est_method == "reg":
+        beta = _wls_many(X[c_], dY[c_], wols[c_])
+        np.subtract(dY, X @ beta, out=inf)  # residuals of the comparison-group regression
+        eta_t = (w[t_] @ dY[t_]) / n / mwt
+        att = eta_t - ((w[t_] @ X[t_]) @ beta) / n / mwt
+        # treated: w (dY - out - att); comparison: -w h1 (dY - out)
+        inf[t_] -= att
+        inf[t_] *= w[t_, None]
+        inf[c_] *= -(wols[c_] * h1[c_])[:, None]
+        inf /= mwt
+        return att, inf
+    if est_method in ("ipw", "dr_traditional"):
+        ps, Hinv_ps = _logit_at(X, D, w, gamma)
+        ps = np.minimum(ps, 1 - 1e-6)
+        linrep_ps = ((w * (D - ps))[:, None] * X) @ Hinv_ps
+        wc = w * ps * (1 - D) / (1 - ps)
+        mwc = wc.mean()
+        if est_method == "ipw":
+            eta_t = (w[t_] @ dY[t_]) / n / mwt
+            eta_c = (wc[c_] @ dY[c_]) / n / mwc
+            Rc = np.subtract(dY[c_], eta_c, out=inf[c_])
+            Rc *= wc[c_, None]  # comparison rows: wc (dY - eta_c)
+            M2 = (Rc.T @ X[c_]) / n  # k x p
+            np.subtract(dY[t_], eta_t, out=inf[t_])
+            inf[t_] *= (w[t_] / mwt)[:, None]
+            inf[c_] *= -1.0 / mwc
+            inf -= (linrep_ps @ M2.T) / mwc
+            return eta_t - eta_c, inf
+        beta = np.linalg.solve(XtWX, X[c_].T @ (wols[c_, None] * dY[c_]))
+        r = np.subtract(dY, X @ beta, out=inf)
+        eta_t = (w[t_] @ r[t_]) / n / mwt
+        eta_c = (wc[c_] @ r[c_]) / n / mwc
+        M3 = (wc[:, None] * X).mean(axis=0)
+        h3 = X @ (Hinv @ M3)
+        M2 = ((wc[c_, None] * (r[c_] - eta_c)).T @ X[c_]) / n
+        lin = (linrep_ps @ M2.T) / mwc
+        # treated: w (r - eta_t)/mwt; comparison: -(wols (h1/mwt - h3/mwc) + wc/mwc) r + wc eta_c/mwc;
+        # both minus the propensity term
+        r[t_] -= eta_t
+        r[t_] *= (w[t_] / mwt)[:, None]
+        cr = r[c_]
+        coef = wols[c_] * (h1[c_] / mwt - h3[c_] / mwc)
+        cr *= -(coef + wc[c_] / mwc)[:, None]
+        cr += (wc[c_] / mwc)[:, None] * eta_c
+        inf -= lin
+        return eta_t - eta_c, inf
+    if est_method == "dr":
+        ps = np.minimum(1.0 / (1.0 + np.exp(-np.clip(X @ gamma, -35, 35))), 1 - 1e-6)
+        odds = ps / (1 - ps)
+        wc = w * odds * (1 - D)
+        mwc = wc.mean()
+        beta = _wls_many(X[c_], dY[c_], wc[c_])
+        r = np.subtract(dY, X @ beta, out=inf)
+        eta_t = (w[t_] @ r[t_]) / n / mwt
+        eta_c = (wc[c_] @ r[c_]) / n / mwc
+        r[t_] -= eta_t
+        r[t_] *= (w[t_] / mwt)[:, None]
+        r[c_] -= eta_c
+        r[c_] *= -(wc[c_] / mwc)[:, None]
+        return eta_t - eta_c, inf
+    raise EstimationError(f"unknown est_method {est_method!r}")
+
+
+def _group_sample(panel: Panel, grp: CovGroup) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    rows = grp.rows(panel)
+    D = (panel.cohort[rows] == grp.c).astype(float)
+    X = np.column_stack([np.ones(len(rows)), panel.X[rows]])
+    w = np.ones(len(rows)) if panel.w is None else panel.w[rows]
+    return rows, D, X, w / w.mean()
+
+
+def _group_psi(panel: Panel, grp: CovGroup, est_method: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sample rows, ATTs, influence functions scaled to the full sample) of a group's cells."""
+    rows, D, X, w = _group_sample(panel, grp)
+    dY = np.empty((len(rows), len(grp.ti)))
+    r0 = 0
+    for k in (grp.c, *grp.ctrl):  # the sample's cohort blocks, in order
+        Yk = panel.Y[panel.block(k)]
+        np.subtract(Yk[:, grp.ti], Yk[:, grp.bi], out=dY[r0:r0 + len(Yk)])
+        r0 += len(Yk)
+    att, inf = _att_inf_many(dY, X, D, w, grp.gamma, est_method)
+    inf *= panel.n / len(rows)
+    return rows, att, inf
+
+
 def group_time_covariates(
     panel: Panel, *, control_group: str, anticipation: int, base_period: str, est_method: str
 ) -> GroupTime:
-    """ATT(g, t) with covariates: one 2x2 Sant'Anna-Zhao estimator per cell."""
+    """ATT(g, t) with covariates: the 2x2 Sant'Anna-Zhao estimator of every cell, one sample at a time.
+
+    Cells are grouped by their sample (treated cohort and comparison cohorts); per group the
+    propensity model is fitted once and the cells' outcome regressions and influence functions are
+    computed together, column by column of the group's outcome differences. Influence functions
+    are not stored: :func:`influence_matrix` recomputes a group's from its propensity coefficients
+    when it aggregates (the same operations, so the same numbers).
+    """
+    if panel.X is None:
+        raise EstimationError("group_time_covariates needs covariates")
+    cells, mask = _cell_layout(panel, control_group, anticipation, base_period)
+    counts = panel.counts.astype(float)
+    kept = [j for j in range(len(cells)) if mask[j].any()]
+    groups: dict[tuple[int, bytes], list[int]] = {}
+    for pos, j in enumerate(kept):
+        groups.setdefault((cells[j][0], mask[j].tobytes()), []).append(pos)
+    att = np.empty(len(kept))
+    se = np.empty(len(kept))
+    cov_groups = []
+    with _one_blas_thread():
+        for (c, _), poss in groups.items():
+            poss = np.asarray(poss)
+            grp = CovGroup(
+                c=int(c), ctrl=np.flatnonzero(mask[kept[poss[0]]]), cells=poss,
+                ti=np.array([cells[kept[p]][1] for p in poss]), bi=np.array([cells[kept[p]][2] for p in poss]),
+                gamma=None,
+            )
+            if est_method != "reg":
+                _, D, X, w = _group_sample(panel, grp)
+                grp.gamma = _ipt_coef(X, D, w) if est_method == "dr" else _logit_coef(X, D, w)
+            _, a, psi = _group_psi(panel, grp, est_method)
+            att[poss] = a
+            se[poss] = np.sqrt(np.einsum("ij,ij->j", psi, psi)) / panel.n
+            cov_groups.append(grp)
+    ci = np.array([cells[j][0] for j in kept], dtype=np.intp)
+    ti = np.array([cells[j][1] for j in kept], dtype=np.intp)
+    bi = np.array([cells[j][2] for j in kept], dtype=np.intp)
+    return GroupTime(
+        g=panel.cohorts[ci], t=panel.periods[ti], ti=ti, bi=bi, att=att, se=se, n_treated=counts[ci],
+        n_control=mask[kept].astype(float) @ counts, cov_groups=cov_groups, est_method=est_method,
+    )
+
+
+def group_time_covariates_reference(
+    panel: Panel, *, control_group: str, anticipation: int, base_period: str, est_method: str
+) -> GroupTime:
+    """The straightforward version of :func:`group_time_covariates`: :func:`did_2x2_panel` cell by
+    cell on its own sample, influence functions stored per cell (for validation)."""
     if panel.X is None:
         raise EstimationError("group_time_covariates needs covariates")
     cells, mask = _cell_layout(panel, control_group, anticipation, base_period)
@@ -676,6 +908,11 @@ def influence_matrix(
                 IF[blk, :K] = part
             else:
                 IF[blk, ks] = part
+    elif gt.cov_groups:
+        from scipy import sparse
+
+        with _one_blas_thread():
+            _cov_influence(IF, gt, panel, a, K, sparse)
     else:
         for j in range(gt.n_cells):
             ks = np.flatnonzero(a[:, j])
@@ -689,6 +926,29 @@ def influence_matrix(
         ww = np.ones(n) if w is None else w
         IF[:, k] += ww * coef[panel.cohort] - const
     return IF
+
+
+def _cov_influence(IF: np.ndarray, gt: GroupTime, panel: Panel, a: np.ndarray, K: int, sparse) -> None:
+    """Add the covariate path's cells to the targets' influence matrix, group by group: a group's
+    influence functions are rebuilt (never stored for all cells) and enter the targets through
+    the few non-zero weights of its cells."""
+    for grp in gt.cov_groups:
+        A = a[:, grp.cells]
+        ks = np.flatnonzero(np.any(A != 0, axis=1))
+        if ks.size == 0:
+            continue
+        _, _, psi = _group_psi(panel, grp, gt.est_method)
+        dense = ks.size > K // 2  # add whole row slabs rather than scattered columns
+        Asel = A if dense else A[ks]
+        contrib = (sparse.csr_matrix(Asel) @ psi.T).T  # n_s x (K or |ks|): cost (non-zero weights) x n_s
+        r0 = 0
+        for k in (grp.c, *grp.ctrl):
+            s0, s1 = int(panel.starts[k]), int(panel.starts[k + 1])
+            if dense:
+                IF[s0:s1, :K] += contrib[r0:r0 + s1 - s0]
+            else:
+                IF[s0:s1, ks] += contrib[r0:r0 + s1 - s0]
+            r0 += s1 - s0
 
 
 def n_clusters(cluster: np.ndarray) -> int:

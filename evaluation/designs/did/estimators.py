@@ -13,6 +13,7 @@ Three registered designs (evidence level 3 on the Maryland scale):
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Sequence
 
 import numpy as np
@@ -21,7 +22,7 @@ from scipy import stats
 
 from evaluation.exceptions import DataValidationError, EstimationError
 from evaluation.results import EffectResult, Estimate
-from evaluation.designs.did import _cs
+from evaluation.designs.did import _cs, _within
 from evaluation.designs.base import Design, register_design
 
 __all__ = ["DiD2x2", "TWFE", "CallawaySantAnna"]
@@ -29,6 +30,9 @@ __all__ = ["DiD2x2", "TWFE", "CallawaySantAnna"]
 #: above this many pre-enrolment cells the cell-level Wald test (did::att_gt's W) is skipped:
 #: its covariance is then large and near-singular; the event-time test is always computed.
 _MAX_PRE_CELLS_TEST = 300
+
+#: validated, shift-independent CS panel parts per live data frame (see CallawaySantAnna._panel_base)
+_PANEL_BASE: dict[tuple, tuple[Any, dict[str, Any]]] = {}
 
 _COV_NAMES = {"cluster": "cluster-robust", "robust": "heteroskedasticity-robust (HC1)", "classical": "classical (homoskedastic)"}
 
@@ -331,40 +335,43 @@ class TWFE(Design):
     def required_columns(self) -> list[str]:
         return [self.outcome, self.unit, self.time, self.treatment, self.cohort, *self.covariates, self.weights, self.cluster]
 
-    def _design_matrix(self, data: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-        cols: dict[str, np.ndarray] = {}
+    def _design_matrix(self, data: pd.DataFrame) -> tuple[list[str], list[np.ndarray], list[str]]:
+        """Regressor names, columns (event-time dummies as booleans) and the reported terms."""
+        names: list[str] = []
+        cols: list[np.ndarray] = []
         if not self.event_study:
-            cols["twfe"] = _binary(data[self.treatment], self.treatment)
+            names.append("twfe")
+            cols.append(_binary(data[self.treatment], self.treatment))
             terms = ["twfe"]
         else:
-            g = data[self.cohort].astype(float).replace(0.0, np.nan) if not (data[self.time] == 0).any() else data[self.cohort].astype(float)
-            g = g.where(np.isfinite(g))
-            e = data[self.time].astype(float) - g
-            ev = e.dropna()
-            if ev.empty:
+            g = data[self.cohort].astype(float).to_numpy()
+            if not (data[self.time] == 0).any():
+                g = np.where(g == 0.0, np.nan, g)
+            g = np.where(np.isfinite(g), g, np.nan)
+            e = data[self.time].astype(float).to_numpy() - g
+            ev = e[~np.isnan(e)]
+            if ev.size == 0:
                 raise DataValidationError(f"cohort column {self.cohort!r} has no treated unit")
             lo, hi = (int(ev.min()), int(ev.max())) if self.event_window is None else self.event_window
-            eb = e.copy()
-            eb[eb > hi] = hi
+            eb = np.minimum(e, hi)  # NaN (never treated) stays NaN
             if lo < 0:
-                eb[eb < lo] = lo
+                eb = np.maximum(eb, lo)
             terms = []
             for k in range(lo, hi + 1):
                 if k == -1:
                     continue
-                d = (eb == k).to_numpy(dtype=float)
-                if d.sum() == 0:
+                d = eb == k
+                if not d.any():
                     continue
-                name = f"e{k}"
-                cols[name] = d
-                terms.append(name)
+                names.append(f"e{k}")
+                cols.append(d)
+                terms.append(f"e{k}")
         for c in self.covariates:
-            cols[c] = data[c].to_numpy(dtype=float)
-        return pd.DataFrame(cols, index=data.index), terms
+            names.append(c)
+            cols.append(data[c].to_numpy(dtype=float))
+        return names, cols, terms
 
     def _fit(self, data: pd.DataFrame, cov_type: str = "clustered", conf_level: float = 0.95) -> EffectResult:
-        from linearmodels.panel import PanelOLS
-
         conf_level = _check_conf(conf_level)
         if cov_type not in ("clustered", "robust", "unadjusted"):
             raise EstimationError(f"cov_type must be 'clustered', 'robust' or 'unadjusted', got {cov_type!r}")
@@ -374,66 +381,86 @@ class TWFE(Design):
                 f"cov_type={cov_type!r} would ignore it (drop cluster= or use cov_type='clustered')"
             )
         _numeric(data, [self.outcome, self.time, *self.covariates], "model")
-        if data.duplicated([self.unit, self.time]).any():
+        # person and period codes once; duplicates found from the codes (one pass, no row hashing)
+        ua, n_units = _within.codes_of(data[self.unit].to_numpy())
+        tb, n_times = _within.codes_of(data[self.time].to_numpy())
+        if (ua < 0).any():
+            raise DataValidationError(f"unit column {self.unit!r} has missing values")
+        if _within.has_duplicate_pairs(ua, tb, n_units, n_times):
             raise DataValidationError(f"duplicate ({self.unit}, {self.time}) rows: a panel has one row per person and period")
-        exog, terms = self._design_matrix(data)
-        idx = pd.MultiIndex.from_arrays([data[self.unit].to_numpy(), data[self.time].to_numpy()])
-        y = pd.Series(data[self.outcome].to_numpy(float), index=idx, name=self.outcome)
-        exog.index = idx
+        names, cols, terms = self._design_matrix(data)
         w = _weights(data, self.weights)
-        mod = PanelOLS(
-            y, exog, entity_effects=True, time_effects=True,
-            weights=None if w is None else pd.Series(w, index=idx), drop_absorbed=False, check_rank=True,
-        )
+        # exact two-way within transformation (evaluation.designs.did._within) and least squares on the
+        # demeaned data; variances from the demeaned data, as linearmodels' PanelOLS computed them.
+        # One N x (k + 1) array, demeaned in place.
+        tw = _within.TwoWay(ua, tb, n_units, n_times, w)
+        XY = np.empty((len(data), len(cols) + 1), order="F")
+        for j, c in enumerate(cols):
+            XY[:, j] = c
+        XY[:, -1] = data[self.outcome].to_numpy(float)
+        del cols
+        norms = _within.column_norms(XY[:, :-1], w)
+        tw.demean(XY, out=XY)
+        Xd, yd = XY[:, :-1], XY[:, -1]
+        bad = _within.absorbed(Xd, w=w, norms=norms)
+        if bad:
+            raise EstimationError(
+                "variable(s) absorbed by the person and period effects or collinear with other regressors: "
+                + ", ".join(names[j] for j in bad)
+            )
+        beta, resid, inv = _within.ols(Xd, yd, w)
+        N, k = Xd.shape
         crit_df = None
         if cov_type == "clustered":
-            # CR0 from linearmodels (no automatic df adjustment), then the CR1 factor below
+            # CR0 from the demeaned data (no automatic df adjustment), then the CR1 factor below
             if self.cluster is None:
-                res = mod.fit(cov_type="clustered", cluster_entity=True, auto_df=False, count_effects=False, debiased=False)
-                codes = pd.factorize(data[self.unit])[0]
+                codes, G = ua, n_units
                 nested = True
                 cl_name = self.unit
             else:
-                codes = pd.factorize(data[self.cluster])[0]
-                cl = pd.DataFrame({"cl": codes}, index=idx)
-                res = mod.fit(cov_type="clustered", clusters=cl, auto_df=False, count_effects=False, debiased=False)
-                nested = bool((pd.Series(codes).groupby(data[self.unit].to_numpy()).nunique() == 1).all())
+                codes, G = _within.codes_of(data[self.cluster].to_numpy())
+                if (codes < 0).any():
+                    raise DataValidationError(f"cluster column {self.cluster!r} has missing values")
+                first = np.full(n_units, -1, dtype=np.intp)
+                first[ua] = codes
+                nested = bool(np.array_equal(first[ua], codes))
                 cl_name = self.cluster
-            G = int(codes.max()) + 1
             if G < 3:
                 raise EstimationError(f"cluster-robust inference needs at least 3 clusters, found {G}")
-            N = int(res.nobs)
-            K = exog.shape[1] + (data[self.time].nunique() - 1) + (0 if nested else data[self.unit].nunique() - 1)
+            V = _within.vcov_clustered(Xd, resid, inv, codes, G, w)
+            K = k + (n_times - 1) + (0 if nested else n_units - 1)
             factor = G / (G - 1) * (N - 1) / (N - K)
-            se_all = res.std_errors * np.sqrt(factor)
+            se_all = np.sqrt(np.diag(V)) * np.sqrt(factor)
             crit_df = G - 1
             cov_desc = f"clustered by {cl_name} (CR1, {G} clusters, t({G - 1}))"
         elif cov_type == "robust":
-            res = mod.fit(cov_type="robust")
+            se_all = np.sqrt(np.diag(_within.vcov_robust(Xd, resid, inv, tw.n_effects, w)))
             cov_desc = "heteroskedasticity-robust"
         else:
-            res = mod.fit(cov_type="unadjusted")
+            se_all = np.sqrt(np.diag(_within.vcov_unadjusted(resid, inv, tw.n_effects, k, w)))
             cov_desc = "classical (unadjusted)"
+        df_resid = N - (k + tw.n_effects)
         if crit_df is None:
-            se_all = res.std_errors
             z = stats.norm.ppf(0.5 + conf_level / 2)
         else:
             z = stats.t.ppf(0.5 + conf_level / 2, crit_df)
-        units = data[self.unit]
+        pos = {c: j for j, c in enumerate(names)}
         if self.event_study:
             gcol = data[self.cohort].astype(float)
-            treated_units = units[np.isfinite(gcol) & (gcol != 0 if not (data[self.time] == 0).any() else True)]
+            treated_rows = (np.isfinite(gcol) & (gcol != 0 if not (data[self.time] == 0).any() else True)).to_numpy()
         else:
-            treated_units = units[data[self.treatment].astype(float) == 1]
-        n_t = int(treated_units.nunique())
-        n_all = int(units.nunique())
+            treated_rows = (data[self.treatment].astype(float) == 1).to_numpy()
+        n_t = int(np.count_nonzero(np.bincount(ua[treated_rows], minlength=n_units)))
+        n_all = n_units
         kind = "event study (relative-time dummies, reference e=-1)" if self.event_study else "static"
         method = f"TWFE {kind}, PanelOLS person + period effects{' WLS' if w is not None else ''}, {cov_desc} SE"
         rows = []
         for tname in terms:
-            b, s = float(res.params[tname]), float(se_all[tname])
+            b, s = float(beta[pos[tname]]), float(se_all[pos[tname]])
             if crit_df is None:
-                stat, pv = float(res.tstats[tname]), float(res.pvalues[tname])
+                # PanelOLS conventions: t statistic against t(df_resid)
+                stat = b / s
+                pv = float(2 * stats.t.sf(abs(stat), df_resid))
             else:
                 stat = b / s if s > 0 else float("nan")
                 pv = float(2 * stats.t.sf(abs(stat), crit_df)) if s > 0 else float("nan")
@@ -460,7 +487,7 @@ class TWFE(Design):
             conf_level=conf_level,
             tables=tables,
             diagnostics={"cov_type": cov_type, "cluster": (self.cluster or self.unit) if cov_type == "clustered" else None,
-                         "n_obs": int(res.nobs), "cluster_df": crit_df,
+                         "n_obs": int(N), "cluster_df": crit_df,
                          "weights": self.weights, "event_window": list(self.event_window) if self.event_window else None},
             design=self.name,
             evidence_level=self.evidence_level,
@@ -575,52 +602,23 @@ class CallawaySantAnna(Design):
 
     # ---------------------------------------------------------------- data -> panel
     def _panel(self, data: pd.DataFrame, shift: int = 0) -> tuple[_cs.Panel, dict[str, Any]]:
-        _numeric(data, [self.outcome, self.time, *self.covariates], "model")
-        tcol = data[self.time]
-        if not pd.api.types.is_integer_dtype(tcol) and not np.all(np.mod(tcol.to_numpy(float), 1) == 0):
-            raise DataValidationError(f"time column {self.time!r} must hold integer period codes (e.g. week numbers)")
-        uc, uniq_units = pd.factorize(data[self.unit], sort=False)
-        periods = np.sort(tcol.unique()).astype(np.int64)
-        T = len(periods)
-        if T < 2:
-            raise DataValidationError("a DiD panel needs at least two periods")
-        if np.any(np.diff(periods) != 1):
-            raise DataValidationError(
-                f"time column {self.time!r} must hold consecutive integer periods (gaps found); recode periods first"
-            )
-        tc = (tcol.to_numpy(np.int64) - periods[0]).astype(np.int64)
-        n = len(uniq_units)
-        cnt = np.bincount(uc.astype(np.int64) * T + tc, minlength=n * T)
-        if cnt.max() > 1:
-            raise DataValidationError(f"duplicate ({self.unit}, {self.time}) rows")
-        if cnt.min() == 0:
-            bad = int((cnt.reshape(n, T).min(axis=1) == 0).sum())
-            raise DataValidationError(
-                f"the panel is unbalanced: {bad} person(s) miss some of the {T} periods; the CS estimator here needs a balanced panel"
-            )
+        base = self._panel_base(data)
+        uc, uniq_units, periods, tc, n = base["uc"], base["uniq_units"], base["periods"], base["tc"], base["n"]
 
         def per_unit(col: str, what: str) -> np.ndarray:
-            v = data[col].to_numpy(dtype=float)
-            first = np.full(n, np.nan)
-            first[uc] = v
-            if not np.allclose(v, first[uc], equal_nan=True):
-                raise DataValidationError(f"{what} column {col!r} must be constant within each {self.unit}")
-            return first
+            # validated once per data frame (the placebo fit reuses it)
+            key = ("per_unit", col)
+            if key not in base:
+                v = data[col].to_numpy(dtype=float)
+                first = np.full(n, np.nan)
+                first[uc] = v
+                if not np.allclose(v, first[uc], equal_nan=True):
+                    raise DataValidationError(f"{what} column {col!r} must be constant within each {self.unit}")
+                base[key] = first
+            return base[key]
 
-        graw = pd.to_numeric(data[self.cohort], errors="coerce").to_numpy(dtype=float)
-        if np.isnan(graw).sum() != data[self.cohort].isna().sum():
-            raise DataValidationError(f"cohort column {self.cohort!r} must be numeric (a period code) or missing")
-        g = np.full(n, np.nan)
-        g[uc] = graw
-        gcheck = g[uc]
-        if not np.array_equal(np.nan_to_num(gcheck, nan=-1e300), np.nan_to_num(graw, nan=-1e300)):
-            raise DataValidationError(f"cohort column {self.cohort!r} must be constant within each {self.unit}")
-        if periods[0] > 0 or periods[-1] < 0:
-            g[g == 0] = np.nan
-        g[~np.isfinite(g)] = np.inf
+        g = base["g"].copy()
         finite = np.isfinite(g)
-        if np.any(np.mod(g[finite], 1) != 0):
-            raise DataValidationError(f"cohort column {self.cohort!r} must hold integer period codes")
         g[finite] -= shift
         info: dict[str, Any] = {}
         after = finite & (g > periods[-1])
@@ -645,23 +643,85 @@ class CallawaySantAnna(Design):
         X_u = np.column_stack([per_unit(c, "covariate") for c in self.covariates]) if self.covariates else None
         cl_u = None
         if self.cluster:
-            cc = pd.factorize(data[self.cluster])[0].astype(float)
-            first = np.full(n, np.nan)
-            first[uc] = cc
-            if not np.array_equal(first[uc], cc):
-                raise DataValidationError(f"cluster column {self.cluster!r} must be constant within each {self.unit}")
-            cl_u = first
+            if "cluster" not in base:
+                cc = pd.factorize(data[self.cluster])[0].astype(float)
+                first = np.full(n, np.nan)
+                first[uc] = cc
+                if not np.array_equal(first[uc], cc):
+                    raise DataValidationError(f"cluster column {self.cluster!r} must be constant within each {self.unit}")
+                base["cluster"] = first
+            cl_u = base["cluster"]
         # restrict to kept units
         ku = np.flatnonzero(keep_u)
-        remap = np.full(n, -1)
-        remap[ku] = np.arange(len(ku))
-        rows = keep_u[uc]
+        y = base["y"]
+        if len(ku) == n:  # nothing dropped: no row selection (no copy of the long columns)
+            unit_codes, period_codes = uc, tc
+        else:
+            remap = np.full(n, -1)
+            remap[ku] = np.arange(len(ku))
+            rows = keep_u[uc]
+            unit_codes, period_codes, y = remap[uc[rows]], tc[rows], y[rows]
         panel = _cs.build_panel(
-            remap[uc[rows]], tc[rows], data[self.outcome].to_numpy(float)[rows], g[ku], periods,
+            unit_codes, period_codes, y, g[ku], periods,
             None if w_u is None else w_u[ku], None if X_u is None else X_u[ku],
             None if cl_u is None else cl_u[ku], np.asarray(uniq_units)[ku],
         )
         return panel, info
+
+    def _panel_base(self, data: pd.DataFrame) -> dict[str, Any]:
+        """The validated, shift-independent part of the panel (unit and period codes, balance and
+        duplicate checks, cohort per unit), computed once per data frame: the placebo fit builds its
+        shifted panel from it instead of re-validating every row."""
+        key = (id(data), self.unit, self.time, self.cohort, self.outcome)
+        cached = _PANEL_BASE.get(key)
+        if cached is not None and cached[0]() is data:
+            return cached[1]
+        _numeric(data, [self.outcome, self.time, *self.covariates], "model")
+        tcol = data[self.time]
+        if not pd.api.types.is_integer_dtype(tcol) and not np.all(np.mod(tcol.to_numpy(float), 1) == 0):
+            raise DataValidationError(f"time column {self.time!r} must hold integer period codes (e.g. week numbers)")
+        uc, uniq_units = pd.factorize(data[self.unit], sort=False)
+        periods = np.sort(tcol.unique()).astype(np.int64)
+        T = len(periods)
+        if T < 2:
+            raise DataValidationError("a DiD panel needs at least two periods")
+        if np.any(np.diff(periods) != 1):
+            raise DataValidationError(
+                f"time column {self.time!r} must hold consecutive integer periods (gaps found); recode periods first"
+            )
+        tc = tcol.to_numpy(np.int64) - periods[0]
+        n = len(uniq_units)
+        uc = uc.astype(np.int64, copy=False)
+        cnt = np.bincount(uc * T + tc, minlength=n * T)
+        if cnt.max() > 1:
+            raise DataValidationError(f"duplicate ({self.unit}, {self.time}) rows")
+        if cnt.min() == 0:
+            bad = int((cnt.reshape(n, T).min(axis=1) == 0).sum())
+            raise DataValidationError(
+                f"the panel is unbalanced: {bad} person(s) miss some of the {T} periods; the CS estimator here needs a balanced panel"
+            )
+        del cnt
+        graw = pd.to_numeric(data[self.cohort], errors="coerce").to_numpy(dtype=float)
+        nan_raw = np.isnan(graw)
+        if nan_raw.sum() != data[self.cohort].isna().sum():
+            raise DataValidationError(f"cohort column {self.cohort!r} must be numeric (a period code) or missing")
+        g = np.full(n, np.nan)
+        g[uc] = graw
+        gcheck = g[uc]
+        # constant within unit: equal values, or missing in both (NaN != NaN)
+        if not ((gcheck == graw) | (np.isnan(gcheck) & nan_raw)).all():
+            raise DataValidationError(f"cohort column {self.cohort!r} must be constant within each {self.unit}")
+        if periods[0] > 0 or periods[-1] < 0:
+            g[g == 0] = np.nan
+        g[~np.isfinite(g)] = np.inf
+        finite = np.isfinite(g)
+        if np.any(np.mod(g[finite], 1) != 0):
+            raise DataValidationError(f"cohort column {self.cohort!r} must hold integer period codes")
+        base = {"uc": uc, "uniq_units": uniq_units, "periods": periods, "tc": tc, "n": n, "g": g,
+                "y": data[self.outcome].to_numpy(float)}
+        _PANEL_BASE[key] = (weakref.ref(data), base)
+        weakref.finalize(data, _PANEL_BASE.pop, key, None)  # dropped with the frame
+        return base
 
     def _estimate_cells(self, panel: _cs.Panel) -> _cs.GroupTime:
         kw = dict(control_group=self.control_group, anticipation=self.anticipation, base_period=self.base_period)
