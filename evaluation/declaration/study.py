@@ -95,6 +95,12 @@ class DataSource(_Model):
         description="participants measured at several dates (before/after): the column naming the date; the file then "
                     "has one row per person and date, and a person id may repeat across dates but not within one",
     )
+    provenance: Literal["synthetic", "register", "survey", "project"] | None = Field(
+        default=None,
+        description="where the data come from: synthetic (generated, not real persons), register (an extract from a "
+        "public register such as DREAM), survey (answers collected for the evaluation) or project (the project's own "
+        "counts); a source without it is shown as 'kilde ikke angivet'",
+    )
     sheet: str | None = Field(default=None, description="Excel sheet name (xlsx only)")
     separator: str = Field(default=",", description="CSV field separator")
     layout: Literal["auto", "wide", "long", "spells"] = Field(
