@@ -25,10 +25,11 @@ from pydantic import (
     model_validator,
 )
 
+from evaluation.data.paths import PROJECT_ROOT_ENV, is_inside, project_root, relative_to_root, resolved
 from evaluation.data.safe_yaml import MAX_BYTES, YamlProblem, parse_yaml
 from evaluation.declaration.theory import Theory, theory_problems
 from evaluation.designs import families, get_family
-from evaluation.exceptions import StudyConfigError
+from evaluation.exceptions import DataValidationError, StudyConfigError
 from evaluation.metrics.registry import METRICS
 
 __all__ = [
@@ -264,8 +265,24 @@ class StudyBase(_Model):
     def analysis(self, analysis_id: str) -> AnalysisBase:
         return next(a for a in self.analyses if a.id == analysis_id)
 
+    @property
+    def project_root(self) -> Path:
+        """The folder the study may read files from (see :mod:`evaluation.data.paths`)."""
+        return project_root(self.folder)
+
     def resolve_path(self, relative: str) -> Path:
-        return (self.folder / relative).resolve()
+        """A declared file path, resolved against the study folder; refused outside the project root."""
+        path = resolved(self.folder / relative)
+        if path is None or not is_inside(path, self.project_root):
+            raise DataValidationError(
+                f"{self.source_path}: the path {relative!r} lies outside the project root {self.project_root}; "
+                f"a study reads files only inside it (set {PROJECT_ROOT_ENV} to widen it)"
+            )
+        return path
+
+    def shown_path(self, path: str | Path) -> str:
+        """How a file is named in published outputs: relative to the project root, with '/'."""
+        return relative_to_root(path, self.project_root)
 
 
 #: the Study model for the families registered at import (see :func:`study_model` for later ones)
@@ -471,8 +488,32 @@ def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
     for j, h in enumerate(study.report.headline_analyses):
         if h not in analysis_ids:
             problems.append((("report", "headline_analyses", j), f"refers to {h!r}, which is not an analysis"))
+    if study.source_path is not None:
+        problems.extend(_path_problems(study))
     if study.source_path is not None and study.id != study.folder.name:
         problems.append((("id",), f"the id {study.id!r} differs from the folder name {study.folder.name!r}; expected them to be equal"))
+    return problems
+
+
+def _path_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
+    """Declared files must lie inside the project root (:mod:`evaluation.data.paths`)."""
+    problems = []
+    root = study.project_root
+    for name, src in study.data.items():
+        for field_name in ("path", "codes"):
+            value = getattr(src, field_name)
+            if value is None:
+                continue
+            loc = ("data", name, field_name)
+            if "\x00" in value or not value.strip():
+                problems.append((loc, "expected a file path (relative to the study folder)"))
+                continue
+            if resolved(study.folder / value) is None:
+                problems.append((loc, f"{value!r} cannot be resolved (a loop of symbolic links?); expected a file path"))
+            elif not is_inside(study.folder / value, root):
+                problems.append((loc, f"{value!r} lies outside the project root {root}; a study reads files only inside "
+                                 f"the folder that holds studies/ (or the folder named by {PROJECT_ROOT_ENV}); move the "
+                                 "file there or set the variable"))
     return problems
 
 
