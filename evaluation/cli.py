@@ -17,7 +17,7 @@ from typing import Callable
 import click
 from rich.console import Console
 
-from .exceptions import EvaluationError, StudyConfigError
+from .exceptions import EvaluationError, EvaluationWarning, StudyConfigError
 
 console = Console(stderr=False, highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -26,12 +26,21 @@ EXIT_USER_ERROR = 2
 EXIT_INTERNAL = 1
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """The package's own warnings as a plain note (no source line); others as Python shows them."""
+    if issubclass(category, EvaluationWarning):
+        err_console.print(f"[bold yellow]Note:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    else:
+        err_console.print(warnings.formatwarning(message, category, filename, lineno, line), markup=False, end="")
+
+
 def _friendly_errors(func: Callable) -> Callable:
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", category=FutureWarning)
+                warnings.showwarning = _show_warning
                 return func(*args, **kwargs)
         except StudyConfigError as exc:
             err_console.print(f"[bold red]The study file has {len(exc.problems)} problem(s):[/]")

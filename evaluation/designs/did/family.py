@@ -138,7 +138,9 @@ class DiD2x2Family(_DiDFamily):
         periods = np.sort(pd.unique(data[p["time"]]))
         if len(periods) != 2:
             raise EstimationError(f"did_2x2 needs exactly two periods in {p['time']!r}")
-        wide = data.pivot(index=p["unit"], columns=p["time"], values=p["outcome"]).dropna()
+        wide = data.pivot(index=p["unit"], columns=p["time"], values=p["outcome"])
+        # units in the data's order (pivot sorts them by their pseudonymised id): sums must not depend on the key
+        wide = wide.reindex(pd.unique(data[p["unit"]])).dropna()
         grp = data.groupby(p["unit"])[p["group"]].first().reindex(wide.index).astype(float)
         before, after = wide[periods[0]].to_numpy(float), wide[periods[1]].to_numpy(float)
         t = (grp == 1).to_numpy()
