@@ -44,7 +44,7 @@ _ID_DESC = "an identifier of lower-case letters, digits, '-' or '_' (e.g. 'tidli
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 class Node(_Model):
