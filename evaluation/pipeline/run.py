@@ -26,7 +26,7 @@ from evaluation.data.study_data import load_study_data
 from evaluation.declaration.study import Study, config_hash, load_study
 from evaluation.designs.family import AnalysisInput
 from evaluation.designs.subgroups import subgroup_table
-from evaluation.disclosure import SuppressionLog, check_threshold, is_small, mask_small_counts_in_text
+from evaluation.disclosure import SuppressionLog, check_threshold, is_small, mask_prose
 from evaluation.metrics.benefits import status_share_series
 from evaluation.metrics.registry import describe_metric
 from evaluation.pipeline.frames import analysis_frame
@@ -191,6 +191,11 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
 
     time_course = _time_course(study, data, threshold, log)
 
+    # counts of persons in prose (data notes, the analyses' warnings) go through the same rule as every
+    # table cell, with the totals they could be subtracted from (disclosure.mask_prose)
+    notes, warns = mask_prose(dict(sorted(data.notes.items())), {a.id: a.warnings for a in analyses}, threshold, log)
+    analyses = [dataclasses.replace(a, warnings=warns[a.id]) for a in analyses]
+
     bundle = Bundle(
         format=BUNDLE_FORMAT,
         time_course=time_course,
@@ -199,8 +204,7 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
         report_options=study.report.model_dump(mode="json"),
         config_hash=config_hash(study.source_path),
         data_hashes=dict(sorted(data.hashes.items())),
-        # counts of persons in prose go through the same rule as every table cell
-        data_notes={k: [mask_small_counts_in_text(n, threshold) for n in v] for k, v in sorted(data.notes.items())},
+        data_notes=notes,
         package_version=__version__,
         code_list_version="; ".join(sorted({f.codes.version for f in data.frames.values() if hasattr(f, "codes")})) or None,
         analyses=tuple(analyses),
