@@ -22,7 +22,7 @@ Layout of the computation (balanced panel, ``n`` units, ``T`` periods, ``C`` coh
   right-hand side per cell, and the influence functions are an ``n_sample x cells`` block built
   with a few passes. They are not stored: aggregation rebuilds a sample's block from its
   propensity coefficients and adds it to the targets through the cells' few non-zero weights, so
-  memory holds one block at a time (:func:`group_time_covariates_reference` is the cell-by-cell
+  memory holds one block at a time (``group_time_covariates_reference`` in tests/cs_reference.py is the cell-by-cell
   version it is tested against).
 
 Standard errors follow the R package ``did`` (``bstrap = FALSE``): ``se = sqrt(sum(psi^2)) / n``
