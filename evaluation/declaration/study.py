@@ -480,6 +480,11 @@ def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
             if m not in mod_ids:
                 problems.append((p + ("subgroups", j), f"refers to {m!r}, which is not a moderator in theory.moderators; declared: {', '.join(sorted(mod_ids)) or 'none'}"))
     analysis_ids = {a.id for a in study.analyses}
+    for i, asm in enumerate(study.theory.assumptions):
+        for j, aid in enumerate(asm.analyses):
+            if aid not in analysis_ids:
+                problems.append((("theory", "assumptions", i, "analyses", j),
+                                 f"refers to {aid!r}, which is not an analysis; declared: {', '.join(sorted(analysis_ids)) or 'none'}"))
     for i, t in enumerate(study.targets):
         if t.indicator is not None and t.indicator not in ind_ids:
             problems.append((("targets", i, "indicator"), f"refers to {t.indicator!r}, which is not an indicator"))
