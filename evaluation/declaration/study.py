@@ -28,6 +28,7 @@ from pydantic import (
 
 from evaluation.declaration.theory import Theory, theory_problems
 from evaluation.designs import families, get_family
+from evaluation.designs.family import da
 from evaluation.exceptions import StudyConfigError
 from evaluation.metrics.registry import METRICS
 
@@ -102,7 +103,52 @@ class DataSource(_Model):
         "counts); a source without it is shown as 'kilde ikke angivet'",
     )
     sheet: str | None = Field(default=None, description="Excel sheet name (xlsx only)")
-    separator: str = Field(default=",", description="CSV field separator")
+    separator: str | None = Field(
+        default=None, min_length=1, max_length=1,
+        description="CSV field separator (',', ';', tab or '|'); told from the header line when omitted",
+        json_schema_extra=da("feltseparator i CSV-filen (',' eller ';' som i dansk Excel); findes ud fra overskriftslinjen, "
+                             "hvis den ikke angives"))
+    decimal: Literal[".", ","] | None = Field(
+        default=None,
+        description="decimal sign of the file's numbers ('.' or ','); detected from the whole file when omitted (a file "
+                    "mixing both is refused)",
+        json_schema_extra=da("decimaltegn i filens tal: ',' (dansk Excel) eller '.'; findes ud fra hele filen, hvis det ikke "
+                             "angives"))
+    thousands: Literal[".", ",", " ", ""] | None = Field(
+        default=None,
+        description="thousands separator ('.', ',', ' ' or '' for none); default: the sign that is not the decimal sign, "
+                    "accepted only in strict groups of three digits (1.500)",
+        json_schema_extra=da("tusindtalsseparator ('.' i dansk Excel, '' for ingen); tal som 1.500 godtages kun i grupper "
+                             "af tre cifre"))
+    encoding: str | None = Field(
+        default=None,
+        description="text encoding of a CSV file (utf-8, utf-8-sig, cp1252, latin-1); when omitted UTF-8 is tried and a "
+                    "file that is not UTF-8 is read as cp1252 with a note",
+        json_schema_extra=da("tegnsæt i CSV-filen (utf-8, cp1252 fra Windows, latin-1); hvis det ikke angives, prøves "
+                             "UTF-8 og ellers cp1252 med en note"))
+    header_row: int = Field(
+        default=1, ge=1,
+        description="the line (CSV) or sheet row (Excel) holding the column names; rows above it (titles, as in "
+                    "jobindsats.dk exports) are skipped",
+        json_schema_extra=da("linjen (CSV) eller rækken (Excel) med kolonnenavnene; rækker over den (titler som i "
+                             "udtræk fra jobindsats.dk) springes over"))
+    footer_rows: int = Field(
+        default=0, ge=0,
+        description="non-empty rows at the end of the table that are notes (e.g. 'Kilde: jobindsats.dk'), not data",
+        json_schema_extra=da("antal ikke-tomme rækker nederst i tabellen, der er noter (fx 'Kilde: jobindsats.dk') og "
+                             "ikke data"))
+    missing_values: list[str] = Field(
+        default_factory=list,
+        description="cell values that mean 'missing' besides the empty cell and NA (e.g. '..' for discretion in "
+                    "jobindsats.dk, 'ukendt')",
+        json_schema_extra=da("værdier, der betyder 'mangler' ud over den tomme celle og NA (fx '..' for diskretion i "
+                             "jobindsats.dk eller 'ukendt')"))
+    types: dict[str, Literal["numeric", "integer", "categorical", "text"]] = Field(
+        default_factory=dict,
+        description="the type of columns whose type the data alone cannot settle (column: numeric, integer, categorical "
+                    "or text); a numeric column with a non-numeric value is an error naming its rows",
+        json_schema_extra=da("kolonnetyper, hvor data ikke selv afgør typen (kolonne: numeric, integer, categorical eller "
+                             "text); en talkolonne med en værdi, der ikke er et tal, giver en fejl med rækkenumrene"))
     layout: Literal["auto", "wide", "long", "spells"] = Field(
         default="auto", description="register layout: DREAM-style wide (y_1801 …), long (person, week, code) or spells"
     )
