@@ -181,9 +181,9 @@ def _prepare(name: str, table: Table, source, key: bytes, problems: list[str]) -
         if period:
             problems.extend(missing_problems(df[period], ref, period, role="period_column",
                                              advice="every row needs the date it was measured"))
-            dup = pd.DataFrame({"i": text_ids, "p": df[period].astype("string")}).duplicated(keep=False).to_numpy()
+            dup = pd.DataFrame({"i": text_ids, "p": df[period].astype("string")}).duplicated(keep=False).to_numpy(dtype=bool).copy()
         else:
-            dup = text_ids.duplicated(keep=False).to_numpy(dtype=bool)
+            dup = text_ids.duplicated(keep=False).to_numpy(dtype=bool).copy()
         dup &= ~blank
         if source.kind in ("participants",) and dup.any():
             pos = np.flatnonzero(dup)
