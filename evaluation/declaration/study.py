@@ -30,7 +30,7 @@ from evaluation.declaration.theory import Theory, theory_problems
 from evaluation.designs import families, get_family
 from evaluation.designs.family import da
 from evaluation.exceptions import StudyConfigError
-from evaluation.metrics.registry import METRICS
+from evaluation.metrics.registry import METRICS, SOURCE_PARAMS, metric_inputs, param_problems
 
 __all__ = [
     "FunderType",
@@ -505,8 +505,44 @@ def _theory_level_problems(theory: Theory) -> list[tuple[tuple[Any, ...], str]]:
     return problems
 
 
+def _metric_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
+    """Metric parameters: unknown or missing ones, and data sources they name that are not declared."""
+    problems = []
+    analysed = {a.indicator for a in study.analyses if a.indicator is not None and get_family(a.design).needs_metric}
+    for i, ind in enumerate(study.theory.indicators):
+        if ind.metric is None or ind.metric.name not in METRICS:
+            continue
+        loc = ("theory", "indicators", i, "metric")
+        for param, msg in param_problems(ind.metric.name, ind.metric.params):
+            problems.append((loc + (("params", param) if param is not None else ("params",)), msg))
+        if ind.id not in analysed:
+            continue  # computed only for an analysis: its data sources are checked when one uses it
+        declared = metric_inputs(ind.metric.name, ind.metric.params) if not param_problems(ind.metric.name, ind.metric.params) else []
+        named = {src for src, _, _ in declared}
+        for key, kind in SOURCE_PARAMS.items():
+            value = ind.metric.params.get(key)
+            if isinstance(value, str):
+                named.add(value)
+                src = study.data.get(value)
+                if src is not None and kind is not None and src.kind != kind:
+                    problems.append((loc + ("params", key), f"names data source {value!r}, which is of kind {src.kind!r}; "
+                                     f"expected a data source of kind {kind!r}"))
+        if METRICS[ind.metric.name].params() and "register" in METRICS[ind.metric.name].params():
+            reg = ind.metric.params.get("register", "register")
+            if isinstance(reg, str):
+                named.add(reg)
+        for src_name in sorted(named):
+            if isinstance(src_name, str) and src_name not in study.data and study.data:
+                key = next((k for k, v in ind.metric.params.items() if v == src_name), None)
+                problems.append((loc + (("params", key) if key else ("name",)),
+                                 f"metric {ind.metric.name!r} reads data source {src_name!r}, which is not declared under "
+                                 f"'data'; declared: {', '.join(sorted(study.data))}"))
+    return problems
+
+
 def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
     problems = _theory_level_problems(study.theory)
+    problems += _metric_problems(study)
     ind_ids = {i.id for i in study.theory.indicators}
     mod_ids = {m.id for m in study.theory.moderators}
     seen: set[str] = set()
