@@ -194,17 +194,44 @@ def diagnose(study: str, draws: int, seed: int, effects: tuple[str, ...], out: s
         console.print(f"[green]wrote[/] {out}")
 
 
+def _design_names() -> str:
+    from evaluation.designs import families
+
+    return ", ".join(f.design for f in families())
+
+
 @main.command()
 @click.argument("slug")
+@click.option("--design", default=None, metavar="NAME",
+              help="Write the data and analysis sections for this design, with every option and its Danish meaning "
+                   "(randomized_comparison, matched_comparison, did_2x2, did_twfe, did_cs, pre_post, survey). "
+                   "Without it: the programme-theory template only.")
+@click.option("--example-data/--no-example-data", default=True, show_default=True,
+              help="With --design: write a small synthetic example data set to DATA/SLUG/ (existing files are kept).")
 @click.option("--studies", "studies_root", default="studies", show_default=True)
+@click.option("--data", "data_root", default=None, type=click.Path(),
+              help="Folder for data files [default: data beside --studies].")
 @_friendly_errors
-def new(slug: str, studies_root: str) -> None:
-    """Scaffold studies/SLUG/study.yaml from the commented Danish programme-theory template."""
-    from evaluation.declaration.scaffold import scaffold_study
+def new(slug: str, design: str | None, example_data: bool, studies_root: str, data_root: str | None) -> None:
+    """Scaffold studies/SLUG/study.yaml from the commented Danish template (with --design: a complete study)."""
+    from evaluation.declaration.scaffold import scaffold
 
-    path = scaffold_study(slug, studies_root)
-    console.print(f"[green]created[/] {path}")
-    console.print("Fill in the template, then run: evaluation validate " + str(path.parent), markup=False)
+    made = scaffold(slug, studies_root, design=design, example_data=example_data, data_root=data_root)
+    console.print(f"[green]created[/] {made.study}")
+    for path in made.data:
+        console.print(f"[green]created[/] {path} (synthetic example data)")
+    for path in made.kept:
+        console.print(f"[yellow]kept[/] {path} (the file exists and is left untouched)")
+    folder = made.study.parent
+    if design is None:
+        console.print("Fill in the template, then run: evaluation validate " + str(folder), markup=False)
+        console.print("A study with data and analyses for a design: evaluation new SLUG --design NAME "
+                      f"(designs: {_design_names()})", markup=False)
+    else:
+        console.print(f"Next: evaluation validate {folder}  →  evaluation run {folder}  →  evaluation report {folder}",
+                      markup=False)
+        console.print("Then replace the example data with the project's own and fill in the programme theory; "
+                      "every option is explained in study.yaml and in the guide (evaluation guide).", markup=False)
 
 
 @main.command()
