@@ -201,9 +201,8 @@ def _allowed(f: Any) -> str:
             parts.append(f"≤ {_number(m.le)}")
         elif isinstance(m, MinLen) and m.min_length:
             parts.append(f"mindst {m.min_length}")
-    if nullable and parts:
-        parts.append("null")
-    return "; ".join(p for p in parts if p)
+    text = "; ".join(p for p in parts if p)
+    return f"{text} eller null" if nullable and text else text
 
 
 def _default_yaml(f: Any) -> str | None:
