@@ -1,4 +1,4 @@
-"""Command line: ``evaluation validate | run | report | portfolio | new | schema``.
+"""Command line: ``evaluation validate | run | report | portfolio | diagnose | new | guide | schema``.
 
 Every error an evaluator can cause is printed as a plain message with exit code 2; no Python
 traceback reaches the terminal (set ``EVALUATION_DEBUG=1`` to see one when reporting a bug).
@@ -232,6 +232,25 @@ def new(slug: str, design: str | None, example_data: bool, studies_root: str, da
                       markup=False)
         console.print("Then replace the example data with the project's own and fill in the programme theory; "
                       "every option is explained in study.yaml and in the guide (evaluation guide).", markup=False)
+
+
+@main.command()
+@click.option("--out", default="docs/vejledning", show_default=True, type=click.Path(),
+              help="Folder for the guide's Quarto project (index.qmd, _quarto.yml) and its rendered files.")
+@click.option("--render/--no-render", default=True, show_default=True, help="Render HTML and PDF after writing.")
+@click.option("--engine", type=click.Choice(["auto", "quarto", "pandoc"]), default="auto", show_default=True)
+@click.option("--format", "formats", multiple=True, type=click.Choice(["html", "pdf"]), help="Output formats (default: both).")
+@_friendly_errors
+def guide(out: str, render: bool, engine: str, formats: tuple[str, ...]) -> None:
+    """Write the Danish user guide (docs/vejledning) from the typed option models, and render it."""
+    from .reporting.guide import build_guide, write_guide
+
+    rendered = build_guide(out, engine=engine, formats=formats or ("html", "pdf")) if render else {}
+    if not render:
+        write_guide(out)
+    console.print(f"[green]wrote[/] {Path(out) / 'index.qmd'}")
+    for fmt, path in sorted(rendered.items()):
+        console.print(f"[green]rendered[/] {fmt}: {path}")
 
 
 @main.command()

@@ -55,9 +55,10 @@ format:
 
 _FIRST_ROWS = 6
 
-# The guide has what reports do not: commands, CSV and YAML blocks, and option names in table cells.
-# A raw HTML block (ignored by the typst/PDF output) styles them: blocks scroll sideways on a phone
-# instead of widening the page, and names in tables stay on one line.
+# The guide has what reports do not: commands, CSV and YAML blocks, and tables of options. A raw HTML
+# block (ignored by the typst/PDF output) styles them: code blocks scroll sideways on a phone instead
+# of widening the page, names in tables stay on one line, and on a narrow screen every table row
+# becomes a small card with its cells labelled (the labels match the tables' headers).
 _HTML_STYLE = """header-includes:
   - |
     ```{=html}
@@ -66,6 +67,19 @@ _HTML_STYLE = """header-includes:
           border-radius: 4px; padding: 0.6rem 0.8rem; font-size: 0.85rem; line-height: 1.45; }
     pre code { background: none; padding: 0; overflow-wrap: normal; font-size: inherit; }
     td code { white-space: nowrap; overflow-wrap: normal; }
+    @media (max-width: 40rem) {
+      .cards table, .cards tbody, .cards tr, .cards td { display: block; width: auto; }
+      .cards thead { display: none; }
+      .cards tr { border-bottom: 1px solid var(--rule, #d5d9e0); padding: 0.45rem 0.2rem; }
+      .cards td { border: 0; padding: 0.05rem 0; }
+      .cards td:first-child { font-weight: 650; }
+      .cards td::before { color: var(--muted, #596273); }
+      .fields td:nth-child(2)::before { content: "Type: "; }
+      .fields td:nth-child(3)::before { content: "Standard: "; }
+      .fields td:nth-child(4)::before { content: "Mulige værdier: "; }
+      .designs td:nth-child(3)::before { content: "Evidensniveau: "; }
+      .designs td:nth-child(4)::before { content: "Forudsætning: "; }
+    }
     </style>
     ```
 """
@@ -79,9 +93,10 @@ def _slug(family: Family) -> str:
     return "eksempel-" + family.design.replace("_", "-")
 
 
-def _wrap_table(table: str) -> str:
-    """A pipe table inside a div that scrolls sideways on a narrow screen (report.css: .table-wrap)."""
-    return "::: {.table-wrap}\n" + table + ":::\n"
+def _wrap_table(table: str, kind: str) -> str:
+    """A pipe table in a div that scrolls sideways if it must (report.css: .table-wrap) and whose rows
+    become labelled cards on a phone (``kind``: "fields" or "designs", see _HTML_STYLE)."""
+    return f"::: {{.table-wrap .cards .{kind}}}\n" + table + ":::\n"
 
 
 def _field_table(docs: Sequence[FieldDoc], *, caption: str | None = None) -> str:
@@ -90,7 +105,7 @@ def _field_table(docs: Sequence[FieldDoc], *, caption: str | None = None) -> str
         default = "skal angives" if d.required else _code(d.default)
         rows.append([_code(d.name), d.type_da, default, d.allowed or "–", d.meaning])
     table = md_table(["Felt", "Type", "Standard", "Mulige værdier", "Betydning"], rows, align="lllll", caption=caption)
-    out = _wrap_table(table)
+    out = _wrap_table(table, "fields")
     for d in docs:
         if d.nested:
             out += f"\nFelterne i {_code(d.name)}:\n\n" + _field_table(d.nested)
@@ -116,7 +131,7 @@ def _designs_table() -> str:
     for f in designs_in_order():
         level = f"{f.evidence_level} af 5" if f.evidence_level else "ingen effektmåling"
         rows.append([_code(f.design), f.label_da, level, f.assumption_da or "–"])
-    return _wrap_table(md_table(["Design", "Hvad det er", "Evidensniveau", "Forudsætning"], rows, align="llll"))
+    return _wrap_table(md_table(["Design", "Hvad det er", "Evidensniveau", "Forudsætning"], rows, align="llll"), "designs")
 
 
 def _yaml_without_comments(text: str) -> str:
