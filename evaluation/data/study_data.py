@@ -15,7 +15,7 @@ from typing import Mapping
 import pandas as pd
 
 from evaluation.data.pseudonym import load_key, pseudonymise_ids
-from evaluation.data.registers import CodeList, groups_present, read_register, unverified_code_note
+from evaluation.data.registers import CodeList, RegisterLayout, groups_present, read_register, unverified_code_note
 from evaluation.exceptions import DataValidationError
 
 __all__ = ["StudyData", "read_table", "load_study_data", "file_hash", "relied_on_groups", "PERSON_INDEX"]
@@ -150,10 +150,12 @@ def _read_register_source(study, name: str, source, path: Path, frames: Mapping[
     codes = CodeList.load(study.resolve_path(source.codes)) if source.codes else CodeList.load()
     if source.code_overrides:
         codes = codes.with_overrides(dict(source.code_overrides))
-    panel = read_register(
-        path, layout=source.layout, person_column=source.id_column or "person", week_column=source.week_column,
+    layout = RegisterLayout(
+        kind=source.layout, person_column=source.id_column or "person", week_column=source.week_column,
         code_column=source.code_column, start_column=source.start_column, end_column=source.end_column,
-        codes=codes, participants=frames[source.participants], absent_persons=source.absent_persons,
+    )
+    panel = read_register(
+        path, layout, codes=codes, participants=frames[source.participants], absent_persons=source.absent_persons,
         key=key, pseudonymise=True, fmt=source.format, sheet=source.sheet, separator=source.separator,
     )
     notes = [f"{panel.shape[0]} personer × {panel.shape[1]} uger ({panel.weeks.labels()[0]}–{panel.weeks.labels()[-1]})",

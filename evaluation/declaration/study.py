@@ -16,7 +16,6 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -26,10 +25,12 @@ from pydantic import (
     model_validator,
 )
 
+from evaluation.data.paths import PROJECT_ROOT_ENV, is_inside, project_root, relative_to_root, resolved
+from evaluation.data.safe_yaml import MAX_BYTES, YamlProblem, parse_yaml
 from evaluation.declaration.theory import Theory, theory_problems
 from evaluation.designs import families, get_family
 from evaluation.designs.family import da
-from evaluation.exceptions import StudyConfigError
+from evaluation.exceptions import DataValidationError, StudyConfigError
 from evaluation.metrics.registry import METRICS
 
 __all__ = [
@@ -318,8 +319,24 @@ class StudyBase(_Model):
     def analysis(self, analysis_id: str) -> AnalysisBase:
         return next(a for a in self.analyses if a.id == analysis_id)
 
+    @property
+    def project_root(self) -> Path:
+        """The folder the study may read files from (see :mod:`evaluation.data.paths`)."""
+        return project_root(self.folder)
+
     def resolve_path(self, relative: str) -> Path:
-        return (self.folder / relative).resolve()
+        """A declared file path, resolved against the study folder; refused outside the project root."""
+        path = resolved(self.folder / relative)
+        if path is None or not is_inside(path, self.project_root):
+            raise DataValidationError(
+                f"{self.source_path}: the path {relative!r} lies outside the project root {self.project_root}; "
+                f"a study reads files only inside it (set {PROJECT_ROOT_ENV} to widen it)"
+            )
+        return path
+
+    def shown_path(self, path: str | Path) -> str:
+        """How a file is named in published outputs: relative to the project root, with '/'."""
+        return relative_to_root(path, self.project_root)
 
 
 #: the Study model for the families registered at import (see :func:`study_model` for later ones)
@@ -330,34 +347,6 @@ ANALYSIS_MODELS = analysis_models()
 # ---------------------------------------------------------------------------
 # YAML with line numbers
 # ---------------------------------------------------------------------------
-
-
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as ISO strings (pydantic parses them) and flags duplicate keys."""
-
-
-def _no_dates(loader: yaml.SafeLoader, node: yaml.Node) -> str:
-    return loader.construct_scalar(node)
-
-
-_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _no_dates)
-
-
-def _line_map(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int], dups: list[tuple[tuple[Any, ...], int, str]]) -> None:
-    out[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for k, v in node.value:
-            key = k.value
-            if key in seen:
-                dups.append((path + (key,), k.start_mark.line + 1, key))
-            seen.add(key)
-            out[path + (key,)] = k.start_mark.line + 1
-            _line_map(v, path + (key,), out, dups)
-            out[path + (key,)] = k.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
-            _line_map(v, path + (i,), out, dups)
 
 
 def _line_for(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int:
@@ -553,8 +542,32 @@ def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
     for j, h in enumerate(study.report.headline_analyses):
         if h not in analysis_ids:
             problems.append((("report", "headline_analyses", j), f"refers to {h!r}, which is not an analysis"))
+    if study.source_path is not None:
+        problems.extend(_path_problems(study))
     if study.source_path is not None and study.id != study.folder.name:
         problems.append((("id",), f"the id {study.id!r} differs from the folder name {study.folder.name!r}; expected them to be equal"))
+    return problems
+
+
+def _path_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
+    """Declared files must lie inside the project root (:mod:`evaluation.data.paths`)."""
+    problems = []
+    root = study.project_root
+    for name, src in study.data.items():
+        for field_name in ("path", "codes"):
+            value = getattr(src, field_name)
+            if value is None:
+                continue
+            loc = ("data", name, field_name)
+            if "\x00" in value or not value.strip():
+                problems.append((loc, "expected a file path (relative to the study folder)"))
+                continue
+            if resolved(study.folder / value) is None:
+                problems.append((loc, f"{value!r} cannot be resolved (a loop of symbolic links?); expected a file path"))
+            elif not is_inside(study.folder / value, root):
+                problems.append((loc, f"{value!r} lies outside the project root {root}; a study reads files only inside "
+                                 f"the folder that holds studies/ (or the folder named by {PROJECT_ROOT_ENV}); move the "
+                                 "file there or set the variable"))
     return problems
 
 
@@ -590,23 +603,13 @@ def load_study(path: str | Path) -> Study:
     """
     file = _resolve_study_file(path)
     shown = str(file)
-    if not file.is_file():
-        raise StudyConfigError([f"{shown}:1: (file): the study file does not exist; expected a study.yaml in the study folder"])
-    text = file.read_text(encoding="utf-8")
-    try:
-        root = yaml.compose(text, Loader=_LineLoader)
-        raw = yaml.load(text, Loader=_LineLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc)
-        context = getattr(exc, "context", None)
-        what = f"{context}, {problem}" if context else problem
-        raise StudyConfigError([f"{shown}:{line}: (YAML syntax): {what}; check indentation, colons and quotes"]) from None
+    parsed = _read_study_yaml(file, shown)
+    raw = parsed.data
+    text = parsed.text
     if raw is None:
         raise StudyConfigError([f"{shown}:1: (file): the study file is empty; expected a mapping with id, title, funder, …"])
     if not isinstance(raw, dict):
-        raise StudyConfigError([f"{shown}:1: (top level): expected a mapping of fields (id, title, …), got a {type(raw).__name__}"])
+        raise StudyConfigError([f"{shown}:1: (top level): expected a mapping of fields (id, title, …), got a {_kind(raw)}"])
     if "surveys" in raw:
         raw = dict(raw)
         raw.pop("surveys")
@@ -615,10 +618,7 @@ def load_study(path: str | Path) -> Study:
                   "'analyses' as {id, design: survey, data, indicator, options: {title, scale, items, unit, planned, …}}")]
     else:
         moved = []
-    lines: dict[tuple[Any, ...], int] = {}
-    dups: list[tuple[tuple[Any, ...], int, str]] = []
-    if root is not None:
-        _line_map(root, (), lines, dups)
+    lines, dups = parsed.lines, parsed.duplicates
     problems: list[tuple[int, str]] = moved + [
         (line, f"{shown}:{line}: {_dotted(p)}: the field {key!r} is given twice; expected each field once") for p, line, key in dups
     ]
@@ -648,6 +648,36 @@ def load_study(path: str | Path) -> Study:
         problems.sort(key=lambda t: t[0])
         raise StudyConfigError([m for _, m in problems])
     return study
+
+
+class _ParsedStudy:
+    def __init__(self, parsed, text: str):
+        self.data, self.lines, self.duplicates, self.text = parsed.data, parsed.lines, parsed.duplicates, text
+
+
+def _read_study_yaml(file: Path, shown: str) -> _ParsedStudy:
+    """The study file's data and line map, parsed under the limits of :mod:`evaluation.data.safe_yaml`."""
+    if file.is_dir():
+        raise StudyConfigError([f"{shown}:1: (file): this is a folder, not a file; expected the study's study.yaml"])
+    if not file.exists():
+        raise StudyConfigError([f"{shown}:1: (file): the study file does not exist; expected a study.yaml in the study folder"])
+    if not file.is_file():
+        raise StudyConfigError([f"{shown}:1: (file): not a regular file; expected the study's study.yaml"])
+    try:
+        with open(file, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise StudyConfigError([f"{shown}:1: (file): cannot be read ({exc.strerror or type(exc).__name__})"]) from None
+    try:
+        parsed = parse_yaml(data)
+    except YamlProblem as exc:
+        hint = "; check indentation, colons and quotes" if exc.kind == "YAML syntax" else ""
+        raise StudyConfigError([f"{shown}:{exc.line}: ({exc.kind}): column {exc.column}: {exc.what}{hint}"]) from None
+    return _ParsedStudy(parsed, data.decode("utf-8", errors="replace"))
+
+
+def _kind(value: Any) -> str:
+    return {str: "text", int: "number", float: "number", bool: "true/false", list: "list"}.get(type(value), type(value).__name__)
 
 
 def _top_key_line(text: str, key: str) -> int:

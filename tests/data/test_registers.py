@@ -265,3 +265,29 @@ def test_bad_code_list_file(tmp_path):
                  "  - {id: b, category: public_support, codes: [2], source: s, verified: false}\n")
     with pytest.raises(DataValidationError, match="code 2 is already in group 'a'"):
         CodeList.load(f)
+
+
+def test_register_layout_is_one_frozen_object_and_keywords_build_it():
+    import dataclasses
+
+    from evaluation.data.registers import RegisterLayout
+    from evaluation.exceptions import UnknownOptionError
+
+    lay = RegisterLayout.of("long", week_column="uge", first_week="2021-W01", last_week="2021-W08")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        lay.kind = "wide"
+    with pytest.raises(UnknownOptionError, match="did you mean 'week_column'"):
+        RegisterLayout.of("long", week_colum="uge")
+    with pytest.raises(UnknownOptionError, match="week_colum"):
+        register_from_frame(pd.DataFrame({"person": ["a"], "uge": ["2021-W01"], "code": [890]}), "long", week_colum="uge")
+    with pytest.raises(DataValidationError, match="unknown register layout 'diagonal'"):
+        RegisterLayout("diagonal")
+    # a person on benefit in 1 of the 8 declared weeks: the 7 weeks without rows are weeks without benefit,
+    # whether the layout comes as an object or as keywords
+    df = pd.DataFrame({"person": ["a"], "uge": ["2021-W01"], "code": [890]})
+    by_object = register_from_frame(df, lay)
+    by_keywords = register_from_frame(df, "long", week_column="uge", first_week="2021-W01", last_week="2021-W08")
+    assert by_object.weeks.labels() == by_keywords.weeks.labels() and len(by_object.weeks) == 8
+    np.testing.assert_array_equal(by_object.matrix, by_keywords.matrix)
+    assert int((by_object.matrix[0] > 0).sum()) == 1
+    assert register_from_frame(df, "long", week_column="uge").shape == (1, 1)  # undeclared: only the weeks present

@@ -104,11 +104,12 @@ def _classifier_ps(model: Any, X: pd.DataFrame, t: np.ndarray, s: np.ndarray | N
 
 def _wls_effect(y, t, w, cluster=None):
     """Weighted least squares of y on [1, t]; returns (coef, se, label). Weights treated as fixed."""
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import WLS
+    from statsmodels.tools.tools import add_constant
 
     keep = w > 0
-    X = sm.add_constant(t[keep].astype(float), has_constant="add")
-    model = sm.WLS(y[keep], X, weights=w[keep])
+    X = add_constant(t[keep].astype(float), has_constant="add")
+    model = WLS(y[keep], X, weights=w[keep])
     if cluster is not None:
         groups = pd.factorize(cluster[keep])[0]
         res = model.fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=False)
