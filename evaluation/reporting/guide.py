@@ -259,9 +259,12 @@ def _reading_note() -> str:
     if "encoding" in fields:
         settings.append(_code("encoding: cp1252"))
     joined = settings[0] if len(settings) == 1 else ", ".join(settings[:-1]) + " og " + settings[-1]
-    return ("Dansk Excel gemmer CSV-filer med semikolon mellem felterne"
-            + (" og komma som decimaltegn" if "decimal" in fields else "")
-            + f". Skriv da {joined} under datakilden.")
+    what = "semikolon mellem felterne" + (" og komma som decimaltegn" if "decimal" in fields else "")
+    detected = [k for k in ("separator", "decimal", "encoding") if k in fields and fields[k].default is None]
+    if len(detected) == len([k for k in ("separator", "decimal", "encoding") if k in fields]):
+        return (f"Dansk Excel gemmer CSV-filer med {what}. Det finder programmet selv ud af ud fra filen; vil du "
+                f"sige det udtrykkeligt, skriver du {joined} under datakilden.")
+    return f"Dansk Excel gemmer CSV-filer med {what}. Skriv da {joined} under datakilden."
 
 
 def guide_markdown() -> str:
