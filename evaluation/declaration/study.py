@@ -81,29 +81,48 @@ class Period(_Model):
 
 
 class DataSource(_Model):
-    """A data file the study reads, declared with the columns it must have."""
+    """A data file the study reads, declared with the columns it must have.
 
-    path: str = Field(description="path to the file, relative to the study folder")
+    Every field carries its Danish meaning (``json_schema_extra=da(...)``) for ``evaluation new``
+    and the user guide (``evaluation guide``).
+    """
+
+    path: str = Field(description="path to the file, relative to the study folder",
+        json_schema_extra=da("stien til filen, regnet fra studiemappen (fx ../../data/mit-projekt/participants.csv)"))
     kind: Literal["participants", "register", "survey", "planned", "figures"] = Field(
-        default="participants", description="what the file holds"
+        default="participants", description="what the file holds",
+        json_schema_extra=da("hvad filen indeholder: participants (én række pr. person, eller pr. person og måling), "
+                             "register (ugentlige ydelseskoder som i DREAM), survey (svar på et spørgeskema), planned "
+                             "(planlagte møder eller invitationer pr. enhed) eller figures (opfølgningstal)"),
     )
     format: Literal["csv", "parquet", "xlsx"] | None = Field(
-        default=None, description="file format; inferred from the extension when omitted"
+        default=None, description="file format; inferred from the extension when omitted",
+        json_schema_extra=da("filformat: csv, parquet eller xlsx; udledes af filendelsen, hvis feltet udelades"),
     )
-    id_column: str | None = Field(default=None, description="person identifier column (pseudonymised on read)")
-    columns: list[str] = Field(default_factory=list, description="columns that must be present")
+    id_column: str | None = Field(default=None, description="person identifier column (pseudonymised on read)",
+        json_schema_extra=da("kolonnen med personens id; den pseudonymiseres ved indlæsningen og hedder derefter "
+                             "person i analyserne (fx unit: person)"))
+    columns: list[str] = Field(default_factory=list, description="columns that must be present",
+        json_schema_extra=da("kolonner, der skal findes i filen (ud over id-kolonnen); mangler en af dem, stopper "
+                             "kørslen med en fejl, der nævner filen og kolonnen"))
     period_column: str | None = Field(
         default=None,
         description="participants measured at several dates (before/after): the column naming the date; the file then "
                     "has one row per person and date, and a person id may repeat across dates but not within one",
+        json_schema_extra=da("når de samme personer måles flere gange (før/efter, paneler): kolonnen med "
+                             "måletidspunktet; filen har da én række pr. person og tidspunkt"),
     )
     provenance: Literal["synthetic", "register", "survey", "project"] | None = Field(
         default=None,
         description="where the data come from: synthetic (generated, not real persons), register (an extract from a "
         "public register such as DREAM), survey (answers collected for the evaluation) or project (the project's own "
         "counts); a source without it is shown as 'kilde ikke angivet'",
+        json_schema_extra=da("hvor data kommer fra: synthetic (genererede data, ikke rigtige personer), register "
+                             "(udtræk fra et offentligt register, fx DREAM), survey (svar indsamlet til evalueringen) "
+                             "eller project (projektets egne tal); uden feltet står der 'kilde ikke angivet' i rapporten"),
     )
-    sheet: str | None = Field(default=None, description="Excel sheet name (xlsx only)")
+    sheet: str | None = Field(default=None, description="Excel sheet name (xlsx only)",
+        json_schema_extra=da("navnet på fanen i regnearket (kun xlsx)"))
     separator: str | None = Field(
         default=None, min_length=1, max_length=1,
         description="CSV field separator (',', ';', tab or '|'); told from the header line when omitted",
@@ -151,21 +170,36 @@ class DataSource(_Model):
         json_schema_extra=da("kolonnetyper, hvor data ikke selv afgør typen (kolonne: numeric, integer, categorical eller "
                              "text); en talkolonne med en værdi, der ikke er et tal, giver en fejl med rækkenumrene"))
     layout: Literal["auto", "wide", "long", "spells"] = Field(
-        default="auto", description="register layout: DREAM-style wide (y_1801 …), long (person, week, code) or spells"
+        default="auto", description="register layout: DREAM-style wide (y_1801 …), long (person, week, code) or spells",
+        json_schema_extra=da("register: filens form: auto (genkendes), wide (DREAM-form med en kolonne pr. uge, "
+                             "y_1801 …), long (én række pr. person og uge) eller spells (én række pr. forløb)"),
     )
-    week_column: str = Field(default="week", description="register: ISO week column (long layout)")
-    code_column: str = Field(default="code", description="register: benefit code column (long and spells layouts)")
-    start_column: str = Field(default="start_week", description="register: first week of a spell")
-    end_column: str = Field(default="end_week", description="register: last week of a spell")
-    codes: str | None = Field(default=None, description="register: code-list file relative to the study (default: the shipped DREAM grouping)")
-    code_overrides: dict[str, str] = Field(default_factory=dict, description="register: code or 'a-b' range → group, overriding the code list")
-    participants: str = Field(default="participants", description="register: the data source whose persons the panel is restricted to")
+    week_column: str = Field(default="week", description="register: ISO week column (long layout)",
+        json_schema_extra=da("register: kolonnen med ISO-ugen (long)"))
+    code_column: str = Field(default="code", description="register: benefit code column (long and spells layouts)",
+        json_schema_extra=da("register: kolonnen med ydelseskoden (long og spells)"))
+    start_column: str = Field(default="start_week", description="register: first week of a spell",
+        json_schema_extra=da("register: kolonnen med forløbets første uge (spells)"))
+    end_column: str = Field(default="end_week", description="register: last week of a spell",
+        json_schema_extra=da("register: kolonnen med forløbets sidste uge (spells)"))
+    codes: str | None = Field(default=None, description="register: code-list file relative to the study (default: the shipped DREAM grouping)",
+        json_schema_extra=da("register: en fil med kodelisten, regnet fra studiemappen (standard: den medfølgende "
+                             "gruppering af DREAM-koderne)"))
+    code_overrides: dict[str, str] = Field(default_factory=dict, description="register: code or 'a-b' range → group, overriding the code list",
+        json_schema_extra=da("register: en kode eller et interval 'a-b' → ydelsesgruppe; går forud for kodelisten"))
+    participants: str = Field(default="participants", description="register: the data source whose persons the panel is restricted to",
+        json_schema_extra=da("register: den datakilde, hvis personer registeret afgrænses til"))
     absent_persons: Literal["error", "self_support"] = Field(
-        default="error", description="register: participants without rows are an error, or self-supporting in every week"
+        default="error", description="register: participants without rows are an error, or self-supporting in every week",
+        json_schema_extra=da("register: deltagere uden rækker i registeret er en fejl (error) eller selvforsørgende i "
+                             "alle uger (self_support)"),
     )
-    labels: dict[str, str] = Field(default_factory=dict, description="Danish labels of columns, for tables (column: label)")
+    labels: dict[str, str] = Field(default_factory=dict, description="Danish labels of columns, for tables (column: label)",
+        json_schema_extra=da("danske navne på kolonnerne, som tabeller og figurer viser i stedet for kolonnenavnet "
+                             "(kolonne: navn)"))
     value_labels: dict[str, dict[str, str]] = Field(
-        default_factory=dict, description="Danish labels of values per column (column: {value: label})"
+        default_factory=dict, description="Danish labels of values per column (column: {value: label})",
+        json_schema_extra=da("danske navne på værdierne i en kolonne (kolonne: {værdi: navn}), fx for en 0/1-kolonne"),
     )
 
 
@@ -177,14 +211,22 @@ class AnalysisBase(_Model):
     (:data:`evaluation.designs.family.FAMILIES`).
     """
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$", description="identifier of the analysis")
-    indicator: str | None = Field(default=None, description="id of the indicator (theory.indicators) used as outcome")
-    design: str = Field(description="registered design name, e.g. 'randomized_comparison'")
-    data: str = Field(default="participants", description="name of the data source under 'data'")
-    primary: bool = Field(default=False, description="a pre-specified primary analysis")
-    subgroups: list[str] = Field(default_factory=list, description="moderator ids (theory.moderators) for pre-specified subgroup effects")
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$", description="identifier of the analysis",
+        json_schema_extra=da("analysens id: små bogstaver, tal, _ og -"))
+    indicator: str | None = Field(default=None, description="id of the indicator (theory.indicators) used as outcome",
+        json_schema_extra=da("id på den indikator under theory.indicators, som analysen måler (analysens udfald)"))
+    design: str = Field(description="registered design name, e.g. 'randomized_comparison'",
+        json_schema_extra=da("analysens design, fx randomized_comparison (vejledningen har listen over designs)"))
+    data: str = Field(default="participants", description="name of the data source under 'data'",
+        json_schema_extra=da("navnet på den datakilde under data:, som analysen bruger"))
+    primary: bool = Field(default=False, description="a pre-specified primary analysis",
+        json_schema_extra=da("true for en hovedanalyse, der er fastlagt på forhånd"))
+    subgroups: list[str] = Field(default_factory=list, description="moderator ids (theory.moderators) for pre-specified subgroup effects",
+        json_schema_extra=da("id'er på moderatorer under theory.moderators: effekten opdeles efter dem (fastlagt på forhånd)"))
     exploratory_subgroups: list[str] = Field(
-        default_factory=list, description="data columns for exploratory subgroup effects (not in the theory; labelled exploratory)"
+        default_factory=list, description="data columns for exploratory subgroup effects (not in the theory; labelled exploratory)",
+        json_schema_extra=da("datakolonner til en undersøgende opdeling af effekten (ikke i programteorien; rapporten "
+                             "kalder den undersøgende)"),
     )
 
     @property
@@ -202,15 +244,20 @@ _MODEL_CACHE: dict[tuple, tuple[dict[str, type[AnalysisBase]], type]] = {}
 
 def _analysis_models() -> dict[str, type[AnalysisBase]]:
     models = {}
+    options_da = da("designets indstillinger (se tabellen over designets indstillinger)")
     for fam in families():
         opts_required = any(f.is_required() for f in fam.Options.model_fields.values())
-        opt_field = (fam.Options, Field(description=fam.Options.__doc__.strip().splitlines()[0] if fam.Options.__doc__ else "")) \
-            if opts_required else (fam.Options, Field(default_factory=fam.Options, description="the design's options"))
+        opt_field = (fam.Options, Field(description=fam.Options.__doc__.strip().splitlines()[0] if fam.Options.__doc__ else "",
+                                        json_schema_extra=options_da)) \
+            if opts_required else (fam.Options, Field(default_factory=fam.Options, description="the design's options",
+                                                      json_schema_extra=options_da))
         models[fam.design] = create_model(
             f"Analysis_{fam.design}", __base__=AnalysisBase, __doc__=f"An analysis with design {fam.design!r}.",
-            design=(Literal[fam.design], Field(description=f"registered design name: {fam.design}")),
+            design=(Literal[fam.design], Field(description=f"registered design name: {fam.design}",
+                                               json_schema_extra=AnalysisBase.model_fields["design"].json_schema_extra)),
             options=opt_field,
-            fit=(fam.Fit, Field(default_factory=fam.Fit, description="inference options passed to fit")),
+            fit=(fam.Fit, Field(default_factory=fam.Fit, description="inference options passed to fit",
+                                json_schema_extra=da("indstillinger for beregningen af usikkerheden (fx sikkerhedsniveauet)"))),
         )
     return models
 
@@ -265,12 +312,17 @@ class ReportOptions(_Model):
     """How the report is produced."""
 
     disclosure_threshold: int = Field(
-        default=5, ge=3, description="smallest number of persons a published cell may rest on (never below 3)"
+        default=5, ge=3, description="smallest number of persons a published cell may rest on (never below 3)",
+        json_schema_extra=da("det mindste antal personer, et offentliggjort tal må bygge på (aldrig under 3)"),
     )
-    min_group_size: int = Field(default=20, ge=3, description="smallest group an effect is estimated for")
-    formats: list[Literal["html", "pdf"]] = Field(default_factory=lambda: ["html", "pdf"])
-    headline_analyses: list[str] = Field(default_factory=list, description="analysis ids for the headline (default: primary)")
-    cost_unit: str | None = Field(default=None, description="what an extra unit of the primary effect is called, e.g. 'sygefraværsuge'")
+    min_group_size: int = Field(default=20, ge=3, description="smallest group an effect is estimated for",
+        json_schema_extra=da("den mindste gruppe, der beregnes en effekt for"))
+    formats: list[Literal["html", "pdf"]] = Field(default_factory=lambda: ["html", "pdf"], description="output formats",
+        json_schema_extra=da("rapportens formater: html og/eller pdf"))
+    headline_analyses: list[str] = Field(default_factory=list, description="analysis ids for the headline (default: primary)",
+        json_schema_extra=da("id'er på de analyser, rapportens hovedresultat bygger på (standard: de primære)"))
+    cost_unit: str | None = Field(default=None, description="what an extra unit of the primary effect is called, e.g. 'sygefraværsuge'",
+        json_schema_extra=da("hvad en ekstra enhed af den primære effekt hedder i økonomiafsnittet, fx 'sygefraværsuge'"))
 
     @model_validator(mode="after")
     def _consistent(self) -> "ReportOptions":
