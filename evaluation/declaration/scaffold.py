@@ -201,7 +201,7 @@ def _allowed(f: Any) -> str:
             parts.append(f"≤ {_number(m.le)}")
         elif isinstance(m, MinLen) and m.min_length:
             parts.append(f"mindst {m.min_length}")
-    text = "; ".join(p for p in parts if p)
+    text = " og ".join(p for p in parts if p)
     return f"{text} eller null" if nullable and text else text
 
 
