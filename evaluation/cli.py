@@ -62,7 +62,7 @@ def _friendly_errors(func: Callable) -> Callable:
 def _study_dirs(paths: tuple[str, ...], all_: bool, studies_root: str) -> list[Path]:
     if all_:
         root = Path(studies_root)
-        dirs = sorted(p.parent for p in root.glob("*/study.yaml"))
+        dirs = sorted(p.parent for p in root.glob("*/study.yaml") if not p.parent.name.startswith("."))
         if not dirs:
             raise EvaluationError(f"no studies found under {root}/ (expected {root}/<slug>/study.yaml)")
         return dirs

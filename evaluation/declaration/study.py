@@ -31,7 +31,7 @@ from evaluation.declaration.theory import Theory, theory_problems
 from evaluation.designs import families, get_family
 from evaluation.designs.family import da
 from evaluation.exceptions import DataValidationError, StudyConfigError
-from evaluation.metrics.registry import METRICS
+from evaluation.metrics.registry import METRICS, SOURCE_PARAMS, metric_inputs, param_problems
 
 __all__ = [
     "FunderType",
@@ -123,8 +123,52 @@ class DataSource(_Model):
     )
     sheet: str | None = Field(default=None, description="Excel sheet name (xlsx only)",
         json_schema_extra=da("navnet på fanen i regnearket (kun xlsx)"))
-    separator: str = Field(default=",", description="CSV field separator",
-        json_schema_extra=da("tegnet mellem felterne i en CSV-fil (dansk Excel gemmer med ';')"))
+    separator: str | None = Field(
+        default=None, min_length=1, max_length=1,
+        description="CSV field separator (',', ';', tab or '|'); told from the header line when omitted",
+        json_schema_extra=da("feltseparator i CSV-filen (',' eller ';' som i dansk Excel); findes ud fra overskriftslinjen, "
+                             "hvis den ikke angives"))
+    decimal: Literal[".", ","] | None = Field(
+        default=None,
+        description="decimal sign of the file's numbers ('.' or ','); detected from the whole file when omitted (a file "
+                    "mixing both is refused)",
+        json_schema_extra=da("decimaltegn i filens tal: ',' (dansk Excel) eller '.'; findes ud fra hele filen, hvis det ikke "
+                             "angives"))
+    thousands: Literal[".", ",", " ", ""] | None = Field(
+        default=None,
+        description="thousands separator ('.', ',', ' ' or '' for none); default: the sign that is not the decimal sign, "
+                    "accepted only in strict groups of three digits (1.500)",
+        json_schema_extra=da("tusindtalsseparator ('.' i dansk Excel, '' for ingen); tal som 1.500 godtages kun i grupper "
+                             "af tre cifre"))
+    encoding: str | None = Field(
+        default=None,
+        description="text encoding of a CSV file (utf-8, utf-8-sig, cp1252, latin-1); when omitted UTF-8 is tried and a "
+                    "file that is not UTF-8 is read as cp1252 with a note",
+        json_schema_extra=da("tegnsæt i CSV-filen (utf-8, cp1252 fra Windows, latin-1); hvis det ikke angives, prøves "
+                             "UTF-8 og ellers cp1252 med en note"))
+    header_row: int = Field(
+        default=1, ge=1,
+        description="the line (CSV) or sheet row (Excel) holding the column names; rows above it (titles, as in "
+                    "jobindsats.dk exports) are skipped",
+        json_schema_extra=da("linjen (CSV) eller rækken (Excel) med kolonnenavnene; rækker over den (titler som i "
+                             "udtræk fra jobindsats.dk) springes over"))
+    footer_rows: int = Field(
+        default=0, ge=0,
+        description="non-empty rows at the end of the table that are notes (e.g. 'Kilde: jobindsats.dk'), not data",
+        json_schema_extra=da("antal ikke-tomme rækker nederst i tabellen, der er noter (fx 'Kilde: jobindsats.dk') og "
+                             "ikke data"))
+    missing_values: list[str] = Field(
+        default_factory=list,
+        description="cell values that mean 'missing' besides the empty cell and NA (e.g. '..' for discretion in "
+                    "jobindsats.dk, 'ukendt')",
+        json_schema_extra=da("værdier, der betyder 'mangler' ud over den tomme celle og NA (fx '..' for diskretion i "
+                             "jobindsats.dk eller 'ukendt')"))
+    types: dict[str, Literal["numeric", "integer", "categorical", "text"]] = Field(
+        default_factory=dict,
+        description="the type of columns whose type the data alone cannot settle (column: numeric, integer, categorical "
+                    "or text); a numeric column with a non-numeric value is an error naming its rows",
+        json_schema_extra=da("kolonnetyper, hvor data ikke selv afgør typen (kolonne: numeric, integer, categorical eller "
+                             "text); en talkolonne med en værdi, der ikke er et tal, giver en fejl med rækkenumrene"))
     layout: Literal["auto", "wide", "long", "spells"] = Field(
         default="auto", description="register layout: DREAM-style wide (y_1801 …), long (person, week, code) or spells",
         json_schema_extra=da("register: filens form: auto (genkendes), wide (DREAM-form med en kolonne pr. uge, "
@@ -502,8 +546,44 @@ def _theory_level_problems(theory: Theory) -> list[tuple[tuple[Any, ...], str]]:
     return problems
 
 
+def _metric_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
+    """Metric parameters: unknown or missing ones, and data sources they name that are not declared."""
+    problems = []
+    analysed = {a.indicator for a in study.analyses if a.indicator is not None and get_family(a.design).needs_metric}
+    for i, ind in enumerate(study.theory.indicators):
+        if ind.metric is None or ind.metric.name not in METRICS:
+            continue
+        loc = ("theory", "indicators", i, "metric")
+        for param, msg in param_problems(ind.metric.name, ind.metric.params):
+            problems.append((loc + (("params", param) if param is not None else ("params",)), msg))
+        if ind.id not in analysed:
+            continue  # computed only for an analysis: its data sources are checked when one uses it
+        declared = metric_inputs(ind.metric.name, ind.metric.params) if not param_problems(ind.metric.name, ind.metric.params) else []
+        named = {src for src, _, _ in declared}
+        for key, kind in SOURCE_PARAMS.items():
+            value = ind.metric.params.get(key)
+            if isinstance(value, str):
+                named.add(value)
+                src = study.data.get(value)
+                if src is not None and kind is not None and src.kind != kind:
+                    problems.append((loc + ("params", key), f"names data source {value!r}, which is of kind {src.kind!r}; "
+                                     f"expected a data source of kind {kind!r}"))
+        if METRICS[ind.metric.name].params() and "register" in METRICS[ind.metric.name].params():
+            reg = ind.metric.params.get("register", "register")
+            if isinstance(reg, str):
+                named.add(reg)
+        for src_name in sorted(named):
+            if isinstance(src_name, str) and src_name not in study.data and study.data:
+                key = next((k for k, v in ind.metric.params.items() if v == src_name), None)
+                problems.append((loc + (("params", key) if key else ("name",)),
+                                 f"metric {ind.metric.name!r} reads data source {src_name!r}, which is not declared under "
+                                 f"'data'; declared: {', '.join(sorted(study.data))}"))
+    return problems
+
+
 def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
     problems = _theory_level_problems(study.theory)
+    problems += _metric_problems(study)
     ind_ids = {i.id for i in study.theory.indicators}
     mod_ids = {m.id for m in study.theory.moderators}
     seen: set[str] = set()
@@ -534,6 +614,11 @@ def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
             if m not in mod_ids:
                 problems.append((p + ("subgroups", j), f"refers to {m!r}, which is not a moderator in theory.moderators; declared: {', '.join(sorted(mod_ids)) or 'none'}"))
     analysis_ids = {a.id for a in study.analyses}
+    for i, asm in enumerate(study.theory.assumptions):
+        for j, aid in enumerate(asm.analyses):
+            if aid not in analysis_ids:
+                problems.append((("theory", "assumptions", i, "analyses", j),
+                                 f"refers to {aid!r}, which is not an analysis; declared: {', '.join(sorted(analysis_ids)) or 'none'}"))
     for i, t in enumerate(study.targets):
         if t.indicator is not None and t.indicator not in ind_ids:
             problems.append((("targets", i, "indicator"), f"refers to {t.indicator!r}, which is not an indicator"))
