@@ -16,6 +16,7 @@ from typing import Callable
 
 import click
 from rich.console import Console
+from rich.text import Text
 
 from .exceptions import EvaluationError, StudyConfigError
 
@@ -217,11 +218,11 @@ def new(slug: str, design: str | None, example_data: bool, studies_root: str, da
     from evaluation.declaration.scaffold import scaffold
 
     made = scaffold(slug, studies_root, design=design, example_data=example_data, data_root=data_root)
-    console.print(f"[green]created[/] {made.study}")
+    console.print(Text.assemble(("created", "green"), f" {made.study}"))
     for path in made.data:
-        console.print(f"[green]created[/] {path} (synthetic example data)")
+        console.print(Text.assemble(("created", "green"), f" {path} (synthetic example data)"))
     for path in made.kept:
-        console.print(f"[yellow]kept[/] {path} (the file exists and is left untouched)")
+        console.print(Text.assemble(("kept", "yellow"), f" {path} (the file exists and is left untouched)"))
     folder = made.study.parent
     if design is None:
         console.print("Fill in the template, then run: evaluation validate " + str(folder), markup=False)
@@ -248,9 +249,9 @@ def guide(out: str, render: bool, engine: str, formats: tuple[str, ...]) -> None
     rendered = build_guide(out, engine=engine, formats=formats or ("html", "pdf")) if render else {}
     if not render:
         write_guide(out)
-    console.print(f"[green]wrote[/] {Path(out) / 'index.qmd'}")
+    console.print(Text.assemble(("wrote", "green"), f" {Path(out) / 'index.qmd'}"))
     for fmt, path in sorted(rendered.items()):
-        console.print(f"[green]rendered[/] {fmt}: {path}")
+        console.print(Text.assemble(("rendered", "green"), f" {fmt}: {path}"))
 
 
 @main.command()
