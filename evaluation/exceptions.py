@@ -51,7 +51,21 @@ class StudyConfigError(EvaluationError, ValueError):
 
 
 class DataValidationError(EvaluationError, ValueError):
-    """Input data do not match what the study declares (file, column and rows named)."""
+    """Input data do not match what the study declares (file, column and rows named).
+
+    Parameters
+    ----------
+    problems : str or list of str
+        One message, or every problem found (``evaluation validate`` lists them all), each naming
+        the file, the column and the rows (``file:line: column 'x': …``).
+    """
+
+    def __init__(self, problems: "list[str] | str" = ""):
+        if isinstance(problems, (list, tuple)):
+            self.problems = [str(p) for p in problems]
+        else:
+            self.problems = [str(problems)] if str(problems) else []
+        super().__init__("\n".join(self.problems))
 
 
 class DataFileNotFoundError(DataValidationError, FileNotFoundError):

@@ -199,6 +199,9 @@ class Result:
     tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     diagnostics: Mapping[str, Any] = field(default_factory=dict)
     kind: str = "result"
+    #: what the estimator keeps for the assumption checks run with it (e.g. the covariance matrix of the
+    #: event-study coefficients); never serialised into the bundle, not compared
+    internals: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def is_comparison(self) -> bool:
