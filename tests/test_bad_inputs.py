@@ -340,3 +340,33 @@ def test_the_study_file_is_never_modified(tmp_path):
         before = (folder / "study.yaml").read_bytes()
         CliRunner().invoke(cli, ["validate", str(folder)])
         assert (folder / "study.yaml").read_bytes() == before
+
+
+@pytest.mark.parametrize("cid", ["billion laughs", "5,000-deep list", "recursive alias", "5,000-deep mapping"])
+def test_a_hostile_code_list_is_refused_with_its_line(tmp_path, cid):
+    """A register's code list (the study's 'codes:' file) is parsed under the same limits as a study file."""
+    from evaluation.data.registers import CodeList
+    from evaluation.exceptions import DataValidationError
+
+    shipped = Path(__file__).resolve().parents[1] / "evaluation" / "codes" / "dream_benefit_groups.yaml"
+    f = tmp_path / "codes.yaml"
+    _, mutate, where, _ = next(c for c in CASES if c[0] == cid)
+    new = mutate(tmp_path, shipped.read_text(encoding="utf-8"), {})
+    f.write_bytes(new if isinstance(new, bytes) else new.encode("utf-8"))
+    with pytest.raises(DataValidationError, match=rf"codes\.yaml:\d+: {re.escape(where)}"):
+        CodeList.load(f)
+
+
+def test_a_hostile_study_file_does_not_break_the_portfolio(tmp_path, monkeypatch):
+    """The portfolio reads every study's funder for the catalogue: a hostile file there is an exit 2 naming it."""
+    monkeypatch.setenv("EVALUATION_PSEUDONYM_KEY", "bad-inputs")
+    folder = _base(tmp_path)
+    result = CliRunner().invoke(cli, ["run", str(folder), "--out", str(tmp_path / "results")])
+    assert result.exit_code == 0, result.output
+    y = folder / "study.yaml"
+    y.write_text(y.read_text(encoding="utf-8") + "deep: " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["portfolio", "--studies", str(tmp_path / "studies"), "--results",
+                                      str(tmp_path / "results"), "--out", str(tmp_path / "reports")])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "Internal error" not in result.output
+    assert re.search(r"study\.yaml:\d+: \(YAML nesting\)", result.output), result.output
