@@ -127,7 +127,7 @@ class DataRole:
     """A data column an analysis's options name, and what it must hold (checked by :meth:`Family.check_data`).
 
     ``kind`` is one of ``"covariate"`` (numeric or categorical, from the declaration and the whole
-    column; no missing values), ``"numeric"``, ``"weights"`` (numeric, >= 0), ``"binary"`` (0/1),
+    column; no missing values), ``"numeric_covariate"`` (a covariate that must be numeric), ``"numeric"``, ``"weights"`` (numeric, >= 0), ``"binary"`` (0/1),
     ``"categorical"`` (strata, exact matching), ``"id"`` (units, clusters) or ``"any"``; ``loc`` is where
     the option sits under the analysis (``("options", "covariates", 2)``).
     """
@@ -314,6 +314,9 @@ class Family:
     main_terms: ClassVar[tuple[str, ...]] = ()
     #: fit options that only serve randomization inference, the bootstrap or placebo refits
     auxiliary_fit: ClassVar[frozenset[str]] = frozenset()
+    #: what the data columns named by options hold (option name → kind or (kind, missing allowed)), see
+    #: :class:`DataRole`; checked by :meth:`check_data`
+    option_roles: ClassVar[Mapping[str, Any]] = OPTION_ROLES
     #: the column of the result's ``balance`` table holding standardised differences on the design's final
     #: weights (what a balance claim in the report must rest on); None when the design shows no balance
     balance_column: ClassVar[str | None] = None
@@ -373,22 +376,24 @@ class Family:
     def data_roles(self, options: Options, fit: FitOptions | None = None) -> list[DataRole]:
         """The data columns the options (and fit options) name and what each must hold.
 
-        The default reads the comparison designs' option names (:data:`OPTION_ROLES`); a family whose
-        options mean something else by a name overrides it.
+        The default reads :attr:`option_roles` (option name → kind, or (kind, missing allowed)); a
+        family whose options need more overrides this.
         """
         roles: list[DataRole] = []
         for where, model in (("options", options), ("fit", fit)):
             if model is None:
                 continue
             for name in type(model).model_fields:
-                kind = OPTION_ROLES.get(name)
+                spec = self.option_roles.get(name)
                 value = getattr(model, name, None)
-                if kind is None or value is None:
+                if spec is None or value is None:
                     continue
+                kind, missing_ok = spec if isinstance(spec, tuple) else (spec, False)
                 if isinstance(value, str):
-                    roles.append(DataRole((where, name), value, kind))
+                    roles.append(DataRole((where, name), value, kind, missing_ok))
                 elif isinstance(value, (list, tuple)):
-                    roles.extend(DataRole((where, name, j), v, kind) for j, v in enumerate(value) if isinstance(v, str))
+                    roles.extend(DataRole((where, name, j), v, kind, missing_ok) for j, v in enumerate(value)
+                                 if isinstance(v, str))
         return roles
 
     def check_data(self, inp: AnalysisInput) -> list[tuple[tuple | None, str]]:
@@ -425,7 +430,14 @@ class Family:
                 continue
             s = frame[role.column]
             found: list[str] = []
-            if role.kind == "covariate":
+            if role.kind == "numeric_covariate" and covariate_kind(s, numbers, inp.types.get(role.column)) == "categorical":
+                levels = ", ".join(repr(v) for v in sorted(map(str, s.dropna().unique()))[:5])
+                problems.append((None, f"{file}: column {role.column!r} holds text ({levels} …), but design {self.design!r} "
+                                       "needs numeric covariates: code each category as a 0/1 column and name those"))
+                continue
+            if role.kind == "numeric_covariate":
+                found = numeric_problems(s, rows, role.column, role="numeric covariate", numbers=numbers, missing_ok=False)
+            elif role.kind == "covariate":
                 kind = covariate_kind(s, numbers, inp.types.get(role.column))
                 if kind == "numeric":
                     found = numeric_problems(s, rows, role.column, role="numeric covariate", numbers=numbers, missing_ok=False)
