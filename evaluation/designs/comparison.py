@@ -76,6 +76,8 @@ def comparison_mde(result: Result, unit: str | None, design=None, frame: pd.Data
             return None
         n, sd = groups["n"].astype(float), groups["sd"].astype(float)
         pooled = float(np.sqrt(((n - 1) * sd**2).sum() / (n.sum() - 2)))
+        if not (np.isfinite(pooled) and pooled > 0):
+            return None  # an outcome without spread (every person the same value) has no minimum detectable effect
         r = mde_means(e.n_treated, e.n_control, sd=pooled, unit=unit or "")
     return {"mde": float(r.estimate_for("mde").estimate), "sentence_da": mde_sentence_da(r, unit=unit),
             "method": r.estimate_for("mde").method}
