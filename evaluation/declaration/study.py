@@ -39,6 +39,7 @@ __all__ = [
     "Funder",
     "Period",
     "DataSource",
+    "RegisterWeeks",
     "AnalysisBase",
     "ANALYSIS_MODELS",
     "analysis_models",
@@ -80,6 +81,36 @@ class Period(_Model):
     def _ordered(self) -> "Period":
         if self.end < self.start:
             raise ValueError(f"the period ends ({self.end}) before it starts ({self.start}); expected end >= start")
+        return self
+
+
+class RegisterWeeks(_Model):
+    """The ISO weeks a register extract covers (first and last, inclusive)."""
+
+    first: str = Field(description="first ISO week the extract covers, e.g. '2019-W01'",
+                       json_schema_extra=da("første ISO-uge i udtrækket, fx '2019-W01'"))
+    last: str = Field(description="last ISO week the extract covers, e.g. '2023-W52'",
+                      json_schema_extra=da("sidste ISO-uge i udtrækket, fx '2023-W52'"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _as_text(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _iso_weeks(self) -> "RegisterWeeks":
+        from evaluation.data.weeks import parse_week
+        from evaluation.exceptions import DataValidationError
+
+        try:
+            a, b = parse_week(self.first, what="first"), parse_week(self.last, what="last")
+        except DataValidationError:
+            raise ValueError(f"expected ISO weeks such as '2019-W01' (or 201901); got first {self.first!r}, "
+                             f"last {self.last!r}") from None
+        if b < a:
+            raise ValueError(f"the last week ({self.last}) is before the first ({self.first})")
         return self
 
 
@@ -166,6 +197,13 @@ class DataSource(_Model):
     absent_persons: Literal["error", "self_support"] = Field(
         default="error", description="register: participants without rows are an error, or self-supporting in every week"
     )
+    weeks: RegisterWeeks | None = Field(
+        default=None,
+        description="register: the ISO weeks the extract covers ({first: 2019-W01, last: 2023-W52}); a week inside them "
+                    "without a code is a week without benefit (self-support), not a censored week. Without it a long "
+                    "or spells register covers only the weeks its codes show",
+        json_schema_extra=da("register: de uger, udtrækket dækker ({first: 2019-W01, last: 2023-W52}); en uge uden kode "
+                             "inden for dem er en uge uden ydelse (selvforsørgelse), ikke en manglende uge"))
     labels: dict[str, str] = Field(default_factory=dict, description="Danish labels of columns, for tables (column: label)")
     value_labels: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="Danish labels of values per column (column: {value: label})"
@@ -640,6 +678,10 @@ def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
         for j, m in enumerate(a.subgroups):
             if m not in mod_ids:
                 problems.append((p + ("subgroups", j), f"refers to {m!r}, which is not a moderator in theory.moderators; declared: {', '.join(sorted(mod_ids)) or 'none'}"))
+    for name, src in study.data.items():
+        if src.weeks is not None and src.kind != "register":
+            problems.append((("data", name, "weeks"), f"'weeks' applies to a register (kind: register); data source {name!r} "
+                             f"is of kind {src.kind!r}"))
     analysis_ids = {a.id for a in study.analyses}
     for i, t in enumerate(study.targets):
         if t.figures is not None:

@@ -44,6 +44,9 @@ def _from_wide(
     ids: pd.Series, cols: list[str], getcol, cl: CodeList, file: str, row_labels: Sequence, notes: list[str]
 ) -> tuple[np.ndarray, WeekRange]:
     """Build the matrix from wide columns; ``getcol(name)`` returns the column's values."""
+    if not cols:
+        raise DataValidationError(f"{file}: a wide register needs DREAM week columns named y_YYWW (e.g. y_1801 for "
+                                  "2018-W01); the file has none")
     ords = parse_weeks(np.asarray(cols, dtype=object), file=file, column="<week column names>")
     if len(np.unique(ords)) != len(ords):
         u, cnt = np.unique(ords, return_counts=True)
