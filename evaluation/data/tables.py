@@ -553,8 +553,10 @@ def _columns(header: list, records: list[list], lines: list[int], file: str, uni
         if len(rec) > width:
             extra = rec[width:]
             if any(e is not None and str(e).strip() for e in extra):
+                hint = (f"; if title rows come before the table (as in jobindsats.dk exports), set header_row to the "
+                        f"{unit} holding the column names" if width == 1 else "")
                 raise _fail(file, f"{unit} {line}: has {len(rec)} fields but the header ({unit} {header_line}) names "
-                                  f"{width} column(s); check the separator and quotes on that {unit}")
+                                  f"{width} column(s); check the separator and quotes on that {unit}{hint}")
             rec = rec[:width]
         for j in range(width):
             cols[j].append(rec[j] if j < len(rec) else None)

@@ -28,8 +28,8 @@ def _text(v: Any) -> str:
     return str(v).strip()
 
 
-def _cell(study, data, i: int, figures, key: str, spec, problems: list[str]) -> tuple[bool, float | None]:
-    """(found, value) of one number; problems are appended."""
+def _cell(study, data, i: int, figures, key: str, spec, problems: list[str], reported: set) -> tuple[bool, float | None]:
+    """(found, value) of one number; problems are appended (a row selection's problem once)."""
     loc = ("targets", i, "figures", key)
     frame = data.frames.get(figures.data)
     rows = data.rows.get(figures.data)
@@ -53,7 +53,12 @@ def _cell(study, data, i: int, figures, key: str, spec, problems: list[str]) -> 
     if len(hits) != 1:
         what = "no row" if not len(hits) else f"{len(hits)} rows ({ref.where(hits)})"
         hint = "" if select else "; choose it with row: {column: value}"
-        problems.append(f"{study.where(loc)}: {chosen} selects {what} of {rows.file}; expected exactly one{hint}")
+        shared = isinstance(spec, str)
+        if not (shared and (i, "row") in reported):
+            where = study.where(("targets", i, "figures", "row") if shared and figures.row else loc)
+            problems.append(f"{where}: {chosen} selects {what} of {rows.file}; expected exactly one{hint}")
+            if shared:
+                reported.add((i, "row"))
         return False, None
     s = frame[column].iloc[hits]
     if s.isna().all():
@@ -83,11 +88,12 @@ def resolve_targets(study, data, problems: list[str]) -> list[Any]:
             out.append(t)
             continue
         update: dict[str, Any] = {}
+        reported: set = set()
         for key in _NUMBERS:
             spec = getattr(figures, key)
             if spec is None:
                 continue
-            found, value = _cell(study, data, i, figures, key, spec, problems)
+            found, value = _cell(study, data, i, figures, key, spec, problems, reported)
             if found:
                 update[key] = value
         out.append(t.model_copy(update=update))
