@@ -19,7 +19,7 @@ import pandas as pd
 from evaluation.data.checks import RowRef, as_numbers, missing_problems, numeric_problems
 from evaluation.data.pseudonym import load_key, pseudonymise_ids
 from evaluation.data.registers import CodeList, RegisterLayout, groups_present, read_register, unverified_code_note
-from evaluation.data.tables import NumberFormat, ReadOptions, Table, read_table_file, shown
+from evaluation.data.tables import SEPARATORS, NumberFormat, ReadOptions, Table, read_table_file, shown
 from evaluation.exceptions import DataValidationError
 
 __all__ = ["StudyData", "SourceRows", "name_rows", "read_table", "load_study_data", "file_hash", "relied_on_groups", "PERSON_INDEX"]
@@ -154,7 +154,16 @@ def _prepare(name: str, table: Table, source, key: bytes, problems: list[str]) -
         if col not in df.columns and col not in missing:
             missing.append(col)
     if missing:
-        if len(df.columns) == 1 and len(missing) + 1 > 1 and table.unit == "line":
+        header = str(df.columns[0])
+        other = [sep for sep in SEPARATORS if sep != table.separator and sep in header]
+        if len(df.columns) == 1 and len(missing) + 1 > 1 and table.unit == "line" and other:
+            how = "declared" if getattr(source, "separator", None) else "told from the header line"
+            problems.append(
+                f"{file}: data source {name!r} lacks the declared column(s) {', '.join(map(repr, missing))}: the header "
+                f"line holds no {table.separator!r} (the separator {how}) but {header.count(other[0])} {other[0]!r}; "
+                f"declare separator: {other[0]!r} on the data source"
+            )
+        elif len(df.columns) == 1 and len(missing) + 1 > 1 and table.unit == "line":
             problems.append(
                 f"{file}: data source {name!r} lacks the declared column(s) {', '.join(map(repr, missing))}: the file's "
                 "header line holds none of the separators ',', ';', tab or '|', so the file does not look like a table; "
@@ -231,7 +240,14 @@ def name_rows(message: str, rows: Mapping[str, SourceRows]) -> str:
                 return f"{file} {unit} {int(line)}"
         return "a person"
 
-    return _PSEUDONYM.sub(one, message)
+    out = _PSEUDONYM.sub(one, message)
+    # 'f line 2, f line 3' reads better as 'f lines 2, 3'
+    merge = re.compile(r"(?P<f>[^\s,()]+) (?P<u>line|row)s? (?P<a>\d+(?:, \d+)*), (?P=f) (?P=u)s? (?P<b>\d+(?:, \d+)*)")
+    while True:
+        new = merge.sub(lambda m: f"{m['f']} {m['u']}s {m['a']}, {m['b']}", out)
+        if new == out:
+            return out
+        out = new
 
 
 def _sniff_register_separator(path: Path, source) -> str:

@@ -664,7 +664,8 @@ def type_column(values: pd.Series, numbers: NumberFormat) -> pd.Series:
 
 
 def _as_text(s: pd.Series) -> pd.Series:
-    text = [None if v is None else (v.strip() if isinstance(v, str) else _num_text(v)) for v in s.tolist()]
+    text = [None if v is None or (not isinstance(v, str) and pd.isna(v)) else (v.strip() if isinstance(v, str) else _num_text(v))
+            for v in s.tolist()]
     return pd.Series(pd.array(text, dtype="string"), index=s.index)
 
 

@@ -160,6 +160,11 @@ def _guess_labels(values: list) -> tuple[Any, Any] | None:
     return None
 
 
+def _plain(v: Any) -> Any:
+    """A numpy scalar as the Python value it holds (so messages show 1, not np.int64(1))."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
 def _yaml_value(v: Any) -> str:
     """A label as it would be written in study.yaml."""
     if isinstance(v, str):
@@ -481,18 +486,19 @@ class Family:
         out: list[tuple[tuple | None, str]] = [(None, m) for m in missing_problems(
             s, rows, spec.column, role="the compared groups", advice="every person needs a group")]
         counts = s.dropna().value_counts()
-        found = ", ".join(f"{k!r} ({v})" for k, v in counts.items()) or "no values"
+        found = ", ".join(f"{_plain(k)!r} ({v})" for k, v in counts.items()) or "no values"
         n_t, n_c = int(counts.get(spec.treated, 0)), int(counts.get(spec.control, 0))
         absent = [(name, label) for name, label, n in (("treated", spec.treated, n_t), ("control", spec.control, n_c)) if n == 0]
         if absent:
-            others = [k for k in counts.index if k not in (spec.treated, spec.control)]
+            others = [_plain(k) for k in counts.index if k not in (spec.treated, spec.control)]
             declared = getattr(inp.options, "model_fields_set", set())
             labels = " and ".join(f"{label!r} ({name}{'' if name in declared else ', the default label'})"
                                   for name, label in absent)
             as_text = [k for k in counts.index if any(str(k) == str(label) and k != label for _, label in absent)]
             if as_text:
-                hint = (f"the column holds {as_text[0]!r} as a {'number' if not isinstance(as_text[0], str) else 'text'}: "
-                        f"write the label in the options as {_yaml_value(as_text[0])}")
+                v = _plain(as_text[0])
+                hint = (f"the column holds {v!r} as a {'number' if not isinstance(v, str) else 'text'}: "
+                        f"write the label in the options as {_yaml_value(v)}")
             else:
                 guess = _guess_labels([k for k in others]) if len(absent) == 2 else None
                 if guess is not None:
@@ -511,7 +517,7 @@ class Family:
             pos = np.flatnonzero(other)
             out.append((None, f"{rows.head(pos)}: column {spec.column!r} (the compared groups) has {len(pos)} row(s) that "
                               f"belong to neither {spec.treated!r} (treated) nor {spec.control!r} (control): "
-                              f"{rows.at(pos, [s.iloc[i] for i in pos])}; correct them or leave those persons out"))
+                              f"{rows.at(pos, [_plain(s.iloc[i]) for i in pos])}; correct them or leave those persons out"))
         for label, n in ((spec.treated, n_t), (spec.control, n_c)):
             if n < inp.threshold:
                 out.append((None, f"{file}: analysis {inp.id!r}: the group {label!r} in column {spec.column!r} has {n} "

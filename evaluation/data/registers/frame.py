@@ -130,7 +130,8 @@ def _finish_persons(
             ex = ", ".join(map(str, wanted[missing][:5]))
             raise DataValidationError(
                 f"{file}: {int(missing.sum())} participant(s) have no rows in the register (e.g. {ex}); "
-                "if the extract leaves out persons never on benefit, pass absent_persons='self_support'"
+                "if the extract leaves out persons never on benefit, set absent_persons: self_support on the register's data "
+                "source (absent_persons='self_support' in Python)"
             )
         if absent_persons != "self_support":
             raise DataValidationError(f"absent_persons must be 'error' or 'self_support', not {absent_persons!r}")
