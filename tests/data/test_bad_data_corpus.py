@@ -340,7 +340,7 @@ CASES: list[Case] = [
          ("participants.csv:14", "column 'index_week'", "outside the register's weeks", "line 14")),
     Case("participant-absent-from-register", "register", lambda f: (_study(f, "    absent_persons: self_support\n", ""),
                                                                     _drop_rows(R(f), lambda d: d["cpr"] != CPRS[1])),
-         ("register.csv", "no rows in the register", "participants.csv line 3")),
+         ("register.csv", "no rows in the register", "participants.csv lines 2, 3,", "absent_persons: self_support")),
     Case("register-weeks-reversed", "register", lambda f: _study(f, "weeks: {first: 2020-W01, last: 2020-W20}", "weeks: {first: 2020-W20, last: 2020-W01}"),
          ("study.yaml:", "data.register.weeks", "before the first")),
     Case("wide-register-gap", "register", lambda f: (_wide(f, drop="y_2005"), _study(f, "layout: long", "layout: wide")),
