@@ -19,7 +19,7 @@ import pandas as pd
 from evaluation.data.checks import RowRef, as_numbers, missing_problems, numeric_problems
 from evaluation.data.pseudonym import load_key, pseudonymise_ids
 from evaluation.data.registers import CodeList, RegisterLayout, groups_present, read_register, unverified_code_note
-from evaluation.data.tables import SEPARATORS, NumberFormat, ReadOptions, Table, read_table_file, shown
+from evaluation.data.tables import SEPARATORS, NumberFormat, ReadOptions, Table, column_list, read_table_file, shown
 from evaluation.exceptions import DataValidationError
 
 __all__ = ["StudyData", "SourceRows", "name_rows", "read_table", "load_study_data", "file_hash", "relied_on_groups", "PERSON_INDEX"]
@@ -170,11 +170,9 @@ def _prepare(name: str, table: Table, source, key: bytes, problems: list[str]) -
                 "check 'path', or declare 'separator' (and 'header_row' if title rows come before the table)"
             )
         else:
-            shown_cols = [str(c)[:40] for c in df.columns[:40]]
-            more = f" … ({len(df.columns)} in all)" if len(df.columns) > 40 else ""
             problems.append(
                 f"{file}: data source {name!r} lacks the declared column(s) {', '.join(map(repr, missing))}; "
-                f"the file has: {', '.join(shown_cols)}{more}"
+                f"the file has: {column_list(df.columns)}"
             )
         return None, notes, rows
     n_before = len(problems)
@@ -269,6 +267,8 @@ def _read_register_source(study, name: str, source, path: Path, frames: Mapping[
     file = shown(path)
     if path.is_dir():
         raise DataValidationError(f"{file}: is a folder, not a register file; 'path' must name a file")
+    if path.exists() and not path.is_file():
+        raise DataValidationError(f"{file}: is not a regular file (a device or a pipe); 'path' must name a register file")
     if not path.is_file():
         raise DataValidationError(f"{file}: the register file does not exist; check 'path' in the study's data section")
     if source.participants not in study.data:

@@ -56,6 +56,7 @@ __all__ = [
     "infer_format",
     "shown",
     "rows_text",
+    "column_list",
 ]
 
 #: cells read as missing (pandas' defaults, so files read as before); a source may add its own
@@ -78,6 +79,22 @@ def shown(path: str | os.PathLike) -> str:
         return str(p.resolve().relative_to(Path.cwd().resolve()))
     except (ValueError, OSError):
         return str(p)
+
+
+_NAME = re.compile(r"^[\w .,()%\-æøåÆØÅ]{1,40}$")
+
+
+def column_list(columns: Iterable, k: int = 30) -> str:
+    """Column names for a message, as the file has them, but only names that look like column names.
+
+    A name that does not (longer than 40 characters, or with characters such as ':' or '/') is shown
+    as ``<…>``: when a path points at a file that is not a table (``/etc/passwd``), its first line
+    becomes the "header", and a message must not print a file's content.
+    """
+    names = [str(c) for c in columns]
+    shown_names = [n if _NAME.match(n) else "<…>" for n in names[:k]]
+    more = f" … ({len(names)} in all)" if len(names) > k else ""
+    return ", ".join(shown_names) + more
 
 
 def rows_text(unit: str, numbers: Sequence[int], k: int = 5) -> str:

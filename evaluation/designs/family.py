@@ -51,6 +51,7 @@ from evaluation.disclosure import (
 )
 from evaluation.exceptions import EstimationError, SmallCellWarning, UnknownNameError
 from evaluation.results import EffectResult, Estimate, Result
+from evaluation.data.tables import column_list
 
 if TYPE_CHECKING:  # pragma: no cover
     from evaluation.designs.base import Design
@@ -431,7 +432,7 @@ class Family:
             if role.column not in frame.columns:
                 cols = [str(c) for c in frame.columns if c != inp.outcome][:30]
                 problems.append((role.loc, f"names the column {role.column!r}, which data source {inp.data_name!r} "
-                                 f"({file}) does not have; it has: {', '.join(cols)}"))
+                                 f"({file}) does not have; it has: {column_list(cols)}"))
                 continue
             s = frame[role.column]
             found: list[str] = []
@@ -481,7 +482,7 @@ class Family:
         file = rows.file
         if spec.column not in frame.columns:
             return [(("options", "treatment"), f"names the column {spec.column!r}, which data source {inp.data_name!r} "
-                     f"({file}) does not have; it has: {', '.join(map(str, list(frame.columns)[:30]))}")]
+                     f"({file}) does not have; it has: {column_list(frame.columns)}")]
         s = frame[spec.column]
         out: list[tuple[tuple | None, str]] = [(None, m) for m in missing_problems(
             s, rows, spec.column, role="the compared groups", advice="every person needs a group")]

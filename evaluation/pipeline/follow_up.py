@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.data.checks import as_numbers
+from evaluation.data.tables import column_list
 
 __all__ = ["resolve_targets"]
 
@@ -42,7 +43,7 @@ def _cell(study, data, i: int, figures, key: str, spec, problems: list[str], rep
     missing = [c for c in [*select, column] if c not in frame.columns]
     if missing:
         problems.append(f"{study.where(loc)}: the figures in {rows.file} have no column(s) "
-                        f"{', '.join(map(repr, missing))}; they have: {', '.join(map(str, list(frame.columns)[:30]))}")
+                        f"{', '.join(map(repr, missing))}; they have: {column_list(frame.columns)}")
         return False, None
     mask = np.ones(len(frame), dtype=bool)
     for col, value in select.items():

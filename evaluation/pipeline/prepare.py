@@ -27,6 +27,7 @@ from evaluation.exceptions import DataValidationError, EvaluationError
 from evaluation.metrics.registry import METRICS, metric_inputs, param_problems
 from evaluation.pipeline.frames import analysis_frame
 from evaluation.pipeline.follow_up import resolve_targets
+from evaluation.data.tables import column_list
 
 __all__ = ["PreparedStudy", "prepare_study", "analysis_input"]
 
@@ -94,7 +95,7 @@ def _metric_input_problems(study: Study, data: StudyData, ind, j: int) -> list[s
             key = next((k for k, v in params.items() if v == column), None)
             loc = ("theory", "indicators", j, "metric") + (("params", key) if key else ())
             out.append(f"{study.where(loc)}: metric {name!r} reads the column {column!r} from data source {src!r} "
-                       f"({rows.file}), which does not have it; it has: {', '.join(map(str, list(frame.columns)[:30]))}")
+                       f"({rows.file}), which does not have it; it has: {column_list(frame.columns)}")
             continue
         ref = rows.ref_for(frame, frame)
         s = frame[column]

@@ -330,6 +330,9 @@ CASES: list[Case] = [
          ("register.csv", "duplicate person-weeks", "line 2", "line 7")),
     Case("register-missing", "register", lambda f: R(f).unlink(), ("register.csv", "does not exist")),
     Case("register-is-folder", "register", lambda f: (R(f).unlink(), R(f).mkdir()), ("register.csv", "is a folder")),
+    Case("register-is-system-file", "register", lambda f: _study(f, "path: register.csv", "path: /etc/passwd"), ("passwd",)),
+    Case("register-is-device", "register", lambda f: _study(f, "path: register.csv", "path: /dev/null"), ("null",)),
+    Case("participants-is-device", "trial", lambda f: _study(f, "path: participants.csv", "path: /dev/zero"), ("zero",)),
     Case("register-corrupt-parquet", "register", lambda f: ((f / "r.parquet").write_bytes(b"PAR1xx"), _study(f, "path: register.csv", "path: r.parquet")),
          ("r.parquet", "could not be read")),
     Case("register-lacks-code-column", "register", lambda f: _save(_df(R(f)).rename(columns={"code": "kode"}), R(f)),
@@ -419,7 +422,7 @@ def test_bad_data(tmp_path, case):
             assert needle in flat, f"{cmd[0]}: {needle!r} not in:\n{out}"
         assert not re.search(r"\bp_[0-9a-f]{16}\b", out), f"a pseudonym in the message:\n{out}"
         assert not any(c in out for c in CPRS), f"a raw CPR number in the message:\n{out}"
-        assert "root:" not in out, "the content of a file outside the study"
+        assert "root:" not in out and ":x:" not in out and "/bin/" not in out, "the content of a file outside the study"
         assert elapsed < 30, f"{case.id}: {cmd[0]} took {elapsed:.1f} s"
     assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before, "input files were modified"
     assert not (tmp_path / "res" / "s").exists(), "a failed run wrote a bundle"

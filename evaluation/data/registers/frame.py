@@ -23,6 +23,7 @@ from evaluation.data.registers.values import (
 )
 from evaluation.data.weeks import WeekRange, format_week, format_weeks, is_dream_column, parse_weeks
 from evaluation.exceptions import DataValidationError
+from evaluation.data.tables import column_list
 
 
 @dataclasses.dataclass(frozen=True)
@@ -244,7 +245,7 @@ def _panel_from_frame(df: pd.DataFrame, lay: RegisterLayout, cl: CodeList, rule:
         need = [code_column] + ([week_column] if lay.kind == "long" else [start_column, end_column])
         miss = [c for c in need if c not in df.columns]
         if miss:
-            raise DataValidationError(f"{file}: the {lay.kind} register lacks column(s) {miss}; it has {cols}")
+            raise DataValidationError(f"{file}: the {lay.kind} register lacks column(s) {miss}; it has: {column_list(cols)}")
         if lay.kind == "long":
             ords = parse_weeks(df[week_column].to_numpy(), file=file, column=week_column, rows=row_labels)
             codes_int = _codes_from_values(df[code_column], file, code_column, row_labels)
