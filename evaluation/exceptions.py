@@ -18,6 +18,8 @@ __all__ = [
     "DisclosureError",
     "EstimationError",
     "RenderError",
+    "ConcurrentRunError",
+    "StaleReportError",
     "DataFileNotFoundError",
     "UnknownNameError",
     "UnknownOptionError",
@@ -80,6 +82,14 @@ class EstimationError(EvaluationError, ValueError):
 
 class RenderError(EvaluationError, RuntimeError):
     """A report could not be rendered; the previous report is left intact."""
+
+
+class ConcurrentRunError(EvaluationError, RuntimeError):
+    """Another run of the same study holds its output folder for longer than the wait allowed."""
+
+
+class StaleReportError(EvaluationError, ValueError):
+    """A report would present a results bundle other than the one it was made from."""
 
 
 class UnknownNameError(EvaluationError, KeyError):

@@ -16,7 +16,6 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -27,11 +26,13 @@ from pydantic import (
     model_validator,
 )
 
+from evaluation.data.paths import PROJECT_ROOT_ENV, is_inside, project_root, relative_to_root, resolved
+from evaluation.data.safe_yaml import MAX_BYTES, YamlProblem, parse_yaml
 from evaluation.data.tables import shown
 from evaluation.declaration.theory import Theory, theory_problems
 from evaluation.designs import families, get_family
 from evaluation.designs.family import da
-from evaluation.exceptions import StudyConfigError
+from evaluation.exceptions import DataValidationError, StudyConfigError
 from evaluation.metrics.registry import METRICS, SOURCE_PARAMS, metric_inputs, param_problems
 
 __all__ = [
@@ -115,29 +116,48 @@ class RegisterWeeks(_Model):
 
 
 class DataSource(_Model):
-    """A data file the study reads, declared with the columns it must have."""
+    """A data file the study reads, declared with the columns it must have.
 
-    path: str = Field(description="path to the file, relative to the study folder")
+    Every field carries its Danish meaning (``json_schema_extra=da(...)``) for ``evaluation new``
+    and the user guide (``evaluation guide``).
+    """
+
+    path: str = Field(description="path to the file, relative to the study folder",
+        json_schema_extra=da("stien til filen, regnet fra studiemappen (fx ../../data/mit-projekt/participants.csv)"))
     kind: Literal["participants", "register", "survey", "planned", "figures"] = Field(
-        default="participants", description="what the file holds"
+        default="participants", description="what the file holds",
+        json_schema_extra=da("hvad filen indeholder: participants (én række pr. person, eller pr. person og måling), "
+                             "register (ugentlige ydelseskoder som i DREAM), survey (svar på et spørgeskema), planned "
+                             "(planlagte møder eller invitationer pr. enhed) eller figures (opfølgningstal)"),
     )
     format: Literal["csv", "parquet", "xlsx"] | None = Field(
-        default=None, description="file format; inferred from the extension when omitted"
+        default=None, description="file format; inferred from the extension when omitted",
+        json_schema_extra=da("filformat: csv, parquet eller xlsx; udledes af filendelsen, hvis feltet udelades"),
     )
-    id_column: str | None = Field(default=None, description="person identifier column (pseudonymised on read)")
-    columns: list[str] = Field(default_factory=list, description="columns that must be present")
+    id_column: str | None = Field(default=None, description="person identifier column (pseudonymised on read)",
+        json_schema_extra=da("kolonnen med personens id; den pseudonymiseres ved indlæsningen og hedder derefter "
+                             "person i analyserne (fx unit: person)"))
+    columns: list[str] = Field(default_factory=list, description="columns that must be present",
+        json_schema_extra=da("kolonner, der skal findes i filen (ud over id-kolonnen); mangler en af dem, stopper "
+                             "kørslen med en fejl, der nævner filen og kolonnen"))
     period_column: str | None = Field(
         default=None,
         description="participants measured at several dates (before/after): the column naming the date; the file then "
                     "has one row per person and date, and a person id may repeat across dates but not within one",
+        json_schema_extra=da("når de samme personer måles flere gange (før/efter, paneler): kolonnen med "
+                             "måletidspunktet; filen har da én række pr. person og tidspunkt"),
     )
     provenance: Literal["synthetic", "register", "survey", "project"] | None = Field(
         default=None,
         description="where the data come from: synthetic (generated, not real persons), register (an extract from a "
         "public register such as DREAM), survey (answers collected for the evaluation) or project (the project's own "
         "counts); a source without it is shown as 'kilde ikke angivet'",
+        json_schema_extra=da("hvor data kommer fra: synthetic (genererede data, ikke rigtige personer), register "
+                             "(udtræk fra et offentligt register, fx DREAM), survey (svar indsamlet til evalueringen) "
+                             "eller project (projektets egne tal); uden feltet står der 'kilde ikke angivet' i rapporten"),
     )
-    sheet: str | None = Field(default=None, description="Excel sheet name (xlsx only)")
+    sheet: str | None = Field(default=None, description="Excel sheet name (xlsx only)",
+        json_schema_extra=da("navnet på fanen i regnearket (kun xlsx)"))
     separator: str | None = Field(
         default=None, min_length=1, max_length=1,
         description="CSV field separator (',', ';', tab or '|'); told from the header line when omitted",
@@ -185,17 +205,29 @@ class DataSource(_Model):
         json_schema_extra=da("kolonnetyper, hvor data ikke selv afgør typen (kolonne: numeric, integer, categorical eller "
                              "text); en talkolonne med en værdi, der ikke er et tal, giver en fejl med rækkenumrene"))
     layout: Literal["auto", "wide", "long", "spells"] = Field(
-        default="auto", description="register layout: DREAM-style wide (y_1801 …), long (person, week, code) or spells"
+        default="auto", description="register layout: DREAM-style wide (y_1801 …), long (person, week, code) or spells",
+        json_schema_extra=da("register: filens form: auto (genkendes), wide (DREAM-form med en kolonne pr. uge, "
+                             "y_1801 …), long (én række pr. person og uge) eller spells (én række pr. forløb)"),
     )
-    week_column: str = Field(default="week", description="register: ISO week column (long layout)")
-    code_column: str = Field(default="code", description="register: benefit code column (long and spells layouts)")
-    start_column: str = Field(default="start_week", description="register: first week of a spell")
-    end_column: str = Field(default="end_week", description="register: last week of a spell")
-    codes: str | None = Field(default=None, description="register: code-list file relative to the study (default: the shipped DREAM grouping)")
-    code_overrides: dict[str, str] = Field(default_factory=dict, description="register: code or 'a-b' range → group, overriding the code list")
-    participants: str = Field(default="participants", description="register: the data source whose persons the panel is restricted to")
+    week_column: str = Field(default="week", description="register: ISO week column (long layout)",
+        json_schema_extra=da("register: kolonnen med ISO-ugen (long)"))
+    code_column: str = Field(default="code", description="register: benefit code column (long and spells layouts)",
+        json_schema_extra=da("register: kolonnen med ydelseskoden (long og spells)"))
+    start_column: str = Field(default="start_week", description="register: first week of a spell",
+        json_schema_extra=da("register: kolonnen med forløbets første uge (spells)"))
+    end_column: str = Field(default="end_week", description="register: last week of a spell",
+        json_schema_extra=da("register: kolonnen med forløbets sidste uge (spells)"))
+    codes: str | None = Field(default=None, description="register: code-list file relative to the study (default: the shipped DREAM grouping)",
+        json_schema_extra=da("register: en fil med kodelisten, regnet fra studiemappen (standard: den medfølgende "
+                             "gruppering af DREAM-koderne)"))
+    code_overrides: dict[str, str] = Field(default_factory=dict, description="register: code or 'a-b' range → group, overriding the code list",
+        json_schema_extra=da("register: en kode eller et interval 'a-b' → ydelsesgruppe; går forud for kodelisten"))
+    participants: str = Field(default="participants", description="register: the data source whose persons the panel is restricted to",
+        json_schema_extra=da("register: den datakilde, hvis personer registeret afgrænses til"))
     absent_persons: Literal["error", "self_support"] = Field(
-        default="error", description="register: participants without rows are an error, or self-supporting in every week"
+        default="error", description="register: participants without rows are an error, or self-supporting in every week",
+        json_schema_extra=da("register: deltagere uden rækker i registeret er en fejl (error) eller selvforsørgende i "
+                             "alle uger (self_support)"),
     )
     weeks: RegisterWeeks | None = Field(
         default=None,
@@ -204,9 +236,12 @@ class DataSource(_Model):
                     "or spells register covers only the weeks its codes show",
         json_schema_extra=da("register: de uger, udtrækket dækker ({first: 2019-W01, last: 2023-W52}); en uge uden kode "
                              "inden for dem er en uge uden ydelse (selvforsørgelse), ikke en manglende uge"))
-    labels: dict[str, str] = Field(default_factory=dict, description="Danish labels of columns, for tables (column: label)")
+    labels: dict[str, str] = Field(default_factory=dict, description="Danish labels of columns, for tables (column: label)",
+        json_schema_extra=da("danske navne på kolonnerne, som tabeller og figurer viser i stedet for kolonnenavnet "
+                             "(kolonne: navn)"))
     value_labels: dict[str, dict[str, str]] = Field(
-        default_factory=dict, description="Danish labels of values per column (column: {value: label})"
+        default_factory=dict, description="Danish labels of values per column (column: {value: label})",
+        json_schema_extra=da("danske navne på værdierne i en kolonne (kolonne: {værdi: navn}), fx for en 0/1-kolonne"),
     )
 
 
@@ -218,14 +253,22 @@ class AnalysisBase(_Model):
     (:data:`evaluation.designs.family.FAMILIES`).
     """
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$", description="identifier of the analysis")
-    indicator: str | None = Field(default=None, description="id of the indicator (theory.indicators) used as outcome")
-    design: str = Field(description="registered design name, e.g. 'randomized_comparison'")
-    data: str = Field(default="participants", description="name of the data source under 'data'")
-    primary: bool = Field(default=False, description="a pre-specified primary analysis")
-    subgroups: list[str] = Field(default_factory=list, description="moderator ids (theory.moderators) for pre-specified subgroup effects")
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$", description="identifier of the analysis",
+        json_schema_extra=da("analysens id: små bogstaver, tal, _ og -"))
+    indicator: str | None = Field(default=None, description="id of the indicator (theory.indicators) used as outcome",
+        json_schema_extra=da("id på den indikator under theory.indicators, som analysen måler (analysens udfald)"))
+    design: str = Field(description="registered design name, e.g. 'randomized_comparison'",
+        json_schema_extra=da("analysens design, fx randomized_comparison (vejledningen har listen over designs)"))
+    data: str = Field(default="participants", description="name of the data source under 'data'",
+        json_schema_extra=da("navnet på den datakilde under data:, som analysen bruger"))
+    primary: bool = Field(default=False, description="a pre-specified primary analysis",
+        json_schema_extra=da("true for en hovedanalyse, der er fastlagt på forhånd"))
+    subgroups: list[str] = Field(default_factory=list, description="moderator ids (theory.moderators) for pre-specified subgroup effects",
+        json_schema_extra=da("id'er på moderatorer under theory.moderators: effekten opdeles efter dem (fastlagt på forhånd)"))
     exploratory_subgroups: list[str] = Field(
-        default_factory=list, description="data columns for exploratory subgroup effects (not in the theory; labelled exploratory)"
+        default_factory=list, description="data columns for exploratory subgroup effects (not in the theory; labelled exploratory)",
+        json_schema_extra=da("datakolonner til en undersøgende opdeling af effekten (ikke i programteorien; rapporten "
+                             "kalder den undersøgende)"),
     )
 
     @property
@@ -243,15 +286,20 @@ _MODEL_CACHE: dict[tuple, tuple[dict[str, type[AnalysisBase]], type]] = {}
 
 def _analysis_models() -> dict[str, type[AnalysisBase]]:
     models = {}
+    options_da = da("designets indstillinger (se tabellen over designets indstillinger)")
     for fam in families():
         opts_required = any(f.is_required() for f in fam.Options.model_fields.values())
-        opt_field = (fam.Options, Field(description=fam.Options.__doc__.strip().splitlines()[0] if fam.Options.__doc__ else "")) \
-            if opts_required else (fam.Options, Field(default_factory=fam.Options, description="the design's options"))
+        opt_field = (fam.Options, Field(description=fam.Options.__doc__.strip().splitlines()[0] if fam.Options.__doc__ else "",
+                                        json_schema_extra=options_da)) \
+            if opts_required else (fam.Options, Field(default_factory=fam.Options, description="the design's options",
+                                                      json_schema_extra=options_da))
         models[fam.design] = create_model(
             f"Analysis_{fam.design}", __base__=AnalysisBase, __doc__=f"An analysis with design {fam.design!r}.",
-            design=(Literal[fam.design], Field(description=f"registered design name: {fam.design}")),
+            design=(Literal[fam.design], Field(description=f"registered design name: {fam.design}",
+                                               json_schema_extra=AnalysisBase.model_fields["design"].json_schema_extra)),
             options=opt_field,
-            fit=(fam.Fit, Field(default_factory=fam.Fit, description="inference options passed to fit")),
+            fit=(fam.Fit, Field(default_factory=fam.Fit, description="inference options passed to fit",
+                                json_schema_extra=da("indstillinger for beregningen af usikkerheden (fx sikkerhedsniveauet)"))),
         )
     return models
 
@@ -358,12 +406,17 @@ class ReportOptions(_Model):
     """How the report is produced."""
 
     disclosure_threshold: int = Field(
-        default=5, ge=3, description="smallest number of persons a published cell may rest on (never below 3)"
+        default=5, ge=3, description="smallest number of persons a published cell may rest on (never below 3)",
+        json_schema_extra=da("det mindste antal personer, et offentliggjort tal må bygge på (aldrig under 3)"),
     )
-    min_group_size: int = Field(default=20, ge=3, description="smallest group an effect is estimated for")
-    formats: list[Literal["html", "pdf"]] = Field(default_factory=lambda: ["html", "pdf"])
-    headline_analyses: list[str] = Field(default_factory=list, description="analysis ids for the headline (default: primary)")
-    cost_unit: str | None = Field(default=None, description="what an extra unit of the primary effect is called, e.g. 'sygefraværsuge'")
+    min_group_size: int = Field(default=20, ge=3, description="smallest group an effect is estimated for",
+        json_schema_extra=da("den mindste gruppe, der beregnes en effekt for"))
+    formats: list[Literal["html", "pdf"]] = Field(default_factory=lambda: ["html", "pdf"], description="output formats",
+        json_schema_extra=da("rapportens formater: html og/eller pdf"))
+    headline_analyses: list[str] = Field(default_factory=list, description="analysis ids for the headline (default: primary)",
+        json_schema_extra=da("id'er på de analyser, rapportens hovedresultat bygger på (standard: de primære)"))
+    cost_unit: str | None = Field(default=None, description="what an extra unit of the primary effect is called, e.g. 'sygefraværsuge'",
+        json_schema_extra=da("hvad en ekstra enhed af den primære effekt hedder i økonomiafsnittet, fx 'sygefraværsuge'"))
 
     @model_validator(mode="after")
     def _consistent(self) -> "ReportOptions":
@@ -416,8 +469,24 @@ class StudyBase(_Model):
     def analysis(self, analysis_id: str) -> AnalysisBase:
         return next(a for a in self.analyses if a.id == analysis_id)
 
+    @property
+    def project_root(self) -> Path:
+        """The folder the study may read files from (see :mod:`evaluation.data.paths`)."""
+        return project_root(self.folder)
+
     def resolve_path(self, relative: str) -> Path:
-        return (self.folder / relative).resolve()
+        """A declared file path, resolved against the study folder; refused outside the project root."""
+        path = resolved(self.folder / relative)
+        if path is None or not is_inside(path, self.project_root):
+            raise DataValidationError(
+                f"{self.source_path}: the path {relative!r} lies outside the project root {self.project_root}; "
+                f"a study reads files only inside it (set {PROJECT_ROOT_ENV} to widen it)"
+            )
+        return path
+
+    def shown_path(self, path: str | Path) -> str:
+        """How a file is named in published outputs: relative to the project root, with '/'."""
+        return relative_to_root(path, self.project_root)
 
 
 #: the Study model for the families registered at import (see :func:`study_model` for later ones)
@@ -428,34 +497,6 @@ ANALYSIS_MODELS = analysis_models()
 # ---------------------------------------------------------------------------
 # YAML with line numbers
 # ---------------------------------------------------------------------------
-
-
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as ISO strings (pydantic parses them) and flags duplicate keys."""
-
-
-def _no_dates(loader: yaml.SafeLoader, node: yaml.Node) -> str:
-    return loader.construct_scalar(node)
-
-
-_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _no_dates)
-
-
-def _line_map(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int], dups: list[tuple[tuple[Any, ...], int, str]]) -> None:
-    out[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for k, v in node.value:
-            key = k.value
-            if key in seen:
-                dups.append((path + (key,), k.start_mark.line + 1, key))
-            seen.add(key)
-            out[path + (key,)] = k.start_mark.line + 1
-            _line_map(v, path + (key,), out, dups)
-            out[path + (key,)] = k.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
-            _line_map(v, path + (i,), out, dups)
 
 
 def _line_for(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int:
@@ -683,6 +724,11 @@ def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
             problems.append((("data", name, "weeks"), f"'weeks' applies to a register (kind: register); data source {name!r} "
                              f"is of kind {src.kind!r}"))
     analysis_ids = {a.id for a in study.analyses}
+    for i, asm in enumerate(study.theory.assumptions):
+        for j, aid in enumerate(asm.analyses):
+            if aid not in analysis_ids:
+                problems.append((("theory", "assumptions", i, "analyses", j),
+                                 f"refers to {aid!r}, which is not an analysis; declared: {', '.join(sorted(analysis_ids)) or 'none'}"))
     for i, t in enumerate(study.targets):
         if t.figures is not None:
             src = study.data.get(t.figures.data)
@@ -699,8 +745,32 @@ def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
     for j, h in enumerate(study.report.headline_analyses):
         if h not in analysis_ids:
             problems.append((("report", "headline_analyses", j), f"refers to {h!r}, which is not an analysis"))
+    if study.source_path is not None:
+        problems.extend(_path_problems(study))
     if study.source_path is not None and study.id != study.folder.name:
         problems.append((("id",), f"the id {study.id!r} differs from the folder name {study.folder.name!r}; expected them to be equal"))
+    return problems
+
+
+def _path_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
+    """Declared files must lie inside the project root (:mod:`evaluation.data.paths`)."""
+    problems = []
+    root = study.project_root
+    for name, src in study.data.items():
+        for field_name in ("path", "codes"):
+            value = getattr(src, field_name)
+            if value is None:
+                continue
+            loc = ("data", name, field_name)
+            if "\x00" in value or not value.strip():
+                problems.append((loc, "expected a file path (relative to the study folder)"))
+                continue
+            if resolved(study.folder / value) is None:
+                problems.append((loc, f"{value!r} cannot be resolved (a loop of symbolic links?); expected a file path"))
+            elif not is_inside(study.folder / value, root):
+                problems.append((loc, f"{value!r} lies outside the project root {root}; a study reads files only inside "
+                                 f"the folder that holds studies/ (or the folder named by {PROJECT_ROOT_ENV}); move the "
+                                 "file there or set the variable"))
     return problems
 
 
@@ -736,23 +806,13 @@ def load_study(path: str | Path) -> Study:
     """
     file = _resolve_study_file(path)
     shown = str(file)
-    if not file.is_file():
-        raise StudyConfigError([f"{shown}:1: (file): the study file does not exist; expected a study.yaml in the study folder"])
-    text = file.read_text(encoding="utf-8")
-    try:
-        root = yaml.compose(text, Loader=_LineLoader)
-        raw = yaml.load(text, Loader=_LineLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc)
-        context = getattr(exc, "context", None)
-        what = f"{context}, {problem}" if context else problem
-        raise StudyConfigError([f"{shown}:{line}: (YAML syntax): {what}; check indentation, colons and quotes"]) from None
+    parsed = _read_study_yaml(file, shown)
+    raw = parsed.data
+    text = parsed.text
     if raw is None:
         raise StudyConfigError([f"{shown}:1: (file): the study file is empty; expected a mapping with id, title, funder, …"])
     if not isinstance(raw, dict):
-        raise StudyConfigError([f"{shown}:1: (top level): expected a mapping of fields (id, title, …), got a {type(raw).__name__}"])
+        raise StudyConfigError([f"{shown}:1: (top level): expected a mapping of fields (id, title, …), got a {_kind(raw)}"])
     if "surveys" in raw:
         raw = dict(raw)
         raw.pop("surveys")
@@ -761,10 +821,7 @@ def load_study(path: str | Path) -> Study:
                   "'analyses' as {id, design: survey, data, indicator, options: {title, scale, items, unit, planned, …}}")]
     else:
         moved = []
-    lines: dict[tuple[Any, ...], int] = {}
-    dups: list[tuple[tuple[Any, ...], int, str]] = []
-    if root is not None:
-        _line_map(root, (), lines, dups)
+    lines, dups = parsed.lines, parsed.duplicates
     problems: list[tuple[int, str]] = moved + [
         (line, f"{shown}:{line}: {_dotted(p)}: the field {key!r} is given twice; expected each field once") for p, line, key in dups
     ]
@@ -795,6 +852,36 @@ def load_study(path: str | Path) -> Study:
         problems.sort(key=lambda t: t[0])
         raise StudyConfigError([m for _, m in problems])
     return study
+
+
+class _ParsedStudy:
+    def __init__(self, parsed, text: str):
+        self.data, self.lines, self.duplicates, self.text = parsed.data, parsed.lines, parsed.duplicates, text
+
+
+def _read_study_yaml(file: Path, shown: str) -> _ParsedStudy:
+    """The study file's data and line map, parsed under the limits of :mod:`evaluation.data.safe_yaml`."""
+    if file.is_dir():
+        raise StudyConfigError([f"{shown}:1: (file): this is a folder, not a file; expected the study's study.yaml"])
+    if not file.exists():
+        raise StudyConfigError([f"{shown}:1: (file): the study file does not exist; expected a study.yaml in the study folder"])
+    if not file.is_file():
+        raise StudyConfigError([f"{shown}:1: (file): not a regular file; expected the study's study.yaml"])
+    try:
+        with open(file, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise StudyConfigError([f"{shown}:1: (file): cannot be read ({exc.strerror or type(exc).__name__})"]) from None
+    try:
+        parsed = parse_yaml(data)
+    except YamlProblem as exc:
+        hint = "; check indentation, colons and quotes" if exc.kind == "YAML syntax" else ""
+        raise StudyConfigError([f"{shown}:{exc.line}: ({exc.kind}): column {exc.column}: {exc.what}{hint}"]) from None
+    return _ParsedStudy(parsed, data.decode("utf-8", errors="replace"))
+
+
+def _kind(value: Any) -> str:
+    return {str: "text", int: "number", float: "number", bool: "true/false", list: "list"}.get(type(value), type(value).__name__)
 
 
 def _top_key_line(text: str, key: str) -> int:

@@ -153,7 +153,7 @@ class DiD2x2(Design):
         return [self.outcome, self.group, self.time, self.unit, *self.covariates, self.weights, self.cluster]
 
     def _fit(self, data: pd.DataFrame, cov_type: str = "cluster", conf_level: float = 0.95) -> EffectResult:
-        import statsmodels.api as sm
+        from statsmodels.regression.linear_model import OLS, WLS
 
         conf_level = _check_conf(conf_level)
         if cov_type not in _COV_NAMES:
@@ -180,7 +180,7 @@ class DiD2x2(Design):
         names = ["const", "group", "after", "did", *self.covariates]
         w = _weights(data, self.weights)
         cl_col = self.cluster or self.unit
-        model = sm.WLS(y, X, weights=w) if w is not None else sm.OLS(y, X)
+        model = WLS(y, X, weights=w) if w is not None else OLS(y, X)
         if cov_type == "cluster":
             if cl_col is None:
                 raise EstimationError(
