@@ -205,7 +205,7 @@ def diagnose(study: str, draws: int, seed: int, effects: tuple[str, ...], out: s
             eff[name] = float(value)
         except ValueError:
             raise click.BadParameter(f"expected ANALYSIS=NUMBER, got {e!r}", param_hint="--effect") from None
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeRemainingColumn(), console=err_console, transient=False) as progress:
         def factory(desc: str, total: int):
             task = progress.add_task(desc, total=total)
