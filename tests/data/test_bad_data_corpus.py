@@ -432,3 +432,28 @@ def test_the_corpus_stays_below_1_gib():
     # runs after the cases in this module (pytest keeps file order): the process's peak resident memory
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     assert peak_kib < 1024 * 1024, f"peak memory {peak_kib / 1024:.0f} MiB"
+
+
+def test_a_misspelt_or_missing_metric_parameter_is_named_by_validate_with_its_line(tmp_path):
+    folder = _make(tmp_path, "trial")
+    _study(folder, "params: {column: y}", "params: {colum: y}")
+    for cmd in (["validate", "studies/s"], ["run", "studies/s", "--out", "res"]):
+        r = _invoke(cmd, tmp_path)
+        out = " ".join(r.output.split())
+        assert r.exit_code == 2 and "Traceback" not in out, out
+        assert "study.yaml:14: theory.indicators[0].metric.params.colum: metric 'column' has no parameter 'colum' (did you mean 'column'?)" in out, out
+        assert "theory.indicators[0].metric.params: metric 'column' needs the parameter(s) 'column'" in out
+
+
+def test_an_estimation_error_at_run_time_names_the_analysis_its_line_and_data(tmp_path):
+    """What only estimation finds (here: a covariate that is another covariate times two) still names the
+    analysis with the study file's line, its data file and outcome."""
+    folder = _make(tmp_path, "trial")
+    df = _df(P(folder))
+    _save(df.assign(age2=(df["age"].astype(int) * 2).astype(str)), P(folder))
+    _study(folder, "covariates: [age, sex, income]", "covariates: [age, age2, sex, income]")
+    r = _invoke(["run", "studies/s", "--out", "res"], tmp_path)
+    out = " ".join(r.output.split())
+    assert r.exit_code == 2 and "Traceback" not in out, out
+    assert "studies/s/study.yaml:21: analyses[0] (hoved; data studies/s/participants.csv, outcome 'y_ind'):" in out, out
+    assert "rank deficient" in out and "age2" in out
