@@ -30,6 +30,8 @@ __all__ = ["MatchedFamily"]
 @register_family
 class MatchedFamily(ComparisonFamily):
     design = "matched_comparison"
+    #: the propensity-score model takes numeric covariates only
+    option_roles = {"covariates": "numeric_covariate", "exact": "categorical", "cluster": "id", "weights": "weights"}
     family = "matched"
     evidence_level = 3
     Options = MatchedOptions
