@@ -30,6 +30,7 @@ from evaluation.disclosure import SuppressionLog, check_threshold, is_small, mas
 from evaluation.metrics.benefits import status_share_series
 from evaluation.metrics.registry import describe_metric
 from evaluation.pipeline.frames import analysis_frame
+from evaluation.pipeline.robustness import analysis_checks, assess_assumptions
 from evaluation.pipeline.targets import evaluate_target
 from evaluation.results import (
     AnalysisRecord,
@@ -148,6 +149,7 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
 
     analyses: list[AnalysisRecord] = []
     results: dict[str, Result] = {}
+    check_records: list[dict[str, Any]] = []
     any_primary = any(x.primary for x in study.analyses)
     for a in study.analyses:
         fam = a.family
@@ -156,6 +158,7 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
             warnings.simplefilter("always")
             inp = analysis_input(study, a, data)
             result = fam.estimate(inp)
+            check_records.extend(analysis_checks(study, a, inp, result))
         if a.subgroups or a.exploratory_subgroups:
             result = _subgroups(study, a, inp, result)
         result = fam.disclose(result, inp, log)
@@ -190,10 +193,12 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
                                     target=ind.target.model_dump(mode="json"), result=tr))
 
     time_course = _time_course(study, data, threshold, log)
+    robustness = assess_assumptions(study, check_records, {t.indicator: t for t in targets})
 
     bundle = Bundle(
         format=BUNDLE_FORMAT,
         time_course=time_course,
+        robustness=robustness,
         study=_study_meta(study),
         theory=study.theory.model_dump(mode="json", by_alias=True),
         report_options=study.report.model_dump(mode="json"),

@@ -895,6 +895,12 @@ class CallawaySantAnna(Design):
             "cluster": self.cluster,
             **info,
         }
+        ev_idx = [i for i, k in enumerate(kinds) if k == "event"]
+        # the event-time estimates' covariance (analytic, from the influence functions), for the checks
+        internals = {"event_times": [int(labels[i]) for i in ev_idx],
+                     "event_estimates": [float(est[i]) for i in ev_idx],
+                     "vcov": _cs.vcov_from_if(IF[:, ev_idx], cluster) if ev_idx else None,
+                     "base_period": self.base_period, "anticipation": self.anticipation}
         if placebo_shift is not None:
             analytic_method = method.replace(f"multiplier bootstrap ({bootstrap_weights}, {draws} draws)",
                                              "analytic influence function")
@@ -912,6 +918,7 @@ class CallawaySantAnna(Design):
             diagnostics=diagnostics,
             design=self.name,
             evidence_level=self.evidence_level,
+            internals=internals,
         )
 
     def _group_wif(self, panel: _cs.Panel, gvals: np.ndarray, att_g: np.ndarray) -> np.ndarray:
