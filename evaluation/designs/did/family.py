@@ -306,3 +306,4 @@ def _disclose_cohorts(result: Result, inp: AnalysisInput, log: SuppressionLog) -
     return dataclasses.replace(result, tables=tables)
 
 
+from evaluation.designs.did import checks as _checks  # noqa: E402,F401  (registers the DiD assumption checks)
