@@ -44,6 +44,7 @@ class _DiDFamily(Family):
     """Shared by the DiD designs: parallel trends, persons as the unit, subgroups on baseline traits."""
 
     family = "did"
+    option_roles = {"unit": "id", "time": "any", "covariates": "numeric_covariate", "weights": "weights", "cluster": "id"}
     Report = DiDReport
     evidence_level = 3
     assumption_da = _PARALLEL_DA
@@ -78,6 +79,7 @@ class _DiDFamily(Family):
 @register_family
 class DiD2x2Family(_DiDFamily):
     design = "did_2x2"
+    option_roles = {**_DiDFamily.option_roles, "group": "binary"}
     Options = DiD2x2Options
     Fit = DiD2x2Fit
     Estimator = DiD2x2
@@ -159,6 +161,7 @@ class DiD2x2Family(_DiDFamily):
 
 @register_family
 class TWFEFamily(_DiDFamily):
+    option_roles = {**_DiDFamily.option_roles, "treatment": "binary", "cohort": ("any", True)}
     design = "did_twfe"
     Options = TWFEOptions
     Fit = TWFEFit
@@ -196,6 +199,7 @@ class TWFEFamily(_DiDFamily):
 
 @register_family
 class CSFamily(_DiDFamily):
+    option_roles = {**_DiDFamily.option_roles, "time": "numeric", "cohort": ("any", True)}
     design = "did_cs"
     Options = CSOptions
     Fit = CSFit
@@ -302,3 +306,4 @@ def _disclose_cohorts(result: Result, inp: AnalysisInput, log: SuppressionLog) -
     return dataclasses.replace(result, tables=tables)
 
 
+from evaluation.designs.did import checks as _checks  # noqa: E402,F401  (registers the DiD assumption checks)
