@@ -696,6 +696,10 @@ def output_lock(root: str | os.PathLike, name: str, *, timeout: float | None = N
     from filelock import FileLock, Timeout
 
     root = Path(root)
+    if root.is_dir() and not os.access(root, os.W_OK | os.X_OK):
+        # a read-only folder (a bundle on a shared drive): nobody can write it from here, so nothing to lock
+        yield root / name
+        return
     root.mkdir(parents=True, exist_ok=True)
     wait = _lock_timeout() if timeout is None else timeout
     lock = FileLock(str(root / f".{name}.lock"))
