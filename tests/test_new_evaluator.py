@@ -314,8 +314,6 @@ def test_a_danish_excel_file_gives_the_same_numbers(tmp_path, design):
     assert plain.name == "plain" and excel.name == "excel"
 
 
-@pytest.mark.xfail(strict=True, reason="validate does not read the data yet, so it cannot check the group labels "
-                   "against the group column (the 'inputs' work: validate reading data)")
 @pytest.mark.parametrize("design", ["randomized_comparison", "matched_comparison"])
 def test_group_labels_that_are_not_in_the_data_are_stopped_by_validate(tmp_path, design):
     """Data labelled indsats/kontrol (deltager/pulje) while the study keeps the default labels: validate names
