@@ -18,7 +18,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from .exceptions import DataValidationError, EvaluationError, StudyConfigError
+from .exceptions import DataValidationError, EvaluationError, EvaluationWarning, StudyConfigError
 
 # user text (study titles, file names, values from data files) is printed as it is: no rich markup
 # ("[bold]"), no emoji codes (":100:" after a file name is a line number, not 💯), no highlighting
@@ -36,12 +36,21 @@ EXIT_USER_ERROR = 2
 EXIT_INTERNAL = 1
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """The package's own warnings as a plain note (no source line); others as Python shows them."""
+    if issubclass(category, EvaluationWarning):
+        err_console.print(f"[bold yellow]Note:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    else:
+        err_console.print(warnings.formatwarning(message, category, filename, lineno, line), markup=False, end="")
+
+
 def _friendly_errors(func: Callable) -> Callable:
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", category=FutureWarning)
+                warnings.showwarning = _show_warning
                 return func(*args, **kwargs)
         except StudyConfigError as exc:
             err_console.print(_styled(f"The study file has {len(exc.problems)} problem(s):", "bold red"))

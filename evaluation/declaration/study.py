@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import os
 import re
 from datetime import date
 from pathlib import Path
@@ -61,7 +62,7 @@ _SLUG = r"^[a-z0-9][a-z0-9\-]*$"
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 class Funder(_Model):
@@ -576,9 +577,20 @@ def _field_names(model: type[BaseModel]) -> list[str]:
     return [f.alias or name for name, f in model.model_fields.items() if name != "source_path"]
 
 
+def _shown(value: Any, limit: int = 80) -> str:
+    """``repr`` of a value from the study file, shortened: a message quotes the value, never a whole block."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _friendly(err: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
     loc = tuple(err["loc"])
     etype = err["type"]
+    if "[key]" in loc and loc.index("[key]") > 0:  # a mapping key of the wrong type, e.g. 0: Mand
+        at = loc.index("[key]")
+        key = loc[at - 1]
+        return loc[:at - 1] + (str(key),), (f"the key {_shown(key)} is a {_kind(key)}; keys here are text: write it in "
+                                            f"quotes ('{key}')")
     tag = _analysis_tag(loc)
     root = None
     if tag is not None:  # an error inside analyses[i]: resolve fields on that design's analysis model
@@ -592,6 +604,12 @@ def _friendly(err: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
             return _model_at(sub[2:], root)
         return _model_at(sub)
 
+    if etype == "invalid_key" and loc:
+        key = loc[-1]
+        if isinstance(key, str):  # pydantic names a null key 'None'
+            return loc, "an empty key (~ or null) is not a field name; field names are text"
+        return loc[:-1] + (str(key),), (f"{_shown(key)} is not a field name; field names are text (a {_kind(key)} "
+                                        "was written as a key)")
     if etype in ("union_tag_invalid", "union_tag_not_found") and loc[:1] == ("analyses",):
         tag_given = err.get("ctx", {}).get("tag")
         known = ", ".join(sorted(analysis_models()))
@@ -609,7 +627,7 @@ def _friendly(err: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
         if tag is not None and len(loc) == 4 and loc[2] in ("options", "fit"):
             hint = _foreign(str(key), tag, loc[2]) + hint
         allowed = f" Allowed fields here: {', '.join(names)}." if names else ""
-        return loc, f"unknown field {key!r}{hint}{allowed}"
+        return loc, f"unknown field {key!r}{hint or ';'}{allowed}"
     if etype == "missing":
         parent = model_at(loc[:-1])
         field = _field_by_name(parent, loc[-1]) if parent else None
@@ -617,19 +635,19 @@ def _friendly(err: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
         return loc, f"required field is missing; expected {loc[-1]!r}{desc}"
     if etype in ("literal_error", "enum"):
         expected = err.get("ctx", {}).get("expected", "")
-        return loc, f"got {err.get('input')!r}; expected one of: {expected}"
+        return loc, f"got {_shown(err.get('input'))}; expected one of: {expected}"
     if etype == "string_pattern_mismatch":
         parent = model_at(loc[:-1])
         field = _field_by_name(parent, loc[-1]) if parent else None
         desc = field.description if field is not None and field.description else f"text matching {err['ctx']['pattern']}"
-        return loc, f"got {err.get('input')!r}; expected {desc}"
+        return loc, f"got {_shown(err.get('input'))}; expected {desc}"
     if etype.startswith("date") or etype.startswith("datetime"):
-        return loc, f"got {err.get('input')!r}; expected a date written as YYYY-MM-DD"
+        return loc, f"got {_shown(err.get('input'))}; expected a date written as YYYY-MM-DD"
     if etype == "value_error":
         msg = str(err.get("ctx", {}).get("error", err["msg"]))
         return loc, msg
     inp = err.get("input")
-    shown = f"got {inp!r}; " if not isinstance(inp, (dict, list)) else ""
+    shown = f"got {_shown(inp)}; " if not isinstance(inp, (dict, list)) else ""
     return loc, f"{shown}{err['msg'][0].lower()}{err['msg'][1:]}"
 
 
@@ -768,7 +786,10 @@ def _path_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
             if resolved(study.folder / value) is None:
                 problems.append((loc, f"{value!r} cannot be resolved (a loop of symbolic links?); expected a file path"))
             elif not is_inside(study.folder / value, root):
-                problems.append((loc, f"{value!r} lies outside the project root {root}; a study reads files only inside "
+                target = resolved(study.folder / value)
+                lexical = Path(os.path.normpath(study.folder / value))
+                via = f" (it leads to {target})" if target != lexical else ""
+                problems.append((loc, f"{value!r}{via} lies outside the project root {root}; a study reads files only inside "
                                  f"the folder that holds studies/ (or the folder named by {PROJECT_ROOT_ENV}); move the "
                                  "file there or set the variable"))
     return problems

@@ -24,12 +24,14 @@ from evaluation import __version__
 from evaluation.data.registers import Panel
 from evaluation.data.study_data import name_rows
 from evaluation.declaration.study import Study, config_hash, load_study
+from evaluation.designs.family import AnalysisInput
 from evaluation.designs.subgroups import subgroup_table
-from evaluation.disclosure import SuppressionLog, check_threshold, is_small, mask_small_counts_in_text
+from evaluation.disclosure import SuppressionLog, check_threshold, is_small, mask_prose
 from evaluation.exceptions import DataValidationError, EstimationError, EvaluationError, StudyConfigError
 from evaluation.metrics.benefits import status_share_series
 from evaluation.metrics.registry import describe_metric
 from evaluation.pipeline.prepare import analysis_input, prepare_study
+from evaluation.pipeline.robustness import analysis_checks, assess_assumptions
 from evaluation.pipeline.targets import evaluate_target
 from evaluation.results import (
     AnalysisRecord,
@@ -145,6 +147,7 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
 
     analyses: list[AnalysisRecord] = []
     results: dict[str, Result] = {}
+    check_records: list[dict[str, Any]] = []
     any_primary = any(x.primary for x in study.analyses)
     for i, a in enumerate(study.analyses):
         fam = a.family
@@ -154,6 +157,7 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
             warnings.simplefilter("always")
             try:
                 result = fam.estimate(inp)
+                check_records.extend(analysis_checks(study, a, inp, result))
                 if a.subgroups or a.exploratory_subgroups:
                     result = _subgroups(study, a, inp, result)
                 result = fam.disclose(result, inp, log)
@@ -191,17 +195,23 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
                                     target=ind.target.model_dump(mode="json"), result=tr))
 
     time_course = _time_course(study, data, threshold, log)
+    robustness = assess_assumptions(study, check_records, {t.indicator: t for t in targets})
+
+    # counts of persons in prose (data notes, the analyses' warnings) go through the same rule as every
+    # table cell, with the totals they could be subtracted from (disclosure.mask_prose)
+    notes, warns = mask_prose(dict(sorted(data.notes.items())), {a.id: a.warnings for a in analyses}, threshold, log)
+    analyses = [dataclasses.replace(a, warnings=warns[a.id]) for a in analyses]
 
     bundle = Bundle(
         format=BUNDLE_FORMAT,
         time_course=time_course,
+        robustness=robustness,
         study=_study_meta(study),
         theory=study.theory.model_dump(mode="json", by_alias=True),
         report_options=study.report.model_dump(mode="json"),
         config_hash=config_hash(study.source_path),
         data_hashes=dict(sorted(data.hashes.items())),
-        # counts of persons in prose go through the same rule as every table cell
-        data_notes={k: [mask_small_counts_in_text(n, threshold) for n in v] for k, v in sorted(data.notes.items())},
+        data_notes=notes,
         package_version=__version__,
         code_list_version="; ".join(sorted({f.codes.version for f in data.frames.values() if hasattr(f, "codes")})) or None,
         analyses=tuple(analyses),

@@ -140,7 +140,9 @@ class DiD2x2Family(_DiDFamily):
         periods = np.sort(pd.unique(data[p["time"]]))
         if len(periods) != 2:
             raise EstimationError(f"did_2x2 needs exactly two periods in {p['time']!r}")
-        wide = data.pivot(index=p["unit"], columns=p["time"], values=p["outcome"]).dropna()
+        wide = data.pivot(index=p["unit"], columns=p["time"], values=p["outcome"])
+        # units in the data's order (pivot sorts them by their pseudonymised id): sums must not depend on the key
+        wide = wide.reindex(pd.unique(data[p["unit"]])).dropna()
         grp = data.groupby(p["unit"])[p["group"]].first().reindex(wide.index).astype(float)
         before, after = wide[periods[0]].to_numpy(float), wide[periods[1]].to_numpy(float)
         t = (grp == 1).to_numpy()
@@ -304,3 +306,4 @@ def _disclose_cohorts(result: Result, inp: AnalysisInput, log: SuppressionLog) -
     return dataclasses.replace(result, tables=tables)
 
 
+from evaluation.designs.did import checks as _checks  # noqa: E402,F401  (registers the DiD assumption checks)

@@ -103,3 +103,4 @@ class MatchedFamily(ComparisonFamily):
 
     def example(self, scenario: str, seed: int = 1):
         return matched_example(scenario, seed)
+from evaluation.designs.matched import checks as _checks  # noqa: E402,F401  (registers the matched assumption checks)
