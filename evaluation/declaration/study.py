@@ -12,6 +12,7 @@ import difflib
 import hashlib
 import json
 import re
+import datetime as _dt
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -211,6 +212,12 @@ class StudyTarget(_Model):
     )
     evidence: str | None = Field(default=None, description="what the assessment rests on (documents, interviews)")
     measured_at: date | None = Field(default=None, description="when the result was measured")
+    provenance: Literal["synthetic", "register", "survey", "project"] | None = Field(
+        default=None,
+        description="where the declared figures (baseline, observed, assessment) come from: synthetic (generated), register "
+        "(a public register or statistics bank such as jobindsats.dk), survey or project (the project's own counts); "
+        "shown in the report, and a synthetic figure puts the synthetic-data banner on it",
+    )
     note: str | None = None
 
 
@@ -224,6 +231,11 @@ class ReportOptions(_Model):
     formats: list[Literal["html", "pdf"]] = Field(default_factory=lambda: ["html", "pdf"])
     headline_analyses: list[str] = Field(default_factory=list, description="analysis ids for the headline (default: primary)")
     cost_unit: str | None = Field(default=None, description="what an extra unit of the primary effect is called, e.g. 'sygefraværsuge'")
+    date: _dt.date | None = Field(
+        default=None,
+        description="the report's date, printed in its summary and used to tell whether a target's deadline has passed; "
+        "default: SOURCE_DATE_EPOCH when set (reproducible builds), else the day the report is made",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> "ReportOptions":
@@ -496,6 +508,11 @@ def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
             problems.append((("targets", i, "indicator"), f"refers to {t.indicator!r}, which is not an indicator"))
         if t.analysis is not None and t.analysis not in analysis_ids:
             problems.append((("targets", i, "analysis"), f"refers to {t.analysis!r}, which is not an analysis"))
+        if t.indicator in ind_ids and t.assessment is not None:
+            tgt = study.theory.indicator(t.indicator).target
+            if tgt is not None and tgt.goal_type == "none":
+                problems.append((("targets", i, "assessment"), f"indicator {t.indicator!r} has no target (goal_type: none), "
+                                 "so there is nothing to assess; remove 'assessment' (the observed figure is shown as it is)"))
     for j, h in enumerate(study.report.headline_analyses):
         if h not in analysis_ids:
             problems.append((("report", "headline_analyses", j), f"refers to {h!r}, which is not an analysis"))

@@ -9,7 +9,8 @@ A target states a baseline, a goal, a direction and a deadline (*resultatkrav*).
   met only when the whole 95 % interval lies on the goal's side, not met when the whole
   interval lies on the other side, and undecidable otherwise;
 * with a figure without uncertainty (a count from a register), the figure is compared with the goal;
-* with no result yet, the target is undecidable ("resultatet foreligger endnu ikke").
+* with no result, the target is undecidable ("resultatet foreligger ikke"); the report says "endnu"
+  only before the deadline.
 
 A target says nothing about cause: a level or a change reached may have happened without the
 project. Only ``goal_type: effect`` compares with a control group.
@@ -27,7 +28,7 @@ def goal_status(value: float, lo: float | None, hi: float | None, goal: float, d
         raise ValueError(f"direction must be 'increase' or 'decrease', got {direction!r}")
     better = (lambda x: x >= goal) if direction == "increase" else (lambda x: x <= goal)
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "undecidable", "resultatet foreligger endnu ikke (eller er diskretioneret)"
+        return "undecidable", "resultatet foreligger ikke (eller er diskretioneret)"
     has_ci = lo is not None and hi is not None and not math.isnan(lo) and not math.isnan(hi)
     if not has_ci:
         if better(value):

@@ -17,7 +17,9 @@ from evaluation.portfolio.catalogue import link_studies, load_catalogue
 from evaluation.presentation.formatting import fmt_date, fmt_dkk, fmt_int, fmt_pct
 from evaluation.presentation.markdown import md_table
 from evaluation.presentation.phrases import scale_for
-from evaluation.reporting.quarto import QUARTO_YML, STATUS_LABELS
+from evaluation.reporting.dates import report_date
+from evaluation.reporting.quarto import QUARTO_YML
+from evaluation.reporting.targets import counts_sentence
 from evaluation.reporting.render import render_project
 from evaluation.results import Bundle, load_bundle, replace_dir
 
@@ -126,11 +128,7 @@ def portfolio_markdown(bundles: list[Bundle | Mapping[str, Any]], *, studies_roo
     for b in bundles:
         s = b.study
         label, head, level = _headline(b)
-        goals = b.targets
-        goal_txt = ", ".join(
-            f"{sum(1 for t in goals if t.result.status == k)} {v.lower()}" for k, v in STATUS_LABELS.items()
-            if any(t.result.status == k for t in goals)
-        ) or "–"
+        goal_txt = counts_sentence(b, report_date(b.report_options)) or "–"
         n = _n(b)
         rows.append((f"[{s['title']}](../{s['id']}/index.html)", fmt_dkk(s["budget_dkk"]) if s.get("budget_dkk") is not None else "–",
                      fmt_int(n) if n else "–", head, str(level) if level else "–", goal_txt))

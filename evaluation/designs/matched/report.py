@@ -45,6 +45,18 @@ class MatchedReport(ReportParts):
             text += "; robuste standardfejl med vægtene behandlet som kendte"
         return text
 
+    def method_technical_da(self, rec, e, bundle):
+        d = rec.result.diagnostics
+        text = self.method_da(rec, e, bundle.labels)
+        ps = str(d.get("ps_model") or "")
+        if ps:
+            text += ("; propensity score fra logistisk regression uden straf" if "unpenalised" in ps else
+                     "; propensity score fra logistisk regression med straf (regularisering)" if "penal" in ps else
+                     "; propensity score fra logistisk regression")
+        if "normal CI" in (e.method or ""):
+            text += "; normalfordelingsinterval"
+        return text
+
     def participants(self, rec, bundle) -> str:
         """Who was compared with whom, and balance before and after adjustment on the final weights."""
         res = rec.result

@@ -514,11 +514,30 @@ class SurveyReport(ReportParts):
         return list(result.estimates)
 
     def term_label(self, term: str) -> str:
-        return term
+        return {"response_rate": "Svarprocent", "mean_scale_score": "Gennemsnitlig skalascore"}.get(term) or (
+            "Andel med et positivt svar" if term.startswith("share_top_box") else super().term_label(term))
 
     def method_da(self, rec, e, labels):
         key = "share_top_box" if e.term.startswith("share_top_box") else e.term
-        return _METHOD_DA.get(key, e.term)
+        return _METHOD_DA.get(key) or self.term_label(e.term)
+
+    def technical_rows(self, rec, bundle):
+        sv = rec.result.survey
+        items = {f"share_top_box_{it['id']}": it for it in sv.get("items", [])} if isinstance(sv, Mapping) else {}
+        top = sorted(c["code"] for c in sv["scale"]["categories"] if c["top_box"]) if isinstance(sv, Mapping) and sv.get("scale") else []
+        top_txt = f" (svar {top[0]}–{top[-1]})" if len(top) > 1 else (f" (svar {top[0]})" if top else "")
+        rows = []
+        n_items = sum(1 for e in rec.result.estimates if e.term in items)
+        if n_items:
+            rows.append((f"Andel med et positivt svar ({fmt_int(n_items)} spørgsmål)",
+                         f"Andel af de gyldige svar i skalaens øverste kategorier{top_txt}; Wilson-interval"))
+        for e in rec.result.estimates:
+            if e.term == "response_rate":
+                rows.append(("Svarprocent", "Besvarede spørgeskemaer divideret med planlagte samtaler; Wilson-interval"))
+            elif e.term == "mean_scale_score":
+                rows.append(("Gennemsnitlig skalascore", "Gennemsnit af hver borgers gyldige svar (mindst halvdelen af "
+                             "spørgsmålene besvaret); t-interval"))
+        return rows
 
     def headline(self, rec, bundle) -> str:
         return survey_headlines(rec.result.survey)[0]
@@ -528,6 +547,36 @@ class SurveyReport(ReportParts):
 
     def n_persons(self, rec) -> int | None:
         return rec.result.survey.get("n_answers")
+
+    def n_participants(self, rec) -> int | None:
+        return None  # respondents answer a questionnaire; they are not counted as the project's participants
+
+    def n_comparison(self, rec) -> int | None:
+        return None
+
+    def summary_worked(self, rec, bundle) -> str:
+        sv = rec.result.survey
+        shown = [(it, _est(it["top_box"])) for it in sv["items"]]
+        shown = [(it, e) for it, e in shown if e and not _nan(e["estimate"])]
+        if not shown:
+            return "En brugermåling måler ikke effekt, og dens tal kan ikke vises (for få svar)."
+        lo, hi = min(e["estimate"] for _, e in shown), max(e["estimate"] for _, e in shown)
+        spread = (f"mellem {_pct(lo)} og {_pct(hi)} svarede positivt på de {len(shown)} spørgsmål" if len(shown) > 1
+                  else f"{_pct(lo)} svarede positivt")
+        return f"Det kan en brugermåling ikke sige: den viser borgernes oplevelse, ikke effekt. Her {spread}."
+
+    def summary_certainty(self, rec, bundle) -> str:
+        sv = rec.result.survey
+        rr = sv.get("response_rate")
+        parts = []
+        if rr:
+            e = rr["result"]["estimates"][0]
+            parts.append(f"Svarprocent {_pct(e['estimate'])} ({fmt_int(rr['answers'])} af {fmt_int(rr['planned'])}); "
+                         "svarer de øvrige anderledes, kan andelene være skæve.")
+        else:
+            parts.append("Svarprocenten er ukendt, så det vides ikke, hvor godt svarene repræsenterer alle.")
+        parts.append("Intet evidensniveau for effekt: der er ingen sammenligningsgruppe.")
+        return " ".join(parts)
 
     def participants(self, rec, bundle) -> str:
         return ""  # who answered is part of the survey's own section (response rate)
