@@ -20,6 +20,10 @@ from evaluation.presentation.formatting import fmt_number, fmt_p
 from evaluation.presentation.phrases import scale_for
 from evaluation.results import Bundle, load_bundle
 
+#: the generated scenarios in Danish (the title of a generated study)
+SCENARIOS_DA = {"effect": "sand effekt", "null": "ingen effekt", "imbalanced": "skæve baggrundsforhold",
+                "small": "små celler", "labels": "andre navne"}
+
 LOTTERY_WORDS = re.compile(r"kontrolgrupp|lodtrækn", re.IGNORECASE)
 BALANCE_CLAIM = re.compile(r"Alle standardiserede forskelle er under ([0-9]+(?:,[0-9]+)?)")
 
@@ -35,11 +39,11 @@ def write_example_study(root: Path, family: Family, scenario: str, seed: int = 1
     sources = {}
     for name, (frame, decl) in ex.sources.items():
         frame.to_csv(data_dir / f"{name}.csv", index=False, lineterminator="\n")
-        sources[name] = {"path": f"../../data/{slug}/{name}.csv", **decl}
+        sources[name] = {"path": f"../../data/{slug}/{name}.csv", "provenance": "synthetic", **decl}
     indicator = {"id": "maal", "outcome": "resultat", **ex.indicator}
     study = {
         "id": slug,
-        "title": f"Genereret studie: {family.design}, {scenario}",
+        "title": f"Genereret studie ({family.short_da or family.label_da.split(':')[0]}, {SCENARIOS_DA.get(scenario, scenario)})",
         "summary": "Et genereret studie med syntetiske data, der afprøver designfamiliens rapportdele.",
         "funder": {"name": "Testrådet", "type": "kommune"},
         "operator": "Testjobcentret",

@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # (annotations name "Family" without importing it: evaluation.designs.family imports this module)
 
-__all__ = ["ReportParts", "TERM_LABELS", "fmt_value", "covariate_label", "GROUP_LABELS", "TREATED_DA", "CONTROL_DA"]
+__all__ = ["ReportParts", "TERM_LABELS", "fmt_value", "covariate_label", "share_row", "GROUP_LABELS", "TREATED_DA", "CONTROL_DA"]
 
 #: Danish labels of the estimate terms every family may report (a family adds its own)
 TERM_LABELS = {
@@ -65,6 +65,19 @@ def covariate_label(bundle: "Bundle", row: Mapping[str, Any]) -> str:
     if level is not None and not is_missing(level) and str(level) != "":
         return f"{label}: {bundle.value_label(str(var), level)}"
     return label
+
+
+def share_row(bundle: "Bundle", row: Mapping[str, Any], columns: tuple[str, ...]) -> bool:
+    """Whether a balance-table row is a share, shown in per cent: a 0/1 covariate (one level of a category), or a
+    continuous covariate whose label calls it a share ("Andel af ugerne …") and whose values lie in 0–1. The data
+    declare no unit for a covariate, so its Danish label is what says it is a share."""
+    if bool(row.get("binary", False)):
+        return True
+    var = row.get("variable", row.get("covariate"))
+    if not bundle.label(str(var)).lower().startswith("andel"):
+        return False
+    vals = [row.get(c) for c in columns if not is_missing(row.get(c))]
+    return bool(vals) and all(0.0 <= float(v) <= 1.0 for v in vals)
 
 
 def balance_claim(balance, smd_column: str, bundle: "Bundle", *, limit: float = 0.1, adjusted: str = "") -> str:

@@ -26,7 +26,10 @@ def goal_status(value: float, lo: float | None, hi: float | None, goal: float, d
     """Compare a result (with optional interval) with a goal; return ``(status, reason in Danish)``."""
     if direction not in ("increase", "decrease"):
         raise ValueError(f"direction must be 'increase' or 'decrease', got {direction!r}")
-    better = (lambda x: x >= goal) if direction == "increase" else (lambda x: x <= goal)
+    # a result equal to the goal reaches it; figures are declared as decimals (0.35 − 0.30 is 0.04999… in binary),
+    # so equality is judged to a tolerance far below any printed digit
+    tol = 1e-9 * max(1.0, abs(goal))
+    better = (lambda x: x >= goal - tol) if direction == "increase" else (lambda x: x <= goal + tol)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "undecidable", "resultatet foreligger ikke (eller er diskretioneret)"
     has_ci = lo is not None and hi is not None and not math.isnan(lo) and not math.isnan(hi)

@@ -45,7 +45,7 @@ from evaluation.reporting.summary import (
     source_name,
     summary_box,
 )
-from evaluation.reporting.targets import counts_sentence, targets_section
+from evaluation.reporting.targets import goals_overview, targets_section
 from evaluation.results import AnalysisRecord, Bundle, load_bundle, replace_dir
 
 __all__ = ["build_report", "write_report_project", "report_markdown", "headline_sentence", "METRIC_DA",
@@ -89,7 +89,8 @@ def _fmt_value(x: Any, mult: float, dec: int) -> str:
 def readable_definition(b: Bundle, text: str) -> str:
     """A definition written by the metric library, with the data sources and columns it quotes («participants»,
     «sick_weeks_52») named for a reader: a source by what it holds and its file, a column by its label."""
-    names = {name: source_name(src) for name, src in b.data_sources.items()}
+    names = {name: f"«{str(src.get('path') or name).replace(chr(92), '/').rsplit('/', 1)[-1]}»"
+             for name, src in b.data_sources.items()}
 
     def quoted(m):
         key = m.group(1)
@@ -110,6 +111,35 @@ _BARE_COUNT = re.compile(r"(?<![\d.,\-W])(\d{4,})(?= (?:rækker|personer|uger|sv
 def danish_counts(text: str) -> str:
     """Counts written by the data readers ("2443 rækker indlæst") with the Danish thousands separator."""
     return _BARE_COUNT.sub(lambda m: fmt_int(int(m.group(1))), text)
+
+
+#: the computation's warnings (English, from the estimators) in Danish; an unknown warning is named, not quoted
+_WARNINGS_DA = (
+    (re.compile(r"covariate balance after \S+ fails the rule"),
+     lambda m: "balancen efter justeringen opfylder ikke reglen (standardiseret forskel under 0,1 og variansforhold mellem "
+               "0,5 og 2) for alle baggrundsforhold; se tabellen over baggrundsforhold og balance."),
+    (re.compile(r"(\d+) intervention person\(s\) were dropped"),
+     lambda m: f"{fmt_int(int(m.group(1)))} deltagere havde ingen sammenlignelig person i samme gruppe og indgår ikke; "
+               "effekten gælder de øvrige deltagere."),
+    (re.compile(r"estimates suppressed \(a cell below (\d+) persons\)"),
+     lambda m: f"estimaterne er skjult, fordi en celle bygger på færre end {m.group(1)} personer."),
+    (re.compile(r"correlate negatively with the rest of the scale"),
+     lambda m: "et eller flere spørgsmål hænger negativt sammen med resten af skalaen; det kan betyde, at de skal vendes."),
+)
+
+
+def warning_da(message: str) -> str:
+    """A warning of the computation in Danish (the full English text stays in results.json)."""
+    for pattern, text in _WARNINGS_DA:
+        m = pattern.search(message)
+        if m:
+            return text(m)
+    return "beregningen gav en teknisk advarsel; den står i resultatfilen (results.json)."
+
+
+def _sentences(text: str) -> list[str]:
+    """A paragraph split into its sentences (at ". " before a capital letter)."""
+    return [x.strip() for x in re.split(r"(?<=[.!?])\s+(?=[A-ZÆØÅ«])", text or "") if x.strip()]
 
 
 def _parts(rec: AnalysisRecord):
@@ -153,9 +183,9 @@ def _section_headline(b: Bundle, reference) -> str:
             "::: {.callout-warning title=\"Evidensniveau\"}\n**Evidensniveau 1 af 5:** "
             f"{evidence_level_text(1)}. Rapporten viser, om målene blev nået – ikke om projektet var årsagen.\n:::\n"
         )
-    goals = counts_sentence(b, reference)
+    goals = goals_overview(b, reference)
     if goals:
-        out.append(f"**Målopfyldelse:** {goals}. Se afsnittet *Målopfyldelse*.\n")
+        out.append(f"**Målopfyldelse:** {goals} Se afsnittet *Målopfyldelse*.\n")
     if not heads and not b.targets:
         out.append("Der er ingen kvantitative resultater for projektet.\n")
     return "\n".join(out)
@@ -255,12 +285,24 @@ def _section_method(b: Bundle) -> str:
     if b.analyses:
         out.append("## Definition af resultatmålene\n")
         seen: set[str] = set()
+        defs = []
         for a in b.analyses:
             if a.indicator in seen:
                 continue
             seen.add(a.indicator)
             primary = any(x.primary for x in b.analyses if x.indicator == a.indicator)
-            out.append(f"**{a.indicator_label}** ({'primært' if primary else 'sekundært'} mål). {readable_definition(b, a.definition_da)}\n")
+            defs.append((a, primary, _sentences(readable_definition(b, a.definition_da))))
+        counts: dict[str, int] = {}
+        for _, _, sents in defs:
+            for x in dict.fromkeys(sents):
+                counts[x] = counts.get(x, 0) + 1
+        shared = [x for x in counts if counts[x] > 1]
+        for a, primary, sents in defs:
+            own = " ".join(x for x in sents if x not in shared)
+            out.append(f"**{a.indicator_label}** ({'primært' if primary else 'sekundært'} mål). {own}\n")
+        if shared:
+            out.append("**For " + ("alle målene" if all(all(x in sents for x in shared) for _, _, sents in defs)
+                                   else "flere af målene") + f" gælder:** {' '.join(shared)}\n")
         out.append("## Estimand og usikkerhed\n")
         rows = []
         for a in b.analyses:
@@ -384,9 +426,13 @@ def _section_caveats(b: Bundle) -> str:
             )
     if b.targets:
         out.append("- Målopfyldelse uden sammenligningsgruppe siger ikke noget om årsag: målet kunne være nået uden projektet.")
-    warns = sorted({w for a in b.analyses for w in a.warnings})
-    for w in warns:
-        out.append(f"- Advarsel fra beregningen: {w}")
+    seen_warnings: set[str] = set()
+    for a in b.analyses:
+        for w in a.warnings:
+            text = warning_da(w)
+            if text not in seen_warnings:
+                seen_warnings.add(text)
+                out.append(f"- **Advarsel fra beregningen af «{a.indicator_label}»:** {text}")
     out.append(
         f"- Ingen tal i rapporten bygger på færre end {b.threshold} personer; sådanne celler er "
         "erstattet af «–» (diskretionering), og der vises aldrig oplysninger om enkeltpersoner."

@@ -26,7 +26,7 @@ from evaluation.presentation.targets import (
 )
 from evaluation.results import Bundle, TargetRecord
 
-__all__ = ["targets_section", "target_counts", "target_status", "goal_text", "PROVENANCE_TARGET_DA"]
+__all__ = ["targets_section", "goals_overview", "counts_sentence", "target_counts", "target_status", "goal_text", "PROVENANCE_TARGET_DA"]
 
 #: where a target's figures come from, as the report says it
 PROVENANCE_TARGET_DA = {"synthetic": "syntetiske tal (ikke projektets faktiske resultat)",
@@ -179,6 +179,25 @@ def counts_sentence(b: Bundle, reference_date: _dt.date) -> str:
     if none:
         parts.append(f"{none} {'indikator' if none == 1 else 'indikatorer'} uden måltal")
     return "; ".join(parts)
+
+
+def goals_overview(b: Bundle, reference_date: _dt.date) -> str:
+    """The goals by status for the headline section: "Nået: A og B. Ikke nået: C." (empty without targets)."""
+    by: dict[str, list[str]] = {}
+    for t in b.targets:
+        if t.result.status == "no_target":
+            continue
+        by.setdefault(target_status(t, reference_date), []).append(t.label)
+    parts = []
+    for lab, names in by.items():
+        names = [n[0].lower() + n[1:] if not n[:2].isupper() and not n.startswith("Mål ") else n for n in names]
+        parts.append(f"{lab}: " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " og " + names[-1]) + ".")
+    none = sum(1 for t in b.targets if t.result.status == "no_target")
+    if none:
+        parts.append(f"Uden måltal: {none} {'indikator' if none == 1 else 'indikatorer'}, som følges med projektets egne tal."
+                     if all((t.result.diagnostics or {}).get("provenance") == "project" for t in b.targets if t.result.status == "no_target")
+                     else f"Uden måltal: {none} {'indikator' if none == 1 else 'indikatorer'}.")
+    return " ".join(parts)
 
 
 def targets_section(b: Bundle, reference_date: _dt.date) -> str:

@@ -7,6 +7,7 @@ from evaluation.designs.report import (
     balance_claim,
     covariate_label,
     fmt_value,
+    share_row,
 )
 from evaluation.presentation.formatting import fmt_int, fmt_number, is_missing
 from evaluation.presentation.markdown import DASH, md_table
@@ -83,7 +84,7 @@ class MatchedReport(ReportParts):
                 f"endelige vægte. Under {fmt_number(limit, 2).rstrip('0').rstrip(',')} regnes for god balance. Andele er vist i procent.\n")
             rows = []
             for _, r in bal.iterrows():
-                is_bin = bool(r.get("binary", False))
+                is_bin = share_row(bundle, r, ("mean_treated", "mean_control_before", "mean_control_after"))
                 m = 100.0 if is_bin else 1.0
                 rows.append((covariate_label(bundle, r) + (" (%)" if is_bin else ""),
                              fmt_value(r.get("mean_treated"), m, 1), fmt_value(r.get("mean_control_before"), m, 1),

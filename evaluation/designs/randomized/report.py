@@ -7,6 +7,7 @@ from evaluation.designs.report import (
     balance_claim,
     covariate_label,
     fmt_value,
+    share_row,
 )
 from evaluation.presentation.formatting import fmt_int, fmt_number, fmt_p, is_missing
 from evaluation.presentation.markdown import DASH, md_table
@@ -139,7 +140,7 @@ class RandomizedReport(ReportParts):
                "i standardafvigelser; under 0,1 regnes for god balance. Andele er vist i procent.\n"]
         rows = []
         for _, r in bal.iterrows():
-            is_bin = bool(r.get("binary", False))
+            is_bin = share_row(bundle, r, ("mean_intervention", "mean_control"))
             m = 100.0 if is_bin else 1.0
             name = covariate_label(bundle, r) + (" (%)" if is_bin else "")
             smd = r.get("smd")

@@ -163,7 +163,7 @@ def _response(b, sv) -> list[str]:
         rows.append(("**I alt**", f"**{fmt_int(rr['planned'])}**", f"**{fmt_int(rr['answers'])}**",
                      f"**{_pct(e['estimate'])}**", _pct_ci(e["ci_lower"], e["ci_upper"])))
         out.append(_table([_col_label(b, unit, "Enhed"), "Planlagte samtaler", "Besvarelser", "Svarprocent", CI],
-                          rows, "lrrrr", caption="Svarprocent i alt og for hver enhed"))
+                          rows, "lrrrr", caption=_synthetic_caption(b, "Svarprocent i alt og for hver enhed")))
     low_total = not _nan(e["estimate"]) and e["estimate"] < LOW_RESPONSE + 0.005
     below = [_unit_label(b, unit, u) for u in rr.get("units_below", [])]
     if low_total or below:
@@ -248,11 +248,12 @@ def _by_unit(b, sv, figures) -> list[str]:
     n_row.append(DASH if sv["items"][0]["n_valid"] is None else fmt_int(sv["items"][0]["n_valid"]))
     rows.append(n_row)
     out.append(_table(heads, rows, "l" + "r" * (len(units) + 1),
-                      caption=f"Andel med et positivt svar efter {ulab.lower()} ({CI} i parentes)",
+                      caption=_synthetic_caption(b, f"Andel med et positivt svar efter {ulab.lower()} ({CI} i parentes)"),
                       widths=[30] + [12] * (len(units) + 1)))
     key = f"survey_{sv['id']}_units"
     if key in figures:
-        out.append(f"![Andel med et positivt svar efter {ulab.lower()} med {CI}]({figures[key]}){{width=100%}}\n")
+        syn = " (syntetiske data)" if b.get("synthetic") else ""
+        out.append(f"![Andel med et positivt svar efter {ulab.lower()} med {CI}{syn}]({figures[key]}){{width=100%}}\n")
     out += _comparisons(b, sv, "compare_units", unit, ulab)
     return out
 
@@ -297,13 +298,14 @@ def _comparisons(b, sv, key: str, col: str, col_label: str) -> list[str]:
     )
     if rows:
         out.append(_table(["Spørgsmål", "Højere andel", "Lavere andel", "Forskel (procentpoint)", CI, "p (Holm)"],
-                          rows, "lllrrr", caption="Forskelle mellem enhederne, der er større end tilfældigheder let kan forklare",
+                          rows, "lllrrr", caption=_synthetic_caption(b, "Forskelle mellem enhederne, der er større end tilfældigheder let kan forklare"),
                           widths=[32, 17, 17, 12, 13, 9]))
         common = max(lower_count.items(), key=lambda kv: (len(kv[1]), kv[0]))
         if len(common[1]) >= max(2, tested // 2):
             out.append(
-                f"{_unit_label(b, col, common[0])} har en lavere andel positive svar end mindst én anden enhed på "
-                f"{len(common[1])} af {tested} spørgsmål. ")
+                (f"I de syntetiske data har {_unit_label(b, col, common[0])}" if b.get("synthetic") else
+                 f"{_unit_label(b, col, common[0])} har")
+                + f" en lavere andel positive svar end mindst én anden enhed på {len(common[1])} af {tested} spørgsmål. ")
         out.append(
             "For de øvrige par og spørgsmål kan forskellene skyldes tilfældigheder. "
             "Forskellene siger ikke i sig selv, at samtalerne er bedre i én enhed end i en anden: enhederne har forskellige "
@@ -450,7 +452,13 @@ def _caveats(b, sv) -> list[str]:
 
 def _view(bundle) -> dict[str, Any]:
     """What the survey sections read of the bundle: labels, value labels and the disclosure threshold."""
-    return {"labels": dict(bundle.labels), "value_labels": dict(bundle.value_labels), "disclosure": dict(bundle.disclosure)}
+    return {"labels": dict(bundle.labels), "value_labels": dict(bundle.value_labels), "disclosure": dict(bundle.disclosure),
+            "synthetic": any(src.get("provenance") == "synthetic" for src in bundle.data_sources.values())}
+
+
+def _synthetic_caption(b: Mapping[str, Any], caption: str) -> str:
+    """A table naming real units (houses, jobcentres) carries the synthetic-data note in its own caption."""
+    return f"{caption} – syntetiske data, ikke enhedernes faktiske resultater" if b.get("synthetic") else caption
 
 
 def survey_section(b: Mapping[str, Any], surveys: Sequence[Mapping[str, Any]], figures: Mapping[str, str]) -> str:
