@@ -191,7 +191,21 @@ def _section_headline(b: Bundle, reference) -> str:
     return "\n".join(out)
 
 
-def _section_project(b: Bundle, figures: Mapping[str, str]) -> str:
+def _figure_width(figure_dir: str | os.PathLike | None, rel: str, dpi: int = 200) -> float | None:
+    """The width in inches of a PNG figure saved at ``dpi`` (read from its header), or None when unknown."""
+    if figure_dir is None:
+        return None
+    path = Path(figure_dir) / rel
+    try:
+        head = path.read_bytes()[:24]
+    except OSError:
+        return None
+    if head[:8] != b"\x89PNG\r\n\x1a\n":
+        return None
+    return int.from_bytes(head[16:20], "big") / dpi
+
+
+def _section_project(b: Bundle, figures: Mapping[str, str], figure_dir: str | os.PathLike | None = None) -> str:
     s, t = b.study, b.theory
     tg = t["target_group"]
     out = ["# Projektet og programteorien {#projektet}\n"]
@@ -220,8 +234,17 @@ def _section_project(b: Bundle, figures: Mapping[str, str]) -> str:
         "Programteorien viser, hvordan projektets ressourcer og aktiviteter forventes at føre til resultater. "
         "Hver pil er forklaret af en mekanisme (M1, M2 …) eller markeret som et direkte skridt.\n"
     )
-    if "logic_model" in figures:
-        out.append(f"![Programteori (logikmodel) for {s['title']}]({figures['logic_model']}){{width=100%}}\n")
+    parts = sorted((k for k in figures if k == "logic_model" or k.startswith("logic_model_")),
+                   key=lambda k: int(k.rsplit("_", 1)[1]) if k[-1].isdigit() else 0)
+    if len(parts) > 1:
+        out.append(f"Programteorien er tegnet i {len(parts)} dele, så teksten kan læses på papir og skærm; kolonnen, hvor "
+                   "to dele mødes, står i dem begge, og stiplede bokse står for trin, der er vist i en anden del.\n")
+    for i, key in enumerate(parts, 1):
+        what = f"Programteori (logikmodel) for {s['title']}" + (f", del {i} af {len(parts)}" if len(parts) > 1 else "")
+        width = _figure_width(figure_dir, figures[key])
+        # printed at its own size (its smallest text is 9 pt); on a narrow screen the figure scrolls sideways
+        size = f"width={width:.2f}in" if width else "width=100%"
+        out.append(f"::: {{.figure-scroll}}\n![{what}]({figures[key]}){{{size}}}\n:::\n")
     if t.get("mechanisms"):
         out.append("### Mekanismer\n")
         rows = [(f"M{i + 1}", m["label"], m["resource"], m["reasoning"]) for i, m in enumerate(t["mechanisms"])]
@@ -510,7 +533,7 @@ def _section_appendix(b: Bundle) -> str:
 
 
 def report_markdown(bundle: Bundle | Mapping[str, Any], figures: Mapping[str, str] | None = None, *,
-                    reference_date: _dt.date | None = None) -> str:
+                    reference_date: _dt.date | None = None, figure_dir: str | os.PathLike | None = None) -> str:
     """The whole ``index.qmd`` text for a bundle (typed, or the plain dict of ``results.json``).
 
     ``reference_date`` is the report's date (default :func:`evaluation.reporting.dates.report_date`: the
@@ -536,7 +559,7 @@ def report_markdown(bundle: Bundle | Mapping[str, Any], figures: Mapping[str, st
         banner(b),
         summary_box(b, reference),
         _section_headline(b, reference),
-        _section_project(b, figures),
+        _section_project(b, figures, figure_dir),
         _section_participants(b),
         _section_method(b),
         _section_bodies(b, figures, "before_effects"),
@@ -577,7 +600,7 @@ def write_report_project(bundle_dir: str | os.PathLike, project_dir: str | os.Pa
         shutil.copytree(bundle_dir / "figures", project_dir / "figures", dirs_exist_ok=True)
         figs = dict(bundle.figures)
     (project_dir / "_quarto.yml").write_text(QUARTO_YML, encoding="utf-8")
-    (project_dir / "index.qmd").write_text(report_markdown(bundle, figs), encoding="utf-8")
+    (project_dir / "index.qmd").write_text(report_markdown(bundle, figs, figure_dir=project_dir), encoding="utf-8")
     return project_dir
 
 

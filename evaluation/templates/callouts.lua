@@ -117,8 +117,25 @@ local function move_before_toc(doc)
   return doc
 end
 
+-- Typst: a figure saved both as PNG (for the web page) and as PDF (text kept as text) is typeset from the PDF.
+local function pdf_figure(el)
+  if not FORMAT:match("typst") then
+    return nil
+  end
+  local pdf = el.src:gsub("%.png$", ".pdf")
+  if pdf ~= el.src then
+    local fh = io.open(pdf, "r")
+    if fh then
+      fh:close()
+      el.src = pdf
+      return el
+    end
+  end
+  return nil
+end
+
 return {
-  { Div = Div, Plain = Plain, Para = Para },
+  { Div = Div, Plain = Plain, Para = Para, Image = pdf_figure },
   { Table = wrap_table },
   { Pandoc = move_before_toc },
 }
