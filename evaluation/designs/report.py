@@ -285,9 +285,9 @@ class ReportParts:
         who, than = self.who_than()
         label = rec.indicator_label[0].lower() + rec.indicator_label[1:]
         if abs(est) < 0.5 * 10 ** (-dec):
-            core = f"{who.capitalize()} lå på samme niveau som {than} på målet «{label}»."
+            core = f"På målet «{label}» lå {who} på samme niveau som {than}."
         else:
-            core = f"{who.capitalize()} lå {signed_phrase(est, unit, dec)} end {than} på målet «{label}»."
+            core = f"På målet «{label}» lå {who} {signed_phrase(est, unit, dec)} end {than}."
         v = self.verdict(rec)
         if v == "clear":
             wanted = self.desired_direction(rec, bundle)

@@ -41,9 +41,12 @@ def source_name(src: Mapping[str, Any]) -> str:
     return f"{kind} ({file})" if file else kind
 
 
-def synthetic_parts(b: Bundle) -> list[str]:
-    """The synthetic parts of the study's data, named for a reader (empty when none is synthetic)."""
-    parts = [source_name(s) for _, s in sorted(b.data_sources.items()) if s.get("provenance") == "synthetic"]
+def synthetic_parts(b: Bundle, *, files: bool = False) -> list[str]:
+    """The synthetic parts of the study's data, named for a reader (empty when none is synthetic); ``files`` adds
+    each source's file name."""
+    parts = [source_name(s) if files else KIND_DA.get(str(s.get("kind")), "data")
+             for _, s in sorted(b.data_sources.items()) if s.get("provenance") == "synthetic"]
+    parts = list(dict.fromkeys(parts))
     declared = [t for t in b.targets if (t.result.diagnostics or {}).get("provenance") == "synthetic"
                 and not (t.result.diagnostics or {}).get("analysis")]
     if declared:

@@ -32,6 +32,16 @@ def test_every_report_passes_the_lint(rendered_reports):
     assert not problems, "\n".join(problems)
 
 
+def test_every_claim_of_every_report_follows_from_its_bundle(rendered_reports):
+    from claims import check_report_claims
+
+    problems = []
+    for slug, (folder, bundle) in sorted(_reports(rendered_reports).items()):
+        qmd = (folder / "index.qmd").read_text(encoding="utf-8")
+        problems += [f"{slug}: {p}" for p in check_report_claims(qmd, bundle)]
+    assert not problems, "\n".join(problems)
+
+
 def test_the_portfolio_passes_the_text_lint(rendered_reports):
     from evaluation.reporting.lint import lint_text
 

@@ -12,6 +12,8 @@ from evaluation.presentation.formatting import (
 )
 from evaluation.presentation.markdown import DASH, md_table
 from evaluation.presentation.phrases import (
+    CI_LABEL,
+    CI_LABEL_DEF,
     EVIDENCE_SHORT_DA,
     interval_phrase,
     period_label,
@@ -141,7 +143,8 @@ class PrePostReport(ReportParts):
         parts = []
         if ch is not None and not is_missing(ch.ci_lower):
             txt = interval_phrase(ch.ci_lower * mult, ch.ci_upper * mult, unit, dec, kind="change")
-            parts.append(f"Ændringen: {txt[0].lower() + txt[1:]}.")
+            rest = txt[len(CI_LABEL):].lstrip(": ").strip()
+            parts.append(f"{CI_LABEL_DEF} for ændringen: {rest}.")
         parts.append(f"Evidensniveau 1 af 5: {EVIDENCE_SHORT_DA[1]}; ændringen kan skyldes andet end projektet.")
         return " ".join(parts)
 
@@ -246,6 +249,15 @@ class PrePostReport(ReportParts):
         ]
 
     def portfolio_headline(self, rec) -> str:
-        return f"ændring fra før til efter {super().portfolio_headline(rec)}; ingen sammenligningsgruppe, så ikke en effekt"
+        res = rec.result
+        t = {e.term: e for e in res.estimates}
+        b, f, ch = t.get("baseline_level"), t.get("follow_up_level"), t.get("change")
+        if any(x is None or is_missing(x.estimate) for x in (b, f, ch)):
+            return "diskretioneret"
+        share, mult, unit, dec = _unit(rec, res.outcome_type)
+        lv = _levels(b.estimate, f.estimate, share, unit, ch, mult)
+        verb = "faldt" if ch.estimate < 0 else "steg" if ch.estimate > 0 else "var uændret"
+        ci = "" if is_missing(ch.ci_lower) else f"; ændring {fmt_ci(ch.ci_lower * mult, ch.ci_upper * mult, dec)} {unit}".rstrip()
+        return f"{verb} fra {lv[0]} til {lv[1]}{ci}; før/efter uden sammenligningsgruppe, så ikke en effekt"
 
 

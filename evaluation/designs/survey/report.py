@@ -12,6 +12,7 @@ import math
 from typing import Any, Mapping, Sequence
 
 from evaluation.designs.report import ReportParts
+from evaluation.designs.survey.figures import FIGURE_WIDTH
 from evaluation.designs.survey.scoring import records_frame
 from evaluation.presentation.formatting import (
     NBSP,
@@ -195,7 +196,8 @@ def _chart(b, sv, figures) -> list[str]:
            "positive til højre for den lodrette streg; «Både-og» er delt ligeligt på begge sider.\n"
            if sv["scale"].get("neutral") is not None else
            "Figuren viser, hvordan de gyldige svar fordeler sig på hvert spørgsmål (negative svar til venstre, positive til højre).\n",
-           f"![Svarfordeling for hvert spørgsmål (andel af gyldige svar)]({figures[key]}){{width=100%}}\n"]
+           f"::: {{.figure-scroll}}\n![Svarfordeling for hvert spørgsmål (andel af gyldige svar)]({figures[key]})"
+           f"{{width={FIGURE_WIDTH}in}}\n:::\n"]
     if hidden_any:
         out.append(f"Svarkategorier med færre end {b['disclosure']['threshold']} svar (og de celler, der skal skjules "
                    "sammen med dem) er udeladt af figuren og tabellerne.\n")
@@ -253,7 +255,8 @@ def _by_unit(b, sv, figures) -> list[str]:
     key = f"survey_{sv['id']}_units"
     if key in figures:
         syn = " (syntetiske data)" if b.get("synthetic") else ""
-        out.append(f"![Andel med et positivt svar efter {ulab.lower()} med {CI}{syn}]({figures[key]}){{width=100%}}\n")
+        out.append(f"::: {{.figure-scroll}}\n![Andel med et positivt svar efter {ulab.lower()} med {CI}{syn}]({figures[key]})"
+                   f"{{width={FIGURE_WIDTH}in}}\n:::\n")
     out += _comparisons(b, sv, "compare_units", unit, ulab)
     return out
 
@@ -606,5 +609,6 @@ class SurveyReport(ReportParts):
         if not shown:
             return "diskretioneret"
         it, e = shown[0]
+        n = f"; {fmt_int(sv['n_answers'])} svar" if sv.get("n_answers") else ""
         return (f"{_pct(e['estimate'])} svarede positivt på {_quote_item(it['text'], 60)} "
-                f"({_pct_ci(e['ci_lower'], e['ci_upper'])}); en brugermåling, ikke en effektmåling")
+                f"({_pct_ci(e['ci_lower'], e['ci_upper'])}){n}; en brugermåling, ikke en effektmåling")
