@@ -84,10 +84,13 @@ def effects_forest_rows(bundle: Bundle | Mapping[str, Any]) -> dict[str, list[di
                      "ci_lower": e.ci_lower * mult, "ci_upper": e.ci_upper * mult})
         sub = res.tables.get("subgroups")
         if sub is not None:
+            mod_vars = {m["id"]: m.get("variable") or m["id"] for m in bundle.theory.get("moderators", [])}
             for _, r in sub.iterrows():
                 if r["estimate"] is None or math.isnan(r["estimate"]):
                     continue
-                rows.append({"label": f"   {r['moderator_label']}: {r['level']}", "estimate": r["estimate"] * mult,
+                # the level as the report's tables name it (value labels), never the code in the data
+                level = bundle.value_label(mod_vars.get(r["moderator"], r["moderator"]), r["level"])
+                rows.append({"label": f"   {r['moderator_label']}: {level}", "estimate": r["estimate"] * mult,
                              "ci_lower": r["ci_lower"] * mult, "ci_upper": r["ci_upper"] * mult})
     return groups
 
