@@ -16,8 +16,8 @@ resident memory (``VmHWM`` from ``/proc/self/status``, reset before each phase t
    pre-trend tests);
 2. the same with a 999-draw multiplier bootstrap;
 3. the baseline: a straightforward loop over the (g, t) cells with pandas subsetting
-   (``_cs.reference_group_time``) and, separately, a straightforward loop building the
-   n-vector influence function of ``att_overall`` cell by cell (``_cs.reference_att_overall``);
+   (``tests/cs_reference.py: reference_group_time``) and, separately, a straightforward loop building the
+   n-vector influence function of ``att_overall`` cell by cell (``reference_att_overall``);
 
 and prints the largest differences between 1 and 3 (goal <= 1e-8) and the speed-up. Goals on
 this machine (2 shared cores): <= 10 s and <= 3 GiB process peak for phase 1 at the default
@@ -30,9 +30,14 @@ import argparse
 import os
 import time
 
+import sys
+from pathlib import Path
+
 import numpy as np
 
-from evaluation.designs.did import _cs
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+import cs_reference  # noqa: E402  (test-only straightforward references)
 from evaluation.designs.did.estimators import CallawaySantAnna
 from evaluation.synthetic.staggered import simulate_staggered
 
@@ -84,11 +89,11 @@ def speed(n_persons: int, n_weeks: int, n_cohorts: int, reference: bool) -> None
         dfr = df.assign(cohort=df.cohort.fillna(np.inf))
         ref, t_ref, _ = timed(
             "3a. baseline: pandas loop over (g,t) cells, att + se",
-            lambda: _cs.reference_group_time(dfr, unit="person", period="week", outcome="benefit", cohort="cohort"),
+            lambda: cs_reference.reference_group_time(dfr, unit="person", period="week", outcome="benefit", cohort="cohort"),
         )
         (r_est, r_se), t_ref2, _ = timed(
             "3b. baseline: loop building att_overall's influence fn",
-            lambda: _cs.reference_att_overall(dfr, unit="person", period="week", outcome="benefit", cohort="cohort"),
+            lambda: cs_reference.reference_att_overall(dfr, unit="person", period="week", outcome="benefit", cohort="cohort"),
         )
         gt = fast.tables["group_time"]
         d_att = np.max(np.abs(gt.att.to_numpy() - ref.att.to_numpy()))

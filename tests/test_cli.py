@@ -92,7 +92,7 @@ def test_empty_group_and_small_group(study_tree, tmp_path):
     p = _participants(d)
     df = pd.read_csv(p)
     df[df["group"] != "control"].to_csv(p, index=False)
-    _expect_exit2(["run", str(d)], tmp_path, "the group 'control'", "is empty")
+    _expect_exit2(["run", str(d)], tmp_path, "the group label(s) 'control'", "do not occur in column 'group'")
     keep = pd.concat([df[df["group"] == "intervention"], df[df["group"] == "control"].head(3)])
     keep.to_csv(p, index=False)
     _expect_exit2(["run", str(d)], tmp_path, "has 3 person(s), fewer than the disclosure threshold of 5")
@@ -109,7 +109,8 @@ def test_invalid_study_exit_2_and_no_partial_report(study_tree, tmp_path):
     f.write_text(f.read_text(encoding="utf-8").replace("operator:", "operatør:", 1), encoding="utf-8")
     _expect_exit2(["report", str(d)], tmp_path, "unknown field 'operatør'; did you mean 'operator'?")
     assert html.read_bytes() == before, "a failed run must leave the previous report intact"
-    leftovers = [p.name for p in (tmp_path / "reports").iterdir() if p.name.startswith(".")]
+    # the study's lock file (.<slug>.lock) stays; no staging folder does
+    leftovers = [p.name for p in (tmp_path / "reports").iterdir() if p.name.startswith(".") and not p.name.endswith(".lock")]
     assert leftovers == []
 
 

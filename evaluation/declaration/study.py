@@ -11,38 +11,46 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import os
 import re
 import datetime as _dt
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     create_model,
     model_validator,
 )
 
+from evaluation.data.paths import PROJECT_ROOT_ENV, is_inside, project_root, relative_to_root, resolved
+from evaluation.data.safe_yaml import MAX_BYTES, YamlProblem, parse_yaml
+from evaluation.data.tables import shown
 from evaluation.declaration.theory import Theory, theory_problems
 from evaluation.designs import families, get_family
-from evaluation.exceptions import StudyConfigError
-from evaluation.metrics.registry import METRICS
+from evaluation.designs.family import da
+from evaluation.exceptions import DataValidationError, StudyConfigError
+from evaluation.metrics.registry import METRICS, SOURCE_PARAMS, metric_inputs, param_problems
 
 __all__ = [
     "FunderType",
     "Funder",
     "Period",
     "DataSource",
+    "RegisterWeeks",
     "AnalysisBase",
     "ANALYSIS_MODELS",
     "analysis_models",
     "study_model",
     "StudyBase",
     "StudyTarget",
+    "TargetFigures",
+    "FigureCell",
     "ReportOptions",
     "Study",
     "load_study",
@@ -55,7 +63,7 @@ _SLUG = r"^[a-z0-9][a-z0-9\-]*$"
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 class Funder(_Model):
@@ -79,47 +87,163 @@ class Period(_Model):
         return self
 
 
-class DataSource(_Model):
-    """A data file the study reads, declared with the columns it must have."""
+class RegisterWeeks(_Model):
+    """The ISO weeks a register extract covers (first and last, inclusive)."""
 
-    path: str = Field(description="path to the file, relative to the study folder")
+    first: str = Field(description="first ISO week the extract covers, e.g. '2019-W01'",
+                       json_schema_extra=da("første ISO-uge i udtrækket, fx '2019-W01'"))
+    last: str = Field(description="last ISO week the extract covers, e.g. '2023-W52'",
+                      json_schema_extra=da("sidste ISO-uge i udtrækket, fx '2023-W52'"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _as_text(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _iso_weeks(self) -> "RegisterWeeks":
+        from evaluation.data.weeks import parse_week
+        from evaluation.exceptions import DataValidationError
+
+        try:
+            a, b = parse_week(self.first, what="first"), parse_week(self.last, what="last")
+        except DataValidationError:
+            raise ValueError(f"expected ISO weeks such as '2019-W01' (or 201901); got first {self.first!r}, "
+                             f"last {self.last!r}") from None
+        if b < a:
+            raise ValueError(f"the last week ({self.last}) is before the first ({self.first})")
+        return self
+
+
+class DataSource(_Model):
+    """A data file the study reads, declared with the columns it must have.
+
+    Every field carries its Danish meaning (``json_schema_extra=da(...)``) for ``evaluation new``
+    and the user guide (``evaluation guide``).
+    """
+
+    path: str = Field(description="path to the file, relative to the study folder",
+        json_schema_extra=da("stien til filen, regnet fra studiemappen (fx ../../data/mit-projekt/participants.csv)"))
     kind: Literal["participants", "register", "survey", "planned", "figures"] = Field(
-        default="participants", description="what the file holds"
+        default="participants", description="what the file holds",
+        json_schema_extra=da("hvad filen indeholder: participants (én række pr. person, eller pr. person og måling), "
+                             "register (ugentlige ydelseskoder som i DREAM), survey (svar på et spørgeskema), planned "
+                             "(planlagte møder eller invitationer pr. enhed) eller figures (opfølgningstal)"),
     )
     format: Literal["csv", "parquet", "xlsx"] | None = Field(
-        default=None, description="file format; inferred from the extension when omitted"
+        default=None, description="file format; inferred from the extension when omitted",
+        json_schema_extra=da("filformat: csv, parquet eller xlsx; udledes af filendelsen, hvis feltet udelades"),
     )
-    id_column: str | None = Field(default=None, description="person identifier column (pseudonymised on read)")
-    columns: list[str] = Field(default_factory=list, description="columns that must be present")
+    id_column: str | None = Field(default=None, description="person identifier column (pseudonymised on read)",
+        json_schema_extra=da("kolonnen med personens id; den pseudonymiseres ved indlæsningen og hedder derefter "
+                             "person i analyserne (fx unit: person)"))
+    columns: list[str] = Field(default_factory=list, description="columns that must be present",
+        json_schema_extra=da("kolonner, der skal findes i filen (ud over id-kolonnen); mangler en af dem, stopper "
+                             "kørslen med en fejl, der nævner filen og kolonnen"))
     period_column: str | None = Field(
         default=None,
         description="participants measured at several dates (before/after): the column naming the date; the file then "
                     "has one row per person and date, and a person id may repeat across dates but not within one",
+        json_schema_extra=da("når de samme personer måles flere gange (før/efter, paneler): kolonnen med "
+                             "måletidspunktet; filen har da én række pr. person og tidspunkt"),
     )
     provenance: Literal["synthetic", "register", "survey", "project"] | None = Field(
         default=None,
         description="where the data come from: synthetic (generated, not real persons), register (an extract from a "
         "public register such as DREAM), survey (answers collected for the evaluation) or project (the project's own "
         "counts); a source without it is shown as 'kilde ikke angivet'",
+        json_schema_extra=da("hvor data kommer fra: synthetic (genererede data, ikke rigtige personer), register "
+                             "(udtræk fra et offentligt register, fx DREAM), survey (svar indsamlet til evalueringen) "
+                             "eller project (projektets egne tal); uden feltet står der 'kilde ikke angivet' i rapporten"),
     )
-    sheet: str | None = Field(default=None, description="Excel sheet name (xlsx only)")
-    separator: str = Field(default=",", description="CSV field separator")
+    sheet: str | None = Field(default=None, description="Excel sheet name (xlsx only)",
+        json_schema_extra=da("navnet på fanen i regnearket (kun xlsx)"))
+    separator: str | None = Field(
+        default=None, min_length=1, max_length=1,
+        description="CSV field separator (',', ';', tab or '|'); told from the header line when omitted",
+        json_schema_extra=da("feltseparator i CSV-filen (',' eller ';' som i dansk Excel); findes ud fra overskriftslinjen, "
+                             "hvis den ikke angives"))
+    decimal: Literal[".", ","] | None = Field(
+        default=None,
+        description="decimal sign of the file's numbers ('.' or ','); detected from the whole file when omitted (a file "
+                    "mixing both is refused)",
+        json_schema_extra=da("decimaltegn i filens tal: ',' (dansk Excel) eller '.'; findes ud fra hele filen, hvis det ikke "
+                             "angives"))
+    thousands: Literal[".", ",", " ", ""] | None = Field(
+        default=None,
+        description="thousands separator ('.', ',', ' ' or '' for none); default: the sign that is not the decimal sign, "
+                    "accepted only in strict groups of three digits (1.500)",
+        json_schema_extra=da("tusindtalsseparator ('.' i dansk Excel, '' for ingen); tal som 1.500 godtages kun i grupper "
+                             "af tre cifre"))
+    encoding: str | None = Field(
+        default=None,
+        description="text encoding of a CSV file (utf-8, utf-8-sig, cp1252, latin-1); when omitted UTF-8 is tried and a "
+                    "file that is not UTF-8 is read as cp1252 with a note",
+        json_schema_extra=da("tegnsæt i CSV-filen (utf-8, cp1252 fra Windows, latin-1); hvis det ikke angives, prøves "
+                             "UTF-8 og ellers cp1252 med en note"))
+    header_row: int = Field(
+        default=1, ge=1,
+        description="the line (CSV) or sheet row (Excel) holding the column names; rows above it (titles, as in "
+                    "jobindsats.dk exports) are skipped",
+        json_schema_extra=da("linjen (CSV) eller rækken (Excel) med kolonnenavnene; rækker over den (titler som i "
+                             "udtræk fra jobindsats.dk) springes over"))
+    footer_rows: int = Field(
+        default=0, ge=0,
+        description="non-empty rows at the end of the table that are notes (e.g. 'Kilde: jobindsats.dk'), not data",
+        json_schema_extra=da("antal ikke-tomme rækker nederst i tabellen, der er noter (fx 'Kilde: jobindsats.dk') og "
+                             "ikke data"))
+    missing_values: list[str] = Field(
+        default_factory=list,
+        description="cell values that mean 'missing' besides the empty cell and NA (e.g. '..' for discretion in "
+                    "jobindsats.dk, 'ukendt')",
+        json_schema_extra=da("værdier, der betyder 'mangler' ud over den tomme celle og NA (fx '..' for diskretion i "
+                             "jobindsats.dk eller 'ukendt')"))
+    types: dict[str, Literal["numeric", "integer", "categorical", "text"]] = Field(
+        default_factory=dict,
+        description="the type of columns whose type the data alone cannot settle (column: numeric, integer, categorical "
+                    "or text); a numeric column with a non-numeric value is an error naming its rows",
+        json_schema_extra=da("kolonnetyper, hvor data ikke selv afgør typen (kolonne: numeric, integer, categorical eller "
+                             "text); en talkolonne med en værdi, der ikke er et tal, giver en fejl med rækkenumrene"))
     layout: Literal["auto", "wide", "long", "spells"] = Field(
-        default="auto", description="register layout: DREAM-style wide (y_1801 …), long (person, week, code) or spells"
+        default="auto", description="register layout: DREAM-style wide (y_1801 …), long (person, week, code) or spells",
+        json_schema_extra=da("register: filens form: auto (genkendes), wide (DREAM-form med en kolonne pr. uge, "
+                             "y_1801 …), long (én række pr. person og uge) eller spells (én række pr. forløb)"),
     )
-    week_column: str = Field(default="week", description="register: ISO week column (long layout)")
-    code_column: str = Field(default="code", description="register: benefit code column (long and spells layouts)")
-    start_column: str = Field(default="start_week", description="register: first week of a spell")
-    end_column: str = Field(default="end_week", description="register: last week of a spell")
-    codes: str | None = Field(default=None, description="register: code-list file relative to the study (default: the shipped DREAM grouping)")
-    code_overrides: dict[str, str] = Field(default_factory=dict, description="register: code or 'a-b' range → group, overriding the code list")
-    participants: str = Field(default="participants", description="register: the data source whose persons the panel is restricted to")
+    week_column: str = Field(default="week", description="register: ISO week column (long layout)",
+        json_schema_extra=da("register: kolonnen med ISO-ugen (long)"))
+    code_column: str = Field(default="code", description="register: benefit code column (long and spells layouts)",
+        json_schema_extra=da("register: kolonnen med ydelseskoden (long og spells)"))
+    start_column: str = Field(default="start_week", description="register: first week of a spell",
+        json_schema_extra=da("register: kolonnen med forløbets første uge (spells)"))
+    end_column: str = Field(default="end_week", description="register: last week of a spell",
+        json_schema_extra=da("register: kolonnen med forløbets sidste uge (spells)"))
+    codes: str | None = Field(default=None, description="register: code-list file relative to the study (default: the shipped DREAM grouping)",
+        json_schema_extra=da("register: en fil med kodelisten, regnet fra studiemappen (standard: den medfølgende "
+                             "gruppering af DREAM-koderne)"))
+    code_overrides: dict[str, str] = Field(default_factory=dict, description="register: code or 'a-b' range → group, overriding the code list",
+        json_schema_extra=da("register: en kode eller et interval 'a-b' → ydelsesgruppe; går forud for kodelisten"))
+    participants: str = Field(default="participants", description="register: the data source whose persons the panel is restricted to",
+        json_schema_extra=da("register: den datakilde, hvis personer registeret afgrænses til"))
     absent_persons: Literal["error", "self_support"] = Field(
-        default="error", description="register: participants without rows are an error, or self-supporting in every week"
+        default="error", description="register: participants without rows are an error, or self-supporting in every week",
+        json_schema_extra=da("register: deltagere uden rækker i registeret er en fejl (error) eller selvforsørgende i "
+                             "alle uger (self_support)"),
     )
-    labels: dict[str, str] = Field(default_factory=dict, description="Danish labels of columns, for tables (column: label)")
+    weeks: RegisterWeeks | None = Field(
+        default=None,
+        description="register: the ISO weeks the extract covers ({first: 2019-W01, last: 2023-W52}); a week inside them "
+                    "without a code is a week without benefit (self-support), not a censored week. Without it a long "
+                    "or spells register covers only the weeks its codes show",
+        json_schema_extra=da("register: de uger, udtrækket dækker ({first: 2019-W01, last: 2023-W52}); en uge uden kode "
+                             "inden for dem er en uge uden ydelse (selvforsørgelse), ikke en manglende uge"))
+    labels: dict[str, str] = Field(default_factory=dict, description="Danish labels of columns, for tables (column: label)",
+        json_schema_extra=da("danske navne på kolonnerne, som tabeller og figurer viser i stedet for kolonnenavnet "
+                             "(kolonne: navn)"))
     value_labels: dict[str, dict[str, str]] = Field(
-        default_factory=dict, description="Danish labels of values per column (column: {value: label})"
+        default_factory=dict, description="Danish labels of values per column (column: {value: label})",
+        json_schema_extra=da("danske navne på værdierne i en kolonne (kolonne: {værdi: navn}), fx for en 0/1-kolonne"),
     )
 
 
@@ -131,14 +255,22 @@ class AnalysisBase(_Model):
     (:data:`evaluation.designs.family.FAMILIES`).
     """
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$", description="identifier of the analysis")
-    indicator: str | None = Field(default=None, description="id of the indicator (theory.indicators) used as outcome")
-    design: str = Field(description="registered design name, e.g. 'randomized_comparison'")
-    data: str = Field(default="participants", description="name of the data source under 'data'")
-    primary: bool = Field(default=False, description="a pre-specified primary analysis")
-    subgroups: list[str] = Field(default_factory=list, description="moderator ids (theory.moderators) for pre-specified subgroup effects")
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$", description="identifier of the analysis",
+        json_schema_extra=da("analysens id: små bogstaver, tal, _ og -"))
+    indicator: str | None = Field(default=None, description="id of the indicator (theory.indicators) used as outcome",
+        json_schema_extra=da("id på den indikator under theory.indicators, som analysen måler (analysens udfald)"))
+    design: str = Field(description="registered design name, e.g. 'randomized_comparison'",
+        json_schema_extra=da("analysens design, fx randomized_comparison (vejledningen har listen over designs)"))
+    data: str = Field(default="participants", description="name of the data source under 'data'",
+        json_schema_extra=da("navnet på den datakilde under data:, som analysen bruger"))
+    primary: bool = Field(default=False, description="a pre-specified primary analysis",
+        json_schema_extra=da("true for en hovedanalyse, der er fastlagt på forhånd"))
+    subgroups: list[str] = Field(default_factory=list, description="moderator ids (theory.moderators) for pre-specified subgroup effects",
+        json_schema_extra=da("id'er på moderatorer under theory.moderators: effekten opdeles efter dem (fastlagt på forhånd)"))
     exploratory_subgroups: list[str] = Field(
-        default_factory=list, description="data columns for exploratory subgroup effects (not in the theory; labelled exploratory)"
+        default_factory=list, description="data columns for exploratory subgroup effects (not in the theory; labelled exploratory)",
+        json_schema_extra=da("datakolonner til en undersøgende opdeling af effekten (ikke i programteorien; rapporten "
+                             "kalder den undersøgende)"),
     )
 
     @property
@@ -156,15 +288,20 @@ _MODEL_CACHE: dict[tuple, tuple[dict[str, type[AnalysisBase]], type]] = {}
 
 def _analysis_models() -> dict[str, type[AnalysisBase]]:
     models = {}
+    options_da = da("designets indstillinger (se tabellen over designets indstillinger)")
     for fam in families():
         opts_required = any(f.is_required() for f in fam.Options.model_fields.values())
-        opt_field = (fam.Options, Field(description=fam.Options.__doc__.strip().splitlines()[0] if fam.Options.__doc__ else "")) \
-            if opts_required else (fam.Options, Field(default_factory=fam.Options, description="the design's options"))
+        opt_field = (fam.Options, Field(description=fam.Options.__doc__.strip().splitlines()[0] if fam.Options.__doc__ else "",
+                                        json_schema_extra=options_da)) \
+            if opts_required else (fam.Options, Field(default_factory=fam.Options, description="the design's options",
+                                                      json_schema_extra=options_da))
         models[fam.design] = create_model(
             f"Analysis_{fam.design}", __base__=AnalysisBase, __doc__=f"An analysis with design {fam.design!r}.",
-            design=(Literal[fam.design], Field(description=f"registered design name: {fam.design}")),
+            design=(Literal[fam.design], Field(description=f"registered design name: {fam.design}",
+                                               json_schema_extra=AnalysisBase.model_fields["design"].json_schema_extra)),
             options=opt_field,
-            fit=(fam.Fit, Field(default_factory=fam.Fit, description="inference options passed to fit")),
+            fit=(fam.Fit, Field(default_factory=fam.Fit, description="inference options passed to fit",
+                                json_schema_extra=da("indstillinger for beregningen af usikkerheden (fx sikkerhedsniveauet)"))),
         )
     return models
 
@@ -196,6 +333,43 @@ def study_model() -> type:
     return _models()[1]
 
 
+Cell = Union[str, int, float]
+
+
+class FigureCell(_Model):
+    """One number in a ``figures`` table: the row (chosen by column values) and the column holding it."""
+
+    row: dict[str, Cell] = Field(
+        default_factory=dict, description="column: value pairs choosing exactly one row (default: the figures' row)",
+        json_schema_extra=da("kolonne: værdi, der udvælger netop én række i tabellen"))
+    column: str = Field(description="the column holding the number (e.g. a period such as '2018M03')",
+                        json_schema_extra=da("kolonnen med tallet (fx en periode som '2018M03')"))
+
+
+class TargetFigures(_Model):
+    """Where a target's numbers are read from a ``figures`` data source (e.g. a jobindsats.dk export).
+
+    ``baseline``, ``observed``, ``n_baseline`` and ``n_observed`` each name a column of the row chosen
+    by ``row``, or a cell of its own (``{row: {...}, column: ...}``); a cell holding a missing value
+    (such as jobindsats.dk's '..' for discretion, declared in the source's ``missing_values``) leaves
+    the number unknown.
+    """
+
+    data: str = Field(description="the data source (kind: figures) holding the numbers",
+                      json_schema_extra=da("datakilden (kind: figures) med tallene"))
+    row: dict[str, Cell] = Field(
+        default_factory=dict, description="column: value pairs choosing the row the numbers are in",
+        json_schema_extra=da("kolonne: værdi, der udvælger rækken med tallene (fx {område: Aalborg})"))
+    baseline: str | FigureCell | None = Field(default=None, description="column (or cell) with the baseline",
+                                              json_schema_extra=da("kolonnen (eller cellen) med udgangspunktet"))
+    observed: str | FigureCell | None = Field(default=None, description="column (or cell) with the result at follow-up",
+                                              json_schema_extra=da("kolonnen (eller cellen) med resultatet ved opfølgningen"))
+    n_baseline: str | FigureCell | None = Field(default=None, description="column (or cell) with the number of persons at baseline",
+                                                json_schema_extra=da("kolonnen (eller cellen) med antal personer ved udgangspunktet"))
+    n_observed: str | FigureCell | None = Field(default=None, description="column (or cell) with the number of persons at follow-up",
+                                                json_schema_extra=da("kolonnen (eller cellen) med antal personer ved opfølgningen"))
+
+
 class StudyTarget(_Model):
     """A target figure (*måltal*) followed without a comparison group."""
 
@@ -219,22 +393,44 @@ class StudyTarget(_Model):
         "shown in the report, and a synthetic figure puts the synthetic-data banner on it",
     )
     note: str | None = None
+    figures: TargetFigures | None = Field(
+        default=None,
+        description="read baseline/observed (and their numbers of persons) from a figures data source, e.g. a "
+                    "jobindsats.dk export, instead of writing them here",
+        json_schema_extra=da("læs udgangspunkt og resultat (og antal personer) fra en datakilde med opfølgningstal, fx "
+                             "et udtræk fra jobindsats.dk, i stedet for at skrive dem her"))
+
+    @model_validator(mode="after")
+    def _figures_or_numbers(self) -> "StudyTarget":
+        if self.figures is not None:
+            both = [k for k in ("baseline", "observed", "n_baseline", "n_observed")
+                    if getattr(self.figures, k) is not None and getattr(self, k) is not None]
+            if both:
+                raise ValueError(f"{', '.join(both)} is given both here and under 'figures'; give each number once")
+        return self
 
 
 class ReportOptions(_Model):
     """How the report is produced."""
 
     disclosure_threshold: int = Field(
-        default=5, ge=3, description="smallest number of persons a published cell may rest on (never below 3)"
+        default=5, ge=3, description="smallest number of persons a published cell may rest on (never below 3)",
+        json_schema_extra=da("det mindste antal personer, et offentliggjort tal må bygge på (aldrig under 3)"),
     )
-    min_group_size: int = Field(default=20, ge=3, description="smallest group an effect is estimated for")
-    formats: list[Literal["html", "pdf"]] = Field(default_factory=lambda: ["html", "pdf"])
-    headline_analyses: list[str] = Field(default_factory=list, description="analysis ids for the headline (default: primary)")
-    cost_unit: str | None = Field(default=None, description="what an extra unit of the primary effect is called, e.g. 'sygefraværsuge'")
+    min_group_size: int = Field(default=20, ge=3, description="smallest group an effect is estimated for",
+        json_schema_extra=da("den mindste gruppe, der beregnes en effekt for"))
+    formats: list[Literal["html", "pdf"]] = Field(default_factory=lambda: ["html", "pdf"], description="output formats",
+        json_schema_extra=da("rapportens formater: html og/eller pdf"))
+    headline_analyses: list[str] = Field(default_factory=list, description="analysis ids for the headline (default: primary)",
+        json_schema_extra=da("id'er på de analyser, rapportens hovedresultat bygger på (standard: de primære)"))
+    cost_unit: str | None = Field(default=None, description="what an extra unit of the primary effect is called, e.g. 'sygefraværsuge'",
+        json_schema_extra=da("hvad en ekstra enhed af den primære effekt hedder i økonomiafsnittet, fx 'sygefraværsuge'"))
     date: _dt.date | None = Field(
         default=None,
         description="the report's date, printed in its summary and used to tell whether a target's deadline has passed; "
         "default: SOURCE_DATE_EPOCH when set (reproducible builds), else the day the report is made",
+        json_schema_extra=da("rapportens dato (står i «Kort fortalt» og afgør, om et måls frist er overskredet); standard: "
+                             "SOURCE_DATE_EPOCH, ellers dagen rapporten laves"),
     )
 
     @model_validator(mode="after")
@@ -266,6 +462,18 @@ class StudyBase(_Model):
 
     # set by load_study, not by the file
     source_path: Path | None = Field(default=None, exclude=True, description="(set when loading)")
+    #: line of every field in the study file (set by load_study), for messages about data that name the field
+    _lines: dict = PrivateAttr(default_factory=dict)
+
+    def line_of(self, loc: tuple[Any, ...]) -> int:
+        """The study file's line of the field at ``loc`` (e.g. ``("analyses", 0, "options", "treated")``); the
+        nearest enclosing field's line when the field itself is not written (a default)."""
+        return _line_for(self._lines, tuple(loc))
+
+    def where(self, loc: tuple[Any, ...]) -> str:
+        """``'studies/x/study.yaml:182: analyses[0].options.treated'`` for messages."""
+        file = shown(self.source_path) if self.source_path is not None else "study.yaml"
+        return f"{file}:{self.line_of(loc)}: {_dotted(tuple(loc))}"
 
     @property
     def folder(self) -> Path:
@@ -276,8 +484,24 @@ class StudyBase(_Model):
     def analysis(self, analysis_id: str) -> AnalysisBase:
         return next(a for a in self.analyses if a.id == analysis_id)
 
+    @property
+    def project_root(self) -> Path:
+        """The folder the study may read files from (see :mod:`evaluation.data.paths`)."""
+        return project_root(self.folder)
+
     def resolve_path(self, relative: str) -> Path:
-        return (self.folder / relative).resolve()
+        """A declared file path, resolved against the study folder; refused outside the project root."""
+        path = resolved(self.folder / relative)
+        if path is None or not is_inside(path, self.project_root):
+            raise DataValidationError(
+                f"{self.source_path}: the path {relative!r} lies outside the project root {self.project_root}; "
+                f"a study reads files only inside it (set {PROJECT_ROOT_ENV} to widen it)"
+            )
+        return path
+
+    def shown_path(self, path: str | Path) -> str:
+        """How a file is named in published outputs: relative to the project root, with '/'."""
+        return relative_to_root(path, self.project_root)
 
 
 #: the Study model for the families registered at import (see :func:`study_model` for later ones)
@@ -288,34 +512,6 @@ ANALYSIS_MODELS = analysis_models()
 # ---------------------------------------------------------------------------
 # YAML with line numbers
 # ---------------------------------------------------------------------------
-
-
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that keeps dates as ISO strings (pydantic parses them) and flags duplicate keys."""
-
-
-def _no_dates(loader: yaml.SafeLoader, node: yaml.Node) -> str:
-    return loader.construct_scalar(node)
-
-
-_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _no_dates)
-
-
-def _line_map(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int], dups: list[tuple[tuple[Any, ...], int, str]]) -> None:
-    out[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for k, v in node.value:
-            key = k.value
-            if key in seen:
-                dups.append((path + (key,), k.start_mark.line + 1, key))
-            seen.add(key)
-            out[path + (key,)] = k.start_mark.line + 1
-            _line_map(v, path + (key,), out, dups)
-            out[path + (key,)] = k.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
-            _line_map(v, path + (i,), out, dups)
 
 
 def _line_for(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int:
@@ -395,9 +591,20 @@ def _field_names(model: type[BaseModel]) -> list[str]:
     return [f.alias or name for name, f in model.model_fields.items() if name != "source_path"]
 
 
+def _shown(value: Any, limit: int = 80) -> str:
+    """``repr`` of a value from the study file, shortened: a message quotes the value, never a whole block."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _friendly(err: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
     loc = tuple(err["loc"])
     etype = err["type"]
+    if "[key]" in loc and loc.index("[key]") > 0:  # a mapping key of the wrong type, e.g. 0: Mand
+        at = loc.index("[key]")
+        key = loc[at - 1]
+        return loc[:at - 1] + (str(key),), (f"the key {_shown(key)} is a {_kind(key)}; keys here are text: write it in "
+                                            f"quotes ('{key}')")
     tag = _analysis_tag(loc)
     root = None
     if tag is not None:  # an error inside analyses[i]: resolve fields on that design's analysis model
@@ -411,6 +618,12 @@ def _friendly(err: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
             return _model_at(sub[2:], root)
         return _model_at(sub)
 
+    if etype == "invalid_key" and loc:
+        key = loc[-1]
+        if isinstance(key, str):  # pydantic names a null key 'None'
+            return loc, "an empty key (~ or null) is not a field name; field names are text"
+        return loc[:-1] + (str(key),), (f"{_shown(key)} is not a field name; field names are text (a {_kind(key)} "
+                                        "was written as a key)")
     if etype in ("union_tag_invalid", "union_tag_not_found") and loc[:1] == ("analyses",):
         tag_given = err.get("ctx", {}).get("tag")
         known = ", ".join(sorted(analysis_models()))
@@ -428,7 +641,7 @@ def _friendly(err: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
         if tag is not None and len(loc) == 4 and loc[2] in ("options", "fit"):
             hint = _foreign(str(key), tag, loc[2]) + hint
         allowed = f" Allowed fields here: {', '.join(names)}." if names else ""
-        return loc, f"unknown field {key!r}{hint}{allowed}"
+        return loc, f"unknown field {key!r}{hint or ';'}{allowed}"
     if etype == "missing":
         parent = model_at(loc[:-1])
         field = _field_by_name(parent, loc[-1]) if parent else None
@@ -436,19 +649,19 @@ def _friendly(err: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
         return loc, f"required field is missing; expected {loc[-1]!r}{desc}"
     if etype in ("literal_error", "enum"):
         expected = err.get("ctx", {}).get("expected", "")
-        return loc, f"got {err.get('input')!r}; expected one of: {expected}"
+        return loc, f"got {_shown(err.get('input'))}; expected one of: {expected}"
     if etype == "string_pattern_mismatch":
         parent = model_at(loc[:-1])
         field = _field_by_name(parent, loc[-1]) if parent else None
         desc = field.description if field is not None and field.description else f"text matching {err['ctx']['pattern']}"
-        return loc, f"got {err.get('input')!r}; expected {desc}"
+        return loc, f"got {_shown(err.get('input'))}; expected {desc}"
     if etype.startswith("date") or etype.startswith("datetime"):
-        return loc, f"got {err.get('input')!r}; expected a date written as YYYY-MM-DD"
+        return loc, f"got {_shown(err.get('input'))}; expected a date written as YYYY-MM-DD"
     if etype == "value_error":
         msg = str(err.get("ctx", {}).get("error", err["msg"]))
         return loc, msg
     inp = err.get("input")
-    shown = f"got {inp!r}; " if not isinstance(inp, (dict, list)) else ""
+    shown = f"got {_shown(inp)}; " if not isinstance(inp, (dict, list)) else ""
     return loc, f"{shown}{err['msg'][0].lower()}{err['msg'][1:]}"
 
 
@@ -471,8 +684,44 @@ def _theory_level_problems(theory: Theory) -> list[tuple[tuple[Any, ...], str]]:
     return problems
 
 
+def _metric_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
+    """Metric parameters: unknown or missing ones, and data sources they name that are not declared."""
+    problems = []
+    analysed = {a.indicator for a in study.analyses if a.indicator is not None and get_family(a.design).needs_metric}
+    for i, ind in enumerate(study.theory.indicators):
+        if ind.metric is None or ind.metric.name not in METRICS:
+            continue
+        loc = ("theory", "indicators", i, "metric")
+        for param, msg in param_problems(ind.metric.name, ind.metric.params):
+            problems.append((loc + (("params", param) if param is not None else ("params",)), msg))
+        if ind.id not in analysed:
+            continue  # computed only for an analysis: its data sources are checked when one uses it
+        declared = metric_inputs(ind.metric.name, ind.metric.params) if not param_problems(ind.metric.name, ind.metric.params) else []
+        named = {src for src, _, _ in declared}
+        for key, kind in SOURCE_PARAMS.items():
+            value = ind.metric.params.get(key)
+            if isinstance(value, str):
+                named.add(value)
+                src = study.data.get(value)
+                if src is not None and kind is not None and src.kind != kind:
+                    problems.append((loc + ("params", key), f"names data source {value!r}, which is of kind {src.kind!r}; "
+                                     f"expected a data source of kind {kind!r}"))
+        if METRICS[ind.metric.name].params() and "register" in METRICS[ind.metric.name].params():
+            reg = ind.metric.params.get("register", "register")
+            if isinstance(reg, str):
+                named.add(reg)
+        for src_name in sorted(named):
+            if isinstance(src_name, str) and src_name not in study.data and study.data:
+                key = next((k for k, v in ind.metric.params.items() if v == src_name), None)
+                problems.append((loc + (("params", key) if key else ("name",)),
+                                 f"metric {ind.metric.name!r} reads data source {src_name!r}, which is not declared under "
+                                 f"'data'; declared: {', '.join(sorted(study.data))}"))
+    return problems
+
+
 def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
     problems = _theory_level_problems(study.theory)
+    problems += _metric_problems(study)
     ind_ids = {i.id for i in study.theory.indicators}
     mod_ids = {m.id for m in study.theory.moderators}
     seen: set[str] = set()
@@ -502,8 +751,25 @@ def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
         for j, m in enumerate(a.subgroups):
             if m not in mod_ids:
                 problems.append((p + ("subgroups", j), f"refers to {m!r}, which is not a moderator in theory.moderators; declared: {', '.join(sorted(mod_ids)) or 'none'}"))
+    for name, src in study.data.items():
+        if src.weeks is not None and src.kind != "register":
+            problems.append((("data", name, "weeks"), f"'weeks' applies to a register (kind: register); data source {name!r} "
+                             f"is of kind {src.kind!r}"))
     analysis_ids = {a.id for a in study.analyses}
+    for i, asm in enumerate(study.theory.assumptions):
+        for j, aid in enumerate(asm.analyses):
+            if aid not in analysis_ids:
+                problems.append((("theory", "assumptions", i, "analyses", j),
+                                 f"refers to {aid!r}, which is not an analysis; declared: {', '.join(sorted(analysis_ids)) or 'none'}"))
     for i, t in enumerate(study.targets):
+        if t.figures is not None:
+            src = study.data.get(t.figures.data)
+            if src is None:
+                problems.append((("targets", i, "figures", "data"), f"refers to data source {t.figures.data!r}, which is not "
+                                 f"declared under 'data'; declared: {', '.join(sorted(study.data)) or 'none'}"))
+            elif src.kind != "figures":
+                problems.append((("targets", i, "figures", "data"), f"data source {t.figures.data!r} is of kind "
+                                 f"{src.kind!r}; expected a data source of kind 'figures'"))
         if t.indicator is not None and t.indicator not in ind_ids:
             problems.append((("targets", i, "indicator"), f"refers to {t.indicator!r}, which is not an indicator"))
         if t.analysis is not None and t.analysis not in analysis_ids:
@@ -516,8 +782,35 @@ def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
     for j, h in enumerate(study.report.headline_analyses):
         if h not in analysis_ids:
             problems.append((("report", "headline_analyses", j), f"refers to {h!r}, which is not an analysis"))
+    if study.source_path is not None:
+        problems.extend(_path_problems(study))
     if study.source_path is not None and study.id != study.folder.name:
         problems.append((("id",), f"the id {study.id!r} differs from the folder name {study.folder.name!r}; expected them to be equal"))
+    return problems
+
+
+def _path_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
+    """Declared files must lie inside the project root (:mod:`evaluation.data.paths`)."""
+    problems = []
+    root = study.project_root
+    for name, src in study.data.items():
+        for field_name in ("path", "codes"):
+            value = getattr(src, field_name)
+            if value is None:
+                continue
+            loc = ("data", name, field_name)
+            if "\x00" in value or not value.strip():
+                problems.append((loc, "expected a file path (relative to the study folder)"))
+                continue
+            if resolved(study.folder / value) is None:
+                problems.append((loc, f"{value!r} cannot be resolved (a loop of symbolic links?); expected a file path"))
+            elif not is_inside(study.folder / value, root):
+                target = resolved(study.folder / value)
+                lexical = Path(os.path.normpath(study.folder / value))
+                via = f" (it leads to {target})" if target != lexical else ""
+                problems.append((loc, f"{value!r}{via} lies outside the project root {root}; a study reads files only inside "
+                                 f"the folder that holds studies/ (or the folder named by {PROJECT_ROOT_ENV}); move the "
+                                 "file there or set the variable"))
     return problems
 
 
@@ -553,23 +846,13 @@ def load_study(path: str | Path) -> Study:
     """
     file = _resolve_study_file(path)
     shown = str(file)
-    if not file.is_file():
-        raise StudyConfigError([f"{shown}:1: (file): the study file does not exist; expected a study.yaml in the study folder"])
-    text = file.read_text(encoding="utf-8")
-    try:
-        root = yaml.compose(text, Loader=_LineLoader)
-        raw = yaml.load(text, Loader=_LineLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc)
-        context = getattr(exc, "context", None)
-        what = f"{context}, {problem}" if context else problem
-        raise StudyConfigError([f"{shown}:{line}: (YAML syntax): {what}; check indentation, colons and quotes"]) from None
+    parsed = _read_study_yaml(file, shown)
+    raw = parsed.data
+    text = parsed.text
     if raw is None:
         raise StudyConfigError([f"{shown}:1: (file): the study file is empty; expected a mapping with id, title, funder, …"])
     if not isinstance(raw, dict):
-        raise StudyConfigError([f"{shown}:1: (top level): expected a mapping of fields (id, title, …), got a {type(raw).__name__}"])
+        raise StudyConfigError([f"{shown}:1: (top level): expected a mapping of fields (id, title, …), got a {_kind(raw)}"])
     if "surveys" in raw:
         raw = dict(raw)
         raw.pop("surveys")
@@ -578,10 +861,7 @@ def load_study(path: str | Path) -> Study:
                   "'analyses' as {id, design: survey, data, indicator, options: {title, scale, items, unit, planned, …}}")]
     else:
         moved = []
-    lines: dict[tuple[Any, ...], int] = {}
-    dups: list[tuple[tuple[Any, ...], int, str]] = []
-    if root is not None:
-        _line_map(root, (), lines, dups)
+    lines, dups = parsed.lines, parsed.duplicates
     problems: list[tuple[int, str]] = moved + [
         (line, f"{shown}:{line}: {_dotted(p)}: the field {key!r} is given twice; expected each field once") for p, line, key in dups
     ]
@@ -604,6 +884,7 @@ def load_study(path: str | Path) -> Study:
         problems.sort(key=lambda t: t[0])
         raise StudyConfigError([m for _, m in problems]) from None
     study = study.model_copy(update={"source_path": file.resolve()})
+    study._lines = lines
     for loc, msg in _study_problems(study):
         line = _line_for(lines, loc)
         problems.append((line, f"{shown}:{line}: {_dotted(loc)}: {msg}"))
@@ -611,6 +892,36 @@ def load_study(path: str | Path) -> Study:
         problems.sort(key=lambda t: t[0])
         raise StudyConfigError([m for _, m in problems])
     return study
+
+
+class _ParsedStudy:
+    def __init__(self, parsed, text: str):
+        self.data, self.lines, self.duplicates, self.text = parsed.data, parsed.lines, parsed.duplicates, text
+
+
+def _read_study_yaml(file: Path, shown: str) -> _ParsedStudy:
+    """The study file's data and line map, parsed under the limits of :mod:`evaluation.data.safe_yaml`."""
+    if file.is_dir():
+        raise StudyConfigError([f"{shown}:1: (file): this is a folder, not a file; expected the study's study.yaml"])
+    if not file.exists():
+        raise StudyConfigError([f"{shown}:1: (file): the study file does not exist; expected a study.yaml in the study folder"])
+    if not file.is_file():
+        raise StudyConfigError([f"{shown}:1: (file): not a regular file; expected the study's study.yaml"])
+    try:
+        with open(file, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise StudyConfigError([f"{shown}:1: (file): cannot be read ({exc.strerror or type(exc).__name__})"]) from None
+    try:
+        parsed = parse_yaml(data)
+    except YamlProblem as exc:
+        hint = "; check indentation, colons and quotes" if exc.kind == "YAML syntax" else ""
+        raise StudyConfigError([f"{shown}:{exc.line}: ({exc.kind}): column {exc.column}: {exc.what}{hint}"]) from None
+    return _ParsedStudy(parsed, data.decode("utf-8", errors="replace"))
+
+
+def _kind(value: Any) -> str:
+    return {str: "text", int: "number", float: "number", bool: "true/false", list: "list"}.get(type(value), type(value).__name__)
 
 
 def _top_key_line(text: str, key: str) -> int:

@@ -44,7 +44,7 @@ _ID_DESC = "an identifier of lower-case letters, digits, '-' or '_' (e.g. 'tidli
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 class Node(_Model):
@@ -128,6 +128,26 @@ class Assumption(_Model):
     description: str = Field(min_length=1)
     criticality: Literal["high", "medium", "low"] = Field(description="high, medium or low")
     test: AssumptionTest | None = None
+    kind: str | None = Field(
+        default=None,
+        description="what kind of assumption it is, one of the assumption kinds of evaluation.designs.checks.KINDS "
+        "(e.g. 'parallel_trends', 'no_unmeasured_confounding', 'attrition', 'sutva', 'programme'); the registered "
+        "checks of that kind run with the analyses",
+    )
+    checks: list[str] = Field(
+        default_factory=list,
+        description="ids of registered assumption checks that speak to it (evaluation.designs.checks), e.g. "
+        "['pretrends', 'honest_did']",
+    )
+    analyses: list[str] = Field(
+        default_factory=list,
+        description="ids of the analyses whose checks speak to it (default: every analysis a check applies to)",
+    )
+    if_broken: str | None = Field(
+        default=None,
+        description="what the conclusion would be if the assumption failed, in Danish (shown in the robustness "
+        "section when no check computes it)",
+    )
 
 
 class CMO(_Model):
@@ -252,11 +272,83 @@ class Theory(_Model):
         return [n for n in self.nodes if n.type == "outcome" and n.primary]
 
 
+_MAX_CYCLES = 10
+
+
+def _cycle_problems(theory: Theory, node_ids: set[str]) -> list[tuple[tuple[Any, ...], str]]:
+    """Self-loops and cycles among the links, each named by its path and the links that close it.
+
+    A programme theory reads from inputs to impact; a loop (a → b → a) has no reading order, and the
+    diagram cannot draw it as columns. Each cycle is found once, as a back edge of an iterative
+    depth-first search in the order the links are declared, and reported at the link that closes it.
+    """
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    out_links: dict[str, list[tuple[int, str]]] = {}
+    for i, link in enumerate(theory.links):
+        if link.from_ == link.to:
+            problems.append((("theory", "links", i),
+                             f"the link goes from {link.from_!r} to itself; a link joins two different nodes (remove it)"))
+        elif link.from_ in node_ids and link.to in node_ids:
+            out_links.setdefault(link.from_, []).append((i, link.to))
+    state: dict[str, int] = {}  # 1 on the current path, 2 finished
+    found = 0
+    for start in [n.id for n in theory.nodes]:
+        if start in state:
+            continue
+        path: list[tuple[str, int | None]] = [(start, None)]  # node, index of the link that led to it
+        iters = [iter(out_links.get(start, []))]
+        state[start] = 1
+        while iters:
+            step = next(iters[-1], None)
+            if step is None:
+                state[path[-1][0]] = 2
+                path.pop()
+                iters.pop()
+                continue
+            i, target = step
+            if state.get(target) == 1 and found < _MAX_CYCLES:
+                at = next(k for k, (n, _) in enumerate(path) if n == target)
+                nodes = [n for n, _ in path[at:]] + [target]
+                links = [j for _, j in path[at + 1:]] + [i]
+                found += 1
+                problems.append((
+                    ("theory", "links", i),
+                    f"the links form a cycle {' → '.join(nodes)} (theory.links{', '.join(f'[{j}]' for j in links)}); "
+                    "a programme theory runs from inputs to impact without loops: remove or turn one of these links",
+                ))
+            elif target not in state:
+                state[target] = 1
+                path.append((target, i))
+                iters.append(iter(out_links.get(target, [])))
+    return problems
+
+
+def _assumption_check_problems(a: Assumption, path: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str]]:
+    """An assumption's kind and checks must be registered (:mod:`evaluation.designs.checks`)."""
+    import evaluation.designs  # noqa: F401  (the families register their checks)
+    from evaluation.designs.checks import KINDS, get_check
+    from evaluation.exceptions import UnknownNameError
+
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    if a.kind is not None and a.kind not in KINDS:
+        import difflib
+
+        close = difflib.get_close_matches(a.kind, list(KINDS), n=1, cutoff=0.5)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        problems.append((path + ("kind",), f"unknown assumption kind {a.kind!r}{hint} (known kinds: {', '.join(KINDS)})"))
+    for j, c in enumerate(a.checks):
+        try:
+            get_check(c)
+        except UnknownNameError as exc:
+            problems.append((path + ("checks", j), str(exc)))
+    return problems
+
+
 def theory_problems(theory: Theory) -> list[tuple[tuple[Any, ...], str]]:
     """Check the graph beyond types; return ``(path, message)`` pairs (empty when valid).
 
-    Checks: unique ids per kind, every reference resolves, no orphan nodes, every link
-    labelled (mechanism or ``direct: true``), every outcome has an indicator, at least one
+    Checks: unique ids per kind, every reference resolves, no orphan nodes, no self-loop and no
+    cycle among the links (named by their path), every link labelled (mechanism or ``direct: true``), every outcome has an indicator, at least one
     primary outcome, CMO outcomes are outcome nodes.
     """
     problems: list[tuple[tuple[Any, ...], str]] = []
@@ -309,6 +401,8 @@ def theory_problems(theory: Theory) -> list[tuple[tuple[Any, ...], str]]:
         for j, c in enumerate(link.context):
             resolve(c, ctx_ids, p + ("context", j), "context")
 
+    problems.extend(_cycle_problems(theory, node_ids))
+
     if len(theory.nodes) > 1:
         for i, n in enumerate(theory.nodes):
             if n.id not in touched:
@@ -328,6 +422,7 @@ def theory_problems(theory: Theory) -> list[tuple[tuple[Any, ...], str]]:
     for i, a in enumerate(theory.assumptions):
         if a.test is not None:
             resolve(a.test.indicator, ind_ids, base + ("assumptions", i, "test", "indicator"), "indicators")
+        problems.extend(_assumption_check_problems(a, base + ("assumptions", i)))
 
     for i, ind in enumerate(theory.indicators):
         resolve(ind.outcome, node_ids, base + ("indicators", i, "outcome"), "nodes")

@@ -1080,8 +1080,10 @@ def _read_partition(path: str, row_groups: list[int] | None, reader: dict) -> Pa
     code, for its error message) goes through the package's general readers."""
     import pyarrow.parquet as pq
 
-    from evaluation.data.registers import (_check_blank_ids, _check_unique_persons, _ids_to_text, _maybe_pseudonymise,
-                             _panel_from_arrow, _resolve_codes)
+    from evaluation.data.registers import RegisterLayout
+    from evaluation.data.registers.codes import _resolve_codes
+    from evaluation.data.registers.stream import _panel_from_arrow
+    from evaluation.data.registers.values import _check_blank_ids, _check_unique_persons, _ids_to_text, _maybe_pseudonymise
     from evaluation.data.weeks import WeekRange, is_dream_column
 
     f = pq.ParquetFile(path)
@@ -1103,8 +1105,8 @@ def _read_partition(path: str, row_groups: list[int] | None, reader: dict) -> Pa
                 notes: list[str] = []
                 ids = _maybe_pseudonymise(raw, reader.get("pseudonymise", "auto"), reader.get("key"), notes, where)
                 return Panel(mat, ids.to_numpy(dtype=object), WeekRange(int(ords[order[0]]), len(ords)), cl, notes)
-    panel = _panel_from_arrow(table, person, cl, where, 0, reader.get("key"), reader.get("pseudonymise", "auto"),
-                              None, None)
+    panel = _panel_from_arrow(table, RegisterLayout("wide", person_column=person), cl, where, 0, reader.get("key"),
+                              reader.get("pseudonymise", "auto"))
     if panel is None:
         panel = register_from_frame(table.to_pandas(), "wide", file=where, **reader)
     return panel

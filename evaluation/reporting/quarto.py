@@ -13,6 +13,7 @@ than printed empty.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
 import os
 import re
@@ -21,6 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from evaluation.reporting.robustness import section_robustness
 from evaluation.designs.family import families, get_family
 from evaluation.presentation.formatting import (
     evidence_level_text,
@@ -46,10 +48,12 @@ from evaluation.reporting.summary import (
     summary_box,
 )
 from evaluation.reporting.targets import goals_overview, targets_section
-from evaluation.results import AnalysisRecord, Bundle, load_bundle, replace_dir
+from evaluation.exceptions import StaleReportError
+from evaluation.results import AnalysisRecord, Bundle, load_bundle, output_lock, replace_dir
+from evaluation.results import bundle_fingerprint as _fingerprint_of
 
-__all__ = ["build_report", "write_report_project", "report_markdown", "headline_sentence", "METRIC_DA",
-           "readable_definition"]
+__all__ = ["build_report", "write_report_project", "made_from", "MADE_FROM", "report_markdown", "headline_sentence",
+           "METRIC_DA", "readable_definition"]
 
 #: how each registered metric is measured, in a few Danish words (the indicators table)
 METRIC_DA = {
@@ -483,7 +487,7 @@ def _table_name(b: Bundle, name: str) -> str:
     return f"{label}: {rest}" if sep else label
 
 
-def _section_appendix(b: Bundle) -> str:
+def _section_appendix(b: Bundle, bundle_fingerprint: str | None = None) -> str:
     out = ["# Bilag {#bilag}\n", "## Data og sporbarhed\n"]
     if b.data_sources:
         out.append("Datakilderne står med stien i forhold til studiets mappe og med fingeraftrykket (SHA-256) af filen, så "
@@ -494,6 +498,8 @@ def _section_appendix(b: Bundle) -> str:
                          _hash_text(b.data_hashes[name]) if name in b.data_hashes else DASH))
         out.append(md_table(["Datakilde", "Fil", "Oprindelse", "Fingeraftryk"], rows, align="llll"))
     rows = [("Evalueringsplan (study.yaml)", _hash_text(b.config_hash))]
+    if bundle_fingerprint:
+        rows.append(("Resultatfil (results.json), som rapporten er lavet fra", _hash_text(bundle_fingerprint)))
     rows.append(("Programversion", f"evaluation {b.package_version}"))
     if b.code_list_version:
         rows.append(("Kodeliste", b.code_list_version))
@@ -533,12 +539,14 @@ def _section_appendix(b: Bundle) -> str:
 
 
 def report_markdown(bundle: Bundle | Mapping[str, Any], figures: Mapping[str, str] | None = None, *,
-                    reference_date: _dt.date | None = None, figure_dir: str | os.PathLike | None = None) -> str:
+                    reference_date: _dt.date | None = None, figure_dir: str | os.PathLike | None = None,
+                    bundle_fingerprint: str | None = None) -> str:
     """The whole ``index.qmd`` text for a bundle (typed, or the plain dict of ``results.json``).
 
     ``reference_date`` is the report's date (default :func:`evaluation.reporting.dates.report_date`: the
     study's ``report.date``, else ``SOURCE_DATE_EPOCH``, else today); a target's status says "endnu" only
-    before its deadline.
+    before its deadline. ``bundle_fingerprint`` (the SHA-256 of the ``results.json`` bytes) is stated in the
+    appendix.
     """
     b = Bundle.from_dict(bundle)
     reference = reference_date or report_date(b.report_options)
@@ -566,10 +574,11 @@ def report_markdown(bundle: Bundle | Mapping[str, Any], figures: Mapping[str, st
         _section_effects(b, figures),
         _section_subgroups(b),
         _section_bodies(b, figures, "after_subgroups"),
+        section_robustness(b),
         targets_section(b, reference),
         _section_economy(b),
         _section_caveats(b),
-        _section_appendix(b),
+        _section_appendix(b, bundle_fingerprint),
     ]
     return "\n".join(front) + "\n".join(x for x in sections if x) + "\n"
 
@@ -590,18 +599,41 @@ format:
 """
 
 
+#: In every report folder: which results bundle the report was made from (its fingerprint).
+MADE_FROM = "report.json"
+
+
 def write_report_project(bundle_dir: str | os.PathLike, project_dir: str | os.PathLike) -> Path:
-    """Write the Quarto project (``_quarto.yml``, ``index.qmd``, ``figures/``) for a bundle."""
+    """Write the Quarto project (``_quarto.yml``, ``index.qmd``, ``figures/``, ``report.json``) for a bundle.
+
+    The bundle is read once (``results.json`` bytes, then its figures); the report states the
+    fingerprint of those bytes in its appendix and in ``report.json``.
+    """
     bundle_dir, project_dir = Path(bundle_dir), Path(project_dir)
-    bundle = load_bundle(bundle_dir)
+    raw = (bundle_dir / "results.json").read_bytes() if bundle_dir.is_dir() else bundle_dir.read_bytes()
+    fingerprint = "sha256:" + hashlib.sha256(raw).hexdigest()
+    bundle = Bundle.from_dict(json.loads(raw.decode("utf-8")))
     project_dir.mkdir(parents=True, exist_ok=True)
     figs = {}
     if (bundle_dir / "figures").is_dir():
         shutil.copytree(bundle_dir / "figures", project_dir / "figures", dirs_exist_ok=True)
         figs = dict(bundle.figures)
     (project_dir / "_quarto.yml").write_text(QUARTO_YML, encoding="utf-8")
-    (project_dir / "index.qmd").write_text(report_markdown(bundle, figs, figure_dir=project_dir), encoding="utf-8")
+    (project_dir / "index.qmd").write_text(report_markdown(bundle, figs, figure_dir=project_dir,
+                                                           bundle_fingerprint=fingerprint), encoding="utf-8")
+    (project_dir / MADE_FROM).write_text(
+        json.dumps({"study": bundle.study["id"], "bundle_fingerprint": fingerprint}, indent=2, sort_keys=True) + "\n",
+        encoding="utf-8")
     return project_dir
+
+
+def made_from(report_dir: str | os.PathLike) -> str | None:
+    """The fingerprint of the bundle the report in ``report_dir`` was made from (None: no record)."""
+    f = Path(report_dir) / MADE_FROM
+    try:
+        return str(json.loads(f.read_text(encoding="utf-8"))["bundle_fingerprint"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def build_report(bundle_dir: str | os.PathLike, out_root: str | os.PathLike = "reports", *, engine: str = "auto",
@@ -609,22 +641,42 @@ def build_report(bundle_dir: str | os.PathLike, out_root: str | os.PathLike = "r
     """Write and render the report for a bundle into ``out_root/<slug>/`` atomically.
 
     The project is written and rendered in a temporary folder; only when rendering succeeds
-    is it moved into place, so a failed render leaves the previous report intact.
+    is it moved into place, so a failed render leaves the previous report intact. Reports of one
+    study are made one at a time (:func:`~evaluation.results.output_lock`); the bundle is read under
+    the bundle's own lock, and if it has changed by the time the report is ready (another run
+    finished meanwhile) the report is not put in place: :class:`~evaluation.exceptions.StaleReportError`.
     """
     bundle_dir = Path(bundle_dir)
-    bundle = load_bundle(bundle_dir)
+    with output_lock(bundle_dir.parent, bundle_dir.name):
+        bundle = load_bundle(bundle_dir)
     slug = bundle.study["id"]
     formats = tuple(formats or bundle.report_options.get("formats") or ("html", "pdf"))
     out_root = Path(out_root)
-    out_root.mkdir(parents=True, exist_ok=True)
-    final = out_root / slug
-    tmp = Path(tempfile.mkdtemp(prefix=f".{slug}.", dir=out_root))
-    try:
-        write_report_project(bundle_dir, tmp)
-        render_project(tmp, formats=formats, engine=engine)
-        replace_dir(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with output_lock(out_root, slug):
+        final = out_root / slug
+        tmp = Path(tempfile.mkdtemp(prefix=f".{slug}.", dir=out_root))
+        try:
+            with output_lock(bundle_dir.parent, bundle_dir.name):
+                write_report_project(bundle_dir, tmp)
+            render_project(tmp, formats=formats, engine=engine)
+            made, now = made_from(tmp), _current_fingerprint(bundle_dir)
+            if made != now:
+                raise StaleReportError(
+                    f"{bundle_dir}: the results bundle changed while its report was made (made from {made}, now "
+                    f"{now}); the report was not replaced. Run 'evaluation report' again. / Resultatfilen blev ændret, "
+                    "mens rapporten blev lavet; rapporten er ikke udskiftet. Kør 'evaluation report' igen."
+                )
+            replace_dir(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     names = {"html": "index.html", "pdf": "index.pdf"}
     return {f: final / names[f] for f in formats}
+
+
+def _current_fingerprint(bundle_dir: Path) -> str | None:
+    with output_lock(bundle_dir.parent, bundle_dir.name):
+        try:
+            return _fingerprint_of(bundle_dir)
+        except OSError:
+            return None

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import cs_reference
 from evaluation.designs.did import _cs
 from evaluation.designs.did.estimators import CallawaySantAnna
 from evaluation.exceptions import DataValidationError, EstimationError
@@ -120,7 +121,7 @@ def test_fast_kernel_equals_loop_reference(control_group, anticipation, base_per
     df = simulate_staggered(n_persons=400, n_weeks=16, n_cohorts=9, dip_weeks=2, seed=11)
     res = CallawaySantAnna("benefit", unit="person", time="week", cohort="cohort", control_group=control_group,
                            anticipation=anticipation, base_period=base_period).fit(df)
-    ref = _cs.reference_group_time(df.assign(cohort=df.cohort.fillna(np.inf)), unit="person", period="week",
+    ref = cs_reference.reference_group_time(df.assign(cohort=df.cohort.fillna(np.inf)), unit="person", period="week",
                                    outcome="benefit", cohort="cohort", control_group=control_group,
                                    anticipation=anticipation, base_period=base_period)
     gt = res.tables["group_time"]
@@ -269,7 +270,7 @@ def test_att_overall_and_se_equal_loop_reference(control_group, anticipation):
     df = simulate_staggered(n_persons=400, n_weeks=16, n_cohorts=9, dip_weeks=2, seed=12)
     res = CallawaySantAnna("benefit", unit="person", time="week", cohort="cohort", control_group=control_group,
                            anticipation=anticipation).fit(df)
-    est, se = _cs.reference_att_overall(df.assign(cohort=df.cohort.fillna(np.inf)), unit="person", period="week",
+    est, se = cs_reference.reference_att_overall(df.assign(cohort=df.cohort.fillna(np.inf)), unit="person", period="week",
                                         outcome="benefit", cohort="cohort", control_group=control_group,
                                         anticipation=anticipation)
     e = res.estimate_for("att_overall")
@@ -305,7 +306,7 @@ def test_clustered_analytic_se_is_cr1_with_t_intervals():
     cl = CallawaySantAnna("y", cluster="c", **kw).fit(df)
     # hand formula from the person-level influence function of att_overall: sum within clusters,
     # sqrt(G/(G-1) * sum_c (sum_i psi_i)^2) / n
-    est, _ = _cs.reference_att_overall(df.assign(cohort=df.cohort.fillna(np.inf)), unit="person", period="week",
+    est, _ = cs_reference.reference_att_overall(df.assign(cohort=df.cohort.fillna(np.inf)), unit="person", period="week",
                                        outcome="y", cohort="cohort")
     d = CallawaySantAnna("y", **kw)
     panel, _ = d._panel(df)
@@ -382,7 +383,7 @@ def test_covariate_kernel_equals_cell_by_cell_reference(est_method, control_grou
     panel, _ = d._panel(df)
     kw = dict(control_group=control_group, anticipation=anticipation, base_period=base_period, est_method=est_method)
     fast = _cs.group_time_covariates(panel, **kw)
-    ref = _cs.group_time_covariates_reference(panel, **kw)
+    ref = cs_reference.group_time_covariates_reference(panel, **kw)
     assert fast.n_cells == ref.n_cells > 20
     for f in ("g", "t", "ti", "bi", "n_treated", "n_control"):
         np.testing.assert_array_equal(getattr(fast, f), getattr(ref, f))

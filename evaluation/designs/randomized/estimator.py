@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.regression.linear_model import OLS, WLS  # not statsmodels.api: it imports every model, formula and plotting module (~1 s)
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
@@ -408,7 +408,7 @@ class RandomizedComparison(Design):
         if n1 < 2 or n0 < 2:
             raise EstimationError("the weighted difference needs at least 2 observed outcomes per group")
         X = np.column_stack([np.ones(len(y)), t.astype(float)])
-        fit = sm.WLS(y, X, weights=w).fit(cov_type="HC2", use_t=True)
+        fit = WLS(y, X, weights=w).fit(cov_type="HC2", use_t=True)
         est, se = float(fit.params[1]), float(fit.bse[1])
         df = len(y) - 2
         stat, p, lo, hi = _t_interval(est, se, df, conf)
@@ -417,7 +417,7 @@ class RandomizedComparison(Design):
                          f"difference in weighted {what} (WLS on treatment, weights {self.weights}), HC2 SE, t({df}) interval",
                          **comp)]
         for suffix, m in (("intervention", t), ("control", ~t)):
-            f = sm.WLS(y[m], np.ones((int(m.sum()), 1)), weights=w[m]).fit(cov_type="HC2", use_t=True)
+            f = WLS(y[m], np.ones((int(m.sum()), 1)), weights=w[m]).fit(cov_type="HC2", use_t=True)
             mean, s = float(f.params[0]), float(f.bse[0])
             q = stats.t.ppf(0.5 + conf / 2.0, int(m.sum()) - 1)
             term = ("share_" if otype == "binary" else "mean_") + suffix
@@ -433,7 +433,7 @@ class RandomizedComparison(Design):
         if G < 3:
             raise EstimationError(f"cluster-robust inference needs at least 3 clusters, found {G}")
         X = np.column_stack([np.ones(len(y)), t.astype(float)])
-        model = sm.OLS(y, X) if w is None else sm.WLS(y, X, weights=w)
+        model = OLS(y, X) if w is None else WLS(y, X, weights=w)
         fit = model.fit(cov_type="cluster", cov_kwds={"groups": g}, use_t=True)
         est, se = float(fit.params[1]), float(fit.bse[1])
         stat, p, lo, hi = _t_interval(est, se, G - 1, conf)
@@ -450,7 +450,7 @@ class RandomizedComparison(Design):
                 mean = float(ym.mean() if w is None else np.average(ym, weights=w[m]))
                 s, lo_m, hi_m = float("nan"), float("nan"), float("nan")
             else:
-                mm = sm.OLS(ym, np.ones((len(ym), 1))) if w is None else sm.WLS(ym, np.ones((len(ym), 1)), weights=w[m])
+                mm = OLS(ym, np.ones((len(ym), 1))) if w is None else WLS(ym, np.ones((len(ym), 1)), weights=w[m])
                 f = mm.fit(cov_type="cluster", cov_kwds={"groups": gm}, use_t=True)
                 mean, s = float(f.params[0]), float(f.bse[0])
                 q = stats.t.ppf(0.5 + conf / 2.0, Gm - 1)
@@ -508,12 +508,12 @@ class RandomizedComparison(Design):
             G = int(g.max()) + 1
             if G < 3:
                 raise EstimationError(f"cluster-robust inference needs at least 3 clusters, found {G}")
-            model = sm.OLS(y, X_full) if w is None else sm.WLS(y, X_full, weights=w)
+            model = OLS(y, X_full) if w is None else WLS(y, X_full, weights=w)
             fit = model.fit(cov_type="cluster", cov_kwds={"groups": g}, use_t=True)
             df = G - 1
             se_txt = f"cluster-robust SE (CR1, {G} clusters), t(G − 1) interval"
         else:
-            model = sm.OLS(y, X_full) if w is None else sm.WLS(y, X_full, weights=w)
+            model = OLS(y, X_full) if w is None else WLS(y, X_full, weights=w)
             fit = model.fit(cov_type=cov_used, use_t=True)
             df = len(y) - k
             se_txt = (f"{cov_used} SE" if cov_used != "nonrobust" else "classical OLS SE") + f", t({df}) interval"
