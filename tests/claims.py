@@ -20,6 +20,10 @@ from evaluation.presentation.formatting import fmt_number, fmt_p
 from evaluation.presentation.phrases import scale_for
 from evaluation.results import Bundle, load_bundle
 
+#: the generated scenarios in Danish (the title of a generated study)
+SCENARIOS_DA = {"effect": "sand effekt", "null": "ingen effekt", "imbalanced": "skæve baggrundsforhold",
+                "small": "små celler", "labels": "andre navne"}
+
 LOTTERY_WORDS = re.compile(r"kontrolgrupp|lodtrækn", re.IGNORECASE)
 BALANCE_CLAIM = re.compile(r"Alle standardiserede forskelle er under ([0-9]+(?:,[0-9]+)?)")
 
@@ -35,11 +39,11 @@ def write_example_study(root: Path, family: Family, scenario: str, seed: int = 1
     sources = {}
     for name, (frame, decl) in ex.sources.items():
         frame.to_csv(data_dir / f"{name}.csv", index=False, lineterminator="\n")
-        sources[name] = {"path": f"../../data/{slug}/{name}.csv", **decl}
+        sources[name] = {"path": f"../../data/{slug}/{name}.csv", "provenance": "synthetic", **decl}
     indicator = {"id": "maal", "outcome": "resultat", **ex.indicator}
     study = {
         "id": slug,
-        "title": f"Genereret studie: {family.design}, {scenario}",
+        "title": f"Genereret studie ({family.short_da or family.label_da.split(':')[0]}, {SCENARIOS_DA.get(scenario, scenario)})",
         "summary": "Et genereret studie med syntetiske data, der afprøver designfamiliens rapportdele.",
         "funder": {"name": "Testrådet", "type": "kommune"},
         "operator": "Testjobcentret",
@@ -139,6 +143,46 @@ def check_report_claims(qmd: str, bundle: Bundle | dict) -> list[str]:
                 continue
             if shown not in line:
                 problems.append(f"{a.id}: {shown} (from the bundle) is not in the headline: {line}")
+    # 5. the summary box ("Kort fortalt"): its answer and numbers follow from the primary result
+    box = re.search(r"::: \{#kort-fortalt[^\n]*\n(.*?)\n:::", qmd, re.S)
+    if box is None:
+        problems.append("no 'Kort fortalt' box")
+    else:
+        box_text = box.group(1)
+        worked = next((l for l in box_text.splitlines() if l.startswith("- **Virkede det?**")), "")
+        heads = b.headline_analyses() or ([b.primary] if b.primary else [])
+        rec = heads[0] if heads else None
+        fam = get_family(rec.design) if rec is not None else None
+        if rec is not None and fam.is_effect:
+            e = fam.main_term(rec.result)
+            if e.estimate is not None and not math.isnan(e.estimate) and not math.isnan(e.ci_lower):
+                excludes = e.ci_lower > 0 or e.ci_upper < 0
+                p = e.p_value
+                p_sig = None if p is None or math.isnan(p) else p < 1 - rec.result.conf_level
+                wanted = next((t.target.get("direction") for t in b.targets if t.indicator == rec.indicator
+                               and t.target.get("direction")), None)
+                went = "increase" if e.estimate > 0 else "decrease"
+                if "Ja." in worked and not (excludes and p_sig is not False and wanted == went):
+                    problems.append(f"summary says 'Ja.' for {rec.id} with interval [{e.ci_lower}, {e.ci_upper}], "
+                                    f"p = {p} and wanted direction {wanted}")
+                if "Det kan ikke påvises" in worked and not (not excludes and p_sig is not True):
+                    problems.append(f"summary says 'kan ikke påvises' for {rec.id} with interval [{e.ci_lower}, {e.ci_upper}]")
+                mult, unit, dec = scale_for(rec.unit, getattr(rec.result, "outcome_type", "continuous"))
+                shown = fmt_number(abs(e.estimate) * mult, dec)
+                if shown != fmt_number(0.0, dec) and shown not in worked:
+                    problems.append(f"the summary's effect is not the bundle's {shown}: {worked}")
+        # the cost per participant is the grant divided by the participants the family counts
+        cost = next((l for l in box_text.splitlines() if l.startswith("- **Hvad kostede det?**")), "")
+        budget = b.study.get("budget_dkk")
+        if rec is not None and budget:
+            n = fam.report.n_participants(rec)
+            if n and f"{fmt_number(round(budget / n), 0)}\u00a0kr. pr. deltager" not in cost:
+                problems.append(f"the summary's cost per participant is not {budget} / {n}: {cost}")
+    # 6. the synthetic-data banner exactly when a data source or declared figure is synthetic
+    synthetic = any(s.get("provenance") == "synthetic" for s in b.data_sources.values()) or any(
+        (t.result.diagnostics or {}).get("provenance") == "synthetic" for t in b.targets)
+    if synthetic != ("#syntetiske-data" in qmd):
+        problems.append(f"synthetic data: {synthetic}, but the banner is {'absent' if synthetic else 'present'}")
     # 4. the caveats name every design's identifying assumption
     caveats = _section(qmd, "Forbehold")
     for f in set(fams):

@@ -108,6 +108,26 @@ def _weeks_per_unit(metric) -> int | None:
     return None
 
 
+def _data_sources(study: Study, data) -> dict[str, dict[str, Any]]:
+    """What the report says about each data source: its path relative to the study folder (never this machine's
+    absolute path), kind, declared provenance and, for a weekly register, its first and last ISO week."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, src in sorted(study.data.items()):
+        path = Path(src.path)
+        if path.is_absolute():
+            try:
+                path = Path(os.path.relpath(path, study.folder))
+            except ValueError:  # another drive (Windows): the file name is all that may be published
+                path = Path(path.name)
+        entry: dict[str, Any] = {"path": path.as_posix(), "kind": src.kind, "provenance": src.provenance}
+        frame = data.frames.get(name)
+        if isinstance(frame, Panel) and frame.shape[1]:
+            labels = frame.weeks.labels()
+            entry["weeks"] = [labels[0], labels[-1]]
+        out[name] = entry
+    return out
+
+
 def _study_meta(study: Study) -> dict[str, Any]:
     return study.model_dump(mode="json", by_alias=True, include={
         "id", "title", "summary", "funder", "operator", "period", "budget_dkk", "language", "catalogue_number",
@@ -218,6 +238,7 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
         targets=tuple(targets),
         disclosure={"threshold": threshold, "min_group_size": study.report.min_group_size, "log": log.to_list()},
         labels={k: v for src in study.data.values() for k, v in sorted(src.labels.items())},
+        data_sources=_data_sources(study, data),
         value_labels={k: dict(sorted(v.items())) for src in study.data.values() for k, v in sorted(src.value_labels.items())},
     )
 
