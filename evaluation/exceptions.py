@@ -25,6 +25,7 @@ __all__ = [
     "SmallCellWarning",
     "BalanceWarning",
     "ReliabilityWarning",
+    "WeakTakeUpWarning",
 ]
 
 
@@ -93,3 +94,7 @@ class BalanceWarning(EvaluationWarning):
 
 class ReliabilityWarning(EvaluationWarning):
     """A scale's reliability diagnostics suggest a problem (e.g. a missing reverse key)."""
+
+
+class WeakTakeUpWarning(EvaluationWarning):
+    """Allocation moves take-up too little (first-stage F below 10): the complier effect is unreliable."""

@@ -139,7 +139,9 @@ def check_report_claims(qmd: str, bundle: Bundle | dict) -> list[str]:
                 continue
             if shown not in line:
                 problems.append(f"{a.id}: {shown} (from the bundle) is not in the headline: {line}")
-    # 4. the caveats name every design's identifying assumption
+    # 4. take-up and the complier effect: every number and status is the bundle's
+    problems += check_compliance_claims(qmd, b)
+    # 5. the caveats name every design's identifying assumption
     caveats = _section(qmd, "Forbehold")
     for f in set(fams):
         if f.assumption_da and f.assumption_da not in caveats:
@@ -147,9 +149,67 @@ def check_report_claims(qmd: str, bundle: Bundle | dict) -> list[str]:
     return problems
 
 
+def _subsection(qmd: str, heading: str) -> str:
+    """The text of the second-level section whose heading is ``heading`` (up to the next heading of level 1 or 2)."""
+    m = re.search(rf"^## {re.escape(heading)}\s*$(.*?)(?=^#{{1,2}} |\Z)", qmd, re.S | re.M)
+    return m.group(1) if m else ""
+
+
+def check_compliance_claims(qmd: str, b: Bundle) -> list[str]:
+    """The take-up section of each analysis with a complier effect states the bundle's counts, effects, F and
+    assumption statuses (recomputed from the published result by the stated rules)."""
+    from evaluation.designs.randomized.compliance import CACE_TERMS, STATUS_DA, compliance_checks
+    from evaluation.designs.randomized.mechanisms_report import ASSUMPTION_LABELS_DA
+
+    problems = []
+    for a in b.analyses:
+        cace = next((e for e in a.result.estimates if e.term in CACE_TERMS), None)
+        if cace is None:
+            continue
+        sec = _subsection(qmd, f"Deltagelse og effekt for dem, der tog imod indsatsen: {a.indicator_label}")
+        if not sec:
+            problems.append(f"{a.id}: a complier effect but no take-up section")
+            continue
+        take = a.result.tables["take_up"]
+        if "n_took_up" in take.columns:
+            for _, r in take.iterrows():
+                if r["n_took_up"] is None or (isinstance(r["n_took_up"], float) and math.isnan(r["n_took_up"])):
+                    if "ikke vises" not in sec:
+                        problems.append(f"{a.id}: a hidden take-up count is not said to be hidden")
+                elif int(r["n_took_up"]) == 0:
+                    if f"Ingen af de {fmt_number(r['n'], 0)} i" not in sec:
+                        problems.append(f"{a.id}: no take-up in group {r['group']} is not stated")
+                elif f"tog {fmt_number(r['n_took_up'], 0)} af {fmt_number(r['n'], 0)} " not in sec:
+                    problems.append(f"{a.id}: take-up {int(r['n_took_up'])} of {int(r['n'])} in group {r['group']} is not stated")
+        mult, unit, dec = scale_for(a.unit, getattr(a.result, "outcome_type", "continuous"))
+        itt = get_family(a.design).main_term(a.result)
+        for name, e in (("ITT", itt), ("CACE", cace)):
+            if e.estimate is None or math.isnan(e.estimate):
+                if "kan ikke offentliggøres" not in sec:
+                    problems.append(f"{a.id}: the {name} is hidden, but the section does not say so")
+                continue
+            for v in (e.estimate, e.ci_lower, e.ci_upper):
+                if fmt_number(abs(v) * mult, dec) not in sec:
+                    problems.append(f"{a.id}: the {name} number {fmt_number(abs(v) * mult, dec)} is not in the section")
+        checks = compliance_checks(a.result)
+        if "Forudsætning | Hvad data viser | Status" in sec:
+            for c in checks:
+                row = next((ln for ln in sec.splitlines() if ln.startswith(f"| {ASSUMPTION_LABELS_DA[c['id']]} |")), "")
+                if f"**{STATUS_DA[c['status']]}**" not in row:
+                    problems.append(f"{a.id}: assumption {c['id']} should be '{STATUS_DA[c['status']]}': {row}")
+                if c["id"] == "relevance" and c["value"] is not None and f"F = {fmt_number(c['value'], 1)}" not in row:
+                    problems.append(f"{a.id}: the first-stage F {c['value']} is not in the table")
+            weak = any(c["id"] == "relevance" and c["status"] in ("doubtful", "violated") for c in checks)
+            if weak != ("**Advarsel:**" in sec):
+                problems.append(f"{a.id}: the weak take-up warning {'is missing' if weak else 'is shown without cause'}")
+        elif "samme som for" not in sec:
+            problems.append(f"{a.id}: the take-up section shows no assumptions")
+    return problems
+
+
 def load(bundle_dir: Path) -> Bundle:
     return load_bundle(bundle_dir)
 
 
-__all__ = ["write_example_study", "check_report_claims", "load"]
+__all__ = ["write_example_study", "check_report_claims", "check_compliance_claims", "load"]
 _ = Any

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -10,13 +11,16 @@ import pandas as pd
 from evaluation.designs._weighted_balance import kish_ess
 from evaluation.designs.balance import expand_covariates
 from evaluation.designs.comparison import ComparisonFamily
-from evaluation.designs.family import ONE, Options, Relation, register_family, row_of
+from evaluation.designs.family import ONE, AnalysisInput, Options, Relation, register_family, row_of
 from evaluation.designs.power import estimate_icc
+from evaluation.designs.randomized.compliance import CACE_TERMS
 from evaluation.designs.randomized.estimator import RandomizedComparison
 from evaluation.designs.randomized.examples import randomized_example
 from evaluation.designs.randomized.options import RandomizedFit, RandomizedOptions
 from evaluation.designs.randomized.report import RandomizedReport
 from evaluation.designs.subgroups import interaction_p
+from evaluation.disclosure import SuppressionLog, suppress_counts
+from evaluation.results import Estimate, Result
 
 __all__ = ["RandomizedFamily"]
 
@@ -82,6 +86,14 @@ class RandomizedFamily(ComparisonFamily):
                     elif e.n_treated is not None:
                         rels.append(Relation.total(("e", e.term, "n"), [("e", e.term, "n_treated"), ("e", e.term, "n_control")]))
                 rels.append(Relation.equal(("d", "randomization_n_treated"), ("t", "flow", anal, str(spec.treated))))
+        take = t.get("take_up")
+        if take is not None and flow is not None and (anal := row_of(flow, "step", "analysed")) is not None:
+            for i, g in enumerate(take["group"].astype(str)):
+                if g in flow.columns:
+                    rels.append(Relation.equal(("t", "take_up", i, "n"), ("t", "flow", anal, g)))
+                if {"n_took_up", "n_not_took_up"} <= set(take.columns):
+                    rels.append(Relation.total(("t", "take_up", i, "n"), [("t", "take_up", i, "n_took_up"),
+                                                                          ("t", "take_up", i, "n_not_took_up")]))
         if bal is not None and {"variable", "level", "binary"} <= set(bal.columns):
             levels: dict[str, list[int]] = {}
             for i, (var, lev, binary) in enumerate(zip(bal["variable"], bal["level"], bal["binary"])):
@@ -95,7 +107,42 @@ class RandomizedFamily(ComparisonFamily):
 
     def disclosure_dependents(self):
         return {("groups", "n"): ("mean", "share", "sd"), ("balance", "mean_intervention"): ("sd_intervention", "smd"),
-                ("balance", "mean_control"): ("sd_control", "smd")}
+                ("balance", "mean_control"): ("sd_control", "smd"), ("take_up", "n_took_up"): ("share",),
+                ("take_up", "n_not_took_up"): ("share",)}
+
+    # -- disclosure of the complier effect: the take-up counts, and the CACE with them (ITT / CACE is the
+    #    first stage, which reveals the take-up counts)
+    def suppress(self, result: Result, inp: AnalysisInput, log: SuppressionLog) -> Result:
+        published = super().suppress(result, inp, log)
+        take = published.tables.get("take_up")
+        if take is None or "n_took_up" not in take.columns:
+            return published
+        hidden = suppress_counts(take, table=f"{inp.id}: deltagelse", count_columns=["n_took_up", "n_not_took_up"],
+                                 dependent={"*": ["share"]}, label_column="group", threshold=inp.threshold, log=log,
+                                 complementary=False)
+        return dataclasses.replace(published, tables={**published.tables, "take_up": hidden})
+
+    def disclose(self, result: Result, inp: AnalysisInput, log: SuppressionLog) -> Result:
+        published = super().disclose(result, inp, log)
+        take = published.tables.get("take_up")
+        if take is None or "n_took_up" not in take.columns:
+            return published
+        if not take[["n_took_up", "n_not_took_up"]].isna().to_numpy().any():
+            return published
+        estimates = []
+        for e in published.estimates:
+            if e.term in CACE_TERMS and not np.isnan(e.estimate):
+                log.add(f"{inp.id}: effekt", e.term, "estimate",
+                        "sammen med effekten af tilbuddet afslører den antallet, der tog imod indsatsen, som er skjult")
+                e = Estimate(term=e.term, estimate=float("nan"), n=e.n, method=e.method, n_treated=e.n_treated,
+                             n_control=e.n_control)
+            estimates.append(e)
+        diagnostics = dict(published.diagnostics)
+        for key in ("first_stage_estimate", "first_stage_std_error", "first_stage_f"):
+            if diagnostics.get(key) is not None:
+                diagnostics[key] = None
+                log.add(f"{inp.id}: diagnostik", key, "value", "afslører antallet, der tog imod indsatsen, som er skjult")
+        return dataclasses.replace(published, estimates=tuple(estimates), diagnostics=diagnostics)
 
     # -- subgroups: a regression interaction test is valid because allocation is random within every level
     def interaction_test(self, frame: pd.DataFrame, outcome: str, options: Options, variable: str):
@@ -108,6 +155,7 @@ class RandomizedFamily(ComparisonFamily):
         opts = super().subgroup_options(options, variable)
         if opts.get("strata") == variable:
             opts.pop("strata")  # within a level of the stratification variable there is one stratum
+        opts.pop("take_up", None)  # subgroups compare the intention-to-treat effect; no complier effect per level
         return opts
 
     # -- analytic power of the declared design

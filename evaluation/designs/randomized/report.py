@@ -8,6 +8,7 @@ from evaluation.designs.report import (
     covariate_label,
     fmt_value,
 )
+from evaluation.designs.randomized.mechanisms_report import CACE_LABEL_DA, IV_LABEL_DA, compliance_section
 from evaluation.presentation.formatting import fmt_int, fmt_number, is_missing
 from evaluation.presentation.markdown import DASH, md_table
 
@@ -23,6 +24,8 @@ METHOD_DA = {
     "difference_in_means": "Forskel i gennemsnit; Welch-t-interval",
     "difference_in_proportions": "Forskel i andele; Newcombes hybrid-score-interval",
     "adjusted_difference": "Lineær regression med baggrundsforhold og interaktioner (Lin 2013); robuste standardfejl",
+    "cace": "To-trins mindste kvadraters metode med lodtrækningen som instrument for deltagelsen",
+    "iv_effect_per_unit": "To-trins mindste kvadraters metode med lodtrækningen som instrument for deltagelsen",
 }
 
 
@@ -34,6 +37,8 @@ class RandomizedReport(ReportParts):
         "mean_control": "Gennemsnit, kontrolgruppen",
         "share_intervention": "Andel, interventionsgruppen",
         "share_control": "Andel, kontrolgruppen",
+        "cace": CACE_LABEL_DA,
+        "iv_effect_per_unit": IV_LABEL_DA,
     }
 
     def who_than(self):
@@ -50,6 +55,11 @@ class RandomizedReport(ReportParts):
                 out.append(f"For «{rec.indicator_label}» er p-værdien også beregnet ved randomiseringsinferens "
                            f"({fmt_int(d['permutations'])} gentagne lodtrækninger, startværdi {d.get('seed')}).\n")
         return out
+
+    def effects_extra(self, rec, bundle, figures):
+        """Take-up and the complier effect, when the analysis declares a take-up column
+        (:mod:`evaluation.designs.randomized.mechanisms_report`)."""
+        return compliance_section(rec, bundle, self.family, self.group_names(rec))
 
     def flow_table(self, rec) -> str:
         """Allocated → lost to follow-up → analysed, per group."""
