@@ -159,7 +159,6 @@ def check_compliance_claims(qmd: str, b: Bundle) -> list[str]:
     """The take-up section of each analysis with a complier effect states the bundle's counts, effects, F and
     assumption statuses (recomputed from the published result by the stated rules)."""
     from evaluation.designs.randomized.compliance import CACE_TERMS, STATUS_DA, compliance_checks
-    from evaluation.designs.randomized.mechanisms_report import ASSUMPTION_LABELS_DA
 
     problems = []
     for a in b.analyses:
@@ -194,12 +193,14 @@ def check_compliance_claims(qmd: str, b: Bundle) -> list[str]:
         checks = compliance_checks(a.result)
         if "Forudsætning | Hvad data viser | Status" in sec:
             for c in checks:
-                row = next((ln for ln in sec.splitlines() if ln.startswith(f"| {ASSUMPTION_LABELS_DA[c['id']]} |")), "")
+                row = next((ln for ln in sec.splitlines() if ln.startswith(f"| {c['name_da']} |")), "")
                 if f"**{STATUS_DA[c['status']]}**" not in row:
                     problems.append(f"{a.id}: assumption {c['id']} should be '{STATUS_DA[c['status']]}': {row}")
-                if c["id"] == "relevance" and c["value"] is not None and f"F = {fmt_number(c['value'], 1)}" not in row:
-                    problems.append(f"{a.id}: the first-stage F {c['value']} is not in the table")
-            weak = any(c["id"] == "relevance" and c["status"] in ("doubtful", "violated") for c in checks)
+                if c["id"] == "take_up_relevance" and c["number"] is not None and f"F = {fmt_number(c['number'], 1)}" not in row:
+                    problems.append(f"{a.id}: the first-stage F {c['number']} is not in the table")
+                if c["rule_da"] not in sec:
+                    problems.append(f"{a.id}: the rule of {c['id']} is not stated")
+            weak = any(c["id"] == "take_up_relevance" and c["status"] in ("tvivlsom", "brudt") for c in checks)
             if weak != ("**Advarsel:**" in sec):
                 problems.append(f"{a.id}: the weak take-up warning {'is missing' if weak else 'is shown without cause'}")
         elif "samme som for" not in sec:

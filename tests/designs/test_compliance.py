@@ -128,7 +128,7 @@ def test_weak_take_up_warns_with_the_first_stage_f():
     with pytest.warns(WeakTakeUpWarning, match="F = "):
         r = RandomizedComparison(outcome="y", take_up="d").fit(df)
     assert r.diagnostics["weak_take_up"] is True and r.diagnostics["first_stage_f"] < 10
-    assert {c["id"]: c["status"] for c in compliance_checks(r)}["relevance"] in ("doubtful", "violated")
+    assert {c["id"]: c["status"] for c in compliance_checks(r)}["take_up_relevance"] in ("tvivlsom", "brudt")
 
 
 def test_bad_take_up_input_is_named():
@@ -152,12 +152,34 @@ def test_assumption_checks_follow_the_stated_rules():
         return EffectResult(estimand="", estimates=(Estimate("cace", 1.0),), diagnostics={
             "take_up_column": "d", "first_stage_f": f, "take_up_one_sided": one_sided})
     status = lambda r: {c["id"]: c["status"] for c in compliance_checks(r)}  # noqa: E731
-    assert status(res(10.0, True)) == {"relevance": "holds", "exclusion_restriction": "untestable", "monotonicity": "holds"}
-    assert status(res(9.99, False))["relevance"] == "doubtful"
-    assert status(res(3.83, False))["relevance"] == "violated"
-    assert status(res(None, False)) == {"relevance": "untestable", "exclusion_restriction": "untestable",
-                                        "monotonicity": "untestable"}
+    assert status(res(10.0, True)) == {"take_up_relevance": "holder", "exclusion_restriction": "kan_ikke_testes",
+                                       "take_up_monotonicity": "holder"}
+    assert status(res(9.99, False))["take_up_relevance"] == "tvivlsom"
+    assert status(res(3.83, False))["take_up_relevance"] == "brudt"
+    assert status(res(None, False)) == {"take_up_relevance": "kan_ikke_testes", "exclusion_restriction": "kan_ikke_testes",
+                                        "take_up_monotonicity": "kan_ikke_testes"}
     assert compliance_checks(EffectResult(estimand="", estimates=(Estimate("x", 1.0),))) == []
+
+
+def test_the_checks_are_in_the_registry_and_run_through_it():
+    from evaluation.designs.checks import CheckContext, checks_for, get_check, run_check
+    from evaluation.designs.family import AnalysisInput
+
+    fam = get_family("randomized_comparison")
+    ids = {c.id for c in checks_for("randomized_comparison")}
+    assert {"take_up_relevance", "exclusion_restriction", "take_up_monotonicity"} <= ids
+    assert get_check("exclusion_restriction").kinds == ("exclusion_restriction",)
+    df = _trial()
+    opts = fam.Options(take_up="d", treatment="group")
+    inp = AnalysisInput(id="a", design=fam.design, options=opts, fit=fam.Fit(), outcome="y", frame=df)
+    res = fam.estimate(inp)
+    got = run_check(get_check("take_up_relevance"), CheckContext(inp=inp, result=res, family=fam))
+    assert got.status == "holder" and got.number == pytest.approx(res.diagnostics["first_stage_f"])
+    none = AnalysisInput(id="a", design=fam.design, options=fam.Options(treatment="group"), fit=fam.Fit(), outcome="y",
+                         frame=df)
+    res0 = fam.estimate(none)
+    got0 = run_check(get_check("take_up_relevance"), CheckContext(inp=none, result=res0, family=fam))
+    assert got0.status == "kan_ikke_testes" and "take_up" in got0.finding_da
 
 
 def test_a_small_take_up_count_hides_the_cace_and_the_first_stage():

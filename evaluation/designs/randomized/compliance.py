@@ -36,10 +36,12 @@ from linearmodels.iv import IV2SLS
 from scipy import stats
 
 from evaluation.designs.balance import _examples, expand_covariates
+from evaluation.designs.checks import STATUS_DA, UNTESTABLE_DA, Check, CheckContext, CheckResult, register_check
 from evaluation.exceptions import DataValidationError, EstimationError, WeakTakeUpWarning
 from evaluation.results import Estimate
 
-__all__ = ["WEAK_F", "F_VIOLATED", "STATUS_DA", "complier_effect", "compliance_checks", "take_up_values", "CACE_TERMS"]
+__all__ = ["WEAK_F", "F_VIOLATED", "STATUS_DA", "complier_effect", "compliance_checks", "take_up_values", "CACE_TERMS",
+           "COMPLIANCE_CHECKS"]
 
 #: first-stage F below which take-up is called weak (Staiger & Stock 1997's rule of thumb)
 WEAK_F = 10.0
@@ -214,45 +216,101 @@ def complier_effect(obs_data: pd.DataFrame, y: np.ndarray, t: np.ndarray, *, tak
 # the assumptions of the complier effect, each with its check and status
 # ---------------------------------------------------------------------------
 
-#: statuses of an assumption check (the report's words in Danish)
-STATUS_DA = {"holds": "holder", "doubtful": "tvivlsom", "violated": "brudt", "untestable": "kan ikke testes"}
 
 #: F below which the first stage is not even significant at the 5 % level (χ²₁ critical value): relevance fails
 F_VIOLATED = 3.84
 
 
+RELEVANCE_RULE_DA = (f"holder når F i første trin er mindst {WEAK_F:g}; tvivlsom (svag) når F er mellem 3,84 og "
+                     f"{WEAK_F:g}; brudt når F er under 3,84 (lodtrækningen flytter ikke deltagelsen signifikant på "
+                     "5 %-niveau)")
+MONOTONICITY_RULE_DA = ("holder når ingen i kontrolgruppen tog imod indsatsen (så kan ingen have taget imod den, fordi "
+                        "de kom i kontrolgruppen); ellers kan den ikke testes")
+IF_BROKEN_DA = {
+    "take_up_relevance": ("Flytter lodtrækningen kun deltagelsen lidt, er effekten for dem, der tog imod indsatsen, "
+                          "usikker og trukket mod en sammenligning uden lodtrækning; effekten af tilbuddet gælder stadig."),
+    "exclusion_restriction": ("Påvirker tilbuddet resultatet ad andre veje end deltagelsen, kan effekten for dem, der tog "
+                              "imod indsatsen, være over- eller undervurderet; effekten af tilbuddet gælder stadig."),
+    "take_up_monotonicity": ("Tog nogen imod indsatsen, fordi de kom i kontrolgruppen, er effekten for dem, der tog imod "
+                             "den, ikke længere effekten for en veldefineret gruppe; effekten af tilbuddet gælder stadig."),
+}
+
+
+def _relevance(result) -> CheckResult:
+    f = (result.diagnostics or {}).get("first_stage_f")
+    if f is None or (isinstance(f, float) and not np.isfinite(f)):
+        return CheckResult.untestable("Første trin kan ikke vises (det bygger på for få personer).", rule_da=RELEVANCE_RULE_DA,
+                                      if_broken_da=IF_BROKEN_DA["take_up_relevance"])
+    status = "holder" if f >= WEAK_F else "tvivlsom" if f >= F_VIOLATED else "brudt"
+    return CheckResult(status=status, number=float(f), rule_da=RELEVANCE_RULE_DA, number_label_da="F i første trin",
+                       finding_da=f"Lodtrækningen flytter deltagelsen: F = {_fmt1(f)} i første trin.",
+                       if_broken_da=IF_BROKEN_DA["take_up_relevance"])
+
+
+def _fmt1(x: float) -> str:
+    from evaluation.presentation.formatting import fmt_number
+
+    return fmt_number(x, 1)
+
+
+def _exclusion(result) -> CheckResult:
+    return CheckResult.untestable(UNTESTABLE_DA["exclusion_restriction"],
+                                  rule_da="kan ikke testes med data (lodtrækningen kunne virke ad andre veje)",
+                                  if_broken_da=IF_BROKEN_DA["exclusion_restriction"])
+
+
+def _monotonicity(result) -> CheckResult:
+    if (result.diagnostics or {}).get("take_up_one_sided"):
+        return CheckResult(status="holder", number=0.0, rule_da=MONOTONICITY_RULE_DA,
+                           number_label_da="antal i kontrolgruppen, der tog imod indsatsen",
+                           finding_da="Ingen i kontrolgruppen tog imod indsatsen.",
+                           if_broken_da=IF_BROKEN_DA["take_up_monotonicity"])
+    return CheckResult.untestable("Personer i kontrolgruppen tog også imod indsatsen, så det kan ikke ses, om nogen gjorde "
+                                  "det, fordi de kom i kontrolgruppen.", rule_da=MONOTONICITY_RULE_DA,
+                                  if_broken_da=IF_BROKEN_DA["take_up_monotonicity"])
+
+
+#: the complier effect's assumptions: (check id, the function of a result, assumption kind, Danish name)
+COMPLIANCE_CHECKS = (
+    ("take_up_relevance", _relevance, "compliance", "Lodtrækningen flytter deltagelsen (relevans)"),
+    ("exclusion_restriction", _exclusion, "exclusion_restriction",
+     "Tilbuddet virker kun gennem deltagelsen (eksklusionsrestriktion)"),
+    ("take_up_monotonicity", _monotonicity, "compliance",
+     "Ingen tager imod indsatsen, fordi de kom i kontrolgruppen (monotonicitet)"),
+)
+
+
 def compliance_checks(result) -> list[dict[str, Any]]:
     """The identifying assumptions of a result's complier effect, each with its check, rule and status.
 
-    Returns an empty list when the result has no complier effect. Each entry: ``id`` (relevance,
-    exclusion_restriction, monotonicity), ``status`` (a key of :data:`STATUS_DA`), ``value`` (the number
-    the rule reads, or None) and ``rule`` (the stated rule, English). Statuses:
+    Returns an empty list when the result has no complier effect; otherwise one entry per check of
+    :data:`COMPLIANCE_CHECKS`: ``id``, ``name_da``, ``kind`` and the :class:`~evaluation.designs.checks.CheckResult`
+    fields (``status`` one of holder / tvivlsom / brudt / kan_ikke_testes, ``number``, ``rule_da``, ``finding_da``,
+    ``if_broken_da``). The rules:
 
-    * relevance — first-stage F ≥ 10: holds; 3.84 ≤ F < 10: doubtful (weak take-up); F < 3.84 (allocation
-      does not move take-up significantly at the 5 % level): violated; hidden F (small cells): untestable;
-    * exclusion restriction — untestable from the data (allocation could matter through other channels);
-    * monotonicity — holds when nobody in the control group took the intervention up (one-sided
-      non-compliance: there can be no defiers); otherwise untestable.
+    * relevance (``take_up_relevance``) — first-stage F ≥ 10: holder; 3.84 ≤ F < 10: tvivlsom (weak take-up);
+      F < 3.84 (allocation does not move take-up significantly at the 5 % level): brudt; hidden F (small
+      cells): kan_ikke_testes;
+    * exclusion restriction — kan_ikke_testes: allocation could matter through other channels;
+    * monotonicity (``take_up_monotonicity``) — holder when nobody in the control group took the intervention
+      up (one-sided non-compliance: there can be no defiers); otherwise kan_ikke_testes.
+
+    The same functions are registered as assumption checks (:mod:`evaluation.designs.checks`), so an assumption
+    in study.yaml may name them, and the report's take-up section and the robustness section agree.
     """
-    d = result.diagnostics or {}
-    if "take_up_column" not in d:
+    if "take_up_column" not in (result.diagnostics or {}):
         return []
-    f = d.get("first_stage_f")
-    if f is None or (isinstance(f, float) and np.isnan(f)):
-        rel = "untestable"
-    elif f >= WEAK_F:
-        rel = "holds"
-    elif f >= F_VIOLATED:
-        rel = "doubtful"
-    else:
-        rel = "violated"
-    mono = "holds" if d.get("take_up_one_sided") else "untestable"
-    return [
-        {"id": "relevance", "status": rel, "value": f,
-         "rule": f"first-stage F >= {WEAK_F:g}: holds; {F_VIOLATED} <= F < {WEAK_F:g}: doubtful; F < {F_VIOLATED}: violated"},
-        {"id": "exclusion_restriction", "status": "untestable", "value": None,
-         "rule": "allocation affects the outcome only through take-up: not testable from the data"},
-        {"id": "monotonicity", "status": mono, "value": bool(d.get("take_up_one_sided")),
-         "rule": "holds when nobody in the control group took the intervention up (one-sided non-compliance); "
-                 "otherwise not testable"},
-    ]
+    return [{"id": cid, "name_da": name, "kind": kind, **fn(result).to_dict()} for cid, fn, kind, name in COMPLIANCE_CHECKS]
+
+
+def _applies(ctx: CheckContext) -> str | None:
+    if getattr(ctx.inp.options, "take_up", None) is None:
+        return ("Analysen har ingen kolonne for deltagelse (take_up), så der er ingen effekt for dem, der tog imod "
+                "indsatsen, og forudsætningen for den kan ikke vurderes.")
+    return None
+
+
+for _cid, _fn, _kind, _name in COMPLIANCE_CHECKS:
+    register_check(Check(id=_cid, kinds=(_kind,), name_da=_name, run=(lambda ctx, fn=_fn: fn(ctx.result)),
+                         designs=("randomized_comparison",), applies=_applies, automatic=True,
+                         description="an identifying assumption of the complier average causal effect (take_up)"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from evaluation.designs.randomized.compliance import CACE_TERMS, F_VIOLATED, STATUS_DA, WEAK_F, compliance_checks
+from evaluation.designs.randomized.compliance import CACE_TERMS, STATUS_DA, compliance_checks
 from evaluation.presentation.formatting import fmt_ci, fmt_int, fmt_number, fmt_p, fmt_pct, is_missing
 from evaluation.presentation.markdown import DASH, md_table
 from evaluation.presentation.phrases import interval_phrase, scale_for, signed_phrase
@@ -17,17 +17,12 @@ from evaluation.presentation.phrases import interval_phrase, scale_for, signed_p
 if TYPE_CHECKING:  # pragma: no cover
     from evaluation.results import AnalysisRecord, Bundle
 
-__all__ = ["compliance_section", "CACE_LABEL_DA", "ITT_LABEL_DA", "ASSUMPTION_LABELS_DA"]
+__all__ = ["compliance_section", "CACE_LABEL_DA", "ITT_LABEL_DA", "IV_LABEL_DA"]
 
 CACE_LABEL_DA = "Effekt for dem, der tog imod indsatsen (CACE)"
 IV_LABEL_DA = "Effekt pr. enhed deltagelse (instrumentvariabel)"
 ITT_LABEL_DA = "Effekt af at blive tilbudt indsatsen (intention-to-treat)"
 
-ASSUMPTION_LABELS_DA = {
-    "relevance": "Lodtrækningen flytter deltagelsen (relevans)",
-    "exclusion_restriction": "Tilbuddet virker kun gennem deltagelsen (eksklusionsrestriktion)",
-    "monotonicity": "Ingen tager imod indsatsen, fordi de kom i kontrolgruppen (monotonicitet)",
-}
 
 
 def _itt(rec: "AnalysisRecord", family):
@@ -40,22 +35,6 @@ def _estimate_text(e, mult: float, unit: str, dec: int) -> str:
         return "kan ikke offentliggøres (for få personer)"
     return (f"{signed_phrase(e.estimate * mult, unit, dec)} "
             f"({interval_phrase(e.ci_lower * mult, e.ci_upper * mult, unit, dec)})")
-
-
-def _evidence_da(check: dict, rec: "AnalysisRecord", names: dict[str, str]) -> str:
-    d = rec.result.diagnostics
-    if check["id"] == "relevance":
-        f = check["value"]
-        if f is None:
-            return "første trin kan ikke vises (for få personer)"
-        return f"F = {fmt_number(f, 1)} i første trin (svag under {fmt_number(WEAK_F, 0)}, brudt under {fmt_number(F_VIOLATED, 2)})"
-    if check["id"] == "exclusion_restriction":
-        return "kan ikke afgøres med data; vurderes ud fra indsatsens indhold"
-    if check["id"] == "monotonicity":
-        if d.get("take_up_one_sided"):
-            return "ingen i kontrolgruppen tog imod indsatsen"
-        return "personer i kontrolgruppen tog også imod indsatsen; kan ikke testes direkte"
-    return DASH
 
 
 def _same_take_up_before(rec: "AnalysisRecord", bundle: "Bundle"):
@@ -122,12 +101,13 @@ def compliance_section(rec: "AnalysisRecord", bundle: "Bundle", family, names: d
                    "personer og samme deltagelse).\n")
         return "\n".join(out)
     out.append("Effekten for dem, der tog imod indsatsen, hviler på tre forudsætninger ud over lodtrækningen. "
-               "Tabellen viser, hvad data siger om hver af dem, og den status, reglen i kolonnen giver.\n")
-    rows = [(ASSUMPTION_LABELS_DA[c["id"]], _evidence_da(c, rec, names), f"**{STATUS_DA[c['status']]}**") for c in checks]
+               "Tabellen viser, hvad data siger om hver af dem, og den status, reglen under tabellen giver.\n")
+    rows = [(c["name_da"], c["finding_da"], f"**{STATUS_DA[c['status']]}**") for c in checks]
     out.append(md_table(["Forudsætning", "Hvad data viser", "Status"], rows, align="lll"))
-    rel = next(c for c in checks if c["id"] == "relevance")
-    if rel["status"] in ("doubtful", "violated"):
-        out.append(f"**Advarsel:** Lodtrækningen flytter deltagelsen for lidt (F = {fmt_number(rel['value'], 1)}), så "
+    out.append("Regler: " + "; ".join(f"*{c['name_da'].split(' (')[-1].rstrip(')')}* {c['rule_da']}" for c in checks) + ".\n")
+    rel = next(c for c in checks if c["id"] == "take_up_relevance")
+    if rel["status"] in ("tvivlsom", "brudt"):
+        out.append(f"**Advarsel:** Lodtrækningen flytter deltagelsen for lidt (F = {fmt_number(rel['number'], 1)}), så "
                    "effekten for dem, der tog imod indsatsen, er usikker og kan være skæv. Læg vægt på effekten af tilbuddet.\n")
     out.append("Hvis eksklusionsrestriktionen ikke holder – hvis tilbuddet i sig selv påvirker resultatet, også for dem, "
                "der ikke tog imod indsatsen – kan effekten for dem, der tog imod indsatsen, være over- eller "
