@@ -86,6 +86,12 @@ class Link(_Model):
     assumptions: list[str] = Field(default_factory=list, description="ids of assumptions this link rests on")
     moderators: list[str] = Field(default_factory=list, description="ids of moderators (for whom it works)")
     context: list[str] = Field(default_factory=list, description="ids of context conditions it needs")
+    mediator: str | None = Field(
+        default=None,
+        description="id of an indicator (with a metric) measuring the link's mechanism as a mediator, e.g. dialogue "
+        "with the workplace within 4 weeks; randomized analyses of outcomes downstream of the link then estimate how "
+        "much of the effect runs through it (ACME, ADE; Imai, Keele & Yamamoto 2010) with its sensitivity analysis",
+    )
 
 
 class Mechanism(_Model):
@@ -384,6 +390,15 @@ def theory_problems(theory: Theory) -> list[tuple[tuple[Any, ...], str]]:
             resolve(m, mod_ids, p + ("moderators", j), "moderators")
         for j, c in enumerate(link.context):
             resolve(c, ctx_ids, p + ("context", j), "context")
+        if link.mediator is not None:
+            resolve(link.mediator, ind_ids, p + ("mediator",), "indicators")
+            ind = next((i for i in theory.indicators if i.id == link.mediator), None)
+            if ind is not None and ind.metric is None:
+                problems.append((p + ("mediator",), f"the mediator {link.mediator!r} is a qualitative indicator; a mediator "
+                                 "needs a metric (a measured value per person)"))
+            if link.mechanism is None:
+                problems.append((p + ("mediator",), "a mediator measures the link's mechanism; name the 'mechanism' it "
+                                 "measures (a direct link has none)"))
 
     problems.extend(_cycle_problems(theory, node_ids))
 

@@ -30,6 +30,7 @@ from evaluation.disclosure import SuppressionLog, check_threshold, is_small, mas
 from evaluation.metrics.benefits import status_share_series
 from evaluation.metrics.registry import describe_metric
 from evaluation.pipeline.frames import analysis_frame
+from evaluation.pipeline.mechanisms import add_mediation
 from evaluation.pipeline.targets import evaluate_target
 from evaluation.results import (
     AnalysisRecord,
@@ -158,6 +159,7 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
             result = fam.estimate(inp)
         if a.subgroups or a.exploratory_subgroups:
             result = _subgroups(study, a, inp, result)
+        result = add_mediation(study, a, inp, result, data)
         result = fam.disclose(result, inp, log)
         results[a.id] = result
         node = study.theory.node(ind.outcome) if ind is not None else None

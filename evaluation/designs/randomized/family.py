@@ -15,11 +15,12 @@ from evaluation.designs.family import ONE, AnalysisInput, Options, Relation, reg
 from evaluation.designs.power import estimate_icc
 from evaluation.designs.randomized.compliance import CACE_TERMS
 from evaluation.designs.randomized.estimator import RandomizedComparison
+from evaluation.designs.randomized.mediation import mediate_linear
 from evaluation.designs.randomized.examples import randomized_example
 from evaluation.designs.randomized.options import RandomizedFit, RandomizedOptions
 from evaluation.designs.randomized.report import RandomizedReport
 from evaluation.designs.subgroups import interaction_p
-from evaluation.disclosure import SuppressionLog, suppress_counts
+from evaluation.disclosure import SuppressionLog, is_small, suppress_counts
 from evaluation.results import Estimate, Result
 
 __all__ = ["RandomizedFamily"]
@@ -38,7 +39,7 @@ class RandomizedFamily(ComparisonFamily):
     random_assignment = True
     design_mde = True
     main_terms = ("adjusted_difference", "difference_in_proportions", "difference_in_means")
-    auxiliary_fit = frozenset({"permutations", "seed"})
+    auxiliary_fit = frozenset({"permutations", "seed", "mediation_draws", "mediation_seed"})
     label_da = ("Randomiseret sammenligning: deltagerne er fordelt ved lodtrækning til en interventions- og en "
                 "kontrolgruppe")
     estimand_da = ("Den gennemsnitlige effekt af at blive tildelt indsatsen (intention-to-treat): forskellen mellem "
@@ -114,6 +115,19 @@ class RandomizedFamily(ComparisonFamily):
     #    first stage, which reveals the take-up counts)
     def suppress(self, result: Result, inp: AnalysisInput, log: SuppressionLog) -> Result:
         published = super().suppress(result, inp, log)
+        med = published.tables.get("mediation")
+        if med is not None and "n_with" in med.columns:
+            # a 0/1 mediator's share in a group reveals how many had it and how many did not
+            med = med.copy()
+            for i, r in med.iterrows():
+                k = r["n_with"]
+                if k is None or (isinstance(k, float) and np.isnan(k)):
+                    continue
+                if is_small(k, inp.threshold) or is_small(r["n"] - k, inp.threshold):
+                    med.loc[i, ["estimate", "n_with"]] = np.nan
+                    log.add(f"{inp.id}: mekanisme", f"{r['mediator']} {r['term']}", "estimate",
+                            f"bygger på færre end {inp.threshold} personer")
+            published = dataclasses.replace(published, tables={**published.tables, "mediation": med})
         take = published.tables.get("take_up")
         if take is None or "n_took_up" not in take.columns:
             return published
@@ -143,6 +157,20 @@ class RandomizedFamily(ComparisonFamily):
                 diagnostics[key] = None
                 log.add(f"{inp.id}: diagnostik", key, "value", "afslører antallet, der tog imod indsatsen, som er skjult")
         return dataclasses.replace(published, estimates=tuple(estimates), diagnostics=diagnostics)
+
+    # -- fit options that are not the estimator's: the mediation analysis's draws and seed
+    def fit_kwargs(self, fit):
+        return {k: v for k, v in fit.declared().items() if k not in ("mediation_draws", "mediation_seed")}
+
+    # -- mechanisms: allocation is random, so the mediator and outcome models identify ACME and ADE under
+    #    sequential ignorability (Imai, Keele & Yamamoto 2010)
+    def mediation(self, inp: AnalysisInput, frame: pd.DataFrame, mediator: str):
+        o = inp.options
+        covs = list(o.covariates) if o.adjustment != "none" else []
+        return mediate_linear(frame, outcome=inp.outcome, mediator=mediator, treatment=o.treatment, treated=o.treated,
+                              control=o.control, covariates=[c for c in covs if c != mediator], strata=o.strata,
+                              cluster=o.cluster, weights=o.weights, sims=inp.fit.mediation_draws,
+                              seed=inp.fit.mediation_seed, conf_level=inp.fit.conf_level)
 
     # -- subgroups: a regression interaction test is valid because allocation is random within every level
     def interaction_test(self, frame: pd.DataFrame, outcome: str, options: Options, variable: str):
@@ -194,6 +222,11 @@ class RandomizedFamily(ComparisonFamily):
             out["icc"] = estimate_icc(resid, cl)
             out["cluster_size"] = float(len(yv) / len(pd.unique(cl)))
         return out
+
+    def figures(self, records, bundle) -> dict[str, Any]:
+        from evaluation.designs.randomized.figures import mediation_figures
+
+        return mediation_figures(records)
 
     def example(self, scenario: str, seed: int = 1):
         return randomized_example(scenario, seed)

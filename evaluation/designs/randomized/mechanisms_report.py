@@ -17,7 +17,8 @@ from evaluation.presentation.phrases import interval_phrase, scale_for, signed_p
 if TYPE_CHECKING:  # pragma: no cover
     from evaluation.results import AnalysisRecord, Bundle
 
-__all__ = ["compliance_section", "CACE_LABEL_DA", "ITT_LABEL_DA", "IV_LABEL_DA"]
+__all__ = ["compliance_section", "mechanisms_section", "CACE_LABEL_DA", "ITT_LABEL_DA", "IV_LABEL_DA", "MEDIATION_LABELS_DA",
+           "SEQUENTIAL_IGNORABILITY_DA", "excludes_zero"]
 
 CACE_LABEL_DA = "Effekt for dem, der tog imod indsatsen (CACE)"
 IV_LABEL_DA = "Effekt pr. enhed deltagelse (instrumentvariabel)"
@@ -112,4 +113,148 @@ def compliance_section(rec: "AnalysisRecord", bundle: "Bundle", family, names: d
     out.append("Hvis eksklusionsrestriktionen ikke holder – hvis tilbuddet i sig selv påvirker resultatet, også for dem, "
                "der ikke tog imod indsatsen – kan effekten for dem, der tog imod indsatsen, være over- eller "
                "undervurderet. Effekten af tilbuddet (intention-to-treat) bygger kun på lodtrækningen og gælder stadig.\n")
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------
+# mechanisms: mediation analyses of the links that name a mediator
+# ---------------------------------------------------------------------------
+
+MEDIATION_LABELS_DA = {
+    "acme": "Gennem mekanismen (ACME)",
+    "ade": "Direkte (ADE)",
+    "total_effect": "Samlet effekt",
+    "prop_mediated": "Andel gennem mekanismen",
+}
+SEQUENTIAL_IGNORABILITY_DA = ("Analysen forudsætter, at intet umålt forhold påvirker både mediatoren og resultatet, når der "
+                              "er taget højde for lodtrækningen og baggrundsforholdene (sekventiel ignorabilitet). Det kan "
+                              "ikke testes med data; følsomhedsanalysen viser, hvor stærkt et sådant forhold skulle være "
+                              "for at fjerne den indirekte effekt.")
+
+
+def _mediation_rows(rec: "AnalysisRecord") -> dict[str, dict[str, dict]]:
+    """mediator → term → row of the published mediation table."""
+    t = rec.result.tables.get("mediation")
+    out: dict[str, dict[str, dict]] = {}
+    if t is None:
+        return out
+    for _, r in t.iterrows():
+        out.setdefault(str(r["mediator"]), {})[str(r["term"])] = r.to_dict()
+    return out
+
+
+def _cell(r: dict, mult: float, dec: int) -> str:
+    if r is None or is_missing(r.get("estimate")):
+        return DASH
+    ci = "" if is_missing(r.get("ci_lower")) else f" ({fmt_ci(r['ci_lower'] * mult, r['ci_upper'] * mult, dec)})"
+    return f"{fmt_number(r['estimate'] * mult, dec)}{ci}"
+
+
+def excludes_zero(r: dict | None) -> bool:
+    """Whether a published row's interval lies on one side of zero."""
+    if r is None or is_missing(r.get("ci_lower")) or is_missing(r.get("ci_upper")):
+        return False
+    return float(r["ci_lower"]) > 0 or float(r["ci_upper"]) < 0
+
+
+def mechanisms_section(records: list["AnalysisRecord"], bundle: "Bundle", figures) -> str:
+    """'Mekanismer: hvorfor virkede indsatsen?' — every mechanism measured by a mediator, with the ACME, ADE, total
+    effect and share mediated of each analysed outcome, and the sensitivity to mediator–outcome confounding."""
+    with_med = [a for a in records if a.result.tables.get("mediation") is not None
+                or any((d or {}).get("skipped") for d in (a.result.diagnostics.get("mediation") or {}).values())]
+    if not with_med:
+        return ""
+    theory = bundle.theory
+    mechs = {m["id"]: (i + 1, m) for i, m in enumerate(theory.get("mechanisms", []))}
+    nodes = {n["id"]: n["label"] for n in theory["nodes"]}
+    inds = {i["id"]: i for i in theory.get("indicators", [])}
+    sims = sorted({(a.result.diagnostics.get("mediation") or {}).get(m, {}).get("sims") for a in with_med
+                   for m in (a.result.diagnostics.get("mediation") or {})} - {None})
+    out = ["# Mekanismer: hvorfor virkede indsatsen? {#mekanismer}\n",
+           "Programteorien siger, gennem hvilke mekanismer indsatsen skal føre til resultaterne. Hvor en mekanisme er målt "
+           "med en indikator (en mediator), deler analysen effekten op i den del, der går gennem mekanismen (den indirekte "
+           "effekt, ACME), og resten (den direkte effekt, ADE). Metoden er Imai, Keele og Yamamoto (2010) med lineære "
+           "modeller og de samme baggrundsforhold som effektanalysen"
+           + (f"; sikkerhedsintervallerne er bootstrap-intervaller med {fmt_int(sims[0])} trækninger.\n" if len(sims) == 1
+              else ".\n")]
+    links = theory.get("links", [])
+    by_mediator: dict[str, list["AnalysisRecord"]] = {}
+    for a in with_med:
+        for m in (a.result.diagnostics.get("mediation") or {}):
+            by_mediator.setdefault(m, []).append(a)
+    for mediator, recs in by_mediator.items():
+        info0 = (recs[0].result.diagnostics.get("mediation") or {})[mediator]
+        link = links[info0["link_index"]] if info0.get("link_index") is not None else {}
+        no, mech = mechs.get(info0.get("mechanism"), (None, {"label": info0.get("mechanism"), "resource": "", "reasoning": ""}))
+        ind = inds.get(mediator, {"label": mediator})
+        out.append(f"## Mekanisme M{no}: {mech['label']}\n" if no else f"## Mekanisme: {mech['label']}\n")
+        bits = [f"*Pilen i programteorien:* «{nodes.get(link.get('from'), link.get('from'))}» → «{nodes.get(link.get('to'), link.get('to'))}»."]
+        if mech.get("resource"):
+            bits.append(f"*Hvad indsatsen tilbyder:* {mech['resource'].rstrip('.')}.")
+        if mech.get("reasoning"):
+            bits.append(f"*Hvordan deltagerne reagerer:* {mech['reasoning'].rstrip('.')}.")
+        bits.append(f"*Målt ved:* «{ind['label']}».")
+        out.append(" ".join(bits) + "\n")
+        rows_first = _mediation_rows(recs[0]).get(mediator, {})
+        mi, mc = rows_first.get("mediator_intervention"), rows_first.get("mediator_control")
+        if mi is not None and mc is not None:
+            binary = str(mi.get("method", "")).startswith("share")
+            if binary:
+                vi = DASH if is_missing(mi["estimate"]) else fmt_pct(mi["estimate"], 0)
+                vc = DASH if is_missing(mc["estimate"]) else fmt_pct(mc["estimate"], 0)
+                out.append(f"Andelen med «{ind['label'][0].lower() + ind['label'][1:]}» var {vi} i interventionsgruppen og "
+                           f"{vc} i kontrolgruppen.\n")
+            else:
+                out.append(f"Gennemsnittet af «{ind['label'][0].lower() + ind['label'][1:]}» var "
+                           f"{fmt_number(mi['estimate'], 2)} i interventionsgruppen og {fmt_number(mc['estimate'], 2)} i "
+                           "kontrolgruppen.\n")
+        table = []
+        sentences = []
+        for a in recs:
+            info = (a.result.diagnostics.get("mediation") or {})[mediator]
+            if info.get("skipped"):
+                sentences.append(f"- **{a.indicator_label}:** mekanismen er ikke analyseret, fordi mediatoren mangler for "
+                                 "for få personer til, at antallet kan vises.")
+                continue
+            rows = _mediation_rows(a).get(mediator, {})
+            mult, unit, dec = scale_for(a.unit, getattr(a.result, "outcome_type", "continuous"))
+            tot = rows.get("total_effect")
+            prop = rows.get("prop_mediated") if excludes_zero(tot) else None
+            prop_txt = DASH if prop is None or is_missing(prop.get("estimate")) else (
+                f"{fmt_pct(prop['estimate'], 0)} ({fmt_ci(prop['ci_lower'] * 100, prop['ci_upper'] * 100, 0)}\u00a0%)")
+            table.append((a.indicator_label + (f" ({unit})" if unit else ""), _cell(rows.get("acme"), mult, dec),
+                          _cell(rows.get("ade"), mult, dec), _cell(tot, mult, dec), prop_txt))
+            acme = rows.get("acme")
+            if acme is None or is_missing(acme.get("estimate")):
+                sentences.append(f"- **{a.indicator_label}:** den indirekte effekt kan ikke offentliggøres.")
+                continue
+            est = acme["estimate"] * mult
+            s = [f"- **{a.indicator_label}:** Den del af effekten, der går gennem mekanismen, er "
+                 f"{signed_phrase(est, unit, dec)} ({interval_phrase(acme['ci_lower'] * mult, acme['ci_upper'] * mult, unit, dec)})."]
+            if excludes_zero(acme):
+                s.append(f"Intervallet udelukker nul ({fmt_p(acme['p_value'])}): en del af effekten går gennem mekanismen.")
+            else:
+                s.append("Vi kan ikke udelukke, at ingen del af effekten går gennem mekanismen.")
+            rho0 = info.get("rho_at_zero")
+            if rho0 is None:
+                s.append("Ingen korrelation mellem −1 og 1 mellem fejlleddene i mediator- og resultatmodellen ville gøre den "
+                         "indirekte effekt nul.")
+            else:
+                s.append(f"Den indirekte effekt ville være nul, hvis et umålt forhold skabte en korrelation på ρ = "
+                         f"{fmt_number(rho0, 2)} mellem fejlleddene i mediator- og resultatmodellen – fx et forhold, der "
+                         f"forklarede {fmt_pct(abs(rho0), 0)} af den uforklarede variation i både mediatoren og resultatet.")
+            sentences.append(" ".join(s))
+        if table:
+            out.append(md_table(["Resultat", MEDIATION_LABELS_DA["acme"], MEDIATION_LABELS_DA["ade"],
+                                 MEDIATION_LABELS_DA["total_effect"], MEDIATION_LABELS_DA["prop_mediated"]], table,
+                                align="lrrrr"))
+            out.append("Tallene i parentes er 95\u00a0%-sikkerhedsintervaller. Andelen gennem mekanismen vises kun, når den "
+                       "samlede effekt er sikkert forskellig fra nul.\n")
+        out.append("\n".join(sentences) + "\n")
+        out.append(SEQUENTIAL_IGNORABILITY_DA + "\n")
+        for a in recs:
+            key = f"mediation_{a.id}_{mediator}"
+            if key in figures:
+                out.append(f"![Følsomhed af den indirekte effekt på «{a.indicator_label}» for umålte forhold]({figures[key]})"
+                           "{width=80%}\n")
     return "\n".join(out)

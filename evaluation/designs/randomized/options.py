@@ -54,3 +54,9 @@ class RandomizedFit(FitOptions):
         json_schema_extra=da("antal lodtrækninger i en randomiseringstest af den ujusterede forskel (0 = ingen)"))
     seed: int | None = Field(default=None, description="seed of randomization inference (needs permutations > 0)",
         json_schema_extra=da("startværdi for randomiseringstesten, så den giver samme tal hver gang (kræver permutations > 0)"))
+    mediation_draws: int = Field(default=1000, ge=100, description="bootstrap draws of the mediation analysis of a link "
+        "that names a mediator (R mediation's sims)",
+        json_schema_extra=da("antal bootstrap-trækninger i mekanismeanalysen (mediation), når en pil i programteorien har "
+                             "en mediator"))
+    mediation_seed: int = Field(default=1, description="seed of the mediation analysis's bootstrap",
+        json_schema_extra=da("startværdi for mekanismeanalysens bootstrap, så den giver samme tal hver gang"))

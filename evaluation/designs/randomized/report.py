@@ -8,7 +8,12 @@ from evaluation.designs.report import (
     covariate_label,
     fmt_value,
 )
-from evaluation.designs.randomized.mechanisms_report import CACE_LABEL_DA, IV_LABEL_DA, compliance_section
+from evaluation.designs.randomized.mechanisms_report import (
+    CACE_LABEL_DA,
+    IV_LABEL_DA,
+    compliance_section,
+    mechanisms_section,
+)
 from evaluation.presentation.formatting import fmt_int, fmt_number, is_missing
 from evaluation.presentation.markdown import DASH, md_table
 
@@ -30,6 +35,8 @@ METHOD_DA = {
 
 
 class RandomizedReport(ReportParts):
+    #: the family's own section (mechanisms) goes after "Hvordan og for hvem"
+    body_slot = "after_subgroups"
     term_labels = {
         "difference_in_means": "Forskel i gennemsnit (interventions- minus kontrolgruppe)",
         "difference_in_proportions": "Forskel i andele (interventions- minus kontrolgruppe)",
@@ -55,6 +62,11 @@ class RandomizedReport(ReportParts):
                 out.append(f"For «{rec.indicator_label}» er p-værdien også beregnet ved randomiseringsinferens "
                            f"({fmt_int(d['permutations'])} gentagne lodtrækninger, startværdi {d.get('seed')}).\n")
         return out
+
+    def body(self, records, bundle, figures):
+        """Mechanisms: the mediation analyses of links that name a mediator
+        (:mod:`evaluation.designs.randomized.mechanisms_report`)."""
+        return mechanisms_section(records, bundle, figures)
 
     def effects_extra(self, rec, bundle, figures):
         """Take-up and the complier effect, when the analysis declares a take-up column
