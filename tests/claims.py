@@ -139,8 +139,10 @@ def check_report_claims(qmd: str, bundle: Bundle | dict) -> list[str]:
                 continue
             if shown not in line:
                 problems.append(f"{a.id}: {shown} (from the bundle) is not in the headline: {line}")
-    # 4. take-up and the complier effect: every number and status is the bundle's
+    # 4. take-up and the complier effect, and the mechanisms: every number and status is the bundle's
     problems += check_compliance_claims(qmd, b)
+    problems += check_mechanism_claims(qmd, b)
+    problems += check_cmo_claims(qmd, b)
     # 5. the caveats name every design's identifying assumption
     caveats = _section(qmd, "Forbehold")
     for f in set(fams):
@@ -208,9 +210,84 @@ def check_compliance_claims(qmd: str, b: Bundle) -> list[str]:
     return problems
 
 
+def check_mechanism_claims(qmd: str, b: Bundle) -> list[str]:
+    """The mechanisms section states each mediation analysis's published numbers: the mediator's shares, the ACME,
+    ADE and total effect with intervals (the share mediated only when the total effect excludes zero), the verdict
+    on the ACME that its interval gives, and the ρ at which the ACME is zero."""
+    from evaluation.designs.randomized.mechanisms_report import excludes_zero
+    from evaluation.presentation.formatting import fmt_ci, fmt_pct
+
+    problems = []
+    sec = _section(qmd, "Mekanismer")
+    for a in b.analyses:
+        t = a.result.tables.get("mediation")
+        if t is None:
+            continue
+        if not sec:
+            problems.append(f"{a.id}: a mediation analysis but no mechanisms section")
+            continue
+        mult, unit, dec = scale_for(a.unit, getattr(a.result, "outcome_type", "continuous"))
+        diag = a.result.diagnostics.get("mediation") or {}
+        for mediator, part in t.groupby("mediator", sort=False):
+            rows = {r["term"]: r for _, r in part.iterrows()}
+            mech = next((m for m in b.theory.get("mechanisms", []) if m["id"] == rows["acme"]["mechanism"]), None)
+            if mech is not None and f": {mech['label']}" not in sec:
+                problems.append(f"{a.id}: the mechanism {mech['label']} has no heading")
+            for side in ("mediator_intervention", "mediator_control"):
+                r = rows.get(side)
+                if r is not None and str(r["method"]).startswith("share") and r["estimate"] is not None \
+                        and not (isinstance(r["estimate"], float) and math.isnan(r["estimate"])) \
+                        and fmt_pct(r["estimate"], 0) not in sec:
+                    problems.append(f"{a.id}: the mediator share {fmt_pct(r['estimate'], 0)} ({side}) is not stated")
+            line = next((ln for ln in sec.splitlines() if ln.startswith(f"| {a.indicator_label}")), "")
+            for term in ("acme", "ade", "total_effect"):
+                r = rows[term]
+                cell = f"{fmt_number(r['estimate'] * mult, dec)} ({fmt_ci(r['ci_lower'] * mult, r['ci_upper'] * mult, dec)})"
+                if cell not in line:
+                    problems.append(f"{a.id}: {term} {cell} is not in the mechanisms table: {line}")
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            prop_shown = len(cells) == 5 and cells[-1] not in ("–", "")
+            if prop_shown != excludes_zero(rows["total_effect"]):
+                problems.append(f"{a.id}: the share mediated is {'shown' if prop_shown else 'hidden'} although the total "
+                                "effect's interval " + ("crosses" if prop_shown else "excludes") + " zero")
+            bullet = _bullet(sec, a.indicator_label)
+            if excludes_zero(rows["acme"]) != ("Intervallet udelukker nul" in bullet):
+                problems.append(f"{a.id}: the verdict on the indirect effect does not follow from its interval: {bullet}")
+            if not excludes_zero(rows["acme"]) and "Vi kan ikke udelukke" not in bullet:
+                problems.append(f"{a.id}: an indirect effect whose interval crosses zero is not said to be uncertain")
+            rho0 = (diag.get(mediator) or {}).get("rho_at_zero")
+            if rho0 is not None and f"ρ = {fmt_number(rho0, 2)}" not in bullet:
+                problems.append(f"{a.id}: the ρ at which the indirect effect is zero ({rho0}) is not stated")
+    return problems
+
+
+def check_cmo_claims(qmd: str, b: Bundle) -> list[str]:
+    """Every CMO status shown follows from the bundle by the stated rule (recomputed from the published results)."""
+    from evaluation.pipeline.cmo import cmo_evidence
+    from evaluation.reporting.cmo import CMO_HEADING
+
+    problems = []
+    if not b.cmo_evidence:
+        return problems
+    recomputed = {c["id"]: c for c in cmo_evidence(b.theory, b.analyses)}
+    sec = _section(qmd, CMO_HEADING)
+    for c in b.cmo_evidence:
+        r = recomputed.get(c["id"])
+        if r is None or r["status"] != c["status"]:
+            problems.append(f"CMO {c['id']}: stored status {c['status']} is not what the rule gives "
+                            f"({None if r is None else r['status']})")
+        bullet = f"- **{c['mechanism_label']} → {c['outcome_label']}: {c['status_da']}.**"
+        if bullet not in sec:
+            problems.append(f"CMO {c['id']}: the report does not state '{c['status_da']}' for it")
+        for reason in c["reasons_da"]:
+            if reason not in sec:
+                problems.append(f"CMO {c['id']}: the reason '{reason}' is not in the report")
+    return problems
+
+
 def load(bundle_dir: Path) -> Bundle:
     return load_bundle(bundle_dir)
 
 
-__all__ = ["write_example_study", "check_report_claims", "check_compliance_claims", "load"]
+__all__ = ["write_example_study", "check_report_claims", "check_compliance_claims", "check_mechanism_claims", "check_cmo_claims", "load"]
 _ = Any

@@ -101,6 +101,11 @@ class Mechanism(_Model):
     label: str = Field(min_length=1, description="short name shown on arrows")
     resource: str = Field(min_length=1, description="what the programme offers")
     reasoning: str = Field(min_length=1, description="how participants respond to it (the reasoning it triggers)")
+    category: str | None = Field(
+        default=None, min_length=1,
+        description="the kind of mechanism in words shared across projects (e.g. 'Kontakt mellem jobcenter og "
+        "arbejdsplads'); the portfolio groups the CMO evidence of all projects by it (default: the label)",
+    )
 
 
 class ContextCondition(_Model):
@@ -227,6 +232,11 @@ class Indicator(_Model):
     metric: MetricRef | None = None
     qualitative: QualitativeMethod | None = None
     target: Target | None = None
+    direction: Literal["increase", "decrease"] | None = Field(
+        default=None,
+        description="the change the programme theory expects in this indicator (increase or decrease); the CMO "
+        "status reads it (default: the target's direction)",
+    )
 
     @model_validator(mode="after")
     def _one_method(self) -> "Indicator":

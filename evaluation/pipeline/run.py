@@ -30,6 +30,7 @@ from evaluation.disclosure import SuppressionLog, check_threshold, is_small, mas
 from evaluation.metrics.benefits import status_share_series
 from evaluation.metrics.registry import describe_metric
 from evaluation.pipeline.frames import analysis_frame
+from evaluation.pipeline.cmo import cmo_evidence
 from evaluation.pipeline.mechanisms import add_mediation
 from evaluation.pipeline.targets import evaluate_target
 from evaluation.results import (
@@ -192,6 +193,7 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
                                     target=ind.target.model_dump(mode="json"), result=tr))
 
     time_course = _time_course(study, data, threshold, log)
+    cmo = cmo_evidence(study.theory.model_dump(mode="json", by_alias=True), analyses)
 
     bundle = Bundle(
         format=BUNDLE_FORMAT,
@@ -207,6 +209,7 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
         code_list_version="; ".join(sorted({f.codes.version for f in data.frames.values() if hasattr(f, "codes")})) or None,
         analyses=tuple(analyses),
         targets=tuple(targets),
+        cmo_evidence=tuple(cmo),
         disclosure={"threshold": threshold, "min_group_size": study.report.min_group_size, "log": log.to_list()},
         labels={k: v for src in study.data.values() for k, v in sorted(src.labels.items())},
         value_labels={k: dict(sorted(v.items())) for src in study.data.values() for k, v in sorted(src.value_labels.items())},

@@ -38,6 +38,7 @@ from evaluation.presentation.phrases import (
     period_label,
     scale_for,
 )
+from evaluation.reporting.cmo import section_cmo_status
 from evaluation.reporting.render import render_project
 from evaluation.exceptions import StaleReportError
 from evaluation.results import AnalysisRecord, Bundle, load_bundle, output_lock, replace_dir
@@ -530,6 +531,7 @@ def report_markdown(bundle: Bundle | Mapping[str, Any], figures: Mapping[str, st
         _section_effects(b, figures),
         _section_subgroups(b),
         _section_bodies(b, figures, "after_subgroups"),
+        section_cmo_status(b),
         _section_targets(b),
         _section_economy(b),
         _section_caveats(b),

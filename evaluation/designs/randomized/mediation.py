@@ -50,7 +50,7 @@ from evaluation.designs.balance import _examples, _group_masks, expand_covariate
 from evaluation.exceptions import DataValidationError, EstimationError
 from evaluation.results import Estimate
 
-__all__ = ["MediationResult", "mediate_linear", "sensitivity_curve", "MEDIATION_TERMS", "RHO_GRID"]
+__all__ = ["MediationResult", "mediate_linear", "sensitivity_curve", "sequential_ignorability", "MEDIATION_TERMS", "RHO_GRID"]
 
 #: the estimates of a mediation analysis, in the order R's summary prints them
 MEDIATION_TERMS = ("acme", "ade", "total_effect", "prop_mediated")
@@ -128,9 +128,12 @@ def _r2(X: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> float:
 
 
 def _sur(Xm: np.ndarray, m: np.ndarray, Xy: np.ndarray, y: np.ndarray, rho: float, w: np.ndarray | None,
-         eps: float = float(np.sqrt(np.finfo(float).eps)), max_iter: int = 500) -> tuple[np.ndarray, np.ndarray]:
+         eps: float = 1e-26, max_iter: int = 2000) -> tuple[np.ndarray, np.ndarray]:
     """Mediator and outcome equations as seemingly unrelated regressions with error correlation ``rho``, by the
     iterated feasible GLS of R ``mediation::medsens`` (linear–linear case; classical covariance).
+
+    ``medsens`` stops when the squared change of the coefficients is below √(machine ε) ≈ 1.5e-8; this runs to
+    convergence (1e-26), so its numbers are the fixed point's, which medsens' printed digits agree with.
 
     Returns the stacked coefficients (mediator model first) and their covariance matrix.
     """
@@ -139,23 +142,42 @@ def _sur(Xm: np.ndarray, m: np.ndarray, Xy: np.ndarray, y: np.ndarray, rho: floa
         Xm, m, Xy, y = Xm * sw[:, None], m * sw, Xy * sw[:, None], y * sw
     n = len(y)
     km = Xm.shape[1]
+    # every iteration needs only these cross products (O(k²) per iteration instead of O(nk))
     mm, my, yy = Xm.T @ Xm, Xm.T @ Xy, Xy.T @ Xy
-    b = np.concatenate([np.linalg.solve(mm, Xm.T @ m), np.linalg.solve(yy, Xy.T @ y)])
-    for _ in range(max_iter):
-        e1 = m - Xm @ b[:km]
-        e2 = y - Xy @ b[km:]
-        s1, s2 = np.std(e1, ddof=1), np.std(e2, ddof=1)
-        omega = np.array([[e1 @ e1 / (n - 1), rho * s1 * s2], [rho * s1 * s2, e2 @ e2 / (n - 1)]])
-        oi = np.linalg.inv(omega)
-        xvx = np.block([[oi[0, 0] * mm, oi[0, 1] * my], [oi[1, 0] * my.T, oi[1, 1] * yy]])
-        xvy = np.concatenate([oi[0, 0] * (Xm.T @ m) + oi[0, 1] * (Xm.T @ y),
-                              oi[1, 0] * (Xy.T @ m) + oi[1, 1] * (Xy.T @ y)])
+    xm_m, xm_y, xy_m, xy_y = Xm.T @ m, Xm.T @ y, Xy.T @ m, Xy.T @ y
+    sm_, sy_, cm, cy = m.sum(), y.sum(), Xm.sum(axis=0), Xy.sum(axis=0)
+    mtm, yty = m @ m, y @ y
+    k = km + Xy.shape[1]
+    xvx = np.empty((k, k))
+
+    def gls(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        b1, b2 = b[:km], b[km:]
+        ss1 = mtm - 2 * b1 @ xm_m + b1 @ mm @ b1
+        ss2 = yty - 2 * b2 @ xy_y + b2 @ yy @ b2
+        s1 = np.sqrt(max(ss1 - (sm_ - b1 @ cm) ** 2 / n, 0.0) / (n - 1))  # R's sd(): centred
+        s2 = np.sqrt(max(ss2 - (sy_ - b2 @ cy) ** 2 / n, 0.0) / (n - 1))
+        o11, o22, o12 = ss1 / (n - 1), ss2 / (n - 1), rho * s1 * s2
+        det = o11 * o22 - o12 * o12
+        i11, i22, i12 = o22 / det, o11 / det, -o12 / det
+        xvx[:km, :km], xvx[:km, km:], xvx[km:, :km], xvx[km:, km:] = i11 * mm, i12 * my, i12 * my.T, i22 * yy
+        xvy = np.concatenate([i11 * xm_m + i12 * xm_y, i12 * xy_m + i22 * xy_y])
         cov = np.linalg.inv(xvx)
-        b_new = cov @ xvy
-        done = float(np.sum((b_new - b) ** 2)) <= eps
-        b = b_new
-        if done:
-            break
+        return cov @ xvy, cov
+
+    b = np.concatenate([np.linalg.solve(mm, xm_m), np.linalg.solve(yy, xy_y)])
+    # medsens iterates b ← GLS(Ω(b)) until the squared change is small; the iteration converges linearly (slowly for
+    # large |ρ|), so its fixed point is found with Steffensen's acceleration (scipy's fixed_point, del2), which
+    # converges to the same point
+    try:
+        b = optimize.fixed_point(lambda v: gls(v)[0], b, xtol=1e-13, maxiter=max_iter, method="del2")
+    except RuntimeError:  # acceleration did not settle: the plain iteration
+        for _ in range(max_iter):
+            b_new = gls(b)[0]
+            done = float(np.sum((b_new - b) ** 2)) <= eps
+            b = b_new
+            if done:
+                break
+    b, cov = gls(b)
     return b, cov
 
 
@@ -394,3 +416,56 @@ def mediate_linear(data: pd.DataFrame, *, outcome: str, mediator: str, treatment
                      "sensitivity_method": "medsens linear-linear: iterated FGLS of the two equations as SUR with error "
                                            "correlation rho, classical covariance, delta-method interval"},
     )
+
+
+# ---------------------------------------------------------------------------
+# the assumption behind the mechanism: sequential ignorability, with its sensitivity analysis
+# ---------------------------------------------------------------------------
+
+from evaluation.designs.checks import Check, CheckContext, CheckResult, register_check  # noqa: E402
+
+SEQUENTIAL_RULE_DA = ("kan ikke testes med data; følsomhedsanalysen angiver den korrelation ρ mellem fejlleddene i "
+                      "mediator- og resultatmodellen, som et umålt forhold skulle skabe, før den indirekte effekt er nul")
+SEQUENTIAL_IF_BROKEN_DA = ("Påvirker et umålt forhold både mediatoren og resultatet, kan den indirekte effekt (og dermed "
+                           "den direkte) være skæv; den samlede effekt bygger kun på lodtrækningen og gælder stadig.")
+
+
+def sequential_ignorability(result) -> list[dict[str, Any]]:
+    """Per mediator of a result's mediation analyses: the check of sequential ignorability (always
+    ``kan_ikke_testes``) with the number that speaks to it, the ρ at which the ACME is zero."""
+    from evaluation.presentation.formatting import fmt_number
+
+    out = []
+    for mediator, info in ((result.diagnostics or {}).get("mediation") or {}).items():
+        if info.get("skipped"):
+            r = CheckResult.untestable(f"Mekanismeanalysen blev ikke gennemført: {info['skipped']}", rule_da=SEQUENTIAL_RULE_DA,
+                                       if_broken_da=SEQUENTIAL_IF_BROKEN_DA)
+        elif info.get("rho_at_zero") is None:
+            r = CheckResult(status="kan_ikke_testes", number=None, rule_da=SEQUENTIAL_RULE_DA,
+                            finding_da="Ingen korrelation mellem −1 og 1 ville gøre den indirekte effekt nul.",
+                            if_broken_da=SEQUENTIAL_IF_BROKEN_DA)
+        else:
+            rho = float(info["rho_at_zero"])
+            r = CheckResult(status="kan_ikke_testes", number=rho, number_label_da="ρ, hvor den indirekte effekt er nul",
+                            rule_da=SEQUENTIAL_RULE_DA,
+                            finding_da=f"Den indirekte effekt ville være nul ved ρ = {fmt_number(rho, 2)}.",
+                            if_broken_da=SEQUENTIAL_IF_BROKEN_DA)
+        out.append({"id": "mediation_sensitivity", "mediator": mediator, "mechanism": info.get("mechanism"),
+                    "kind": "sequential_ignorability", **r.to_dict()})
+    return out
+
+
+def _sequential_check(ctx: CheckContext) -> CheckResult:
+    found = sequential_ignorability(ctx.result)
+    if not found:
+        return CheckResult.untestable("Analysen har ingen mekanismeanalyse (ingen pil i programteorien med en mediator).",
+                                      rule_da=SEQUENTIAL_RULE_DA, if_broken_da=SEQUENTIAL_IF_BROKEN_DA)
+    f = found[0]
+    return CheckResult(status=f["status"], number=f["number"], rule_da=f["rule_da"], finding_da=f["finding_da"],
+                       if_broken_da=f["if_broken_da"], number_label_da=f["number_label_da"])
+
+
+register_check(Check(
+    id="mediation_sensitivity", kinds=("sequential_ignorability",), name_da="Følsomhed for umålte forhold mellem "
+    "mediator og resultat (Imai, Keele & Yamamoto)", run=_sequential_check, designs=("randomized_comparison",),
+    automatic=False, description="the rho at which the ACME of a mediation analysis is zero (medsens)"))
