@@ -538,6 +538,8 @@ class Bundle:
     labels: Mapping[str, str] = field(default_factory=dict)
     value_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     time_course: Mapping[str, Any] | None = None
+    #: assumption checks and the status of each declared assumption (evaluation.pipeline.robustness)
+    robustness: Mapping[str, Any] | None = None
     #: the status of each CMO configuration from the evidence (evaluation.pipeline.cmo), empty in older bundles
     cmo_evidence: tuple[Mapping[str, Any], ...] = ()
 
@@ -575,6 +577,7 @@ class Bundle:
             "package_version": self.package_version, "code_list_version": self.code_list_version,
             "figures": dict(self.figures), "labels": dict(self.labels), "value_labels": dict(self.value_labels),
             "time_course": self.time_course,
+            "robustness": self.robustness,
             "cmo_evidence": [dict(c) for c in self.cmo_evidence],
         }
 
@@ -591,6 +594,7 @@ class Bundle:
             package_version=d.get("package_version", ""), code_list_version=d.get("code_list_version"),
             figures=d.get("figures", {}), labels=d.get("labels") or {}, value_labels=d.get("value_labels") or {},
             time_course=d.get("time_course"),
+            robustness=d.get("robustness"),
             cmo_evidence=tuple(d.get("cmo_evidence") or ()),
         )
 

@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from evaluation.reporting.robustness import section_robustness
 from evaluation.designs.family import families, get_family
 from evaluation.presentation.formatting import (
     evidence_level_text,
@@ -531,6 +532,7 @@ def report_markdown(bundle: Bundle | Mapping[str, Any], figures: Mapping[str, st
         _section_effects(b, figures),
         _section_subgroups(b),
         _section_bodies(b, figures, "after_subgroups"),
+        section_robustness(b),
         section_cmo_status(b),
         _section_targets(b),
         _section_economy(b),
