@@ -18,6 +18,11 @@ def mediation_sensitivity_figure(curve, rho_at_zero: float | None, ylabel: str):
     import matplotlib.pyplot as plt
 
     c = curve.sort_values("rho")
+    c = c[c["rho"].abs() <= 0.9 + 1e-9]  # medsens' plotting range; ACME(ρ) grows without bound as |ρ| → 1
+    core = c[c["rho"].abs() <= 0.5 + 1e-9]
+    lo = float(min(core["ci_lower"].min(), 0.0))
+    hi = float(max(core["ci_upper"].max(), 0.0))
+    pad = 0.15 * (hi - lo or 1.0)
     fig, ax = plt.subplots(figsize=(6.5, 3.4))
     ax.fill_between(c["rho"], c["ci_lower"], c["ci_upper"], color="#1f4e79", alpha=0.15, label="95\u00a0%-interval")
     ax.plot(c["rho"], c["acme"], color="#1f4e79", lw=1.6, label="Indirekte effekt (ACME) ved korrelationen \u03c1")
@@ -25,6 +30,8 @@ def mediation_sensitivity_figure(curve, rho_at_zero: float | None, ylabel: str):
     ax.axvline(0, color="#7f7f7f", lw=0.8, ls=":", label="\u03c1 = 0: analysens forudsætning")
     if rho_at_zero is not None:
         ax.axvline(rho_at_zero, color="#c00000", lw=0.9, ls="--", label="\u03c1, hvor den indirekte effekt er 0")
+    ax.set_xlim(-0.9, 0.9)
+    ax.set_ylim(lo - pad, hi + pad)
     ax.set_xlabel("Korrelation \u03c1 mellem fejlleddene i mediator- og resultatmodellen")
     ax.set_ylabel(ylabel)
     ax.xaxis.set_major_formatter(DanishNumberFormatter())
