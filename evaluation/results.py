@@ -544,6 +544,8 @@ class Bundle:
     data_sources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: assumption checks and the status of each declared assumption (evaluation.pipeline.robustness)
     robustness: Mapping[str, Any] | None = None
+    #: the status of each CMO configuration from the evidence (evaluation.pipeline.cmo), empty in older bundles
+    cmo_evidence: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def threshold(self) -> int:
@@ -586,6 +588,7 @@ class Bundle:
             "figures": dict(self.figures), "labels": dict(self.labels), "value_labels": dict(self.value_labels),
             "time_course": self.time_course, "data_sources": {k: dict(v) for k, v in self.data_sources.items()},
             "robustness": self.robustness,
+            "cmo_evidence": [dict(c) for c in self.cmo_evidence],
         }
 
     @classmethod
@@ -602,6 +605,7 @@ class Bundle:
             figures=d.get("figures", {}), labels=d.get("labels") or {}, value_labels=d.get("value_labels") or {},
             time_course=d.get("time_course"), data_sources=d.get("data_sources") or {},
             robustness=d.get("robustness"),
+            cmo_evidence=tuple(d.get("cmo_evidence") or ()),
         )
 
 

@@ -86,6 +86,12 @@ class Link(_Model):
     assumptions: list[str] = Field(default_factory=list, description="ids of assumptions this link rests on")
     moderators: list[str] = Field(default_factory=list, description="ids of moderators (for whom it works)")
     context: list[str] = Field(default_factory=list, description="ids of context conditions it needs")
+    mediator: str | None = Field(
+        default=None,
+        description="id of an indicator (with a metric) measuring the link's mechanism as a mediator, e.g. dialogue "
+        "with the workplace within 4 weeks; randomized analyses of outcomes downstream of the link then estimate how "
+        "much of the effect runs through it (ACME, ADE; Imai, Keele & Yamamoto 2010) with its sensitivity analysis",
+    )
 
 
 class Mechanism(_Model):
@@ -95,6 +101,11 @@ class Mechanism(_Model):
     label: str = Field(min_length=1, description="short name shown on arrows")
     resource: str = Field(min_length=1, description="what the programme offers")
     reasoning: str = Field(min_length=1, description="how participants respond to it (the reasoning it triggers)")
+    category: str | None = Field(
+        default=None, min_length=1,
+        description="the kind of mechanism in words shared across projects (e.g. 'Kontakt mellem jobcenter og "
+        "arbejdsplads'); the portfolio groups the CMO evidence of all projects by it (default: the label)",
+    )
 
 
 class ContextCondition(_Model):
@@ -236,6 +247,11 @@ class Indicator(_Model):
     metric: MetricRef | None = None
     qualitative: QualitativeMethod | None = None
     target: Target | None = None
+    direction: Literal["increase", "decrease"] | None = Field(
+        default=None,
+        description="the change the programme theory expects in this indicator (increase or decrease); the CMO "
+        "status reads it (default: the target's direction)",
+    )
 
     @model_validator(mode="after")
     def _one_method(self) -> "Indicator":
@@ -400,6 +416,15 @@ def theory_problems(theory: Theory) -> list[tuple[tuple[Any, ...], str]]:
             resolve(m, mod_ids, p + ("moderators", j), "moderators")
         for j, c in enumerate(link.context):
             resolve(c, ctx_ids, p + ("context", j), "context")
+        if link.mediator is not None:
+            resolve(link.mediator, ind_ids, p + ("mediator",), "indicators")
+            ind = next((i for i in theory.indicators if i.id == link.mediator), None)
+            if ind is not None and ind.metric is None:
+                problems.append((p + ("mediator",), f"the mediator {link.mediator!r} is a qualitative indicator; a mediator "
+                                 "needs a metric (a measured value per person)"))
+            if link.mechanism is None:
+                problems.append((p + ("mediator",), "a mediator measures the link's mechanism; name the 'mechanism' it "
+                                 "measures (a direct link has none)"))
 
     problems.extend(_cycle_problems(theory, node_ids))
 

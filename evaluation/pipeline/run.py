@@ -30,6 +30,8 @@ from evaluation.disclosure import SuppressionLog, check_threshold, is_small, mas
 from evaluation.exceptions import DataValidationError, EstimationError, EvaluationError, StudyConfigError
 from evaluation.metrics.benefits import status_share_series
 from evaluation.metrics.registry import describe_metric
+from evaluation.pipeline.cmo import cmo_evidence
+from evaluation.pipeline.mechanisms import add_mediation
 from evaluation.pipeline.prepare import analysis_input, prepare_study
 from evaluation.pipeline.robustness import analysis_checks, assess_assumptions
 from evaluation.pipeline.targets import evaluate_target
@@ -177,6 +179,8 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
             warnings.simplefilter("always")
             try:
                 result = fam.estimate(inp)
+                # the mechanisms (links naming a mediator) before the checks, so the sensitivity check sees them
+                result = add_mediation(study, a, inp, result, data)
                 check_records.extend(analysis_checks(study, a, inp, result))
                 if a.subgroups or a.exploratory_subgroups:
                     result = _subgroups(study, a, inp, result)
@@ -221,6 +225,8 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
     # table cell, with the totals they could be subtracted from (disclosure.mask_prose)
     notes, warns = mask_prose(dict(sorted(data.notes.items())), {a.id: a.warnings for a in analyses}, threshold, log)
     analyses = [dataclasses.replace(a, warnings=warns[a.id]) for a in analyses]
+    cmo = cmo_evidence(study.theory.model_dump(mode="json", by_alias=True), analyses,
+                       {x["id"]: x["status"] for x in (robustness or {}).get("assumptions", [])})
 
     bundle = Bundle(
         format=BUNDLE_FORMAT,
@@ -236,6 +242,7 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
         code_list_version="; ".join(sorted({f.codes.version for f in data.frames.values() if hasattr(f, "codes")})) or None,
         analyses=tuple(analyses),
         targets=tuple(targets),
+        cmo_evidence=tuple(cmo),
         disclosure={"threshold": threshold, "min_group_size": study.report.min_group_size, "log": log.to_list()},
         labels={k: v for src in study.data.values() for k, v in sorted(src.labels.items())},
         data_sources=_data_sources(study, data),

@@ -27,7 +27,8 @@ from evaluation.results import Bundle, bundle_fingerprint, load_bundle, output_l
 
 _SLUG = re.compile(r"[a-z0-9][a-z0-9\-]*")
 
-__all__ = ["build_portfolio", "write_portfolio_project", "portfolio_markdown", "collect_bundles"]
+__all__ = ["build_portfolio", "write_portfolio_project", "portfolio_markdown", "collect_bundles", "mechanism_evidence",
+           "mechanism_evidence_section"]
 
 
 def collect_bundles(results_root: str | Path) -> list[Bundle]:
@@ -146,6 +147,44 @@ def _forest_rows(bundles: list[Bundle | Mapping[str, Any]]) -> dict[str, list[di
     return groups
 
 
+def mechanism_evidence(bundles: list[Bundle]) -> list[dict[str, Any]]:
+    """CMO evidence of every project grouped by the kind of mechanism (``mechanism.category``, else its label):
+    per kind, the projects and the number of CMO configurations understøttet / ikke understøttet / uafklaret."""
+    groups: dict[str, dict[str, Any]] = {}
+    for b in bundles:
+        for c in b.cmo_evidence:
+            g = groups.setdefault(c["category"], {"category": c["category"], "projects": [], "cmo": [],
+                                                  "supported": 0, "not_supported": 0, "undetermined": 0})
+            g[c["status"]] += 1
+            if b.study["id"] not in g["projects"]:
+                g["projects"].append(b.study["id"])
+            g["cmo"].append({"study": b.study["id"], "title": b.study["title"], "id": c["id"],
+                             "mechanism": c["mechanism_label"], "outcome": c["outcome_label"], "status": c["status"],
+                             "status_da": c["status_da"]})
+    return sorted(groups.values(), key=lambda g: (-g["supported"], g["not_supported"], g["category"].lower()))
+
+
+def mechanism_evidence_section(bundles: list[Bundle]) -> str:
+    """'Hvilke mekanismer har vi evidens for?': the CMO statuses of all projects, grouped by kind of mechanism."""
+    groups = mechanism_evidence(bundles)
+    if not groups:
+        return ""
+    out = ["# Hvilke mekanismer har vi evidens for? {#mekanismer}\n",
+           "Hvert projekts programteori har CMO-konfigurationer: en mekanisme, der i en bestemt kontekst skal give et "
+           "resultat. Hver konfiguration har fået en status ud fra projektets egne resultater efter samme regel i alle "
+           "projekter (se rapporternes afsnit «Programteorien i lyset af resultaterne»). Tabellen samler dem efter "
+           "slags mekanisme på tværs af projekterne.\n"]
+    rows = []
+    for g in groups:
+        detail = "; ".join(f"{c['title'].split(' – ')[0]}: {c['mechanism']} → {c['outcome']} ({c['status_da']})"
+                           for c in g["cmo"])
+        rows.append((g["category"], fmt_int(len(g["projects"])), fmt_int(g["supported"]), fmt_int(g["not_supported"]),
+                     fmt_int(g["undetermined"]), detail))
+    out.append(md_table(["Mekanisme", "Projekter", "Understøttet", "Ikke understøttet", "Uafklaret", "Konfigurationer"],
+                        rows, align="lrrrrl"))
+    return "\n".join(out)
+
+
 def portfolio_markdown(bundles: list[Bundle | Mapping[str, Any]], *, studies_root: str | Path | None = None,
                        figures: Mapping[str, str] | None = None) -> str:
     """The portfolio's ``index.qmd`` text."""
@@ -216,6 +255,7 @@ def portfolio_markdown(bundles: list[Bundle | Mapping[str, Any]], *, studies_roo
         out.append("\n")
     for key, fig in sorted((figures or {}).items()):
         out.append(f"![Primære effekter på tværs af projekter ({key.split('_', 1)[1].replace('_', ' ')})]({fig}){{width=95%}}\n")
+    out.append(mechanism_evidence_section(bundles))
     out.append("# Projekterne {#projekterne}\n")
     out.extend(cards)
     out.append(_catalogue_section(studies_root))

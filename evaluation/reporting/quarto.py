@@ -38,6 +38,7 @@ from evaluation.presentation.formatting import (
 from evaluation.presentation.labels import IDENTIFIER, readable_label
 from evaluation.presentation.markdown import DASH, md_table
 from evaluation.presentation.phrases import scale_for
+from evaluation.reporting.cmo import section_cmo_status
 from evaluation.reporting.dates import report_date
 from evaluation.reporting.render import render_project
 from evaluation.reporting.summary import (
@@ -575,6 +576,7 @@ def report_markdown(bundle: Bundle | Mapping[str, Any], figures: Mapping[str, st
         _section_subgroups(b),
         _section_bodies(b, figures, "after_subgroups"),
         section_robustness(b),
+        section_cmo_status(b),
         targets_section(b, reference),
         _section_economy(b),
         _section_caveats(b),

@@ -9,6 +9,12 @@ from evaluation.designs.report import (
     fmt_value,
     share_row,
 )
+from evaluation.designs.randomized.mechanisms_report import (
+    CACE_LABEL_DA,
+    IV_LABEL_DA,
+    compliance_section,
+    mechanisms_section,
+)
 from evaluation.presentation.formatting import fmt_int, fmt_number, fmt_p, is_missing
 from evaluation.presentation.markdown import DASH, md_table
 
@@ -24,6 +30,8 @@ METHOD_DA = {
     "difference_in_means": "Forskel i gennemsnit; Welch-t-interval",
     "difference_in_proportions": "Forskel i andele; Newcombes hybrid-score-interval",
     "adjusted_difference": "Lineær regression med baggrundsforhold og interaktioner (Lin 2013); robuste standardfejl",
+    "cace": "To-trins mindste kvadraters metode med lodtrækningen som instrument for deltagelsen",
+    "iv_effect_per_unit": "To-trins mindste kvadraters metode med lodtrækningen som instrument for deltagelsen",
 }
 
 
@@ -36,6 +44,8 @@ def _adjusted_label(bundle, column: str) -> str:
 
 
 class RandomizedReport(ReportParts):
+    #: the family's own section (mechanisms) goes after "Hvordan og for hvem"
+    body_slot = "after_subgroups"
     term_labels = {
         "difference_in_means": "Forskel i gennemsnit (interventions- minus kontrolgruppe)",
         "difference_in_proportions": "Forskel i andele (interventions- minus kontrolgruppe)",
@@ -43,6 +53,8 @@ class RandomizedReport(ReportParts):
         "mean_control": "Gennemsnit, kontrolgruppen",
         "share_intervention": "Andel, interventionsgruppen",
         "share_control": "Andel, kontrolgruppen",
+        "cace": CACE_LABEL_DA,
+        "iv_effect_per_unit": IV_LABEL_DA,
     }
 
     def who_than(self):
@@ -110,6 +122,16 @@ class RandomizedReport(ReportParts):
                 out.append(f"For «{rec.indicator_label}» er p-værdien også beregnet ved randomiseringsinferens "
                            f"({fmt_int(d['permutations'])} gentagne lodtrækninger, startværdi {d.get('seed')}).\n")
         return out
+
+    def body(self, records, bundle, figures):
+        """Mechanisms: the mediation analyses of links that name a mediator
+        (:mod:`evaluation.designs.randomized.mechanisms_report`)."""
+        return mechanisms_section(records, bundle, figures)
+
+    def effects_extra(self, rec, bundle, figures):
+        """Take-up and the complier effect, when the analysis declares a take-up column
+        (:mod:`evaluation.designs.randomized.mechanisms_report`)."""
+        return compliance_section(rec, bundle, self.family, self.group_names(rec))
 
     def flow_table(self, rec) -> str:
         """Allocated → lost to follow-up → analysed, per group."""
