@@ -35,6 +35,8 @@ class RandomizedFamily(ComparisonFamily):
     design_mde = True
     main_terms = ("adjusted_difference", "difference_in_proportions", "difference_in_means")
     auxiliary_fit = frozenset({"permutations", "seed"})
+    supports_duration = True
+    time_mode = "person"
     label_da = ("Randomiseret sammenligning: deltagerne er fordelt ved lodtrækning til en interventions- og en "
                 "kontrolgruppe")
     estimand_da = ("Den gennemsnitlige effekt af at blive tildelt indsatsen (intention-to-treat): forskellen mellem "
@@ -146,6 +148,17 @@ class RandomizedFamily(ComparisonFamily):
             out["icc"] = estimate_icc(resid, cl)
             out["cluster_size"] = float(len(yv) / len(pd.unique(cl)))
         return out
+
+    # -- durations and cumulative effects: the same estimator (ITT, strata, clusters, weights) on many columns
+    def survival_design(self, inp):
+        from evaluation.designs.randomized.joint import randomized_survival_design
+
+        return randomized_survival_design(inp.frame, inp.options)
+
+    def joint_effects(self, inp, Y):
+        from evaluation.designs.randomized.joint import randomized_joint_effects
+
+        return randomized_joint_effects(inp.frame, Y, inp.options, getattr(inp.fit, "cov_type", None))
 
     def example(self, scenario: str, seed: int = 1):
         return randomized_example(scenario, seed)
