@@ -465,6 +465,10 @@ class AnalysisRecord:
     weeks_per_unit: int | None = None
     warnings: tuple[str, ...] = ()
     mde: Mapping[str, Any] | None = None
+    #: time to first self-support (Kaplan–Meier, RMST, Cox, competing exits), when the analysis declares ``duration``
+    duration: Result | None = None
+    #: the effect accumulated week by week on weeks on public support, when it declares ``cumulative``
+    cumulative: Result | None = None
 
     _FIELDS = ("id", "indicator", "indicator_label", "unit", "phrase", "outcome", "outcome_label", "primary", "design",
                "options", "fit", "definition_da", "metric", "weeks_per_unit", "warnings", "mde")
@@ -473,6 +477,9 @@ class AnalysisRecord:
         out = {k: getattr(self, k) for k in self._FIELDS}
         out["options"], out["fit"], out["warnings"] = dict(self.options), dict(self.fit), list(self.warnings)
         out["result"] = self.result.to_dict()
+        for k in ("duration", "cumulative"):  # written only when declared, so other bundles are unchanged
+            if getattr(self, k) is not None:
+                out[k] = getattr(self, k).to_dict()
         return out
 
     @classmethod
@@ -483,6 +490,9 @@ class AnalysisRecord:
         kw["fit"] = dict(d.get("fit") or {})
         kw["primary"] = bool(d.get("primary", False))
         kw["indicator_label"] = d.get("indicator_label") or ""
+        for k in ("duration", "cumulative"):
+            if d.get(k):
+                kw[k] = result_from_dict(d[k])
         return cls(result=result_from_dict(d["result"]), **kw)
 
 
@@ -530,6 +540,8 @@ class Bundle:
     labels: Mapping[str, str] = field(default_factory=dict)
     value_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     time_course: Mapping[str, Any] | None = None
+    #: the business case (økonomi), when the study declares ``economy``
+    economy: Mapping[str, Any] | None = None
 
     @property
     def threshold(self) -> int:
@@ -565,6 +577,7 @@ class Bundle:
             "package_version": self.package_version, "code_list_version": self.code_list_version,
             "figures": dict(self.figures), "labels": dict(self.labels), "value_labels": dict(self.value_labels),
             "time_course": self.time_course,
+            **({"economy": _json_safe(dict(self.economy))} if self.economy is not None else {}),
         }
 
     @classmethod
@@ -579,7 +592,7 @@ class Bundle:
             data_hashes=d.get("data_hashes", {}), data_notes=d.get("data_notes", {}),
             package_version=d.get("package_version", ""), code_list_version=d.get("code_list_version"),
             figures=d.get("figures", {}), labels=d.get("labels") or {}, value_labels=d.get("value_labels") or {},
-            time_course=d.get("time_course"),
+            time_course=d.get("time_course"), economy=d.get("economy"),
         )
 
 

@@ -44,6 +44,10 @@ __all__ = [
     "StudyBase",
     "StudyTarget",
     "ReportOptions",
+    "DurationSpec",
+    "CumulativeSpec",
+    "EconomySpec",
+    "register_of",
     "Study",
     "load_study",
     "study_json_schema",
@@ -123,6 +127,51 @@ class DataSource(_Model):
     )
 
 
+class DurationSpec(_Model):
+    """Time from the index week to the first self-support, per group (``analyses[].duration``): Kaplan–Meier
+    curves with pointwise and simultaneous bands, the RMST difference at each horizon (weeks), the Cox hazard
+    ratio, and the cumulative incidence of the first exit by cause (competing risks)."""
+
+    horizons: list[Annotated[int, Field(ge=1, le=520)]] = Field(
+        default_factory=lambda: [52, 104], min_length=1,
+        description="weeks after the index week at which the restricted mean time to self-support is compared")
+    min_weeks: int = Field(default=1, ge=1, le=52,
+                           description="self-support counts from the first spell of at least this many self-supporting weeks")
+    competing: bool | dict[str, Union[list[str], Literal["self_support", "education"]]] = Field(
+        default=True,
+        description="competing exits: true for self-support vs fleksjob/førtidspension vs education (SU), false for "
+                    "none, or a mapping cause id -> benefit-group ids (or 'self_support', 'education'), first declared "
+                    "first counted")
+    hazard_ratio: bool = Field(default=True, description="estimate the Cox hazard ratio of first self-support")
+
+
+class CumulativeSpec(_Model):
+    """The effect on weeks on public support accumulated week by week (``analyses[].cumulative``), with intervals from
+    the joint covariance of the weekly effects, a simultaneous band and a placebo before the index week."""
+
+    horizons: list[Annotated[int, Field(ge=1, le=520)]] = Field(
+        default_factory=lambda: [52, 104, 156], min_length=1, description="weeks over which the effect is accumulated")
+    placebo_weeks: int = Field(default=52, ge=0, le=260,
+                               description="weeks before the index week for the placebo (0 = none)")
+    benefit_types: list[str] | None = Field(default=None, description="count only these benefit groups (default: all public support)")
+
+
+class EconomySpec(_Model):
+    """The business case (``economy``): saved public expenses priced with benefit rates against the project's cost."""
+
+    analysis: str | None = Field(default=None, description="the analysis whose effect is priced (default: the first "
+                                                            "analysis with 'cumulative')")
+    rates: str = Field(default="dk_satser", description="a packaged rate table (dk_satser) or a rate file relative to the study")
+    perspective: Literal["offentlig", "kommunal"] = Field(
+        default="offentlig", description="offentlig: the benefits paid; kommunal: the municipality's share after state refusion")
+    horizons: list[Annotated[int, Field(ge=1, le=520)]] | None = Field(
+        default=None, description="weeks of the business case (default: the analysis's cumulative horizons)")
+    cost_dkk: float | None = Field(default=None, ge=0, description="the project's cost (default: budget_dkk)")
+    cost_source: str | None = Field(default=None, description="where the cost comes from (printed in the report)")
+    rate_factors: list[Annotated[float, Field(gt=0, le=5)]] = Field(
+        default_factory=lambda: [0.8, 1.2], description="rate levels of the sensitivity table, relative to the rate table")
+
+
 class AnalysisBase(_Model):
     """One estimate to compute: a design applied to an indicator.
 
@@ -140,6 +189,10 @@ class AnalysisBase(_Model):
     exploratory_subgroups: list[str] = Field(
         default_factory=list, description="data columns for exploratory subgroup effects (not in the theory; labelled exploratory)"
     )
+    duration: DurationSpec | None = Field(
+        default=None, description="time to first self-support on the register attached to the analysis's data (survival)")
+    cumulative: CumulativeSpec | None = Field(
+        default=None, description="effect on weeks on public support accumulated over the follow-up, on the register")
 
     @property
     def family(self):
@@ -251,6 +304,7 @@ class StudyBase(_Model):
     theory: Theory
     data: dict[str, DataSource] = Field(default_factory=dict)
     targets: list[StudyTarget] = Field(default_factory=list)
+    economy: EconomySpec | None = Field(default=None, description="the business case: saved public expenses against the cost")
     report: ReportOptions = Field(default_factory=ReportOptions)
 
     # set by load_study, not by the file
@@ -479,6 +533,7 @@ def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
         for j, m in enumerate(a.subgroups):
             if m not in mod_ids:
                 problems.append((p + ("subgroups", j), f"refers to {m!r}, which is not a moderator in theory.moderators; declared: {', '.join(sorted(mod_ids)) or 'none'}"))
+    problems.extend(_time_problems(study))
     analysis_ids = {a.id for a in study.analyses}
     for i, t in enumerate(study.targets):
         if t.indicator is not None and t.indicator not in ind_ids:
@@ -492,6 +547,50 @@ def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
         problems.extend(_path_problems(study))
     if study.source_path is not None and study.id != study.folder.name:
         problems.append((("id",), f"the id {study.id!r} differs from the folder name {study.folder.name!r}; expected them to be equal"))
+    return problems
+
+
+def register_of(study, analysis) -> str | None:
+    """The register data source attached to an analysis's data (``kind: register``, ``participants:`` its data)."""
+    return next((n for n, s in study.data.items() if s.kind == "register" and s.participants == analysis.data), None)
+
+
+def _time_problems(study) -> list[tuple[tuple[Any, ...], str]]:
+    """Durations, cumulative effects and the business case need a family that gives them and a register."""
+    problems = []
+    dur_fams = sorted(f.design for f in families() if f.supports_duration)
+    cum_fams = sorted(f.design for f in families() if f.time_mode)
+    for i, a in enumerate(study.analyses):
+        fam = a.family
+        for key, ok, which in (("duration", fam.supports_duration, dur_fams), ("cumulative", bool(fam.time_mode), cum_fams)):
+            if getattr(a, key) is None:
+                continue
+            if not ok:
+                problems.append((("analyses", i, key), f"design {a.design!r} gives no {key} analysis; designs that do: {', '.join(which)}"))
+            elif a.data in study.data and register_of(study, a) is None:
+                problems.append((("analyses", i, key), f"a {key} analysis needs a weekly register attached to data source "
+                                 f"{a.data!r} (a source with kind: register and participants: {a.data})"))
+    e = study.economy
+    if e is not None:
+        ids = {a.id: a for a in study.analyses}
+        if e.analysis is not None and e.analysis not in ids:
+            problems.append((("economy", "analysis"), f"refers to {e.analysis!r}, which is not an analysis; expected one of: {', '.join(ids)}"))
+        else:
+            target = ids.get(e.analysis) if e.analysis else next((a for a in study.analyses if a.cumulative is not None), None)
+            if target is None or target.cumulative is None or not target.family.time_mode:
+                problems.append((("economy", "analysis"), "the business case prices a cumulative effect: name an analysis with "
+                                 "'cumulative' (of a design that gives one)"))
+        from evaluation.data.rates import RateTable, rates_path
+
+        base = study.folder if study.source_path is not None else None
+        path = rates_path(e.rates, base)
+        if not path.is_file():
+            problems.append((("economy", "rates"), f"no rate file {e.rates!r} ({path}); the packaged table is 'dk_satser'"))
+        else:
+            try:
+                RateTable.load(path)
+            except DataValidationError as exc:
+                problems.append((("economy", "rates"), str(exc)))
     return problems
 
 

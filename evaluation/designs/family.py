@@ -452,6 +452,11 @@ class Family:
         influence functions (``time_mode == "person"``)."""
         raise EstimationError(f"cumulative effects are not available for design {self.design!r}")
 
+    def placebo_input(self, inp: AnalysisInput) -> AnalysisInput:
+        """The analysis input of the placebo over the weeks before the index week (default: the analysis's own;
+        a design adjusting for the pre-period outcome drops that adjustment, which would make the placebo zero)."""
+        return inp
+
     def event_time_effects(self, inp: AnalysisInput, source: "TimeSource", kind: str) -> dict[str, Any]:
         """Event-time effects on the calendar periods of ``source`` for the value ``kind``: ``{"event_times": [...],
         "joint": JointEffects, "n": persons}`` (``time_mode == "period"``)."""

@@ -341,7 +341,7 @@ def cumulative_analysis(fam, inp, source: TimeSource, *, horizons: Sequence[int]
         n = len(rows)
         placebo = None
         if placebo_weeks:
-            pj, pnotes, _ = person_effects(fam, inp, source, (-int(placebo_weeks), -1), [kind])
+            pj, pnotes, _ = person_effects(fam, fam.placebo_input(inp), source, (-int(placebo_weeks), -1), [kind])
             placebo = pj.combine(np.eye(pj.estimates.shape[0])[[-1]])
     elif mode == "period":
         pw = int(source.period_weeks or 0)

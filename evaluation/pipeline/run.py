@@ -138,6 +138,7 @@ def run_study(study_dir: str | os.PathLike, out_root: str | os.PathLike = "resul
 
     analyses: list[AnalysisRecord] = []
     results: dict[str, Result] = {}
+    inputs: dict[str, AnalysisInput] = {}
     any_primary = any(x.primary for x in study.analyses)
     for a in study.analyses:
         fam = a.family
@@ -150,6 +151,13 @@ def run_study(study_dir: str | os.PathLike, out_root: str | os.PathLike = "resul
             result = _subgroups(study, a, inp, result)
         result = fam.disclose(result, inp, log)
         results[a.id] = result
+        inputs[a.id] = inp
+        duration = cumulative = None
+        if a.duration is not None or a.cumulative is not None:
+            from evaluation.pipeline.time import run_cumulative, run_duration
+
+            duration = run_duration(study, a, data, inp, log) if a.duration is not None else None
+            cumulative = run_cumulative(study, a, data, inp) if a.cumulative is not None else None
         node = study.theory.node(ind.outcome) if ind is not None else None
         metric = ind.metric if ind is not None and ind.metric is not None else None
         analyses.append(AnalysisRecord(
@@ -168,6 +176,7 @@ def run_study(study_dir: str | os.PathLike, out_root: str | os.PathLike = "resul
             weeks_per_unit=_weeks_per_unit(metric) if metric is not None else None,
             warnings=tuple(sorted({str(w.message) for w in caught})),
             mde=fam.mde(result, inp),
+            duration=duration, cumulative=cumulative,
         ))
 
     targets: list[TargetRecord] = []
@@ -180,10 +189,16 @@ def run_study(study_dir: str | os.PathLike, out_root: str | os.PathLike = "resul
                                     target=ind.target.model_dump(mode="json"), result=tr))
 
     time_course = _time_course(study, data, threshold, log)
+    economy = None
+    if study.economy is not None:
+        from evaluation.pipeline.time import run_economy
+
+        economy = run_economy(study, data, inputs, log)
 
     bundle = Bundle(
         format=BUNDLE_FORMAT,
         time_course=time_course,
+        economy=economy,
         study=_study_meta(study),
         theory=study.theory.model_dump(mode="json", by_alias=True),
         report_options=study.report.model_dump(mode="json"),

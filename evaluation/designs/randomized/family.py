@@ -155,6 +155,13 @@ class RandomizedFamily(ComparisonFamily):
 
         return randomized_survival_design(inp.frame, inp.options)
 
+    def placebo_input(self, inp):
+        """The placebo compares the groups' weeks before the lottery without covariate adjustment (the covariates
+        may include the pre-period outcome itself); strata, clusters and weights stay."""
+        import dataclasses
+
+        return dataclasses.replace(inp, options=inp.options.model_copy(update={"covariates": [], "adjustment": "none"}))
+
     def joint_effects(self, inp, Y):
         from evaluation.designs.randomized.joint import randomized_joint_effects
 
