@@ -1,4 +1,4 @@
-"""Command line: ``evaluation validate | run | report | portfolio | new | schema``.
+"""Command line: ``evaluation validate | run | report | portfolio | diagnose | new | guide | schema``.
 
 Every error an evaluator can cause is printed as a plain message with exit code 2; no Python
 traceback reaches the terminal (set ``EVALUATION_DEBUG=1`` to see one when reporting a bug).
@@ -62,7 +62,7 @@ def _friendly_errors(func: Callable) -> Callable:
 def _study_dirs(paths: tuple[str, ...], all_: bool, studies_root: str) -> list[Path]:
     if all_:
         root = Path(studies_root)
-        dirs = sorted(p.parent for p in root.glob("*/study.yaml"))
+        dirs = sorted(p.parent for p in root.glob("*/study.yaml") if not p.parent.name.startswith("."))
         if not dirs:
             raise EvaluationError(f"no studies found under {root}/ (expected {root}/<slug>/study.yaml)")
         return dirs
@@ -194,17 +194,63 @@ def diagnose(study: str, draws: int, seed: int, effects: tuple[str, ...], out: s
         console.print(f"[green]wrote[/] {out}")
 
 
+def _design_names() -> str:
+    from evaluation.designs import families
+
+    return ", ".join(f.design for f in families())
+
+
 @main.command()
 @click.argument("slug")
+@click.option("--design", default=None, metavar="NAME",
+              help="Write the data and analysis sections for this design, with every option and its Danish meaning "
+                   "(randomized_comparison, matched_comparison, did_2x2, did_twfe, did_cs, pre_post, survey). "
+                   "Without it: the programme-theory template only.")
+@click.option("--example-data/--no-example-data", default=True, show_default=True,
+              help="With --design: write a small synthetic example data set to DATA/SLUG/ (existing files are kept).")
 @click.option("--studies", "studies_root", default="studies", show_default=True)
+@click.option("--data", "data_root", default=None, type=click.Path(),
+              help="Folder for data files [default: data beside --studies].")
 @_friendly_errors
-def new(slug: str, studies_root: str) -> None:
-    """Scaffold studies/SLUG/study.yaml from the commented Danish programme-theory template."""
-    from evaluation.declaration.scaffold import scaffold_study
+def new(slug: str, design: str | None, example_data: bool, studies_root: str, data_root: str | None) -> None:
+    """Scaffold studies/SLUG/study.yaml from the commented Danish template (with --design: a complete study)."""
+    from evaluation.declaration.scaffold import scaffold
 
-    path = scaffold_study(slug, studies_root)
-    console.print(f"[green]created[/] {path}")
-    console.print("Fill in the template, then run: evaluation validate " + str(path.parent), markup=False)
+    made = scaffold(slug, studies_root, design=design, example_data=example_data, data_root=data_root)
+    console.print(f"[green]created[/] {made.study}")
+    for path in made.data:
+        console.print(f"[green]created[/] {path} (synthetic example data)")
+    for path in made.kept:
+        console.print(f"[yellow]kept[/] {path} (the file exists and is left untouched)")
+    folder = made.study.parent
+    if design is None:
+        console.print("Fill in the template, then run: evaluation validate " + str(folder), markup=False)
+        console.print("A study with data and analyses for a design: evaluation new SLUG --design NAME "
+                      f"(designs: {_design_names()})", markup=False)
+    else:
+        console.print(f"Next: evaluation validate {folder}  →  evaluation run {folder}  →  evaluation report {folder}",
+                      markup=False)
+        console.print("Then replace the example data with the project's own and fill in the programme theory; "
+                      "every option is explained in study.yaml and in the guide (evaluation guide).", markup=False)
+
+
+@main.command()
+@click.option("--out", default="docs/vejledning", show_default=True, type=click.Path(),
+              help="Folder for the guide's Quarto project (index.qmd, _quarto.yml) and its rendered files.")
+@click.option("--render/--no-render", default=True, show_default=True, help="Render HTML and PDF after writing.")
+@click.option("--engine", type=click.Choice(["auto", "quarto", "pandoc"]), default="auto", show_default=True)
+@click.option("--format", "formats", multiple=True, type=click.Choice(["html", "pdf"]), help="Output formats (default: both).")
+@_friendly_errors
+def guide(out: str, render: bool, engine: str, formats: tuple[str, ...]) -> None:
+    """Write the Danish user guide (docs/vejledning) from the typed option models, and render it."""
+    from .reporting.guide import build_guide, write_guide
+
+    rendered = build_guide(out, engine=engine, formats=formats or ("html", "pdf")) if render else {}
+    if not render:
+        write_guide(out)
+    console.print(f"[green]wrote[/] {Path(out) / 'index.qmd'}")
+    for fmt, path in sorted(rendered.items()):
+        console.print(f"[green]rendered[/] {fmt}: {path}")
 
 
 @main.command()

@@ -18,6 +18,8 @@ __all__ = [
     "DisclosureError",
     "EstimationError",
     "RenderError",
+    "ConcurrentRunError",
+    "StaleReportError",
     "DataFileNotFoundError",
     "UnknownNameError",
     "UnknownOptionError",
@@ -49,7 +51,21 @@ class StudyConfigError(EvaluationError, ValueError):
 
 
 class DataValidationError(EvaluationError, ValueError):
-    """Input data do not match what the study declares (file, column and rows named)."""
+    """Input data do not match what the study declares (file, column and rows named).
+
+    Parameters
+    ----------
+    problems : str or list of str
+        One message, or every problem found (``evaluation validate`` lists them all), each naming
+        the file, the column and the rows (``file:line: column 'x': …``).
+    """
+
+    def __init__(self, problems: "list[str] | str" = ""):
+        if isinstance(problems, (list, tuple)):
+            self.problems = [str(p) for p in problems]
+        else:
+            self.problems = [str(problems)] if str(problems) else []
+        super().__init__("\n".join(self.problems))
 
 
 class DataFileNotFoundError(DataValidationError, FileNotFoundError):
@@ -66,6 +82,14 @@ class EstimationError(EvaluationError, ValueError):
 
 class RenderError(EvaluationError, RuntimeError):
     """A report could not be rendered; the previous report is left intact."""
+
+
+class ConcurrentRunError(EvaluationError, RuntimeError):
+    """Another run of the same study holds its output folder for longer than the wait allowed."""
+
+
+class StaleReportError(EvaluationError, ValueError):
+    """A report would present a results bundle other than the one it was made from."""
 
 
 class UnknownNameError(EvaluationError, KeyError):

@@ -10,19 +10,21 @@ bundle and back (``from_dict``) for the report and the portfolio.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Iterator, Literal, Mapping
 
 import numpy as np
 import pandas as pd
 
-from evaluation.exceptions import UnknownNameError
+from evaluation.exceptions import ConcurrentRunError, EvaluationError, UnknownNameError
 
 __all__ = [
     "TIDY_COLUMNS",
@@ -40,6 +42,9 @@ __all__ = [
     "load_bundle",
     "write_json_atomic",
     "replace_dir",
+    "bundle_fingerprint",
+    "output_lock",
+    "LOCK_TIMEOUT_ENV",
     "read_bundle",
 ]
 
@@ -194,6 +199,9 @@ class Result:
     tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     diagnostics: Mapping[str, Any] = field(default_factory=dict)
     kind: str = "result"
+    #: what the estimator keeps for the assumption checks run with it (e.g. the covariance matrix of the
+    #: event-study coefficients); never serialised into the bundle, not compared
+    internals: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def is_comparison(self) -> bool:
@@ -642,3 +650,81 @@ def replace_dir(src: Path, dst: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(src, dst)
+
+
+# ---------------------------------------------------------------------------
+# output folders: one writer per study at a time, no torn or stale folders
+# ---------------------------------------------------------------------------
+
+#: Seconds a run waits for another run of the same study to finish (default 30 minutes; 0: fail at once).
+LOCK_TIMEOUT_ENV = "EVALUATION_LOCK_TIMEOUT"
+_DEFAULT_LOCK_TIMEOUT = 1800.0
+
+
+def _lock_timeout() -> float:
+    raw = os.environ.get(LOCK_TIMEOUT_ENV)
+    if raw is None or raw.strip() == "":
+        return _DEFAULT_LOCK_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not math.isfinite(value) or value < 0:
+        raise EvaluationError(f"{LOCK_TIMEOUT_ENV}={raw!r}: expected a number of seconds >= 0")
+    return value
+
+
+def _recover(root: Path, name: str) -> None:
+    """Finish or undo what a killed writer of ``root/name`` left behind (the caller holds the lock).
+
+    A writer stages into ``.<name>.<random>/`` and swaps it in through ``.<name>.old/``; killed
+    between the two renames it leaves no ``<name>/`` but a complete ``.<name>.old/``, which is put
+    back. Every other ``.<name>.*`` folder is an abandoned staging folder and is removed.
+    """
+    final = root / name
+    old = root / f".{name}.old"
+    if not final.exists() and old.is_dir() and not old.is_symlink():
+        os.replace(old, final)
+    prefix = f".{name}."
+    for p in root.iterdir():
+        if p.name.startswith(prefix) and p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+
+
+@contextmanager
+def output_lock(root: str | os.PathLike, name: str, *, timeout: float | None = None) -> Iterator[Path]:
+    """Hold the lock of the output folder ``root/name`` (a bundle, a report or the portfolio).
+
+    The lock is an operating-system file lock on ``root/.<name>.lock`` (the ``filelock`` package:
+    ``fcntl.flock`` on POSIX, ``msvcrt.locking`` on Windows), so the operating system releases it
+    when its process dies, however it dies. Another run of the same study waits up to
+    ``EVALUATION_LOCK_TIMEOUT`` seconds and then stops with :class:`ConcurrentRunError` (exit 2).
+    Once the lock is held, staging folders left by killed runs are cleaned (see :func:`_recover`).
+    Yields the output folder's path.
+    """
+    from filelock import FileLock, Timeout
+
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    wait = _lock_timeout() if timeout is None else timeout
+    lock = FileLock(str(root / f".{name}.lock"))
+    try:
+        lock.acquire(timeout=wait)
+    except Timeout:
+        raise ConcurrentRunError(
+            f"{root / name}: another run of {name!r} has been writing it for more than {wait:g} s; wait until it has "
+            f"finished (or stop it) and run again (the wait is set by {LOCK_TIMEOUT_ENV})"
+        ) from None
+    try:
+        _recover(root, name)
+        yield root / name
+    finally:
+        lock.release()
+
+
+def bundle_fingerprint(path: str | os.PathLike) -> str:
+    """SHA-256 of a bundle's ``results.json`` bytes (``path``: the file or its folder): what a report was made from."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "results.json"
+    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()

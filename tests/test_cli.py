@@ -109,7 +109,8 @@ def test_invalid_study_exit_2_and_no_partial_report(study_tree, tmp_path):
     f.write_text(f.read_text(encoding="utf-8").replace("operator:", "operatør:", 1), encoding="utf-8")
     _expect_exit2(["report", str(d)], tmp_path, "unknown field 'operatør'; did you mean 'operator'?")
     assert html.read_bytes() == before, "a failed run must leave the previous report intact"
-    leftovers = [p.name for p in (tmp_path / "reports").iterdir() if p.name.startswith(".")]
+    # the study's lock file (.<slug>.lock) stays; no staging folder does
+    leftovers = [p.name for p in (tmp_path / "reports").iterdir() if p.name.startswith(".") and not p.name.endswith(".lock")]
     assert leftovers == []
 
 

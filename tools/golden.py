@@ -107,8 +107,8 @@ def _clean(d: dict[str, Any]) -> dict[str, Any]:
 
 def _files(out: Path) -> Iterable[Path]:
     for p in sorted(out.rglob("*")):
-        if not p.is_file():
-            continue
+        if not p.is_file() or (p.name.startswith(".") and p.name.endswith(".lock")):
+            continue  # an output folder's lock file is not an output
         rel = p.relative_to(out)
         if rel.parts[0] == "reports" and (p.name == "_quarto.yml" or "figures" in rel.parts[:-1] and rel.parts[1] != "portfolio"):
             continue  # a report's figures are copies of the bundle's; its _quarto.yml is a constant

@@ -220,7 +220,9 @@ def parse_weeks(values, *, file: str = "<data>", column: str = "week", rows: Seq
     if not ok.all():
         bad = np.flatnonzero(~ok)
         labels = list(rows) if rows is not None else list(range(n))
-        ex = ", ".join(f"row {labels[i]}: {arr[i]!r}" for i in bad[:5])
+        ex = ", ".join(f"{labels[i] if isinstance(labels[i], str) else f'row {labels[i]}'}: {arr[i]!r}" for i in bad[:5])
+        if len(bad) > 5:
+            ex += f" (and {len(bad) - 5} more)"
         raise DataValidationError(
             f"{file}: column {column!r} has {len(bad)} value(s) that are not ISO year-weeks "
             f"(expected e.g. 2018-W01, 201801 or y_1801; week 53 only in 53-week years): {ex}"

@@ -29,8 +29,9 @@ from evaluation.data.paths import PROJECT_ROOT_ENV, is_inside, project_root, rel
 from evaluation.data.safe_yaml import MAX_BYTES, YamlProblem, parse_yaml
 from evaluation.declaration.theory import Theory, theory_problems
 from evaluation.designs import families, get_family
+from evaluation.designs.family import da
 from evaluation.exceptions import DataValidationError, StudyConfigError
-from evaluation.metrics.registry import METRICS
+from evaluation.metrics.registry import METRICS, SOURCE_PARAMS, metric_inputs, param_problems
 
 __all__ = [
     "FunderType",
@@ -84,46 +85,125 @@ class Period(_Model):
 
 
 class DataSource(_Model):
-    """A data file the study reads, declared with the columns it must have."""
+    """A data file the study reads, declared with the columns it must have.
 
-    path: str = Field(description="path to the file, relative to the study folder")
+    Every field carries its Danish meaning (``json_schema_extra=da(...)``) for ``evaluation new``
+    and the user guide (``evaluation guide``).
+    """
+
+    path: str = Field(description="path to the file, relative to the study folder",
+        json_schema_extra=da("stien til filen, regnet fra studiemappen (fx ../../data/mit-projekt/participants.csv)"))
     kind: Literal["participants", "register", "survey", "planned", "figures"] = Field(
-        default="participants", description="what the file holds"
+        default="participants", description="what the file holds",
+        json_schema_extra=da("hvad filen indeholder: participants (én række pr. person, eller pr. person og måling), "
+                             "register (ugentlige ydelseskoder som i DREAM), survey (svar på et spørgeskema), planned "
+                             "(planlagte møder eller invitationer pr. enhed) eller figures (opfølgningstal)"),
     )
     format: Literal["csv", "parquet", "xlsx"] | None = Field(
-        default=None, description="file format; inferred from the extension when omitted"
+        default=None, description="file format; inferred from the extension when omitted",
+        json_schema_extra=da("filformat: csv, parquet eller xlsx; udledes af filendelsen, hvis feltet udelades"),
     )
-    id_column: str | None = Field(default=None, description="person identifier column (pseudonymised on read)")
-    columns: list[str] = Field(default_factory=list, description="columns that must be present")
+    id_column: str | None = Field(default=None, description="person identifier column (pseudonymised on read)",
+        json_schema_extra=da("kolonnen med personens id; den pseudonymiseres ved indlæsningen og hedder derefter "
+                             "person i analyserne (fx unit: person)"))
+    columns: list[str] = Field(default_factory=list, description="columns that must be present",
+        json_schema_extra=da("kolonner, der skal findes i filen (ud over id-kolonnen); mangler en af dem, stopper "
+                             "kørslen med en fejl, der nævner filen og kolonnen"))
     period_column: str | None = Field(
         default=None,
         description="participants measured at several dates (before/after): the column naming the date; the file then "
                     "has one row per person and date, and a person id may repeat across dates but not within one",
+        json_schema_extra=da("når de samme personer måles flere gange (før/efter, paneler): kolonnen med "
+                             "måletidspunktet; filen har da én række pr. person og tidspunkt"),
     )
     provenance: Literal["synthetic", "register", "survey", "project"] | None = Field(
         default=None,
         description="where the data come from: synthetic (generated, not real persons), register (an extract from a "
         "public register such as DREAM), survey (answers collected for the evaluation) or project (the project's own "
         "counts); a source without it is shown as 'kilde ikke angivet'",
+        json_schema_extra=da("hvor data kommer fra: synthetic (genererede data, ikke rigtige personer), register "
+                             "(udtræk fra et offentligt register, fx DREAM), survey (svar indsamlet til evalueringen) "
+                             "eller project (projektets egne tal); uden feltet står der 'kilde ikke angivet' i rapporten"),
     )
-    sheet: str | None = Field(default=None, description="Excel sheet name (xlsx only)")
-    separator: str = Field(default=",", description="CSV field separator")
+    sheet: str | None = Field(default=None, description="Excel sheet name (xlsx only)",
+        json_schema_extra=da("navnet på fanen i regnearket (kun xlsx)"))
+    separator: str | None = Field(
+        default=None, min_length=1, max_length=1,
+        description="CSV field separator (',', ';', tab or '|'); told from the header line when omitted",
+        json_schema_extra=da("feltseparator i CSV-filen (',' eller ';' som i dansk Excel); findes ud fra overskriftslinjen, "
+                             "hvis den ikke angives"))
+    decimal: Literal[".", ","] | None = Field(
+        default=None,
+        description="decimal sign of the file's numbers ('.' or ','); detected from the whole file when omitted (a file "
+                    "mixing both is refused)",
+        json_schema_extra=da("decimaltegn i filens tal: ',' (dansk Excel) eller '.'; findes ud fra hele filen, hvis det ikke "
+                             "angives"))
+    thousands: Literal[".", ",", " ", ""] | None = Field(
+        default=None,
+        description="thousands separator ('.', ',', ' ' or '' for none); default: the sign that is not the decimal sign, "
+                    "accepted only in strict groups of three digits (1.500)",
+        json_schema_extra=da("tusindtalsseparator ('.' i dansk Excel, '' for ingen); tal som 1.500 godtages kun i grupper "
+                             "af tre cifre"))
+    encoding: str | None = Field(
+        default=None,
+        description="text encoding of a CSV file (utf-8, utf-8-sig, cp1252, latin-1); when omitted UTF-8 is tried and a "
+                    "file that is not UTF-8 is read as cp1252 with a note",
+        json_schema_extra=da("tegnsæt i CSV-filen (utf-8, cp1252 fra Windows, latin-1); hvis det ikke angives, prøves "
+                             "UTF-8 og ellers cp1252 med en note"))
+    header_row: int = Field(
+        default=1, ge=1,
+        description="the line (CSV) or sheet row (Excel) holding the column names; rows above it (titles, as in "
+                    "jobindsats.dk exports) are skipped",
+        json_schema_extra=da("linjen (CSV) eller rækken (Excel) med kolonnenavnene; rækker over den (titler som i "
+                             "udtræk fra jobindsats.dk) springes over"))
+    footer_rows: int = Field(
+        default=0, ge=0,
+        description="non-empty rows at the end of the table that are notes (e.g. 'Kilde: jobindsats.dk'), not data",
+        json_schema_extra=da("antal ikke-tomme rækker nederst i tabellen, der er noter (fx 'Kilde: jobindsats.dk') og "
+                             "ikke data"))
+    missing_values: list[str] = Field(
+        default_factory=list,
+        description="cell values that mean 'missing' besides the empty cell and NA (e.g. '..' for discretion in "
+                    "jobindsats.dk, 'ukendt')",
+        json_schema_extra=da("værdier, der betyder 'mangler' ud over den tomme celle og NA (fx '..' for diskretion i "
+                             "jobindsats.dk eller 'ukendt')"))
+    types: dict[str, Literal["numeric", "integer", "categorical", "text"]] = Field(
+        default_factory=dict,
+        description="the type of columns whose type the data alone cannot settle (column: numeric, integer, categorical "
+                    "or text); a numeric column with a non-numeric value is an error naming its rows",
+        json_schema_extra=da("kolonnetyper, hvor data ikke selv afgør typen (kolonne: numeric, integer, categorical eller "
+                             "text); en talkolonne med en værdi, der ikke er et tal, giver en fejl med rækkenumrene"))
     layout: Literal["auto", "wide", "long", "spells"] = Field(
-        default="auto", description="register layout: DREAM-style wide (y_1801 …), long (person, week, code) or spells"
+        default="auto", description="register layout: DREAM-style wide (y_1801 …), long (person, week, code) or spells",
+        json_schema_extra=da("register: filens form: auto (genkendes), wide (DREAM-form med en kolonne pr. uge, "
+                             "y_1801 …), long (én række pr. person og uge) eller spells (én række pr. forløb)"),
     )
-    week_column: str = Field(default="week", description="register: ISO week column (long layout)")
-    code_column: str = Field(default="code", description="register: benefit code column (long and spells layouts)")
-    start_column: str = Field(default="start_week", description="register: first week of a spell")
-    end_column: str = Field(default="end_week", description="register: last week of a spell")
-    codes: str | None = Field(default=None, description="register: code-list file relative to the study (default: the shipped DREAM grouping)")
-    code_overrides: dict[str, str] = Field(default_factory=dict, description="register: code or 'a-b' range → group, overriding the code list")
-    participants: str = Field(default="participants", description="register: the data source whose persons the panel is restricted to")
+    week_column: str = Field(default="week", description="register: ISO week column (long layout)",
+        json_schema_extra=da("register: kolonnen med ISO-ugen (long)"))
+    code_column: str = Field(default="code", description="register: benefit code column (long and spells layouts)",
+        json_schema_extra=da("register: kolonnen med ydelseskoden (long og spells)"))
+    start_column: str = Field(default="start_week", description="register: first week of a spell",
+        json_schema_extra=da("register: kolonnen med forløbets første uge (spells)"))
+    end_column: str = Field(default="end_week", description="register: last week of a spell",
+        json_schema_extra=da("register: kolonnen med forløbets sidste uge (spells)"))
+    codes: str | None = Field(default=None, description="register: code-list file relative to the study (default: the shipped DREAM grouping)",
+        json_schema_extra=da("register: en fil med kodelisten, regnet fra studiemappen (standard: den medfølgende "
+                             "gruppering af DREAM-koderne)"))
+    code_overrides: dict[str, str] = Field(default_factory=dict, description="register: code or 'a-b' range → group, overriding the code list",
+        json_schema_extra=da("register: en kode eller et interval 'a-b' → ydelsesgruppe; går forud for kodelisten"))
+    participants: str = Field(default="participants", description="register: the data source whose persons the panel is restricted to",
+        json_schema_extra=da("register: den datakilde, hvis personer registeret afgrænses til"))
     absent_persons: Literal["error", "self_support"] = Field(
-        default="error", description="register: participants without rows are an error, or self-supporting in every week"
+        default="error", description="register: participants without rows are an error, or self-supporting in every week",
+        json_schema_extra=da("register: deltagere uden rækker i registeret er en fejl (error) eller selvforsørgende i "
+                             "alle uger (self_support)"),
     )
-    labels: dict[str, str] = Field(default_factory=dict, description="Danish labels of columns, for tables (column: label)")
+    labels: dict[str, str] = Field(default_factory=dict, description="Danish labels of columns, for tables (column: label)",
+        json_schema_extra=da("danske navne på kolonnerne, som tabeller og figurer viser i stedet for kolonnenavnet "
+                             "(kolonne: navn)"))
     value_labels: dict[str, dict[str, str]] = Field(
-        default_factory=dict, description="Danish labels of values per column (column: {value: label})"
+        default_factory=dict, description="Danish labels of values per column (column: {value: label})",
+        json_schema_extra=da("danske navne på værdierne i en kolonne (kolonne: {værdi: navn}), fx for en 0/1-kolonne"),
     )
 
 
@@ -180,14 +260,22 @@ class AnalysisBase(_Model):
     (:data:`evaluation.designs.family.FAMILIES`).
     """
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$", description="identifier of the analysis")
-    indicator: str | None = Field(default=None, description="id of the indicator (theory.indicators) used as outcome")
-    design: str = Field(description="registered design name, e.g. 'randomized_comparison'")
-    data: str = Field(default="participants", description="name of the data source under 'data'")
-    primary: bool = Field(default=False, description="a pre-specified primary analysis")
-    subgroups: list[str] = Field(default_factory=list, description="moderator ids (theory.moderators) for pre-specified subgroup effects")
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$", description="identifier of the analysis",
+        json_schema_extra=da("analysens id: små bogstaver, tal, _ og -"))
+    indicator: str | None = Field(default=None, description="id of the indicator (theory.indicators) used as outcome",
+        json_schema_extra=da("id på den indikator under theory.indicators, som analysen måler (analysens udfald)"))
+    design: str = Field(description="registered design name, e.g. 'randomized_comparison'",
+        json_schema_extra=da("analysens design, fx randomized_comparison (vejledningen har listen over designs)"))
+    data: str = Field(default="participants", description="name of the data source under 'data'",
+        json_schema_extra=da("navnet på den datakilde under data:, som analysen bruger"))
+    primary: bool = Field(default=False, description="a pre-specified primary analysis",
+        json_schema_extra=da("true for en hovedanalyse, der er fastlagt på forhånd"))
+    subgroups: list[str] = Field(default_factory=list, description="moderator ids (theory.moderators) for pre-specified subgroup effects",
+        json_schema_extra=da("id'er på moderatorer under theory.moderators: effekten opdeles efter dem (fastlagt på forhånd)"))
     exploratory_subgroups: list[str] = Field(
-        default_factory=list, description="data columns for exploratory subgroup effects (not in the theory; labelled exploratory)"
+        default_factory=list, description="data columns for exploratory subgroup effects (not in the theory; labelled exploratory)",
+        json_schema_extra=da("datakolonner til en undersøgende opdeling af effekten (ikke i programteorien; rapporten "
+                             "kalder den undersøgende)"),
     )
     duration: DurationSpec | None = Field(
         default=None, description="time to first self-support on the register attached to the analysis's data (survival)")
@@ -209,15 +297,20 @@ _MODEL_CACHE: dict[tuple, tuple[dict[str, type[AnalysisBase]], type]] = {}
 
 def _analysis_models() -> dict[str, type[AnalysisBase]]:
     models = {}
+    options_da = da("designets indstillinger (se tabellen over designets indstillinger)")
     for fam in families():
         opts_required = any(f.is_required() for f in fam.Options.model_fields.values())
-        opt_field = (fam.Options, Field(description=fam.Options.__doc__.strip().splitlines()[0] if fam.Options.__doc__ else "")) \
-            if opts_required else (fam.Options, Field(default_factory=fam.Options, description="the design's options"))
+        opt_field = (fam.Options, Field(description=fam.Options.__doc__.strip().splitlines()[0] if fam.Options.__doc__ else "",
+                                        json_schema_extra=options_da)) \
+            if opts_required else (fam.Options, Field(default_factory=fam.Options, description="the design's options",
+                                                      json_schema_extra=options_da))
         models[fam.design] = create_model(
             f"Analysis_{fam.design}", __base__=AnalysisBase, __doc__=f"An analysis with design {fam.design!r}.",
-            design=(Literal[fam.design], Field(description=f"registered design name: {fam.design}")),
+            design=(Literal[fam.design], Field(description=f"registered design name: {fam.design}",
+                                               json_schema_extra=AnalysisBase.model_fields["design"].json_schema_extra)),
             options=opt_field,
-            fit=(fam.Fit, Field(default_factory=fam.Fit, description="inference options passed to fit")),
+            fit=(fam.Fit, Field(default_factory=fam.Fit, description="inference options passed to fit",
+                                json_schema_extra=da("indstillinger for beregningen af usikkerheden (fx sikkerhedsniveauet)"))),
         )
     return models
 
@@ -272,12 +365,17 @@ class ReportOptions(_Model):
     """How the report is produced."""
 
     disclosure_threshold: int = Field(
-        default=5, ge=3, description="smallest number of persons a published cell may rest on (never below 3)"
+        default=5, ge=3, description="smallest number of persons a published cell may rest on (never below 3)",
+        json_schema_extra=da("det mindste antal personer, et offentliggjort tal må bygge på (aldrig under 3)"),
     )
-    min_group_size: int = Field(default=20, ge=3, description="smallest group an effect is estimated for")
-    formats: list[Literal["html", "pdf"]] = Field(default_factory=lambda: ["html", "pdf"])
-    headline_analyses: list[str] = Field(default_factory=list, description="analysis ids for the headline (default: primary)")
-    cost_unit: str | None = Field(default=None, description="what an extra unit of the primary effect is called, e.g. 'sygefraværsuge'")
+    min_group_size: int = Field(default=20, ge=3, description="smallest group an effect is estimated for",
+        json_schema_extra=da("den mindste gruppe, der beregnes en effekt for"))
+    formats: list[Literal["html", "pdf"]] = Field(default_factory=lambda: ["html", "pdf"], description="output formats",
+        json_schema_extra=da("rapportens formater: html og/eller pdf"))
+    headline_analyses: list[str] = Field(default_factory=list, description="analysis ids for the headline (default: primary)",
+        json_schema_extra=da("id'er på de analyser, rapportens hovedresultat bygger på (standard: de primære)"))
+    cost_unit: str | None = Field(default=None, description="what an extra unit of the primary effect is called, e.g. 'sygefraværsuge'",
+        json_schema_extra=da("hvad en ekstra enhed af den primære effekt hedder i økonomiafsnittet, fx 'sygefraværsuge'"))
 
     @model_validator(mode="after")
     def _consistent(self) -> "ReportOptions":
@@ -502,8 +600,44 @@ def _theory_level_problems(theory: Theory) -> list[tuple[tuple[Any, ...], str]]:
     return problems
 
 
+def _metric_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
+    """Metric parameters: unknown or missing ones, and data sources they name that are not declared."""
+    problems = []
+    analysed = {a.indicator for a in study.analyses if a.indicator is not None and get_family(a.design).needs_metric}
+    for i, ind in enumerate(study.theory.indicators):
+        if ind.metric is None or ind.metric.name not in METRICS:
+            continue
+        loc = ("theory", "indicators", i, "metric")
+        for param, msg in param_problems(ind.metric.name, ind.metric.params):
+            problems.append((loc + (("params", param) if param is not None else ("params",)), msg))
+        if ind.id not in analysed:
+            continue  # computed only for an analysis: its data sources are checked when one uses it
+        declared = metric_inputs(ind.metric.name, ind.metric.params) if not param_problems(ind.metric.name, ind.metric.params) else []
+        named = {src for src, _, _ in declared}
+        for key, kind in SOURCE_PARAMS.items():
+            value = ind.metric.params.get(key)
+            if isinstance(value, str):
+                named.add(value)
+                src = study.data.get(value)
+                if src is not None and kind is not None and src.kind != kind:
+                    problems.append((loc + ("params", key), f"names data source {value!r}, which is of kind {src.kind!r}; "
+                                     f"expected a data source of kind {kind!r}"))
+        if METRICS[ind.metric.name].params() and "register" in METRICS[ind.metric.name].params():
+            reg = ind.metric.params.get("register", "register")
+            if isinstance(reg, str):
+                named.add(reg)
+        for src_name in sorted(named):
+            if isinstance(src_name, str) and src_name not in study.data and study.data:
+                key = next((k for k, v in ind.metric.params.items() if v == src_name), None)
+                problems.append((loc + (("params", key) if key else ("name",)),
+                                 f"metric {ind.metric.name!r} reads data source {src_name!r}, which is not declared under "
+                                 f"'data'; declared: {', '.join(sorted(study.data))}"))
+    return problems
+
+
 def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
     problems = _theory_level_problems(study.theory)
+    problems += _metric_problems(study)
     ind_ids = {i.id for i in study.theory.indicators}
     mod_ids = {m.id for m in study.theory.moderators}
     seen: set[str] = set()
@@ -535,6 +669,11 @@ def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
                 problems.append((p + ("subgroups", j), f"refers to {m!r}, which is not a moderator in theory.moderators; declared: {', '.join(sorted(mod_ids)) or 'none'}"))
     problems.extend(_time_problems(study))
     analysis_ids = {a.id for a in study.analyses}
+    for i, asm in enumerate(study.theory.assumptions):
+        for j, aid in enumerate(asm.analyses):
+            if aid not in analysis_ids:
+                problems.append((("theory", "assumptions", i, "analyses", j),
+                                 f"refers to {aid!r}, which is not an analysis; declared: {', '.join(sorted(analysis_ids)) or 'none'}"))
     for i, t in enumerate(study.targets):
         if t.indicator is not None and t.indicator not in ind_ids:
             problems.append((("targets", i, "indicator"), f"refers to {t.indicator!r}, which is not an indicator"))

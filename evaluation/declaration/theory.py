@@ -128,6 +128,26 @@ class Assumption(_Model):
     description: str = Field(min_length=1)
     criticality: Literal["high", "medium", "low"] = Field(description="high, medium or low")
     test: AssumptionTest | None = None
+    kind: str | None = Field(
+        default=None,
+        description="what kind of assumption it is, one of the assumption kinds of evaluation.designs.checks.KINDS "
+        "(e.g. 'parallel_trends', 'no_unmeasured_confounding', 'attrition', 'sutva', 'programme'); the registered "
+        "checks of that kind run with the analyses",
+    )
+    checks: list[str] = Field(
+        default_factory=list,
+        description="ids of registered assumption checks that speak to it (evaluation.designs.checks), e.g. "
+        "['pretrends', 'honest_did']",
+    )
+    analyses: list[str] = Field(
+        default_factory=list,
+        description="ids of the analyses whose checks speak to it (default: every analysis a check applies to)",
+    )
+    if_broken: str | None = Field(
+        default=None,
+        description="what the conclusion would be if the assumption failed, in Danish (shown in the robustness "
+        "section when no check computes it)",
+    )
 
 
 class CMO(_Model):
@@ -288,6 +308,26 @@ def _cycle_problems(theory: Theory, node_ids: set[str]) -> list[tuple[tuple[Any,
     return problems
 
 
+def _assumption_check_problems(a: Assumption, path: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str]]:
+    """An assumption's kind and checks must be registered (:mod:`evaluation.designs.checks`)."""
+    from evaluation.designs.checks import KINDS, get_check
+    from evaluation.exceptions import UnknownNameError
+
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    if a.kind is not None and a.kind not in KINDS:
+        import difflib
+
+        close = difflib.get_close_matches(a.kind, list(KINDS), n=1, cutoff=0.5)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        problems.append((path + ("kind",), f"unknown assumption kind {a.kind!r}{hint} (known kinds: {', '.join(KINDS)})"))
+    for j, c in enumerate(a.checks):
+        try:
+            get_check(c)
+        except UnknownNameError as exc:
+            problems.append((path + ("checks", j), str(exc)))
+    return problems
+
+
 def theory_problems(theory: Theory) -> list[tuple[tuple[Any, ...], str]]:
     """Check the graph beyond types; return ``(path, message)`` pairs (empty when valid).
 
@@ -366,6 +406,7 @@ def theory_problems(theory: Theory) -> list[tuple[tuple[Any, ...], str]]:
     for i, a in enumerate(theory.assumptions):
         if a.test is not None:
             resolve(a.test.indicator, ind_ids, base + ("assumptions", i, "test", "indicator"), "indicators")
+        problems.extend(_assumption_check_problems(a, base + ("assumptions", i)))
 
     for i, ind in enumerate(theory.indicators):
         resolve(ind.outcome, node_ids, base + ("indicators", i, "outcome"), "nodes")

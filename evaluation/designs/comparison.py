@@ -68,14 +68,16 @@ def comparison_mde(result: Result, unit: str | None, design=None, frame: pd.Data
     if getattr(result, "outcome_type", "continuous") == "binary":
         ctrl = groups[groups["group"] == "control"]
         col = "share" if "share" in groups.columns else "mean"
-        if ctrl.empty or pd.isna(ctrl[col].iloc[0]):
-            return None
+        if ctrl.empty or pd.isna(ctrl[col].iloc[0]) or not 0 < float(ctrl[col].iloc[0]) < 1:
+            return None  # no outcome in the comparison group (or all): the power formula has no variance to work with
         r = mde_proportions(float(ctrl[col].iloc[0]), e.n_treated, e.n_control)
     else:
         if "sd" not in groups.columns or groups["sd"].isna().any():
             return None
         n, sd = groups["n"].astype(float), groups["sd"].astype(float)
         pooled = float(np.sqrt(((n - 1) * sd**2).sum() / (n.sum() - 2)))
+        if not np.isfinite(pooled) or pooled <= 0:
+            return None  # a constant outcome has no minimum detectable effect
         r = mde_means(e.n_treated, e.n_control, sd=pooled, unit=unit or "")
     return {"mde": float(r.estimate_for("mde").estimate), "sentence_da": mde_sentence_da(r, unit=unit),
             "method": r.estimate_for("mde").method}

@@ -16,7 +16,11 @@ import pandas as pd
 
 from ..exceptions import DataValidationError, StudyConfigError
 
-__all__ = ["MetricSpec", "METRICS", "register_metric", "compute_metric", "describe_metric"]
+__all__ = ["MetricSpec", "METRICS", "register_metric", "compute_metric", "describe_metric", "param_problems",
+           "metric_inputs", "SOURCE_PARAMS"]
+
+#: metric parameters that name a data source, and the kind of source they must name (None: any)
+SOURCE_PARAMS: dict[str, str | None] = {"register": "register", "participants": None, "source": None}
 
 
 @dataclass(frozen=True)
@@ -57,20 +61,52 @@ def register_metric(name: str, definition_da: Callable[..., str], outcome_type: 
     return deco
 
 
-def _check_params(spec: MetricSpec, params: Mapping[str, Any]) -> None:
+def param_problems(name: str, params: Mapping[str, Any]) -> list[tuple[str | None, str]]:
+    """Unknown and missing parameters of metric ``name``, as (parameter or None, message); [] when fine."""
+    spec = METRICS[name]
     sig = inspect.signature(spec.func)
     names = list(sig.parameters)[1:]
-    unknown = [p for p in params if p not in names]
-    if unknown:
-        raise StudyConfigError(
-            f"metric {spec.name!r} has no parameter(s) {', '.join(map(repr, unknown))}; its parameters are: {', '.join(names)}"
-        )
-    missing = [
-        p for p in names
-        if sig.parameters[p].default is inspect.Parameter.empty and p not in params
-    ]
+    out: list[tuple[str | None, str]] = []
+    for p in params:
+        if p not in names:
+            import difflib
+
+            close = difflib.get_close_matches(str(p), names, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            out.append((p, f"metric {spec.name!r} has no parameter {p!r}{hint}; its parameters are: {', '.join(names)}"))
+    missing = [p for p in names if sig.parameters[p].default is inspect.Parameter.empty and p not in params]
     if missing:
-        raise StudyConfigError(f"metric {spec.name!r} needs the parameter(s) {', '.join(map(repr, missing))}")
+        out.append((None, f"metric {spec.name!r} needs the parameter(s) {', '.join(map(repr, missing))}; "
+                          f"its parameters are: {', '.join(names)}"))
+    return out
+
+
+def _check_params(spec: MetricSpec, params: Mapping[str, Any]) -> None:
+    problems = param_problems(spec.name, params)
+    if problems:
+        raise StudyConfigError([m for _, m in problems])
+
+
+def metric_inputs(name: str, params: Mapping[str, Any] | None = None) -> list[tuple[str, str, str]]:
+    """The data columns metric ``name`` reads from its sources, as (source, column, kind).
+
+    ``kind`` is ``"numeric"`` (a per-person value such as the ``column`` metric's outcome), ``"week"``
+    (an ISO week: the index week of a register metric) or ``"any"``. The data boundary checks these
+    columns, naming rows by the file's own numbers, before the metric is computed.
+    """
+    spec = METRICS[name]
+    sig = inspect.signature(spec.func)
+    p = {k: v.default for k, v in sig.parameters.items() if v.default is not inspect.Parameter.empty}
+    p.update(params or {})
+    out: list[tuple[str, str, str]] = []
+    if name == "column" and isinstance(p.get("column"), str):
+        out.append((str(p.get("source", "participants")), p["column"], "numeric"))
+    part = str(p.get("participants", "participants"))
+    if "index_week" in sig.parameters and isinstance(p.get("index_week"), str):
+        out.append((part, p["index_week"], "week"))
+    if isinstance(p.get("group_column"), str):
+        out.append((part, p["group_column"], "any"))
+    return out
 
 
 def compute_metric(name: str, sources: Mapping[str, pd.DataFrame], params: Mapping[str, Any] | None = None) -> pd.Series:

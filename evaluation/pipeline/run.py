@@ -36,6 +36,7 @@ from evaluation.results import (
     Bundle,
     Result,
     TargetRecord,
+    output_lock,
     replace_dir,
     write_json_atomic,
 )
@@ -130,8 +131,17 @@ def run_study(study_dir: str | os.PathLike, out_root: str | os.PathLike = "resul
     -------
     Path
         The bundle folder.
+
+    Runs of one study are serialised by :func:`~evaluation.results.output_lock`: a second run waits
+    for the first (and stops with exit 2 after ``EVALUATION_LOCK_TIMEOUT`` seconds), then cleans the
+    staging folders a killed run left behind.
     """
     study = load_study(study_dir)
+    with output_lock(out_root, study.id):
+        return _run_locked(study, Path(out_root), figures=figures)
+
+
+def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
     threshold = check_threshold(study.report.disclosure_threshold)
     data = load_study_data(study)
     log = SuppressionLog(threshold)
@@ -215,8 +225,6 @@ def run_study(study_dir: str | os.PathLike, out_root: str | os.PathLike = "resul
         value_labels={k: dict(sorted(v.items())) for src in study.data.values() for k, v in sorted(src.value_labels.items())},
     )
 
-    out_root = Path(out_root)
-    out_root.mkdir(parents=True, exist_ok=True)
     final = out_root / study.id
     tmp = Path(tempfile.mkdtemp(prefix=f".{study.id}.", dir=out_root))
     try:

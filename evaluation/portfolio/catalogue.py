@@ -539,7 +539,7 @@ def link_studies(catalogue: pd.DataFrame, studies_root: str | os.PathLike) -> pd
         When a study's number is not in the catalogue or is ambiguous across series.
     """
     rows = []
-    for file in sorted(Path(studies_root).glob("*/study.yaml")):
+    for file in sorted(f for f in Path(studies_root).glob("*/study.yaml") if not f.parent.name.startswith(".")):
         study = _study_identity(file)
         if study.catalogue_number is None:
             continue

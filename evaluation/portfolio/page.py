@@ -6,20 +6,23 @@ It reads only the (disclosure-controlled) bundles, like the study reports.
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
 from evaluation.designs.family import get_family
-from evaluation.exceptions import EvaluationError
+from evaluation.exceptions import EvaluationError, StaleReportError
 from evaluation.portfolio.catalogue import link_studies, load_catalogue
 from evaluation.presentation.formatting import fmt_date, fmt_dkk, fmt_int, fmt_pct
 from evaluation.presentation.markdown import md_table
 from evaluation.presentation.phrases import scale_for
-from evaluation.reporting.quarto import QUARTO_YML, STATUS_LABELS
+from evaluation.reporting.quarto import QUARTO_YML, STATUS_LABELS, made_from
 from evaluation.reporting.render import render_project
-from evaluation.results import Bundle, load_bundle, replace_dir
+from evaluation.results import Bundle, bundle_fingerprint, load_bundle, output_lock, replace_dir
+
+_SLUG = re.compile(r"[a-z0-9][a-z0-9\-]*")
 
 __all__ = ["build_portfolio", "write_portfolio_project", "portfolio_markdown", "collect_bundles"]
 
@@ -170,13 +173,14 @@ def portfolio_markdown(bundles: list[Bundle | Mapping[str, Any]], *, studies_roo
     return "\n".join(out) + "\n"
 
 
-def write_portfolio_project(results_root: str | Path, project_dir: str | Path, *, studies_root: str | Path = "studies") -> Path:
+def write_portfolio_project(results_root: str | Path, project_dir: str | Path, *, studies_root: str | Path = "studies",
+                            bundles: list[Bundle] | None = None) -> Path:
     """Write the portfolio's Quarto project (``_quarto.yml``, ``index.qmd``, ``figures/``) into ``project_dir``."""
     import matplotlib.pyplot as plt
 
     from evaluation.presentation.plotting import forest_plot, save_figure
 
-    bundles = collect_bundles(results_root)
+    bundles = collect_bundles(results_root) if bundles is None else bundles
     project_dir = Path(project_dir)
     project_dir.mkdir(parents=True, exist_ok=True)
     (project_dir / "_quarto.yml").write_text(QUARTO_YML, encoding="utf-8")
@@ -192,19 +196,54 @@ def write_portfolio_project(results_root: str | Path, project_dir: str | Path, *
     return project_dir
 
 
+def _bundles_matching_reports(results_root: Path, reports_root: Path) -> list[Bundle]:
+    """Every bundle, read under its study's locks, checked against the report the portfolio links to.
+
+    A study's report (``reports_root/<slug>/``) must have been made from the bundle shown
+    (:func:`~evaluation.reporting.quarto.made_from`); otherwise the portfolio would link numbers to a
+    report that shows others, and it refuses with :class:`StaleReportError` naming every such study.
+    A study without a report folder is shown without one.
+    """
+    slugs = {p.parent.name for p in results_root.glob("*/results.json") if not p.parent.name.startswith(".")}
+    # a study whose bundle is being swapped in this instant has only its lock file: wait for it too
+    slugs |= {p.name[1:-len(".lock")] for p in results_root.glob(".*.lock") if _SLUG.fullmatch(p.name[1:-len(".lock")])}
+    bundles, stale = [], []
+    for slug in sorted(slugs):
+        with output_lock(reports_root, slug), output_lock(results_root, slug):
+            if not (results_root / slug / "results.json").is_file():
+                continue
+            fingerprint = bundle_fingerprint(results_root / slug)
+            bundles.append(load_bundle(results_root / slug))
+            report = reports_root / slug
+            if report.is_dir() and made_from(report) != fingerprint:
+                stale.append(f"{report}: made from {made_from(report) or 'an unrecorded bundle'}, but "
+                             f"{results_root / slug / 'results.json'} is {fingerprint}")
+    if not bundles:
+        return collect_bundles(results_root)
+    if stale:
+        raise StaleReportError(
+            "the portfolio would link to report(s) made from another results bundle than the one it shows; run "
+            "'evaluation report' for these studies, then the portfolio again. / Porteføljen ville henvise til "
+            "rapporter, der er lavet fra en anden resultatfil end den, den viser; kør 'evaluation report' for "
+            "disse studier og derefter porteføljen igen:\n  " + "\n  ".join(stale)
+        )
+    return bundles
+
+
 def build_portfolio(results_root: str | Path = "results", out_root: str | Path = "reports", *, studies_root: str | Path = "studies",
                     engine: str = "auto") -> dict[str, Path]:
     """Write and render ``out_root/portfolio/`` (atomically)."""
     collect_bundles(results_root)  # fail before creating anything when there is nothing to show
     out_root = Path(out_root)
-    out_root.mkdir(parents=True, exist_ok=True)
-    final = out_root / "portfolio"
-    tmp = Path(tempfile.mkdtemp(prefix=".portfolio.", dir=out_root))
-    try:
-        write_portfolio_project(results_root, tmp, studies_root=studies_root)
-        render_project(tmp, formats=("html", "pdf"), engine=engine)
-        replace_dir(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with output_lock(out_root, "portfolio"):
+        bundles = _bundles_matching_reports(Path(results_root), out_root)
+        final = out_root / "portfolio"
+        tmp = Path(tempfile.mkdtemp(prefix=".portfolio.", dir=out_root))
+        try:
+            write_portfolio_project(results_root, tmp, studies_root=studies_root, bundles=bundles)
+            render_project(tmp, formats=("html", "pdf"), engine=engine)
+            replace_dir(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     return {"html": final / "index.html", "pdf": final / "index.pdf"}

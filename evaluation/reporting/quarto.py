@@ -12,6 +12,7 @@ than printed empty.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -38,9 +39,11 @@ from evaluation.presentation.phrases import (
     scale_for,
 )
 from evaluation.reporting.render import render_project
-from evaluation.results import AnalysisRecord, Bundle, load_bundle, replace_dir
+from evaluation.exceptions import StaleReportError
+from evaluation.results import AnalysisRecord, Bundle, load_bundle, output_lock, replace_dir
+from evaluation.results import bundle_fingerprint as _fingerprint_of
 
-__all__ = ["build_report", "write_report_project", "report_markdown", "headline_sentence", "STATUS_LABELS"]
+__all__ = ["build_report", "write_report_project", "made_from", "MADE_FROM", "report_markdown", "headline_sentence", "STATUS_LABELS"]
 
 STATUS_LABELS = {"met": "Opfyldt", "not_met": "Ikke opfyldt", "undecidable": "Kan ikke afgøres endnu"}
 DIRECTION_LABELS = {"increase": "stige", "decrease": "falde"}
@@ -452,9 +455,11 @@ def _hash_text(h: str) -> str:
     return f"{algo}: " + " ".join(digest[i:i + 16] for i in range(0, len(digest), 16))
 
 
-def _section_appendix(b: Bundle) -> str:
+def _section_appendix(b: Bundle, bundle_fingerprint: str | None = None) -> str:
     out = ["# Bilag {#bilag}\n", "## Sporbarhed\n"]
     rows = [("Evalueringsplan (study.yaml)", _hash_text(b.config_hash))]
+    if bundle_fingerprint:
+        rows.append(("Resultatfil (results.json), som rapporten er lavet fra", _hash_text(bundle_fingerprint)))
     rows += [(f"Data: {k}", _hash_text(v)) for k, v in b.data_hashes.items()]
     rows.append(("Programversion", f"evaluation {b.package_version}"))
     if b.code_list_version:
@@ -496,8 +501,12 @@ def _section_appendix(b: Bundle) -> str:
     return "\n".join(out)
 
 
-def report_markdown(bundle: Bundle | Mapping[str, Any], figures: Mapping[str, str] | None = None) -> str:
-    """The whole ``index.qmd`` text for a bundle (typed, or the plain dict of ``results.json``)."""
+def report_markdown(bundle: Bundle | Mapping[str, Any], figures: Mapping[str, str] | None = None, *,
+                    bundle_fingerprint: str | None = None) -> str:
+    """The whole ``index.qmd`` text for a bundle (typed, or the plain dict of ``results.json``).
+
+    ``bundle_fingerprint`` (the SHA-256 of the ``results.json`` bytes) is stated in the appendix.
+    """
     b = Bundle.from_dict(bundle)
     figures = dict(figures if figures is not None else b.figures)
     s = b.study
@@ -524,7 +533,7 @@ def report_markdown(bundle: Bundle | Mapping[str, Any], figures: Mapping[str, st
         _section_targets(b),
         _section_economy(b),
         _section_caveats(b),
-        _section_appendix(b),
+        _section_appendix(b, bundle_fingerprint),
     ]
     return "\n".join(front) + "\n".join(x for x in sections if x) + "\n"
 
@@ -545,18 +554,40 @@ format:
 """
 
 
+#: In every report folder: which results bundle the report was made from (its fingerprint).
+MADE_FROM = "report.json"
+
+
 def write_report_project(bundle_dir: str | os.PathLike, project_dir: str | os.PathLike) -> Path:
-    """Write the Quarto project (``_quarto.yml``, ``index.qmd``, ``figures/``) for a bundle."""
+    """Write the Quarto project (``_quarto.yml``, ``index.qmd``, ``figures/``, ``report.json``) for a bundle.
+
+    The bundle is read once (``results.json`` bytes, then its figures); the report states the
+    fingerprint of those bytes in its appendix and in ``report.json``.
+    """
     bundle_dir, project_dir = Path(bundle_dir), Path(project_dir)
-    bundle = load_bundle(bundle_dir)
+    raw = (bundle_dir / "results.json").read_bytes() if bundle_dir.is_dir() else bundle_dir.read_bytes()
+    fingerprint = "sha256:" + hashlib.sha256(raw).hexdigest()
+    bundle = Bundle.from_dict(json.loads(raw.decode("utf-8")))
     project_dir.mkdir(parents=True, exist_ok=True)
     figs = {}
     if (bundle_dir / "figures").is_dir():
         shutil.copytree(bundle_dir / "figures", project_dir / "figures", dirs_exist_ok=True)
         figs = dict(bundle.figures)
     (project_dir / "_quarto.yml").write_text(QUARTO_YML, encoding="utf-8")
-    (project_dir / "index.qmd").write_text(report_markdown(bundle, figs), encoding="utf-8")
+    (project_dir / "index.qmd").write_text(report_markdown(bundle, figs, bundle_fingerprint=fingerprint), encoding="utf-8")
+    (project_dir / MADE_FROM).write_text(
+        json.dumps({"study": bundle.study["id"], "bundle_fingerprint": fingerprint}, indent=2, sort_keys=True) + "\n",
+        encoding="utf-8")
     return project_dir
+
+
+def made_from(report_dir: str | os.PathLike) -> str | None:
+    """The fingerprint of the bundle the report in ``report_dir`` was made from (None: no record)."""
+    f = Path(report_dir) / MADE_FROM
+    try:
+        return str(json.loads(f.read_text(encoding="utf-8"))["bundle_fingerprint"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def build_report(bundle_dir: str | os.PathLike, out_root: str | os.PathLike = "reports", *, engine: str = "auto",
@@ -564,22 +595,42 @@ def build_report(bundle_dir: str | os.PathLike, out_root: str | os.PathLike = "r
     """Write and render the report for a bundle into ``out_root/<slug>/`` atomically.
 
     The project is written and rendered in a temporary folder; only when rendering succeeds
-    is it moved into place, so a failed render leaves the previous report intact.
+    is it moved into place, so a failed render leaves the previous report intact. Reports of one
+    study are made one at a time (:func:`~evaluation.results.output_lock`); the bundle is read under
+    the bundle's own lock, and if it has changed by the time the report is ready (another run
+    finished meanwhile) the report is not put in place: :class:`~evaluation.exceptions.StaleReportError`.
     """
     bundle_dir = Path(bundle_dir)
-    bundle = load_bundle(bundle_dir)
+    with output_lock(bundle_dir.parent, bundle_dir.name):
+        bundle = load_bundle(bundle_dir)
     slug = bundle.study["id"]
     formats = tuple(formats or bundle.report_options.get("formats") or ("html", "pdf"))
     out_root = Path(out_root)
-    out_root.mkdir(parents=True, exist_ok=True)
-    final = out_root / slug
-    tmp = Path(tempfile.mkdtemp(prefix=f".{slug}.", dir=out_root))
-    try:
-        write_report_project(bundle_dir, tmp)
-        render_project(tmp, formats=formats, engine=engine)
-        replace_dir(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with output_lock(out_root, slug):
+        final = out_root / slug
+        tmp = Path(tempfile.mkdtemp(prefix=f".{slug}.", dir=out_root))
+        try:
+            with output_lock(bundle_dir.parent, bundle_dir.name):
+                write_report_project(bundle_dir, tmp)
+            render_project(tmp, formats=formats, engine=engine)
+            made, now = made_from(tmp), _current_fingerprint(bundle_dir)
+            if made != now:
+                raise StaleReportError(
+                    f"{bundle_dir}: the results bundle changed while its report was made (made from {made}, now "
+                    f"{now}); the report was not replaced. Run 'evaluation report' again. / Resultatfilen blev ændret, "
+                    "mens rapporten blev lavet; rapporten er ikke udskiftet. Kør 'evaluation report' igen."
+                )
+            replace_dir(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     names = {"html": "index.html", "pdf": "index.pdf"}
     return {f: final / names[f] for f in formats}
+
+
+def _current_fingerprint(bundle_dir: Path) -> str | None:
+    with output_lock(bundle_dir.parent, bundle_dir.name):
+        try:
+            return _fingerprint_of(bundle_dir)
+        except OSError:
+            return None

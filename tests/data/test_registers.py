@@ -128,7 +128,7 @@ def test_non_iso_week_long(tmp_path, name):
     with pytest.raises(DataValidationError) as e:
         read_register(f)
     msg = str(e.value)
-    assert name in msg and "'week'" in msg and "2016-W53" in msg and ("line 6" in msg)
+    assert name in msg and "'week'" in msg and "2016-W53" in msg and (("line 6" if name.endswith(".csv") else "row 5") in msg)
 
 
 def test_non_iso_week_column_wide():
@@ -152,7 +152,7 @@ def test_duplicate_person_weeks_long(tmp_path, name):
 
 
 def test_duplicate_person_weeks_frame_names_rows():
-    with pytest.raises(DataValidationError, match=r"reg.csv: duplicate person-weeks.*row 8: 'a' 2015-W53"):
+    with pytest.raises(DataValidationError, match=r"reg.csv: duplicate person-weeks.*line 8: 2015-W53"):
         register_from_frame(pd.concat([LONG, LONG.iloc[[1]]], ignore_index=True), file="reg.csv")
 
 
@@ -161,7 +161,7 @@ def test_overlapping_spells_and_duplicate_wide_person():
                                            "code": [890]})], ignore_index=True)
     with pytest.raises(DataValidationError, match=r"duplicate person-weeks.*overlapping spells"):
         register_from_frame(bad, file="spells.csv")
-    with pytest.raises(DataValidationError, match=r"dream.csv: duplicate person-weeks: column 'person'.*row 5: 'a'"):
+    with pytest.raises(DataValidationError, match=r"dream.csv: duplicate person-weeks: column 'person'.*line 2, line 5$"):
         register_from_frame(pd.concat([WIDE, WIDE.iloc[[0]]], ignore_index=True), file="dream.csv")
 
 
@@ -173,13 +173,13 @@ def test_unknown_codes_are_listed(tmp_path, name):
     with pytest.raises(DataValidationError) as e:
         read_register(f)
     msg = str(e.value)
-    assert name in msg and "'code'" in msg and "4242, 4243" in msg and "line 4" in msg
+    assert name in msg and "'code'" in msg and "4242, 4243" in msg and ("line 4" if name.endswith(".csv") else "row 3") in msg
 
 
 def test_unknown_codes_wide_name_column_and_row():
     bad = WIDE.copy()
     bad.loc[1, "y_1601"] = 5
-    with pytest.raises(DataValidationError, match=r"dream.csv: column 'y_1601' has 1 benefit code\(s\) not in code list.*5.*row 3"):
+    with pytest.raises(DataValidationError, match=r"dream.csv: column 'y_1601' has 1 benefit code\(s\) not in code list.*5.*line 3"):
         register_from_frame(bad, file="dream.csv")
 
 
@@ -191,13 +191,13 @@ def test_non_numeric_codes(tmp_path, name):
     with pytest.raises(DataValidationError) as e:
         read_register(f)
     msg = str(e.value)
-    assert name in msg and "'code'" in msg and "non-numeric" in msg and "'kth'" in msg and "line 5" in msg
+    assert name in msg and "'code'" in msg and "not numbers" in msg and "'kth'" in msg and ("line 5" if name.endswith(".csv") else "row 4") in msg
 
 
 def test_non_numeric_codes_wide():
     bad = WIDE.astype({"y_1553": object})
     bad.loc[2, "y_1553"] = "x1"
-    with pytest.raises(DataValidationError, match=r"dream.csv: column 'y_1553' has 1 non-numeric.*row 4: 'x1'"):
+    with pytest.raises(DataValidationError, match=r"dream.csv: column 'y_1553' \(benefit code\) has 1 value\(s\) that are not numbers.*line 4: 'x1'"):
         register_from_frame(bad, file="dream.csv")
 
 

@@ -527,3 +527,28 @@ def test_abadie_imbens_se_equals_a_direct_loop(sim):
     # the fixed-weight WLS SE is still available and differs
     robust = fit_quiet(MatchedComparison(outcome="weeks_on_benefit", covariates=COVARIATES, method="nearest", caliper=None), d, se="robust")
     assert robust.estimates[0].std_error != pytest.approx(e.std_error, rel=1e-3)
+
+
+def test_default_propensity_model_is_the_logistic_maximum_scikit_learn_finds():
+    """The package's own Newton-Raphson logit (no scikit-learn import at start-up) gives the probabilities of
+    LogisticRegression(C=inf, newton-cholesky, tol=1e-12), weighted and unweighted."""
+    from sklearn.linear_model import LogisticRegression
+
+    from evaluation.designs.matched.estimator import _logistic_ps
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(3000, 4)) * [1, 5, 0.2, 1] + [0, 40, 0, 1]
+    t = rng.binomial(1, 1 / (1 + np.exp(-(0.3 + (X - X.mean(0)) / X.std(0) @ np.array([0.5, -1.0, 0.2, 0.0])))))
+    Z = (X - X.mean(0)) / X.std(0)
+    for s in (None, rng.uniform(0.5, 2, 3000)):
+        ref = LogisticRegression(C=np.inf, solver="newton-cholesky", max_iter=200, tol=1e-12).fit(Z, t, sample_weight=s)
+        np.testing.assert_allclose(_logistic_ps(X, t, s), ref.predict_proba(Z)[:, 1], rtol=0, atol=1e-9)
+
+
+def test_separated_groups_are_named_as_such():
+    from evaluation.designs.matched.estimator import _logistic_ps
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(200, 2))
+    with pytest.raises(EstimationError, match="separation"):
+        _logistic_ps(x, (x[:, 0] > 0).astype(int), None)

@@ -240,3 +240,20 @@ def test_pipeline_mde_is_the_declared_designs():
     assert b["mde"] == pytest.approx(mde_for_design(adjusted, df).estimate_for("mde").estimate)
     share = mde_means(200, sd=0.3, unit="andel")
     assert "procentpoint" in mde_sentence_da(share) and "andel" not in mde_sentence_da(share)
+
+
+def test_no_mde_for_an_outcome_without_variation_in_the_comparison_group():
+    """An all-zero binary outcome (e.g. nobody left benefits) or a constant measured outcome has no MDE;
+    the report leaves it out instead of failing with a power-formula error that names no analysis."""
+    import pandas as pd
+
+    from evaluation.designs import RandomizedComparison
+    from evaluation.designs.comparison import comparison_mde
+
+    groups = ["intervention"] * 40 + ["control"] * 40
+    zero = RandomizedComparison(outcome="y", outcome_type="binary").fit(pd.DataFrame({"group": groups, "y": [0] * 80}))
+    const = RandomizedComparison(outcome="y").fit(pd.DataFrame({"group": groups, "y": [3.0] * 80}))
+    assert comparison_mde(zero, "andel") is None
+    assert comparison_mde(const, "uger") is None
+    varied = RandomizedComparison(outcome="y").fit(pd.DataFrame({"group": groups, "y": [float(i % 7) for i in range(80)]}))
+    assert comparison_mde(varied, "uger")["mde"] > 0

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.data.registers.codes import CodeList
-from evaluation.data.registers.values import _codes_from_values
+from evaluation.data.registers.values import _bad_code_kind, _code_what, _codes_from_values
 from evaluation.data.weeks import parse_weeks
 from evaluation.exceptions import DataValidationError
 
@@ -30,22 +30,49 @@ def _duck():
     return duckdb.connect()
 
 
-def _scan_sql(path: Path, fmt: str, separator: str = ",") -> str:
+def _scan_sql(path: Path, fmt: str, separator: str = ",", encoding: str | None = None,
+              text_columns: tuple[str, ...] = ()) -> str:
     p = str(path).replace("'", "''")
     if fmt == "parquet":
         return f"read_parquet('{p}')"
     if fmt == "csv":
         sep = separator.replace("'", "''")
-        return f"read_csv('{p}', header=true, delim='{sep}', sample_size=-1)"
+        enc = f", encoding='{encoding}'" if encoding else ""
+        # identifiers stay text, so 0101901234 keeps its leading zero (as the participants file's ids do)
+        types = ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for c in text_columns)
+        typ = f", types={{{types}}}" if types else ""
+        return f"read_csv('{p}', header=true, delim='{sep}', sample_size=-1{enc}{typ})"
     raise DataValidationError(f"{path}: format {fmt!r} cannot be scanned by DuckDB")
 
 
-def _duck_frame(path: Path, fmt: str, separator: str, con=None) -> pd.DataFrame:
+def _duck_frame(path: Path, fmt: str, separator: str, con=None, file: str | None = None, encoding: str | None = None,
+                text_columns: tuple[str, ...] = ()) -> pd.DataFrame:
     con = con or _duck()
     try:
-        return con.execute(f"SELECT * FROM {_scan_sql(path, fmt, separator)}").df()
-    except Exception as exc:
-        raise DataValidationError(f"{path}: could not be read as {fmt}: {exc}") from None
+        return con.execute(f"SELECT * FROM {_scan_sql(path, fmt, separator, encoding, text_columns)}").df()
+    except Exception as exc:  # noqa: BLE001 - duckdb raises its own exception types
+        raise DataValidationError(f"{file or path}: could not be read as {fmt}: {_duck_reason(exc)}") from None
+
+
+def _duck_reason(exc: Exception) -> str:
+    """DuckDB's reason in one line, without the file's content it may quote."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return first[:200]
+
+
+def _code_text(v) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _rn(scan: str) -> str:
+    """SQL for each row's own number: a CSV file's line (header on line 1), a Parquet file's row (from 1)."""
+    return "row_number() OVER ()" if scan.startswith("read_parquet") else "row_number() OVER () + 1"
+
+
+def _unit(scan: str) -> str:
+    return "row" if scan.startswith("read_parquet") else "line"
 
 
 def _q(name: str) -> str:
@@ -70,14 +97,14 @@ def _week_table(con, scan: str, week_column: str, file: str, where: str = "") ->
         bad_df = pd.DataFrame({"w": pd.Series(bad, dtype=distinct.dtype)})
         con.register("bad_weeks", bad_df)
         rows = con.execute(
-            f"SELECT rn, w FROM (SELECT row_number() OVER () + 1 AS rn, {wk} AS w FROM {scan}) "
+            f"SELECT rn, w FROM (SELECT {_rn(scan)} AS rn, {wk} AS w FROM {scan}) "
             f"WHERE w IN (SELECT w FROM bad_weeks) OR (w IS NULL AND (SELECT count(*) FROM bad_weeks WHERE w IS NULL) > 0) "
             "ORDER BY rn LIMIT 5"
         ).fetchall()
         raise DataValidationError(
             f"{file}: column {week_column!r} has {len(bad)} distinct value(s) that are not ISO year-weeks "
             f"(expected e.g. 2018-W01, 201801 or y_1801; week 53 only in 53-week years): "
-            + ", ".join(f"line {r[0]}: {r[1]!r}" for r in rows)
+            + ", ".join(f"{_unit(scan)} {r[0]}: {r[1]!r}" for r in rows)
         ) from None
     return pd.DataFrame({"w": distinct, "ord": ords})
 
@@ -90,23 +117,29 @@ def _code_table(con, scan: str, code_column: str, cl: CodeList, file: str, where
     try:
         ints = _codes_from_values(pd.Series(vals, dtype=object), file, code_column, list(map(repr, vals)))
     except DataValidationError:
+        # the distinct values that fail, then the first lines holding them (in the column's own type)
+        kinds = {i: _bad_code_kind(v) for i, v in enumerate(vals)}
+        bad = [vals[i] for i, k in kinds.items() if k is not None]
+        kind = "text" if any(k == "text" for k in kinds.values()) else "fraction"
+        con.register("bad_codes_v", pd.DataFrame({"c": pd.Series(bad, dtype=distinct.dtype)}))
         rows = con.execute(
-            f"SELECT rn, c FROM (SELECT row_number() OVER () + 1 AS rn, {cc} AS c FROM {scan}) "
-            "WHERE TRY_CAST(trim(CAST(c AS VARCHAR)) AS BIGINT) IS NULL AND c IS NOT NULL "
-            "AND trim(CAST(c AS VARCHAR)) <> '' ORDER BY rn LIMIT 5"
+            f"SELECT rn, c FROM (SELECT {_rn(scan)} AS rn, {cc} AS c FROM {scan}) "
+            "WHERE c IN (SELECT c FROM bad_codes_v) ORDER BY rn LIMIT 5"
         ).fetchall()
+        n_bad = con.execute(f"SELECT count(*) FROM {scan} WHERE {cc} IN (SELECT c FROM bad_codes_v)").fetchone()[0]
+        more = f" (and {n_bad - len(rows)} more)" if n_bad > len(rows) else ""
         raise DataValidationError(
-            f"{file}: column {code_column!r} has non-numeric benefit code(s) (DREAM codes are integers): "
-            + ", ".join(f"line {r[0]}: {r[1]!r}" for r in rows)
+            f"{file}: column {code_column!r} (benefit code) has {n_bad} {_code_what(kind)}: "
+            + ", ".join(f"{_unit(scan)} {r[0]}: {_code_text(r[1])!r}" for r in rows) + more
         ) from None
     if (ints < 0).any():
         rows = con.execute(
-            f"SELECT rn FROM (SELECT row_number() OVER () + 1 AS rn, {cc} AS c FROM {scan}) "
+            f"SELECT rn FROM (SELECT {_rn(scan)} AS rn, {cc} AS c FROM {scan}) "
             "WHERE c IS NULL OR trim(CAST(c AS VARCHAR)) = '' ORDER BY rn LIMIT 5"
         ).fetchall()
         raise DataValidationError(
             f"{file}: column {code_column!r} is empty in some row(s) of a long register (leave the week out "
-            f"instead): " + ", ".join(f"line {r[0]}" for r in rows)
+            f"instead): " + ", ".join(f"{_unit(scan)} {r[0]}" for r in rows)
         )
     lut = cl.code_lut()
     inr = ints < len(lut) - 1
@@ -116,13 +149,13 @@ def _code_table(con, scan: str, code_column: str, cl: CodeList, file: str, where
         bad = np.unique(ints[cat < 0])
         con.register("bad_codes", pd.DataFrame({"c": bad}))
         rows = con.execute(
-            f"SELECT rn, c FROM (SELECT row_number() OVER () + 1 AS rn, TRY_CAST({cc} AS BIGINT) AS c FROM {scan}) "
+            f"SELECT rn, c FROM (SELECT {_rn(scan)} AS rn, TRY_CAST({cc} AS BIGINT) AS c FROM {scan}) "
             "WHERE c IN (SELECT c FROM bad_codes) ORDER BY rn LIMIT 5"
         ).fetchall()
         raise DataValidationError(
             f"{file}: column {code_column!r} has {len(bad)} benefit code(s) not in code list {cl.version}: "
             f"{', '.join(map(str, bad[:30]))}{' …' if len(bad) > 30 else ''} (e.g. "
-            + ", ".join(f"line {r[0]}: {r[1]}" for r in rows)
+            + ", ".join(f"{_unit(scan)} {r[0]}: {r[1]}" for r in rows)
             + "); add them to the code list or override the grouping in the study"
         )
     return pd.DataFrame({"c": distinct, "cat": cat})

@@ -18,6 +18,7 @@ from evaluation.data.registers.values import (
     _codes_from_values,
     _example_rows,
     _ids_to_text,
+    _label,
     _maybe_pseudonymise,
 )
 from evaluation.data.weeks import WeekRange, format_week, format_weeks, is_dream_column, parse_weeks
@@ -67,7 +68,7 @@ def _from_wide(
         mat[:, j] = _categorise(
             codes_int, cl, file, name,
             rows_of_unknown=lambda a, name=name, ci=codes_int: ", ".join(
-                f"row {row_labels[int(i[0])]}: {int(ci[int(i[0])])}" for i in a
+                f"{_label(row_labels[int(i[0])])}: {int(ci[int(i[0])])}" for i in a
             ),
         )
     return mat, wr
@@ -94,10 +95,12 @@ def _assemble(
         if dupmask.any():
             first_dup = order[np.flatnonzero(dupmask)]
             pos = np.sort(first_dup)
+            # rows and weeks only: a person id (a CPR number, maybe) is never printed
             raise DataValidationError(
                 f"{file}: duplicate person-weeks: {int(dupmask.sum())} row(s) repeat a person and week already given "
                 f"(columns person and {week_column!r}): "
-                + ", ".join(f"row {row_labels[int(i)]}: {raw_ids[int(i)]!r} {format_week(int(ords[int(i)]))}" for i in pos[:5])
+                + ", ".join(f"{_label(row_labels[int(i)])}: {format_week(int(ords[int(i)]))}" for i in pos[:5])
+                + (f" (and {len(pos) - 5} more)" if len(pos) > 5 else "")
             )
         mat[rows, cols] = cats
     return mat, week_range
@@ -194,7 +197,21 @@ def register_from_frame(
     return _panel_from_frame(df, lay, _resolve_codes(codes), rule, file)
 
 
-def _panel_from_frame(df: pd.DataFrame, lay: RegisterLayout, cl: CodeList, rule: PersonRule, file: str) -> Panel:
+def _row_labels(n: int, file: str, lines=None, unit: str | None = None) -> list:
+    """How each row is named: the given line numbers, a CSV/Excel file's line (header on line 1), else 'row i'."""
+    if lines is not None:
+        word = unit or "line"
+        return [f"{word} {int(x)}" for x in lines]
+    low = file.lower()
+    if low.endswith((".csv", ".txt", ".tsv")):
+        return [f"line {i + 2}" for i in range(n)]
+    if ".xlsx" in low:
+        return [f"row {i + 2}" for i in range(n)]
+    return [f"row {i + 1}" for i in range(n)]
+
+
+def _panel_from_frame(df: pd.DataFrame, lay: RegisterLayout, cl: CodeList, rule: PersonRule, file: str,
+                      lines=None, unit: str | None = None) -> Panel:
     notes: list[str] = [f"{file}: {len(df)} rækker indlæst ({cl.version})"]
     cols = [str(c) for c in df.columns]
     lay = lay.with_kind(cols, file)
@@ -203,7 +220,7 @@ def _panel_from_frame(df: pd.DataFrame, lay: RegisterLayout, cl: CodeList, rule:
         raw_ids = _ids_to_text(df[person_column].to_numpy())
     else:
         raw_ids = _ids_to_text(np.asarray(df.index))
-    row_labels = [int(i) + 2 for i in range(len(df))] if file.endswith(".csv") else list(range(len(df)))
+    row_labels = _row_labels(len(df), file, lines, unit)
     _check_blank_ids(raw_ids, file, person_column, row_labels)
     ids = _maybe_pseudonymise(raw_ids, rule.pseudonymise, rule.key, notes, file)
     wanted = _participants_persons(rule.participants)
@@ -236,7 +253,7 @@ def _panel_from_frame(df: pd.DataFrame, lay: RegisterLayout, cl: CodeList, rule:
                 pos = np.flatnonzero(bad)
                 raise DataValidationError(
                     f"{file}: column {end_column!r} is before {start_column!r} in {int(bad.sum())} spell(s): "
-                    + ", ".join(f"row {row_labels[i]}: {format_week(int(s[i]))}..{format_week(int(e[i]))}" for i in pos[:5])
+                    + ", ".join(f"{_label(row_labels[i])}: {format_week(int(s[i]))}..{format_week(int(e[i]))}" for i in pos[:5])
                 )
             lens = (e - s + 1).astype(np.int64)
             src = np.repeat(np.arange(len(df)), lens)
@@ -252,7 +269,7 @@ def _panel_from_frame(df: pd.DataFrame, lay: RegisterLayout, cl: CodeList, rule:
             )
         cats = _categorise(
             codes_int, cl, file, code_column,
-            rows_of_unknown=lambda a: ", ".join(f"row {row_labels[int(src[int(i[0])])]}: {int(codes_int[int(i[0])])}" for i in a),
+            rows_of_unknown=lambda a: ", ".join(f"{_label(row_labels[int(src[int(i[0])])])}: {int(codes_int[int(i[0])])}" for i in a),
         )
         persons, inv = np.unique(ids.to_numpy(dtype=object), return_inverse=True)
         persons = pd.Index(persons, name="person")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 from pathlib import Path
 from typing import Mapping
@@ -10,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.data.registers.codes import CodeList, _resolve_codes
-from evaluation.data.registers.duck import _code_table, _duck, _duck_frame, _format_for, _q, _scan_sql, _week_table
+from evaluation.data.registers.duck import _code_table, _duck, _duck_frame, _duck_reason, _format_for, _q, _rn, _scan_sql, _unit, _week_table
 from evaluation.data.registers.frame import PersonRule, _assemble, _finish_persons, _panel_from_frame, _participants_persons
 from evaluation.data.registers.layout import RegisterLayout
 from evaluation.data.registers.panel import Panel
@@ -31,6 +32,8 @@ def read_register(
     fmt: str | None = None,
     sheet: str | int | None = None,
     separator: str = ",",
+    encoding: str | None = None,
+    file: str | None = None,
     **layout_fields,
 ) -> Panel:
     """Read a weekly register (CSV, Parquet or Excel; wide, long or spells) into a :class:`Panel`.
@@ -54,6 +57,11 @@ def read_register(
         Excel sheet.
     separator : str
         CSV field separator.
+    encoding : str, optional
+        Text encoding of a CSV file (default UTF-8; a file that is not UTF-8 is read as cp1252 with a
+        note, see :mod:`evaluation.data.tables`).
+    file : str, optional
+        How messages name the file (default: the path).
 
     Returns
     -------
@@ -77,51 +85,77 @@ def read_register(
     rule = PersonRule(participants, absent_persons, key, pseudonymise)
     cl = _resolve_codes(codes)
     path = Path(path)
+    file = file or str(path)
+    if path.is_dir():
+        raise DataValidationError(f"{file}: is a folder, not a register file")
     if not path.is_file():
-        raise DataValidationError(f"{path}: the register file does not exist")
+        raise DataValidationError(f"{file}: the register file does not exist")
     fmt = _format_for(path, fmt)
-    file = str(path)
-    if fmt == "xlsx" or lay.kind == "spells" or fmt not in ("csv", "parquet"):
-        if fmt == "xlsx":
-            try:
-                df = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=object)
-            except (ValueError, OSError) as exc:
-                raise DataValidationError(f"{path}: could not be read as Excel: {exc}") from None
-        else:
-            df = _duck_frame(path, fmt, separator)
-        return _panel_from_frame(df, lay, cl, rule, file)
+    utf8 = encoding is None or codecs.lookup(encoding).name == "utf-8"
+    ids = (lay.person_column,) if fmt == "csv" and _header_has(path, lay.person_column, separator) else ()
+    if fmt == "csv" and not utf8 or fmt == "xlsx" or fmt not in ("csv", "parquet"):
+        return _read_via_table(path, lay, cl, rule, file, fmt, sheet, separator, encoding)
+    if fmt == "csv" and lay.kind == "spells":
+        return _panel_from_frame(_duck_frame(path, fmt, separator, file=file, text_columns=ids), lay, cl, rule, file)
     con = _duck()
-    scan = _scan_sql(path, fmt, separator)
+    scan = _scan_sql(path, fmt, separator, text_columns=ids if fmt == "csv" else ())
     try:
         cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
-    except Exception as exc:  # duckdb raises its own exception types
-        raise DataValidationError(f"{path}: could not be read as {fmt}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - duckdb raises its own exception types
+        if fmt == "csv" and "unicode" in str(exc).lower():
+            # not UTF-8: read by the table reader, which falls back to cp1252 with a note
+            return _read_via_table(path, lay, cl, rule, file, fmt, sheet, separator, encoding)
+        raise DataValidationError(f"{file}: could not be read as {fmt}: {_duck_reason(exc)}") from None
     lay = lay.with_kind(cols, file)
     if lay.person_column not in cols:
-        raise DataValidationError(f"{path}: no person column {lay.person_column!r}; columns: {cols[:12]}")
+        raise DataValidationError(f"{file}: no person column {lay.person_column!r}; columns: {cols[:12]}")
     if lay.kind in ("wide", "spells"):
-        return _panel_from_frame(_duck_frame(path, fmt, separator, con=con), lay, cl, rule, file)
-    return _read_long_duck(con, path, scan, cols, lay, cl, rule)
+        return _panel_from_frame(_duck_frame(path, fmt, separator, con=con, file=file, text_columns=ids), lay, cl, rule, file)
+    return _read_long_duck(con, path, scan, cols, lay, cl, rule, file)
+
+
+def _header_has(path: Path, column: str, separator: str) -> bool:
+    """Whether a CSV file's header line names ``column`` (DuckDB refuses a type for a column it lacks)."""
+    import csv
+
+    try:
+        with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+            header = next(csv.reader([fh.readline()], delimiter=separator), [])
+    except OSError:
+        return False
+    return column in [h.strip().lstrip("\ufeff") for h in header]
+
+
+def _read_via_table(path: Path, lay: RegisterLayout, cl: CodeList, rule: PersonRule, file: str, fmt: str, sheet,
+                    separator: str, encoding: str | None) -> Panel:
+    """Excel and non-UTF-8 CSV registers: read by the table reader (exact rows, encoding detected)."""
+    from evaluation.data.tables import ReadOptions, read_table_file
+
+    table = read_table_file(path, ReadOptions(fmt=fmt, sheet=sheet, separator=separator, encoding=encoding,
+                                              text_columns=(lay.person_column,)), file=file)
+    panel = _panel_from_frame(table.frame, lay, cl, rule, table.file, lines=table.lines, unit=table.unit)
+    panel.notes.extend(f"{table.file}: {n}" for n in table.notes)
+    return panel
 
 
 def _read_long_duck(con, path: Path, scan: str, cols: list[str], lay: RegisterLayout, cl: CodeList,
-                    rule: PersonRule) -> Panel:
+                    rule: PersonRule, file: str | None = None) -> Panel:
     person_column, week_column, code_column = lay.person_column, lay.week_column, lay.code_column
-    file = str(path)
+    file = file or str(path)
     for c in (week_column, code_column):
         if c not in cols:
-            raise DataValidationError(f"{path}: the long register lacks column {c!r}; it has {cols[:12]}")
+            raise DataValidationError(f"{file}: the long register lacks column {c!r}; it has {cols[:12]}")
     notes: list[str] = []
     n_rows = con.execute(f"SELECT count(*) FROM {scan}").fetchone()[0]
     notes.append(f"{file}: {n_rows} rækker indlæst ({cl.version})")
     pc = _q(person_column)
     blank = con.execute(
-        f"SELECT rn FROM (SELECT row_number() OVER () + 1 AS rn, {pc} AS p FROM {scan}) "
+        f"SELECT rn FROM (SELECT {_rn(scan)} AS rn, {pc} AS p FROM {scan}) "
         "WHERE p IS NULL OR trim(CAST(p AS VARCHAR)) = '' ORDER BY rn LIMIT 5"
     ).fetchall()
     if blank:
         raise DataValidationError(
-            f"{file}: column {person_column!r} is empty in row(s) (file lines {', '.join(str(r[0]) for r in blank)}); "
+            f"{file}: column {person_column!r} is empty in row(s) ({_unit(scan)}s {', '.join(str(r[0]) for r in blank)}); "
             "every row needs a person id"
         )
     weeks = _week_table(con, scan, week_column, file)
@@ -134,14 +168,21 @@ def _read_long_duck(con, path: Path, scan: str, cols: list[str], lay: RegisterLa
     con.register("codes_t", codes_t)
     # duplicate person-weeks
     dups = con.execute(
-        f"SELECT CAST({pc} AS VARCHAR) AS p, {_q(week_column)} AS w, count(*) AS n FROM {scan} "
-        "GROUP BY ALL HAVING count(*) > 1 LIMIT 5"
+        f"SELECT rn, w FROM (SELECT {_rn(scan)} AS rn, CAST({pc} AS VARCHAR) AS p, "
+        f"{_q(week_column)} AS w, count(*) OVER (PARTITION BY CAST({pc} AS VARCHAR), {_q(week_column)}) AS n "
+        f"FROM {scan}) WHERE n > 1 ORDER BY rn LIMIT 6"
     ).fetchall()
     if dups:
+        n_dup = con.execute(
+            f"SELECT count(*) FROM (SELECT count(*) AS n FROM {scan} GROUP BY CAST({pc} AS VARCHAR), "
+            f"{_q(week_column)} HAVING count(*) > 1)"
+        ).fetchone()[0]
+        # lines and weeks only: a person id (a CPR number, maybe) is never printed
         raise DataValidationError(
-            f"{file}: duplicate person-weeks: the same person and week occur on more than one row "
+            f"{file}: duplicate person-weeks: {n_dup} person-week(s) occur on more than one row "
             f"(columns {person_column!r}, {week_column!r}): "
-            + ", ".join(f"{p!r} {w!r} ×{n}" for p, w, n in dups)
+            + ", ".join(f"{_unit(scan)} {rn}: {w!r}" for rn, w in dups[:5])
+            + (" …" if len(dups) > 5 else "") + "; expected one row per person and week"
         )
     trip = con.execute(
         f"SELECT pt.row AS r, wt.ord AS o, ct.cat AS c FROM {scan} AS reg "

@@ -31,16 +31,55 @@ def _maybe_pseudonymise(ids: pd.Series, pseudonymise: bool | str, key: bytes | N
     return out
 
 
+def _label(lab) -> str:
+    """A row label as messages show it: ``'line 5'`` as given, a bare number as ``'row 5'``."""
+    return lab if isinstance(lab, str) else f"row {lab}"
+
+
 def _example_rows(labels: Sequence, positions: np.ndarray, values=None, k: int = 5) -> str:
     out = []
-    for i in positions[:k]:
-        lab = labels[int(i)]
-        out.append(f"row {lab}" + (f": {values[int(i)]!r}" if values is not None else ""))
-    return ", ".join(out)
+    seen = set()
+    total = 0
+    for i in positions:
+        lab = _label(labels[int(i)])
+        if lab in seen:
+            continue
+        seen.add(lab)
+        total += 1
+        if len(out) < k:
+            out.append(lab + (f": {values[int(i)]!r}" if values is not None else ""))
+    more = f" (and {total - k} more)" if total > k else ""
+    return ", ".join(out) + more
+
+
+def _code_what(kind: str) -> str:
+    return ("value(s) that are not whole numbers (DREAM codes are integers; a code like 130.5 is not a code)"
+            if kind == "fraction" else "value(s) that are not numbers (DREAM codes are integers)")
+
+
+def _code_problem(file: str, column: str, kind: str, n: int, where: str) -> DataValidationError:
+    return DataValidationError(f"{file}: column {column!r} (benefit code) has {n} {_code_what(kind)}: {where}")
+
+
+def _bad_code_kind(v) -> str | None:
+    """Why one raw code value is not a DREAM code: ``"text"``, ``"fraction"``, or None (a code or blank)."""
+    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+        return None
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return None
+    if isinstance(v, (float, np.floating)):
+        return None if np.isfinite(v) and float(v).is_integer() else "fraction"
+    t = str(v).strip()
+    if not t:
+        return None
+    x = pd.to_numeric(pd.Series([t]), errors="coerce").iloc[0]
+    if pd.isna(x):
+        return "text"
+    return None if float(x).is_integer() else "fraction"
 
 
 def _codes_from_values(values, file: str, column: str, rows: Sequence) -> np.ndarray:
-    """Integer codes (-1 = blank) from a column of DREAM codes; non-numeric codes are an error."""
+    """Integer codes (-1 = blank) from a column of DREAM codes; non-numeric or fractional codes are an error."""
     arr = values
     if isinstance(arr, pd.Series):
         arr = arr.to_numpy(dtype=object, na_value=None) if not pd.api.types.is_numeric_dtype(arr) else arr.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -49,24 +88,23 @@ def _codes_from_values(values, file: str, column: str, rows: Sequence) -> np.nda
         return arr.astype(np.int64)
     if np.issubdtype(arr.dtype, np.floating):
         blank = np.isnan(arr)
-        frac = ~blank & (arr != np.round(arr))
+        frac = ~blank & ~np.isfinite(arr)
+        frac |= ~blank & np.isfinite(arr) & (arr != np.round(np.where(np.isfinite(arr), arr, 0)))
         if frac.any():
             pos = np.flatnonzero(frac)
-            raise DataValidationError(
-                f"{file}: column {column!r} has non-integer benefit code(s): {_example_rows(rows, pos, arr)}"
-            )
+            raise _code_problem(file, column, "fraction", len(pos), _example_rows(rows, pos, arr))
         return np.where(blank, -1, np.nan_to_num(arr, nan=-1)).astype(np.int64)
     s = pd.Series(arr, dtype="object").map(lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v).strip())
     s = s.where(s != "", None)
     num = pd.to_numeric(s, errors="coerce")
-    bad = num.isna() & s.notna()
-    bad |= num.notna() & (num != num.round())
-    if bad.any():
-        pos = np.flatnonzero(bad.to_numpy())
-        raise DataValidationError(
-            f"{file}: column {column!r} has {int(bad.sum())} non-numeric benefit code(s) (DREAM codes are integers): "
-            f"{_example_rows(rows, pos, s.to_numpy())}"
-        )
+    text = (num.isna() & s.notna()).to_numpy()
+    frac = (num.notna() & (num != num.round())).to_numpy()
+    if text.any():
+        pos = np.flatnonzero(text)
+        raise _code_problem(file, column, "text", len(pos), _example_rows(rows, pos, s.to_numpy()))
+    if frac.any():
+        pos = np.flatnonzero(frac)
+        raise _code_problem(file, column, "fraction", len(pos), _example_rows(rows, pos, s.to_numpy()))
     return num.fillna(-1).to_numpy().astype(np.int64)
 
 
@@ -94,9 +132,10 @@ def _check_unique_persons(ids: pd.Series, file: str, row_labels: Sequence, colum
     dup = ids.duplicated(keep=False).to_numpy()
     if dup.any():
         pos = np.flatnonzero(dup)
+        # rows only: a person id (a CPR number, maybe) is never printed
         raise DataValidationError(
             f"{file}: duplicate person-weeks: column {column!r} has {int(ids[dup].nunique())} person(s) on more than one "
-            f"row of a wide register: {_example_rows(row_labels, pos, ids.to_numpy())}"
+            f"row of a wide register (one row per person): {_example_rows(row_labels, pos)}"
         )
 
 

@@ -51,10 +51,13 @@ _PS_CLIP = 1e-12
 
 
 def _logistic_ps(X: np.ndarray, t: np.ndarray, s: np.ndarray | None) -> np.ndarray:
-    """Unpenalised logistic regression (maximum likelihood) via scikit-learn on standardised columns."""
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.linear_model import LogisticRegression
+    """Unpenalised logistic regression (maximum likelihood) by Newton-Raphson on standardised columns.
 
+    Written here rather than taken from scikit-learn (``LogisticRegression(C=inf, solver="newton-cholesky")``
+    gives the same maximum to ~1e-10, tests/designs/test_matched.py checks it) because importing
+    scikit-learn costs ~0.3 s, more than the whole fit of a typical study; scikit-learn is still used for
+    a custom ``ps_model``.
+    """
     mu = X.mean(axis=0)
     sd = X.std(axis=0)
     sd[sd == 0] = 1.0
@@ -68,18 +71,57 @@ def _logistic_ps(X: np.ndarray, t: np.ndarray, s: np.ndarray | None) -> np.ndarr
         diag = np.abs(np.diag(R))
         independent = np.sort(piv[diag > diag[0] * 1e-10])
         Z = Z[:, independent[independent > 0] - 1]
-    model = LogisticRegression(C=np.inf, solver="newton-cholesky", max_iter=200, tol=1e-12)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
+    return _newton_logit(np.column_stack([np.ones(len(Z)), Z]), t.astype(float), s)
+
+
+def _newton_logit(A: np.ndarray, t: np.ndarray, s: np.ndarray | None, max_iter: int = 200) -> np.ndarray:
+    """Fitted probabilities of the weighted logistic maximum-likelihood fit of ``t`` on ``A`` (with intercept).
+
+    Newton steps with step halving on the log-likelihood; stops when the largest gradient component
+    relative to the total weight is below 1e-12 (scikit-learn's ``tol`` for newton-cholesky); no
+    convergence within ``max_iter`` steps (scikit-learn's limit as the package used it) is an error
+    naming quasi-separation, its usual cause.
+    """
+    w = np.ones(len(t)) if s is None else np.asarray(s, dtype=float)
+    total = w.sum()
+    beta = np.zeros(A.shape[1])
+
+    def loglik(b: np.ndarray) -> float:
+        eta = A @ b
+        return float(np.sum(w * (t * eta - np.logaddexp(0.0, eta))))
+
+    ll = loglik(beta)
+    for _ in range(max_iter):
+        eta = A @ beta
+        p = 0.5 * (1.0 + np.tanh(0.5 * eta))  # the logistic function without overflow
+        grad = A.T @ (w * (t - p))
+        if np.max(np.abs(grad)) / total < 1e-12:
+            break
+        H = (A * (w * p * (1 - p))[:, None]).T @ A
         try:
-            model.fit(Z, t, sample_weight=s)
-        except ConvergenceWarning as exc:
-            raise EstimationError(
-                "the propensity-score model (unpenalised logistic regression) did not converge; "
-                "this usually means (quasi-)separation: some covariate pattern occurs in one group only. "
-                "Drop or coarsen covariates, or pass a penalised classifier as ps_model."
-            ) from exc
-    return model.predict_proba(Z)[:, 1]
+            step = np.linalg.solve(H, grad)
+        except np.linalg.LinAlgError:
+            step = np.linalg.lstsq(H, grad, rcond=None)[0]
+        lam = 1.0
+        while lam > 1e-10:
+            cand = beta + lam * step
+            ll_c = loglik(cand)
+            if ll_c >= ll - 1e-12 * abs(ll):
+                break
+            lam /= 2
+        beta, ll = cand, ll_c
+    else:
+        beta = None
+    p = None if beta is None else 0.5 * (1.0 + np.tanh(0.5 * (A @ beta)))
+    # fitted probabilities within 1e-14 of 0 or 1 do not occur in a fit with a finite maximum: the
+    # coefficients ran off towards infinity (scikit-learn stops there on a degenerate Hessian)
+    if p is None or np.any(p * (1 - p) < 1e-14):
+        raise EstimationError(
+            "the propensity-score model (unpenalised logistic regression) did not converge; "
+            "this usually means (quasi-)separation: some covariate pattern occurs in one group only. "
+            "Drop or coarsen covariates, or pass a penalised classifier as ps_model."
+        )
+    return p
 
 
 def _classifier_ps(model: Any, X: pd.DataFrame, t: np.ndarray, s: np.ndarray | None) -> np.ndarray:

@@ -28,9 +28,9 @@ class MatchedOptions(Options):
     treatment: str = Field(default="group", description="column with the group label",
         json_schema_extra=da("kolonnen, der skiller deltagere fra sammenligningspuljen"))
     treated: Label = Field(default="intervention", description="label of the intervention group in the treatment column",
-        json_schema_extra=da("værdien i gruppekolonnen for indsatsgruppen (deltagerne)"))
+        json_schema_extra=da("værdien i gruppekolonnen for indsatsgruppen (deltagerne); den skal stå præcis sådan i data (fx deltager)"))
     control: Label = Field(default="control", description="label of the comparison pool in the treatment column",
-        json_schema_extra=da("værdien i gruppekolonnen for sammenligningspuljen"))
+        json_schema_extra=da("værdien i gruppekolonnen for sammenligningspuljen; den skal stå præcis sådan i data (fx pulje)"))
     covariates: list[str] = Field(min_length=1, description="numeric pre-treatment covariates of the propensity-score model",
         json_schema_extra=da("talkolonner målt før indsatsen, som sandsynligheden for at deltage beregnes ud fra (propensity score)"))
     exact: list[str] = Field(default_factory=list, description="columns to match or weight exactly on (e.g. calendar start quarter)",

@@ -19,9 +19,9 @@ class RandomizedOptions(Options):
     treatment: str = Field(default="group", description="column with the allocated group",
         json_schema_extra=da("kolonnen med den gruppe, personen blev trukket lod til"))
     treated: Label = Field(default="intervention", description="label of the intervention group in the treatment column",
-        json_schema_extra=da("værdien i gruppekolonnen for indsatsgruppen"))
+        json_schema_extra=da("værdien i gruppekolonnen for indsatsgruppen; den skal stå præcis sådan i data (fx indsats)"))
     control: Label = Field(default="control", description="label of the control group in the treatment column",
-        json_schema_extra=da("værdien i gruppekolonnen for kontrolgruppen"))
+        json_schema_extra=da("værdien i gruppekolonnen for kontrolgruppen; den skal stå præcis sådan i data (fx kontrol)"))
     outcome_type: Literal["binary", "continuous"] | None = Field(
         default=None, description="binary (0/1) or continuous outcome; inferred from the values when omitted",
         json_schema_extra=da("binary (0/1, fx i job eller ej) eller continuous (et tal); udledes af værdierne, hvis feltet udelades"))
