@@ -237,20 +237,28 @@ def _joint_at_horizons(fam, inp: AnalysisInput, source: TimeSource, kinds: list[
 
 
 def _control_means(fam, inp, source, kinds, horizons) -> dict[str, dict[int, float]]:
-    """The comparison group's mean of each value over weeks 1..h (event time; the comparison persons' own or
-    fictitious index weeks), for the price of a week."""
+    """The comparison group's mean of each value over weeks 1..h (event time, from the comparison persons' own or
+    fictitious index weeks), whose ratio is the price of a week on support. For calendar periods (difference in
+    differences) the never-enrolled persons' values over the periods from the first enrolment on give the ratio."""
     frame = inp.frame
+    out: dict[str, dict[int, float]] = {}
     if fam.time_mode == "person":
         g = fam.groups(inp.options)
         persons = pd.Index(frame.index[(frame[g.column] == g.control).to_numpy()], name="person")
-    else:
-        persons = None
-    out: dict[str, dict[int, float]] = {}
+        for k in kinds:
+            M = source.event_matrix(persons, (1, max(horizons)), k)
+            out[k] = {h: float(np.nanmean(np.nansum(M[:, :h], axis=1))) for h in horizons}
+        return out
+    opts = inp.options
+    per = frame.drop_duplicates(opts.unit)
+    cohort = pd.to_numeric(per[opts.cohort], errors="coerce").fillna(0)
+    never = pd.Index(per.loc[cohort <= 0, opts.unit])
+    first = int(cohort[cohort > 0].min()) if (cohort > 0).any() else 1
+    p0 = int(frame[opts.time].min())
     for k in kinds:
-        if persons is None:
-            return {}
-        M = source.event_matrix(persons, (1, max(horizons)), k)
-        out[k] = {h: float(np.nanmean(np.nansum(M[:, :h], axis=1))) for h in horizons}
+        P = source.period_matrix(never, k)
+        total = float(np.nansum(P[:, first - p0:]))
+        out[k] = {h: total for h in horizons}
     return out
 
 
@@ -300,11 +308,15 @@ def run_economy(study, data, inputs: Mapping[str, AnalysisInput], log: Suppressi
                               "kroner": float(jk.estimates[i]), "kroner_ci": [float(jk.estimates[i] - q * sk), float(jk.estimates[i] + q * sk)]})
     info = tables.info
     used_groups = set(types["shown"]) | set(types["pooled"])
+    years = _follow_up_years(panel, parts, inp, fam, max(covered))
     rate_rows = []
     for key, r in info.get("rates", {}).items():
         gid, y = key.split(":")
-        if gid in used_groups:
+        if gid in used_groups and int(y) in years:
             rate_rows.append({"group": gid, "label": rates.labels.get(gid, gid), "year": int(y), **r})
+    info = {**info, "unverified": [u for u in info.get("unverified", []) if any(
+                r["group"] == u[0] and r["year_used"] == u[1] for r in rate_rows)],
+            "substituted": [u for u in info.get("substituted", []) if u[1] in years]}
     return {
         "analysis": a.id, "design": a.design, "perspective": e.perspective, "rates_version": rates.version,
         "rates_file": "data/rates/" + rates_path(e.rates, study.folder).name if not e.rates.endswith((".yaml", ".yml")) else e.rates,
@@ -317,6 +329,20 @@ def run_economy(study, data, inputs: Mapping[str, AnalysisInput], log: Suppressi
         "substituted": [{"group": g, "year": y, "year_used": u} for g, y, u in info.get("substituted", []) if g in used_groups],
         "refusion": dict(rates.refusion) if e.perspective == "kommunal" else None,
     }
+
+
+def _follow_up_years(panel: Panel, parts: pd.DataFrame, inp: AnalysisInput, fam, horizon: int) -> set[int]:
+    """Calendar (ISO) years of the weeks the business case prices: weeks 1..horizon after the analysed persons'
+    index weeks (event time), or the register's periods from the first enrolment on (calendar periods)."""
+    from evaluation.data.weeks import ordinal_to_iso, parse_weeks
+
+    if fam.time_mode == "person":
+        persons = inp.frame.index
+    else:
+        persons = pd.Index(pd.unique(inp.frame[inp.options.unit]))
+    ords = parse_weeks(np.asarray(parts.loc[persons, "index_week"].astype(str).unique(), dtype=object))
+    lo, hi = int(ords.min()) + 1, min(int(ords.max()) + int(horizon), panel.weeks.last)
+    return set(np.unique(ordinal_to_iso(np.arange(lo, hi + 1))[0]).tolist())
 
 
 def _types_for_breakdown(fam, inp, source, panel: Panel, horizons, threshold: int) -> dict[str, list[str]]:

@@ -39,6 +39,7 @@ from evaluation.presentation.phrases import (
     scale_for,
 )
 from evaluation.reporting.render import render_project
+from evaluation.reporting.time_sections import economy_section, economy_summary_line, effects_time_sections
 from evaluation.exceptions import StaleReportError
 from evaluation.results import AnalysisRecord, Bundle, load_bundle, output_lock, replace_dir
 from evaluation.results import bundle_fingerprint as _fingerprint_of
@@ -107,6 +108,9 @@ def _section_headline(b: Bundle) -> str:
             "::: {.callout-warning title=\"Evidensniveau\"}\n**Evidensniveau 1 af 5:** "
             f"{evidence_level_text(1)}. Rapporten viser, om målene blev nået – ikke om projektet var årsagen.\n:::\n"
         )
+    econ = economy_summary_line(b)
+    if econ:
+        out.append(econ + " Se afsnittet *Økonomi*.\n")
     if b.targets:
         counts = {k: sum(1 for t in b.targets if t.result.status == k) for k in STATUS_LABELS}
         parts = [f"{counts[k]} {STATUS_LABELS[k].lower()}" for k in STATUS_LABELS if counts[k]]
@@ -274,6 +278,9 @@ def _section_effects(b: Bundle, figures: Mapping[str, str]) -> str:
         extra = _parts(a).effects_extra(a, b, figures)
         if extra:
             out.append(extra)
+    time = effects_time_sections(b, figures)
+    if time:
+        out.append(time)
     return "\n".join(out)
 
 
@@ -378,6 +385,8 @@ def _section_targets(b: Bundle) -> str:
 
 
 def _section_economy(b: Bundle) -> str:
+    if b.economy:
+        return economy_section(b)
     budget = b.study.get("budget_dkk")
     if not budget or not b.analyses:
         return ""

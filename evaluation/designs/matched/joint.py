@@ -15,11 +15,62 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from evaluation.designs.matched.estimator import MatchedComparison, _m_estimation_influence
+from evaluation.designs.matched.estimator import MatchedComparison, _weight_derivative_factors
 from evaluation.designs.timeeffects import JointEffects, SurvivalDesign
 from evaluation.exceptions import EstimationError
 
-__all__ = ["matched_joint_effects", "matched_survival_design"]
+__all__ = ["matched_joint_effects", "matched_survival_design", "m_influence_matrix"]
+
+
+def m_influence_matrix(R, t, s, e, w, Xps, strata, estimand, method, Xout=None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`~evaluation.designs.matched.estimator._m_estimation_influence` for many outcome columns at once.
+
+    The estimating equations are linear in the outcome, so every term of the column-by-column influence
+    function is a fixed per-person factor times the column: the propensity and stratum parts are shared, the
+    outcome regression's part is ``(X_o (M⁺)ᵀ v)_i s_i (1 − t_i) r_ik``. Returns the ``n × K`` influence
+    functions and the K estimates; tests/designs/test_time_effects.py checks it against the scalar function.
+    """
+    R = np.asarray(R, dtype=float)
+    n, K = R.shape
+    Xt = np.column_stack([np.ones(n), Xps])
+    info = (Xt * (s * e * (1.0 - e))[:, None]).T @ Xt / n
+    score = Xt * (s * (t - e))[:, None]
+    if_beta = score @ np.linalg.pinv(info).T
+    Mp = None
+    if Xout is not None:
+        Xo = np.column_stack([np.ones(n), Xout])
+        c = ~t
+        Mp = np.linalg.pinv((Xo[c] * s[c][:, None]).T @ Xo[c] / n)
+    c1, c0 = _weight_derivative_factors(method, estimand, e)
+    groups = np.zeros(n, dtype=np.int64) if strata is None else pd.factorize(strata)[0]
+    rescaled = strata is not None and method in ("ipw", "dr")
+    a = s * t if estimand == "ATT" else s
+    total = np.zeros((n, K))
+    est = np.zeros(K)
+    for g in (np.unique(groups) if rescaled else [None]):
+        ind = np.ones(n, dtype=bool) if g is None else groups == g
+        diffs, ifs = [], []
+        for grp, cg in ((t, c1), (~t, c0)):
+            sel = ind & grp
+            wg = np.where(sel, w, 0.0)
+            D = wg.sum() / n
+            mu = (wg @ R) / np.sum(wg)
+            dev = np.where(sel[:, None], R - mu[None, :], 0.0)
+            if_mu = wg[:, None] * dev + if_beta @ ((Xt * (wg * cg)[:, None]).T @ dev / n)
+            if Mp is not None:
+                v = (Xo * wg[:, None]).sum(axis=0) / n
+                b = (Xo @ (Mp.T @ v)) * s * (~t)
+                if_mu = if_mu - b[:, None] * R
+            diffs.append(mu)
+            ifs.append(if_mu / D)
+        if g is None:
+            pi, if_pi = 1.0, np.zeros(n)
+        else:
+            pi = float(np.sum(a * ind) / np.sum(a))
+            if_pi = a * (ind - pi) / a.mean()
+        est += pi * (diffs[0] - diffs[1])
+        total += if_pi[:, None] * (diffs[0] - diffs[1])[None, :] + pi * (ifs[0] - ifs[1])
+    return total, est
 
 
 def _prepare(frame: pd.DataFrame, options, fit_options, y0: np.ndarray):
@@ -55,12 +106,18 @@ def matched_joint_effects(frame: pd.DataFrame, Y: np.ndarray, options, fit_optio
         nk = int(k.sum())
         Xps, _ = design._ps_design(Xcov, strata, k)
         Xout = design._outcome_design(Xcov, strata)[k] if design.method == "dr" else None
-        IF = np.empty((nk, K))
-        for j in range(K):
-            num = design._dr_residuals(Y[:, j], t, Xcov, strata, s, k) if design.method == "dr" else Y[:, j]
-            infl, e = _m_estimation_influence(num[k], t[k], s[k], fit.ps[k], w[k], Xps,
-                                              None if strata is None else strata[k], design.estimand, design.method, Xout)
-            IF[:, j], est[j] = infl / nk, e
+        if design.method == "dr":
+            # the comparison group's outcome regression for every column at once (the design's _dr_residuals)
+            X1 = np.column_stack([np.ones(len(Y)), design._outcome_design(Xcov, strata)])
+            cc = k & ~t
+            sw = np.sqrt(s[cc])
+            B, *_ = np.linalg.lstsq(X1[cc] * sw[:, None], Y[cc] * sw[:, None], rcond=None)
+            num = Y - X1 @ B
+        else:
+            num = Y
+        infl, est = m_influence_matrix(num[k], t[k], s[k], fit.ps[k], w[k], Xps,
+                                       None if strata is None else strata[k], design.estimand, design.method, Xout)
+        IF = infl / nk
         se_txt = "M-estimation sandwich stacking the propensity-score equations"
         factor, rows_cl = 1.0, None if clus is None else clus[k]
         if design.method == "dr":
