@@ -22,6 +22,8 @@ from evaluation.exceptions import DataValidationError
 
 __all__ = ["Rate", "RateTable", "UNITS", "PACKAGED_RATES", "rates_path"]
 
+_LOADED: dict[tuple, "RateTable"] = {}
+
 #: weeks per unit: a month is 52/12 weeks, a day a fifth of a week (five payment days), a year 52 weeks
 UNITS = {"week": 1.0, "month": 12.0 / 52.0, "day": 5.0, "year": 1.0 / 52.0}
 PACKAGED_RATES = Path(__file__).resolve().parents[1] / "rates"
@@ -67,8 +69,22 @@ class RateTable:
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> "RateTable":
-        """Read a rate file; errors name the file, the line and the field."""
+        """Read a rate file; errors name the file, the line and the field. A file read before is not parsed
+        again while its size and modification time are unchanged (the table is frozen)."""
         path = Path(path) if path is not None else PACKAGED_RATES / "dk_satser.yaml"
+        try:
+            st = path.stat()
+        except OSError as exc:
+            raise DataValidationError(f"{path}: cannot read the rate file: {exc.strerror or exc}") from None
+        key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+        if key in _LOADED:
+            return _LOADED[key]
+        table = cls._read(path)
+        _LOADED[key] = table
+        return table
+
+    @classmethod
+    def _read(cls, path: Path) -> "RateTable":
         try:
             parsed = parse_yaml(path.read_bytes())
         except OSError as exc:
