@@ -210,7 +210,7 @@ def period_values(panel: Panel, participants: pd.DataFrame, period_weeks: int, v
 
 
 def cumulative_moments(panel: Panel, participants, weeks: Sequence[int], lut: np.ndarray, labels: np.ndarray,
-                       n_labels: int, *, index_week: str = "index_week", block: int | None = None) -> dict[str, np.ndarray]:
+                       n_labels: int, *, index_week: str = "index_week", block: int = 4096) -> dict[str, np.ndarray]:
     """Per label and event week k, over persons observed through k: the number of persons, the sum of the
     accumulated count ``C_ik`` of weeks whose category ``lut`` marks (weeks ``weeks[0] .. k``) and the sum
     of ``C_ik²`` — what a difference in means of accumulated weeks and its variance need, for any number
@@ -218,7 +218,18 @@ def cumulative_moments(panel: Panel, participants, weeks: Sequence[int], lut: np
 
     Returns ``{"n": (L, K), "sum": (L, K), "sumsq": (L, K)}`` (int64 sums). A person counts at week k
     only while the window up to k lies inside the register (weeks after death or emigration count as
-    weeks without the value).
+    weeks without the value). Per block of persons: one gather of the windows, one membership test, a
+    cumulative sum in int16 and its square in int16 (``C² ≤ 181²`` fits) or int32, column sums in int64.
+
+    Examples
+    --------
+    >>> from evaluation.data.registers import register_from_frame
+    >>> panel = register_from_frame(pd.DataFrame({"person": ["a", "b"], "y_2101": [730, 730], "y_2102": [730, None],
+    ...                                           "y_2103": [730, 730]}))
+    >>> parts = pd.DataFrame({"index_week": ["2021-W01", "2021-W01"]}, index=pd.Index(["a", "b"], name="person"))
+    >>> m = cumulative_moments(panel, parts, (1, 2), panel.codes.lut("public_support"), np.array([0, 0]), 1)
+    >>> m["sum"].tolist(), m["sumsq"].tolist()
+    ([[1, 3]], [[1, 5]])
     """
     lo, hi = _window(weeks, "weeks")
     persons, rows, cols = _index(panel, participants, index_week)
@@ -229,22 +240,26 @@ def cumulative_moments(panel: Panel, participants, weeks: Sequence[int], lut: np
     s1 = np.zeros((L, width), dtype=np.int64)
     s2 = np.zeros((L, width), dtype=np.int64)
     outside = panel.codes.outside
-    rng_ = K._ranges(np.asarray(lut, dtype=np.uint8))
-    out_lut = np.zeros(panel.codes.n_categories, dtype=np.uint8)
-    out_lut[outside] = 1
+    T = panel.matrix.shape[1]
+    lut8 = np.asarray(lut, dtype=np.uint8)
+    rng_ = K._ranges(lut8)
+    ctype = np.int16 if width < 32_000 else np.int32
+    sqtype = np.int16 if width <= 181 else np.int64
     order = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[order], np.arange(L + 1))
-    ctype = np.int16 if width < 32_000 else np.int32
     for g in range(L):
         sel = order[bounds[g]:bounds[g + 1]]
-        for a, b in K._blocks(len(sel), block, 6 * width):
-            r = sel[a:b]
-            W = K.gather_window(panel.matrix, rows[r], cols[r] + lo, width, outside)
-            C = np.cumsum(K._member(W, lut, rng_), axis=1, dtype=ctype)
-            inside = np.cumsum(W == outside, axis=1) == 0          # window up to k inside the register
-            C = np.where(inside, C, 0)
-            n_out[g] += inside.sum(axis=0)
+        for a in range(0, len(sel), block):
+            r = sel[a:a + block]
+            start = cols[r] + lo
+            W = K.gather_window(panel.matrix, rows[r], start, width, outside)
+            C = np.cumsum(K._member(W, lut8, rng_), axis=1, dtype=ctype)
+            if start.min() >= 0 and start.max() + width <= T:
+                n_out[g] += len(r)
+            else:  # windows running past the register: a person counts only while inside it
+                inside = np.cumsum(W == outside, axis=1, dtype=np.int32) == 0
+                C = np.where(inside, C, 0).astype(ctype, copy=False)
+                n_out[g] += inside.sum(axis=0)
             s1[g] += C.sum(axis=0, dtype=np.int64)
-            Cw = C.astype(np.int32)
-            s2[g] += np.einsum("ij,ij->j", Cw, Cw, dtype=np.int64)
+            s2[g] += np.square(C, dtype=sqtype).sum(axis=0, dtype=np.int64)
     return {"n": n_out, "sum": s1, "sumsq": s2}
