@@ -16,14 +16,32 @@ from typing import Callable
 
 import click
 from rich.console import Console
+from rich.text import Text
 
-from .exceptions import EvaluationError, StudyConfigError
+from .exceptions import DataValidationError, EvaluationError, EvaluationWarning, StudyConfigError
 
-console = Console(stderr=False, highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+# user text (study titles, file names, values from data files) is printed as it is: no rich markup
+# ("[bold]"), no emoji codes (":100:" after a file name is a line number, not 💯), no highlighting
+console = Console(stderr=False, highlight=False, soft_wrap=True, markup=False, emoji=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
+
+
+def _styled(label: str, style: str, rest: str = "") -> Text:
+    """A coloured label followed by plain text (never interpreted as markup)."""
+    t = Text(label, style=style)
+    t.append(rest)
+    return t
 
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL = 1
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """The package's own warnings as a plain note (no source line); others as Python shows them."""
+    if issubclass(category, EvaluationWarning):
+        err_console.print(f"[bold yellow]Note:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    else:
+        err_console.print(warnings.formatwarning(message, category, filename, lineno, line), markup=False, end="")
 
 
 def _friendly_errors(func: Callable) -> Callable:
@@ -32,15 +50,23 @@ def _friendly_errors(func: Callable) -> Callable:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", category=FutureWarning)
+                warnings.showwarning = _show_warning
                 return func(*args, **kwargs)
         except StudyConfigError as exc:
-            err_console.print(f"[bold red]The study file has {len(exc.problems)} problem(s):[/]")
+            err_console.print(_styled(f"The study file has {len(exc.problems)} problem(s):", "bold red"))
             for p in exc.problems:
-                err_console.print(f"  {p}", markup=False)
+                err_console.print(f"  {p}")
+            sys.exit(EXIT_USER_ERROR)
+        except DataValidationError as exc:
+            if len(exc.problems) > 1:
+                err_console.print(_styled(f"The data have {len(exc.problems)} problem(s):", "bold red"))
+                for p in exc.problems:
+                    err_console.print(f"  {p}")
+            else:
+                err_console.print(_styled("Error:", "bold red", f" {type(exc).__name__}: {exc}"))
             sys.exit(EXIT_USER_ERROR)
         except EvaluationError as exc:
-            err_console.print(f"[bold red]Error:[/] {type(exc).__name__}", end="")
-            err_console.print(f": {exc}", markup=False)
+            err_console.print(_styled("Error:", "bold red", f" {type(exc).__name__}: {exc}"))
             sys.exit(EXIT_USER_ERROR)
         except click.exceptions.Exit:
             raise
@@ -49,11 +75,9 @@ def _friendly_errors(func: Callable) -> Callable:
         except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for evaluators
             if os.environ.get("EVALUATION_DEBUG"):
                 raise
-            err_console.print(
-                f"[bold red]Internal error[/] ({type(exc).__name__}): {exc}\n"
-                "This is a bug in evaluation, not in your study. Re-run with EVALUATION_DEBUG=1 and report the output.",
-                markup=True,
-            )
+            err_console.print(_styled(
+                "Internal error", "bold red", f" ({type(exc).__name__}): {exc}\n"
+                "This is a bug in evaluation, not in your study. Re-run with EVALUATION_DEBUG=1 and report the output."))
             sys.exit(EXIT_INTERNAL)
 
     return wrapper
@@ -79,27 +103,42 @@ def main() -> None:
 
 @main.command()
 @click.argument("study", type=click.Path())
+@click.option("--no-data", is_flag=True,
+              help="Check the declaration only (before the data exist); by default the data are read and checked too.")
 @_friendly_errors
-def validate(study: str) -> None:
-    """Check a study declaration (STUDY folder or its study.yaml) and print a summary."""
+def validate(study: str, no_data: bool) -> None:
+    """Check a study (STUDY folder or its study.yaml): the declaration and, unless --no-data, its data
+    as far as `run` would read them, short of estimating. Every problem is listed; exit code 2."""
     from evaluation.declaration.study import config_hash, load_study
 
     s = load_study(study)
+    prepared = None
+    if not no_data:
+        from evaluation.pipeline.prepare import prepare_study
+
+        prepared = prepare_study(s)
     t = s.theory
     counts = {k: sum(1 for n in t.nodes if n.type == k) for k in ("input", "activity", "output", "outcome", "impact")}
-    console.print(f"[bold green]OK[/] {s.source_path}")
-    console.print(f"  {s.id}: {s.title}", markup=False)
-    console.print(f"  funder: {s.funder.name} ({s.funder.type}); operator: {s.operator}", markup=False)
-    console.print(f"  period: {s.period.start} – {s.period.end}; budget: {s.budget_dkk or '–'} DKK", markup=False)
+    console.print(_styled("OK", "bold green", f" {s.source_path}"))
+    console.print(f"  {s.id}: {s.title}")
+    console.print(f"  funder: {s.funder.name} ({s.funder.type}); operator: {s.operator}")
+    console.print(f"  period: {s.period.start} – {s.period.end}; budget: {s.budget_dkk or '–'} DKK")
     console.print(
         "  theory: " + ", ".join(f"{v} {k}" for k, v in counts.items())
         + f"; {len(t.links)} links, {len(t.mechanisms)} mechanisms, {len(t.assumptions)} assumptions, "
-        f"{len(t.cmo)} CMO, {len(t.indicators)} indicators",
-        markup=False,
+        f"{len(t.cmo)} CMO, {len(t.indicators)} indicators"
     )
-    console.print(f"  primary outcomes: {', '.join(n.id for n in t.primary_outcomes)}", markup=False)
-    console.print(f"  data: {', '.join(s.data) or 'none yet'}; analyses: {', '.join(a.id for a in s.analyses) or 'none yet'}", markup=False)
-    console.print(f"  config hash: {config_hash(s.source_path)}", markup=False)
+    console.print(f"  primary outcomes: {', '.join(n.id for n in t.primary_outcomes)}")
+    console.print(f"  data: {', '.join(s.data) or 'none yet'}; analyses: {', '.join(a.id for a in s.analyses) or 'none yet'}")
+    if prepared is not None:
+        for name, frame in prepared.data.frames.items():
+            rows = prepared.data.rows.get(name)
+            shape = (f"{frame.shape[0]} persons × {frame.shape[1]} weeks" if hasattr(frame, "weeks")
+                     else f"{len(frame)} rows")
+            console.print(f"  data checked: {name}: {shape}" + (f" ({rows.file})" if rows is not None else ""))
+    else:
+        console.print("  data not checked (--no-data)")
+    console.print(f"  config hash: {config_hash(s.source_path)}")
 
 
 @main.command()
@@ -114,7 +153,7 @@ def run(studies: tuple[str, ...], all_: bool, studies_root: str, out: str) -> No
 
     for d in _study_dirs(studies, all_, studies_root):
         path = run_study(d, out)
-        console.print(f"[green]wrote[/] {path / 'results.json'}")
+        console.print(_styled("wrote", "green", f" {path / 'results.json'}"))
 
 
 @main.command()
@@ -135,7 +174,7 @@ def report(studies, all_, studies_root, results_root, out, engine, formats) -> N
         bundle_dir = run_study(d, results_root)
         outputs = build_report(bundle_dir, out, engine=engine, formats=formats or None)
         for fmt, path in sorted(outputs.items()):
-            console.print(f"[green]rendered[/] {fmt}: {path}")
+            console.print(_styled("rendered", "green", f" {fmt}: {path}"))
 
 
 @main.command()
@@ -150,7 +189,7 @@ def portfolio(studies_root, results_root, out, engine) -> None:
 
     outputs = build_portfolio(results_root, out, studies_root=studies_root, engine=engine)
     for fmt, path in sorted(outputs.items()):
-        console.print(f"[green]rendered[/] {fmt}: {path}")
+        console.print(_styled("rendered", "green", f" {fmt}: {path}"))
 
 
 @main.command()
@@ -175,7 +214,7 @@ def diagnose(study: str, draws: int, seed: int, effects: tuple[str, ...], out: s
             eff[name] = float(value)
         except ValueError:
             raise click.BadParameter(f"expected ANALYSIS=NUMBER, got {e!r}", param_hint="--effect") from None
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeRemainingColumn(), console=err_console, transient=False) as progress:
         def factory(desc: str, total: int):
             task = progress.add_task(desc, total=total)
@@ -191,7 +230,7 @@ def diagnose(study: str, draws: int, seed: int, effects: tuple[str, ...], out: s
     console.print(table)
     if out:
         write_json_atomic(out, {"draws": draws, "seed": seed, "rows": [r.to_dict() for r in rows]})
-        console.print(f"[green]wrote[/] {out}")
+        console.print(_styled("wrote", "green", f" {out}"))
 
 
 def _design_names() -> str:
@@ -217,21 +256,20 @@ def new(slug: str, design: str | None, example_data: bool, studies_root: str, da
     from evaluation.declaration.scaffold import scaffold
 
     made = scaffold(slug, studies_root, design=design, example_data=example_data, data_root=data_root)
-    console.print(f"[green]created[/] {made.study}")
+    console.print(_styled("created", "green", f" {made.study}"))
     for path in made.data:
-        console.print(f"[green]created[/] {path} (synthetic example data)")
+        console.print(_styled("created", "green", f" {path} (synthetic example data)"))
     for path in made.kept:
-        console.print(f"[yellow]kept[/] {path} (the file exists and is left untouched)")
+        console.print(_styled("kept", "yellow", f" {path} (the file exists and is left untouched)"))
     folder = made.study.parent
     if design is None:
-        console.print("Fill in the template, then run: evaluation validate " + str(folder), markup=False)
+        console.print("Fill in the template, then run: evaluation validate " + str(folder))
         console.print("A study with data and analyses for a design: evaluation new SLUG --design NAME "
-                      f"(designs: {_design_names()})", markup=False)
+                      f"(designs: {_design_names()})")
     else:
-        console.print(f"Next: evaluation validate {folder}  →  evaluation run {folder}  →  evaluation report {folder}",
-                      markup=False)
+        console.print(f"Next: evaluation validate {folder}  →  evaluation run {folder}  →  evaluation report {folder}")
         console.print("Then replace the example data with the project's own and fill in the programme theory; "
-                      "every option is explained in study.yaml and in the guide (evaluation guide).", markup=False)
+                      "every option is explained in study.yaml and in the guide (evaluation guide).")
 
 
 @main.command()
@@ -248,9 +286,9 @@ def guide(out: str, render: bool, engine: str, formats: tuple[str, ...]) -> None
     rendered = build_guide(out, engine=engine, formats=formats or ("html", "pdf")) if render else {}
     if not render:
         write_guide(out)
-    console.print(f"[green]wrote[/] {Path(out) / 'index.qmd'}")
+    console.print(_styled("wrote", "green", f" {Path(out) / 'index.qmd'}"))
     for fmt, path in sorted(rendered.items()):
-        console.print(f"[green]rendered[/] {fmt}: {path}")
+        console.print(_styled("rendered", "green", f" {fmt}: {path}"))
 
 
 @main.command()
@@ -263,7 +301,7 @@ def schema(out: str | None) -> None:
     text = json.dumps(study_json_schema(), indent=2, ensure_ascii=False)
     if out:
         Path(out).write_text(text + "\n", encoding="utf-8")
-        console.print(f"[green]wrote[/] {out}")
+        console.print(_styled("wrote", "green", f" {out}"))
     else:
         click.echo(text)
 

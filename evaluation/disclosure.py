@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -31,6 +31,7 @@ __all__ = [
     "exposed_cells",
     "protect_relations",
     "mask_small_counts_in_text",
+    "mask_prose",
 ]
 
 MIN_THRESHOLD = 3
@@ -368,7 +369,12 @@ def protect_relations(result, relations: Sequence[Relation], *, table: str, log:
     raise DisclosureError(f"{table}: secondary suppression did not converge in {max_rounds} rounds")
 
 
-_COUNT_NOUNS = r"(personer|person\(er\)|person|deltagere|deltager\(e\)|deltager|rækker|række|svar|besvarelser)"
+_COUNT_NOUNS = (r"(personer|person\(er\)|person\(s\)|persons|person|deltagere|deltager\(e\)|deltager|respondenter|"
+                r"rækker|række|svar|besvarelser)")
+# a count, at most one word between it and the noun ("2 intervention person(s)", "3 nye deltagere")
+_COUNT_IN_TEXT = rf"(?<![\w.,−-])(\d+)(\s+(?:[^\W\d]+\s+)?){_COUNT_NOUNS}(?!\w)"
+# totals in the data notes from which a masked count could be computed by subtraction
+_TOTALS_IN_NOTES = r"(?<![\w.,−-])\d+\s+(rækker indlæst|personer(?= × | målt på))"
 
 
 def mask_small_counts_in_text(text: str, threshold: int) -> str:
@@ -380,4 +386,41 @@ def mask_small_counts_in_text(text: str, threshold: int) -> str:
         n = int(m.group(1))
         return f"færre end {threshold}{m.group(2)}{m.group(3)}" if 0 < n < threshold else m.group(0)
 
-    return re.sub(rf"(?<![\w.,−-])(\d+)(\s+){_COUNT_NOUNS}(?!\w)", repl, text)
+    return re.sub(_COUNT_IN_TEXT, repl, text)
+
+
+def mask_prose(notes: Mapping[str, Sequence[str]], warnings: Mapping[str, Sequence[str]], threshold: int,
+               log: SuppressionLog) -> tuple[dict[str, list[str]], dict[str, tuple[str, ...]]]:
+    """Counts of persons in the bundle's prose (data notes, analysis warnings) under the same rule as cells.
+
+    Primary: a count below the threshold becomes "færre end <threshold>". Secondary: the data notes
+    also state totals (rows read, persons in a register panel, persons measured) from which a masked
+    count follows by subtraction (participants read − register rows = participants without register
+    rows; persons read − persons analysed = persons left out), so when any count of the prose is
+    masked, those totals are hidden as well ("antal skjult"); every step is logged.
+    """
+    import re
+
+    masked_any = False
+    out_warnings: dict[str, tuple[str, ...]] = {}
+    for analysis_id, texts in warnings.items():
+        masked = tuple(sorted({mask_small_counts_in_text(t, threshold) for t in texts}))
+        if masked != tuple(sorted(set(texts))):
+            masked_any = True
+            log.add("advarsler", analysis_id, "antal", f"bygger på færre end {threshold} personer")
+        out_warnings[analysis_id] = masked
+    out_notes: dict[str, list[str]] = {}
+    for source, texts in notes.items():
+        masked = [mask_small_counts_in_text(t, threshold) for t in texts]
+        if masked != list(texts):
+            masked_any = True
+            log.add("datanoter", source, "antal", f"bygger på færre end {threshold} personer")
+        out_notes[source] = masked
+    if masked_any:
+        for source, texts in out_notes.items():
+            hidden = [re.sub(_TOTALS_IN_NOTES, r"\1 (antal skjult)", t) for t in texts]
+            if hidden != texts:
+                log.add("datanoter", source, "total",
+                        "sekundær diskretionering (ellers kunne en skjult celle regnes ud af de viste tal)")
+            out_notes[source] = hidden
+    return out_notes, out_warnings

@@ -550,6 +550,8 @@ class Bundle:
     time_course: Mapping[str, Any] | None = None
     #: the business case (økonomi), when the study declares ``economy``
     economy: Mapping[str, Any] | None = None
+    #: assumption checks and the status of each declared assumption (evaluation.pipeline.robustness)
+    robustness: Mapping[str, Any] | None = None
 
     @property
     def threshold(self) -> int:
@@ -585,6 +587,7 @@ class Bundle:
             "package_version": self.package_version, "code_list_version": self.code_list_version,
             "figures": dict(self.figures), "labels": dict(self.labels), "value_labels": dict(self.value_labels),
             "time_course": self.time_course,
+            "robustness": self.robustness,
             **({"economy": _json_safe(dict(self.economy))} if self.economy is not None else {}),
         }
 
@@ -601,6 +604,7 @@ class Bundle:
             package_version=d.get("package_version", ""), code_list_version=d.get("code_list_version"),
             figures=d.get("figures", {}), labels=d.get("labels") or {}, value_labels=d.get("value_labels") or {},
             time_course=d.get("time_course"), economy=d.get("economy"),
+            robustness=d.get("robustness"),
         )
 
 

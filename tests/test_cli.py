@@ -92,7 +92,7 @@ def test_empty_group_and_small_group(study_tree, tmp_path):
     p = _participants(d)
     df = pd.read_csv(p)
     df[df["group"] != "control"].to_csv(p, index=False)
-    _expect_exit2(["run", str(d)], tmp_path, "the group 'control'", "is empty")
+    _expect_exit2(["run", str(d)], tmp_path, "the group label(s) 'control'", "do not occur in column 'group'")
     keep = pd.concat([df[df["group"] == "intervention"], df[df["group"] == "control"].head(3)])
     keep.to_csv(p, index=False)
     _expect_exit2(["run", str(d)], tmp_path, "has 3 person(s), fewer than the disclosure threshold of 5")

@@ -162,3 +162,68 @@ def test_small_counts_in_prose_are_masked():
     assert mask_small_counts_in_text("1 person(er) er ikke deltagere", 5) == "færre end 5 person(er) er ikke deltagere"
     kept = "2443 personer × 260 uger (2015-W02–2019-W52); 350 rækker indlæst"
     assert mask_small_counts_in_text(kept, 5) == kept
+
+
+def _published_counts(text: str) -> list[int]:
+    """Counts of persons or rows stated in the text ("350 rækker", "348 personer × …"), not "færre end 5"."""
+    import re
+
+    from evaluation.disclosure import _COUNT_IN_TEXT
+
+    return [int(m.group(1)) for m in re.finditer(_COUNT_IN_TEXT, text)
+            if not text[:m.start()].endswith("færre end ")]
+
+
+def test_counts_in_prose_cannot_be_recovered_from_the_totals_beside_them(study_tree, tmp_path):
+    """The review's register leak: '2 deltager(e) uden rækker i registret' and '1 person(er) … ikke deltagere'
+    are masked, and the totals beside them (participants read, register rows read) that would give them
+    back by subtraction are hidden too; nothing of it reaches results.json or the report."""
+    folder = study_tree("jobfirst")
+    reg = next((tmp_path / "data").rglob("jobfirst/register.csv"))
+    df = pd.read_csv(reg, dtype=str)
+    extra = df.iloc[[0]].copy()
+    extra["person_id"] = "jf99999"  # one person in the register who is not a participant
+    df = pd.concat([df.iloc[2:], extra])  # two participants without rows
+    df.to_csv(reg, index=False)
+    y = folder / "study.yaml"
+    study = yaml.safe_load(y.read_text(encoding="utf-8"))
+    study["data"]["register"]["absent_persons"] = "self_support"
+    y.write_text(yaml.safe_dump(study, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = run_study(folder, tmp_path / "results", figures=False)
+    bundle = load_bundle(out)
+    notes = " ".join(n for v in bundle.data_notes.values() for n in v)
+    assert "færre end 5 deltager(e) uden rækker i registret" in notes
+    assert "færre end 5 person(er) i registret er ikke deltagere" in notes
+    counts = _published_counts(notes)
+    # no two published counts of the notes differ by the hidden ones (350 read, 348 + 1 register rows)
+    assert not any(0 < a - b < 5 for a in counts for b in counts), (counts, notes)
+    assert "rækker indlæst (antal skjult)" in notes
+    text = (out / "results.json").read_text(encoding="utf-8")
+    assert "2 deltager(e)" not in text and "1 person(er)" not in text
+    tables = {(e["table"], e["reason"][:20]) for e in bundle.disclosure["log"]}
+    assert ("datanoter", "bygger på færre end ") in tables and ("datanoter", "sekundær diskretione") in tables
+
+
+def test_counts_in_analysis_warnings_are_masked(tmp_path, monkeypatch):
+    """A warning published with an analysis ("2 intervention person(s) were dropped …") follows the rule too."""
+    import evaluation.pipeline.run as run_module
+
+    fam = FAMILIES["randomized_comparison"]
+    folder = write_example_study(tmp_path, fam, "effect")
+    estimate = fam.estimate
+
+    def estimate_and_warn(inp):
+        warnings.warn("2 intervention person(s) were dropped (no comparison person within the caliper)")
+        warnings.warn("3 person(er) med en periode uden observerede uger indgår ikke i analysen «analyse»")
+        return estimate(inp)
+
+    monkeypatch.setattr(type(fam), "estimate", lambda self, inp: estimate_and_warn(inp))
+    bundle = load_bundle(run_module.run_study(folder, tmp_path / "results", figures=False))
+    warns = bundle.analyses[0].warnings
+    assert "færre end 5 intervention person(s) were dropped (no comparison person within the caliper)" in warns
+    assert any(w.startswith("færre end 5 person(er) med en periode") for w in warns)
+    assert not any(w.startswith(("2 ", "3 ")) for w in warns)
+    notes = " ".join(n for v in bundle.data_notes.values() for n in v)
+    assert "rækker indlæst (antal skjult)" in notes  # the total the analysis n could be subtracted from

@@ -180,15 +180,18 @@ def _children(node: Node) -> list[Node]:
     return []
 
 
+_NOT_A_KEY = object()
+
+
 def _key_of(loader: _Loader, key: Node) -> Any:
-    """The mapping key as the parsed data hold it (a string, or a number/bool written as a key)."""
+    """The mapping key as the parsed data hold it (a string, or a number/bool/null written as a key)."""
     if isinstance(key, ScalarNode):
         try:
             value = loader.construct_object(key)
         except (yaml.YAMLError, ValueError):
             return key.value
         return value
-    return None
+    return _NOT_A_KEY
 
 
 def _line_map(loader: _Loader, root: Node) -> tuple[dict[tuple[Any, ...], int], list[tuple[tuple[Any, ...], int, Any]]]:
@@ -207,7 +210,7 @@ def _line_map(loader: _Loader, root: Node) -> tuple[dict[tuple[Any, ...], int], 
             seen_keys: set[Any] = set()
             for k, v in node.value:
                 key = _key_of(loader, k)
-                if key is None:
+                if key is _NOT_A_KEY:
                     continue
                 try:
                     if key in seen_keys and key != "<<":
@@ -216,6 +219,8 @@ def _line_map(loader: _Loader, root: Node) -> tuple[dict[tuple[Any, ...], int], 
                 except TypeError:  # an unhashable key; the constructor refuses it
                     continue
                 out[path + (key,)] = k.start_mark.line + 1
+                if not isinstance(key, str):  # a number or null as a key: also findable by its text
+                    out.setdefault(path + (str(key),), k.start_mark.line + 1)
                 stack.append((v, path + (key,)))
         elif isinstance(node, SequenceNode):
             for i, v in enumerate(node.value):
@@ -243,7 +248,11 @@ def parse_yaml(data: bytes) -> ParsedYaml:
         lines, dups = _line_map(loader, root)  # before construction: merge keys (<<) rewrite the nodes
         value = loader.construct_document(root)
     except yaml.MarkedYAMLError as exc:
-        what = f"{exc.context}, {exc.problem}" if exc.context and exc.problem else (exc.problem or exc.context or str(exc))
+        context = exc.context
+        if context and exc.context_mark is not None and exc.problem_mark is not None \
+                and exc.context_mark.line != exc.problem_mark.line:
+            context = f"{context} (line {exc.context_mark.line + 1})"
+        what = f"{context}, {exc.problem}" if context and exc.problem else (exc.problem or context or str(exc))
         raise _mark_problem(exc.problem_mark or exc.context_mark, what) from None
     except yaml.reader.ReaderError as exc:
         raise YamlProblem(1, 1, f"unacceptable character #x{exc.character:04x}") from None

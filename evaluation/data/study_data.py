@@ -19,7 +19,7 @@ import pandas as pd
 from evaluation.data.checks import RowRef, as_numbers, missing_problems, numeric_problems
 from evaluation.data.pseudonym import load_key, pseudonymise_ids
 from evaluation.data.registers import CodeList, RegisterLayout, groups_present, read_register, unverified_code_note
-from evaluation.data.tables import NumberFormat, ReadOptions, Table, read_table_file, shown
+from evaluation.data.tables import SEPARATORS, NumberFormat, ReadOptions, Table, column_list, read_table_file, shown
 from evaluation.exceptions import DataValidationError
 
 __all__ = ["StudyData", "SourceRows", "name_rows", "read_table", "load_study_data", "file_hash", "relied_on_groups", "PERSON_INDEX"]
@@ -154,18 +154,25 @@ def _prepare(name: str, table: Table, source, key: bytes, problems: list[str]) -
         if col not in df.columns and col not in missing:
             missing.append(col)
     if missing:
-        if len(df.columns) == 1 and len(missing) + 1 > 1 and table.unit == "line":
+        header = str(df.columns[0])
+        other = [sep for sep in SEPARATORS if sep != table.separator and sep in header]
+        if len(df.columns) == 1 and len(missing) + 1 > 1 and table.unit == "line" and other:
+            how = "declared" if getattr(source, "separator", None) else "told from the header line"
+            problems.append(
+                f"{file}: data source {name!r} lacks the declared column(s) {', '.join(map(repr, missing))}: the header "
+                f"line holds no {table.separator!r} (the separator {how}) but {header.count(other[0])} {other[0]!r}; "
+                f"declare separator: {other[0]!r} on the data source"
+            )
+        elif len(df.columns) == 1 and len(missing) + 1 > 1 and table.unit == "line":
             problems.append(
                 f"{file}: data source {name!r} lacks the declared column(s) {', '.join(map(repr, missing))}: the file's "
                 "header line holds none of the separators ',', ';', tab or '|', so the file does not look like a table; "
                 "check 'path', or declare 'separator' (and 'header_row' if title rows come before the table)"
             )
         else:
-            shown_cols = [str(c)[:40] for c in df.columns[:40]]
-            more = f" … ({len(df.columns)} in all)" if len(df.columns) > 40 else ""
             problems.append(
                 f"{file}: data source {name!r} lacks the declared column(s) {', '.join(map(repr, missing))}; "
-                f"the file has: {', '.join(shown_cols)}{more}"
+                f"the file has: {column_list(df.columns)}"
             )
         return None, notes, rows
     n_before = len(problems)
@@ -231,7 +238,14 @@ def name_rows(message: str, rows: Mapping[str, SourceRows]) -> str:
                 return f"{file} {unit} {int(line)}"
         return "a person"
 
-    return _PSEUDONYM.sub(one, message)
+    out = _PSEUDONYM.sub(one, message)
+    # 'f line 2, f line 3' reads better as 'f lines 2, 3'
+    merge = re.compile(r"(?P<f>[^\s,()]+) (?P<u>line|row)s? (?P<a>\d+(?:, \d+)*), (?P=f) (?P=u)s? (?P<b>\d+(?:, \d+)*)")
+    while True:
+        new = merge.sub(lambda m: f"{m['f']} {m['u']}s {m['a']}, {m['b']}", out)
+        if new == out:
+            return out
+        out = new
 
 
 def _sniff_register_separator(path: Path, source) -> str:
@@ -253,6 +267,8 @@ def _read_register_source(study, name: str, source, path: Path, frames: Mapping[
     file = shown(path)
     if path.is_dir():
         raise DataValidationError(f"{file}: is a folder, not a register file; 'path' must name a file")
+    if path.exists() and not path.is_file():
+        raise DataValidationError(f"{file}: is not a regular file (a device or a pipe); 'path' must name a register file")
     if not path.is_file():
         raise DataValidationError(f"{file}: the register file does not exist; check 'path' in the study's data section")
     if source.participants not in study.data:

@@ -56,6 +56,7 @@ __all__ = [
     "infer_format",
     "shown",
     "rows_text",
+    "column_list",
 ]
 
 #: cells read as missing (pandas' defaults, so files read as before); a source may add its own
@@ -78,6 +79,22 @@ def shown(path: str | os.PathLike) -> str:
         return str(p.resolve().relative_to(Path.cwd().resolve()))
     except (ValueError, OSError):
         return str(p)
+
+
+_NAME = re.compile(r"^[\w .,()%\-æøåÆØÅ]{1,40}$")
+
+
+def column_list(columns: Iterable, k: int = 30) -> str:
+    """Column names for a message, as the file has them, but only names that look like column names.
+
+    A name that does not (longer than 40 characters, or with characters such as ':' or '/') is shown
+    as ``<…>``: when a path points at a file that is not a table (``/etc/passwd``), its first line
+    becomes the "header", and a message must not print a file's content.
+    """
+    names = [str(c) for c in columns]
+    shown_names = [n if _NAME.match(n) else "<…>" for n in names[:k]]
+    more = f" … ({len(names)} in all)" if len(names) > k else ""
+    return ", ".join(shown_names) + more
 
 
 def rows_text(unit: str, numbers: Sequence[int], k: int = 5) -> str:
@@ -553,8 +570,10 @@ def _columns(header: list, records: list[list], lines: list[int], file: str, uni
         if len(rec) > width:
             extra = rec[width:]
             if any(e is not None and str(e).strip() for e in extra):
+                hint = (f"; if title rows come before the table (as in jobindsats.dk exports), set header_row to the "
+                        f"{unit} holding the column names" if width == 1 else "")
                 raise _fail(file, f"{unit} {line}: has {len(rec)} fields but the header ({unit} {header_line}) names "
-                                  f"{width} column(s); check the separator and quotes on that {unit}")
+                                  f"{width} column(s); check the separator and quotes on that {unit}{hint}")
             rec = rec[:width]
         for j in range(width):
             cols[j].append(rec[j] if j < len(rec) else None)
@@ -662,7 +681,8 @@ def type_column(values: pd.Series, numbers: NumberFormat) -> pd.Series:
 
 
 def _as_text(s: pd.Series) -> pd.Series:
-    text = [None if v is None else (v.strip() if isinstance(v, str) else _num_text(v)) for v in s.tolist()]
+    text = [None if v is None or (not isinstance(v, str) and pd.isna(v)) else (v.strip() if isinstance(v, str) else _num_text(v))
+            for v in s.tolist()]
     return pd.Series(pd.array(text, dtype="string"), index=s.index)
 
 

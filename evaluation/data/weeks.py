@@ -160,6 +160,12 @@ def _split_one(value: object) -> tuple[int, int] | None:
     return None
 
 
+def _row_name(label) -> str:
+    """'line 12' / 'row 3' as given by a reader; any other label (an index value) as 'row <label>'."""
+    text = str(label)
+    return text if text.startswith(("line ", "row ", "sheet ")) else f"row {text}"
+
+
 def parse_weeks(values, *, file: str = "<data>", column: str = "week", rows: Sequence | None = None) -> np.ndarray:
     """Parse ISO weeks to week ordinals, rejecting anything that is not an ISO week.
 
@@ -220,7 +226,7 @@ def parse_weeks(values, *, file: str = "<data>", column: str = "week", rows: Seq
     if not ok.all():
         bad = np.flatnonzero(~ok)
         labels = list(rows) if rows is not None else list(range(n))
-        ex = ", ".join(f"{labels[i] if isinstance(labels[i], str) else f'row {labels[i]}'}: {arr[i]!r}" for i in bad[:5])
+        ex = ", ".join(f"{_row_name(labels[i])}: {arr[i]!r}" for i in bad[:5])
         if len(bad) > 5:
             ex += f" (and {len(bad) - 5} more)"
         raise DataValidationError(

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, Collection, Literal, Mapping, Union, get_args, get_origin
 
 import yaml
-from annotated_types import Ge, Gt, Le, Lt, MinLen
+from annotated_types import Ge, Gt, Le, Lt, MaxLen, MinLen
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
@@ -183,13 +183,30 @@ def _number(x: Any) -> str:
     return str(x).replace(".", ",")
 
 
+def _literal(value: Any) -> str:
+    """A Literal value as the user writes it: bare when it is a plain word, else in single quotes ('.', '')."""
+    text = str(value)
+    return text if re.fullmatch(r"[A-Za-z0-9_\-]+", text) else f"'{text}'"
+
+
 def _allowed(f: Any) -> str:
     tp, nullable = _strip_none(f.annotation)
     parts: list[str] = []
     if get_origin(tp) is Literal:
-        parts.append(", ".join(str(a) for a in get_args(tp)))
+        parts.append(", ".join(_literal(a) for a in get_args(tp)))
     elif tp is bool:
         parts.append("true, false")
+    lengths = {type(m): m for m in f.metadata if isinstance(m, (MinLen, MaxLen))}
+    low = getattr(lengths.get(MinLen), "min_length", 0)
+    high = getattr(lengths.get(MaxLen), "max_length", None)
+    unit = " tegn" if tp is str else ""
+    if tp is str and low == high == 1:
+        parts.append("ét tegn")
+    else:
+        if low:
+            parts.append(f"mindst {low}{unit}")
+        if high is not None:
+            parts.append(f"højst {high}{unit}")
     for m in f.metadata:
         if isinstance(m, Gt):
             parts.append(f"> {_number(m.gt)}")
@@ -199,9 +216,7 @@ def _allowed(f: Any) -> str:
             parts.append(f"< {_number(m.lt)}")
         elif isinstance(m, Le):
             parts.append(f"≤ {_number(m.le)}")
-        elif isinstance(m, MinLen) and m.min_length:
-            parts.append(f"mindst {m.min_length}")
-    text = "; ".join(p for p in parts if p)
+    text = " og ".join(p for p in parts if p)
     return f"{text} eller null" if nullable and text else text
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import os
 import re
 from datetime import date
 from pathlib import Path
@@ -20,6 +21,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     create_model,
     model_validator,
@@ -27,6 +29,7 @@ from pydantic import (
 
 from evaluation.data.paths import PROJECT_ROOT_ENV, is_inside, project_root, relative_to_root, resolved
 from evaluation.data.safe_yaml import MAX_BYTES, YamlProblem, parse_yaml
+from evaluation.data.tables import shown
 from evaluation.declaration.theory import Theory, theory_problems
 from evaluation.designs import families, get_family
 from evaluation.designs.family import da
@@ -38,12 +41,15 @@ __all__ = [
     "Funder",
     "Period",
     "DataSource",
+    "RegisterWeeks",
     "AnalysisBase",
     "ANALYSIS_MODELS",
     "analysis_models",
     "study_model",
     "StudyBase",
     "StudyTarget",
+    "TargetFigures",
+    "FigureCell",
     "ReportOptions",
     "DurationSpec",
     "CumulativeSpec",
@@ -60,7 +66,7 @@ _SLUG = r"^[a-z0-9][a-z0-9\-]*$"
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 class Funder(_Model):
@@ -81,6 +87,36 @@ class Period(_Model):
     def _ordered(self) -> "Period":
         if self.end < self.start:
             raise ValueError(f"the period ends ({self.end}) before it starts ({self.start}); expected end >= start")
+        return self
+
+
+class RegisterWeeks(_Model):
+    """The ISO weeks a register extract covers (first and last, inclusive)."""
+
+    first: str = Field(description="first ISO week the extract covers, e.g. '2019-W01'",
+                       json_schema_extra=da("første ISO-uge i udtrækket, fx '2019-W01'"))
+    last: str = Field(description="last ISO week the extract covers, e.g. '2023-W52'",
+                      json_schema_extra=da("sidste ISO-uge i udtrækket, fx '2023-W52'"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _as_text(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _iso_weeks(self) -> "RegisterWeeks":
+        from evaluation.data.weeks import parse_week
+        from evaluation.exceptions import DataValidationError
+
+        try:
+            a, b = parse_week(self.first, what="first"), parse_week(self.last, what="last")
+        except DataValidationError:
+            raise ValueError(f"expected ISO weeks such as '2019-W01' (or 201901); got first {self.first!r}, "
+                             f"last {self.last!r}") from None
+        if b < a:
+            raise ValueError(f"the last week ({self.last}) is before the first ({self.first})")
         return self
 
 
@@ -198,6 +234,13 @@ class DataSource(_Model):
         json_schema_extra=da("register: deltagere uden rækker i registeret er en fejl (error) eller selvforsørgende i "
                              "alle uger (self_support)"),
     )
+    weeks: RegisterWeeks | None = Field(
+        default=None,
+        description="register: the ISO weeks the extract covers ({first: 2019-W01, last: 2023-W52}); a week inside them "
+                    "without a code is a week without benefit (self-support), not a censored week. Without it a long "
+                    "or spells register covers only the weeks its codes show",
+        json_schema_extra=da("register: de uger, udtrækket dækker ({first: 2019-W01, last: 2023-W52}); en uge uden kode "
+                             "inden for dem er en uge uden ydelse (selvforsørgelse), ikke en manglende uge"))
     labels: dict[str, str] = Field(default_factory=dict, description="Danish labels of columns, for tables (column: label)",
         json_schema_extra=da("danske navne på kolonnerne, som tabeller og figurer viser i stedet for kolonnenavnet "
                              "(kolonne: navn)"))
@@ -342,6 +385,43 @@ def study_model() -> type:
     return _models()[1]
 
 
+Cell = Union[str, int, float]
+
+
+class FigureCell(_Model):
+    """One number in a ``figures`` table: the row (chosen by column values) and the column holding it."""
+
+    row: dict[str, Cell] = Field(
+        default_factory=dict, description="column: value pairs choosing exactly one row (default: the figures' row)",
+        json_schema_extra=da("kolonne: værdi, der udvælger netop én række i tabellen"))
+    column: str = Field(description="the column holding the number (e.g. a period such as '2018M03')",
+                        json_schema_extra=da("kolonnen med tallet (fx en periode som '2018M03')"))
+
+
+class TargetFigures(_Model):
+    """Where a target's numbers are read from a ``figures`` data source (e.g. a jobindsats.dk export).
+
+    ``baseline``, ``observed``, ``n_baseline`` and ``n_observed`` each name a column of the row chosen
+    by ``row``, or a cell of its own (``{row: {...}, column: ...}``); a cell holding a missing value
+    (such as jobindsats.dk's '..' for discretion, declared in the source's ``missing_values``) leaves
+    the number unknown.
+    """
+
+    data: str = Field(description="the data source (kind: figures) holding the numbers",
+                      json_schema_extra=da("datakilden (kind: figures) med tallene"))
+    row: dict[str, Cell] = Field(
+        default_factory=dict, description="column: value pairs choosing the row the numbers are in",
+        json_schema_extra=da("kolonne: værdi, der udvælger rækken med tallene (fx {område: Aalborg})"))
+    baseline: str | FigureCell | None = Field(default=None, description="column (or cell) with the baseline",
+                                              json_schema_extra=da("kolonnen (eller cellen) med udgangspunktet"))
+    observed: str | FigureCell | None = Field(default=None, description="column (or cell) with the result at follow-up",
+                                              json_schema_extra=da("kolonnen (eller cellen) med resultatet ved opfølgningen"))
+    n_baseline: str | FigureCell | None = Field(default=None, description="column (or cell) with the number of persons at baseline",
+                                                json_schema_extra=da("kolonnen (eller cellen) med antal personer ved udgangspunktet"))
+    n_observed: str | FigureCell | None = Field(default=None, description="column (or cell) with the number of persons at follow-up",
+                                                json_schema_extra=da("kolonnen (eller cellen) med antal personer ved opfølgningen"))
+
+
 class StudyTarget(_Model):
     """A target figure (*måltal*) followed without a comparison group."""
 
@@ -359,6 +439,21 @@ class StudyTarget(_Model):
     evidence: str | None = Field(default=None, description="what the assessment rests on (documents, interviews)")
     measured_at: date | None = Field(default=None, description="when the result was measured")
     note: str | None = None
+    figures: TargetFigures | None = Field(
+        default=None,
+        description="read baseline/observed (and their numbers of persons) from a figures data source, e.g. a "
+                    "jobindsats.dk export, instead of writing them here",
+        json_schema_extra=da("læs udgangspunkt og resultat (og antal personer) fra en datakilde med opfølgningstal, fx "
+                             "et udtræk fra jobindsats.dk, i stedet for at skrive dem her"))
+
+    @model_validator(mode="after")
+    def _figures_or_numbers(self) -> "StudyTarget":
+        if self.figures is not None:
+            both = [k for k in ("baseline", "observed", "n_baseline", "n_observed")
+                    if getattr(self.figures, k) is not None and getattr(self, k) is not None]
+            if both:
+                raise ValueError(f"{', '.join(both)} is given both here and under 'figures'; give each number once")
+        return self
 
 
 class ReportOptions(_Model):
@@ -407,6 +502,18 @@ class StudyBase(_Model):
 
     # set by load_study, not by the file
     source_path: Path | None = Field(default=None, exclude=True, description="(set when loading)")
+    #: line of every field in the study file (set by load_study), for messages about data that name the field
+    _lines: dict = PrivateAttr(default_factory=dict)
+
+    def line_of(self, loc: tuple[Any, ...]) -> int:
+        """The study file's line of the field at ``loc`` (e.g. ``("analyses", 0, "options", "treated")``); the
+        nearest enclosing field's line when the field itself is not written (a default)."""
+        return _line_for(self._lines, tuple(loc))
+
+    def where(self, loc: tuple[Any, ...]) -> str:
+        """``'studies/x/study.yaml:182: analyses[0].options.treated'`` for messages."""
+        file = shown(self.source_path) if self.source_path is not None else "study.yaml"
+        return f"{file}:{self.line_of(loc)}: {_dotted(tuple(loc))}"
 
     @property
     def folder(self) -> Path:
@@ -524,9 +631,20 @@ def _field_names(model: type[BaseModel]) -> list[str]:
     return [f.alias or name for name, f in model.model_fields.items() if name != "source_path"]
 
 
+def _shown(value: Any, limit: int = 80) -> str:
+    """``repr`` of a value from the study file, shortened: a message quotes the value, never a whole block."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _friendly(err: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
     loc = tuple(err["loc"])
     etype = err["type"]
+    if "[key]" in loc and loc.index("[key]") > 0:  # a mapping key of the wrong type, e.g. 0: Mand
+        at = loc.index("[key]")
+        key = loc[at - 1]
+        return loc[:at - 1] + (str(key),), (f"the key {_shown(key)} is a {_kind(key)}; keys here are text: write it in "
+                                            f"quotes ('{key}')")
     tag = _analysis_tag(loc)
     root = None
     if tag is not None:  # an error inside analyses[i]: resolve fields on that design's analysis model
@@ -540,6 +658,12 @@ def _friendly(err: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
             return _model_at(sub[2:], root)
         return _model_at(sub)
 
+    if etype == "invalid_key" and loc:
+        key = loc[-1]
+        if isinstance(key, str):  # pydantic names a null key 'None'
+            return loc, "an empty key (~ or null) is not a field name; field names are text"
+        return loc[:-1] + (str(key),), (f"{_shown(key)} is not a field name; field names are text (a {_kind(key)} "
+                                        "was written as a key)")
     if etype in ("union_tag_invalid", "union_tag_not_found") and loc[:1] == ("analyses",):
         tag_given = err.get("ctx", {}).get("tag")
         known = ", ".join(sorted(analysis_models()))
@@ -557,7 +681,7 @@ def _friendly(err: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
         if tag is not None and len(loc) == 4 and loc[2] in ("options", "fit"):
             hint = _foreign(str(key), tag, loc[2]) + hint
         allowed = f" Allowed fields here: {', '.join(names)}." if names else ""
-        return loc, f"unknown field {key!r}{hint}{allowed}"
+        return loc, f"unknown field {key!r}{hint or ';'}{allowed}"
     if etype == "missing":
         parent = model_at(loc[:-1])
         field = _field_by_name(parent, loc[-1]) if parent else None
@@ -565,19 +689,19 @@ def _friendly(err: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
         return loc, f"required field is missing; expected {loc[-1]!r}{desc}"
     if etype in ("literal_error", "enum"):
         expected = err.get("ctx", {}).get("expected", "")
-        return loc, f"got {err.get('input')!r}; expected one of: {expected}"
+        return loc, f"got {_shown(err.get('input'))}; expected one of: {expected}"
     if etype == "string_pattern_mismatch":
         parent = model_at(loc[:-1])
         field = _field_by_name(parent, loc[-1]) if parent else None
         desc = field.description if field is not None and field.description else f"text matching {err['ctx']['pattern']}"
-        return loc, f"got {err.get('input')!r}; expected {desc}"
+        return loc, f"got {_shown(err.get('input'))}; expected {desc}"
     if etype.startswith("date") or etype.startswith("datetime"):
-        return loc, f"got {err.get('input')!r}; expected a date written as YYYY-MM-DD"
+        return loc, f"got {_shown(err.get('input'))}; expected a date written as YYYY-MM-DD"
     if etype == "value_error":
         msg = str(err.get("ctx", {}).get("error", err["msg"]))
         return loc, msg
     inp = err.get("input")
-    shown = f"got {inp!r}; " if not isinstance(inp, (dict, list)) else ""
+    shown = f"got {_shown(inp)}; " if not isinstance(inp, (dict, list)) else ""
     return loc, f"{shown}{err['msg'][0].lower()}{err['msg'][1:]}"
 
 
@@ -668,6 +792,10 @@ def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
             if m not in mod_ids:
                 problems.append((p + ("subgroups", j), f"refers to {m!r}, which is not a moderator in theory.moderators; declared: {', '.join(sorted(mod_ids)) or 'none'}"))
     problems.extend(_time_problems(study))
+    for name, src in study.data.items():
+        if src.weeks is not None and src.kind != "register":
+            problems.append((("data", name, "weeks"), f"'weeks' applies to a register (kind: register); data source {name!r} "
+                             f"is of kind {src.kind!r}"))
     analysis_ids = {a.id for a in study.analyses}
     for i, asm in enumerate(study.theory.assumptions):
         for j, aid in enumerate(asm.analyses):
@@ -675,6 +803,14 @@ def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
                 problems.append((("theory", "assumptions", i, "analyses", j),
                                  f"refers to {aid!r}, which is not an analysis; declared: {', '.join(sorted(analysis_ids)) or 'none'}"))
     for i, t in enumerate(study.targets):
+        if t.figures is not None:
+            src = study.data.get(t.figures.data)
+            if src is None:
+                problems.append((("targets", i, "figures", "data"), f"refers to data source {t.figures.data!r}, which is not "
+                                 f"declared under 'data'; declared: {', '.join(sorted(study.data)) or 'none'}"))
+            elif src.kind != "figures":
+                problems.append((("targets", i, "figures", "data"), f"data source {t.figures.data!r} is of kind "
+                                 f"{src.kind!r}; expected a data source of kind 'figures'"))
         if t.indicator is not None and t.indicator not in ind_ids:
             problems.append((("targets", i, "indicator"), f"refers to {t.indicator!r}, which is not an indicator"))
         if t.analysis is not None and t.analysis not in analysis_ids:
@@ -749,7 +885,10 @@ def _path_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
             if resolved(study.folder / value) is None:
                 problems.append((loc, f"{value!r} cannot be resolved (a loop of symbolic links?); expected a file path"))
             elif not is_inside(study.folder / value, root):
-                problems.append((loc, f"{value!r} lies outside the project root {root}; a study reads files only inside "
+                target = resolved(study.folder / value)
+                lexical = Path(os.path.normpath(study.folder / value))
+                via = f" (it leads to {target})" if target != lexical else ""
+                problems.append((loc, f"{value!r}{via} lies outside the project root {root}; a study reads files only inside "
                                  f"the folder that holds studies/ (or the folder named by {PROJECT_ROOT_ENV}); move the "
                                  "file there or set the variable"))
     return problems
@@ -825,6 +964,7 @@ def load_study(path: str | Path) -> Study:
         problems.sort(key=lambda t: t[0])
         raise StudyConfigError([m for _, m in problems]) from None
     study = study.model_copy(update={"source_path": file.resolve()})
+    study._lines = lines
     for loc, msg in _study_problems(study):
         line = _line_for(lines, loc)
         problems.append((line, f"{shown}:{line}: {_dotted(loc)}: {msg}"))

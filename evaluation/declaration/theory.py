@@ -44,7 +44,7 @@ _ID_DESC = "an identifier of lower-case letters, digits, '-' or '_' (e.g. 'tidli
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 class Node(_Model):
@@ -310,6 +310,7 @@ def _cycle_problems(theory: Theory, node_ids: set[str]) -> list[tuple[tuple[Any,
 
 def _assumption_check_problems(a: Assumption, path: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str]]:
     """An assumption's kind and checks must be registered (:mod:`evaluation.designs.checks`)."""
+    import evaluation.designs  # noqa: F401  (the families register their checks)
     from evaluation.designs.checks import KINDS, get_check
     from evaluation.exceptions import UnknownNameError
 

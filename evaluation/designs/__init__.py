@@ -22,6 +22,7 @@ from evaluation.designs.matched import family as _matched  # noqa: E402,F401
 from evaluation.designs.did import family as _did  # noqa: E402,F401
 from evaluation.designs.pre_post import family as _pre_post  # noqa: E402,F401
 from evaluation.designs.survey import family as _survey  # noqa: E402,F401
+from evaluation.designs import _generic_checks  # noqa: E402,F401  (attrition, sutva)
 
 from evaluation.designs.did import TWFE, CallawaySantAnna, DiD2x2  # noqa: E402
 from evaluation.designs.matched import MatchedComparison  # noqa: E402

@@ -236,14 +236,9 @@ def register_check(check: Check) -> Check:
     return check
 
 
-def _load() -> None:
-    """Import the design families so their checks are registered."""
-    import evaluation.designs  # noqa: F401  (registers every family and its checks)
-
-
 def get_check(check_id: str) -> Check:
-    """The registered check ``check_id`` (``UnknownNameError`` with the known ids)."""
-    _load()
+    """The registered check ``check_id`` (``UnknownNameError`` with the known ids). The families register
+    their checks when :mod:`evaluation.designs` is imported (as they register themselves)."""
     try:
         return CHECKS[check_id]
     except KeyError:
@@ -255,7 +250,6 @@ def get_check(check_id: str) -> Check:
 def checks_for(design: str, *, automatic: bool | None = None, kinds: Iterable[str] | None = None) -> list[Check]:
     """The registered checks that apply to ``design`` (only automatic ones with ``automatic=True``; only those
     speaking to one of ``kinds`` when given), sorted by id."""
-    _load()
     ks = set(kinds) if kinds is not None else None
     out = []
     for cid in sorted(CHECKS):

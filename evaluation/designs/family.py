@@ -49,8 +49,9 @@ from evaluation.disclosure import (
     suppress_counts,
     suppress_share_rows,
 )
-from evaluation.exceptions import DisclosureError, EstimationError, SmallCellWarning, UnknownNameError
+from evaluation.exceptions import EstimationError, SmallCellWarning, UnknownNameError
 from evaluation.results import EffectResult, Estimate, Result
+from evaluation.data.tables import column_list
 
 if TYPE_CHECKING:  # pragma: no cover
     from evaluation.designs.base import Design
@@ -63,6 +64,8 @@ __all__ = [
     "da",
     "meaning_da",
     "GroupSpec",
+    "DataRole",
+    "OPTION_ROLES",
     "AnalysisInput",
     "Example",
     "SCENARIOS",
@@ -122,6 +125,56 @@ class FitOptions(Options):
 
 
 @dataclass(frozen=True)
+class DataRole:
+    """A data column an analysis's options name, and what it must hold (checked by :meth:`Family.check_data`).
+
+    ``kind`` is one of ``"covariate"`` (numeric or categorical, from the declaration and the whole
+    column; no missing values), ``"numeric_covariate"`` (a covariate that must be numeric), ``"numeric"``, ``"weights"`` (numeric, >= 0), ``"binary"`` (0/1),
+    ``"categorical"`` (strata, exact matching), ``"id"`` (units, clusters) or ``"any"``; ``loc`` is where
+    the option sits under the analysis (``("options", "covariates", 2)``).
+    """
+
+    loc: tuple
+    column: str
+    kind: str
+    missing_ok: bool = False
+
+
+#: the data role of an option, by its name, in the comparison designs (a family overrides :meth:`Family.data_roles`)
+OPTION_ROLES: dict[str, str] = {
+    "covariates": "covariate", "exact": "categorical", "strata": "categorical", "cluster": "id", "weights": "weights",
+}
+
+_TREATED_WORDS = ("interv", "indsats", "deltag", "treat", "behandl", "projekt", "forsøg", "ja", "yes", "1", "true")
+_CONTROL_WORDS = ("kontrol", "control", "sammenlign", "compar", "ikke", "pulje", "nej", "no", "0", "false")
+
+
+def _guess_labels(values: list) -> tuple[Any, Any] | None:
+    """(treated, control) among two found labels, by their names; None when the names do not tell."""
+    if len(values) != 2:
+        return None
+    score = [(sum(w in str(v).lower() for w in _TREATED_WORDS) - sum(w in str(v).lower() for w in _CONTROL_WORDS))
+             for v in values]
+    if score[0] > score[1]:
+        return values[0], values[1]
+    if score[1] > score[0]:
+        return values[1], values[0]
+    return None
+
+
+def _plain(v: Any) -> Any:
+    """A numpy scalar as the Python value it holds (so messages show 1, not np.int64(1))."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _yaml_value(v: Any) -> str:
+    """A label as it would be written in study.yaml."""
+    if isinstance(v, str):
+        return v if v and all(ch.isalnum() or ch in "_-æøåÆØÅ " for ch in v) and not v.strip().isdigit() else repr(v)
+    return str(v)
+
+
+@dataclass(frozen=True)
 class GroupSpec:
     """The compared groups of a comparison design: the column and its two labels."""
 
@@ -172,6 +225,12 @@ class AnalysisInput:
     #: every data source's file (for messages)
     paths: Mapping[str, str] = field(default_factory=dict)
     indicator: str | None = None
+    #: the frame's rows by the input's own numbers (file lines), for messages; None: rows counted from 1
+    rows: Any = None
+    #: how the data source wrote numbers (decimal sign), to re-read text cells in the checks
+    numbers: Any = None
+    #: the data source's declared column types (``types:``)
+    types: Mapping[str, str] = field(default_factory=dict)
 
 
 #: the kinds of generated example studies every family offers to the conformance tests
@@ -262,6 +321,9 @@ class Family:
     main_terms: ClassVar[tuple[str, ...]] = ()
     #: fit options that only serve randomization inference, the bootstrap or placebo refits
     auxiliary_fit: ClassVar[frozenset[str]] = frozenset()
+    #: what the data columns named by options hold (option name → kind or (kind, missing allowed)), see
+    #: :class:`DataRole`; checked by :meth:`check_data`
+    option_roles: ClassVar[Mapping[str, Any]] = OPTION_ROLES
     #: the column of the result's ``balance`` table holding standardised differences on the design's final
     #: weights (what a balance claim in the report must rest on); None when the design shows no balance
     balance_column: ClassVar[str | None] = None
@@ -325,31 +387,166 @@ class Family:
         """The compared groups, for designs that compare two labelled groups of one column."""
         return None
 
-    def check(self, inp: AnalysisInput) -> None:
-        """Refuse to estimate when a compared group is empty or below the disclosure threshold."""
-        spec = self.groups(inp.options)
+    def data_roles(self, options: Options, fit: FitOptions | None = None) -> list[DataRole]:
+        """The data columns the options (and fit options) name and what each must hold.
+
+        The default reads :attr:`option_roles` (option name → kind, or (kind, missing allowed)); a
+        family whose options need more overrides this.
+        """
+        roles: list[DataRole] = []
+        for where, model in (("options", options), ("fit", fit)):
+            if model is None:
+                continue
+            for name in type(model).model_fields:
+                spec = self.option_roles.get(name)
+                value = getattr(model, name, None)
+                if spec is None or value is None:
+                    continue
+                kind, missing_ok = spec if isinstance(spec, tuple) else (spec, False)
+                if isinstance(value, str):
+                    roles.append(DataRole((where, name), value, kind, missing_ok))
+                elif isinstance(value, (list, tuple)):
+                    roles.extend(DataRole((where, name, j), v, kind, missing_ok) for j, v in enumerate(value)
+                                 if isinstance(v, str))
+        return roles
+
+    def check_data(self, inp: AnalysisInput) -> list[tuple[tuple | None, str]]:
+        """Every problem of the analysis's data, short of estimating: what ``validate`` and ``run`` both check.
+
+        Returns (location under the analysis, or None for a problem located in the data file; message).
+        Checks the columns the options name (:meth:`data_roles`): present, numeric where they must be
+        (a numeric covariate with a stray text value is an error naming its rows, not a categorical
+        covariate), no absurd or non-finite numbers, no missing values where none are allowed, not too
+        many levels of a categorical covariate; the compared groups' labels (:meth:`groups`) against the
+        values in the data, and the groups' sizes against the disclosure threshold and the minimum group
+        size. Messages name the file, the column and the file's own rows, never a person id.
+        """
+        from evaluation.data.checks import (
+            RowRef,
+            categorical_problems,
+            covariate_kind,
+            missing_problems,
+            numeric_problems,
+        )
+
         frame = inp.frame
-        if spec is None or frame is None or spec.column not in frame.columns:
-            return
-        counts = frame[spec.column].value_counts(dropna=False)
-        for label in (spec.treated, spec.control):
-            n = int(counts.get(label, 0))
-            if n == 0:
-                found = ", ".join(f"{k!r} ({v})" for k, v in counts.items())
-                raise DisclosureError(
-                    f"{inp.source_path}: analysis {inp.id!r}: the group {label!r} in column {spec.column!r} is empty; "
-                    f"values found: {found}"
-                )
+        if frame is None:
+            return []
+        rows = inp.rows if inp.rows is not None else RowRef(inp.source_path or inp.data_name, None, "row")
+        file = rows.file
+        numbers = inp.numbers
+        problems: list[tuple[tuple | None, str]] = []
+        for role in self.data_roles(inp.options, inp.fit):
+            if role.column not in frame.columns:
+                cols = [str(c) for c in frame.columns if c != inp.outcome][:30]
+                problems.append((role.loc, f"names the column {role.column!r}, which data source {inp.data_name!r} "
+                                 f"({file}) does not have; it has: {column_list(cols)}"))
+                continue
+            s = frame[role.column]
+            found: list[str] = []
+            if role.kind == "numeric_covariate" and covariate_kind(s, numbers, inp.types.get(role.column)) == "categorical":
+                levels = ", ".join(repr(v) for v in sorted(map(str, s.dropna().unique()))[:5])
+                problems.append((None, f"{file}: column {role.column!r} holds text ({levels} …), but design {self.design!r} "
+                                       "needs numeric covariates: code each category as a 0/1 column and name those"))
+                continue
+            if role.kind == "numeric_covariate":
+                found = numeric_problems(s, rows, role.column, role="numeric covariate", numbers=numbers, missing_ok=False)
+            elif role.kind == "covariate":
+                kind = covariate_kind(s, numbers, inp.types.get(role.column))
+                if kind == "numeric":
+                    found = numeric_problems(s, rows, role.column, role="numeric covariate", numbers=numbers, missing_ok=False)
+                else:
+                    found = missing_problems(s, rows, role.column, role="covariate",
+                                             advice="a baseline covariate cannot be left out silently: fill in or "
+                                                    "remove those rows") + categorical_problems(s, rows, role.column)
+            elif role.kind in ("numeric", "weights", "binary"):
+                found = numeric_problems(s, rows, role.column, role={"weights": "weights", "binary": "0/1 column"}.get(
+                    role.kind, "numeric column"), numbers=numbers, nonnegative=role.kind == "weights",
+                    missing_ok=role.missing_ok)
+                if role.kind == "binary" and not found:
+                    from evaluation.data.checks import as_numbers
+
+                    vals, _ = as_numbers(s, numbers)
+                    bad = np.flatnonzero(s.notna().to_numpy() & ~np.isin(vals, (0.0, 1.0)))
+                    if len(bad):
+                        found = [f"{rows.head(bad)}: column {role.column!r} (0/1 column) has {len(bad)} value(s) other "
+                                 f"than 0 and 1: {rows.at(bad, [s.iloc[i] for i in bad])}"]
+            elif not role.missing_ok:
+                found = missing_problems(s, rows, role.column, role={"id": "unit", "categorical": "stratum/exact column"}.get(
+                    role.kind, "column"))
+            problems.extend((None, m) for m in found)
+        if inp.outcome is not None and inp.outcome in frame.columns:
+            problems.extend((None, m) for m in numeric_problems(frame[inp.outcome], rows, inp.outcome, role="outcome",
+                                                                   numbers=numbers, missing_ok=True))
+        spec = self.groups(inp.options)
+        if spec is not None:
+            problems.extend(self._group_problems(inp, spec, rows))
+        return problems
+
+    def _group_problems(self, inp: AnalysisInput, spec: GroupSpec, rows) -> list[tuple[tuple | None, str]]:
+        from evaluation.data.checks import missing_problems
+
+        frame = inp.frame
+        file = rows.file
+        if spec.column not in frame.columns:
+            return [(("options", "treatment"), f"names the column {spec.column!r}, which data source {inp.data_name!r} "
+                     f"({file}) does not have; it has: {column_list(frame.columns)}")]
+        s = frame[spec.column]
+        out: list[tuple[tuple | None, str]] = [(None, m) for m in missing_problems(
+            s, rows, spec.column, role="the compared groups", advice="every person needs a group")]
+        counts = s.dropna().value_counts()
+        found = ", ".join(f"{_plain(k)!r} ({v})" for k, v in counts.items()) or "no values"
+        n_t, n_c = int(counts.get(spec.treated, 0)), int(counts.get(spec.control, 0))
+        absent = [(name, label) for name, label, n in (("treated", spec.treated, n_t), ("control", spec.control, n_c)) if n == 0]
+        if absent:
+            others = [_plain(k) for k in counts.index if k not in (spec.treated, spec.control)]
+            declared = getattr(inp.options, "model_fields_set", set())
+            labels = " and ".join(f"{label!r} ({name}{'' if name in declared else ', the default label'})"
+                                  for name, label in absent)
+            as_text = [k for k in counts.index if any(str(k) == str(label) and k != label for _, label in absent)]
+            if as_text:
+                v = _plain(as_text[0])
+                hint = (f"the column holds {v!r} as a {'number' if not isinstance(v, str) else 'text'}: "
+                        f"write the label in the options as {_yaml_value(v)}")
+            else:
+                guess = _guess_labels([k for k in others]) if len(absent) == 2 else None
+                if guess is not None:
+                    hint = (f"set the labels in this analysis's options: treated: {_yaml_value(guess[0])}, "
+                            f"control: {_yaml_value(guess[1])}")
+                elif len(absent) == 2 and len(others) == 2:
+                    hint = (f"set the labels in this analysis's options, e.g. treated: {_yaml_value(others[0])}, "
+                            f"control: {_yaml_value(others[1])} (or the other way round)")
+                else:
+                    hint = "set 'treated' and 'control' in this analysis's options to the labels the data use"
+            out.append((("options", absent[0][0]), f"the group label(s) {labels} do not occur in column {spec.column!r} "
+                        f"of {file}, which holds: {found}; {hint}"))
+            return out
+        other = s.notna().to_numpy() & ~s.isin([spec.treated, spec.control]).to_numpy()
+        if other.any():
+            pos = np.flatnonzero(other)
+            out.append((None, f"{rows.head(pos)}: column {spec.column!r} (the compared groups) has {len(pos)} row(s) that "
+                              f"belong to neither {spec.treated!r} (treated) nor {spec.control!r} (control): "
+                              f"{rows.at(pos, [_plain(s.iloc[i]) for i in pos])}; correct them or leave those persons out"))
+        for label, n in ((spec.treated, n_t), (spec.control, n_c)):
             if n < inp.threshold:
-                raise DisclosureError(
-                    f"{inp.source_path}: analysis {inp.id!r}: the group {label!r} in column {spec.column!r} has {n} person(s), "
-                    f"fewer than the disclosure threshold of {inp.threshold}; no estimate can be published"
-                )
-            if n < inp.min_group_size:
-                raise EstimationError(
-                    f"{inp.source_path}: analysis {inp.id!r}: the group {label!r} has {n} persons, fewer than the study's "
-                    f"minimum group size of {inp.min_group_size} (report.min_group_size)"
-                )
+                out.append((None, f"{file}: analysis {inp.id!r}: the group {label!r} in column {spec.column!r} has {n} "
+                                  f"person(s), fewer than the disclosure threshold of {inp.threshold} "
+                                  "(report.disclosure_threshold); no estimate can be published"))
+            elif n < inp.min_group_size:
+                out.append((None, f"{file}: analysis {inp.id!r}: the group {label!r} in column {spec.column!r} has {n} "
+                                  f"person(s), fewer than the study's minimum group size of {inp.min_group_size} "
+                                  "(report.min_group_size)"))
+        return out
+
+    def check(self, inp: AnalysisInput) -> None:
+        """Refuse to estimate when :meth:`check_data` finds a problem (a wrong or empty group, a group below
+        the disclosure threshold or the minimum group size, a column that is not what the options say)."""
+        problems = self.check_data(inp)
+        if problems:
+            from evaluation.exceptions import DataValidationError
+
+            raise DataValidationError([m if loc is None else f"analysis {inp.id!r}: {_dotted_loc(loc)}: {m}"
+                                       for loc, m in problems])
 
     def estimate(self, inp: AnalysisInput) -> Result:
         """Estimate the analysis (checks first)."""
@@ -482,6 +679,13 @@ class Family:
 # ---------------------------------------------------------------------------
 # shared pieces
 # ---------------------------------------------------------------------------
+
+
+def _dotted_loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+    return out
 
 
 def main_term(result: Result, preferred: Iterable[str] = ()) -> Estimate:

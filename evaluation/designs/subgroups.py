@@ -14,6 +14,8 @@ fewer than the study's minimum group size in either group.
 
 from __future__ import annotations
 
+import logging
+import warnings
 from typing import Any
 
 import numpy as np
@@ -149,7 +151,20 @@ def subgroup_table(family, options, fit_options: dict[str, Any], frame: pd.DataF
             if min(n_t, n_c) < floor:
                 row["note"] = "; ".join(x for x in (row["note"], f"færre end {floor} personer i en gruppe: intet estimat") if x)
             else:
-                res = family.Estimator(outcome=outcome, **sub_opts).fit(part, **fit_opts)
+                try:
+                    res = family.Estimator(outcome=outcome, **sub_opts).fit(part, **fit_opts)
+                except EvaluationError as exc:
+                    # e.g. a covariate level that is rare overall occurs in one group only within this level: the
+                    # study's other estimates stand; this level gets no estimate, and the report says which and why
+                    row["note"] = "; ".join(x for x in (row["note"], "intet estimat: modellen kan ikke estimeres i "
+                                                        "undergruppen (en kovariat er konstant eller findes kun i den "
+                                                        "ene gruppe)") if x)
+                    warnings.warn(f"undergruppen «{mod.label}» = «{level}»: intet estimat, fordi modellen ikke kan "
+                                  "estimeres i undergruppen (en kovariat er konstant eller findes kun i den ene gruppe)",
+                                  UserWarning, stacklevel=2)
+                    logging.getLogger(__name__).info("subgroup %s=%s: %s", mod.id, level, exc)
+                    rows.append(row)
+                    continue
                 e = family.main_term(res)
                 row.update(estimate=e.estimate, ci_lower=e.ci_lower, ci_upper=e.ci_upper, p_value=e.p_value)
                 level_est.append(e.estimate)

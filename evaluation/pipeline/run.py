@@ -22,14 +22,16 @@ import pandas as pd
 
 from evaluation import __version__
 from evaluation.data.registers import Panel
-from evaluation.data.study_data import load_study_data
+from evaluation.data.study_data import name_rows
 from evaluation.declaration.study import Study, config_hash, load_study
 from evaluation.designs.family import AnalysisInput
 from evaluation.designs.subgroups import subgroup_table
-from evaluation.disclosure import SuppressionLog, check_threshold, is_small, mask_small_counts_in_text
+from evaluation.disclosure import SuppressionLog, check_threshold, is_small, mask_prose
+from evaluation.exceptions import DataValidationError, EstimationError, EvaluationError, StudyConfigError
 from evaluation.metrics.benefits import status_share_series
 from evaluation.metrics.registry import describe_metric
-from evaluation.pipeline.frames import analysis_frame
+from evaluation.pipeline.prepare import analysis_input, prepare_study
+from evaluation.pipeline.robustness import analysis_checks, assess_assumptions
 from evaluation.pipeline.targets import evaluate_target
 from evaluation.results import (
     AnalysisRecord,
@@ -44,23 +46,6 @@ from evaluation.results import (
 __all__ = ["run_study", "BUNDLE_FORMAT", "analysis_input"]
 
 BUNDLE_FORMAT = "evaluation.results/1"
-
-
-def analysis_input(study: Study, analysis, data, frame: pd.DataFrame | None = None) -> AnalysisInput:
-    """What the analysis's family needs: its typed options, the analysis frame and a few study settings."""
-    fam = analysis.family
-    ind = study.theory.indicator(analysis.indicator) if analysis.indicator else None
-    source = study.data.get(analysis.data)
-    return AnalysisInput(
-        id=analysis.id, design=analysis.design, options=analysis.options, fit=analysis.fit,
-        outcome=ind.id if ind is not None and fam.needs_metric else None,
-        frame=analysis_frame(study, analysis, data) if frame is None else frame,
-        sources=data.frames, source_path=str(study.resolve_path(source.path)) if source is not None else "",
-        threshold=study.report.disclosure_threshold, min_group_size=study.report.min_group_size,
-        unit=ind.unit if ind is not None else None, labels=dict(source.labels) if source is not None else {},
-        data_name=analysis.data, indicator=analysis.indicator,
-        paths={name: str(study.resolve_path(src.path)) for name, src in study.data.items()},
-    )
 
 
 def _subgroups(study: Study, a, inp: AnalysisInput, result: Result) -> Result:
@@ -100,6 +85,19 @@ def _time_course(study: Study, data, threshold: int, log: SuppressionLog) -> dic
             log.add("tidsforløb", f"{r['group']} uge {r['week']}", "share", f"bygger på færre end {threshold} personer")
     return {"status": "self_support", "analysis": primary.id,
             "records": series[["group", "week", "n", "share"]].to_dict(orient="list")}
+
+
+def _in_analysis(exc: EvaluationError, study: Study, i: int, a, inp, data) -> EvaluationError:
+    """``exc`` naming the analysis (study file and line), its data file and the column, with rows, not person ids."""
+    where = f"{study.where(('analyses', i))} ({a.id}; data {inp.source_path or a.data}"
+    where += f", outcome {inp.outcome!r})" if inp.outcome else ")"
+    msgs = getattr(exc, "problems", None) or [str(exc)]
+    out = [f"{where}: {name_rows(m, data.rows)}" for m in msgs]
+    cls = type(exc)
+    try:
+        return cls(out) if issubclass(cls, (DataValidationError, StudyConfigError)) else cls("\n".join(out))
+    except TypeError:  # an error class with another constructor
+        return EstimationError("\n".join(out))
 
 
 def _weeks_per_unit(metric) -> int | None:
@@ -143,23 +141,30 @@ def run_study(study_dir: str | os.PathLike, out_root: str | os.PathLike = "resul
 
 def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
     threshold = check_threshold(study.report.disclosure_threshold)
-    data = load_study_data(study)
+    prepared = prepare_study(study)
+    data = prepared.data
     log = SuppressionLog(threshold)
 
     analyses: list[AnalysisRecord] = []
     results: dict[str, Result] = {}
     inputs: dict[str, AnalysisInput] = {}
+    check_records: list[dict[str, Any]] = []
     any_primary = any(x.primary for x in study.analyses)
-    for a in study.analyses:
+    for i, a in enumerate(study.analyses):
         fam = a.family
         ind = study.theory.indicator(a.indicator) if a.indicator else None
+        inp = prepared.inputs[a.id]
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            inp = analysis_input(study, a, data)
-            result = fam.estimate(inp)
-        if a.subgroups or a.exploratory_subgroups:
-            result = _subgroups(study, a, inp, result)
-        result = fam.disclose(result, inp, log)
+            try:
+                result = fam.estimate(inp)
+                check_records.extend(analysis_checks(study, a, inp, result))
+                if a.subgroups or a.exploratory_subgroups:
+                    result = _subgroups(study, a, inp, result)
+                result = fam.disclose(result, inp, log)
+                mde = fam.mde(result, inp)
+            except EvaluationError as exc:
+                raise _in_analysis(exc, study, i, a, inp, data) from None
         results[a.id] = result
         inputs[a.id] = inp
         duration = cumulative = None
@@ -184,8 +189,8 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
             definition_da=describe_metric(metric.name, metric.params) if metric is not None else fam.definition_da(a.options),
             metric=metric.model_dump(mode="json") if metric is not None else None,
             weeks_per_unit=_weeks_per_unit(metric) if metric is not None else None,
-            warnings=tuple(sorted({str(w.message) for w in caught})),
-            mde=fam.mde(result, inp),
+            warnings=tuple(sorted(set(prepared.warnings.get(a.id, ())) | {str(w.message) for w in caught})),
+            mde=mde,
             duration=duration, cumulative=cumulative,
         ))
 
@@ -193,7 +198,7 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
     for ind in study.theory.indicators:
         if ind.target is None:
             continue
-        declared = [t for t in study.targets if t.indicator == ind.id]
+        declared = [t for t in prepared.targets if t.indicator == ind.id]
         tr = evaluate_target(ind, declared[0] if declared else None, study, results)
         targets.append(TargetRecord(indicator=ind.id, label=ind.label, unit=ind.unit,
                                     target=ind.target.model_dump(mode="json"), result=tr))
@@ -204,18 +209,24 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
         from evaluation.pipeline.time import run_economy
 
         economy = run_economy(study, data, inputs, log)
+    robustness = assess_assumptions(study, check_records, {t.indicator: t for t in targets})
+
+    # counts of persons in prose (data notes, the analyses' warnings) go through the same rule as every
+    # table cell, with the totals they could be subtracted from (disclosure.mask_prose)
+    notes, warns = mask_prose(dict(sorted(data.notes.items())), {a.id: a.warnings for a in analyses}, threshold, log)
+    analyses = [dataclasses.replace(a, warnings=warns[a.id]) for a in analyses]
 
     bundle = Bundle(
         format=BUNDLE_FORMAT,
         time_course=time_course,
         economy=economy,
+        robustness=robustness,
         study=_study_meta(study),
         theory=study.theory.model_dump(mode="json", by_alias=True),
         report_options=study.report.model_dump(mode="json"),
         config_hash=config_hash(study.source_path),
         data_hashes=dict(sorted(data.hashes.items())),
-        # counts of persons in prose go through the same rule as every table cell
-        data_notes={k: [mask_small_counts_in_text(n, threshold) for n in v] for k, v in sorted(data.notes.items())},
+        data_notes=notes,
         package_version=__version__,
         code_list_version="; ".join(sorted({f.codes.version for f in data.frames.values() if hasattr(f, "codes")})) or None,
         analyses=tuple(analyses),

@@ -42,10 +42,9 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from evaluation.data.study_data import load_study_data
 from evaluation.declaration.study import load_study
 from evaluation.designs.family import get_family
-from evaluation.pipeline.frames import analysis_frame
+from evaluation.pipeline.prepare import prepare_study
 
 __all__ = ["DiagnosisRow", "diagnose_study", "simulate_analysis"]
 
@@ -120,14 +119,14 @@ def diagnose_study(study_dir, *, draws: int = 200, seed: int = 1, effects: dict[
         ``progress_factory(description, total)`` returning a callable advanced once per draw.
     """
     study = load_study(study_dir)
-    data = load_study_data(study)
+    prepared = prepare_study(study)  # the data read and checked as by `run` (problems name file, column, rows)
     rows = []
     for k, a in enumerate(study.analyses):
         family = a.family
         if not family.simulates:
             continue
         ind = study.theory.indicator(a.indicator)
-        frame = analysis_frame(study, a, data)
+        frame = prepared.inputs[a.id].frame
         design = family.estimator(a.options, ind.id)
         fit = a.fit.declared()
         tau = (effects or {}).get(a.id)

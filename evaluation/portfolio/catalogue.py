@@ -49,9 +49,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import pandas as pd
-import yaml
 from pydantic import ValidationError
 
+from evaluation.data.safe_yaml import MAX_BYTES, YamlProblem, parse_yaml
 from evaluation.declaration.study import Funder
 from evaluation.exceptions import DataValidationError
 
@@ -489,7 +489,10 @@ def _study_identity(file: Path) -> _StudyIdentity:
     validate yet, e.g. while a design is being written, can still be linked.
     """
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        with open(file, "rb") as fh:
+            raw = parse_yaml(fh.read(MAX_BYTES + 1)).data or {}  # bounded: a hostile study file cannot hang the portfolio
+        if not isinstance(raw, dict):
+            raise ValueError("expected a mapping of fields")
         funder = Funder.model_validate(raw.get("funder"))
         number = raw.get("catalogue_number")
         budget = raw.get("budget_dkk")
@@ -499,7 +502,9 @@ def _study_identity(file: Path) -> _StudyIdentity:
             funder=funder,
             budget_dkk=None if budget is None else float(budget),
         )
-    except (yaml.YAMLError, ValidationError, TypeError, ValueError) as exc:
+    except YamlProblem as exc:
+        raise DataValidationError(f"{file}:{exc.line}: ({exc.kind}): column {exc.column}: {exc.what}") from None
+    except (OSError, ValidationError, TypeError, ValueError) as exc:
         raise DataValidationError(f"{file}: cannot read the study's funder and catalogue_number: {exc}") from None
 
 

@@ -186,7 +186,7 @@ def _example_section(family: Family) -> str:
     indicator, sections = design_sections(family.design, slug)
     others = [f.design for f in designs_in_order() if f.family == family.family and f.design != family.design]
     parts = [f"## {family.short_da[:1].upper() + family.short_da[1:] if family.short_da else family.design} "
-             f"({_code(family.design)}) {{#eksempel-{family.design.replace('_', '-')}}}\n"]
+             f"({_code(family.design)}) {{#eksempel-{family.design.replace('_', '-')}}}\n\n"]
     parts.append(f"{family.label_da}.")
     if family.evidence_level:
         parts.append(f" Evidensniveau {family.evidence_level}: {evidence_level_text(family.evidence_level)}.")
@@ -220,7 +220,7 @@ def _example_section(family: Family) -> str:
     parts.append("\n**3. Tjek planen.**\n\n")
     parts.append(f"```sh\nevaluation validate {folder}\n```\n\n")
     parts.append("Kommandoen læser study.yaml og melder hver fejl med fil, linje og felt, fx et felt, der er "
-                 "stavet forkert, en værdi, der ikke er tilladt, eller en kolonne, der ikke findes.\n")
+                 "stavet forkert, eller en værdi, der ikke er tilladt. Intet køres, før planen er i orden.\n")
     parts.append("\n**4. Kør analyserne.**\n\n")
     parts.append(f"```sh\nevaluation run {folder}\n```\n\n")
     parts.append(f"Resultaterne skrives i {_code(f'results/{slug}/results.json')} med tabeller og figurer. "

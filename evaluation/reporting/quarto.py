@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from evaluation.reporting.robustness import section_robustness
 from evaluation.designs.family import families, get_family
 from evaluation.presentation.formatting import (
     evidence_level_text,
@@ -539,6 +540,7 @@ def report_markdown(bundle: Bundle | Mapping[str, Any], figures: Mapping[str, st
         _section_effects(b, figures),
         _section_subgroups(b),
         _section_bodies(b, figures, "after_subgroups"),
+        section_robustness(b),
         _section_targets(b),
         _section_economy(b),
         _section_caveats(b),

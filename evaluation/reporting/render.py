@@ -51,6 +51,8 @@ FORMATS = ("html", "pdf")
 OUTPUT_NAMES = {"html": "index.html", "pdf": "index.pdf"}
 SOURCE_NAME = "index.qmd"
 _TIMEOUT = 300  # seconds for one external command
+#: The PDF date when SOURCE_DATE_EPOCH is not set (2000-01-01T00:00:00Z), for byte-identical outputs.
+FIXED_PDF_EPOCH = 946684800
 
 
 
@@ -133,7 +135,9 @@ def _pandoc() -> str:
 
 def _run(cmd: Sequence[str], *, cwd: Path, what: str) -> str:
     try:
-        proc = subprocess.run(list(cmd), cwd=cwd, capture_output=True, text=True, timeout=_TIMEOUT)
+        # Quarto's typst reads SOURCE_DATE_EPOCH for the PDF date: fixed unless the caller set it
+        env = {**os.environ, "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH") or str(FIXED_PDF_EPOCH)}
+        proc = subprocess.run(list(cmd), cwd=cwd, capture_output=True, text=True, timeout=_TIMEOUT, env=env)
     except FileNotFoundError:
         raise RenderError(f"{what}: the program {cmd[0]} was not found") from None
     except subprocess.TimeoutExpired:
@@ -203,10 +207,10 @@ def _render_pdf(project: Path, out: Path) -> None:
 def _compile_typst(typ: Path, out: Path, root: Path) -> None:
     import typst
 
-    kwargs: dict[str, Any] = {}
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit():
-        kwargs["timestamp"] = int(epoch)
+    # The PDF's creation date (and typst's document id, derived from it) is SOURCE_DATE_EPOCH when set,
+    # else a fixed date: the same project gives the same bytes wherever and whenever it is rendered.
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    kwargs: dict[str, Any] = {"timestamp": int(epoch) if epoch.isdigit() else FIXED_PDF_EPOCH}
     try:
         typst.compile(str(typ), output=str(out), root=str(root), **kwargs)
     except typst.TypstError as exc:

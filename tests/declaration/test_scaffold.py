@@ -215,3 +215,12 @@ def test_cli_new_with_design_and_unknown_design(tmp_path):
     assert not (tmp_path / "studies" / "andet").exists()
     r = _invoke("new", "--help", cwd=tmp_path)
     assert "--design" in r.output and "matched_comparison" in r.output
+
+
+def test_every_design_is_named_where_the_evaluator_looks_first(tmp_path):
+    """The help of `evaluation new` and the template list the designs (static text, kept in step by this test)."""
+    help_text = " ".join(_invoke("new", "--help", cwd=tmp_path).output.split())
+    template = study_text("x")
+    for design in DESIGNS:
+        assert design in help_text, f"`evaluation new --help` does not name {design}"
+        assert design in template, f"study_template.yaml does not name {design}"

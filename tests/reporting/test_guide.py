@@ -75,7 +75,7 @@ def test_guide_lists_every_option_and_field_with_its_meaning(qmd):
             assert f"| `{doc.name}` |" in qmd and _flat(doc.meaning) in flat, (model.__name__, doc.name)
     # Literal values are listed as the allowed values
     assert re.search(r"^\| `adjustment` \| valg \| `lin` \| lin, ancova, none \|", qmd, re.M)
-    assert re.search(r"^\| `conf_level` \| tal \| `0.95` \| > 0; < 1 \|", qmd, re.M)
+    assert re.search(r"^\| `conf_level` \| tal \| `0.95` \| > 0 og < 1 \|", qmd, re.M)
 
 
 def _example_blocks(qmd: str, design: str) -> tuple[list[str], list[str]]:

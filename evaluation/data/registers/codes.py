@@ -14,8 +14,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from evaluation.data.safe_yaml import MAX_BYTES, YamlProblem, parse_yaml
 from evaluation.exceptions import DataValidationError
 
 #: Kinds of weekly status a category can have.
@@ -62,20 +62,6 @@ class CodeGroup:
 _GROUP_FIELDS = ("id", "label_da", "category", "unemployed", "priority", "codes", "source", "verified",
                  "valid_years", "note")
 _GROUP_REQUIRED = ("id", "category", "codes", "source", "verified")
-
-
-def _group_lines(text: str) -> list[int | None]:
-    """1-based line of each item under ``groups`` (None when the file cannot be composed)."""
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError:
-        return []
-    if not isinstance(root, yaml.MappingNode):
-        return []
-    for key, val in root.value:
-        if getattr(key, "value", None) == "groups" and isinstance(val, yaml.SequenceNode):
-            return [item.start_mark.line + 1 for item in val.value]
-    return []
 
 
 def _check_group(g: object, where: str) -> None:
@@ -201,18 +187,20 @@ class CodeList:
         """
         path = Path(path) if path is not None else _PKG_CODES
         try:
-            text = path.read_text(encoding="utf-8")
-            doc = yaml.safe_load(text)
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise DataValidationError(f"{path}: cannot read the code list: {exc}") from None
+            with open(path, "rb") as fh:
+                parsed = parse_yaml(fh.read(MAX_BYTES + 1))  # bounded like a study file: no alias bombs, no deep nests
+        except OSError as exc:
+            raise DataValidationError(f"{path}: cannot read the code list ({exc.strerror or type(exc).__name__})") from None
+        except YamlProblem as exc:
+            raise DataValidationError(f"{path}:{exc.line}: ({exc.kind}): column {exc.column}: {exc.what}") from None
+        doc = parsed.data
         if not isinstance(doc, dict) or "groups" not in doc or "version" not in doc:
             raise DataValidationError(f"{path}: a code list needs 'version' and 'groups'")
         if not isinstance(doc["groups"], list) or not doc["groups"]:
             raise DataValidationError(f"{path}: 'groups' must be a non-empty list of groups")
-        lines = _group_lines(text)
         groups, mapping = [], {}
         for i, g in enumerate(doc["groups"]):
-            line = f":{lines[i]}" if i < len(lines) else ""
+            line = f":{parsed.lines[('groups', i)]}" if ("groups", i) in parsed.lines else ""
             gid = g.get("id") if isinstance(g, dict) else None
             where = f"{path}{line}: groups[{i}]" + (f" (id {gid!r})" if gid is not None else "")
             _check_group(g, where)

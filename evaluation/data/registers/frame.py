@@ -23,6 +23,7 @@ from evaluation.data.registers.values import (
 )
 from evaluation.data.weeks import WeekRange, format_week, format_weeks, is_dream_column, parse_weeks
 from evaluation.exceptions import DataValidationError
+from evaluation.data.tables import column_list
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +45,9 @@ def _from_wide(
     ids: pd.Series, cols: list[str], getcol, cl: CodeList, file: str, row_labels: Sequence, notes: list[str]
 ) -> tuple[np.ndarray, WeekRange]:
     """Build the matrix from wide columns; ``getcol(name)`` returns the column's values."""
+    if not cols:
+        raise DataValidationError(f"{file}: a wide register needs DREAM week columns named y_YYWW (e.g. y_1801 for "
+                                  "2018-W01); the file has none")
     ords = parse_weeks(np.asarray(cols, dtype=object), file=file, column="<week column names>")
     if len(np.unique(ords)) != len(ords):
         u, cnt = np.unique(ords, return_counts=True)
@@ -127,7 +131,8 @@ def _finish_persons(
             ex = ", ".join(map(str, wanted[missing][:5]))
             raise DataValidationError(
                 f"{file}: {int(missing.sum())} participant(s) have no rows in the register (e.g. {ex}); "
-                "if the extract leaves out persons never on benefit, pass absent_persons='self_support'"
+                "if the extract leaves out persons never on benefit, set absent_persons: self_support on the register's data "
+                "source (absent_persons='self_support' in Python)"
             )
         if absent_persons != "self_support":
             raise DataValidationError(f"absent_persons must be 'error' or 'self_support', not {absent_persons!r}")
@@ -240,7 +245,7 @@ def _panel_from_frame(df: pd.DataFrame, lay: RegisterLayout, cl: CodeList, rule:
         need = [code_column] + ([week_column] if lay.kind == "long" else [start_column, end_column])
         miss = [c for c in need if c not in df.columns]
         if miss:
-            raise DataValidationError(f"{file}: the {lay.kind} register lacks column(s) {miss}; it has {cols}")
+            raise DataValidationError(f"{file}: the {lay.kind} register lacks column(s) {miss}; it has: {column_list(cols)}")
         if lay.kind == "long":
             ords = parse_weeks(df[week_column].to_numpy(), file=file, column=week_column, rows=row_labels)
             codes_int = _codes_from_values(df[code_column], file, code_column, row_labels)

@@ -15,6 +15,7 @@ from typing import Mapping, Sequence
 
 from evaluation.data.weeks import WeekRange, format_week, is_dream_column, parse_week
 from evaluation.exceptions import DataValidationError, UnknownOptionError
+from evaluation.data.tables import column_list
 
 KINDS = ("auto", "wide", "long", "spells")
 
@@ -106,7 +107,7 @@ def _detect_layout(columns: Sequence[str], file: str, lay: RegisterLayout) -> st
         return "long"
     person, week, code, start, end = lay.person_column, lay.week_column, lay.code_column, lay.start_column, lay.end_column
     raise DataValidationError(
-        f"{file}: cannot tell the register layout from the columns {cols[:12]}; expected DREAM week columns "
+        f"{file}: cannot tell the register layout from the columns {column_list(cols, 12)}; expected DREAM week columns "
         f"(y_YYWW), or {person!r}, {week!r}, {code!r} (long), or {person!r}, {start!r}, {end!r}, {code!r} (spells)"
     )
 

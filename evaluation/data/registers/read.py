@@ -18,6 +18,7 @@ from evaluation.data.registers.panel import Panel
 from evaluation.data.registers.values import _check_blank_ids, _example_rows, _ids_to_text, _maybe_pseudonymise
 from evaluation.data.weeks import WeekRange, format_weeks, parse_weeks
 from evaluation.exceptions import DataValidationError
+from evaluation.data.tables import column_list
 
 
 def read_register(
@@ -108,7 +109,7 @@ def read_register(
         raise DataValidationError(f"{file}: could not be read as {fmt}: {_duck_reason(exc)}") from None
     lay = lay.with_kind(cols, file)
     if lay.person_column not in cols:
-        raise DataValidationError(f"{file}: no person column {lay.person_column!r}; columns: {cols[:12]}")
+        raise DataValidationError(f"{file}: no person column {lay.person_column!r}; columns: {column_list(cols, 12)}")
     if lay.kind in ("wide", "spells"):
         return _panel_from_frame(_duck_frame(path, fmt, separator, con=con, file=file, text_columns=ids), lay, cl, rule, file)
     return _read_long_duck(con, path, scan, cols, lay, cl, rule, file)
@@ -144,7 +145,7 @@ def _read_long_duck(con, path: Path, scan: str, cols: list[str], lay: RegisterLa
     file = file or str(path)
     for c in (week_column, code_column):
         if c not in cols:
-            raise DataValidationError(f"{file}: the long register lacks column {c!r}; it has {cols[:12]}")
+            raise DataValidationError(f"{file}: the long register lacks column {c!r}; it has: {column_list(cols, 12)}")
     notes: list[str] = []
     n_rows = con.execute(f"SELECT count(*) FROM {scan}").fetchone()[0]
     notes.append(f"{file}: {n_rows} rækker indlæst ({cl.version})")

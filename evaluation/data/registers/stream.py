@@ -23,6 +23,7 @@ from evaluation.data.registers.values import (
 )
 from evaluation.data.weeks import WeekRange, is_dream_column, parse_weeks
 from evaluation.exceptions import DataValidationError
+from evaluation.data.tables import column_list
 
 
 def iter_panel_blocks(
@@ -99,7 +100,7 @@ def iter_panel_blocks(
     cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
     for c in (person_column, week_column, code_column):
         if c not in cols:
-            raise DataValidationError(f"{path}: the long register lacks column {c!r}; it has {cols[:12]}")
+            raise DataValidationError(f"{path}: the long register lacks column {c!r}; it has: {column_list(cols, 12)}")
     weeks = _week_table(con, scan, week_column, file)
     codes_t = _code_table(con, scan, code_column, cl, file)
     con.register("weeks_t", weeks)

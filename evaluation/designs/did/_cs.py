@@ -929,6 +929,17 @@ def se_from_if(IF: np.ndarray, cluster: np.ndarray | None = None) -> np.ndarray:
     return np.sqrt(factor * np.einsum("ij,ij->j", IF, IF)) / n
 
 
+def vcov_from_if(IF: np.ndarray, cluster: np.ndarray | None = None) -> np.ndarray:
+    """The covariance matrix whose diagonal :func:`se_from_if` takes the square root of (same factor)."""
+    n = IF.shape[0]
+    factor = 1.0
+    if cluster is not None:
+        IF = _cluster_sum(IF, cluster)
+        G = IF.shape[0]
+        factor = G / (G - 1)
+    return factor * (IF.T @ IF) / n**2
+
+
 def _cluster_sum(IF: np.ndarray, cluster: np.ndarray) -> np.ndarray:
     codes, inv = np.unique(cluster, return_inverse=True)
     out = np.zeros((len(codes), IF.shape[1]))

@@ -430,14 +430,17 @@ class TWFE(Design):
             V = _within.vcov_clustered(Xd, resid, inv, codes, G, w)
             K = k + (n_times - 1) + (0 if nested else n_units - 1)
             factor = G / (G - 1) * (N - 1) / (N - K)
-            se_all = np.sqrt(np.diag(V)) * np.sqrt(factor)
+            V = V * factor
+            se_all = np.sqrt(np.diag(V))
             crit_df = G - 1
             cov_desc = f"clustered by {cl_name} (CR1, {G} clusters, t({G - 1}))"
         elif cov_type == "robust":
-            se_all = np.sqrt(np.diag(_within.vcov_robust(Xd, resid, inv, tw.n_effects, w)))
+            V = _within.vcov_robust(Xd, resid, inv, tw.n_effects, w)
+            se_all = np.sqrt(np.diag(V))
             cov_desc = "heteroskedasticity-robust"
         else:
-            se_all = np.sqrt(np.diag(_within.vcov_unadjusted(resid, inv, tw.n_effects, k, w)))
+            V = _within.vcov_unadjusted(resid, inv, tw.n_effects, k, w)
+            se_all = np.sqrt(np.diag(V))
             cov_desc = "classical (unadjusted)"
         df_resid = N - (k + tw.n_effects)
         if crit_df is None:
@@ -491,6 +494,9 @@ class TWFE(Design):
                          "weights": self.weights, "event_window": list(self.event_window) if self.event_window else None},
             design=self.name,
             evidence_level=self.evidence_level,
+            # the covariance matrix of the reported terms, for the assumption checks (HonestDiD)
+            internals={"vcov": V[np.ix_([pos[t] for t in terms], [pos[t] for t in terms])], "terms": list(terms),
+                       "event_times": [int(t[1:]) for t in terms] if self.event_study else None},
         )
 
 
@@ -889,6 +895,12 @@ class CallawaySantAnna(Design):
             "cluster": self.cluster,
             **info,
         }
+        ev_idx = [i for i, k in enumerate(kinds) if k == "event"]
+        # the event-time estimates' covariance (analytic, from the influence functions), for the checks
+        internals = {"event_times": [int(labels[i]) for i in ev_idx],
+                     "event_estimates": [float(est[i]) for i in ev_idx],
+                     "vcov": _cs.vcov_from_if(IF[:, ev_idx], cluster) if ev_idx else None,
+                     "base_period": self.base_period, "anticipation": self.anticipation}
         if placebo_shift is not None:
             analytic_method = method.replace(f"multiplier bootstrap ({bootstrap_weights}, {draws} draws)",
                                              "analytic influence function")
@@ -906,6 +918,7 @@ class CallawaySantAnna(Design):
             diagnostics=diagnostics,
             design=self.name,
             evidence_level=self.evidence_level,
+            internals=internals,
         )
 
     def _group_wif(self, panel: _cs.Panel, gvals: np.ndarray, att_g: np.ndarray) -> np.ndarray:

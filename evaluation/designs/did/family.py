@@ -44,6 +44,7 @@ class _DiDFamily(Family):
     """Shared by the DiD designs: parallel trends, persons as the unit, subgroups on baseline traits."""
 
     family = "did"
+    option_roles = {"unit": "id", "time": "any", "covariates": "numeric_covariate", "weights": "weights", "cluster": "id"}
     Report = DiDReport
     evidence_level = 3
     assumption_da = _PARALLEL_DA
@@ -78,6 +79,7 @@ class _DiDFamily(Family):
 @register_family
 class DiD2x2Family(_DiDFamily):
     design = "did_2x2"
+    option_roles = {**_DiDFamily.option_roles, "group": "binary"}
     Options = DiD2x2Options
     Fit = DiD2x2Fit
     Estimator = DiD2x2
@@ -138,7 +140,9 @@ class DiD2x2Family(_DiDFamily):
         periods = np.sort(pd.unique(data[p["time"]]))
         if len(periods) != 2:
             raise EstimationError(f"did_2x2 needs exactly two periods in {p['time']!r}")
-        wide = data.pivot(index=p["unit"], columns=p["time"], values=p["outcome"]).dropna()
+        wide = data.pivot(index=p["unit"], columns=p["time"], values=p["outcome"])
+        # units in the data's order (pivot sorts them by their pseudonymised id): sums must not depend on the key
+        wide = wide.reindex(pd.unique(data[p["unit"]])).dropna()
         grp = data.groupby(p["unit"])[p["group"]].first().reindex(wide.index).astype(float)
         before, after = wide[periods[0]].to_numpy(float), wide[periods[1]].to_numpy(float)
         t = (grp == 1).to_numpy()
@@ -157,6 +161,7 @@ class DiD2x2Family(_DiDFamily):
 
 @register_family
 class TWFEFamily(_DiDFamily):
+    option_roles = {**_DiDFamily.option_roles, "treatment": "binary", "cohort": ("any", True)}
     design = "did_twfe"
     Options = TWFEOptions
     Fit = TWFEFit
@@ -194,6 +199,7 @@ class TWFEFamily(_DiDFamily):
 
 @register_family
 class CSFamily(_DiDFamily):
+    option_roles = {**_DiDFamily.option_roles, "time": "numeric", "cohort": ("any", True)}
     design = "did_cs"
     Options = CSOptions
     Fit = CSFit
@@ -336,3 +342,4 @@ def _disclose_cohorts(result: Result, inp: AnalysisInput, log: SuppressionLog) -
     return dataclasses.replace(result, tables=tables)
 
 
+from evaluation.designs.did import checks as _checks  # noqa: E402,F401  (registers the DiD assumption checks)

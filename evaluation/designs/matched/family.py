@@ -30,6 +30,8 @@ __all__ = ["MatchedFamily"]
 @register_family
 class MatchedFamily(ComparisonFamily):
     design = "matched_comparison"
+    #: the propensity-score model takes numeric covariates only
+    option_roles = {"covariates": "numeric_covariate", "exact": "categorical", "cluster": "id", "weights": "weights"}
     family = "matched"
     evidence_level = 3
     Options = MatchedOptions
@@ -114,3 +116,4 @@ class MatchedFamily(ComparisonFamily):
 
     def example(self, scenario: str, seed: int = 1):
         return matched_example(scenario, seed)
+from evaluation.designs.matched import checks as _checks  # noqa: E402,F401  (registers the matched assumption checks)

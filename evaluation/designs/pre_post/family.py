@@ -49,6 +49,31 @@ class PrePostFamily(Family):
     assumption_da = ("Uden sammenligningsgruppe forudsætter en årsagsfortolkning, at intet andet end projektet ændrede "
                      "tallet – en antagelse, målingen ikke kan efterprøve")
 
+    option_roles = {"period": "any", "unit": "id"}
+
+    def check_data(self, inp: AnalysisInput) -> list[tuple[tuple | None, str]]:
+        """The shared checks, and the baseline and follow-up labels against the period column's values."""
+        problems = super().check_data(inp)
+        o = inp.options
+        frame = inp.frame
+        if frame is None or o.period not in frame.columns:
+            return problems
+        values = frame[o.period].dropna()
+        counts = values.value_counts()
+        found = ", ".join(f"{k!r} ({v})" for k, v in counts.items()) or "no values"
+        texts = {str(k).strip(): k for k in counts.index}
+        file = inp.rows.file if inp.rows is not None else inp.source_path
+        for name in ("baseline", "follow_up"):
+            label = getattr(o, name)
+            if label in counts.index:
+                continue
+            hint = ""
+            if str(label).strip() in texts:
+                hint = f"; the column holds {texts[str(label).strip()]!r}: write the label as it is in the data"
+            problems.append((("options", name), f"the {name.replace('_', '-')} label {label!r} does not occur in column "
+                             f"{o.period!r} of {file}, which holds: {found}; set {name}: to one of these{hint}"))
+        return problems
+
     def suppress(self, result: Result, inp: AnalysisInput, log: SuppressionLog) -> Result:
         """Shared suppression, then the overlap table: persons measured at both dates, at one only, and (0/1
         outcome) by status at both dates; the status cells add up to 'both', so each part gets its own

@@ -45,6 +45,37 @@ class RandomizedFamily(ComparisonFamily):
     assumption_da = ("Lodtrækningen skal være gennemført som planlagt, og frafaldet må ikke hænge sammen med både "
                      "gruppe og resultat")
 
+    def check_data(self, inp):
+        """The shared checks, and (with Lin's adjustment) every level of a categorical covariate in both groups:
+        a level found in one group only makes the treatment × covariate terms collinear."""
+        problems = super().check_data(inp)
+        o = inp.options
+        frame = inp.frame
+        if problems or frame is None or o.adjustment != "lin" or not o.covariates:
+            return problems
+        from evaluation.data.checks import RowRef, covariate_kind
+
+        rows = inp.rows if inp.rows is not None else RowRef(inp.source_path, None, "row")
+        keep = frame[inp.outcome].notna().to_numpy() if inp.outcome in frame.columns else np.ones(len(frame), bool)
+        g = frame[o.treatment].to_numpy(dtype=object)
+        for c in o.covariates:
+            s = frame[c]
+            if covariate_kind(s, inp.numbers, inp.types.get(c)) != "categorical":
+                continue
+            text = s.astype(str).to_numpy()
+            for level in sorted(set(text[keep])):
+                at = keep & (text == level)
+                n_t, n_c = int((at & (g == o.treated)).sum()), int((at & (g == o.control)).sum())
+                if n_t and n_c:
+                    continue
+                only = o.treated if n_t else o.control
+                pos = np.flatnonzero(at)
+                problems.append((None, f"{rows.head(pos)}: analysis {inp.id!r}: column {c!r} (categorical covariate): "
+                                       f"the level {level!r} occurs only in the group {only!r} ({n_t + n_c} person(s): "
+                                       f"{rows.where(pos)}); Lin's adjustment needs every level in both groups: merge "
+                                       "it with another level, or set adjustment: ancova"))
+        return problems
+
     # -- disclosure: flow margins, the same counts in the group table, the diagnostics and the estimates,
     #    and shares of a categorical covariate's levels adding up to 1
     def disclosure_relations(self, result, inp):

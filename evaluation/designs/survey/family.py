@@ -44,6 +44,15 @@ class SurveyFamily(Family):
     assumption_da = ("Svarene skal være repræsentative for alle, der fik samtalen: de, der ikke svarede, må ikke have "
                      "oplevet samtalen anderledes")
 
+    option_roles = {"unit": ("any", True), "wave": ("any", True), "weighting_classes": "categorical"}
+
+    def data_roles(self, options, fit=None):
+        """The shared roles, and each item's answer column (present; answers may be missing)."""
+        from evaluation.designs.family import DataRole
+
+        return super().data_roles(options, fit) + [DataRole(("options", "items", i, "column"), item.column, "any", True)
+                                                   for i, item in enumerate(options.items)]
+
     def check_options(self, options: SurveyOptions) -> list[tuple[tuple[Any, ...], str]]:
         if isinstance(options.scale, str) and options.scale not in available_scales():
             return [(("options", "scale"), f"unknown scale {options.scale!r}; shipped scales: "
