@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
+    field_validator,
     BaseModel,
     ConfigDict,
     Field,
@@ -250,49 +251,85 @@ class DataSource(_Model):
     )
 
 
+def _check_horizons(v):
+    for h in v or []:
+        if not 1 <= int(h) <= 520:
+            raise ValueError(f"a horizon is a number of weeks from 1 to 520, got {h}")
+    return v
+
+
 class DurationSpec(_Model):
     """Time from the index week to the first self-support, per group (``analyses[].duration``): Kaplan–Meier
     curves with pointwise and simultaneous bands, the RMST difference at each horizon (weeks), the Cox hazard
     ratio, and the cumulative incidence of the first exit by cause (competing risks)."""
 
-    horizons: list[Annotated[int, Field(ge=1, le=520)]] = Field(
+    horizons: list[int] = Field(
         default_factory=lambda: [52, 104], min_length=1,
-        description="weeks after the index week at which the restricted mean time to self-support is compared")
+        description="weeks after the index week at which the restricted mean time to self-support is compared",
+        json_schema_extra=da("uger efter start, hvor den gennemsnitlige tid til selvforsørgelse (RMST) sammenlignes"))
     min_weeks: int = Field(default=1, ge=1, le=52,
-                           description="self-support counts from the first spell of at least this many self-supporting weeks")
+                           description="self-support counts from the first spell of at least this many self-supporting weeks",
+                           json_schema_extra=da("selvforsørgelse tæller fra første periode med mindst så mange sammenhængende uger uden ydelse"))
     competing: bool | dict[str, Union[list[str], Literal["self_support", "education"]]] = Field(
         default=True,
         description="competing exits: true for self-support vs fleksjob/førtidspension vs education (SU), false for "
                     "none, or a mapping cause id -> benefit-group ids (or 'self_support', 'education'), first declared "
-                    "first counted")
-    hazard_ratio: bool = Field(default=True, description="estimate the Cox hazard ratio of first self-support")
+                    "first counted",
+        json_schema_extra=da("konkurrerende afgange: true (selvforsørgelse, fleksjob/førtidspension, uddannelse), false (ingen) "
+                             "eller årsag: liste af ydelsesgrupper"))
+    hazard_ratio: bool = Field(default=True, description="estimate the Cox hazard ratio of first self-support",
+                               json_schema_extra=da("beregn hazard ratio (Cox) for første selvforsørgelse"))
+
+    _horizons = field_validator("horizons")(_check_horizons)
 
 
 class CumulativeSpec(_Model):
     """The effect on weeks on public support accumulated week by week (``analyses[].cumulative``), with intervals from
     the joint covariance of the weekly effects, a simultaneous band and a placebo before the index week."""
 
-    horizons: list[Annotated[int, Field(ge=1, le=520)]] = Field(
-        default_factory=lambda: [52, 104, 156], min_length=1, description="weeks over which the effect is accumulated")
+    horizons: list[int] = Field(
+        default_factory=lambda: [52, 104, 156], min_length=1, description="weeks over which the effect is accumulated",
+        json_schema_extra=da("antal uger efter start, som effekten lægges sammen over (fx 52, 104 og 156)"))
     placebo_weeks: int = Field(default=52, ge=0, le=260,
-                               description="weeks before the index week for the placebo (0 = none)")
-    benefit_types: list[str] | None = Field(default=None, description="count only these benefit groups (default: all public support)")
+                               description="weeks before the index week for the placebo (0 = none)",
+                               json_schema_extra=da("uger før start, hvor forskellen bør være nul (placebotest; 0 = ingen)"))
+    benefit_types: list[str] | None = Field(default=None, description="count only these benefit groups (default: all public support)",
+                                            json_schema_extra=da("tæl kun disse ydelsesgrupper (standard: al offentlig forsørgelse)"))
+
+    _horizons = field_validator("horizons")(_check_horizons)
 
 
 class EconomySpec(_Model):
     """The business case (``economy``): saved public expenses priced with benefit rates against the project's cost."""
 
     analysis: str | None = Field(default=None, description="the analysis whose effect is priced (default: the first "
-                                                            "analysis with 'cumulative')")
-    rates: str = Field(default="dk_satser", description="a packaged rate table (dk_satser) or a rate file relative to the study")
+                                                            "analysis with 'cumulative')",
+                                 json_schema_extra=da("den analyse, hvis effekt prissættes (standard: den første med 'cumulative')"))
+    rates: str = Field(default="dk_satser", description="a packaged rate table (dk_satser) or a rate file relative to the study",
+                       json_schema_extra=da("satstabel: den medfølgende (dk_satser) eller en satsfil i forhold til studiet"))
     perspective: Literal["offentlig", "kommunal"] = Field(
-        default="offentlig", description="offentlig: the benefits paid; kommunal: the municipality's share after state refusion")
-    horizons: list[Annotated[int, Field(ge=1, le=520)]] | None = Field(
-        default=None, description="weeks of the business case (default: the analysis's cumulative horizons)")
-    cost_dkk: float | None = Field(default=None, ge=0, description="the project's cost (default: budget_dkk)")
-    cost_source: str | None = Field(default=None, description="where the cost comes from (printed in the report)")
-    rate_factors: list[Annotated[float, Field(gt=0, le=5)]] = Field(
-        default_factory=lambda: [0.8, 1.2], description="rate levels of the sensitivity table, relative to the rate table")
+        default="offentlig", description="offentlig: the benefits paid; kommunal: the municipality's share after state refusion",
+        json_schema_extra=da("offentlig: de udbetalte ydelser; kommunal: kommunens andel efter statsrefusion"))
+    horizons: list[int] | None = Field(
+        default=None, description="weeks of the business case (default: the analysis's cumulative horizons)",
+        json_schema_extra=da("uger, business casen opgøres over (standard: analysens kumulerede horisonter)"))
+    cost_dkk: float | None = Field(default=None, ge=0, description="the project's cost (default: budget_dkk)",
+                                   json_schema_extra=da("projektets pris i kroner (standard: bevillingen, budget_dkk)"))
+    cost_source: str | None = Field(default=None, description="where the cost comes from (printed in the report)",
+                                    json_schema_extra=da("hvor prisen kommer fra (står i rapporten)"))
+    rate_factors: list[float] = Field(
+        default_factory=lambda: [0.8, 1.2], description="rate levels of the sensitivity table, relative to the rate table",
+        json_schema_extra=da("satsniveauer i følsomhedstabellen i forhold til satstabellen (fx 0,8 og 1,2)"))
+
+    _horizons = field_validator("horizons")(_check_horizons)
+
+    @field_validator("rate_factors")
+    @classmethod
+    def _factors(cls, v):
+        for f in v:
+            if not 0 < f <= 5:
+                raise ValueError(f"a rate factor lies in (0, 5], got {f}")
+        return v
 
 
 class AnalysisBase(_Model):
@@ -321,9 +358,11 @@ class AnalysisBase(_Model):
                              "kalder den undersøgende)"),
     )
     duration: DurationSpec | None = Field(
-        default=None, description="time to first self-support on the register attached to the analysis's data (survival)")
+        default=None, description="time to first self-support on the register attached to the analysis's data (survival)",
+        json_schema_extra=da("tid til første selvforsørgelse på registret knyttet til analysens data (overlevelsesanalyse)"))
     cumulative: CumulativeSpec | None = Field(
-        default=None, description="effect on weeks on public support accumulated over the follow-up, on the register")
+        default=None, description="effect on weeks on public support accumulated over the follow-up, on the register",
+        json_schema_extra=da("effekten på uger på offentlig forsørgelse lagt sammen over opfølgningen (registerdata)"))
 
     @property
     def family(self):
@@ -497,7 +536,8 @@ class StudyBase(_Model):
     theory: Theory
     data: dict[str, DataSource] = Field(default_factory=dict)
     targets: list[StudyTarget] = Field(default_factory=list)
-    economy: EconomySpec | None = Field(default=None, description="the business case: saved public expenses against the cost")
+    economy: EconomySpec | None = Field(default=None, description="the business case: saved public expenses against the cost",
+                                        json_schema_extra=da("business case: sparede offentlige ydelser mod projektets pris"))
     report: ReportOptions = Field(default_factory=ReportOptions)
 
     # set by load_study, not by the file

@@ -32,10 +32,11 @@ def _random_panel(n=60, T=40, seed=0):
     return panel, parts, idx, rng
 
 
-def test_exit_times_match_a_loop():
+@pytest.mark.parametrize("w", [1, 2])
+def test_exit_times_match_a_loop(w):
     panel, parts, idx, _ = _random_panel()
     causes = {"self_support": "self_support", "pension": ["fleksjob", "foertidspension"], "edu": "education"}
-    got = exit_times(panel, parts, horizon=12, min_weeks=2, causes=causes)
+    got = exit_times(panel, parts, horizon=12, min_weeks=w, causes=causes)
     cl = panel.codes
     raw = panel.raw_codes()
     for i, p in enumerate(parts.index):
@@ -48,8 +49,8 @@ def test_exit_times_match_a_loop():
                 break
             obs_last = k
             if ev == 0:
-                ss = all(c + j < raw.shape[1] and row[c + j] == 0 for j in range(2))
-                if ss and k + 1 <= 12 and all(row[c + j] not in (997,) for j in range(2)):
+                ss = all(c + j < raw.shape[1] and row[c + j] == 0 for j in range(w))
+                if ss and k + w - 1 <= 12 and all(row[c + j] not in (997,) for j in range(w)):
                     ev, wk = 1, k
                 elif row[c] in (771, 783):
                     ev, wk = 2, k
@@ -206,3 +207,15 @@ def test_cs_event_time_effects_match_the_estimator():
     np.testing.assert_allclose(ev["joint"].estimates, tab["estimate"].to_numpy(), rtol=1e-10)
     np.testing.assert_allclose(ev["joint"].std_errors(), tab["std_error"].to_numpy(), rtol=1e-8)
     assert ev["event_times"] == tab["event_time"].tolist()
+
+
+@pytest.mark.parametrize("step", [4, 8])
+def test_cumulative_moments_on_a_grid_equal_the_weekly_ones(step):
+    panel, parts, idx, _ = _random_panel(n=300, T=60)
+    lut = panel.codes.lut("public_support")
+    labels = (parts["group"] == "a").to_numpy().astype(int)
+    fine = cumulative_moments(panel, parts, (1, 16), lut, labels, 2, block=37)
+    grid = cumulative_moments(panel, parts, (1, 16), lut, labels, 2, block=37, step=step)
+    assert grid["weeks"].tolist() == list(range(step, 17, step))
+    for k in ("n", "sum", "sumsq"):
+        np.testing.assert_array_equal(grid[k], fine[k][:, step - 1::step])
