@@ -196,8 +196,14 @@ def _cumulative_section(rec: AnalysisRecord, figures: Mapping[str, str], several
         sentences.append(f"Over de første {horizon_text(h)} var {who} i alt {_w(abs(e.estimate))} uger {word} på "
                          f"offentlig forsørgelse end {than} ({CI_LABEL} {dir_ci(e.ci_lower, e.ci_upper, 'færre', 'flere')}).")
     if rows:
-        out.append(md_table(["Horisont", f"{_group_name(rec, 'treated')} (uger)", f"{_group_name(rec, 'control')} (uger)",
-                             "Forskel (uger)", f"95{NBSP}%-sikkerhedsinterval", "p-værdi"], rows, align="lrrrrr"))
+        header = ["Horisont", f"{_group_name(rec, 'treated')} (uger)", f"{_group_name(rec, 'control')} (uger)",
+                  "Forskel (uger)", f"95{NBSP}%-sikkerhedsinterval", "p-værdi"]
+        align = "lrrrrr"
+        if all(r[1] == DASH and r[2] == DASH for r in rows):
+            # Period designs (DiD) estimate the difference only; the group means do not exist, so their columns go.
+            header, align = [header[0], *header[3:]], "lrrr"
+            rows = [(r[0], *r[3:]) for r in rows]
+        out.append(md_table(header, rows, align=align))
         out.append(" ".join(sentences) + "\n")
     if d.get("horizons_not_available"):
         out.append("Horisonter, som registret ikke dækker for alle: " +
