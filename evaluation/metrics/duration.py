@@ -281,6 +281,21 @@ def cumulative_moments(panel: Panel, participants, weeks: Sequence[int], lut: np
             start = cols[r] + lo
             W = K.gather_window(panel.matrix, rows[r], start, width, outside)
             inside_all = start.min() >= 0 and start.max() + width <= T
+            if step == 1 and inside_all:
+                # Weeks as rows: numpy's cumsum along a short row axis loops row by row (slow); adding row k-1
+                # to row k over all persons at once is one vector add per week, ~4x faster including the
+                # transpose of the 0/1 bytes.
+                XT = np.ascontiguousarray(K._member(W, lut8, rng_).T)
+                CT = np.empty(XT.shape, dtype=ctype)
+                np.copyto(CT[0], XT[0], casting="unsafe")
+                for k in range(1, width):
+                    np.add(CT[k - 1], XT[k], out=CT[k], casting="unsafe")
+                n_out[g] += len(r)
+                # the squares are at most width²; their sum over the block fits int32 when len(r)·width² < 2³¹
+                acc = np.int32 if sqtype == np.int16 and len(r) * width * width < 2 ** 31 else np.int64
+                s1[g] += CT.sum(axis=1, dtype=np.int64)
+                s2[g] += np.square(CT, dtype=sqtype).sum(axis=1, dtype=acc)
+                continue
             if step == 1 or not inside_all:
                 C = np.cumsum(K._member(W, lut8, rng_), axis=1, dtype=ctype)
                 if inside_all:

@@ -62,7 +62,10 @@ def test_exit_times_match_a_loop(w):
         assert got.iloc[i]["weeks"] == (wk if ev else obs_last), p
 
 
-def test_weekly_values_and_cumulative_moments_match_loops():
+@pytest.mark.parametrize("hi,block", [(10, 7), (4, 7), (4, 1000)])
+def test_weekly_values_and_cumulative_moments_match_loops(hi, block):
+    """Window (1, 4) lies inside the register for everyone (the weeks-as-rows path); (1, 10) runs past its end
+    for some persons (the path that counts a person only while inside)."""
     panel, parts, idx, rng = _random_panel(T=30)
     years = np.array([2020])
     table = np.zeros((panel.codes.n_categories, 1))
@@ -76,10 +79,11 @@ def test_weekly_values_and_cumulative_moments_match_loops():
             assert (np.isnan(exp) and np.isnan(V[i, k])) or V[i, k] == pytest.approx(exp)
     lut = panel.codes.lut("public_support")
     labels = (parts["group"] == "a").to_numpy().astype(int)
-    mom = cumulative_moments(panel, parts, (1, 10), lut, labels, 2, block=7)
+    mom = cumulative_moments(panel, parts, (1, hi), lut, labels, 2, block=block)
+    assert mom["weeks"].tolist() == list(range(1, hi + 1))
     for g in (0, 1):
         sel = np.flatnonzero(labels == g)
-        for k in range(10):
+        for k in range(hi):
             vals = []
             for i in sel:
                 cs = idx[i] + 1 + np.arange(k + 1)
