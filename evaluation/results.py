@@ -474,6 +474,10 @@ class AnalysisRecord:
     weeks_per_unit: int | None = None
     warnings: tuple[str, ...] = ()
     mde: Mapping[str, Any] | None = None
+    #: time to first self-support (Kaplan–Meier, RMST, Cox, competing exits), when the analysis declares ``duration``
+    duration: Result | None = None
+    #: the effect accumulated week by week on weeks on public support, when it declares ``cumulative``
+    cumulative: Result | None = None
 
     _FIELDS = ("id", "indicator", "indicator_label", "unit", "phrase", "outcome", "outcome_label", "primary", "design",
                "options", "fit", "definition_da", "metric", "weeks_per_unit", "warnings", "mde")
@@ -482,6 +486,9 @@ class AnalysisRecord:
         out = {k: getattr(self, k) for k in self._FIELDS}
         out["options"], out["fit"], out["warnings"] = dict(self.options), dict(self.fit), list(self.warnings)
         out["result"] = self.result.to_dict()
+        for k in ("duration", "cumulative"):  # written only when declared, so other bundles are unchanged
+            if getattr(self, k) is not None:
+                out[k] = getattr(self, k).to_dict()
         return out
 
     @classmethod
@@ -492,6 +499,9 @@ class AnalysisRecord:
         kw["fit"] = dict(d.get("fit") or {})
         kw["primary"] = bool(d.get("primary", False))
         kw["indicator_label"] = d.get("indicator_label") or ""
+        for k in ("duration", "cumulative"):
+            if d.get(k):
+                kw[k] = result_from_dict(d[k])
         return cls(result=result_from_dict(d["result"]), **kw)
 
 
@@ -542,6 +552,8 @@ class Bundle:
     #: every declared data source: its path relative to the study folder, kind, provenance (synthetic,
     #: register, survey, project or None) and, for a weekly register, its first and last ISO week
     data_sources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: the business case (økonomi), when the study declares ``economy``
+    economy: Mapping[str, Any] | None = None
     #: assumption checks and the status of each declared assumption (evaluation.pipeline.robustness)
     robustness: Mapping[str, Any] | None = None
     #: the status of each CMO configuration from the evidence (evaluation.pipeline.cmo), empty in older bundles
@@ -589,6 +601,7 @@ class Bundle:
             "time_course": self.time_course, "data_sources": {k: dict(v) for k, v in self.data_sources.items()},
             "robustness": self.robustness,
             "cmo_evidence": [dict(c) for c in self.cmo_evidence],
+            **({"economy": _json_safe(dict(self.economy))} if self.economy is not None else {}),
         }
 
     @classmethod
@@ -603,7 +616,7 @@ class Bundle:
             data_hashes=d.get("data_hashes", {}), data_notes=d.get("data_notes", {}),
             package_version=d.get("package_version", ""), code_list_version=d.get("code_list_version"),
             figures=d.get("figures", {}), labels=d.get("labels") or {}, value_labels=d.get("value_labels") or {},
-            time_course=d.get("time_course"), data_sources=d.get("data_sources") or {},
+            time_course=d.get("time_course"), data_sources=d.get("data_sources") or {}, economy=d.get("economy"),
             robustness=d.get("robustness"),
             cmo_evidence=tuple(d.get("cmo_evidence") or ()),
         )

@@ -157,6 +157,10 @@ def write_study_figures(bundle: Bundle | Mapping[str, Any], folder: str | Path) 
         if records:
             for key, fig in fam.figures(records, bundle).items():
                 out[key] = _save(fig, folder, f"{key}.png")
+    from evaluation.pipeline.time_figures import time_figures
+
+    for key, fig in time_figures(bundle).items():
+        out[key] = _save(fig, folder, f"{key}.png")
     for i, (unit, rows) in enumerate(sorted(effects_forest_rows(bundle).items())):
         fig = forest_plot(rows, xlabel=f"Effekt ({unit})" if unit else "Effekt", null=0)
         out[f"forest_{i + 1}"] = _save(fig, folder, f"forest_{i + 1}.png")

@@ -169,6 +169,7 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
 
     analyses: list[AnalysisRecord] = []
     results: dict[str, Result] = {}
+    inputs: dict[str, AnalysisInput] = {}
     check_records: list[dict[str, Any]] = []
     any_primary = any(x.primary for x in study.analyses)
     for i, a in enumerate(study.analyses):
@@ -189,6 +190,13 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
             except EvaluationError as exc:
                 raise _in_analysis(exc, study, i, a, inp, data) from None
         results[a.id] = result
+        inputs[a.id] = inp
+        duration = cumulative = None
+        if a.duration is not None or a.cumulative is not None:
+            from evaluation.pipeline.time import run_cumulative, run_duration
+
+            duration = run_duration(study, a, data, inp, log) if a.duration is not None else None
+            cumulative = run_cumulative(study, a, data, inp) if a.cumulative is not None else None
         node = study.theory.node(ind.outcome) if ind is not None else None
         metric = ind.metric if ind is not None and ind.metric is not None else None
         analyses.append(AnalysisRecord(
@@ -207,6 +215,7 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
             weeks_per_unit=_weeks_per_unit(metric) if metric is not None else None,
             warnings=tuple(sorted(set(prepared.warnings.get(a.id, ())) | {str(w.message) for w in caught})),
             mde=mde,
+            duration=duration, cumulative=cumulative,
         ))
 
     targets: list[TargetRecord] = []
@@ -219,6 +228,11 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
                                     target=ind.target.model_dump(mode="json"), result=tr))
 
     time_course = _time_course(study, data, threshold, log)
+    economy = None
+    if study.economy is not None:
+        from evaluation.pipeline.time import run_economy
+
+        economy = run_economy(study, data, inputs, log)
     robustness = assess_assumptions(study, check_records, {t.indicator: t for t in targets})
 
     # counts of persons in prose (data notes, the analyses' warnings) go through the same rule as every
@@ -231,6 +245,7 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
     bundle = Bundle(
         format=BUNDLE_FORMAT,
         time_course=time_course,
+        economy=economy,
         robustness=robustness,
         study=_study_meta(study),
         theory=study.theory.model_dump(mode="json", by_alias=True),

@@ -256,6 +256,11 @@ def portfolio_markdown(bundles: list[Bundle | Mapping[str, Any]], *, studies_roo
     for key, fig in sorted((figures or {}).items()):
         out.append(f"![Primære effekter på tværs af projekter ({key.split('_', 1)[1].replace('_', ' ')})]({fig}){{width=95%}}\n")
     out.append(mechanism_evidence_section(bundles))
+    from evaluation.portfolio.economy import economy_section
+
+    econ = economy_section(bundles)
+    if econ:
+        out.append(econ)
     out.append("# Projekterne {#projekterne}\n")
     out.extend(cards)
     out.append(_catalogue_section(studies_root))

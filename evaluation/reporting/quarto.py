@@ -49,6 +49,7 @@ from evaluation.reporting.summary import (
     summary_box,
 )
 from evaluation.reporting.targets import goals_overview, targets_section
+from evaluation.reporting.time_sections import economy_section, economy_summary_line, effects_time_sections
 from evaluation.exceptions import StaleReportError
 from evaluation.results import AnalysisRecord, Bundle, load_bundle, output_lock, replace_dir
 from evaluation.results import bundle_fingerprint as _fingerprint_of
@@ -188,6 +189,9 @@ def _section_headline(b: Bundle, reference) -> str:
             "::: {.callout-warning title=\"Evidensniveau\"}\n**Evidensniveau 1 af 5:** "
             f"{evidence_level_text(1)}. Rapporten viser, om målene blev nået – ikke om projektet var årsagen.\n:::\n"
         )
+    econ = economy_summary_line(b)
+    if econ:
+        out.append(econ + " Se afsnittet *Økonomi*.\n")
     goals = goals_overview(b, reference)
     if goals:
         out.append(f"**Målopfyldelse:** {goals} Se afsnittet *Målopfyldelse*.\n")
@@ -394,6 +398,9 @@ def _section_effects(b: Bundle, figures: Mapping[str, str]) -> str:
         extra = _parts(a).effects_extra(a, b, figures)
         if extra:
             out.append(extra)
+    time = effects_time_sections(b, figures)
+    if time:
+        out.append(time)
     return "\n".join(out)
 
 
@@ -428,6 +435,8 @@ def _section_subgroups(b: Bundle) -> str:
 
 
 def _section_economy(b: Bundle) -> str:
+    if b.economy:
+        return economy_section(b)
     lines = economy_lines(b)
     return "\n".join(["# Økonomi {#oekonomi}\n", *lines]) if lines else ""
 
