@@ -110,8 +110,12 @@ def _randomized(rng) -> tuple[dict[str, pd.DataFrame], dict[str, str], list[tupl
     alder = rng.integers(19, 60, 2 * n)
     kvinde = rng.integers(0, 2, 2 * n)
     uger = np.clip(30 + 0.2 * (alder - 40) - 4 * (arm == "indsats") + rng.normal(0, 6, 2 * n), 0, 52).round(1)
-    df = pd.DataFrame({"løbenr": _ids(2 * n), "arm": arm, "alder": alder, "kvinde": kvinde, "uger_paa_ydelse": uger})
-    names = {"person_id": "løbenr", "group": "arm", "age": "alder", "female": "kvinde", "y": "uger_paa_ydelse"}
+    # take-up (the scaffold declares take_up: started): most of the intervention group started, nobody else
+    paabegyndt = ((arm == "indsats") & (rng.random(2 * n) < 0.85)).astype(int)
+    df = pd.DataFrame({"løbenr": _ids(2 * n), "arm": arm, "alder": alder, "kvinde": kvinde, "påbegyndt": paabegyndt,
+                       "uger_paa_ydelse": uger})
+    names = {"person_id": "løbenr", "group": "arm", "age": "alder", "female": "kvinde", "started": "påbegyndt",
+             "y": "uger_paa_ydelse"}
     edits = [("      treated: intervention\n", "      treated: indsats\n"), ("      control: control\n", "      control: kontrol\n"),
              ("      alder: Alder\n", "      alder: Alder (år)\n")]
     return {"participants": df}, names, edits

@@ -143,6 +143,7 @@ class DataRole:
 #: the data role of an option, by its name, in the comparison designs (a family overrides :meth:`Family.data_roles`)
 OPTION_ROLES: dict[str, str] = {
     "covariates": "covariate", "exact": "categorical", "strata": "categorical", "cluster": "id", "weights": "weights",
+    "take_up": "binary",
 }
 
 _TREATED_WORDS = ("interv", "indsats", "deltag", "treat", "behandl", "projekt", "forsøg", "ja", "yes", "1", "true")

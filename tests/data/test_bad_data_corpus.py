@@ -291,6 +291,10 @@ CASES: list[Case] = [
          ("study.yaml", "column 'group'", "as a number")),
     Case("option-column-missing", "trial", lambda f: _study(f, "covariates: [age, sex, income]", "covariates: [age, sex, income, alder2]"),
          ("study.yaml:", "analyses[0].options.covariates[3]", "'alder2'", "participants.csv")),
+    Case("take-up-column-missing", "trial", lambda f: _study(f, "      treatment: group\n", "      treatment: group\n      take_up: startet\n"),
+         ("study.yaml:", "analyses[0].options.take_up", "'startet'", "participants.csv")),
+    Case("take-up-not-0-1", "trial", lambda f: (_study(f, "      treatment: group\n", "      treatment: group\n      take_up: blok\n")),
+         ("participants.csv:2", "column 'blok'", "0/1")),
     # ---- paths and formats
     Case("path-is-a-folder", "trial", lambda f: ((f / "mappe").mkdir(), _study(f, "path: participants.csv", "path: mappe")),
          ("mappe", "is a folder")),
