@@ -253,6 +253,9 @@ class Example:
         The analysis's data source.
     truth : float or None
         The true effect (or change) built into the data, when there is one.
+    mediator : mapping or None
+        A mediator the example's programme theory names on a link (``column``, ``label``, ``unit``), for designs
+        that estimate mechanisms (randomized).
     """
 
     sources: Mapping[str, tuple[pd.DataFrame, Mapping[str, Any]]]
@@ -261,6 +264,7 @@ class Example:
     fit: Mapping[str, Any] = field(default_factory=dict)
     data: str = "participants"
     truth: float | None = None
+    mediator: Mapping[str, Any] | None = None
 
 
 # ---------------------------------------------------------------------------
