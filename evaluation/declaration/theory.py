@@ -195,12 +195,20 @@ class Target(_Model):
     goal: float | None = Field(
         default=None, description="the value to reach; a share as 0-1, a relative change as e.g. -0.04 (omit for a qualitative requirement)"
     )
-    goal_type: Literal["level", "relative_change", "effect"] = Field(
+    goal_type: Literal["level", "absolute_change", "relative_change", "effect", "none"] = Field(
         default="level",
-        description="level: the indicator must reach 'goal'; relative_change: change from baseline "
-        "relative to baseline; effect: the estimated effect (intervention - control) must reach 'goal'",
+        description="level: the indicator must reach 'goal' (falde til / stige til); absolute_change: the change from "
+        "baseline, in the indicator's unit (a share's change in percentage points), must reach 'goal' (falde med 2 "
+        "procentpoint); relative_change: the change from baseline relative to baseline, e.g. -0.04 (falde med 4 %); "
+        "effect: the estimated effect (intervention - control) must reach 'goal'; none: the indicator is followed "
+        "without a target (intet måltal)",
     )
     direction: Literal["increase", "decrease"] | None = Field(default=None, description="increase or decrease (numeric goals)")
+    census: bool = Field(
+        default=False,
+        description="the result counts the whole population (a census, e.g. every person in the municipality's scheme), "
+        "not a sample: it is compared with the goal as it is, without a sampling interval, and the report says so",
+    )
     deadline: date | None = None
     measurement_method: str | None = Field(default=None, description="målemetode: how the result is measured")
     follow_up: str | None = Field(default=None, description="opfølgning: when and how results are followed up")
@@ -210,10 +218,17 @@ class Target(_Model):
     def _numeric_goal(self) -> "Target":
         if self.goal is not None and self.direction is None:
             raise ValueError("a numeric goal needs a 'direction' (increase or decrease)")
+        if self.goal_type == "none":
+            if self.goal is not None or self.direction is not None:
+                raise ValueError("goal_type 'none' (no target) takes no 'goal' or 'direction'; remove them or choose "
+                                 "level, absolute_change, relative_change or effect")
+            return self
         if self.goal is None and self.requirement is None:
-            raise ValueError("a target needs a numeric 'goal' or a 'requirement' in words")
-        if self.goal_type in ("effect", "relative_change") and self.goal is None:
+            raise ValueError("a target needs a numeric 'goal' or a 'requirement' in words (or goal_type: none)")
+        if self.goal_type in ("effect", "absolute_change", "relative_change") and self.goal is None:
             raise ValueError(f"goal_type {self.goal_type!r} needs a numeric 'goal'")
+        if self.census and self.goal_type == "effect":
+            raise ValueError("an effect compares two groups and is never a census; remove 'census' or choose another goal_type")
         return self
 
 

@@ -162,7 +162,9 @@ def simulate_jobfirst(n_intervention: int = 178, n_control: int = 172, *, censor
     Notes
     -----
     Randomisation weeks are uniform over 2016-W01 … 2016-W26 (the register runs 2014-W45 …
-    2017-W42, so every person has 52 weeks before and at least 52 after). Everyone is on cash
+    2019-W42, 260 weeks, so every person has 52 weeks before and at least 156 after, three years of
+    follow-up for durations and cumulative effects; the chain draws one uniform per person and week in
+    calendar order, so the first 156 weeks are those of the earlier 156-week register). Everyone is on cash
     benefit (or ressourceforløb) in the index week, has been on public support at least 12
     months, is 31-64 years old. Exits are slower for older persons and longer time on support
     (a person frailty). The true effect is defined by :data:`JOBFIRST_EFFECT`. ``censor`` is the
@@ -183,7 +185,7 @@ def simulate_jobfirst(n_intervention: int = 178, n_control: int = 172, *, censor
     """
     rng = np.random.default_rng(seed)
     n = n_intervention + n_control
-    weeks = WeekRange(parse_week("2014-W45"), 156)
+    weeks = WeekRange(parse_week("2014-W45"), 260)
     group = np.array(["intervention"] * n_intervention + ["control"] * n_control, dtype=object)
     group = group[rng.permutation(n)]
     treated = group == "intervention"
@@ -255,6 +257,37 @@ def _true(fn, potential: Mapping[str, Panel], parts: pd.DataFrame, **kw) -> floa
     return float(np.nanmean(y1 - y0))
 
 
+def event_time_truths(potential: Mapping[str, Panel], parts: pd.DataFrame, horizons=(52, 104, 156)) -> dict:
+    """True effects on the time outcomes, from both potential registers, over the persons of ``parts``:
+    restricted mean weeks to first self-support and weeks on public support accumulated over weeks 1..h,
+    and the same in kroner priced with the shipped rate table (public expenses)."""
+    from ..data.rates import RateTable
+    from ..metrics.duration import column_years, exit_times, weekly_values
+
+    rates = RateTable.load()
+    out: dict = {"rmst_difference": {}, "cumulative_weeks": {}, "cumulative_kroner": {}}
+    H = int(max(horizons))
+    vals = {}
+    for arm in ("treated", "control"):
+        panel = potential[arm]
+        ex = exit_times(panel, parts, horizon=H)
+        years = np.unique(column_years(panel))
+        table, _ = rates.category_table(panel.codes, years)
+        sup = weekly_values(panel, parts, (1, H), panel.codes.lut("public_support").astype(float))[1]
+        kr = weekly_values(panel, parts, (1, H), table, years=years)[1]
+        vals[arm] = (ex["weeks"].to_numpy(float), ex["event"].to_numpy(), sup, kr)
+    for h in horizons:
+        r = {}
+        for arm, (t, e, _, _) in vals.items():
+            # no censoring in the synthetic registers: the restricted time is min(T, h), T = h when no event by h
+            r[arm] = float(np.mean(np.where(e > 0, np.minimum(t, h), h)))
+        out["rmst_difference"][str(h)] = r["treated"] - r["control"]
+        out["cumulative_weeks"][str(h)] = float(np.mean(vals["treated"][2][:, :h].sum(1) - vals["control"][2][:, :h].sum(1)))
+        out["cumulative_kroner"][str(h)] = float(np.mean(vals["treated"][3][:, :h].sum(1) - vals["control"][3][:, :h].sum(1)))
+    out["rates_version"] = rates.version
+    return out
+
+
 def jobfirst_files(seed: int = 2016) -> dict[str, pd.DataFrame | dict]:
     """Files of ``data/synthetic/jobfirst``: participants.csv, register.csv (DREAM wide), truth.json."""
     from ..metrics.benefits import benefit_dependency, self_support_spell, self_support_week
@@ -287,6 +320,10 @@ def jobfirst_files(seed: int = 2016) -> dict[str, pd.DataFrame | dict]:
                          "no effect, so the ITT effect is the CACE times the share of compliers",
         "n_compliers": {"intervention": int(sim["complier"][(parts["group"] == "intervention").to_numpy()].sum()),
                         "control": int(sim["complier"][(parts["group"] == "control").to_numpy()].sum())},
+        "time_effects": event_time_truths(pot, parts),
+        "time_effects_estimand": "ITT over all 350 randomised persons, weeks 1..h after randomisation: restricted "
+                                 "mean weeks to first self-support (RMST), weeks on public support and public expenses "
+                                 "in kroner (shipped rate table) accumulated over the horizon; Y(1) minus Y(0)",
         "mechanism": JOBFIRST_EFFECT,
         "note": "Synthetic data. Only the group sizes (350 randomised; 156 on cash benefit and 22 in "
                 "ressourceforløb in the intervention group) and the 144 of 178 who started come from the seed.",
@@ -328,19 +365,20 @@ def simulate_flere_skal_med(n_participants: int = 1243, n_comparison: int = 1200
 
     Notes
     -----
-    The register runs 2015-W02 … 2019-W52 (260 weeks, 20 quarters of 13 weeks). Everyone has been on cash benefit for
+    The register runs 2015-W02 … 2021-W52 (364 weeks, 28 quarters of 13 weeks), so the last cohort
+    (enrolled in 2018-W52) has three years of follow-up. Everyone has been on cash benefit for
     more than five years at selection (2016-W50) and is on cash benefit in that week. Planned
     start weeks of the participants are uniform over 2017-W01 … 2018-W52, independent of the
     outcomes; comparison persons are never enrolled and get a fictitious start week drawn from the
     same distribution (*fiktiv startuge*, as in register-based comparisons), which only sets the
     windows of person-level outcomes; it does not affect their register.
     Exits to self-support follow the season and an improving labour market (×1.0 in 2017 to
-    ×1.3 at the end of 2019) common to both groups, so parallel trends hold by construction.
+    ×1.3 from the end of 2019) common to both groups, so parallel trends hold by construction.
     No deaths or emigrations are simulated (see the study README).
     """
     rng = np.random.default_rng(seed)
     n = n_participants + n_comparison
-    weeks = WeekRange(parse_week("2015-W02"), 260)
+    weeks = WeekRange(parse_week("2015-W02"), 364)
     labels = np.asarray(format_weeks(weeks.ordinals), dtype=object)
     sel = int(np.flatnonzero(labels == "2016-W50")[0])
     start_lo = int(np.flatnonzero(labels == "2017-W01")[0])
@@ -421,10 +459,47 @@ def flere_skal_med_truth(sim: dict, period_weeks: int = 13) -> dict:
     }
 
 
+def period_time_truths(sim: dict, period_weeks: int = 13, horizons=(52, 104, 156)) -> dict:
+    """True cumulative effects in the estimand of event-time DiD: the participants' mean effect in their e-th
+    calendar period since enrolment (e = 0 is the period holding the start week), summed over the first h/period
+    periods: weeks on public support and public expenses in kroner (shipped rate table)."""
+    from ..data.rates import RateTable
+    from ..metrics.duration import column_years, period_values
+
+    rates = RateTable.load()
+    parts = sim["participants"]
+    part = parts[parts["group"] == "intervention"]
+    out: dict = {"cumulative_weeks": {}, "cumulative_kroner": {}}
+    d = {}
+    for arm in ("treated", "control"):
+        panel = sim["potential"][arm]
+        years = np.unique(column_years(panel))
+        table, _ = rates.category_table(panel.codes, years)
+        d[arm] = (period_values(panel, part, period_weeks, panel.codes.lut("public_support").astype(float)),
+                  period_values(panel, part, period_weeks, table, years=years))
+    from ..metrics.benefits import _index_week_ordinals
+
+    panel = sim["potential"]["treated"]
+    ords = _index_week_ordinals(part["index_week"], pd.Index(part.index), "index_week")
+    cohort = (ords - panel.weeks.first) // period_weeks  # 0-based period of enrolment
+    P = d["treated"][0].shape[1]
+    for h in horizons:
+        k = h // period_weeks
+        for j, key in ((0, "cumulative_weeks"), (1, "cumulative_kroner")):
+            diff = d["treated"][j] - d["control"][j]
+            per_e = [float(np.mean([diff[i, c + e] for i, c in enumerate(cohort) if c + e < P])) for e in range(k)]
+            out[key][str(h)] = float(np.sum(per_e))
+    out["rates_version"] = rates.version
+    return out
+
+
 def flere_skal_med_files(seed: int = 2017, period_weeks: int = 13) -> dict[str, pd.DataFrame | dict]:
     """Files of ``data/synthetic/flere-skal-med``: participants.csv, register.csv (DREAM wide), truth.json."""
     sim = simulate_flere_skal_med(seed=seed)
     truth = flere_skal_med_truth(sim, period_weeks)
+    truth["time_effects_event_time"] = period_time_truths(sim, period_weeks)
+    parts = sim["participants"]
+    truth["time_effects_weeks_since_start"] = event_time_truths(sim["potential"], parts[parts["group"] == "intervention"])
     wide = sim["panel"].to_wide().rename(columns={"person": "person_id"})
     out_parts = sim["participants"].reset_index().rename(columns={"person": "person_id"})
     return {

@@ -11,7 +11,7 @@ import pandas as pd
 from evaluation.designs._weighted_balance import kish_ess
 from evaluation.designs.balance import expand_covariates
 from evaluation.designs.comparison import ComparisonFamily
-from evaluation.designs.family import ONE, AnalysisInput, Options, Relation, register_family, row_of
+from evaluation.designs.family import ONE, AnalysisInput, Relation, register_family, row_of
 from evaluation.designs.power import estimate_icc
 from evaluation.designs.randomized.compliance import CACE_TERMS
 from evaluation.designs.randomized.estimator import RandomizedComparison
@@ -40,6 +40,8 @@ class RandomizedFamily(ComparisonFamily):
     design_mde = True
     main_terms = ("adjusted_difference", "difference_in_proportions", "difference_in_means")
     auxiliary_fit = frozenset({"permutations", "seed", "mediation_draws", "mediation_seed"})
+    supports_duration = True
+    time_mode = "person"
     label_da = ("Randomiseret sammenligning: deltagerne er fordelt ved lodtrækning til en interventions- og en "
                 "kontrolgruppe")
     estimand_da = ("Den gennemsnitlige effekt af at blive tildelt indsatsen (intention-to-treat): forskellen mellem "
@@ -274,6 +276,24 @@ class RandomizedFamily(ComparisonFamily):
         from evaluation.designs.randomized.figures import mediation_figures
 
         return mediation_figures(records)
+
+    # -- durations and cumulative effects: the same estimator (ITT, strata, clusters, weights) on many columns
+    def survival_design(self, inp):
+        from evaluation.designs.randomized.joint import randomized_survival_design
+
+        return randomized_survival_design(inp.frame, inp.options)
+
+    def placebo_input(self, inp):
+        """The placebo compares the groups' weeks before the lottery without covariate adjustment (the covariates
+        may include the pre-period outcome itself); strata, clusters and weights stay."""
+        import dataclasses
+
+        return dataclasses.replace(inp, options=inp.options.model_copy(update={"covariates": [], "adjustment": "none"}))
+
+    def joint_effects(self, inp, Y):
+        from evaluation.designs.randomized.joint import randomized_joint_effects
+
+        return randomized_joint_effects(inp.frame, Y, inp.options, getattr(inp.fit, "cov_type", None))
 
     def example(self, scenario: str, seed: int = 1):
         return randomized_example(scenario, seed)
