@@ -41,6 +41,17 @@ def write_example_study(root: Path, family: Family, scenario: str, seed: int = 1
         frame.to_csv(data_dir / f"{name}.csv", index=False, lineterminator="\n")
         sources[name] = {"path": f"../../data/{slug}/{name}.csv", "provenance": "synthetic", **decl}
     indicator = {"id": "maal", "outcome": "resultat", **ex.indicator}
+    nodes = [{"id": "indsats", "type": "activity", "label": "Indsatsen"},
+             {"id": "resultat", "type": "outcome", "horizon": "short", "primary": True, "label": "Resultatet"}]
+    links = [{"from": "indsats", "to": "resultat", "mechanism": "m1"}]
+    indicators = [indicator]
+    if ex.mediator is not None:  # a link naming the mediator: the mechanism analysis runs for the outcome downstream
+        nodes.insert(1, {"id": "proces", "type": "output", "label": "Mekanismen målt"})
+        links += [{"from": "indsats", "to": "proces", "mechanism": "m1", "mediator": "mediator"},
+                  {"from": "proces", "to": "resultat", "direct": True}]
+        indicators.append({"id": "mediator", "outcome": "proces", "label": ex.mediator["label"],
+                           "unit": ex.mediator.get("unit"), "direction": "increase",
+                           "metric": {"name": "column", "params": {"column": ex.mediator["column"]}}})
     study = {
         "id": slug,
         "title": f"Genereret studie ({family.short_da or family.label_da.split(':')[0]}, {SCENARIOS_DA.get(scenario, scenario)})",
@@ -51,13 +62,10 @@ def write_example_study(root: Path, family: Family, scenario: str, seed: int = 1
         "budget_dkk": 250000,
         "theory": {
             "target_group": {"description": "Ledige i testkommunen."},
-            "nodes": [
-                {"id": "indsats", "type": "activity", "label": "Indsatsen"},
-                {"id": "resultat", "type": "outcome", "horizon": "short", "primary": True, "label": "Resultatet"},
-            ],
-            "links": [{"from": "indsats", "to": "resultat", "mechanism": "m1"}],
+            "nodes": nodes,
+            "links": links,
             "mechanisms": [{"id": "m1", "label": "Støtte", "resource": "Samtaler", "reasoning": "Deltagerne handler"}],
-            "indicators": [indicator],
+            "indicators": indicators,
         },
         "data": sources,
         "analyses": [{"id": "analyse", "design": family.design, "data": ex.data, "indicator": "maal", "primary": True,
@@ -382,6 +390,12 @@ def check_mechanism_claims(qmd: str, b: Bundle) -> list[str]:
                         and fmt_pct(r["estimate"], 0) not in sec:
                     problems.append(f"{a.id}: the mediator share {fmt_pct(r['estimate'], 0)} ({side}) is not stated")
             line = next((ln for ln in sec.splitlines() if ln.startswith(f"| {a.indicator_label}")), "")
+            bullet = _bullet(sec, a.indicator_label)
+            if rows["acme"]["estimate"] is None or (isinstance(rows["acme"]["estimate"], float)
+                                                    and math.isnan(rows["acme"]["estimate"])):
+                if "kan ikke offentliggøres" not in bullet:
+                    problems.append(f"{a.id}: the hidden indirect effect is not said to be hidden: {bullet}")
+                continue
             for term in ("acme", "ade", "total_effect"):
                 r = rows[term]
                 cell = f"{fmt_number(r['estimate'] * mult, dec)} ({fmt_ci(r['ci_lower'] * mult, r['ci_upper'] * mult, dec)})"
@@ -392,7 +406,6 @@ def check_mechanism_claims(qmd: str, b: Bundle) -> list[str]:
             if prop_shown != excludes_zero(rows["total_effect"]):
                 problems.append(f"{a.id}: the share mediated is {'shown' if prop_shown else 'hidden'} although the total "
                                 "effect's interval " + ("crosses" if prop_shown else "excludes") + " zero")
-            bullet = _bullet(sec, a.indicator_label)
             if excludes_zero(rows["acme"]) != ("Intervallet udelukker nul" in bullet):
                 problems.append(f"{a.id}: the verdict on the indirect effect does not follow from its interval: {bullet}")
             if not excludes_zero(rows["acme"]) and "Vi kan ikke udelukke" not in bullet:

@@ -255,6 +255,9 @@ class Example:
         The analysis's data source.
     truth : float or None
         The true effect (or change) built into the data, when there is one.
+    mediator : mapping or None
+        A mediator the example's programme theory names on a link (``column``, ``label``, ``unit``), for designs
+        that estimate mechanisms (randomized).
     """
 
     sources: Mapping[str, tuple[pd.DataFrame, Mapping[str, Any]]]
@@ -263,6 +266,7 @@ class Example:
     fit: Mapping[str, Any] = field(default_factory=dict)
     data: str = "participants"
     truth: float | None = None
+    mediator: Mapping[str, Any] | None = None
 
 
 # ---------------------------------------------------------------------------

@@ -23,6 +23,10 @@ def randomized_example(scenario: str, seed: int = 1) -> Example:
     exclusion restriction holds and the complier effect (CACE) is the effect itself, ``truth``, while the
     intention-to-treat effect is ``truth`` times the share who started. In ``small_cells`` only 3 of the
     24 in the intervention group do not start, a count below the disclosure threshold.
+
+    Every scenario also has a 0/1 mediator ``contact`` (contact with the employer within four weeks), which
+    the allocation raises and which lowers the outcome (a known indirect effect; none in ``null``); in
+    ``small_cells`` only 3 persons of the control group have it.
     """
     rng = np.random.default_rng(seed)
     small = scenario == "small_cells"
@@ -51,6 +55,11 @@ def randomized_example(scenario: str, seed: int = 1) -> Example:
         "female": female,
     })
     df["started"] = started
+    if small:
+        contact = np.r_[np.ones(n_t - 4), np.zeros(4), np.zeros(n_c - 3), np.ones(3)].astype(int)
+    else:
+        contact = (take_rng.random(n_t + n_c) < np.where(t, 0.65, 0.30)).astype(int)
+    df["contact"] = contact
     options = {"treatment": treat_col, "treated": treated, "control": control, "covariates": ["age", "female"],
                "take_up": "started"}
     if small:
@@ -63,6 +72,7 @@ def randomized_example(scenario: str, seed: int = 1) -> Example:
         truth = None
     else:
         y = 12 + 0.15 * (age - 45) + 1.5 * female + effect * started + rng.normal(0, 4, n_t + n_c)
+        y = y + (0.0 if scenario == "null" else -1.5) * contact
         df["y"] = np.clip(y, 0, 52).round(1)
         indicator = {"label": "Uger på offentlig forsørgelse", "unit": "uger",
                      "metric": {"name": "column", "params": {"column": "y"}}}
@@ -72,6 +82,7 @@ def randomized_example(scenario: str, seed: int = 1) -> Example:
         sources={"participants": (df, {
             "id_column": "person_id", "columns": [c for c in df.columns if c != "person_id"],
             "labels": {k: v for k, v in {"age": "Alder", "female": "Kvinde", "rare": "Sjælden baggrund",
-                                         "started": "Påbegyndt"}.items() if k in df},
+                                         "started": "Påbegyndt", "contact": "Kontakt med arbejdsgiver"}.items() if k in df},
             "value_labels": {"female": {"0": "Mand", "1": "Kvinde"}}})},
-        options=options, fit={"cov_type": "HC2"}, indicator=indicator, truth=truth)
+        options=options, fit={"cov_type": "HC2", "mediation_draws": 200}, indicator=indicator, truth=truth,
+        mediator={"column": "contact", "label": "Kontakt med arbejdsgiveren inden for 4 uger", "unit": "andel"})

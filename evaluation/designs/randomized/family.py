@@ -149,6 +149,22 @@ class RandomizedFamily(ComparisonFamily):
     def suppress(self, result: Result, inp: AnalysisInput, log: SuppressionLog) -> Result:
         published = super().suppress(result, inp, log)
         med = published.tables.get("mediation")
+        if med is not None and any(np.isnan(e.estimate) for e in published.estimates if e.term in self.main_terms):
+            # the analysis's estimates rest on a cell below the threshold: so do its mediation estimates
+            med = med.copy()
+            rows = ~med["term"].astype(str).str.startswith("mediator_")
+            med.loc[rows, ["estimate", "std_error", "p_value", "ci_lower", "ci_upper"]] = np.nan
+            for _, r in med[rows].iterrows():
+                log.add(f"{inp.id}: mekanisme", f"{r['mediator']} {r['term']}", "estimate",
+                        f"analysens estimater bygger på en celle med færre end {inp.threshold} personer")
+            curve = published.tables.get("mediation_sensitivity")
+            tables = {**published.tables, "mediation": med}
+            if curve is not None:
+                tables["mediation_sensitivity"] = curve.iloc[0:0]
+            diag = dict(published.diagnostics)
+            diag["mediation"] = {k: {**v, "rho_at_zero": None, "r2star_at_zero": None, "r2tilde_at_zero": None,
+                                     "alpha": None, "beta": None} for k, v in (diag.get("mediation") or {}).items()}
+            published = dataclasses.replace(published, tables=tables, diagnostics=diag)
         if med is not None and "n_with" in med.columns:
             # a 0/1 mediator's share in a group reveals how many had it and how many did not
             med = med.copy()
