@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import datetime as _dt
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -477,6 +478,12 @@ class StudyTarget(_Model):
     )
     evidence: str | None = Field(default=None, description="what the assessment rests on (documents, interviews)")
     measured_at: date | None = Field(default=None, description="when the result was measured")
+    provenance: Literal["synthetic", "register", "survey", "project"] | None = Field(
+        default=None,
+        description="where the declared figures (baseline, observed, assessment) come from: synthetic (generated), register "
+        "(a public register or statistics bank such as jobindsats.dk), survey or project (the project's own counts); "
+        "shown in the report, and a synthetic figure puts the synthetic-data banner on it",
+    )
     note: str | None = None
     figures: TargetFigures | None = Field(
         default=None,
@@ -510,6 +517,13 @@ class ReportOptions(_Model):
         json_schema_extra=da("id'er på de analyser, rapportens hovedresultat bygger på (standard: de primære)"))
     cost_unit: str | None = Field(default=None, description="what an extra unit of the primary effect is called, e.g. 'sygefraværsuge'",
         json_schema_extra=da("hvad en ekstra enhed af den primære effekt hedder i økonomiafsnittet, fx 'sygefraværsuge'"))
+    date: _dt.date | None = Field(
+        default=None,
+        description="the report's date, printed in its summary and used to tell whether a target's deadline has passed; "
+        "default: SOURCE_DATE_EPOCH when set (reproducible builds), else the day the report is made",
+        json_schema_extra=da("rapportens dato (står i «Kort fortalt» og afgør, om et måls frist er overskredet); standard: "
+                             "SOURCE_DATE_EPOCH, ellers dagen rapporten laves"),
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> "ReportOptions":
@@ -855,6 +869,11 @@ def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
             problems.append((("targets", i, "indicator"), f"refers to {t.indicator!r}, which is not an indicator"))
         if t.analysis is not None and t.analysis not in analysis_ids:
             problems.append((("targets", i, "analysis"), f"refers to {t.analysis!r}, which is not an analysis"))
+        if t.indicator in ind_ids and t.assessment is not None:
+            tgt = study.theory.indicator(t.indicator).target
+            if tgt is not None and tgt.goal_type == "none":
+                problems.append((("targets", i, "assessment"), f"indicator {t.indicator!r} has no target (goal_type: none), "
+                                 "so there is nothing to assess; remove 'assessment' (the observed figure is shown as it is)"))
     for j, h in enumerate(study.report.headline_analyses):
         if h not in analysis_ids:
             problems.append((("report", "headline_analyses", j), f"refers to {h!r}, which is not an analysis"))

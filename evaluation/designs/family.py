@@ -587,6 +587,13 @@ class Family:
         estimates (Cochran's Q)."""
         return None
 
+    # ------------------------------------------------------------------ mechanisms ("why")
+    def mediation(self, inp: AnalysisInput, frame: pd.DataFrame, mediator: str) -> Any:
+        """A causal mediation analysis of the analysis's effect through ``mediator`` (a column of ``frame``), for
+        designs whose assignment identifies it (randomized: :mod:`evaluation.designs.randomized.mediation`);
+        ``EstimationError`` otherwise."""
+        raise EstimationError(f"a mediation analysis needs randomized assignment; design {self.design!r} does not offer one")
+
     # ------------------------------------------------------------------ disclosure
     def disclose(self, result: Result, inp: AnalysisInput, log: SuppressionLog) -> Result:
         """The result fit for publication: small cells suppressed (:meth:`suppress`), then further cells until

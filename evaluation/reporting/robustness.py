@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from evaluation.designs.family import get_family
 from evaluation.presentation.formatting import fmt_number, is_missing
+from evaluation.presentation.labels import readable_label
 from evaluation.presentation.markdown import DASH, md_table
 from evaluation.results import Bundle
 
@@ -28,12 +30,19 @@ def _ci(lo: Any, hi: Any, dec: int = 3) -> str:
     return f"{fmt_number(float(lo), dec)} til {fmt_number(float(hi), dec)}"
 
 
-def _analysis_label(b: Bundle, aid: str) -> str:
+def _analysis_label(b: Bundle, aid: str, *, indicator: bool = True) -> str:
+    """An analysis as a reader knows it: its indicator's label, and its design's short name when several analyses
+    measure the same indicator (never the analysis id)."""
     try:
         a = b.analysis(aid)
     except StopIteration:
-        return aid
-    return f"{a.indicator_label} ({aid})"
+        return readable_label(aid)
+    short = get_family(a.design).short_da or readable_label(a.design, capitalise=False)
+    if not indicator:
+        return short
+    if sum(1 for x in b.analyses if x.indicator_label == a.indicator_label) > 1:
+        return f"{a.indicator_label} ({short})"
+    return a.indicator_label
 
 
 def _honest_block(b: Bundle, r: dict[str, Any]) -> str:
@@ -99,7 +108,16 @@ def section_robustness(b: Bundle) -> str:
         for a in rob["assumptions"]:
             mine = [checks[i] for i in a.get("checks", [])]
             if mine:
-                how = "; ".join(f"{c['name_da']} ({c['analysis']}): {STATUS_LABELS[c['status']]}" for c in mine)
+                # the same check with the same status on every analysis is said once; otherwise each is named
+                # (by its design when the designs differ, else by its indicator)
+                said = {(c["name_da"], c["status"]) for c in mine}
+                if len(said) == 1:
+                    how = f"{mine[0]['name_da']}: {STATUS_LABELS[mine[0]['status']]}"
+                else:
+                    by_design = len({b.analysis(c["analysis"]).design for c in mine if any(
+                        x.id == c["analysis"] for x in b.analyses)}) > 1
+                    how = "; ".join(f"{c['name_da']} ({_analysis_label(b, c['analysis'], indicator=not by_design)}): "
+                                    f"{STATUS_LABELS[c['status']]}" for c in mine)
             elif a.get("own_test"):
                 how = "Antagelsens egen indikatortest"
             else:

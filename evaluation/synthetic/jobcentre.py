@@ -149,13 +149,15 @@ JOBFIRST_EFFECT = {
 }
 
 
-def simulate_jobfirst(n_intervention: int = 178, n_control: int = 172, *, censor: float = 0.0, seed: int = 2016) -> dict:
+def simulate_jobfirst(n_intervention: int = 178, n_control: int = 172, *, censor: float = 0.0, seed: int = 2016,
+                      n_started: int | None = 144) -> dict:
     """Simulate the JobFirst trial register (DREAM wide) with both potential outcomes.
 
     Returns
     -------
-    dict with ``participants`` (DataFrame, one row per person), ``panel`` (observed Panel) and
-    ``potential`` (``{"control": Panel, "treated": Panel}``).
+    dict with ``participants`` (DataFrame, one row per person), ``panel`` (observed Panel),
+    ``potential`` (``{"control": Panel, "treated": Panel}``) and ``complier`` (bool array: whether the
+    person would start the programme if offered it).
 
     Notes
     -----
@@ -169,6 +171,17 @@ def simulate_jobfirst(n_intervention: int = 178, n_control: int = 172, *, censor
     weekly probability of death or emigration after randomisation; the shipped data use 0
     (see the study README: the report's group table would otherwise publish a count of
     missing outcomes below the disclosure threshold).
+
+    Take-up (``n_started``; the seed: 144 of the 178 in the intervention group started): every person
+    has a latent type — *complier* (would start if offered the programme) or *never-taker* — drawn with a
+    probability rising with the person's frailty-adjusted job chances, so compliers differ from
+    never-takers. Exactly ``n_started`` of the intervention group are compliers, and the same share
+    (rounded) of the control group; only compliers who are offered the programme get its effect
+    (never-takers' Y(1) equals their Y(0)), so the exclusion restriction holds by construction and the
+    column ``started`` (1 = started) is the take-up of the intervention group (nobody in the control
+    group can start: one-sided non-compliance). The types are drawn from a separate stream
+    (``default_rng([seed, 14])``), so every other column is what it would be without take-up, and
+    ``n_started=None`` gives the old design in which everybody offered the programme starts.
     """
     rng = np.random.default_rng(seed)
     n = n_intervention + n_control
@@ -185,6 +198,19 @@ def simulate_jobfirst(n_intervention: int = 178, n_control: int = 172, *, censor
     index_pos = rng.integers(60, 86, size=n)        # 2016-W01 .. 2016-W26
     frailty = np.exp(-0.02 * (age - 45) - 0.25 * np.log(months / 36.0) + rng.normal(0, 0.3, size=n))
 
+    complier = np.ones(n, dtype=bool)
+    if n_started is not None:
+        if not 0 <= n_started <= n_intervention:
+            raise ValueError(f"n_started must lie between 0 and n_intervention ({n_intervention}), got {n_started}")
+        type_rng = np.random.default_rng([seed, 14])
+        chance = frailty / frailty.sum()
+        complier[:] = False
+        n_c_start = int(round(n_control * n_started / n_intervention))
+        for m, k in ((treated, n_started), (~treated, n_c_start)):
+            idx = np.flatnonzero(m)
+            pick = type_rng.choice(idx, size=k, replace=False, p=chance[idx] / chance[idx].sum())
+            complier[pick] = True
+
     ones = np.ones((n, _NS, _NS))
     mult0 = ones * frailty[:, None, None]
     mult1 = mult0.copy()
@@ -197,6 +223,7 @@ def simulate_jobfirst(n_intervention: int = 178, n_control: int = 172, *, censor
     # frailty slows exits only; it does not speed up relapse
     for m in (mult0, mult1):
         m[:, _S["self_support"], _S["kontanthjaelp"]] /= frailty
+    mult1[~complier] = mult0[~complier]  # never-takers: the offer alone changes nothing (exclusion restriction)
 
     pre_P, post_P = _base(_JF_PRE), _base(_JF_POST, censor=censor)
     force = {}
@@ -215,11 +242,13 @@ def simulate_jobfirst(n_intervention: int = 178, n_control: int = 172, *, censor
         "months_on_support": months, "support_duration": duration,
         "baseline_benefit": np.where(ressource, "ressourceforloeb", "kontanthjaelp").astype(object),
     }, index=pd.Index(ids, name="person"))
+    if n_started is not None:
+        parts["started"] = (treated & complier).astype(int)
     from ..metrics.benefits import benefit_dependency
 
     parts["baseline_dependency_52"] = benefit_dependency(panel, parts, (-52, -1)).round(4).to_numpy()
     potential = {"control": _to_panel(y0, ids, weeks, note), "treated": _to_panel(y1, ids, weeks, note)}
-    return {"participants": parts, "panel": panel, "potential": potential, "seed": seed}
+    return {"participants": parts, "panel": panel, "potential": potential, "seed": seed, "complier": complier}
 
 
 def _true(fn, potential: Mapping[str, Panel], parts: pd.DataFrame, **kw) -> float:
@@ -272,8 +301,10 @@ def jobfirst_files(seed: int = 2016) -> dict[str, pd.DataFrame | dict]:
         "self_support_week_52": (self_support_week, {"week": 52}),
     }
     treated = parts[parts["group"] == "intervention"]
+    compliers = parts[sim["complier"]]
     effects = {k: _true(fn, pot, parts, **kw) for k, (fn, kw) in metrics.items()}
     att = {k: _true(fn, pot, treated, **kw) for k, (fn, kw) in metrics.items()}
+    cace = {k: _true(fn, pot, compliers, **kw) for k, (fn, kw) in metrics.items()}
     wide = sim["panel"].to_wide().rename(columns={"person": "person_id"})
     out_parts = parts.reset_index().rename(columns={"person": "person_id"})
     truth = {
@@ -283,13 +314,19 @@ def jobfirst_files(seed: int = 2016) -> dict[str, pd.DataFrame | dict]:
                     "mean of metric(Y(1)) - metric(Y(0)), persons with a censored outcome left out",
         "effects": effects,
         "effects_att_intervention_group": att,
+        "effects_cace": cace,
+        "cace_estimand": "sample complier average causal effect: mean of metric(Y(1)) - metric(Y(0)) over the persons "
+                         "of both groups who would start if offered the programme (latent compliers); never-takers get "
+                         "no effect, so the ITT effect is the CACE times the share of compliers",
+        "n_compliers": {"intervention": int(sim["complier"][(parts["group"] == "intervention").to_numpy()].sum()),
+                        "control": int(sim["complier"][(parts["group"] == "control").to_numpy()].sum())},
         "time_effects": event_time_truths(pot, parts),
         "time_effects_estimand": "ITT over all 350 randomised persons, weeks 1..h after randomisation: restricted "
                                  "mean weeks to first self-support (RMST), weeks on public support and public expenses "
                                  "in kroner (shipped rate table) accumulated over the horizon; Y(1) minus Y(0)",
         "mechanism": JOBFIRST_EFFECT,
         "note": "Synthetic data. Only the group sizes (350 randomised; 156 on cash benefit and 22 in "
-                "ressourceforløb in the intervention group) come from the seed.",
+                "ressourceforløb in the intervention group) and the 144 of 178 who started come from the seed.",
     }
     return {"participants.csv": out_parts, "register.csv": wide, "truth.json": truth}
 

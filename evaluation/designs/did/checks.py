@@ -196,8 +196,8 @@ def _needs_event_study(ctx: CheckContext) -> str | None:
         return ("Med kun én periode før og én efter kan udviklingen før start ikke ses; parallelle tendenser kan "
                 "ikke testes i data (kræver flere perioder før start).")
     if ctx.inp.design == "did_twfe" and not ctx.result.internals.get("event_times"):
-        return ("Den statiske TWFE-model måler ikke effekter før start; angiv event_study: true (eller brug did_cs) "
-                "for at teste parallelle tendenser.")
+        return ("Den statiske TWFE-model måler ikke effekter før start, så parallelle tendenser kan ikke testes med den; "
+                "det kan en model med en effekt for hver periode (hændelsesstudie) eller Callaway–Sant'Anna.")
     return None
 
 
