@@ -278,6 +278,13 @@ def check_time_claims(qmd: str, b: Bundle) -> list[str]:
                     problems.append("economy summary: the net result or the probability is not the bundle's")
             elif "ikke oplyst" not in line:
                 problems.append("economy summary: without a cost the line must say the price is not known")
+        # the "Kort fortalt" box answers "Betaler det sig?" with the same (checked) sentence
+        box = re.search(r"::: \{#kort-fortalt[^\n]*\n(.*?)\n:::", qmd, re.S)
+        pays_line = next((ln for ln in (box.group(1) if box else "").splitlines()
+                          if ln.startswith("- **Betaler det sig?**")), "")
+        if line and pays_line.removeprefix("- **Betaler det sig?** ") != line.removeprefix("**Økonomi:** ").removesuffix(
+                " Se afsnittet *Økonomi*."):
+            problems.append(f"the summary box's 'Betaler det sig?' is not the summary's economy line: {pays_line!r}")
         sec = _section(qmd, "Økonomi")
         if H and bc.get("cost") is not None:
             r = H[max(H)]
@@ -298,6 +305,8 @@ def check_time_claims(qmd: str, b: Bundle) -> list[str]:
             if not any(x["label"] in ln and fmt_dkk(x["weekly"]) in ln and f"| {flag} |" in ln for ln in rows):
                 problems.append(f"economy: the rate of {x['group']} {x['year']} ({x['weekly']:.0f} kr., verified "
                                 f"{x['verified']}) is not in the rate table")
+    elif "**Betaler det sig?**" in qmd:
+        problems.append("the summary box answers 'Betaler det sig?' without a business case in the bundle")
     return problems
 
 

@@ -281,14 +281,20 @@ def cumulative_moments(panel: Panel, participants, weeks: Sequence[int], lut: np
             start = cols[r] + lo
             W = K.gather_window(panel.matrix, rows[r], start, width, outside)
             inside_all = start.min() >= 0 and start.max() + width <= T
-            if step == 1 and inside_all:
+            if inside_all:
+                if step == 1:
+                    X = K._member(W, lut8, rng_)
+                else:
+                    wt, mul, shift = word[step]
+                    # the 0/1 bytes of each word of `step` weeks added in one multiply (SWAR)
+                    X = ((np.take(lut8, W).view(wt) * mul) >> shift).astype(np.uint8)
                 # Weeks as rows: numpy's cumsum along a short row axis loops row by row (slow); adding row k-1
                 # to row k over all persons at once is one vector add per week, ~4x faster including the
-                # transpose of the 0/1 bytes.
-                XT = np.ascontiguousarray(K._member(W, lut8, rng_).T)
+                # transpose of the bytes.
+                XT = np.ascontiguousarray(X.T)
                 CT = np.empty(XT.shape, dtype=ctype)
                 np.copyto(CT[0], XT[0], casting="unsafe")
-                for k in range(1, width):
+                for k in range(1, XT.shape[0]):
                     np.add(CT[k - 1], XT[k], out=CT[k], casting="unsafe")
                 n_out[g] += len(r)
                 # the squares are at most width²; their sum over the block fits int32 when len(r)·width² < 2³¹
@@ -296,24 +302,14 @@ def cumulative_moments(panel: Panel, participants, weeks: Sequence[int], lut: np
                 s1[g] += CT.sum(axis=1, dtype=np.int64)
                 s2[g] += np.square(CT, dtype=sqtype).sum(axis=1, dtype=acc)
                 continue
-            if step == 1 or not inside_all:
-                C = np.cumsum(K._member(W, lut8, rng_), axis=1, dtype=ctype)
-                if inside_all:
-                    n_out[g] += len(r)
-                else:  # windows running past the register: a person counts only while inside it
-                    inside = np.cumsum(W == outside, axis=1, dtype=np.int32) == 0
-                    C = np.where(inside, C, 0).astype(ctype, copy=False)
-                    if step > 1:
-                        inside = inside[:, step - 1::step]
-                    n_out[g] += inside.sum(axis=0)
-                if step > 1:
-                    C = C[:, step - 1::step]
-            else:
-                X = np.take(lut8, W)  # 0/1 bytes, contiguous
-                wt, mul, shift = word[step]
-                sums = ((X.view(wt) * mul) >> shift).astype(np.uint8)  # the bytes of each word added
-                C = np.cumsum(sums, axis=1, dtype=ctype)
-                n_out[g] += len(r)
+            # windows running past the register: a person counts only while inside it
+            C = np.cumsum(K._member(W, lut8, rng_), axis=1, dtype=ctype)
+            inside = np.cumsum(W == outside, axis=1, dtype=np.int32) == 0
+            C = np.where(inside, C, 0).astype(ctype, copy=False)
+            if step > 1:
+                inside = inside[:, step - 1::step]
+                C = C[:, step - 1::step]
+            n_out[g] += inside.sum(axis=0)
             s1[g] += C.sum(axis=0, dtype=np.int64)
             s2[g] += np.square(C, dtype=sqtype).sum(axis=0, dtype=np.int64)
     return {"weeks": lo - 1 + step * np.arange(1, K_out + 1), "n": n_out, "sum": s1, "sumsq": s2}

@@ -21,6 +21,7 @@ from evaluation.designs.family import get_family
 from evaluation.presentation.formatting import fmt_date, fmt_dkk, fmt_int, fmt_number, is_missing
 from evaluation.presentation.phrases import interval_in_parentheses, scale_for
 from evaluation.reporting.targets import counts_sentence
+from evaluation.reporting.time_sections import economy_summary_text
 from evaluation.results import AnalysisRecord, Bundle
 
 __all__ = ["KIND_DA", "PROVENANCE_DA", "source_name", "synthetic_parts", "is_synthetic", "banner", "summary_box",
@@ -194,6 +195,9 @@ def summary_box(b: Bundle, reference_date: _dt.date) -> str:
     if goals:
         lines.append(f"- **Mål:** {goals[0].upper() + goals[1:]}.")
     lines.append(f"- **Hvad kostede det?** {_cost_line(b)}")
+    pays = economy_summary_text(b)
+    if pays:
+        lines.append(f"- **Betaler det sig?** {pays}")
     synthetic = " Syntetiske data, ikke virkelige personer." if is_synthetic(b) else ""
     period = data_period(b)
     lines.append(f"- **Data:** {period[0].upper() + period[1:]}.{synthetic}")

@@ -16,7 +16,8 @@ from evaluation.presentation.markdown import DASH, md_table
 from evaluation.presentation.phrases import CI_LABEL
 from evaluation.results import AnalysisRecord, Bundle, Estimate
 
-__all__ = ["effects_time_sections", "economy_section", "economy_summary_line", "horizon_text", "round_kr",
+__all__ = ["effects_time_sections", "economy_section", "economy_summary_line", "economy_summary_text", "horizon_text",
+           "round_kr",
            "PROBABILITY_NOTE_DA"]
 
 PROBABILITY_NOTE_DA = ("Sandsynligheden er regnet ud fra effektens usikkerhed (dens fordeling, som sikkerhedsintervallet "
@@ -265,6 +266,12 @@ def _p_text(p: float) -> str:
 def economy_summary_line(b: Bundle) -> str | None:
     """One line for the report's summary: what the project saved (or cost) in benefits per participant over the
     longest horizon, the net result per participant and the probability that it paid for itself."""
+    text = economy_summary_text(b)
+    return None if text is None else "**Økonomi:** " + text
+
+
+def economy_summary_text(b: Bundle) -> str | None:
+    """The summary line's sentence without its label (the "Kort fortalt" box's *Betaler det sig?*)."""
     e = b.economy
     if not e:
         return None
@@ -276,7 +283,7 @@ def economy_summary_line(b: Bundle) -> str | None:
     r = bc["horizons"][h] if h in bc["horizons"] else bc["horizons"][str(h)]
     saved = r["saved_per_participant"]
     verb = "sparede" if saved >= 0 else "kostede"
-    line = (f"**Økonomi:** Over {horizon_text(h)} {verb} projektet det offentlige {_kr(abs(saved))} i ydelser pr. deltager "
+    line = (f"Over {horizon_text(h)} {verb} projektet det offentlige {_kr(abs(saved))} i ydelser pr. deltager "
             f"({CI_LABEL} {_kr_ci(r['saved_per_participant_ci'])} sparet)")
     if "net" in r:
         line += (f"; med en pris på {_kr(bc['cost_per_participant'])} pr. deltager er nettoresultatet "

@@ -106,6 +106,9 @@ def test_claims_checker_catches_wrong_sentences(tmp_path):
         assert any("verdict" in p for p in check_time_claims(verdict, b))
     no_line = "\n".join(ln for ln in qmd.splitlines() if not ln.startswith("**Økonomi:**"))
     assert "the summary has no line on the business case" in check_time_claims(no_line, b)
+    assert "- **Betaler det sig?** " in qmd
+    box_wrong = re.sub(r"(- \*\*Betaler det sig\?\*\* .*?)(sparede|kostede)", lambda m: m.group(1) + "tjente", qmd, count=1)
+    assert any("Betaler det sig?" in p for p in check_time_claims(box_wrong, b))
 
 
 def test_bundles_without_time_analyses_are_unchanged(tmp_path):
