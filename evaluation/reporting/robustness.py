@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from evaluation.designs.family import get_family
 from evaluation.presentation.formatting import fmt_number, is_missing
 from evaluation.presentation.markdown import DASH, md_table
 from evaluation.results import Bundle
@@ -28,12 +29,29 @@ def _ci(lo: Any, hi: Any, dec: int = 3) -> str:
     return f"{fmt_number(float(lo), dec)} til {fmt_number(float(hi), dec)}"
 
 
+def _join(sentences) -> str:
+    """Distinct sentences in order: whole sentences side by side, fragments separated by semicolons."""
+    out = ""
+    for x in dict.fromkeys(str(s).strip() for s in sentences if s):
+        out = x if not out else f"{out} {x}" if out.endswith((".", "!", "?")) else f"{out}; {x}"
+    return out
+
+
 def _analysis_label(b: Bundle, aid: str) -> str:
+    """The analysis in words: its indicator and design (the study's labels, not the analysis id); the id only
+    when two analyses share both."""
     try:
         a = b.analysis(aid)
     except StopIteration:
         return aid
-    return f"{a.indicator_label} ({aid})"
+    try:
+        design = get_family(a.design).short_da
+    except Exception:  # a design registered by a plug-in that is not installed here: its code name
+        design = a.design
+    label = a.indicator_label or a.outcome_label or b.label(a.indicator or aid)
+    twins = [x for x in b.analyses if x.design == a.design and (x.indicator_label or x.outcome_label) == (a.indicator_label or a.outcome_label)]
+    suffix = f", {aid}" if len(twins) > 1 else ""
+    return f"{label} ({design}{suffix})"
 
 
 def _honest_block(b: Bundle, r: dict[str, Any]) -> str:
@@ -45,7 +63,7 @@ def _honest_block(b: Bundle, r: dict[str, Any]) -> str:
             for m, lo, hi in zip(rm["Mbar"], rm["lb"], rm["ub"])]
     rows.insert(0, ("Sædvanligt interval", _ci(*d["original"])))
     out = [f"### Følsomhed for brud på parallelle tendenser: {_analysis_label(b, r['analysis'])}\n",
-           f"Parameteren er {d.get('parameter', 'effekten efter start')} (hændelsestider {', '.join(str(t) for t in d.get('event_times', []))}). "
+           f"Parameteren er {d.get('parameter', 'effekten efter start')} (hændelsestider {', '.join(fmt_number(t, 0) for t in d.get('event_times', []))}). "
            "M̄ angiver, hvor mange gange større bruddet på parallelle tendenser efter start må være end det største brud "
            "mellem to på hinanden følgende perioder før start. Intervallerne er robuste 95\u00a0%-sikkerhedsintervaller "
            f"({rm.get('method', '')}, Rambachan & Roth 2023).\n",
@@ -74,7 +92,12 @@ def _sensemakr_block(b: Bundle, r: dict[str, Any]) -> str:
            f"Regressionsjusteret forskel {_num(d['estimate'])} (t = {fmt_number(d['t'], 2)}). Deltagelsen forklarer "
            f"{fmt_number(100 * d['partial_r2'], 1)} % af den resterende variation i resultatet. Robusthedsværdier "
            f"(Cinelli & Hazlett 2020): RV = {fmt_number(100 * d['rv_q'], 1)} % (bringer estimatet til 0) og "
-           f"RV = {fmt_number(100 * d['rv_qa'], 1)} % (gør det ikke statistisk sikkert).\n"]
+           f"RV = {fmt_number(100 * d['rv_qa'], 1)} % (gør det ikke statistisk sikkert).\n",
+           # sensemakr's bounds are defined for a linear regression; the weighted/matched estimate has no such
+           # decomposition, so the check uses an ordinary regression and the reader is told so
+           f"Følsomhedsanalysen bygger på en almindelig regression ({d.get('model') or 'OLS af resultatet på gruppe og baggrundsforhold'}), "
+           "ikke på den matchede sammenlignings vægte; den regressionsjusterede forskel er derfor ikke præcis "
+           "hovedresultatet, men viser, hvor følsom en sammenligning på de samme baggrundsforhold er.\n"]
     if rows:
         out.append("En ikke-målt forskel lige så stærk som hvert målt baggrundsforhold:\n\n" + md_table(
             ["Lige så stærk som", "Forklarer af deltagelse", "Forklarer af resultat", "Justeret forskel",
@@ -99,12 +122,13 @@ def section_robustness(b: Bundle) -> str:
         for a in rob["assumptions"]:
             mine = [checks[i] for i in a.get("checks", [])]
             if mine:
-                how = "; ".join(f"{c['name_da']} ({c['analysis']}): {STATUS_LABELS[c['status']]}" for c in mine)
+                how = "; ".join(f"{c['name_da']} ({_analysis_label(b, c['analysis'])}): {STATUS_LABELS[c['status']]}"
+                                for c in mine)
             elif a.get("own_test"):
                 how = "Antagelsens egen indikatortest"
             else:
                 how = DASH
-            why = a.get("reason_da") or "; ".join(dict.fromkeys(c["finding_da"] for c in mine if c.get("finding_da")))
+            why = a.get("reason_da") or _join(c["finding_da"] for c in mine if c.get("finding_da"))
             rows.append((a["description"], _CRIT.get(a["criticality"], a["criticality"]), how,
                          STATUS_LABELS[a["status"]], why or DASH, a.get("if_broken_da") or DASH))
         out.append("## Programteoriens antagelser\n")
