@@ -77,6 +77,14 @@ _LABEL_CHAR_W = 0.6 * _LABEL_FONT / 72
 _LABEL_H = 1.3 * _LABEL_FONT / 72
 _INLINE_MAX = 12  # labels up to this many characters are written on the arrow …
 _INLINE_MAX_LINKS = 8  # … unless there are more labelled arrows than this (then all are numbered)
+#: the Danish tag and colour of an assumption's status (the checks' statuses, evaluation.designs.checks); the
+#: tag carries the word, so the colour is never the only cue
+STATUS_TAGS = {
+    "holder": ("Holder", "#2e7d32"),
+    "tvivlsom": ("Tvivlsom", "#b26a00"),
+    "brudt": ("Brudt", "#b3261e"),
+    "kan_ikke_testes": ("Kan ikke testes", "#5f6670"),
+}
 _MECH_COLOUR = "#333a45"
 _DIRECT_COLOUR = "#8a8f98"
 
@@ -345,6 +353,7 @@ def draw_logic_model(
     links: Sequence[Mapping[str, Any]],
     *,
     title: str | None = None,
+    assumptions: Sequence[Mapping[str, Any]] = (),
 ) -> Figure:
     """Draw a programme theory as a left-to-right logic model.
 
@@ -359,6 +368,11 @@ def draw_logic_model(
         numbered mechanism, or ``"direkte"`` for a direct link without a mechanism.
     title : str, optional
         Title printed above the diagram.
+    assumptions : sequence of mapping, optional
+        The theory's assumptions, each with ``code`` (``"A1"``), ``text`` and optional ``status``
+        (``holder``, ``tvivlsom``, ``brudt``, ``kan_ikke_testes``: the status from the checks in data).
+        They are listed below the diagram with a coloured Danish status tag; a link whose mapping has
+        ``assumptions`` (a list of codes) shows those codes on its arrow.
 
     Returns
     -------
@@ -397,9 +411,15 @@ def draw_logic_model(
         by_id[node.id] = node
     lks = [_Link(src=by_id[str(l["from"])], dst=by_id[str(l["to"])], label=str(l["label"])) for l in links]
     legend = _assign_codes(lks)
+    known_codes = {str(a["code"]) for a in assumptions}
+    for lk, raw in zip(lks, links):
+        codes = [str(c) for c in raw.get("assumptions") or () if str(c) in known_codes]
+        if codes:  # the assumptions the link rests on, after its mechanism
+            lk.text = f"{lk.text} · {', '.join(codes)}" if lk.text else ", ".join(codes)
     _order_columns(columns, lks)
     # Widen the gaps so that labels written on arrows fit between the columns.
-    gap_x = max([_GAP_X] + [len(l.text) * _LABEL_CHAR_W + 0.3 for l in lks if l.text and not l.code])
+    gap_x = max([_GAP_X] + [len(l.text) * _LABEL_CHAR_W + 0.3 for l in lks
+                            if l.text and (not l.code or l.text != l.code)])
 
     # Vertical layout: each column centred within the tallest column.
     col_h = {k: sum(n.h for n in col) + _GAP_Y * (len(col) - 1) for k, col in columns.items()}
@@ -445,6 +465,20 @@ def draw_logic_model(
                 wrapped = _wrap(item, leg_chars)
                 leg_lines.append([("item", wrapped[0], 0.0)])
                 leg_lines.extend([("cont", "    " + w, 0.0)] for w in wrapped[1:])
+    if assumptions:
+        leg_lines.append([("head", "Antagelser", 0.0)])
+        for a in assumptions:
+            status = a.get("status")
+            tag = STATUS_TAGS.get(status) if status else None
+            indent = (len(tag[0]) + 2) * char_w * 1.12 if tag else 0.0
+            first = f"{a['code']}: {' '.join(str(a['text']).split())}"
+            wrapped = _wrap(first, max(20, leg_chars - (len(tag[0]) + 3 if tag else 0)))
+            row: list[tuple[str, str, float]] = []
+            if tag:
+                row.append((f"tag:{status}", tag[0], 0.0))
+            row.append(("item", wrapped[0], indent))
+            leg_lines.append(row)
+            leg_lines.extend([("cont", "    " + w, indent)] for w in wrapped[1:])
     symbols = []
     if any(n.primary for n in all_nodes):
         symbols.append("Tyk ramme: primært resultat")
@@ -452,6 +486,10 @@ def draw_logic_model(
         symbols.append("Stiplet grå pil: direkte sammenhæng uden særskilt mekanisme")
     if any(col_x[l.dst.column] < col_x[l.src.column] for l in lks):
         symbols.append("Pil mod venstre: tilbagekobling")
+    if any(a.get("status") for a in assumptions):
+        symbols.append("Mærket ved en antagelse: dens status efter tjek i data (se afsnittet «Hvor robust er resultatet?»)")
+    if any("·" in (l.text or "") or (l.text or "").startswith("A") for l in lks if l.text):
+        symbols.append("A1 … på en pil: antagelser, forbindelsen hviler på")
     for line in _wrap(" · ".join(symbols), leg_chars) if symbols else []:
         leg_lines.append([("sym", line, 0.0)])
     leg_line_h = 1.35 * _LEGEND_FONT / 72
@@ -508,6 +546,12 @@ def draw_logic_model(
     y = y_body_bot - 0.1
     for row in leg_lines:
         for kind, text, dx in row:
+            if kind.startswith("tag:"):
+                colour = STATUS_TAGS[kind[4:]][1]
+                ax.text(x0 + _MARGIN + dx + 0.03, y - 0.01, text, ha="left", va="top", fontsize=_LEGEND_FONT - 0.5,
+                        fontweight="bold", color="white",
+                        bbox=dict(boxstyle="round,pad=0.15", fc=colour, ec="none"))
+                continue
             ax.text(x0 + _MARGIN + dx, y, text, ha="left", va="top", fontsize=_LEGEND_FONT,
                     fontweight="bold" if kind == "head" else "normal",
                     color="#555b66" if kind == "sym" else "#222222",

@@ -28,8 +28,14 @@ from evaluation.results import Bundle  # noqa: E402
 __all__ = ["write_study_figures", "logic_model_figure", "effects_forest_rows", "time_course_figure"]
 
 
-def logic_model_figure(theory: Mapping[str, Any], title: str | None = None):
-    """The logic-model diagram of a theory given as the bundle's plain dict."""
+def logic_model_figure(theory: Mapping[str, Any], title: str | None = None,
+                       robustness: Mapping[str, Any] | None = None):
+    """The logic-model diagram of a theory given as the bundle's plain dict; with the bundle's robustness
+    record, each assumption carries its status."""
+    status = {a["id"]: a["status"] for a in (robustness or {}).get("assumptions", [])}
+    asm_code = {a["id"]: f"A{i + 1}" for i, a in enumerate(theory.get("assumptions", []))}
+    assumptions = [{"code": asm_code[a["id"]], "text": a["description"], "status": status.get(a["id"])}
+                   for a in theory.get("assumptions", [])]
     mech_no = {m["id"]: f"M{i + 1}" for i, m in enumerate(theory.get("mechanisms", []))}
     mech_label = {m["id"]: m["label"] for m in theory.get("mechanisms", [])}
     nodes = [
@@ -42,8 +48,9 @@ def logic_model_figure(theory: Mapping[str, Any], title: str | None = None):
             label = f"{mech_no[l['mechanism']]}: {mech_label[l['mechanism']]}"
         else:
             label = "direkte"
-        links.append({"from": l["from"], "to": l["to"], "label": label})
-    return draw_logic_model(nodes, links, title=title)
+        links.append({"from": l["from"], "to": l["to"], "label": label,
+                      "assumptions": [asm_code[x] for x in l.get("assumptions", []) if x in asm_code]})
+    return draw_logic_model(nodes, links, title=title, assumptions=assumptions)
 
 
 def effects_forest_rows(bundle: Bundle | Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -121,7 +128,7 @@ def write_study_figures(bundle: Bundle | Mapping[str, Any], folder: str | Path) 
     bundle = Bundle.from_dict(bundle)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    out: dict[str, str] = {"logic_model": _save(logic_model_figure(bundle.theory), folder, "logic_model.png")}
+    out: dict[str, str] = {"logic_model": _save(logic_model_figure(bundle.theory, robustness=bundle.robustness), folder, "logic_model.png")}
     if bundle.time_course:
         rec = bundle.analysis(bundle.time_course["analysis"])
         fam = get_family(rec.design)

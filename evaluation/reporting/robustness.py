@@ -68,6 +68,11 @@ def _honest_block(b: Bundle, r: dict[str, Any]) -> str:
            "mellem to på hinanden følgende perioder før start. Intervallerne er robuste 95\u00a0%-sikkerhedsintervaller "
            f"({rm.get('method', '')}, Rambachan & Roth 2023).\n",
            md_table(["Antagelse om bruddet", "Robust 95\u00a0%-sikkerhedsinterval"], rows, align="lr")]
+    fig = (b.figures or {}).get(f"honest_{r['analysis']}")
+    if fig:
+        out.append(f"\nFiguren viser de robuste intervaller mod M̄ og M; længst til venstre det sædvanlige interval under "
+                   "parallelle tendenser.\n\n"
+                   f"![Følsomhed for brud på parallelle tendenser: {_analysis_label(b, r['analysis'])}]({fig}){{width=90%}}\n")
     bd = rm.get("breakdown")
     if not is_missing(bd):
         out.append(f"\nNedbrydningsværdi: M̄ = {fmt_number(float(bd), 2)} (det største M̄, hvor intervallet ikke indeholder 0).\n")
