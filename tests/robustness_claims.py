@@ -178,7 +178,7 @@ def check_robustness_claims(qmd: str, bundle: Bundle | dict) -> list[str]:
             if "almindelig regression" not in sec or "vægte" not in sec:
                 problems.append("sensemakr: the section does not say it uses an ordinary regression, not the weights")
     # 5. raw identifiers
-    text = re.sub(r"\{#[^}]*\}", "", sec)
+    text = re.sub(r"\]\([^)]*\)", "]", re.sub(r"\{[#.][^}]*\}", "", sec))  # anchors, attributes, file paths
     for a in b.analyses:
         if re.search(rf"(?<![\w-]){re.escape(a.id)}(?![\w-])", text) and len(a.id) > 3:
             problems.append(f"the analysis id {a.id!r} appears in the section")

@@ -54,6 +54,21 @@ def _analysis_label(b: Bundle, aid: str) -> str:
     return f"{label} ({design}{suffix})"
 
 
+def _short_label(b: Bundle, aid: str, records: list[dict[str, Any]]) -> str:
+    """The analysis by its design's short name, with its indicator only when another analysis of the same design
+    is among the records."""
+    try:
+        a = b.analysis(aid)
+    except StopIteration:
+        return aid
+    try:
+        short = get_family(a.design).short_da
+    except Exception:  # a design registered by a plug-in that is not installed here: its code name
+        short = a.design
+    twins = {r["analysis"] for r in records if any(x.id == r["analysis"] and x.design == a.design for x in b.analyses)}
+    return f"{a.indicator_label}, {short}" if len(twins) > 1 else short
+
+
 def _honest_block(b: Bundle, r: dict[str, Any]) -> str:
     d = r.get("details") or {}
     rm, sd = d.get("relative_magnitudes"), d.get("smoothness")
@@ -127,13 +142,16 @@ def section_robustness(b: Bundle) -> str:
         for a in rob["assumptions"]:
             mine = [checks[i] for i in a.get("checks", [])]
             if mine:
-                how = "; ".join(f"{c['name_da']} ({_analysis_label(b, c['analysis'])}): {STATUS_LABELS[c['status']]}"
+                how = "; ".join(f"{c['name_da']} ({_short_label(b, c['analysis'], mine)}): {STATUS_LABELS[c['status']]}"
                                 for c in mine)
             elif a.get("own_test"):
                 how = "Antagelsens egen indikatortest"
             else:
                 how = DASH
-            why = a.get("reason_da") or _join(c["finding_da"] for c in mine if c.get("finding_da"))
+            # the findings that gave the verdict; the reasons why other analyses could not test it stay in the
+            # 'Tjek' column's status (they would bury the finding that matters)
+            decisive = [c for c in mine if c["status"] != "kan_ikke_testes"] or mine
+            why = a.get("reason_da") or _join(c["finding_da"] for c in decisive if c.get("finding_da"))
             rows.append((a["description"], _CRIT.get(a["criticality"], a["criticality"]), how,
                          STATUS_LABELS[a["status"]], why or DASH, a.get("if_broken_da") or DASH))
         out.append("## Programteoriens antagelser\n")

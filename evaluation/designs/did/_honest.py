@@ -788,61 +788,67 @@ def smoothness_flci(h: HonestInput, m: float, *, alpha: float = 0.05, num_points
         raise EstimationError("M must be non-negative")
     P, cache = _flci_problem(h)
     K = h.num_pre
-    w_h0 = np.concatenate([np.zeros(K - 1), [P.total]])
-    h0 = math.sqrt(P.var(w_h0))
-    w_min = P.min_var_w()
-    h_min = math.sqrt(max(P.var(w_min), 0.0))
-
-    def solve(hh: float) -> tuple[float, np.ndarray]:
-        if hh not in cache:
-            start = w_min if hh <= h_min * (1 + 1e-12) else w_h0 if hh >= h0 else w_min + (w_h0 - w_min) * (hh - h_min) / max(h0 - h_min, 1e-300)
-            if hh <= h_min * (1 + 1e-9):
-                cache[hh] = (P.bias(w_min), w_min)
-            elif hh >= h0 * (1 - 1e-12) and P.var(w_h0) <= hh * hh:
-                b_h0, w_b = P.min_bias_given_h(hh, w_h0)
-                cache[hh] = (b_h0, w_b)
-            else:
-                cache[hh] = P.min_bias_given_h(hh, start)
-        return cache[hh]
-
-    def half_length(hh: float) -> float:
-        b, _ = solve(hh)
-        return _folded_normal_quantile(1 - alpha, m * b / hh) * hh
-
-    if h0 - h_min <= 1e-12 * max(h0, 1e-300):
-        hstar = h0
+    # the weights and half-length depend on sigma, l, M and alpha only, not on betahat: solved once per M
+    opt_key = ("flci", float(m), float(alpha), int(num_points))
+    if opt_key in cache:
+        w, half = cache[opt_key]  # type: ignore[misc]
     else:
-        # the package's derivative bisection on [h_min, h0]
-        a, b = h_min, h0
-        dif = min((b - a) / num_points, abs(b) * np.finfo(float).eps ** (1 / 3))
-        fa, fb = half_length(a), half_length(b)
-        fpa = (half_length(a + dif) - fa) / dif
-        fpb = (half_length(b - dif) - fb) / -dif
-        maxiter = 10 * math.ceil(math.log(abs(b - a) / dif) / math.log(2))
-        failtol = np.finfo(float).eps ** 0.5
-        failed, it = False, 1
-        if fpa > fpb:
-            failed = True
-        elif fpb < 0:
-            hstar = b
-        elif fpa > 0:
-            hstar = a
-        else:
-            while not failed and abs(b - a) > dif:
-                it += 1
-                x = (a + b) / 2
-                fpx = (half_length(x + dif) - half_length(x - dif)) / (2 * dif)
-                failed = (fpx > fpb + failtol) or (fpx + failtol < fpa) or it > maxiter
-                if fpx > 0:
-                    b = x
+        w_h0 = np.concatenate([np.zeros(K - 1), [P.total]])
+        h0 = math.sqrt(P.var(w_h0))
+        w_min = P.min_var_w()
+        h_min = math.sqrt(max(P.var(w_min), 0.0))
+
+        def solve(hh: float) -> tuple[float, np.ndarray]:
+            if hh not in cache:
+                start = w_min if hh <= h_min * (1 + 1e-12) else w_h0 if hh >= h0 else w_min + (w_h0 - w_min) * (hh - h_min) / max(h0 - h_min, 1e-300)
+                if hh <= h_min * (1 + 1e-9):
+                    cache[hh] = (P.bias(w_min), w_min)
+                elif hh >= h0 * (1 - 1e-12) and P.var(w_h0) <= hh * hh:
+                    b_h0, w_b = P.min_bias_given_h(hh, w_h0)
+                    cache[hh] = (b_h0, w_b)
                 else:
-                    a = x
-            hstar = (a + b) / 2
-        if failed:  # the package's fallback: the best of a grid of h
-            grid = np.linspace(h_min, h0, num_points)
-            hstar = float(grid[int(np.argmin([half_length(x) for x in grid]))])
-    bias, w = solve(hstar)
-    half = _folded_normal_quantile(1 - alpha, m * bias / hstar) * hstar
+                    cache[hh] = P.min_bias_given_h(hh, start)
+            return cache[hh]
+
+        def half_length(hh: float) -> float:
+            b, _ = solve(hh)
+            return _folded_normal_quantile(1 - alpha, m * b / hh) * hh
+
+        if h0 - h_min <= 1e-12 * max(h0, 1e-300):
+            hstar = h0
+        else:
+            # the package's derivative bisection on [h_min, h0]
+            a, b = h_min, h0
+            dif = min((b - a) / num_points, abs(b) * np.finfo(float).eps ** (1 / 3))
+            fa, fb = half_length(a), half_length(b)
+            fpa = (half_length(a + dif) - fa) / dif
+            fpb = (half_length(b - dif) - fb) / -dif
+            maxiter = 10 * math.ceil(math.log(abs(b - a) / dif) / math.log(2))
+            failtol = np.finfo(float).eps ** 0.5
+            failed, it = False, 1
+            if fpa > fpb:
+                failed = True
+            elif fpb < 0:
+                hstar = b
+            elif fpa > 0:
+                hstar = a
+            else:
+                while not failed and abs(b - a) > dif:
+                    it += 1
+                    x = (a + b) / 2
+                    fpx = (half_length(x + dif) - half_length(x - dif)) / (2 * dif)
+                    failed = (fpx > fpb + failtol) or (fpx + failtol < fpa) or it > maxiter
+                    if fpx > 0:
+                        b = x
+                    else:
+                        a = x
+                hstar = (a + b) / 2
+            if failed:  # the package's fallback: the best of a grid of h
+                grid = np.linspace(h_min, h0, num_points)
+                hstar = float(grid[int(np.argmin([half_length(x) for x in grid]))])
+        bias, w = solve(hstar)
+        half = _folded_normal_quantile(1 - alpha, m * bias / hstar) * hstar
+        cache[opt_key] = (w, half)  # type: ignore[assignment]
     l_pre = P.W2L @ w
     centre = float(l_pre @ h.betahat[:K] + h.l_vec @ h.betahat[K:])
     return centre - half, centre + half
