@@ -27,6 +27,7 @@ __all__ = [
     "SmallCellWarning",
     "BalanceWarning",
     "ReliabilityWarning",
+    "WeakTakeUpWarning",
 ]
 
 
@@ -117,3 +118,7 @@ class BalanceWarning(EvaluationWarning):
 
 class ReliabilityWarning(EvaluationWarning):
     """A scale's reliability diagnostics suggest a problem (e.g. a missing reverse key)."""
+
+
+class WeakTakeUpWarning(EvaluationWarning):
+    """Allocation moves take-up too little (first-stage F below 10): the complier effect is unreliable."""

@@ -364,12 +364,13 @@ class SurveyResult(Result):
 class TargetResult(Result):
     """A goal-attainment check for a target (*måltal*): baseline, goal, result and status.
 
-    ``status`` is ``"met"``, ``"not_met"`` or ``"undecidable"`` with ``reason`` in words.
+    ``status`` is ``"met"``, ``"not_met"`` or ``"undecidable"`` with ``reason`` in words, or ``"no_target"``
+    for an indicator followed without a target (*intet måltal*).
     A target result never carries a causal claim.
     """
 
     target_id: str = ""
-    status: Literal["met", "not_met", "undecidable"] = "undecidable"
+    status: Literal["met", "not_met", "undecidable", "no_target"] = "undecidable"
     reason: str = ""
     baseline: float | None = None
     goal: float | None = None
@@ -473,6 +474,10 @@ class AnalysisRecord:
     weeks_per_unit: int | None = None
     warnings: tuple[str, ...] = ()
     mde: Mapping[str, Any] | None = None
+    #: time to first self-support (Kaplan–Meier, RMST, Cox, competing exits), when the analysis declares ``duration``
+    duration: Result | None = None
+    #: the effect accumulated week by week on weeks on public support, when it declares ``cumulative``
+    cumulative: Result | None = None
 
     _FIELDS = ("id", "indicator", "indicator_label", "unit", "phrase", "outcome", "outcome_label", "primary", "design",
                "options", "fit", "definition_da", "metric", "weeks_per_unit", "warnings", "mde")
@@ -481,6 +486,9 @@ class AnalysisRecord:
         out = {k: getattr(self, k) for k in self._FIELDS}
         out["options"], out["fit"], out["warnings"] = dict(self.options), dict(self.fit), list(self.warnings)
         out["result"] = self.result.to_dict()
+        for k in ("duration", "cumulative"):  # written only when declared, so other bundles are unchanged
+            if getattr(self, k) is not None:
+                out[k] = getattr(self, k).to_dict()
         return out
 
     @classmethod
@@ -491,6 +499,9 @@ class AnalysisRecord:
         kw["fit"] = dict(d.get("fit") or {})
         kw["primary"] = bool(d.get("primary", False))
         kw["indicator_label"] = d.get("indicator_label") or ""
+        for k in ("duration", "cumulative"):
+            if d.get(k):
+                kw[k] = result_from_dict(d[k])
         return cls(result=result_from_dict(d["result"]), **kw)
 
 
@@ -538,8 +549,15 @@ class Bundle:
     labels: Mapping[str, str] = field(default_factory=dict)
     value_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     time_course: Mapping[str, Any] | None = None
+    #: every declared data source: its path relative to the study folder, kind, provenance (synthetic,
+    #: register, survey, project or None) and, for a weekly register, its first and last ISO week
+    data_sources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: the business case (økonomi), when the study declares ``economy``
+    economy: Mapping[str, Any] | None = None
     #: assumption checks and the status of each declared assumption (evaluation.pipeline.robustness)
     robustness: Mapping[str, Any] | None = None
+    #: the status of each CMO configuration from the evidence (evaluation.pipeline.cmo), empty in older bundles
+    cmo_evidence: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def threshold(self) -> int:
@@ -559,11 +577,17 @@ class Bundle:
         return next(a for a in self.analyses if a.id == analysis_id)
 
     def label(self, column: str) -> str:
-        """The Danish label of a data column (the column name when none is declared)."""
-        return str((self.labels or {}).get(str(column), str(column)))
+        """The Danish label of a data column; without one, the column name as words (never an identifier with
+        underscores: ``years_on_cash_benefit`` → "Years on cash benefit")."""
+        lab = (self.labels or {}).get(str(column))
+        return str(lab) if lab else _readable(column)
 
     def value_label(self, column: str, value: Any) -> str:
-        return str((self.value_labels or {}).get(column, {}).get(str(value), value))
+        """The Danish label of a value of a column; without one, the value as words."""
+        lab = ((self.value_labels or {}).get(str(column)) or {}).get(str(value))
+        if lab:
+            return str(lab)
+        return _readable(value, capitalise=False) if isinstance(value, str) else str(value)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -574,8 +598,10 @@ class Bundle:
             "data_hashes": dict(self.data_hashes), "data_notes": dict(self.data_notes),
             "package_version": self.package_version, "code_list_version": self.code_list_version,
             "figures": dict(self.figures), "labels": dict(self.labels), "value_labels": dict(self.value_labels),
-            "time_course": self.time_course,
+            "time_course": self.time_course, "data_sources": {k: dict(v) for k, v in self.data_sources.items()},
             "robustness": self.robustness,
+            "cmo_evidence": [dict(c) for c in self.cmo_evidence],
+            **({"economy": _json_safe(dict(self.economy))} if self.economy is not None else {}),
         }
 
     @classmethod
@@ -590,9 +616,16 @@ class Bundle:
             data_hashes=d.get("data_hashes", {}), data_notes=d.get("data_notes", {}),
             package_version=d.get("package_version", ""), code_list_version=d.get("code_list_version"),
             figures=d.get("figures", {}), labels=d.get("labels") or {}, value_labels=d.get("value_labels") or {},
-            time_course=d.get("time_course"),
+            time_course=d.get("time_course"), data_sources=d.get("data_sources") or {}, economy=d.get("economy"),
             robustness=d.get("robustness"),
+            cmo_evidence=tuple(d.get("cmo_evidence") or ()),
         )
+
+
+def _readable(identifier: Any, capitalise: bool = True) -> str:
+    # the same rule as evaluation.presentation.labels.readable_label (results sits below presentation)
+    text = " ".join(str(identifier).replace("_", " ").split())
+    return text[0].upper() + text[1:] if capitalise and text else text
 
 
 def load_bundle(path: str | os.PathLike) -> Bundle:
@@ -696,6 +729,10 @@ def output_lock(root: str | os.PathLike, name: str, *, timeout: float | None = N
     from filelock import FileLock, Timeout
 
     root = Path(root)
+    if root.is_dir() and not os.access(root, os.W_OK | os.X_OK):
+        # a read-only folder (a bundle on a shared drive): nobody can write it from here, so nothing to lock
+        yield root / name
+        return
     root.mkdir(parents=True, exist_ok=True)
     wait = _lock_timeout() if timeout is None else timeout
     lock = FileLock(str(root / f".{name}.lock"))

@@ -16,9 +16,13 @@ from typing import Any
 import yaml
 
 from evaluation.designs.family import Family, get_family
-from evaluation.presentation.formatting import fmt_number, fmt_p
+from evaluation.presentation.formatting import fmt_dkk, fmt_number, fmt_p
 from evaluation.presentation.phrases import scale_for
 from evaluation.results import Bundle, load_bundle
+
+#: the generated scenarios in Danish (the title of a generated study)
+SCENARIOS_DA = {"effect": "sand effekt", "null": "ingen effekt", "imbalanced": "skæve baggrundsforhold",
+                "small": "små celler", "labels": "andre navne"}
 
 LOTTERY_WORDS = re.compile(r"kontrolgrupp|lodtrækn", re.IGNORECASE)
 BALANCE_CLAIM = re.compile(r"Alle standardiserede forskelle er under ([0-9]+(?:,[0-9]+)?)")
@@ -35,11 +39,11 @@ def write_example_study(root: Path, family: Family, scenario: str, seed: int = 1
     sources = {}
     for name, (frame, decl) in ex.sources.items():
         frame.to_csv(data_dir / f"{name}.csv", index=False, lineterminator="\n")
-        sources[name] = {"path": f"../../data/{slug}/{name}.csv", **decl}
+        sources[name] = {"path": f"../../data/{slug}/{name}.csv", "provenance": "synthetic", **decl}
     indicator = {"id": "maal", "outcome": "resultat", **ex.indicator}
     study = {
         "id": slug,
-        "title": f"Genereret studie: {family.design}, {scenario}",
+        "title": f"Genereret studie ({family.short_da or family.label_da.split(':')[0]}, {SCENARIOS_DA.get(scenario, scenario)})",
         "summary": "Et genereret studie med syntetiske data, der afprøver designfamiliens rapportdele.",
         "funder": {"name": "Testrådet", "type": "kommune"},
         "operator": "Testjobcentret",
@@ -153,11 +157,281 @@ def check_report_claims(qmd: str, bundle: Bundle | dict) -> list[str]:
                 continue
             if shown not in line:
                 problems.append(f"{a.id}: {shown} (from the bundle) is not in the headline: {line}")
-    # 4. the caveats name every design's identifying assumption
+    # 5. the summary box ("Kort fortalt"): its answer and numbers follow from the primary result
+    box = re.search(r"::: \{#kort-fortalt[^\n]*\n(.*?)\n:::", qmd, re.S)
+    if box is None:
+        problems.append("no 'Kort fortalt' box")
+    else:
+        box_text = box.group(1)
+        worked = next((l for l in box_text.splitlines() if l.startswith("- **Virkede det?**")), "")
+        heads = b.headline_analyses() or ([b.primary] if b.primary else [])
+        rec = heads[0] if heads else None
+        fam = get_family(rec.design) if rec is not None else None
+        if rec is not None and fam.is_effect:
+            e = fam.main_term(rec.result)
+            if e.estimate is not None and not math.isnan(e.estimate) and not math.isnan(e.ci_lower):
+                excludes = e.ci_lower > 0 or e.ci_upper < 0
+                p = e.p_value
+                p_sig = None if p is None or math.isnan(p) else p < 1 - rec.result.conf_level
+                wanted = next((t.target.get("direction") for t in b.targets if t.indicator == rec.indicator
+                               and t.target.get("direction")), None)
+                went = "increase" if e.estimate > 0 else "decrease"
+                if "Ja." in worked and not (excludes and p_sig is not False and wanted == went):
+                    problems.append(f"summary says 'Ja.' for {rec.id} with interval [{e.ci_lower}, {e.ci_upper}], "
+                                    f"p = {p} and wanted direction {wanted}")
+                if "Det kan ikke påvises" in worked and not (not excludes and p_sig is not True):
+                    problems.append(f"summary says 'kan ikke påvises' for {rec.id} with interval [{e.ci_lower}, {e.ci_upper}]")
+                mult, unit, dec = scale_for(rec.unit, getattr(rec.result, "outcome_type", "continuous"))
+                shown = fmt_number(abs(e.estimate) * mult, dec)
+                if shown != fmt_number(0.0, dec) and shown not in worked:
+                    problems.append(f"the summary's effect is not the bundle's {shown}: {worked}")
+        # the cost per participant is the grant divided by the participants the family counts
+        cost = next((l for l in box_text.splitlines() if l.startswith("- **Hvad kostede det?**")), "")
+        budget = b.study.get("budget_dkk")
+        if rec is not None and budget:
+            n = fam.report.n_participants(rec)
+            if n and f"{fmt_number(round(budget / n), 0)}\u00a0kr. pr. deltager" not in cost:
+                problems.append(f"the summary's cost per participant is not {budget} / {n}: {cost}")
+    # 6. the synthetic-data banner exactly when a data source or declared figure is synthetic
+    synthetic = any(s.get("provenance") == "synthetic" for s in b.data_sources.values()) or any(
+        (t.result.diagnostics or {}).get("provenance") == "synthetic" for t in b.targets)
+    if synthetic != ("#syntetiske-data" in qmd):
+        problems.append(f"synthetic data: {synthetic}, but the banner is {'absent' if synthetic else 'present'}")
+    # 6b. take-up and the complier effect, and the mechanisms: every number and status is the bundle's
+    problems += check_compliance_claims(qmd, b)
+    problems += check_mechanism_claims(qmd, b)
+    problems += check_cmo_claims(qmd, b)
+    # 7. the caveats name every design's identifying assumption
     caveats = _section(qmd, "Forbehold")
     for f in set(fams):
         if f.assumption_da and f.assumption_da not in caveats:
             problems.append(f"the caveats do not name the identifying assumption of {f.design}")
+    problems.extend(check_time_claims(qmd, b))
+    return problems
+
+
+def _sub(qmd: str, heading: str) -> str:
+    """The text of every second-level section whose heading starts with ``heading`` (joined)."""
+    return "\n".join(m.group(1) for m in re.finditer(rf"^## {re.escape(heading)}.*?$(.*?)(?=^#{{1,2}} |\Z)", qmd, re.S | re.M))
+
+
+def check_time_claims(qmd: str, b: Bundle) -> list[str]:
+    """The sentences on durations, cumulative effects and the business case follow from the bundle's numbers."""
+    from evaluation.reporting.time_sections import _p_text, horizon_text, round_kr
+
+    problems: list[str] = []
+    nb = "\u00a0"
+    for a in b.analyses:
+        if a.duration is not None:
+            text = _sub(qmd, "Tid til første selvforsørgelse")
+            for e in a.duration.estimates:
+                if not e.term.startswith("rmst_difference_h") or math.isnan(e.estimate):
+                    continue
+                h = int(e.term.rsplit("_h", 1)[1])
+                m = re.search(rf"Inden for de første {h} uger ([^.]*?)\((95{nb}%-sikkerhedsinterval [^)]*)\)\.( Forskellen kan skyldes tilfældigheder\.)?", text)
+                if not m:
+                    problems.append(f"{a.id}: no RMST sentence for {h} weeks")
+                    continue
+                if abs(e.estimate) >= 0.05:
+                    word = "kortere" if e.estimate < 0 else "længere"
+                    if f"{fmt_number(abs(e.estimate), 1)} uger {word}" not in m.group(1):
+                        problems.append(f"{a.id}: RMST at {h} weeks is {e.estimate:.3f}, the sentence says: {m.group(1)}")
+                crosses = e.ci_lower <= 0 <= e.ci_upper
+                if bool(m.group(3)) != crosses:
+                    problems.append(f"{a.id}: RMST at {h} weeks: 'kan skyldes tilfældigheder' must appear exactly when the interval holds 0")
+            hr = next((e for e in a.duration.estimates if e.term == "hazard_ratio"), None)
+            if hr is not None and not math.isnan(hr.estimate) and f"var {fmt_number(hr.estimate, 2)} gange" not in text:
+                problems.append(f"{a.id}: the hazard ratio {hr.estimate:.3f} is not printed as {fmt_number(hr.estimate, 2)}")
+        if a.cumulative is not None:
+            text = _sub(qmd, "Kumuleret effekt")
+            for e in a.cumulative.estimates:
+                if e.term.startswith("cumulative_weeks_h") and not math.isnan(e.estimate):
+                    h = int(e.term.rsplit("_h", 1)[1])
+                    word = "færre" if e.estimate < 0 else "flere"
+                    phrase = f"Over de første {horizon_text(h)} var"
+                    expected = f"i alt {fmt_number(abs(e.estimate), 1)} uger {word} på offentlig forsørgelse"
+                    if not any(phrase in seg and expected in seg for seg in text.split(". ")):
+                        problems.append(f"{a.id}: the cumulative effect at {h} weeks ({e.estimate:.3f}) is not '{expected}'")
+                if e.term.startswith("placebo_cumulative") and not math.isnan(e.estimate):
+                    crosses = e.ci_lower <= 0 <= e.ci_upper
+                    says_none = "ingen sikker forskel før start" in text
+                    if says_none != crosses:
+                        problems.append(f"{a.id}: the placebo's verdict does not follow its interval [{e.ci_lower}, {e.ci_upper}]")
+    e = b.economy
+    if e:
+        bc = e["business_case"]
+        H = {int(k): v for k, v in bc["horizons"].items()}
+        head = _section(qmd, "Hovedresultater")
+        line = next((ln for ln in head.splitlines() if ln.startswith("**Økonomi:**")), "")
+        if not line:
+            problems.append("the summary has no line on the business case")
+        elif H:
+            h = max(H)
+            r = H[h]
+            verb = "sparede" if r["saved_per_participant"] >= 0 else "kostede"
+            if f"Over {horizon_text(h)} {verb} projektet" not in line:
+                problems.append(f"economy summary: expected '{verb}' over {horizon_text(h)}")
+            if fmt_dkk(abs(r["saved_per_participant"])) not in line:
+                problems.append("economy summary: the saved amount per participant is not the bundle's")
+            if "net" in r:
+                if fmt_dkk(r["net_per_participant"]) not in line or f"er {_p_text(r['p_pays'])}" not in line:
+                    problems.append("economy summary: the net result or the probability is not the bundle's")
+            elif "ikke oplyst" not in line:
+                problems.append("economy summary: without a cost the line must say the price is not known")
+        sec = _section(qmd, "Økonomi")
+        if H and bc.get("cost") is not None:
+            r = H[max(H)]
+            lo, hi = r["net_ci"]
+            pays, loses = "med stor sikkerhed betalt sig" in sec, "med stor sikkerhed ikke betalt sig" in sec
+            undecided = "Det kan ikke afgøres, om projektet har betalt sig" in sec
+            if pays != (lo > 0) or loses != (hi < 0) or undecided != (lo <= 0 <= hi):
+                problems.append(f"economy: the verdict does not follow the net result's interval [{lo:.0f}, {hi:.0f}]")
+            if f"Nettoresultatet er {fmt_dkk(round_kr(r['net']))}" not in sec:
+                problems.append("economy: the net result printed is not the bundle's (rounded to whole thousands)")
+        elif bc.get("cost") is None and "Projektets pris er ikke oplyst" not in sec:
+            problems.append("economy: without a cost the section must say the price is not known")
+        if e.get("unverified") and "Satser markeret «Nej»" not in sec:
+            problems.append("economy: unverified rates are used, but the section does not say so")
+        rows = [ln for ln in sec.splitlines() if ln.startswith("| ") and ln.count("|") >= 6]
+        for x in e.get("rates") or []:
+            flag = "Ja" if x["verified"] else "Nej"
+            if not any(x["label"] in ln and fmt_dkk(x["weekly"]) in ln and f"| {flag} |" in ln for ln in rows):
+                problems.append(f"economy: the rate of {x['group']} {x['year']} ({x['weekly']:.0f} kr., verified "
+                                f"{x['verified']}) is not in the rate table")
+    return problems
+
+
+def _subsection(qmd: str, heading: str) -> str:
+    """The text of the second-level section whose heading is ``heading`` (up to the next heading of level 1 or 2)."""
+    m = re.search(rf"^## {re.escape(heading)}\s*$(.*?)(?=^#{{1,2}} |\Z)", qmd, re.S | re.M)
+    return m.group(1) if m else ""
+
+
+def check_compliance_claims(qmd: str, b: Bundle) -> list[str]:
+    """The take-up section of each analysis with a complier effect states the bundle's counts, effects, F and
+    assumption statuses (recomputed from the published result by the stated rules)."""
+    from evaluation.designs.randomized.compliance import CACE_TERMS, STATUS_DA, compliance_checks
+
+    problems = []
+    for a in b.analyses:
+        cace = next((e for e in a.result.estimates if e.term in CACE_TERMS), None)
+        if cace is None:
+            continue
+        sec = _subsection(qmd, f"Deltagelse og effekt for dem, der tog imod indsatsen: {a.indicator_label}")
+        if not sec:
+            problems.append(f"{a.id}: a complier effect but no take-up section")
+            continue
+        take = a.result.tables["take_up"]
+        if "n_took_up" in take.columns:
+            for _, r in take.iterrows():
+                if r["n_took_up"] is None or (isinstance(r["n_took_up"], float) and math.isnan(r["n_took_up"])):
+                    if "ikke vises" not in sec:
+                        problems.append(f"{a.id}: a hidden take-up count is not said to be hidden")
+                elif int(r["n_took_up"]) == 0:
+                    if f"Ingen af de {fmt_number(r['n'], 0)} i" not in sec:
+                        problems.append(f"{a.id}: no take-up in group {r['group']} is not stated")
+                elif f"tog {fmt_number(r['n_took_up'], 0)} af {fmt_number(r['n'], 0)} " not in sec:
+                    problems.append(f"{a.id}: take-up {int(r['n_took_up'])} of {int(r['n'])} in group {r['group']} is not stated")
+        mult, unit, dec = scale_for(a.unit, getattr(a.result, "outcome_type", "continuous"))
+        itt = get_family(a.design).main_term(a.result)
+        for name, e in (("ITT", itt), ("CACE", cace)):
+            if e.estimate is None or math.isnan(e.estimate):
+                if "kan ikke offentliggøres" not in sec:
+                    problems.append(f"{a.id}: the {name} is hidden, but the section does not say so")
+                continue
+            for v in (e.estimate, e.ci_lower, e.ci_upper):
+                if fmt_number(abs(v) * mult, dec) not in sec:
+                    problems.append(f"{a.id}: the {name} number {fmt_number(abs(v) * mult, dec)} is not in the section")
+        checks = compliance_checks(a.result)
+        if "Forudsætning | Hvad data viser | Status" in sec:
+            for c in checks:
+                row = next((ln for ln in sec.splitlines() if ln.startswith(f"| {c['name_da']} |")), "")
+                if f"**{STATUS_DA[c['status']]}**" not in row:
+                    problems.append(f"{a.id}: assumption {c['id']} should be '{STATUS_DA[c['status']]}': {row}")
+                if c["id"] == "take_up_relevance" and c["number"] is not None and f"F = {fmt_number(c['number'], 1)}" not in row:
+                    problems.append(f"{a.id}: the first-stage F {c['number']} is not in the table")
+                if c["rule_da"] not in sec:
+                    problems.append(f"{a.id}: the rule of {c['id']} is not stated")
+            weak = any(c["id"] == "take_up_relevance" and c["status"] in ("tvivlsom", "brudt") for c in checks)
+            if weak != ("**Advarsel:**" in sec):
+                problems.append(f"{a.id}: the weak take-up warning {'is missing' if weak else 'is shown without cause'}")
+        elif "samme som for" not in sec:
+            problems.append(f"{a.id}: the take-up section shows no assumptions")
+    return problems
+
+
+def check_mechanism_claims(qmd: str, b: Bundle) -> list[str]:
+    """The mechanisms section states each mediation analysis's published numbers: the mediator's shares, the ACME,
+    ADE and total effect with intervals (the share mediated only when the total effect excludes zero), the verdict
+    on the ACME that its interval gives, and the ρ at which the ACME is zero."""
+    from evaluation.designs.randomized.mechanisms_report import excludes_zero
+    from evaluation.presentation.formatting import fmt_ci, fmt_pct
+
+    problems = []
+    sec = _section(qmd, "Mekanismer")
+    for a in b.analyses:
+        t = a.result.tables.get("mediation")
+        if t is None:
+            continue
+        if not sec:
+            problems.append(f"{a.id}: a mediation analysis but no mechanisms section")
+            continue
+        mult, unit, dec = scale_for(a.unit, getattr(a.result, "outcome_type", "continuous"))
+        diag = a.result.diagnostics.get("mediation") or {}
+        for mediator, part in t.groupby("mediator", sort=False):
+            rows = {r["term"]: r for _, r in part.iterrows()}
+            mech = next((m for m in b.theory.get("mechanisms", []) if m["id"] == rows["acme"]["mechanism"]), None)
+            if mech is not None and f": {mech['label']}" not in sec:
+                problems.append(f"{a.id}: the mechanism {mech['label']} has no heading")
+            for side in ("mediator_intervention", "mediator_control"):
+                r = rows.get(side)
+                if r is not None and str(r["method"]).startswith("share") and r["estimate"] is not None \
+                        and not (isinstance(r["estimate"], float) and math.isnan(r["estimate"])) \
+                        and fmt_pct(r["estimate"], 0) not in sec:
+                    problems.append(f"{a.id}: the mediator share {fmt_pct(r['estimate'], 0)} ({side}) is not stated")
+            line = next((ln for ln in sec.splitlines() if ln.startswith(f"| {a.indicator_label}")), "")
+            for term in ("acme", "ade", "total_effect"):
+                r = rows[term]
+                cell = f"{fmt_number(r['estimate'] * mult, dec)} ({fmt_ci(r['ci_lower'] * mult, r['ci_upper'] * mult, dec)})"
+                if cell not in line:
+                    problems.append(f"{a.id}: {term} {cell} is not in the mechanisms table: {line}")
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            prop_shown = len(cells) == 5 and cells[-1] not in ("–", "")
+            if prop_shown != excludes_zero(rows["total_effect"]):
+                problems.append(f"{a.id}: the share mediated is {'shown' if prop_shown else 'hidden'} although the total "
+                                "effect's interval " + ("crosses" if prop_shown else "excludes") + " zero")
+            bullet = _bullet(sec, a.indicator_label)
+            if excludes_zero(rows["acme"]) != ("Intervallet udelukker nul" in bullet):
+                problems.append(f"{a.id}: the verdict on the indirect effect does not follow from its interval: {bullet}")
+            if not excludes_zero(rows["acme"]) and "Vi kan ikke udelukke" not in bullet:
+                problems.append(f"{a.id}: an indirect effect whose interval crosses zero is not said to be uncertain")
+            rho0 = (diag.get(mediator) or {}).get("rho_at_zero")
+            if rho0 is not None and f"ρ = {fmt_number(rho0, 2)}" not in bullet:
+                problems.append(f"{a.id}: the ρ at which the indirect effect is zero ({rho0}) is not stated")
+    return problems
+
+
+def check_cmo_claims(qmd: str, b: Bundle) -> list[str]:
+    """Every CMO status shown follows from the bundle by the stated rule (recomputed from the published results)."""
+    from evaluation.pipeline.cmo import cmo_evidence
+    from evaluation.reporting.cmo import CMO_HEADING
+
+    problems = []
+    if not b.cmo_evidence:
+        return problems
+    recomputed = {c["id"]: c for c in cmo_evidence(b.theory, b.analyses)}
+    sec = _section(qmd, CMO_HEADING)
+    for c in b.cmo_evidence:
+        r = recomputed.get(c["id"])
+        if r is None or r["status"] != c["status"]:
+            problems.append(f"CMO {c['id']}: stored status {c['status']} is not what the rule gives "
+                            f"({None if r is None else r['status']})")
+        bullet = f"- **{c['mechanism_label']} → {c['outcome_label']}: {c['status_da']}.**"
+        if bullet not in sec:
+            problems.append(f"CMO {c['id']}: the report does not state '{c['status_da']}' for it")
+        for reason in c["reasons_da"]:
+            if reason not in sec:
+                problems.append(f"CMO {c['id']}: the reason '{reason}' is not in the report")
     return problems
 
 
@@ -165,5 +439,5 @@ def load(bundle_dir: Path) -> Bundle:
     return load_bundle(bundle_dir)
 
 
-__all__ = ["write_example_study", "check_report_claims", "load"]
+__all__ = ["write_example_study", "check_report_claims", "check_compliance_claims", "check_mechanism_claims", "check_cmo_claims", "check_time_claims", "load"]
 _ = Any

@@ -190,3 +190,13 @@ def test_a_report_refuses_a_bundle_that_changed_while_it_was_made(tree, monkeypa
     assert made_from(tree / "reports" / SLUG) == bundle_fingerprint(bundle)
     result = CliRunner().invoke(cli, ["portfolio", "--results", "results", "--out", "reports", "--engine", "pandoc"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_read_only_bundle_folder_is_read_without_a_lock(tmp_path, monkeypatch):
+    import evaluation.results as results_module
+
+    (tmp_path / "shared" / SLUG).mkdir(parents=True)
+    monkeypatch.setattr(results_module.os, "access", lambda *a, **k: False)  # as for a read-only share
+    with output_lock(tmp_path / "shared", SLUG) as folder:
+        assert folder == tmp_path / "shared" / SLUG
+    assert not (tmp_path / "shared" / f".{SLUG}.lock").exists()

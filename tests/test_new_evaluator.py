@@ -28,7 +28,6 @@ import pytest
 from click.testing import CliRunner
 
 from evaluation.cli import main as cli
-from evaluation.declaration.study import DataSource
 from evaluation.designs.family import families
 
 DESIGNS = [f.design for f in families()]
@@ -290,11 +289,6 @@ def test_new_evaluator_from_new_to_report(tmp_path, design):
         assert "Alder (år)" in html and ">alder<" not in html
 
 
-_NO_DANISH_READING = not {"decimal", "encoding"} <= set(DataSource.model_fields)
-
-
-@pytest.mark.xfail(_NO_DANISH_READING, strict=True,
-                   reason="DataSource has no decimal/encoding settings yet (the 'inputs' work: Danish CSV reading)")
 @pytest.mark.parametrize("design", ["randomized_comparison", "pre_post"])
 def test_a_danish_excel_file_gives_the_same_numbers(tmp_path, design):
     """cp1252, ';' and decimal commas, declared in the study: the same estimates as the plain UTF-8 file."""
@@ -314,8 +308,6 @@ def test_a_danish_excel_file_gives_the_same_numbers(tmp_path, design):
     assert plain.name == "plain" and excel.name == "excel"
 
 
-@pytest.mark.xfail(strict=True, reason="validate does not read the data yet, so it cannot check the group labels "
-                   "against the group column (the 'inputs' work: validate reading data)")
 @pytest.mark.parametrize("design", ["randomized_comparison", "matched_comparison"])
 def test_group_labels_that_are_not_in_the_data_are_stopped_by_validate(tmp_path, design):
     """Data labelled indsats/kontrol (deltager/pulje) while the study keeps the default labels: validate names

@@ -142,4 +142,4 @@ def test_portfolio_effects_figure_leaves_out_before_after_changes(published):
     assert any("Flere skal med" in label for label in labels)
     qmd = (outputs["portfolio"]["html"].parent / "index.qmd").read_text(encoding="utf-8")
     assert "Udvikling af fleksjob er ikke med: en før/efter-måling uden sammenligningsgruppe" in qmd
-    assert "ændring fra før til efter −3,1 procentpoint" in qmd and "ikke en effekt" in qmd
+    assert "faldt fra 15,3\u00a0% til 12,3\u00a0%" in qmd and "ikke en effekt" in qmd

@@ -70,6 +70,18 @@ def test_jobfirst_recovers_truth(study_tree, tmp_path):
     assert {"andel_paabegyndt", "andel_praktik13", "andel_smaajob", "andel_fleksjob"} <= set(targets)
     assert "144 af 178" in targets["andel_paabegyndt"]["result"]["reason"]
     assert all(t["result"]["status"] == "undecidable" for t in targets.values())
+    # durations, cumulative effects and the business case against the truth of the potential registers
+    tt = _truth("jobfirst")["time_effects"]
+    dur = {e["term"]: e for e in primary["duration"]["estimates"]}
+    cum = {e["term"]: e for e in primary["cumulative"]["estimates"]}
+    for h in (52, 104, 156):
+        d, c = dur[f"rmst_difference_h{h}"], cum[f"cumulative_weeks_h{h}"]
+        assert abs(d["estimate"] - tt["rmst_difference"][str(h)]) <= 3 * d["std_error"]
+        assert abs(c["estimate"] - tt["cumulative_weeks"][str(h)]) <= 3 * c["std_error"]
+        r = b["economy"]["business_case"]["horizons"][str(h)]
+        assert abs(-r["saved_per_participant"] - tt["cumulative_kroner"][str(h)]) <= 3 * r["saved_per_participant_se"]
+    assert abs(cum["placebo_cumulative_pre52"]["estimate"]) <= 3 * cum["placebo_cumulative_pre52"]["std_error"]
+    assert b["economy"]["cost"] == 4_450_000 and b["economy"]["business_case"]["n_participants"] == 178
 
 
 def test_flere_skal_med_recovers_truth(study_tree, tmp_path):
@@ -89,6 +101,20 @@ def test_flere_skal_med_recovers_truth(study_tree, tmp_path):
     cohorts = _table(primary, "by_cohort")
     assert (cohorts["n"] >= b["disclosure"]["threshold"]).all()
     assert truth["detail"]["pre_enrolment_effect"] == 0.0
+    # cumulative effects (event time in quarters for CS, weeks since start for the matched comparison), the
+    # matched durations and the business case against the truth of the potential registers
+    ev, wk = truth["detail"]["time_effects_event_time"], truth["detail"]["time_effects_weeks_since_start"]
+    matched = next(a for a in b["analyses"] if a["id"] == "forsoergelse_matchet")
+    cs = {e["term"]: e for e in primary["cumulative"]["estimates"]}
+    mc = {e["term"]: e for e in matched["cumulative"]["estimates"]}
+    md = {e["term"]: e for e in matched["duration"]["estimates"]}
+    for h in (52, 104, 156):
+        for est, tr in ((cs[f"cumulative_weeks_h{h}"], ev["cumulative_weeks"]), (mc[f"cumulative_weeks_h{h}"], wk["cumulative_weeks"]),
+                        (md[f"rmst_difference_h{h}"], wk["rmst_difference"])):
+            assert abs(est["estimate"] - tr[str(h)]) <= 3 * est["std_error"]
+        r = b["economy"]["business_case"]["horizons"][str(h)]
+        assert abs(-r["saved_per_participant"] - ev["cumulative_kroner"][str(h)]) <= 3 * r["saved_per_participant_se"]
+    assert b["economy"]["business_case"]["n_participants"] == 1243
 
 
 def test_generators_reproduce_shipped_truth():

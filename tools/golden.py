@@ -9,7 +9,8 @@ that changes it names the fix that changed it.
     python tools/golden.py            # compare with tests/golden/manifest.json, print differences
     python tools/golden.py --update   # rewrite the manifest (commit it with the reason)
 
-The outputs are made with a fixed pseudonymisation key (``EVALUATION_PSEUDONYM_KEY``): persons are
+The reports are dated by a fixed ``SOURCE_DATE_EPOCH`` (1 January 2026), never by the clock. The
+outputs are made with a fixed pseudonymisation key (``EVALUATION_PSEUDONYM_KEY``): persons are
 ordered by pseudonym, and that order reaches the last digits of sums and the draws of
 ``diagnose``. The checkout's own folder is replaced by ``<root>`` in text outputs before hashing, so the
 manifest does not depend on where the repository lives. The manifest also records the versions
@@ -36,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "tests" / "golden" / "manifest.json"
 DRAWS, SEED = 20, 1
 KEY = "golden-manifest-key"
+EPOCH = "1767225600"  # 1 January 2026, the reports' date in the manifest
 LIBRARIES = ("numpy", "scipy", "pandas", "statsmodels", "linearmodels", "scikit-learn", "matplotlib", "pydantic",
              "pingouin", "pyarrow", "duckdb")
 TEXT_SUFFIXES = {".json", ".csv", ".qmd", ".yml", ".yaml", ".md", ".txt"}
@@ -88,16 +90,20 @@ def _produce(out: Path, studies_root: Path) -> None:
 
 
 def produce(out: Path, studies_root: Path = ROOT / "studies") -> Path:
-    """Write every output of the shipped studies below ``out`` (results/, reports/, diagnose/)."""
-    previous = os.environ.get("EVALUATION_PSEUDONYM_KEY")
-    os.environ["EVALUATION_PSEUDONYM_KEY"] = KEY
+    """Write every output of the shipped studies below ``out`` (results/, reports/, diagnose/).
+
+    The reports are dated by ``SOURCE_DATE_EPOCH`` (fixed here), never by the clock."""
+    fixed = {"EVALUATION_PSEUDONYM_KEY": KEY, "SOURCE_DATE_EPOCH": EPOCH}
+    previous = {k: os.environ.get(k) for k in fixed}
+    os.environ.update(fixed)
     try:
         _produce(out, studies_root)
     finally:
-        if previous is None:
-            os.environ.pop("EVALUATION_PSEUDONYM_KEY", None)
-        else:
-            os.environ["EVALUATION_PSEUDONYM_KEY"] = previous
+        for k, v in previous.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     return out
 
 

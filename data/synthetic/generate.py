@@ -26,8 +26,9 @@ HERE = Path(__file__).resolve().parent
 
 
 def _sickness() -> dict[str, pd.DataFrame | dict]:
-    # project 126, LBR Aalborg: 300 intervention / 300 control, true effects -3 weeks, -8 and +10 points
-    df = simulate_sickness_trial(n_intervention=300, n_control=300, seed=126)
+    # project 126, LBR Aalborg: 300 intervention / 300 control, true effects -3 weeks, -8 and +10 points; the
+    # mechanism "dialogue with the workplace within 4 weeks" (dialogue_4w) carries part of the effect on sick weeks
+    df = simulate_sickness_trial(n_intervention=300, n_control=300, seed=126, mediator=True)
     truth = dict(df.attrs["truth"])
     effects = {k: truth.pop(k) for k in ("sick_weeks_52", "renewed_absence_12m", "job_retention_12m")}
     df.attrs = {}

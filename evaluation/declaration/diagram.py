@@ -30,7 +30,8 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
 from evaluation.exceptions import RenderError  # noqa: E402
 
-__all__ = ["draw_logic_model", "COLUMN_HEADERS", "NODE_TYPES"]
+__all__ = ["draw_logic_model", "draw_logic_model_parts", "logic_model_parts", "order_nodes", "count_crossings",
+           "COLUMN_HEADERS", "NODE_TYPES", "MIN_FONT", "MAX_WIDTH"]
 
 NODE_TYPES = ("input", "activity", "output", "outcome", "impact")
 HORIZONS = ("short", "medium", "long")
@@ -61,18 +62,24 @@ _COLOURS = {
     "impact": ("#fbe6cf", "#a35a12"),
 }
 
-# Geometry in inches (axes data units are inches, so text sizes can be estimated).
-_FONT = 8.5  # pt, box text
-_CHAR_W = 0.56 * _FONT / 72  # average glyph width of DejaVu Sans, inches
+# Geometry in inches (axes data units are inches, so text sizes can be estimated). The report shows the
+# figure at its own size (6.45 in wide at most: the A4 text width), so these point sizes are the printed
+# sizes: nothing is smaller than MIN_FONT (9 pt in the PDF, 12 CSS px in the HTML).
+MIN_FONT = 9.0
+#: widest figure (inches) a part of the logic model may have: the A4 report's text width
+MAX_WIDTH = 6.45
+_FONT = 9.5  # pt, box text
+_CHAR_W = 0.5 * _FONT / 72  # average glyph width of DejaVu Sans in Danish text (measured), inches
 _LINE_H = 1.22 * _FONT / 72
-_BOX_W = 1.15
+_BOX_W = 1.2
 _BOX_PAD = 0.07
-_GAP_X = 0.45
-_GAP_Y = 0.2
-_MARGIN = 0.15
-_HEADER_H = 0.42
-_LABEL_FONT = 6.8
-_LEGEND_FONT = 8.5
+_GAP_X = 0.4
+_GAP_Y = 0.26
+_MARGIN = 0.12
+_HEADER_H = 0.5
+_HEADER_FONT = 9.5
+_LABEL_FONT = MIN_FONT
+_LEGEND_FONT = 9.5
 _LABEL_CHAR_W = 0.6 * _LABEL_FONT / 72
 _LABEL_H = 1.3 * _LABEL_FONT / 72
 _INLINE_MAX = 12  # labels up to this many characters are written on the arrow …
@@ -96,15 +103,42 @@ _CODE_RE = re.compile(r"^\s*(M\d+)\s*[:.)–-]\s*(.+?)\s*$", re.S)
 # ---------------------------------------------------------------------------
 
 
+#: last parts of Danish compounds common in labour-market theories (sygedagpenge-forløb, ledigheds-ydelse)
+_COMPOUND_HEADS = ("forløb", "ydelse", "indsats", "gruppe", "center", "centret", "plads", "konsulent", "marked", "rettet",
+                   "tilskud", "ordning", "møde", "team", "samtale", "forsørgelse", "pension", "praktik", "uddannelse",
+                   "ledighed", "dagpenge", "hjælp", "afklaring", "virksomhed", "medarbejder", "mentor", "timer", "job", "hus",
+                   "modtager")
+
+
+def _split_word(w: str, width: int) -> list[str]:
+    """A word longer than ``width`` in pieces that fit, each but the last ending in a hyphen.
+
+    A Danish compound is best split where its parts meet: at a hyphen or slash it already has, else
+    after a linking "s" between consonants (virksomheds-konsulent, arbejds-pladsen), else near the middle; no piece is
+    shorter than four letters ("førtidspensio-n)" is what a plain cut gives)."""
+    if len(w) <= width:
+        return [w]
+    best, best_score = None, math.inf
+    for i in range(4, len(w) - 3):
+        head = w[:i] if w[i - 1] in "-/" else w[:i] + "-"
+        if len(head) > width:
+            break
+        linking_s = w[i - 1] == "s" and w[i].lower() not in "aeiouyæøå" and w[i - 2].lower() not in "aeiouyæøå"
+        known = w[i:].lower().startswith(_COMPOUND_HEADS)
+        score = 0.3 * abs(i - len(w) / 2) + (-2 if w[i - 1] in "-/" else 0 if known else 1 if linking_s else 6)
+        if score < best_score:
+            best, best_score = i, score
+    if best is None:  # no good place: cut where the line is full
+        best = width - 1
+    head = w[:best] if w[best - 1] in "-/" else w[:best] + "-"
+    return [head] + _split_word(w[best:], width)
+
+
 def _wrap(text: str, width: int) -> list[str]:
-    """Wrap at spaces; split words longer than ``width`` with a hyphen (Danish compounds)."""
+    """Wrap at spaces; split words longer than ``width`` where their parts meet (Danish compounds)."""
     words: list[str] = []
     for w in str(text).split():
-        while len(w) > width:
-            cut = width - 1
-            words.append(w[:cut] + "-")
-            w = w[cut:]
-        words.append(w)
+        words.extend(_split_word(w, width))
     return textwrap.wrap(" ".join(words), width=width, break_long_words=False, break_on_hyphens=False) or [""]
 
 
@@ -123,6 +157,7 @@ class _Node:
     lines: list[str]
     order: int
     font: float = _FONT
+    ghost: bool = False  # a node of another part of the diagram, drawn dashed where an arrow needs it
     x: float = 0.0
     y: float = 0.0  # centre
     h: float = 0.0
@@ -245,6 +280,45 @@ def _order_columns(columns: dict[str, list[_Node]], links: list[_Link]) -> None:
                 return (sum(ps) / len(ps) if ps else pos(n), n.order)
 
             columns[k].sort(key=bary)
+    _reduce_crossings(columns, links)
+
+
+def _crossings(columns: dict[str, list[_Node]], links: list[_Link]) -> int:
+    """Crossings of the links between consecutive columns (and of links skipping columns, by their end positions)."""
+    keys = list(columns)
+    idx = {k: i for i, k in enumerate(keys)}
+    pos = {n.id: i / max(len(col) - 1, 1) for col in columns.values() for i, n in enumerate(col)}
+    fwd = [(pos[l.src.id], pos[l.dst.id], idx[l.src.column], idx[l.dst.column]) for l in links
+           if idx[l.dst.column] != idx[l.src.column]]
+    same = [l for l in links if l.src.column == l.dst.column]
+    n = 0
+    for i, a in enumerate(fwd):
+        for b in fwd[i + 1:]:
+            if {a[2], a[3]} == {b[2], b[3]} and (a[0] - b[0]) * (a[1] - b[1]) < 0:
+                n += 1
+    # a link within a column that is not between neighbours crosses the arrows of the nodes it passes
+    for l in same:
+        col = columns[l.src.column]
+        i, j = sorted((col.index(l.src), col.index(l.dst)))
+        n += 2 * (j - i - 1)
+    return n
+
+
+def _reduce_crossings(columns: dict[str, list[_Node]], links: list[_Link], rounds: int = 6) -> None:
+    """Swap neighbours in a column while that removes crossings (after the barycentre sweeps)."""
+    best = _crossings(columns, links)
+    for _ in range(rounds):
+        improved = False
+        for col in columns.values():
+            for i in range(len(col) - 1):
+                col[i], col[i + 1] = col[i + 1], col[i]
+                c = _crossings(columns, links)
+                if c < best:
+                    best, improved = c, True
+                else:
+                    col[i], col[i + 1] = col[i + 1], col[i]
+        if not improved:
+            break
 
 
 def _bezier(p0, p2, rad: float, n: int = 24) -> list[tuple[float, float]]:
@@ -302,11 +376,19 @@ def _route(links: list[_Link], nodes: list[_Node], col_x: dict[str, float]) -> N
         if cj > ci:
             cands = [(l.start, l.end, r) for r in (0.0, 0.12, -0.12, 0.22, -0.22, 0.32, -0.32, 0.45, -0.45, 0.6, -0.6)]
         elif cj == ci:
-            # Same column: out of the right edge, into the right edge, bulging to the right.
             s, d = l.src, l.dst
-            p0, p2 = (s.x + s.w / 2, s.y), (d.x + d.w / 2, d.y)
-            sign = -1.0 if d.y < s.y else 1.0
-            cands = [(p0, p2, sign * r) for r in (0.45, 0.7)]
+            between = [n for n in nodes if n.column == s.column and min(s.y, d.y) < n.y < max(s.y, d.y)]
+            if not between:
+                # neighbours: a short straight arrow through the gap between the boxes
+                down = d.y < s.y
+                p0 = (s.x, s.y - s.h / 2 if down else s.y + s.h / 2)
+                p2 = (d.x, d.y + d.h / 2 if down else d.y - d.h / 2)
+                cands = [(p0, p2, 0.0)]
+            else:
+                # out of the right edge, into the right edge, bulging to the right
+                p0, p2 = (s.x + s.w / 2, s.y), (d.x + d.w / 2, d.y)
+                sign = -1.0 if d.y < s.y else 1.0
+                cands = [(p0, p2, sign * r) for r in (0.45, 0.7)]
         else:
             # Backwards (feedback): over the top or under the bottom of the boxes.
             s, d = l.src, l.dst
@@ -336,8 +418,12 @@ def _place_labels(links: list[_Link], nodes: list[_Node]) -> list[tuple[_Link, f
         h = _LABEL_H + 0.04
         best, best_cost = None, math.inf
         n = len(l.points) - 1
-        for rank, t in enumerate(ts):
-            x, y = l.points[round(t * n)]
+        vertical = abs(l.start[0] - l.end[0]) < 1e-9
+        cands = [l.points[round(t * n)] for t in ts]
+        if vertical:  # beside a short vertical arrow, not on it
+            mx, my = l.points[n // 2]
+            cands = [(mx + w / 2 + 0.04, my), (mx - w / 2 - 0.04, my)] + cands
+        for rank, (x, y) in enumerate(cands):
             bb = (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
             cost = sum(_overlap(bb, b) for b in placed) * 100 + sum(_overlap(bb, b) for b in node_boxes) * 100 + rank * 1e-4
             if cost < best_cost:
@@ -354,6 +440,7 @@ def draw_logic_model(
     *,
     title: str | None = None,
     assumptions: Sequence[Mapping[str, Any]] = (),
+    reorder: bool = True,
 ) -> Figure:
     """Draw a programme theory as a left-to-right logic model.
 
@@ -373,6 +460,9 @@ def draw_logic_model(
         (``holder``, ``tvivlsom``, ``brudt``, ``kan_ikke_testes``: the status from the checks in data).
         They are listed below the diagram with a coloured Danish status tag; a link whose mapping has
         ``assumptions`` (a list of codes) shows those codes on its arrow.
+    reorder : bool, default True
+        Order the nodes within each column to reduce crossings; False keeps the given order (the parts
+        of :func:`draw_logic_model_parts` share one order).
 
     Returns
     -------
@@ -397,15 +487,15 @@ def draw_logic_model(
         key = _column_key(n)
         primary = bool(n.get("primary", False))
         width = int(chars * 0.86) if primary else chars  # bold text is wider
-        # A long compound word shrinks the box's font (down to 80 %) before it is hyphenated.
+        # A long compound word shrinks the box's font (never below MIN_FONT) before it is hyphenated.
         longest = max((len(w) for w in str(n["label"]).split()), default=0)
         font = _FONT
         if longest > width:
-            shrink = max(0.8, width / longest)
+            shrink = max(MIN_FONT / _FONT, width / longest)
             font, width = _FONT * shrink, int(width / shrink)
         lines = _wrap(str(n["label"]), width)
         node = _Node(id=str(n["id"]), type=n["type"], label=str(n["label"]), column=key,
-                     primary=primary, lines=lines, order=i, font=font)
+                     primary=primary, lines=lines, order=i, font=font, ghost=bool(n.get("ghost", False)))
         node.h = len(lines) * _LINE_H * font / _FONT + 2 * _BOX_PAD + 0.04
         columns[key].append(node)
         by_id[node.id] = node
@@ -416,7 +506,8 @@ def draw_logic_model(
         codes = [str(c) for c in raw.get("assumptions") or () if str(c) in known_codes]
         if codes:  # the assumptions the link rests on, after its mechanism
             lk.text = f"{lk.text} · {', '.join(codes)}" if lk.text else ", ".join(codes)
-    _order_columns(columns, lks)
+    if reorder:
+        _order_columns(columns, lks)
     # Widen the gaps so that labels written on arrows fit between the columns.
     gap_x = max([_GAP_X] + [len(l.text) * _LABEL_CHAR_W + 0.3 for l in lks
                             if l.text and (not l.code or l.text != l.code)])
@@ -490,6 +581,8 @@ def draw_logic_model(
         symbols.append("Mærket ved en antagelse: dens status efter tjek i data (se afsnittet «Hvor robust er resultatet?»)")
     if any("·" in (l.text or "") or (l.text or "").startswith("A") for l in lks if l.text):
         symbols.append("A1 … på en pil: antagelser, forbindelsen hviler på")
+    if any(n.ghost for n in all_nodes):
+        symbols.append("Stiplet boks: vist i en anden del af figuren")
     for line in _wrap(" · ".join(symbols), leg_chars) if symbols else []:
         leg_lines.append([("sym", line, 0.0)])
     leg_line_h = 1.35 * _LEGEND_FONT / 72
@@ -517,8 +610,8 @@ def draw_logic_model(
         ax.add_patch(FancyBboxPatch((cx - _BOX_W / 2 - 0.08, y_body_bot + 0.02), _BOX_W + 0.16,
                                     (y_body_top + _HEADER_H - 0.04) - (y_body_bot + 0.02),
                                     boxstyle="round,pad=0,rounding_size=0.06", fc="#f6f7f9", ec="none", zorder=0))
-        ax.text(cx, hdr_y, "\n".join(_wrap(COLUMN_HEADERS[k], 16)), ha="center", va="center",
-                fontsize=8.2, fontweight="bold", color=edge, linespacing=1.1, zorder=3)
+        ax.text(cx, hdr_y, "\n".join(_wrap(COLUMN_HEADERS[k], 14)), ha="center", va="center",
+                fontsize=_HEADER_FONT, fontweight="bold", color=edge, linespacing=1.1, zorder=3)
         ax.plot([cx - _BOX_W / 2, cx + _BOX_W / 2], [y_body_top + 0.02] * 2, color=edge, lw=1.2, zorder=3,
                 solid_capstyle="butt")
 
@@ -526,10 +619,13 @@ def draw_logic_model(
     for n in all_nodes:
         fill, edge = _COLOURS[n.column]
         ax.add_patch(FancyBboxPatch((n.x - n.w / 2, n.y - n.h / 2), n.w, n.h,
-                                    boxstyle="round,pad=0,rounding_size=0.05", fc=fill,
-                                    ec="#111111" if n.primary else edge, lw=2.4 if n.primary else 0.9, zorder=4))
+                                    boxstyle="round,pad=0,rounding_size=0.05", fc="white" if n.ghost else fill,
+                                    ec="#111111" if n.primary and not n.ghost else edge,
+                                    lw=2.4 if n.primary and not n.ghost else 0.9,
+                                    linestyle=(0, (3, 2)) if n.ghost else "-", zorder=4))
         ax.text(n.x, n.y, "\n".join(n.lines), ha="center", va="center", fontsize=n.font,
-                fontweight="bold" if n.primary else "normal", color="#111111", linespacing=1.12, zorder=5)
+                fontweight="bold" if n.primary and not n.ghost else "normal",
+                color="#555b66" if n.ghost else "#111111", linespacing=1.12, zorder=5)
 
     # Arrows.
     for l in lks:
@@ -548,7 +644,7 @@ def draw_logic_model(
         for kind, text, dx in row:
             if kind.startswith("tag:"):
                 colour = STATUS_TAGS[kind[4:]][1]
-                ax.text(x0 + _MARGIN + dx + 0.03, y - 0.01, text, ha="left", va="top", fontsize=_LEGEND_FONT - 0.5,
+                ax.text(x0 + _MARGIN + dx + 0.03, y - 0.01, text, ha="left", va="top", fontsize=max(MIN_FONT, _LEGEND_FONT - 0.5),
                         fontweight="bold", color="white",
                         bbox=dict(boxstyle="round,pad=0.15", fc=colour, ec="none"))
                 continue
@@ -558,3 +654,107 @@ def draw_logic_model(
                     fontstyle="italic" if kind == "sym" else "normal")
         y -= leg_line_h
     return fig
+
+
+# ---------------------------------------------------------------------------
+# large theories: one order, split by layer into parts that fit the page
+# ---------------------------------------------------------------------------
+
+
+def count_crossings(nodes: Sequence[Mapping[str, Any]], links: Sequence[Mapping[str, Any]]) -> int:
+    """Crossings between the links of consecutive columns when the nodes are drawn in the given order."""
+    columns: dict[str, list[_Node]] = {k: [] for k in _COLUMN_ORDER}
+    by_id = {}
+    for i, n in enumerate(nodes):
+        node = _Node(id=str(n["id"]), type=n["type"], label="", column=_column_key(n), primary=False, lines=[], order=i)
+        columns[node.column].append(node)
+        by_id[node.id] = node
+    columns = {k: v for k, v in columns.items() if v}
+    return _crossings(columns, [_Link(src=by_id[str(l["from"])], dst=by_id[str(l["to"])], label="") for l in links])
+
+
+def order_nodes(nodes: Sequence[Mapping[str, Any]], links: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The nodes in the order the diagram draws them (column by column, crossings reduced)."""
+    _validate(list(nodes), list(links))
+    columns: dict[str, list[_Node]] = {k: [] for k in _COLUMN_ORDER}
+    by_id: dict[str, _Node] = {}
+    for i, n in enumerate(nodes):
+        node = _Node(id=str(n["id"]), type=n["type"], label=str(n["label"]), column=_column_key(n),
+                     primary=bool(n.get("primary")), lines=[], order=i)
+        columns[node.column].append(node)
+        by_id[node.id] = node
+    columns = {k: v for k, v in columns.items() if v}
+    lks = [_Link(src=by_id[str(l["from"])], dst=by_id[str(l["to"])], label=str(l["label"])) for l in links]
+    _order_columns(columns, lks)
+    original = {str(n["id"]): n for n in nodes}
+    return [original[n.id] for col in columns.values() for n in col]
+
+
+def _part_width(k: int) -> float:
+    return 2 * _MARGIN + k * _BOX_W + (k - 1) * _GAP_X + 0.16
+
+
+def logic_model_parts(nodes: Sequence[Mapping[str, Any]], links: Sequence[Mapping[str, Any]], *,
+                      max_width: float = MAX_WIDTH) -> list[tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]]:
+    """The theory split by layer into parts whose diagram fits ``max_width`` inches at full text size.
+
+    Consecutive parts share a column, so every arrow between neighbouring layers is drawn whole in one part. An
+    arrow whose ends lie in no common part is drawn in its target's part, with its source as a dashed box. The
+    nodes keep one order across the parts (:func:`order_nodes`). One part when the whole theory fits.
+    """
+    ordered = order_nodes(nodes, links)
+    keys = [k for k in _COLUMN_ORDER if any(_column_key(n) == k for n in ordered)]
+    per = 2
+    while per < len(keys) and _part_width(per + 1) <= max_width:
+        per += 1
+    if len(keys) <= per:
+        return [(list(ordered), list(links))]
+    windows, start = [], 0
+    while start < len(keys) - 1:
+        windows.append(keys[start:start + per])
+        start += per - 1
+    col_of = {str(n["id"]): _column_key(n) for n in ordered}
+    by_id = {str(n["id"]): n for n in ordered}
+    placed: dict[int, int] = {}
+    for j, l in enumerate(links):
+        a, b = col_of[str(l["from"])], col_of[str(l["to"])]
+        both = [w for w, cols in enumerate(windows) if a in cols and b in cols]
+        placed[j] = both[0] if both else next(w for w, cols in enumerate(windows) if b in cols)
+    parts = []
+    for w, cols in enumerate(windows):
+        part_links = [l for j, l in enumerate(links) if placed[j] == w]
+        part_nodes = [n for n in ordered if col_of[str(n["id"])] in cols]
+        ghosts = []
+        for l in part_links:
+            src = str(l["from"])
+            if col_of[src] not in cols and src not in {str(g["id"]) for g in ghosts}:
+                # the source lives in another part: a dashed copy in the nearest column of this part
+                edge = cols[0] if keys.index(col_of[src]) < keys.index(cols[0]) else cols[-1]
+                ghost = dict(by_id[src], ghost=True, primary=False)
+                ghost.update(_ghost_column(edge))
+                ghosts.append(ghost)
+        parts.append((part_nodes + ghosts, part_links))
+    return parts
+
+
+def _ghost_column(key: str) -> dict[str, Any]:
+    """The node fields that put a dashed copy into column ``key``."""
+    t, _, horizon = key.partition(":")
+    return {"type": t, "horizon": horizon or None} if t == "outcome" else {"type": t, "horizon": None}
+
+
+def draw_logic_model_parts(nodes: Sequence[Mapping[str, Any]], links: Sequence[Mapping[str, Any]], *,
+                           max_width: float = MAX_WIDTH,
+                           assumptions: Sequence[Mapping[str, Any]] = ()) -> list[Figure]:
+    """The logic model as one figure, or as several parts split by layer when it is wider than ``max_width``
+    inches at full text size (:func:`logic_model_parts`); the report prints each at its own size. Each part
+    lists the assumptions its arrows rest on; the last part also those on no arrow."""
+    parts = logic_model_parts(nodes, links, max_width=max_width)
+    on_links = {str(c) for l in links for c in (l.get("assumptions") or ())}
+    out = []
+    for i, (n, l) in enumerate(parts):
+        mine = {str(c) for lk in l for c in (lk.get("assumptions") or ())}
+        last = i == len(parts) - 1
+        asm = [a for a in assumptions if str(a["code"]) in mine or (last and str(a["code"]) not in on_links)]
+        out.append(draw_logic_model(n, l, reorder=len(parts) == 1, assumptions=asm))
+    return out

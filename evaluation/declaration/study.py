@@ -13,11 +13,13 @@ import hashlib
 import json
 import os
 import re
+import datetime as _dt
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
+    field_validator,
     BaseModel,
     ConfigDict,
     Field,
@@ -51,6 +53,10 @@ __all__ = [
     "TargetFigures",
     "FigureCell",
     "ReportOptions",
+    "DurationSpec",
+    "CumulativeSpec",
+    "EconomySpec",
+    "register_of",
     "Study",
     "load_study",
     "study_json_schema",
@@ -246,6 +252,87 @@ class DataSource(_Model):
     )
 
 
+def _check_horizons(v):
+    for h in v or []:
+        if not 1 <= int(h) <= 520:
+            raise ValueError(f"a horizon is a number of weeks from 1 to 520, got {h}")
+    return v
+
+
+class DurationSpec(_Model):
+    """Time from the index week to the first self-support, per group (``analyses[].duration``): Kaplan–Meier
+    curves with pointwise and simultaneous bands, the RMST difference at each horizon (weeks), the Cox hazard
+    ratio, and the cumulative incidence of the first exit by cause (competing risks)."""
+
+    horizons: list[int] = Field(
+        default_factory=lambda: [52, 104], min_length=1,
+        description="weeks after the index week at which the restricted mean time to self-support is compared",
+        json_schema_extra=da("uger efter start, hvor den gennemsnitlige tid til selvforsørgelse (RMST) sammenlignes"))
+    min_weeks: int = Field(default=1, ge=1, le=52,
+                           description="self-support counts from the first spell of at least this many self-supporting weeks",
+                           json_schema_extra=da("selvforsørgelse tæller fra første periode med mindst så mange sammenhængende uger uden ydelse"))
+    competing: bool | dict[str, Union[list[str], Literal["self_support", "education"]]] = Field(
+        default=True,
+        description="competing exits: true for self-support vs fleksjob/førtidspension vs education (SU), false for "
+                    "none, or a mapping cause id -> benefit-group ids (or 'self_support', 'education'), first declared "
+                    "first counted",
+        json_schema_extra=da("konkurrerende afgange: true (selvforsørgelse, fleksjob/førtidspension, uddannelse), false (ingen) "
+                             "eller årsag: liste af ydelsesgrupper"))
+    hazard_ratio: bool = Field(default=True, description="estimate the Cox hazard ratio of first self-support",
+                               json_schema_extra=da("beregn hazard ratio (Cox) for første selvforsørgelse"))
+
+    _horizons = field_validator("horizons")(_check_horizons)
+
+
+class CumulativeSpec(_Model):
+    """The effect on weeks on public support accumulated week by week (``analyses[].cumulative``), with intervals from
+    the joint covariance of the weekly effects, a simultaneous band and a placebo before the index week."""
+
+    horizons: list[int] = Field(
+        default_factory=lambda: [52, 104, 156], min_length=1, description="weeks over which the effect is accumulated",
+        json_schema_extra=da("antal uger efter start, som effekten lægges sammen over (fx 52, 104 og 156)"))
+    placebo_weeks: int = Field(default=52, ge=0, le=260,
+                               description="weeks before the index week for the placebo (0 = none)",
+                               json_schema_extra=da("uger før start, hvor forskellen bør være nul (placebotest; 0 = ingen)"))
+    benefit_types: list[str] | None = Field(default=None, description="count only these benefit groups (default: all public support)",
+                                            json_schema_extra=da("tæl kun disse ydelsesgrupper (standard: al offentlig forsørgelse)"))
+
+    _horizons = field_validator("horizons")(_check_horizons)
+
+
+class EconomySpec(_Model):
+    """The business case (``economy``): saved public expenses priced with benefit rates against the project's cost."""
+
+    analysis: str | None = Field(default=None, description="the analysis whose effect is priced (default: the first "
+                                                            "analysis with 'cumulative')",
+                                 json_schema_extra=da("den analyse, hvis effekt prissættes (standard: den første med 'cumulative')"))
+    rates: str = Field(default="dk_satser", description="a packaged rate table (dk_satser) or a rate file relative to the study",
+                       json_schema_extra=da("satstabel: den medfølgende (dk_satser) eller en satsfil i forhold til studiet"))
+    perspective: Literal["offentlig", "kommunal"] = Field(
+        default="offentlig", description="offentlig: the benefits paid; kommunal: the municipality's share after state refusion",
+        json_schema_extra=da("offentlig: de udbetalte ydelser; kommunal: kommunens andel efter statsrefusion"))
+    horizons: list[int] | None = Field(
+        default=None, description="weeks of the business case (default: the analysis's cumulative horizons)",
+        json_schema_extra=da("uger, business casen opgøres over (standard: analysens kumulerede horisonter)"))
+    cost_dkk: float | None = Field(default=None, ge=0, description="the project's cost (default: budget_dkk)",
+                                   json_schema_extra=da("projektets pris i kroner (standard: bevillingen, budget_dkk)"))
+    cost_source: str | None = Field(default=None, description="where the cost comes from (printed in the report)",
+                                    json_schema_extra=da("hvor prisen kommer fra (står i rapporten)"))
+    rate_factors: list[float] = Field(
+        default_factory=lambda: [0.8, 1.2], description="rate levels of the sensitivity table, relative to the rate table",
+        json_schema_extra=da("satsniveauer i følsomhedstabellen i forhold til satstabellen (fx 0,8 og 1,2)"))
+
+    _horizons = field_validator("horizons")(_check_horizons)
+
+    @field_validator("rate_factors")
+    @classmethod
+    def _factors(cls, v):
+        for f in v:
+            if not 0 < f <= 5:
+                raise ValueError(f"a rate factor lies in (0, 5], got {f}")
+        return v
+
+
 class AnalysisBase(_Model):
     """One estimate to compute: a design applied to an indicator.
 
@@ -271,6 +358,12 @@ class AnalysisBase(_Model):
         json_schema_extra=da("datakolonner til en undersøgende opdeling af effekten (ikke i programteorien; rapporten "
                              "kalder den undersøgende)"),
     )
+    duration: DurationSpec | None = Field(
+        default=None, description="time to first self-support on the register attached to the analysis's data (survival)",
+        json_schema_extra=da("tid til første selvforsørgelse på registret knyttet til analysens data (overlevelsesanalyse)"))
+    cumulative: CumulativeSpec | None = Field(
+        default=None, description="effect on weeks on public support accumulated over the follow-up, on the register",
+        json_schema_extra=da("effekten på uger på offentlig forsørgelse lagt sammen over opfølgningen (registerdata)"))
 
     @property
     def family(self):
@@ -385,6 +478,12 @@ class StudyTarget(_Model):
     )
     evidence: str | None = Field(default=None, description="what the assessment rests on (documents, interviews)")
     measured_at: date | None = Field(default=None, description="when the result was measured")
+    provenance: Literal["synthetic", "register", "survey", "project"] | None = Field(
+        default=None,
+        description="where the declared figures (baseline, observed, assessment) come from: synthetic (generated), register "
+        "(a public register or statistics bank such as jobindsats.dk), survey or project (the project's own counts); "
+        "shown in the report, and a synthetic figure puts the synthetic-data banner on it",
+    )
     note: str | None = None
     figures: TargetFigures | None = Field(
         default=None,
@@ -418,6 +517,13 @@ class ReportOptions(_Model):
         json_schema_extra=da("id'er på de analyser, rapportens hovedresultat bygger på (standard: de primære)"))
     cost_unit: str | None = Field(default=None, description="what an extra unit of the primary effect is called, e.g. 'sygefraværsuge'",
         json_schema_extra=da("hvad en ekstra enhed af den primære effekt hedder i økonomiafsnittet, fx 'sygefraværsuge'"))
+    date: _dt.date | None = Field(
+        default=None,
+        description="the report's date, printed in its summary and used to tell whether a target's deadline has passed; "
+        "default: SOURCE_DATE_EPOCH when set (reproducible builds), else the day the report is made",
+        json_schema_extra=da("rapportens dato (står i «Kort fortalt» og afgør, om et måls frist er overskredet); standard: "
+                             "SOURCE_DATE_EPOCH, ellers dagen rapporten laves"),
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> "ReportOptions":
@@ -444,6 +550,8 @@ class StudyBase(_Model):
     theory: Theory
     data: dict[str, DataSource] = Field(default_factory=dict)
     targets: list[StudyTarget] = Field(default_factory=list)
+    economy: EconomySpec | None = Field(default=None, description="the business case: saved public expenses against the cost",
+                                        json_schema_extra=da("business case: sparede offentlige ydelser mod projektets pris"))
     report: ReportOptions = Field(default_factory=ReportOptions)
 
     # set by load_study, not by the file
@@ -737,6 +845,7 @@ def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
         for j, m in enumerate(a.subgroups):
             if m not in mod_ids:
                 problems.append((p + ("subgroups", j), f"refers to {m!r}, which is not a moderator in theory.moderators; declared: {', '.join(sorted(mod_ids)) or 'none'}"))
+    problems.extend(_time_problems(study))
     for name, src in study.data.items():
         if src.weeks is not None and src.kind != "register":
             problems.append((("data", name, "weeks"), f"'weeks' applies to a register (kind: register); data source {name!r} "
@@ -760,6 +869,11 @@ def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
             problems.append((("targets", i, "indicator"), f"refers to {t.indicator!r}, which is not an indicator"))
         if t.analysis is not None and t.analysis not in analysis_ids:
             problems.append((("targets", i, "analysis"), f"refers to {t.analysis!r}, which is not an analysis"))
+        if t.indicator in ind_ids and t.assessment is not None:
+            tgt = study.theory.indicator(t.indicator).target
+            if tgt is not None and tgt.goal_type == "none":
+                problems.append((("targets", i, "assessment"), f"indicator {t.indicator!r} has no target (goal_type: none), "
+                                 "so there is nothing to assess; remove 'assessment' (the observed figure is shown as it is)"))
     for j, h in enumerate(study.report.headline_analyses):
         if h not in analysis_ids:
             problems.append((("report", "headline_analyses", j), f"refers to {h!r}, which is not an analysis"))
@@ -767,6 +881,50 @@ def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
         problems.extend(_path_problems(study))
     if study.source_path is not None and study.id != study.folder.name:
         problems.append((("id",), f"the id {study.id!r} differs from the folder name {study.folder.name!r}; expected them to be equal"))
+    return problems
+
+
+def register_of(study, analysis) -> str | None:
+    """The register data source attached to an analysis's data (``kind: register``, ``participants:`` its data)."""
+    return next((n for n, s in study.data.items() if s.kind == "register" and s.participants == analysis.data), None)
+
+
+def _time_problems(study) -> list[tuple[tuple[Any, ...], str]]:
+    """Durations, cumulative effects and the business case need a family that gives them and a register."""
+    problems = []
+    dur_fams = sorted(f.design for f in families() if f.supports_duration)
+    cum_fams = sorted(f.design for f in families() if f.time_mode)
+    for i, a in enumerate(study.analyses):
+        fam = a.family
+        for key, ok, which in (("duration", fam.supports_duration, dur_fams), ("cumulative", bool(fam.time_mode), cum_fams)):
+            if getattr(a, key) is None:
+                continue
+            if not ok:
+                problems.append((("analyses", i, key), f"design {a.design!r} gives no {key} analysis; designs that do: {', '.join(which)}"))
+            elif a.data in study.data and register_of(study, a) is None:
+                problems.append((("analyses", i, key), f"a {key} analysis needs a weekly register attached to data source "
+                                 f"{a.data!r} (a source with kind: register and participants: {a.data})"))
+    e = study.economy
+    if e is not None:
+        ids = {a.id: a for a in study.analyses}
+        if e.analysis is not None and e.analysis not in ids:
+            problems.append((("economy", "analysis"), f"refers to {e.analysis!r}, which is not an analysis; expected one of: {', '.join(ids)}"))
+        else:
+            target = ids.get(e.analysis) if e.analysis else next((a for a in study.analyses if a.cumulative is not None), None)
+            if target is None or target.cumulative is None or not target.family.time_mode:
+                problems.append((("economy", "analysis"), "the business case prices a cumulative effect: name an analysis with "
+                                 "'cumulative' (of a design that gives one)"))
+        from evaluation.data.rates import RateTable, rates_path
+
+        base = study.folder if study.source_path is not None else None
+        path = rates_path(e.rates, base)
+        if not path.is_file():
+            problems.append((("economy", "rates"), f"no rate file {e.rates!r} ({path}); the packaged table is 'dk_satser'"))
+        else:
+            try:
+                RateTable.load(path)
+            except DataValidationError as exc:
+                problems.append((("economy", "rates"), str(exc)))
     return problems
 
 

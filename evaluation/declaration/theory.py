@@ -86,6 +86,12 @@ class Link(_Model):
     assumptions: list[str] = Field(default_factory=list, description="ids of assumptions this link rests on")
     moderators: list[str] = Field(default_factory=list, description="ids of moderators (for whom it works)")
     context: list[str] = Field(default_factory=list, description="ids of context conditions it needs")
+    mediator: str | None = Field(
+        default=None,
+        description="id of an indicator (with a metric) measuring the link's mechanism as a mediator, e.g. dialogue "
+        "with the workplace within 4 weeks; randomized analyses of outcomes downstream of the link then estimate how "
+        "much of the effect runs through it (ACME, ADE; Imai, Keele & Yamamoto 2010) with its sensitivity analysis",
+    )
 
 
 class Mechanism(_Model):
@@ -95,6 +101,11 @@ class Mechanism(_Model):
     label: str = Field(min_length=1, description="short name shown on arrows")
     resource: str = Field(min_length=1, description="what the programme offers")
     reasoning: str = Field(min_length=1, description="how participants respond to it (the reasoning it triggers)")
+    category: str | None = Field(
+        default=None, min_length=1,
+        description="the kind of mechanism in words shared across projects (e.g. 'Kontakt mellem jobcenter og "
+        "arbejdsplads'); the portfolio groups the CMO evidence of all projects by it (default: the label)",
+    )
 
 
 class ContextCondition(_Model):
@@ -184,12 +195,20 @@ class Target(_Model):
     goal: float | None = Field(
         default=None, description="the value to reach; a share as 0-1, a relative change as e.g. -0.04 (omit for a qualitative requirement)"
     )
-    goal_type: Literal["level", "relative_change", "effect"] = Field(
+    goal_type: Literal["level", "absolute_change", "relative_change", "effect", "none"] = Field(
         default="level",
-        description="level: the indicator must reach 'goal'; relative_change: change from baseline "
-        "relative to baseline; effect: the estimated effect (intervention - control) must reach 'goal'",
+        description="level: the indicator must reach 'goal' (falde til / stige til); absolute_change: the change from "
+        "baseline, in the indicator's unit (a share's change in percentage points), must reach 'goal' (falde med 2 "
+        "procentpoint); relative_change: the change from baseline relative to baseline, e.g. -0.04 (falde med 4 %); "
+        "effect: the estimated effect (intervention - control) must reach 'goal'; none: the indicator is followed "
+        "without a target (intet måltal)",
     )
     direction: Literal["increase", "decrease"] | None = Field(default=None, description="increase or decrease (numeric goals)")
+    census: bool = Field(
+        default=False,
+        description="the result counts the whole population (a census, e.g. every person in the municipality's scheme), "
+        "not a sample: it is compared with the goal as it is, without a sampling interval, and the report says so",
+    )
     deadline: date | None = None
     measurement_method: str | None = Field(default=None, description="målemetode: how the result is measured")
     follow_up: str | None = Field(default=None, description="opfølgning: when and how results are followed up")
@@ -199,10 +218,17 @@ class Target(_Model):
     def _numeric_goal(self) -> "Target":
         if self.goal is not None and self.direction is None:
             raise ValueError("a numeric goal needs a 'direction' (increase or decrease)")
+        if self.goal_type == "none":
+            if self.goal is not None or self.direction is not None:
+                raise ValueError("goal_type 'none' (no target) takes no 'goal' or 'direction'; remove them or choose "
+                                 "level, absolute_change, relative_change or effect")
+            return self
         if self.goal is None and self.requirement is None:
-            raise ValueError("a target needs a numeric 'goal' or a 'requirement' in words")
-        if self.goal_type in ("effect", "relative_change") and self.goal is None:
+            raise ValueError("a target needs a numeric 'goal' or a 'requirement' in words (or goal_type: none)")
+        if self.goal_type in ("effect", "absolute_change", "relative_change") and self.goal is None:
             raise ValueError(f"goal_type {self.goal_type!r} needs a numeric 'goal'")
+        if self.census and self.goal_type == "effect":
+            raise ValueError("an effect compares two groups and is never a census; remove 'census' or choose another goal_type")
         return self
 
 
@@ -221,6 +247,11 @@ class Indicator(_Model):
     metric: MetricRef | None = None
     qualitative: QualitativeMethod | None = None
     target: Target | None = None
+    direction: Literal["increase", "decrease"] | None = Field(
+        default=None,
+        description="the change the programme theory expects in this indicator (increase or decrease); the CMO "
+        "status reads it (default: the target's direction)",
+    )
 
     @model_validator(mode="after")
     def _one_method(self) -> "Indicator":
@@ -385,6 +416,15 @@ def theory_problems(theory: Theory) -> list[tuple[tuple[Any, ...], str]]:
             resolve(m, mod_ids, p + ("moderators", j), "moderators")
         for j, c in enumerate(link.context):
             resolve(c, ctx_ids, p + ("context", j), "context")
+        if link.mediator is not None:
+            resolve(link.mediator, ind_ids, p + ("mediator",), "indicators")
+            ind = next((i for i in theory.indicators if i.id == link.mediator), None)
+            if ind is not None and ind.metric is None:
+                problems.append((p + ("mediator",), f"the mediator {link.mediator!r} is a qualitative indicator; a mediator "
+                                 "needs a metric (a measured value per person)"))
+            if link.mechanism is None:
+                problems.append((p + ("mediator",), "a mediator measures the link's mechanism; name the 'mechanism' it "
+                                 "measures (a direct link has none)"))
 
     problems.extend(_cycle_problems(theory, node_ids))
 

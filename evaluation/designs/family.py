@@ -55,6 +55,7 @@ from evaluation.data.tables import column_list
 
 if TYPE_CHECKING:  # pragma: no cover
     from evaluation.designs.base import Design
+    from evaluation.designs.timeeffects import JointEffects, SurvivalDesign, TimeSource
     from evaluation.results import AnalysisRecord, Bundle
 
 __all__ = [
@@ -326,6 +327,13 @@ class Family:
     #: the column of the result's ``balance`` table holding standardised differences on the design's final
     #: weights (what a balance claim in the report must rest on); None when the design shows no balance
     balance_column: ClassVar[str | None] = None
+    #: whether the family can analyse durations on a register (``duration:`` of an analysis): it compares two
+    #: groups of persons followed from an index week (:meth:`survival_design`)
+    supports_duration: ClassVar[bool] = False
+    #: how the family gives cumulative effects on a register (``cumulative:``, and the business case): "person"
+    #: (its estimator on many person-level outcome columns, :meth:`joint_effects`), "period" (event-time effects on
+    #: calendar periods, :meth:`event_time_effects`) or None (not available)
+    time_mode: ClassVar[str | None] = None
 
     # ------------------------------------------------------------------ declaration
     def check_options(self, options: Options) -> list[tuple[tuple[Any, ...], str]]:
@@ -579,6 +587,13 @@ class Family:
         estimates (Cochran's Q)."""
         return None
 
+    # ------------------------------------------------------------------ mechanisms ("why")
+    def mediation(self, inp: AnalysisInput, frame: pd.DataFrame, mediator: str) -> Any:
+        """A causal mediation analysis of the analysis's effect through ``mediator`` (a column of ``frame``), for
+        designs whose assignment identifies it (randomized: :mod:`evaluation.designs.randomized.mediation`);
+        ``EstimationError`` otherwise."""
+        raise EstimationError(f"a mediation analysis needs randomized assignment; design {self.design!r} does not offer one")
+
     # ------------------------------------------------------------------ disclosure
     def disclose(self, result: Result, inp: AnalysisInput, log: SuppressionLog) -> Result:
         """The result fit for publication: small cells suppressed (:meth:`suppress`), then further cells until
@@ -630,6 +645,26 @@ class Family:
     def time_course_groups(self, options: Options) -> GroupSpec | None:
         """The groups of a week-by-week time course of self-support (comparison designs on a register)."""
         return None
+
+    # ------------------------------------------------------------------ time: durations and cumulative effects
+    def survival_design(self, inp: AnalysisInput) -> "SurvivalDesign":
+        """Who a duration analysis compares and how each person counts (weights, clusters, strata)."""
+        raise EstimationError(f"duration outcomes are not available for design {self.design!r}")
+
+    def joint_effects(self, inp: AnalysisInput, Y: np.ndarray) -> "JointEffects":
+        """The design's effect on every column of ``Y`` (rows aligned with ``inp.frame``) with the joint
+        influence functions (``time_mode == "person"``)."""
+        raise EstimationError(f"cumulative effects are not available for design {self.design!r}")
+
+    def placebo_input(self, inp: AnalysisInput) -> AnalysisInput:
+        """The analysis input of the placebo over the weeks before the index week (default: the analysis's own;
+        a design adjusting for the pre-period outcome drops that adjustment, which would make the placebo zero)."""
+        return inp
+
+    def event_time_effects(self, inp: AnalysisInput, source: "TimeSource", kind: str) -> dict[str, Any]:
+        """Event-time effects on the calendar periods of ``source`` for the value ``kind``: ``{"event_times": [...],
+        "joint": JointEffects, "n": persons}`` (``time_mode == "period"``)."""
+        raise EstimationError(f"event-time effects are not available for design {self.design!r}")
 
     # ------------------------------------------------------------------ report parts (Danish)
     #: the family's report parts (a :class:`~evaluation.designs.report.ReportParts` subclass)

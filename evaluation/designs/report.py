@@ -22,8 +22,10 @@ from evaluation.presentation.formatting import (
     fmt_p,
     is_missing,
 )
+from evaluation.presentation.labels import readable_label
 from evaluation.presentation.markdown import DASH, md_table
 from evaluation.presentation.phrases import (
+    EVIDENCE_SHORT_DA,
     interval_phrase,
     scale_for,
     signed_phrase,
@@ -36,7 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # (annotations name "Family" without importing it: evaluation.designs.family imports this module)
 
-__all__ = ["ReportParts", "TERM_LABELS", "fmt_value", "covariate_label", "GROUP_LABELS", "TREATED_DA", "CONTROL_DA"]
+__all__ = ["ReportParts", "TERM_LABELS", "fmt_value", "covariate_label", "share_row", "GROUP_LABELS", "TREATED_DA", "CONTROL_DA"]
 
 #: Danish labels of the estimate terms every family may report (a family adds its own)
 TERM_LABELS = {
@@ -63,6 +65,19 @@ def covariate_label(bundle: "Bundle", row: Mapping[str, Any]) -> str:
     if level is not None and not is_missing(level) and str(level) != "":
         return f"{label}: {bundle.value_label(str(var), level)}"
     return label
+
+
+def share_row(bundle: "Bundle", row: Mapping[str, Any], columns: tuple[str, ...]) -> bool:
+    """Whether a balance-table row is a share, shown in per cent: a 0/1 covariate (one level of a category), or a
+    continuous covariate whose label calls it a share ("Andel af ugerne …") and whose values lie in 0–1. The data
+    declare no unit for a covariate, so its Danish label is what says it is a share."""
+    if bool(row.get("binary", False)):
+        return True
+    var = row.get("variable", row.get("covariate"))
+    if not bundle.label(str(var)).lower().startswith("andel"):
+        return False
+    vals = [row.get(c) for c in columns if not is_missing(row.get(c))]
+    return bool(vals) and all(0.0 <= float(v) <= 1.0 for v in vals)
 
 
 def balance_claim(balance, smd_column: str, bundle: "Bundle", *, limit: float = 0.1, adjusted: str = "") -> str:
@@ -128,7 +143,7 @@ class ReportParts:
         return "deltagerne", "sammenlignelige personer, der ikke deltog"
 
     def term_label(self, term: str) -> str:
-        return {**TERM_LABELS, **self.term_labels}.get(term, term)
+        return {**TERM_LABELS, **self.term_labels}.get(term) or readable_label(term)
 
     def shown_terms(self, result) -> list["Estimate"]:
         """Estimates shown in tables: not the group means/shares."""
@@ -138,6 +153,15 @@ class ReportParts:
         """The Danish method of one estimate, from the result's own fields (default: its label; the exact
         method as computed is listed in the report's appendix)."""
         return self.term_label(e.term)
+
+    def method_technical_da(self, rec: "AnalysisRecord", e: "Estimate", bundle: "Bundle") -> str:
+        """The exact method of one estimate in Danish for the technical appendix, from the result's own fields
+        (estimator, interval, standard errors, degrees of freedom); by default the short method."""
+        return self.method_da(rec, e, bundle.labels)
+
+    def technical_rows(self, rec: "AnalysisRecord", bundle: "Bundle") -> list[tuple[str, str]]:
+        """(estimate, method) rows of the technical appendix for one analysis, in Danish."""
+        return [(self.term_label(e.term), self.method_technical_da(rec, e, bundle)) for e in self.shown_terms(rec.result)]
 
     def estimand_text(self, rec: "AnalysisRecord") -> str:
         return self.family.estimand_da or rec.result.estimand
@@ -225,6 +249,95 @@ class ReportParts:
         """The family's own caveats for all its analyses (the skeleton names its identifying assumption,
         ``Family.assumption_da``, before them)."""
         return []
+
+    # ------------------------------------------------------------------ summary ("Kort fortalt")
+    def desired_direction(self, rec: "AnalysisRecord", bundle: "Bundle") -> str | None:
+        """The direction the project wanted the indicator to move ("increase"/"decrease"), from its declared target."""
+        for t in bundle.targets:
+            if t.indicator == rec.indicator and t.target.get("direction"):
+                return str(t.target["direction"])
+        return None
+
+    def verdict(self, rec: "AnalysisRecord") -> str:
+        """What the main estimate says about chance: "clear" (the interval excludes zero and the test agrees),
+        "unclear" (the interval contains zero and the test agrees), "border" (they disagree) or "missing"."""
+        res = rec.result
+        e = self.family.main_term(res)
+        if is_missing(e.estimate) or is_missing(e.ci_lower) or is_missing(e.ci_upper):
+            return "missing"
+        crosses = e.ci_lower <= 0 <= e.ci_upper
+        alpha = 1.0 - getattr(res, "conf_level", 0.95)
+        test_chance = None if is_missing(e.p_value) else float(e.p_value) >= alpha
+        if not crosses and test_chance is not True:
+            return "clear"
+        if crosses and test_chance is not False:
+            return "unclear"
+        return "border"
+
+    def summary_worked(self, rec: "AnalysisRecord", bundle: "Bundle") -> str:
+        """'Virkede det?' in the summary box: an answer and the main result in one sentence."""
+        res = rec.result
+        e = self.family.main_term(res)
+        if is_missing(e.estimate):
+            return "Det kan ikke vises: resultatet bygger på for få personer."
+        mult, unit, dec = scale_for(rec.unit, getattr(res, "outcome_type", "continuous"))
+        est = e.estimate * mult
+        who, than = self.who_than()
+        label = rec.indicator_label[0].lower() + rec.indicator_label[1:]
+        if abs(est) < 0.5 * 10 ** (-dec):
+            core = f"På målet «{label}» lå {who} på samme niveau som {than}."
+        else:
+            core = f"På målet «{label}» lå {who} {signed_phrase(est, unit, dec)} end {than}."
+        v = self.verdict(rec)
+        if v == "clear":
+            wanted = self.desired_direction(rec, bundle)
+            went = "increase" if est > 0 else "decrease"
+            answer = "Ja." if wanted == went else "Nej, resultatet gik den modsatte vej." if wanted else "Der er en klar forskel."
+        elif v == "unclear":
+            answer = "Det kan ikke påvises."
+        else:
+            answer = "Måske: resultatet ligger på grænsen af, hvad tilfældigheder kan forklare."
+        return f"{answer} {core}"
+
+    def summary_certainty(self, rec: "AnalysisRecord", bundle: "Bundle") -> str:
+        """'Hvor sikkert?' in the summary box: the interval in words, chance, and the evidence level."""
+        res = rec.result
+        e = self.family.main_term(res)
+        mult, unit, dec = scale_for(rec.unit, getattr(res, "outcome_type", "continuous"))
+        parts = []
+        if not is_missing(e.ci_lower) and not is_missing(e.ci_upper):
+            parts.append(interval_phrase(e.ci_lower * mult, e.ci_upper * mult, unit, dec)[0].upper()
+                         + interval_phrase(e.ci_lower * mult, e.ci_upper * mult, unit, dec)[1:] + ".")
+            v = self.verdict(rec)
+            p = f" ({fmt_p(e.p_value)})" if not is_missing(e.p_value) else ""
+            parts.append({"clear": f"Tilfældigheder kan næppe forklare forskellen{p}.",
+                          "unclear": f"Forskellen kan skyldes tilfældigheder{p}.",
+                          "border": f"Intervallet og testen peger ikke samme vej{p}."}.get(v, ""))
+        lvl = getattr(res, "evidence_level", 0) or 0
+        if lvl:
+            parts.append(f"Evidensniveau {lvl} af 5: {EVIDENCE_SHORT_DA.get(lvl, '')}.")
+        return " ".join(p for p in parts if p)
+
+    def data_period(self, rec: "AnalysisRecord", bundle: "Bundle") -> str | None:
+        """When the analysis's data were measured, in words (None: the report uses the registers' weeks or the
+        project period)."""
+        return None
+
+    def n_participants(self, rec: "AnalysisRecord") -> int | None:
+        """How many took part in the project (the intervention group), for the cost per participant."""
+        e = self.family.main_term(rec.result)
+        if e.n_treated is not None:
+            return int(e.n_treated)
+        return None
+
+    def participants_word(self) -> str:
+        """Where the participants are, in running text ("1.243 deltagere i projektet")."""
+        return "interventionsgruppen" if self.family.random_assignment else "projektet"
+
+    def n_comparison(self, rec: "AnalysisRecord") -> int | None:
+        """How many comparison persons the analysis used (not participants), or None without a comparison."""
+        e = self.family.main_term(rec.result)
+        return int(e.n_control) if e.n_control is not None else None
 
     def n_persons(self, rec: "AnalysisRecord") -> int | None:
         """How many persons the analysis rests on (both groups of a comparison), for the portfolio."""

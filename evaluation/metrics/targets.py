@@ -9,7 +9,8 @@ A target states a baseline, a goal, a direction and a deadline (*resultatkrav*).
   met only when the whole 95 % interval lies on the goal's side, not met when the whole
   interval lies on the other side, and undecidable otherwise;
 * with a figure without uncertainty (a count from a register), the figure is compared with the goal;
-* with no result yet, the target is undecidable ("resultatet foreligger endnu ikke").
+* with no result, the target is undecidable ("resultatet foreligger ikke"); the report says "endnu"
+  only before the deadline.
 
 A target says nothing about cause: a level or a change reached may have happened without the
 project. Only ``goal_type: effect`` compares with a control group.
@@ -25,9 +26,12 @@ def goal_status(value: float, lo: float | None, hi: float | None, goal: float, d
     """Compare a result (with optional interval) with a goal; return ``(status, reason in Danish)``."""
     if direction not in ("increase", "decrease"):
         raise ValueError(f"direction must be 'increase' or 'decrease', got {direction!r}")
-    better = (lambda x: x >= goal) if direction == "increase" else (lambda x: x <= goal)
+    # a result equal to the goal reaches it; figures are declared as decimals (0.35 − 0.30 is 0.04999… in binary),
+    # so equality is judged to a tolerance far below any printed digit
+    tol = 1e-9 * max(1.0, abs(goal))
+    better = (lambda x: x >= goal - tol) if direction == "increase" else (lambda x: x <= goal + tol)
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "undecidable", "resultatet foreligger endnu ikke (eller er diskretioneret)"
+        return "undecidable", "resultatet foreligger ikke (eller er diskretioneret)"
     has_ci = lo is not None and hi is not None and not math.isnan(lo) and not math.isnan(hi)
     if not has_ci:
         if better(value):

@@ -16,7 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from evaluation.declaration.diagram import draw_logic_model  # noqa: E402
+from evaluation.declaration.diagram import draw_logic_model, draw_logic_model_parts  # noqa: E402
 from evaluation.designs.family import families, get_family  # noqa: E402
 from evaluation.presentation.plotting import (  # noqa: E402
     DanishNumberFormatter,
@@ -25,13 +25,12 @@ from evaluation.presentation.plotting import (  # noqa: E402
 )
 from evaluation.results import Bundle  # noqa: E402
 
-__all__ = ["write_study_figures", "logic_model_figure", "effects_forest_rows", "time_course_figure"]
+__all__ = ["write_study_figures", "logic_model_figure", "logic_model_figures", "effects_forest_rows", "time_course_figure"]
 
 
-def logic_model_figure(theory: Mapping[str, Any], title: str | None = None,
-                       robustness: Mapping[str, Any] | None = None):
-    """The logic-model diagram of a theory given as the bundle's plain dict; with the bundle's robustness
-    record, each assumption carries its status."""
+def _logic_model_input(theory: Mapping[str, Any], robustness: Mapping[str, Any] | None = None):
+    """Nodes, links and assumptions for the diagram; with the bundle's robustness record each assumption
+    carries its status (and each link the codes of the assumptions it rests on)."""
     status = {a["id"]: a["status"] for a in (robustness or {}).get("assumptions", [])}
     asm_code = {a["id"]: f"A{i + 1}" for i, a in enumerate(theory.get("assumptions", []))}
     assumptions = [{"code": asm_code[a["id"]], "text": a["description"], "status": status.get(a["id"])}
@@ -50,7 +49,21 @@ def logic_model_figure(theory: Mapping[str, Any], title: str | None = None,
             label = "direkte"
         links.append({"from": l["from"], "to": l["to"], "label": label,
                       "assumptions": [asm_code[x] for x in l.get("assumptions", []) if x in asm_code]})
+    return nodes, links, assumptions
+
+
+def logic_model_figure(theory: Mapping[str, Any], title: str | None = None,
+                       robustness: Mapping[str, Any] | None = None):
+    """The logic-model diagram of a theory given as the bundle's plain dict (one figure, any width)."""
+    nodes, links, assumptions = _logic_model_input(theory, robustness)
     return draw_logic_model(nodes, links, title=title, assumptions=assumptions)
+
+
+def logic_model_figures(theory: Mapping[str, Any], robustness: Mapping[str, Any] | None = None) -> list:
+    """The logic model as printed in the report: one figure, or parts split by layer so that each fits the A4
+    text width with its smallest text at 9 pt (:func:`evaluation.declaration.diagram.draw_logic_model_parts`)."""
+    nodes, links, assumptions = _logic_model_input(theory, robustness)
+    return draw_logic_model_parts(nodes, links, assumptions=assumptions)
 
 
 def effects_forest_rows(bundle: Bundle | Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -79,10 +92,13 @@ def effects_forest_rows(bundle: Bundle | Mapping[str, Any]) -> dict[str, list[di
                      "ci_lower": e.ci_lower * mult, "ci_upper": e.ci_upper * mult})
         sub = res.tables.get("subgroups")
         if sub is not None:
+            mod_vars = {m["id"]: m.get("variable") or m["id"] for m in bundle.theory.get("moderators", [])}
             for _, r in sub.iterrows():
                 if r["estimate"] is None or math.isnan(r["estimate"]):
                     continue
-                rows.append({"label": f"   {r['moderator_label']}: {r['level']}", "estimate": r["estimate"] * mult,
+                # the level as the report's tables name it (value labels), never the code in the data
+                level = bundle.value_label(mod_vars.get(r["moderator"], r["moderator"]), r["level"])
+                rows.append({"label": f"   {r['moderator_label']}: {level}", "estimate": r["estimate"] * mult,
                              "ci_lower": r["ci_lower"] * mult, "ci_upper": r["ci_upper"] * mult})
     return groups
 
@@ -128,7 +144,14 @@ def write_study_figures(bundle: Bundle | Mapping[str, Any], folder: str | Path) 
     bundle = Bundle.from_dict(bundle)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    out: dict[str, str] = {"logic_model": _save(logic_model_figure(bundle.theory, robustness=bundle.robustness), folder, "logic_model.png")}
+    out: dict[str, str] = {}
+    parts = logic_model_figures(bundle.theory, bundle.robustness)
+    for i, fig in enumerate(parts, 1):
+        # printed at its own size: a PNG for the web page (200 dpi) and a PDF (text kept as text) for the PDF report
+        name = "logic_model" if len(parts) == 1 else f"logic_model_{i}"
+        save_figure(fig, folder / name, formats=("png", "pdf"), dpi=200)
+        plt.close(fig)
+        out[name] = f"figures/{name}.png"
     if bundle.time_course:
         rec = bundle.analysis(bundle.time_course["analysis"])
         fam = get_family(rec.design)
@@ -142,6 +165,10 @@ def write_study_figures(bundle: Bundle | Mapping[str, Any], folder: str | Path) 
         if records:
             for key, fig in fam.figures(records, bundle).items():
                 out[key] = _save(fig, folder, f"{key}.png")
+    from evaluation.pipeline.time_figures import time_figures
+
+    for key, fig in time_figures(bundle).items():
+        out[key] = _save(fig, folder, f"{key}.png")
     for i, (unit, rows) in enumerate(sorted(effects_forest_rows(bundle).items())):
         fig = forest_plot(rows, xlabel=f"Effekt ({unit})" if unit else "Effekt", null=0)
         out[f"forest_{i + 1}"] = _save(fig, folder, f"forest_{i + 1}.png")

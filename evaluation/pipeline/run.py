@@ -30,6 +30,8 @@ from evaluation.disclosure import SuppressionLog, check_threshold, is_small, mas
 from evaluation.exceptions import DataValidationError, EstimationError, EvaluationError, StudyConfigError
 from evaluation.metrics.benefits import status_share_series
 from evaluation.metrics.registry import describe_metric
+from evaluation.pipeline.cmo import cmo_evidence
+from evaluation.pipeline.mechanisms import add_mediation
 from evaluation.pipeline.prepare import analysis_input, prepare_study
 from evaluation.pipeline.robustness import analysis_checks, assess_assumptions
 from evaluation.pipeline.targets import evaluate_target
@@ -108,6 +110,26 @@ def _weeks_per_unit(metric) -> int | None:
     return None
 
 
+def _data_sources(study: Study, data) -> dict[str, dict[str, Any]]:
+    """What the report says about each data source: its path relative to the study folder (never this machine's
+    absolute path), kind, declared provenance and, for a weekly register, its first and last ISO week."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, src in sorted(study.data.items()):
+        path = Path(src.path)
+        if path.is_absolute():
+            try:
+                path = Path(os.path.relpath(path, study.folder))
+            except ValueError:  # another drive (Windows): the file name is all that may be published
+                path = Path(path.name)
+        entry: dict[str, Any] = {"path": path.as_posix(), "kind": src.kind, "provenance": src.provenance}
+        frame = data.frames.get(name)
+        if isinstance(frame, Panel) and frame.shape[1]:
+            labels = frame.weeks.labels()
+            entry["weeks"] = [labels[0], labels[-1]]
+        out[name] = entry
+    return out
+
+
 def _study_meta(study: Study) -> dict[str, Any]:
     return study.model_dump(mode="json", by_alias=True, include={
         "id", "title", "summary", "funder", "operator", "period", "budget_dkk", "language", "catalogue_number",
@@ -147,6 +169,7 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
 
     analyses: list[AnalysisRecord] = []
     results: dict[str, Result] = {}
+    inputs: dict[str, AnalysisInput] = {}
     check_records: list[dict[str, Any]] = []
     any_primary = any(x.primary for x in study.analyses)
     for i, a in enumerate(study.analyses):
@@ -157,6 +180,8 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
             warnings.simplefilter("always")
             try:
                 result = fam.estimate(inp)
+                # the mechanisms (links naming a mediator) before the checks, so the sensitivity check sees them
+                result = add_mediation(study, a, inp, result, data)
                 check_records.extend(analysis_checks(study, a, inp, result))
                 if a.subgroups or a.exploratory_subgroups:
                     result = _subgroups(study, a, inp, result)
@@ -165,6 +190,13 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
             except EvaluationError as exc:
                 raise _in_analysis(exc, study, i, a, inp, data) from None
         results[a.id] = result
+        inputs[a.id] = inp
+        duration = cumulative = None
+        if a.duration is not None or a.cumulative is not None:
+            from evaluation.pipeline.time import run_cumulative, run_duration
+
+            duration = run_duration(study, a, data, inp, log) if a.duration is not None else None
+            cumulative = run_cumulative(study, a, data, inp) if a.cumulative is not None else None
         node = study.theory.node(ind.outcome) if ind is not None else None
         metric = ind.metric if ind is not None and ind.metric is not None else None
         analyses.append(AnalysisRecord(
@@ -183,6 +215,7 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
             weeks_per_unit=_weeks_per_unit(metric) if metric is not None else None,
             warnings=tuple(sorted(set(prepared.warnings.get(a.id, ())) | {str(w.message) for w in caught})),
             mde=mde,
+            duration=duration, cumulative=cumulative,
         ))
 
     targets: list[TargetRecord] = []
@@ -195,16 +228,24 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
                                     target=ind.target.model_dump(mode="json"), result=tr))
 
     time_course = _time_course(study, data, threshold, log)
+    economy = None
+    if study.economy is not None:
+        from evaluation.pipeline.time import run_economy
+
+        economy = run_economy(study, data, inputs, log)
     robustness = assess_assumptions(study, check_records, {t.indicator: t for t in targets})
 
     # counts of persons in prose (data notes, the analyses' warnings) go through the same rule as every
     # table cell, with the totals they could be subtracted from (disclosure.mask_prose)
     notes, warns = mask_prose(dict(sorted(data.notes.items())), {a.id: a.warnings for a in analyses}, threshold, log)
     analyses = [dataclasses.replace(a, warnings=warns[a.id]) for a in analyses]
+    cmo = cmo_evidence(study.theory.model_dump(mode="json", by_alias=True), analyses,
+                       {x["id"]: x["status"] for x in (robustness or {}).get("assumptions", [])})
 
     bundle = Bundle(
         format=BUNDLE_FORMAT,
         time_course=time_course,
+        economy=economy,
         robustness=robustness,
         study=_study_meta(study),
         theory=study.theory.model_dump(mode="json", by_alias=True),
@@ -216,8 +257,10 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
         code_list_version="; ".join(sorted({f.codes.version for f in data.frames.values() if hasattr(f, "codes")})) or None,
         analyses=tuple(analyses),
         targets=tuple(targets),
+        cmo_evidence=tuple(cmo),
         disclosure={"threshold": threshold, "min_group_size": study.report.min_group_size, "log": log.to_list()},
         labels={k: v for src in study.data.values() for k, v in sorted(src.labels.items())},
+        data_sources=_data_sources(study, data),
         value_labels={k: dict(sorted(v.items())) for src in study.data.values() for k, v in sorted(src.value_labels.items())},
     )
 

@@ -18,13 +18,17 @@ from evaluation.portfolio.catalogue import link_studies, load_catalogue
 from evaluation.presentation.formatting import fmt_date, fmt_dkk, fmt_int, fmt_pct
 from evaluation.presentation.markdown import md_table
 from evaluation.presentation.phrases import scale_for
-from evaluation.reporting.quarto import QUARTO_YML, STATUS_LABELS, made_from
+from evaluation.reporting.dates import report_date
+from evaluation.reporting.quarto import QUARTO_YML, made_from
+from evaluation.reporting.summary import PROVENANCE_DA, effect_cost, is_synthetic, summary_record, synthetic_parts
+from evaluation.reporting.targets import counts_sentence
 from evaluation.reporting.render import render_project
 from evaluation.results import Bundle, bundle_fingerprint, load_bundle, output_lock, replace_dir
 
 _SLUG = re.compile(r"[a-z0-9][a-z0-9\-]*")
 
-__all__ = ["build_portfolio", "write_portfolio_project", "portfolio_markdown", "collect_bundles"]
+__all__ = ["build_portfolio", "write_portfolio_project", "portfolio_markdown", "collect_bundles", "mechanism_evidence",
+           "mechanism_evidence_section"]
 
 
 def collect_bundles(results_root: str | Path) -> list[Bundle]:
@@ -49,12 +53,43 @@ def _headline(b: Bundle) -> tuple[str, str, int | None]:
     return a.indicator_label, fam.report.portfolio_headline(a), res.evidence_level
 
 
-def _n(b: Bundle) -> int | None:
-    for a in b.analyses:
-        n = get_family(a.design).report.n_persons(a)
-        if n:
-            return n
-    return None
+def _counts(b: Bundle) -> tuple[int | None, int | None]:
+    """Participants and comparison persons of the study's summary analysis, counted apart (a comparison group is
+    not participants)."""
+    rec = summary_record(b)
+    if rec is None:
+        return None, None
+    parts = get_family(rec.design).report
+    return parts.n_participants(rec), parts.n_comparison(rec)
+
+
+def _provenance_text(b: Bundle) -> str:
+    """Where the study's numbers come from, for its card."""
+    synthetic = synthetic_parts(b, files=True)
+    if synthetic:
+        return "Syntetiske data: " + ", ".join(synthetic) + " – ikke projektets faktiske resultater"
+    kinds = {s.get("provenance") for s in b.data_sources.values()}
+    kinds |= {(t.result.diagnostics or {}).get("provenance") for t in b.targets}
+    kinds.discard(None)
+    if not kinds:
+        return PROVENANCE_DA[None]
+    return ", ".join(sorted(PROVENANCE_DA[k] for k in kinds))[0].upper() + ", ".join(sorted(PROVENANCE_DA[k] for k in kinds))[1:]
+
+
+def _costs(b: Bundle, n: int | None) -> tuple[str, str]:
+    """(kr. per participant, the card's price line: per participant and per unit of a clear effect)."""
+    budget = b.study.get("budget_dkk")
+    if not budget:
+        return "–", "bevillingen står ikke i evalueringsplanen"
+    if not n:
+        return "–", f"bevilling {fmt_dkk(budget)}; antallet af deltagere er ikke målt"
+    per = fmt_dkk(round(budget / n))
+    line = f"{per} pr. deltager"
+    rec = summary_record(b)
+    cost = effect_cost(rec, budget, n, b.report_options.get("cost_unit")) if rec is not None else None
+    if cost:
+        line += f"; {fmt_dkk(round(cost['per']))} pr. {cost['cost_unit']}"
+    return per, line
 
 
 def _catalogue_section(studies_root: str | Path | None) -> str:
@@ -112,6 +147,44 @@ def _forest_rows(bundles: list[Bundle | Mapping[str, Any]]) -> dict[str, list[di
     return groups
 
 
+def mechanism_evidence(bundles: list[Bundle]) -> list[dict[str, Any]]:
+    """CMO evidence of every project grouped by the kind of mechanism (``mechanism.category``, else its label):
+    per kind, the projects and the number of CMO configurations understøttet / ikke understøttet / uafklaret."""
+    groups: dict[str, dict[str, Any]] = {}
+    for b in bundles:
+        for c in b.cmo_evidence:
+            g = groups.setdefault(c["category"], {"category": c["category"], "projects": [], "cmo": [],
+                                                  "supported": 0, "not_supported": 0, "undetermined": 0})
+            g[c["status"]] += 1
+            if b.study["id"] not in g["projects"]:
+                g["projects"].append(b.study["id"])
+            g["cmo"].append({"study": b.study["id"], "title": b.study["title"], "id": c["id"],
+                             "mechanism": c["mechanism_label"], "outcome": c["outcome_label"], "status": c["status"],
+                             "status_da": c["status_da"]})
+    return sorted(groups.values(), key=lambda g: (-g["supported"], g["not_supported"], g["category"].lower()))
+
+
+def mechanism_evidence_section(bundles: list[Bundle]) -> str:
+    """'Hvilke mekanismer har vi evidens for?': the CMO statuses of all projects, grouped by kind of mechanism."""
+    groups = mechanism_evidence(bundles)
+    if not groups:
+        return ""
+    out = ["# Hvilke mekanismer har vi evidens for? {#mekanismer}\n",
+           "Hvert projekts programteori har CMO-konfigurationer: en mekanisme, der i en bestemt kontekst skal give et "
+           "resultat. Hver konfiguration har fået en status ud fra projektets egne resultater efter samme regel i alle "
+           "projekter (se rapporternes afsnit «Programteorien i lyset af resultaterne»). Tabellen samler dem efter "
+           "slags mekanisme på tværs af projekterne.\n"]
+    rows = []
+    for g in groups:
+        detail = "; ".join(f"{c['title'].split(' – ')[0]}: {c['mechanism']} → {c['outcome']} ({c['status_da']})"
+                           for c in g["cmo"])
+        rows.append((g["category"], fmt_int(len(g["projects"])), fmt_int(g["supported"]), fmt_int(g["not_supported"]),
+                     fmt_int(g["undetermined"]), detail))
+    out.append(md_table(["Mekanisme", "Projekter", "Understøttet", "Ikke understøttet", "Uafklaret", "Konfigurationer"],
+                        rows, align="lrrrrl"))
+    return "\n".join(out)
+
+
 def portfolio_markdown(bundles: list[Bundle | Mapping[str, Any]], *, studies_root: str | Path | None = None,
                        figures: Mapping[str, str] | None = None) -> str:
     """The portfolio's ``index.qmd`` text."""
@@ -119,39 +192,54 @@ def portfolio_markdown(bundles: list[Bundle | Mapping[str, Any]], *, studies_roo
     out = ["---", 'title: "Porteføljeoversigt"', 'subtitle: "Evaluerede beskæftigelsesprojekter"', "lang: da",
            "toc: true", 'toc-title: "Indhold"', "---", ""]
     total = sum(b.study.get("budget_dkk") or 0 for b in bundles)
+    n_budget = sum(1 for b in bundles if b.study.get("budget_dkk"))
+    n_synthetic = sum(1 for b in bundles if is_synthetic(b))
+    if n_synthetic:
+        out.append("::: {#syntetiske-data .callout-important title=\"Syntetiske data\"}\n"
+                   f"{fmt_int(n_synthetic)} af de {fmt_int(len(bundles))} projekter bygger på syntetiske data: tallene er "
+                   "genereret til at vise metoden og er ikke projekternes faktiske resultater. De er markeret nedenfor.\n:::\n")
     out.append("# Overblik {#overblik}\n")
     out.append(
-        f"Oversigten viser {fmt_int(len(bundles))} evaluerede projekter med en samlet bevilling på {fmt_dkk(total)} "
-        "Hovedresultatet er vist med 95\u00a0%-sikkerhedsinterval. Evidensniveauet går fra 5 (lodtrækning) til 1 "
-        "(før/efter uden sammenligning); projekter uden effektmåling har ingen evidensniveau for effekt.\n"
+        f"Oversigten viser {fmt_int(len(bundles))} evaluerede projekter. {fmt_int(n_budget)} af dem har en bevilling i "
+        f"evalueringsplanen, tilsammen {fmt_dkk(total)} Hovedresultatet er vist med 95\u00a0%-sikkerhedsinterval. Deltagere og "
+        "personer i en sammenligningsgruppe er talt hver for sig. Evidensniveauet går fra 5 (lodtrækning) til 1 "
+        "(før/efter uden sammenligning); projekter uden effektmåling har intet evidensniveau for effekt.\n"
     )
     rows, cards = [], []
     for b in bundles:
         s = b.study
         label, head, level = _headline(b)
-        goals = b.targets
-        goal_txt = ", ".join(
-            f"{sum(1 for t in goals if t.result.status == k)} {v.lower()}" for k, v in STATUS_LABELS.items()
-            if any(t.result.status == k for t in goals)
-        ) or "–"
-        n = _n(b)
-        rows.append((f"[{s['title']}](../{s['id']}/index.html)", fmt_dkk(s["budget_dkk"]) if s.get("budget_dkk") is not None else "–",
-                     fmt_int(n) if n else "–", head, str(level) if level else "–", goal_txt))
+        goal_txt = counts_sentence(b, report_date(b.report_options)) or "–"
+        n_part, n_comp = _counts(b)
+        per, price = _costs(b, n_part)
+        mark = " *(syntetiske data)*" if is_synthetic(b) else ""
+        rows.append((f"[{s['title']}](../{s['id']}/index.html){mark}",
+                     fmt_dkk(s["budget_dkk"]) if s.get("budget_dkk") is not None else "–",
+                     fmt_int(n_part) if n_part else "–", fmt_int(n_comp) if n_comp else "–", head, per,
+                     str(level) if level else "–", goal_txt))
         tg = b.theory["target_group"]["description"].strip()
         first = tg.split(". ")[0].rstrip(".") + "."
-        cards.append(f"## {s['title']}\n\n" + md_table(["Projekt", s["operator"]], [
+        card = [f"## {s['title']}\n"]
+        if is_synthetic(b):
+            card.append("::: {.callout-important title=\"Syntetiske data\"}\nTallene for dette projekt er genereret til at "
+                        "vise metoden og er ikke projektets faktiske resultater.\n:::\n")
+        card.append(md_table(["Projekt", s["operator"]], [
             ("Bevilget af", f"{s['funder']['name']} ({s['funder']['type']})"),
             ("Periode", f"{fmt_date(s['period']['start'])} – {fmt_date(s['period']['end'])}"),
             ("Bevilling", fmt_dkk(s["budget_dkk"]) if s.get("budget_dkk") is not None else "–"),
             ("Målgruppe", first),
-            ("Antal i analysen", fmt_int(n) if n else "–"),
+            ("Deltagere", fmt_int(n_part) if n_part else "–"),
+            ("Sammenligningsgruppe", fmt_int(n_comp) if n_comp else "ingen"),
             ("Hovedresultat", f"{label}: {head}"),
+            ("Pris", price[0].upper() + price[1:]),
             ("Evidensniveau", f"{level} af 5" if level else "ingen effektmåling"),
-            ("Målopfyldelse", goal_txt),
-            ("Rapport", f"[{s['id']}/index.html](../{s['id']}/index.html)"),
+            ("Målopfyldelse", goal_txt[0].upper() + goal_txt[1:] if goal_txt != "–" else goal_txt),
+            ("Data", _provenance_text(b)),
+            ("Rapport", f"[Læs rapporten](../{s['id']}/index.html)"),
         ], align="ll"))
-    out.append(md_table(["Projekt", "Bevilling", "Antal", "Hovedresultat (95\u00a0%-sikkerhedsinterval)", "Evidens", "Mål"],
-                        rows, align="lrrlcl"))
+        cards.append("\n".join(card))
+    out.append(md_table(["Projekt", "Bevilling", "Deltagere", "Sammen­ligning", "Hovedresultat (95\u00a0%-sikkerhedsinterval)",
+                         "Kr. pr. deltager", "Evidens", "Mål"], rows, align="lrrrlrcl"))
     if figures:
         out.append("## Effekter på tværs af projekter\n")
         out.append("Figuren viser de primære effekter, der er målt i samme enhed, side om side.")
@@ -167,6 +255,12 @@ def portfolio_markdown(bundles: list[Bundle | Mapping[str, Any]], *, studies_roo
         out.append("\n")
     for key, fig in sorted((figures or {}).items()):
         out.append(f"![Primære effekter på tværs af projekter ({key.split('_', 1)[1].replace('_', ' ')})]({fig}){{width=95%}}\n")
+    out.append(mechanism_evidence_section(bundles))
+    from evaluation.portfolio.economy import economy_section
+
+    econ = economy_section(bundles)
+    if econ:
+        out.append(econ)
     out.append("# Projekterne {#projekterne}\n")
     out.extend(cards)
     out.append(_catalogue_section(studies_root))

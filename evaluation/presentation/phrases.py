@@ -23,10 +23,21 @@ from typing import Any
 
 from evaluation.presentation.formatting import NBSP, fmt_ci, fmt_date, fmt_int, fmt_number, fmt_p, is_missing
 
-__all__ = ["CI_LABEL", "scale_for", "signed_phrase", "interval_phrase", "interval_in_parentheses",
+__all__ = ["CI_LABEL", "CI_LABEL_DEF", "EVIDENCE_SHORT_DA", "scale_for", "signed_phrase", "interval_phrase", "interval_in_parentheses",
            "significance_sentence", "natural_frequency", "period_label"]
 
 CI_LABEL = f"95{NBSP}%-sikkerhedsinterval"
+#: the same in definite form ("95 %-sikkerhedsintervallet")
+CI_LABEL_DEF = f"95{NBSP}%-sikkerhedsintervallet"
+
+#: the evidence levels (Maryland scale) in a few words, for the summary box
+EVIDENCE_SHORT_DA = {
+    1: "før/efter uden sammenligningsgruppe – det laveste niveau",
+    2: "sammenligning med en gruppe, der kan have været anderledes fra start",
+    3: "sammenligning med en lignende gruppe uden indsatsen",
+    4: "sammenligning, der også tager højde for forskelle, registrene ikke viser",
+    5: "lodtrækning – det højeste niveau",
+}
 
 # words for a value below and above zero, by kind of quantity
 _WORDS = {

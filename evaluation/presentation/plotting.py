@@ -250,7 +250,10 @@ _SALT = "evaluation-report"
 
 
 def save_figure(fig: Figure, path: str | os.PathLike, *, formats: Sequence[str] | None = None, dpi: int = 150) -> list[Path]:
-    """Write a figure as PNG and/or SVG, byte-identical for identical figures.
+    """Write a figure as PNG, SVG and/or PDF, byte-identical for identical figures.
+
+    A PDF keeps its text as text (TrueType fonts embedded), so a report typeset with it stays sharp and its
+    font sizes can be read back from the rendered PDF.
 
     Parameters
     ----------
@@ -258,7 +261,7 @@ def save_figure(fig: Figure, path: str | os.PathLike, *, formats: Sequence[str] 
     path : path-like
         Target file. Its suffix (``.png``/``.svg``) gives the format unless ``formats`` is given,
         in which case one file per format is written next to it with that suffix.
-    formats : sequence of {"png", "svg"}, optional
+    formats : sequence of {"png", "svg", "pdf"}, optional
     dpi : int, default 150
         Resolution of PNG files.
 
@@ -276,17 +279,18 @@ def save_figure(fig: Figure, path: str | os.PathLike, *, formats: Sequence[str] 
     else:
         formats = tuple(f.lower().lstrip(".") for f in formats)
         targets = [path.with_suffix("." + f) for f in formats]
-    bad = [f for f in formats if f not in ("png", "svg")]
+    bad = [f for f in formats if f not in ("png", "svg", "pdf")]
     if bad:
-        raise RenderError(f"cannot save figure as {', '.join(bad) or repr(path.suffix)}: use .png or .svg")
+        raise RenderError(f"cannot save figure as {', '.join(bad) or repr(path.suffix)}: use .png, .svg or .pdf")
     path.parent.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt, target in zip(formats, targets):
-        metadata = {"Date": None, "Creator": None} if fmt == "svg" else {"Software": None}
+        metadata = ({"Date": None, "Creator": None} if fmt == "svg" else
+                    {"CreationDate": None, "Creator": None, "Producer": None} if fmt == "pdf" else {"Software": None})
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".{fmt}", dir=target.parent)
         os.close(fd)
         try:
-            with matplotlib.rc_context({"svg.hashsalt": _SALT, "svg.fonttype": "path"}):
+            with matplotlib.rc_context({"svg.hashsalt": _SALT, "svg.fonttype": "path", "pdf.fonttype": 42}):
                 fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata, facecolor="white")
             os.replace(tmp, target)
         except BaseException:

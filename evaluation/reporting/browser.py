@@ -21,7 +21,8 @@ from typing import Any
 
 from ..exceptions import RenderError
 
-__all__ = ["find_chromium", "find_external_resources", "check_html_in_chromium", "network_requests", "CHROMIUM_FLAGS"]
+__all__ = ["find_chromium", "find_external_resources", "check_html_in_chromium", "network_requests", "CHROMIUM_FLAGS",
+           "layout_in_chromium", "LAYOUT_PROBE"]
 
 CHROMIUM_FLAGS = (
     "--headless",
@@ -226,3 +227,102 @@ def _run_chromium(cmd: list[str], timeout: float, cwd: str | None = None) -> sub
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd)
     except subprocess.TimeoutExpired:
         raise RenderError(f"Chromium did not finish within {timeout:g} seconds") from None
+
+
+#: measures, after the page has loaded, what a reader at this window size sees: whether the page scrolls
+#: sideways, every table against its wrapper, where the banner and the summary box start and end, and the
+#: printed size of the logic model's smallest text (9 pt in a figure saved at 200 dpi)
+LAYOUT_PROBE = r"""
+<script>
+window.addEventListener("load", function () {
+  var out = {innerWidth: window.innerWidth, innerHeight: window.innerHeight,
+             scrollWidth: document.documentElement.scrollWidth, bodyScrollWidth: document.body.scrollWidth,
+             tables: [], blocks: {}, figures: []};
+  document.querySelectorAll("main table, .before-toc table").forEach(function (t, i) {
+    var wrap = t.closest(".table-wrap");
+    var box = t.getBoundingClientRect();
+    var style = wrap ? getComputedStyle(wrap).overflowX : "";
+    out.tables.push({index: i, wrapped: !!wrap, tableWidth: t.scrollWidth,
+                     wrapWidth: wrap ? wrap.clientWidth : null, wrapScroll: style,
+                     right: box.right, left: box.left,
+                     head: (t.querySelector("th, td") || {}).textContent || ""});
+  });
+  ["syntetiske-data", "kort-fortalt", "TOC"].forEach(function (id) {
+    var el = document.getElementById(id);
+    if (el) {
+      var r = el.getBoundingClientRect();
+      var first = el.querySelector("li, p");
+      var f = first ? first.getBoundingClientRect() : r;
+      out.blocks[id] = {top: r.top + window.scrollY, bottom: r.bottom + window.scrollY,
+                        firstLineBottom: f.top + window.scrollY + 24};
+    }
+  });
+  document.querySelectorAll("img").forEach(function (img) {
+    var src = img.getAttribute("src") || "";
+    out.figures.push({alt: img.getAttribute("alt") || "", width: img.getBoundingClientRect().width,
+                      naturalWidth: img.naturalWidth,
+                      inScroller: !!img.closest(".figure-scroll"),
+                      scrollerWidth: img.closest(".figure-scroll") ? img.closest(".figure-scroll").clientWidth : null});
+  });
+  var pre = document.createElement("pre");
+  pre.id = "layout-probe";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>
+"""
+
+
+_FRAME = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><style>html, body {{ margin: 0; padding: 0; }} iframe {{ border: 0; display: block; }}</style></head>
+<body><iframe id="page" width="{width}" height="{height}" srcdoc="{srcdoc}"></iframe>
+<script>
+(function poll() {{
+  var doc = document.getElementById("page").contentDocument;
+  var probe = doc && doc.getElementById("layout-probe");
+  if (probe) {{
+    var pre = document.createElement("pre");
+    pre.id = "layout-result";
+    pre.textContent = probe.textContent;
+    document.body.appendChild(pre);
+  }} else {{
+    setTimeout(poll, 50);
+  }}
+}})();
+</script></body></html>
+"""
+
+
+def layout_in_chromium(html_path: str | os.PathLike, width: int, height: int = 844, *, timeout: float = 60.0) -> dict[str, Any]:
+    """Open the HTML file in a ``width`` × ``height`` CSS-pixel frame in headless Chromium and return what
+    :data:`LAYOUT_PROBE` measured (page and table widths, where the banner and summary sit, figure sizes).
+
+    The report is shown in an iframe of exactly that size (headless Chromium will not make its window narrower
+    than 500 pixels), so the page's media queries see a phone's width.
+
+    Raises
+    ------
+    RenderError
+        When Chromium is not installed or the probe did not run.
+    """
+    import html as _html
+    import json
+
+    chromium = find_chromium()
+    if chromium is None:
+        raise RenderError("Chromium is not installed (apt-get install chromium)")
+    html_path = Path(html_path).resolve()
+    text = html_path.read_text(encoding="utf-8")
+    probed = text.replace("</body>", LAYOUT_PROBE + "</body>", 1)
+    frame = _FRAME.format(width=width, height=height, srcdoc=_html.escape(probed, quote=True))
+    with tempfile.TemporaryDirectory(prefix="evaluation-layout-") as tmp:
+        page = Path(tmp) / "probe.html"
+        page.write_text(frame, encoding="utf-8")
+        profile = Path(tmp) / "profile"
+        cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--window-size={max(width, 500) + 20},{height + 200}",
+               "--virtual-time-budget=10000", "--dump-dom", page.as_uri()]
+        proc = _run_chromium(cmd, timeout)
+    m = re.search(r'<pre id="layout-result">(.*?)</pre>', proc.stdout, re.S)
+    if not m:
+        raise RenderError(f"the layout probe did not run in Chromium ({html_path.name}): {proc.stderr[-500:]}")
+    return json.loads(_html.unescape(m.group(1)))

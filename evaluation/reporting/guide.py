@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Sequence
 
 from evaluation.declaration.scaffold import FieldDoc, design_sections, designs_in_order, example_frames, field_docs
-from evaluation.declaration.study import AnalysisBase, DataSource, ReportOptions
+from evaluation.declaration.study import AnalysisBase, DataSource, EconomySpec, ReportOptions
 from evaluation.designs.family import Family
 from evaluation.presentation.formatting import evidence_level_text
 from evaluation.presentation.markdown import md_table
@@ -342,6 +342,11 @@ def guide_markdown() -> str:
     parts.append("Hver analyse anvender et design på en indikator. Ud over `options:` og `fit:` (se [Alle "
                  "indstillinger](#alle-indstillinger)) har den disse felter:\n\n")
     parts.append(_field_table([d for d in field_docs(AnalysisBase)]))
+    parts.append("\n# Økonomi (`economy:`) {#oekonomi}\n\n")
+    parts.append("En business case sætter de offentlige ydelser, projektet sparede, op mod projektets pris. Ugerne "
+                 "prissættes med satserne i `data/rates/dk_satser.yaml` (hver sats med kilde og år); analysen, hvis effekt "
+                 "prissættes, skal have `cumulative:`.\n\n")
+    parts.append(_field_table(field_docs(EconomySpec)))
     parts.append("\n# Rapporten (`report:`) {#rapporten}\n\n")
     parts.append(_field_table(field_docs(ReportOptions)))
 

@@ -12,9 +12,11 @@ than printed empty.
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -33,21 +35,44 @@ from evaluation.presentation.formatting import (
     fmt_pct,
     is_missing,
 )
+from evaluation.presentation.labels import IDENTIFIER, readable_label
 from evaluation.presentation.markdown import DASH, md_table
-from evaluation.presentation.phrases import (
-    interval_in_parentheses,
-    period_label,
-    scale_for,
-)
+from evaluation.presentation.phrases import scale_for
+from evaluation.reporting.cmo import section_cmo_status
+from evaluation.reporting.dates import report_date
 from evaluation.reporting.render import render_project
+from evaluation.reporting.summary import (
+    PROVENANCE_DA,
+    banner,
+    economy_lines,
+    source_name,
+    summary_box,
+)
+from evaluation.reporting.targets import goals_overview, targets_section
+from evaluation.reporting.time_sections import economy_section, economy_summary_line, effects_time_sections
 from evaluation.exceptions import StaleReportError
 from evaluation.results import AnalysisRecord, Bundle, load_bundle, output_lock, replace_dir
 from evaluation.results import bundle_fingerprint as _fingerprint_of
 
-__all__ = ["build_report", "write_report_project", "made_from", "MADE_FROM", "report_markdown", "headline_sentence", "STATUS_LABELS"]
+__all__ = ["build_report", "write_report_project", "made_from", "MADE_FROM", "report_markdown", "headline_sentence",
+           "METRIC_DA", "readable_definition"]
 
-STATUS_LABELS = {"met": "Opfyldt", "not_met": "Ikke opfyldt", "undecidable": "Kan ikke afgøres endnu"}
-DIRECTION_LABELS = {"increase": "stige", "decrease": "falde"}
+#: how each registered metric is measured, in a few Danish words (the indicators table)
+METRIC_DA = {
+    "column": "Tal pr. person leveret af projektet",
+    "benefit_dependency": "Registerdata: andel af ugerne på offentlig forsørgelse",
+    "self_support_week": "Registerdata: selvforsørgende i en bestemt uge",
+    "status_at_month": "Registerdata: status et antal måneder efter start",
+    "self_support_spell": "Registerdata: sammenhængende uger som selvforsørgende",
+    "weeks_to_self_support": "Registerdata: uger til selvforsørgelse",
+    "self_support_event": "Registerdata: om personen blev selvforsørgende",
+    "long_term_unemployed": "Registerdata: langtidsledighed",
+    "long_term_unemployment_share": "Registerdata: andel af ugerne som langtidsledig",
+    "full_time_persons": "Registerdata: fuldtidspersoner på offentlig forsørgelse",
+    "long_sickness_spell": "Registerdata: sygedagpengeforløb over en given længde",
+    "benefit_dependency_by_period": "Registerdata: andel af ugerne på offentlig forsørgelse pr. periode",
+    "benefit_dependency_pre_post": "Registerdata: andel af ugerne på offentlig forsørgelse før og efter start",
+}
 CRITICALITY_LABELS = {"high": "Høj", "medium": "Middel", "low": "Lav"}
 CMO_STATUS = {"initial": "Foreløbig", "refined": "Justeret", "refuted": "Afkræftet"}
 HORIZON_LABELS = {"short": "kort sigt", "medium": "mellemlang sigt", "long": "lang sigt"}
@@ -65,6 +90,62 @@ def _yaml_str(text: str) -> str:
 
 def _fmt_value(x: Any, mult: float, dec: int) -> str:
     return DASH if is_missing(x) else fmt_number(float(x) * mult, dec)
+
+
+def readable_definition(b: Bundle, text: str) -> str:
+    """A definition written by the metric library, with the data sources and columns it quotes («participants»,
+    «sick_weeks_52») named for a reader: a source by what it holds and its file, a column by its label."""
+    names = {name: f"«{str(src.get('path') or name).replace(chr(92), '/').rsplit('/', 1)[-1]}»"
+             for name, src in b.data_sources.items()}
+
+    def quoted(m):
+        key = m.group(1)
+        if key in names:
+            return names[key]
+        if key in (b.labels or {}):
+            return f"«{b.labels[key]}»"
+        if IDENTIFIER.fullmatch(key):
+            return f"«{readable_label(key, capitalise=False)}»"
+        return m.group(0)
+
+    return re.sub(r"«([^«»]+)»", quoted, text or "")
+
+
+_BARE_COUNT = re.compile(r"(?<![\d.,\-W])(\d{4,})(?= (?:rækker|personer|uger|svar|besvarelser|celler|klynger|personuger)\b)")
+
+
+def danish_counts(text: str) -> str:
+    """Counts written by the data readers ("2443 rækker indlæst") with the Danish thousands separator."""
+    return _BARE_COUNT.sub(lambda m: fmt_int(int(m.group(1))), text)
+
+
+#: the computation's warnings (English, from the estimators) in Danish; an unknown warning is named, not quoted
+_WARNINGS_DA = (
+    (re.compile(r"covariate balance after \S+ fails the rule"),
+     lambda m: "balancen efter justeringen opfylder ikke reglen (standardiseret forskel under 0,1 og variansforhold mellem "
+               "0,5 og 2) for alle baggrundsforhold; se tabellen over baggrundsforhold og balance."),
+    (re.compile(r"(\d+) intervention person\(s\) were dropped"),
+     lambda m: f"{fmt_int(int(m.group(1)))} deltagere havde ingen sammenlignelig person i samme gruppe og indgår ikke; "
+               "effekten gælder de øvrige deltagere."),
+    (re.compile(r"estimates suppressed \(a cell below (\d+) persons\)"),
+     lambda m: f"estimaterne er skjult, fordi en celle bygger på færre end {m.group(1)} personer."),
+    (re.compile(r"correlate negatively with the rest of the scale"),
+     lambda m: "et eller flere spørgsmål hænger negativt sammen med resten af skalaen; det kan betyde, at de skal vendes."),
+)
+
+
+def warning_da(message: str) -> str:
+    """A warning of the computation in Danish (the full English text stays in results.json)."""
+    for pattern, text in _WARNINGS_DA:
+        m = pattern.search(message)
+        if m:
+            return text(m)
+    return "beregningen gav en teknisk advarsel; den står i resultatfilen (results.json)."
+
+
+def _sentences(text: str) -> list[str]:
+    """A paragraph split into its sentences (at ". " before a capital letter)."""
+    return [x.strip() for x in re.split(r"(?<=[.!?])\s+(?=[A-ZÆØÅ«])", text or "") if x.strip()]
 
 
 def _parts(rec: AnalysisRecord):
@@ -88,7 +169,7 @@ def headline_sentence(analysis: AnalysisRecord | Mapping[str, Any], bundle: Bund
 # ---------------------------------------------------------------------------
 
 
-def _section_headline(b: Bundle) -> str:
+def _section_headline(b: Bundle, reference) -> str:
     heads = b.headline_analyses() or list(b.analyses[:2])
     out = ["# Hovedresultater {#hovedresultater}\n"]
     if heads:
@@ -108,16 +189,32 @@ def _section_headline(b: Bundle) -> str:
             "::: {.callout-warning title=\"Evidensniveau\"}\n**Evidensniveau 1 af 5:** "
             f"{evidence_level_text(1)}. Rapporten viser, om målene blev nået – ikke om projektet var årsagen.\n:::\n"
         )
-    if b.targets:
-        counts = {k: sum(1 for t in b.targets if t.result.status == k) for k in STATUS_LABELS}
-        parts = [f"{counts[k]} {STATUS_LABELS[k].lower()}" for k in STATUS_LABELS if counts[k]]
-        out.append(f"**Målopfyldelse:** {len(b.targets)} mål i alt – " + ", ".join(parts) + ". Se afsnittet *Målopfyldelse*.\n")
+    econ = economy_summary_line(b)
+    if econ:
+        out.append(econ + " Se afsnittet *Økonomi*.\n")
+    goals = goals_overview(b, reference)
+    if goals:
+        out.append(f"**Målopfyldelse:** {goals} Se afsnittet *Målopfyldelse*.\n")
     if not heads and not b.targets:
-        out.append("Der er endnu ingen kvantitative resultater for projektet.\n")
+        out.append("Der er ingen kvantitative resultater for projektet.\n")
     return "\n".join(out)
 
 
-def _section_project(b: Bundle, figures: Mapping[str, str]) -> str:
+def _figure_width(figure_dir: str | os.PathLike | None, rel: str, dpi: int = 200) -> float | None:
+    """The width in inches of a PNG figure saved at ``dpi`` (read from its header), or None when unknown."""
+    if figure_dir is None:
+        return None
+    path = Path(figure_dir) / rel
+    try:
+        head = path.read_bytes()[:24]
+    except OSError:
+        return None
+    if head[:8] != b"\x89PNG\r\n\x1a\n":
+        return None
+    return int.from_bytes(head[16:20], "big") / dpi
+
+
+def _section_project(b: Bundle, figures: Mapping[str, str], figure_dir: str | os.PathLike | None = None) -> str:
     s, t = b.study, b.theory
     tg = t["target_group"]
     out = ["# Projektet og programteorien {#projektet}\n"]
@@ -146,8 +243,17 @@ def _section_project(b: Bundle, figures: Mapping[str, str]) -> str:
         "Programteorien viser, hvordan projektets ressourcer og aktiviteter forventes at føre til resultater. "
         "Hver pil er forklaret af en mekanisme (M1, M2 …) eller markeret som et direkte skridt.\n"
     )
-    if "logic_model" in figures:
-        out.append(f"![Programteori (logikmodel) for {s['title']}]({figures['logic_model']}){{width=100%}}\n")
+    parts = sorted((k for k in figures if k == "logic_model" or k.startswith("logic_model_")),
+                   key=lambda k: int(k.rsplit("_", 1)[1]) if k[-1].isdigit() else 0)
+    if len(parts) > 1:
+        out.append(f"Programteorien er tegnet i {len(parts)} dele, så teksten kan læses på papir og skærm; kolonnen, hvor "
+                   "to dele mødes, står i dem begge, og stiplede bokse står for trin, der er vist i en anden del.\n")
+    for i, key in enumerate(parts, 1):
+        what = f"Programteori (logikmodel) for {s['title']}" + (f", del {i} af {len(parts)}" if len(parts) > 1 else "")
+        width = _figure_width(figure_dir, figures[key])
+        # printed at its own size (its smallest text is 9 pt); on a narrow screen the figure scrolls sideways
+        size = f"width={width:.2f}in" if width else "width=100%"
+        out.append(f"::: {{.figure-scroll}}\n![{what}]({figures[key]}){{{size}}}\n:::\n")
     if t.get("mechanisms"):
         out.append("### Mekanismer\n")
         rows = [(f"M{i + 1}", m["label"], m["resource"], m["reasoning"]) for i, m in enumerate(t["mechanisms"])]
@@ -171,12 +277,16 @@ def _section_project(b: Bundle, figures: Mapping[str, str]) -> str:
     if t.get("assumptions"):
         out.append("### Antagelser\n")
         inds = {i["id"]: i["label"] for i in t.get("indicators", [])}
+        units = {i["id"]: i.get("unit") for i in t.get("indicators", [])}
         rows = []
         for a in t["assumptions"]:
             test = DASH
             if a.get("test"):
                 op = "mindst" if a["test"]["direction"] == "at_least" else "højst"
-                test = f"{inds.get(a['test']['indicator'], a['test']['indicator'])}: {op} {fmt_number(a['test']['threshold'], 2)}"
+                thr = a["test"]["threshold"]
+                shown = fmt_pct(thr, 1 if round(thr * 100, 1) != round(thr * 100) else 0) \
+                    if units.get(a["test"]["indicator"]) == "andel" else fmt_number(thr, 2)
+                test = f"{inds.get(a['test']['indicator'], readable_label(a['test']['indicator']))}: {op} {shown}"
             rows.append((a["description"], CRITICALITY_LABELS[a["criticality"]], test))
         out.append(md_table(["Antagelse", "Betydning", "Hvordan den testes"], rows, align="lll"))
     if t.get("indicators"):
@@ -185,7 +295,8 @@ def _section_project(b: Bundle, figures: Mapping[str, str]) -> str:
         rows = []
         for i in t["indicators"]:
             node = nodes.get(i["outcome"], {})
-            how = f"Metrik «{i['metric']['name']}»" if i.get("metric") else f"Kvalitativ: {i['qualitative']['method']}"
+            how = (METRIC_DA.get(i["metric"]["name"]) or f"Beregnet mål ({readable_label(i['metric']['name'], capitalise=False)})") \
+                if i.get("metric") else f"Kvalitativ: {i['qualitative']['method']}"
             hor = HORIZON_LABELS.get(node.get("horizon") or "", "")
             rows.append((node.get("label", i["outcome"]) + (f" ({hor})" if hor else ""), i["label"], how))
         out.append(md_table(["Resultat", "Indikator", "Måles med"], rows, align="lll"))
@@ -206,12 +317,24 @@ def _section_method(b: Bundle) -> str:
     if b.analyses:
         out.append("## Definition af resultatmålene\n")
         seen: set[str] = set()
+        defs = []
         for a in b.analyses:
             if a.indicator in seen:
                 continue
             seen.add(a.indicator)
             primary = any(x.primary for x in b.analyses if x.indicator == a.indicator)
-            out.append(f"**{a.indicator_label}** ({'primært' if primary else 'sekundært'} mål). {a.definition_da}\n")
+            defs.append((a, primary, _sentences(readable_definition(b, a.definition_da))))
+        counts: dict[str, int] = {}
+        for _, _, sents in defs:
+            for x in dict.fromkeys(sents):
+                counts[x] = counts.get(x, 0) + 1
+        shared = [x for x in counts if counts[x] > 1]
+        for a, primary, sents in defs:
+            own = " ".join(x for x in sents if x not in shared)
+            out.append(f"**{a.indicator_label}** ({'primært' if primary else 'sekundært'} mål). {own}\n")
+        if shared:
+            out.append("**For " + ("alle målene" if all(all(x in sents for x in shared) for _, _, sents in defs)
+                                   else "flere af målene") + f" gælder:** {' '.join(shared)}\n")
         out.append("## Estimand og usikkerhed\n")
         rows = []
         for a in b.analyses:
@@ -275,6 +398,9 @@ def _section_effects(b: Bundle, figures: Mapping[str, str]) -> str:
         extra = _parts(a).effects_extra(a, b, figures)
         if extra:
             out.append(extra)
+    time = effects_time_sections(b, figures)
+    if time:
+        out.append(time)
     return "\n".join(out)
 
 
@@ -308,114 +434,11 @@ def _section_subgroups(b: Bundle) -> str:
     return intro + "\n".join(blocks)
 
 
-def _section_targets(b: Bundle) -> str:
-    if not b.targets:
-        return ""
-    out = ["# Målopfyldelse {#maal}\n"]
-    out.append(
-        "Et mål (resultatkrav) er opfyldt, når hele 95\u00a0%-sikkerhedsintervallet ligger på den rigtige side af målet. "
-        "Et mål, der er nået, siger i sig selv ikke, at projektet var årsagen – kun en sammenligning med en "
-        "sammenligningsgruppe kan vise det.\n"
-    )
-    rows: list[tuple] = []
-    qual: list[tuple] = []
-    for t in b.targets:
-        tg, r = t.target, t.result
-        mult, unit, dec = scale_for(t.unit, "continuous")
-        if unit == "procentpoint":  # a level of a share is in per cent; only differences are in percentage points
-            unit = "%"
-        e = r.estimates[0]
-        kind = {"effect": "Effekt", "level": "Niveau", "relative_change": "Relativ ændring"}[tg["goal_type"]]
-        if tg.get("goal") is None:  # qualitative requirement: own table below
-            qual.append((t.label, tg.get("requirement") or DASH, f"**{STATUS_LABELS[r.status]}**", r.reason))
-            continue
-        if tg["goal_type"] == "relative_change":
-            goal_txt, res_txt = fmt_pct(tg["goal"], 1), DASH if is_missing(e.estimate) else fmt_pct(e.estimate, 1)
-            base = DASH if tg.get("baseline") is None else fmt_number(tg["baseline"] * mult, dec)
-        else:
-            goal_txt = f"{fmt_number(tg['goal'] * mult, dec)} {unit}".strip()
-            res_txt = DASH if is_missing(e.estimate) else f"{fmt_number(e.estimate * mult, dec)} {unit}".strip()
-            base_v = r.baseline if r.baseline is not None else tg.get("baseline")
-            base = DASH if base_v is None else f"{fmt_number(base_v * mult, dec)} {unit}".strip()
-        ci_mult = 1 if tg["goal_type"] == "relative_change" else mult
-        ci = DASH if is_missing(e.ci_lower) else fmt_ci(e.ci_lower * ci_mult, e.ci_upper * ci_mult, dec)
-        rows.append((t.label, kind, base, f"{DIRECTION_LABELS[tg['direction']]} til {goal_txt}", res_txt, ci,
-                     f"**{STATUS_LABELS[r.status]}**"))
-    if rows:
-        out.append(md_table(["Indikator", "Type", "Udgangspunkt", "Mål", "Resultat", "95\u00a0%-sikkerhedsinterval", "Status"], rows, align="lllllll"))
-    if qual:
-        out.append("## Kvalitative resultatkrav\n")
-        out.append(md_table(["Indikator", "Resultatkrav", "Status", "Begrundelse"], qual, align="llll"))
-    details = []
-    for t in b.targets:
-        tg = t.target
-        bits = []
-        if tg.get("goal") is not None:
-            bits.append(f"*Status:* {STATUS_LABELS[t.result.status].lower()} – {t.result.reason}.")
-        src = t.result.diagnostics or {}
-        if src.get("baseline_label") and src.get("follow_up_label"):
-            bits.append(f"*Resultatet* er målt på persondata i før/efter-analysen ({period_label(src['baseline_label'])} "
-                        f"til {period_label(src['follow_up_label'])}); udgangspunktet er den målte andel.")
-        for e in t.result.estimates:
-            if e.term == "relative_change_from_baseline" and not is_missing(e.estimate) and not is_missing(e.ci_lower):
-                bits.append(f"*Relativ ændring:* {fmt_pct(e.estimate, 1)} "
-                            f"{interval_in_parentheses(e.ci_lower * 100, e.ci_upper * 100, 1, '%')}.")
-            if e.term == "change_from_baseline" and not is_missing(e.estimate):
-                bits.append(f"*Ændring fra udgangspunktet:* {fmt_number(e.estimate * 100, 1)} procentpoint "
-                            f"{interval_in_parentheses(e.ci_lower * 100, e.ci_upper * 100, 1)}.")
-        if tg.get("requirement") and tg.get("goal") is not None:
-            bits.append(f"*Resultatkrav:* {tg['requirement']}")
-        if tg.get("measurement_method"):
-            bits.append(f"*Målemetode:* {tg['measurement_method'].rstrip('.')}.")
-        if tg.get("follow_up"):
-            bits.append(f"*Opfølgning:* {tg['follow_up'].rstrip('.')}.")
-        if tg.get("deadline"):
-            bits.append(f"*Frist:* {fmt_date(tg['deadline'])}.")
-        if bits:
-            details.append(f"- **{t.label}.** " + " ".join(bits))
-    if details:
-        out.append("\n".join(details) + "\n")
-    return "\n".join(out)
-
-
 def _section_economy(b: Bundle) -> str:
-    budget = b.study.get("budget_dkk")
-    if not budget or not b.analyses:
-        return ""
-    primary = b.primary
-    res = primary.result
-    e = get_family(primary.design).main_term(res)
-    n_t = e.n_treated
-    if not n_t:
-        return ""
-    out = ["# Økonomi {#oekonomi}\n"]
-    per = budget / n_t
-    out.append(f"Bevillingen på {fmt_dkk(budget)} svarer til {fmt_dkk(round(per))} pr. deltager i interventionsgruppen ({fmt_int(n_t)} personer).\n")
-    mult, unit, dec = scale_for(primary.unit, res.outcome_type)
-    cost_unit = b.report_options.get("cost_unit")
-    # a share of weeks in a window (benefit dependency) is turned into weeks: share × window length
-    weeks = primary.weeks_per_unit
-    scale = float(weeks) if weeks else 1.0
-    if weeks:
-        unit = "uger"
-    can_cost = weeks or (res.outcome_type != "binary" and primary.unit != "andel")
-    if not is_missing(e.ci_lower) and (e.ci_lower > 0 or e.ci_upper < 0) and can_cost:
-        total = abs(e.estimate) * n_t * scale
-        lo, hi = sorted([abs(e.ci_lower) * n_t * scale, abs(e.ci_upper) * n_t * scale])
-        if weeks:
-            fewer = e.estimate < 0
-            unit = f"{'færre' if fewer else 'flere'} uger på offentlig forsørgelse"
-            cost_unit = f"{'sparet' if fewer else 'ekstra'} uge på offentlig forsørgelse"
-        out.append(
-            f"Effekten svarer til {fmt_number(total, 0)} {unit} i alt for deltagerne "
-            f"{interval_in_parentheses(lo, hi, 0)}, dvs. {fmt_dkk(round(budget / total))} pr. {cost_unit or unit} "
-            f"(mellem {fmt_dkk(round(budget / hi))} og {fmt_dkk(round(budget / lo))}).\n"
-        )
-    elif not can_cost:
-        out.append("Det primære mål er en andel af personer, så der beregnes ingen pris pr. enhed af effekten.\n")
-    else:
-        out.append("Da effekten på det primære mål ikke er sikkert påvist, beregnes ingen pris pr. opnået effekt.\n")
-    return "\n".join(out)
+    if b.economy:
+        return economy_section(b)
+    lines = economy_lines(b)
+    return "\n".join(["# Økonomi {#oekonomi}\n", *lines]) if lines else ""
 
 
 def _section_caveats(b: Bundle) -> str:
@@ -440,9 +463,13 @@ def _section_caveats(b: Bundle) -> str:
             )
     if b.targets:
         out.append("- Målopfyldelse uden sammenligningsgruppe siger ikke noget om årsag: målet kunne være nået uden projektet.")
-    warns = sorted({w for a in b.analyses for w in a.warnings})
-    for w in warns:
-        out.append(f"- Advarsel fra beregningen: {w}")
+    seen_warnings: set[str] = set()
+    for a in b.analyses:
+        for w in a.warnings:
+            text = warning_da(w)
+            if text not in seen_warnings:
+                seen_warnings.add(text)
+                out.append(f"- **Advarsel fra beregningen af «{a.indicator_label}»:** {text}")
     out.append(
         f"- Ingen tal i rapporten bygger på færre end {b.threshold} personer; sådanne celler er "
         "erstattet af «–» (diskretionering), og der vises aldrig oplysninger om enkeltpersoner."
@@ -456,34 +483,52 @@ def _hash_text(h: str) -> str:
     return f"{algo}: " + " ".join(digest[i:i + 16] for i in range(0, len(digest), 16))
 
 
+def _table_name(b: Bundle, name: str) -> str:
+    """A table of the suppression log by a reader's name: "forsoergelse_matchet: diagnostik" names the analysis by its
+    indicator (and design, when several analyses share the indicator)."""
+    aid, sep, rest = str(name).partition(": ")
+    rec = next((a for a in b.analyses if a.id == aid), None)
+    if rec is None:
+        return readable_label(name) if IDENTIFIER.search(str(name)) else str(name)
+    label = rec.indicator_label
+    if sum(1 for a in b.analyses if a.indicator_label == rec.indicator_label) > 1:
+        fam = get_family(rec.design)
+        label += f" ({fam.short_da or readable_label(rec.design, capitalise=False)})"
+    return f"{label}: {rest}" if sep else label
+
+
 def _section_appendix(b: Bundle, bundle_fingerprint: str | None = None) -> str:
-    out = ["# Bilag {#bilag}\n", "## Sporbarhed\n"]
+    out = ["# Bilag {#bilag}\n", "## Data og sporbarhed\n"]
+    if b.data_sources:
+        out.append("Datakilderne står med stien i forhold til studiets mappe og med fingeraftrykket (SHA-256) af filen, så "
+                   "det kan efterprøves, at rapporten bygger på netop disse filer.\n")
+        rows = []
+        for name, src in sorted(b.data_sources.items()):
+            rows.append((source_name(src), src.get("path") or DASH, PROVENANCE_DA.get(src.get("provenance"), PROVENANCE_DA[None]),
+                         _hash_text(b.data_hashes[name]) if name in b.data_hashes else DASH))
+        out.append(md_table(["Datakilde", "Fil", "Oprindelse", "Fingeraftryk"], rows, align="llll"))
     rows = [("Evalueringsplan (study.yaml)", _hash_text(b.config_hash))]
     if bundle_fingerprint:
         rows.append(("Resultatfil (results.json), som rapporten er lavet fra", _hash_text(bundle_fingerprint)))
-    rows += [(f"Data: {k}", _hash_text(v)) for k, v in b.data_hashes.items()]
     rows.append(("Programversion", f"evaluation {b.package_version}"))
     if b.code_list_version:
         rows.append(("Kodeliste", b.code_list_version))
     out.append(md_table(["Sporbarhed", "Fingeraftryk / version"], rows, align="ll"))
     if b.analyses:
         out.append("## Tekniske metodebeskrivelser\n")
+        out.append("Tabellen beskriver præcist, hvordan hvert estimat og dets sikkerhedsinterval er beregnet.\n")
         rows = []
         for a in b.analyses:
-            res = a.result
-            shown = _parts(a).shown_terms(res)
-            for e in shown:
-                rows.append((a.indicator_label, e.term, e.method))
-            n_event = sum(1 for e in res.estimates if e not in shown and not e.term.startswith(("mean_", "share_")))
-            if n_event:
-                rows.append((a.indicator_label, f"{n_event} hændelsestidskoefficienter", "som ovenfor; alle tal står i results.json"))
-            rows.append((a.indicator_label, "estimand", res.estimand))
-        out.append(md_table(["Mål", "Estimat", "Metode (som beregnet)"], rows, align="lll"))
+            for term, method in _parts(a).technical_rows(a, b):
+                rows.append((a.indicator_label, term, method))
+        out.append(md_table(["Mål", "Estimat", "Metode"], rows, align="lll"))
     notes = b.data_notes or {}
     if notes:
-        out.append("## Data\n")
+        out.append("## Indlæsning af data\n")
         for k, v in notes.items():
-            out.append(f"- **{k}:** " + "; ".join(v))
+            name = source_name(b.data_sources[k]) if k in b.data_sources else readable_label(k)
+            text = "; ".join(danish_counts(readable_definition(b, n)) for n in v)
+            out.append(f"- **{name[0].upper() + name[1:]}:** {text[0].upper() + text[1:] if text else text}.")
         out.append("")
     out.append("## Diskretionering\n")
     log = b.disclosure["log"]
@@ -494,8 +539,9 @@ def _section_appendix(b: Bundle, bundle_fingerprint: str | None = None) -> str:
         )
         groups: dict[tuple[str, str], int] = {}
         for e in log:
-            groups[(e["table"], e["reason"])] = groups.get((e["table"], e["reason"]), 0) + 1
-        rows = [(t, fmt_int(n), r) for (t, r), n in sorted(groups.items())]
+            key = (_table_name(b, e["table"]), e["reason"])
+            groups[key] = groups.get(key, 0) + 1
+        rows = [(t, fmt_int(n), r[0].upper() + r[1:]) for (t, r), n in sorted(groups.items())]
         out.append(md_table(["Tabel", "Skjulte celler", "Årsag"], rows, align="lrl"))
     else:
         out.append(f"Ingen celler skulle skjules (grænse: {b.threshold} personer).\n")
@@ -503,12 +549,17 @@ def _section_appendix(b: Bundle, bundle_fingerprint: str | None = None) -> str:
 
 
 def report_markdown(bundle: Bundle | Mapping[str, Any], figures: Mapping[str, str] | None = None, *,
+                    reference_date: _dt.date | None = None, figure_dir: str | os.PathLike | None = None,
                     bundle_fingerprint: str | None = None) -> str:
     """The whole ``index.qmd`` text for a bundle (typed, or the plain dict of ``results.json``).
 
-    ``bundle_fingerprint`` (the SHA-256 of the ``results.json`` bytes) is stated in the appendix.
+    ``reference_date`` is the report's date (default :func:`evaluation.reporting.dates.report_date`: the
+    study's ``report.date``, else ``SOURCE_DATE_EPOCH``, else today); a target's status says "endnu" only
+    before its deadline. ``bundle_fingerprint`` (the SHA-256 of the ``results.json`` bytes) is stated in the
+    appendix.
     """
     b = Bundle.from_dict(bundle)
+    reference = reference_date or report_date(b.report_options)
     figures = dict(figures if figures is not None else b.figures)
     s = b.study
     front = [
@@ -523,8 +574,10 @@ def report_markdown(bundle: Bundle | Mapping[str, Any], figures: Mapping[str, st
         "",
     ]
     sections = [
-        _section_headline(b),
-        _section_project(b, figures),
+        banner(b),
+        summary_box(b, reference),
+        _section_headline(b, reference),
+        _section_project(b, figures, figure_dir),
         _section_participants(b),
         _section_method(b),
         _section_bodies(b, figures, "before_effects"),
@@ -532,7 +585,8 @@ def report_markdown(bundle: Bundle | Mapping[str, Any], figures: Mapping[str, st
         _section_subgroups(b),
         _section_bodies(b, figures, "after_subgroups"),
         section_robustness(b),
-        _section_targets(b),
+        section_cmo_status(b),
+        targets_section(b, reference),
         _section_economy(b),
         _section_caveats(b),
         _section_appendix(b, bundle_fingerprint),
@@ -576,7 +630,8 @@ def write_report_project(bundle_dir: str | os.PathLike, project_dir: str | os.Pa
         shutil.copytree(bundle_dir / "figures", project_dir / "figures", dirs_exist_ok=True)
         figs = dict(bundle.figures)
     (project_dir / "_quarto.yml").write_text(QUARTO_YML, encoding="utf-8")
-    (project_dir / "index.qmd").write_text(report_markdown(bundle, figs, bundle_fingerprint=fingerprint), encoding="utf-8")
+    (project_dir / "index.qmd").write_text(report_markdown(bundle, figs, figure_dir=project_dir,
+                                                           bundle_fingerprint=fingerprint), encoding="utf-8")
     (project_dir / MADE_FROM).write_text(
         json.dumps({"study": bundle.study["id"], "bundle_fingerprint": fingerprint}, indent=2, sort_keys=True) + "\n",
         encoding="utf-8")

@@ -9,6 +9,7 @@ from typing import Any
 
 from evaluation.designs.family import get_family
 from evaluation.presentation.formatting import fmt_number, is_missing
+from evaluation.presentation.labels import readable_label
 from evaluation.presentation.markdown import DASH, md_table
 from evaluation.results import Bundle
 
@@ -37,36 +38,19 @@ def _join(sentences) -> str:
     return out
 
 
-def _analysis_label(b: Bundle, aid: str) -> str:
-    """The analysis in words: its indicator and design (the study's labels, not the analysis id); the id only
-    when two analyses share both."""
+def _analysis_label(b: Bundle, aid: str, *, indicator: bool = True) -> str:
+    """An analysis as a reader knows it: its indicator's label, and its design's short name when several analyses
+    measure the same indicator (never the analysis id)."""
     try:
         a = b.analysis(aid)
     except StopIteration:
-        return aid
-    try:
-        design = get_family(a.design).short_da
-    except Exception:  # a design registered by a plug-in that is not installed here: its code name
-        design = a.design
-    label = a.indicator_label or a.outcome_label or b.label(a.indicator or aid)
-    twins = [x for x in b.analyses if x.design == a.design and (x.indicator_label or x.outcome_label) == (a.indicator_label or a.outcome_label)]
-    suffix = f", {aid}" if len(twins) > 1 else ""
-    return f"{label} ({design}{suffix})"
-
-
-def _short_label(b: Bundle, aid: str, records: list[dict[str, Any]]) -> str:
-    """The analysis by its design's short name, with its indicator only when another analysis of the same design
-    is among the records."""
-    try:
-        a = b.analysis(aid)
-    except StopIteration:
-        return aid
-    try:
-        short = get_family(a.design).short_da
-    except Exception:  # a design registered by a plug-in that is not installed here: its code name
-        short = a.design
-    twins = {r["analysis"] for r in records if any(x.id == r["analysis"] and x.design == a.design for x in b.analyses)}
-    return f"{a.indicator_label}, {short}" if len(twins) > 1 else short
+        return readable_label(aid)
+    short = get_family(a.design).short_da or readable_label(a.design, capitalise=False)
+    if not indicator:
+        return short
+    if sum(1 for x in b.analyses if x.indicator_label == a.indicator_label) > 1:
+        return f"{a.indicator_label} ({short})"
+    return a.indicator_label
 
 
 def _honest_block(b: Bundle, r: dict[str, Any]) -> str:
@@ -142,8 +126,16 @@ def section_robustness(b: Bundle) -> str:
         for a in rob["assumptions"]:
             mine = [checks[i] for i in a.get("checks", [])]
             if mine:
-                how = "; ".join(f"{c['name_da']} ({_short_label(b, c['analysis'], mine)}): {STATUS_LABELS[c['status']]}"
-                                for c in mine)
+                # the same check with the same status on every analysis is said once; otherwise each is named
+                # (by its design when the designs differ, else by its indicator)
+                said = {(c["name_da"], c["status"]) for c in mine}
+                if len(said) == 1:
+                    how = f"{mine[0]['name_da']}: {STATUS_LABELS[mine[0]['status']]}"
+                else:
+                    by_design = len({b.analysis(c["analysis"]).design for c in mine if any(
+                        x.id == c["analysis"] for x in b.analyses)}) > 1
+                    how = "; ".join(f"{c['name_da']} ({_analysis_label(b, c['analysis'], indicator=not by_design)}): "
+                                    f"{STATUS_LABELS[c['status']]}" for c in mine)
             elif a.get("own_test"):
                 how = "Antagelsens egen indikatortest"
             else:

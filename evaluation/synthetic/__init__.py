@@ -6,6 +6,7 @@ and interval coverage, and studies can be diagnosed before real data exist.
 
 from .brugermaaling import simulate_brugermaaling, write_brugermaaling
 from .jobcentre import jobfirst_files, flere_skal_med_files, simulate_flere_skal_med, simulate_jobfirst
+from .mechanisms import simulate_mediation_trial, simulate_take_up_trial
 from .observational import COVARIATES, ObservationalSample, make_observational
 from .prepost import simulate_pre_post, transition_probabilities
 from .registers import STATE_CODES, STATES, SyntheticRegisters, simulate_registers, write_synthetic
@@ -22,4 +23,5 @@ __all__ = [
     "simulate_jobfirst", "simulate_flere_skal_med", "jobfirst_files", "flere_skal_med_files",
     "simulate_brugermaaling", "write_brugermaaling",
     "udvikling_af_fleksjob", "beskaeftigelsesplan_2015",
+    "simulate_take_up_trial", "simulate_mediation_trial",
 ]

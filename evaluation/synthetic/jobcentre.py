@@ -149,28 +149,43 @@ JOBFIRST_EFFECT = {
 }
 
 
-def simulate_jobfirst(n_intervention: int = 178, n_control: int = 172, *, censor: float = 0.0, seed: int = 2016) -> dict:
+def simulate_jobfirst(n_intervention: int = 178, n_control: int = 172, *, censor: float = 0.0, seed: int = 2016,
+                      n_started: int | None = 144) -> dict:
     """Simulate the JobFirst trial register (DREAM wide) with both potential outcomes.
 
     Returns
     -------
-    dict with ``participants`` (DataFrame, one row per person), ``panel`` (observed Panel) and
-    ``potential`` (``{"control": Panel, "treated": Panel}``).
+    dict with ``participants`` (DataFrame, one row per person), ``panel`` (observed Panel),
+    ``potential`` (``{"control": Panel, "treated": Panel}``) and ``complier`` (bool array: whether the
+    person would start the programme if offered it).
 
     Notes
     -----
     Randomisation weeks are uniform over 2016-W01 … 2016-W26 (the register runs 2014-W45 …
-    2017-W42, so every person has 52 weeks before and at least 52 after). Everyone is on cash
+    2019-W42, 260 weeks, so every person has 52 weeks before and at least 156 after, three years of
+    follow-up for durations and cumulative effects; the chain draws one uniform per person and week in
+    calendar order, so the first 156 weeks are those of the earlier 156-week register). Everyone is on cash
     benefit (or ressourceforløb) in the index week, has been on public support at least 12
     months, is 31-64 years old. Exits are slower for older persons and longer time on support
     (a person frailty). The true effect is defined by :data:`JOBFIRST_EFFECT`. ``censor`` is the
     weekly probability of death or emigration after randomisation; the shipped data use 0
     (see the study README: the report's group table would otherwise publish a count of
     missing outcomes below the disclosure threshold).
+
+    Take-up (``n_started``; the seed: 144 of the 178 in the intervention group started): every person
+    has a latent type — *complier* (would start if offered the programme) or *never-taker* — drawn with a
+    probability rising with the person's frailty-adjusted job chances, so compliers differ from
+    never-takers. Exactly ``n_started`` of the intervention group are compliers, and the same share
+    (rounded) of the control group; only compliers who are offered the programme get its effect
+    (never-takers' Y(1) equals their Y(0)), so the exclusion restriction holds by construction and the
+    column ``started`` (1 = started) is the take-up of the intervention group (nobody in the control
+    group can start: one-sided non-compliance). The types are drawn from a separate stream
+    (``default_rng([seed, 14])``), so every other column is what it would be without take-up, and
+    ``n_started=None`` gives the old design in which everybody offered the programme starts.
     """
     rng = np.random.default_rng(seed)
     n = n_intervention + n_control
-    weeks = WeekRange(parse_week("2014-W45"), 156)
+    weeks = WeekRange(parse_week("2014-W45"), 260)
     group = np.array(["intervention"] * n_intervention + ["control"] * n_control, dtype=object)
     group = group[rng.permutation(n)]
     treated = group == "intervention"
@@ -182,6 +197,19 @@ def simulate_jobfirst(n_intervention: int = 178, n_control: int = 172, *, censor
     base_state = np.where(ressource, _S["ressourceforloeb"], _S["kontanthjaelp"]).astype(np.int8)
     index_pos = rng.integers(60, 86, size=n)        # 2016-W01 .. 2016-W26
     frailty = np.exp(-0.02 * (age - 45) - 0.25 * np.log(months / 36.0) + rng.normal(0, 0.3, size=n))
+
+    complier = np.ones(n, dtype=bool)
+    if n_started is not None:
+        if not 0 <= n_started <= n_intervention:
+            raise ValueError(f"n_started must lie between 0 and n_intervention ({n_intervention}), got {n_started}")
+        type_rng = np.random.default_rng([seed, 14])
+        chance = frailty / frailty.sum()
+        complier[:] = False
+        n_c_start = int(round(n_control * n_started / n_intervention))
+        for m, k in ((treated, n_started), (~treated, n_c_start)):
+            idx = np.flatnonzero(m)
+            pick = type_rng.choice(idx, size=k, replace=False, p=chance[idx] / chance[idx].sum())
+            complier[pick] = True
 
     ones = np.ones((n, _NS, _NS))
     mult0 = ones * frailty[:, None, None]
@@ -195,6 +223,7 @@ def simulate_jobfirst(n_intervention: int = 178, n_control: int = 172, *, censor
     # frailty slows exits only; it does not speed up relapse
     for m in (mult0, mult1):
         m[:, _S["self_support"], _S["kontanthjaelp"]] /= frailty
+    mult1[~complier] = mult0[~complier]  # never-takers: the offer alone changes nothing (exclusion restriction)
 
     pre_P, post_P = _base(_JF_PRE), _base(_JF_POST, censor=censor)
     force = {}
@@ -213,17 +242,50 @@ def simulate_jobfirst(n_intervention: int = 178, n_control: int = 172, *, censor
         "months_on_support": months, "support_duration": duration,
         "baseline_benefit": np.where(ressource, "ressourceforloeb", "kontanthjaelp").astype(object),
     }, index=pd.Index(ids, name="person"))
+    if n_started is not None:
+        parts["started"] = (treated & complier).astype(int)
     from ..metrics.benefits import benefit_dependency
 
     parts["baseline_dependency_52"] = benefit_dependency(panel, parts, (-52, -1)).round(4).to_numpy()
     potential = {"control": _to_panel(y0, ids, weeks, note), "treated": _to_panel(y1, ids, weeks, note)}
-    return {"participants": parts, "panel": panel, "potential": potential, "seed": seed}
+    return {"participants": parts, "panel": panel, "potential": potential, "seed": seed, "complier": complier}
 
 
 def _true(fn, potential: Mapping[str, Panel], parts: pd.DataFrame, **kw) -> float:
     y1 = np.asarray(fn(potential["treated"], parts, **kw), dtype=float)
     y0 = np.asarray(fn(potential["control"], parts, **kw), dtype=float)
     return float(np.nanmean(y1 - y0))
+
+
+def event_time_truths(potential: Mapping[str, Panel], parts: pd.DataFrame, horizons=(52, 104, 156)) -> dict:
+    """True effects on the time outcomes, from both potential registers, over the persons of ``parts``:
+    restricted mean weeks to first self-support and weeks on public support accumulated over weeks 1..h,
+    and the same in kroner priced with the shipped rate table (public expenses)."""
+    from ..data.rates import RateTable
+    from ..metrics.duration import column_years, exit_times, weekly_values
+
+    rates = RateTable.load()
+    out: dict = {"rmst_difference": {}, "cumulative_weeks": {}, "cumulative_kroner": {}}
+    H = int(max(horizons))
+    vals = {}
+    for arm in ("treated", "control"):
+        panel = potential[arm]
+        ex = exit_times(panel, parts, horizon=H)
+        years = np.unique(column_years(panel))
+        table, _ = rates.category_table(panel.codes, years)
+        sup = weekly_values(panel, parts, (1, H), panel.codes.lut("public_support").astype(float))[1]
+        kr = weekly_values(panel, parts, (1, H), table, years=years)[1]
+        vals[arm] = (ex["weeks"].to_numpy(float), ex["event"].to_numpy(), sup, kr)
+    for h in horizons:
+        r = {}
+        for arm, (t, e, _, _) in vals.items():
+            # no censoring in the synthetic registers: the restricted time is min(T, h), T = h when no event by h
+            r[arm] = float(np.mean(np.where(e > 0, np.minimum(t, h), h)))
+        out["rmst_difference"][str(h)] = r["treated"] - r["control"]
+        out["cumulative_weeks"][str(h)] = float(np.mean(vals["treated"][2][:, :h].sum(1) - vals["control"][2][:, :h].sum(1)))
+        out["cumulative_kroner"][str(h)] = float(np.mean(vals["treated"][3][:, :h].sum(1) - vals["control"][3][:, :h].sum(1)))
+    out["rates_version"] = rates.version
+    return out
 
 
 def jobfirst_files(seed: int = 2016) -> dict[str, pd.DataFrame | dict]:
@@ -239,8 +301,10 @@ def jobfirst_files(seed: int = 2016) -> dict[str, pd.DataFrame | dict]:
         "self_support_week_52": (self_support_week, {"week": 52}),
     }
     treated = parts[parts["group"] == "intervention"]
+    compliers = parts[sim["complier"]]
     effects = {k: _true(fn, pot, parts, **kw) for k, (fn, kw) in metrics.items()}
     att = {k: _true(fn, pot, treated, **kw) for k, (fn, kw) in metrics.items()}
+    cace = {k: _true(fn, pot, compliers, **kw) for k, (fn, kw) in metrics.items()}
     wide = sim["panel"].to_wide().rename(columns={"person": "person_id"})
     out_parts = parts.reset_index().rename(columns={"person": "person_id"})
     truth = {
@@ -250,9 +314,19 @@ def jobfirst_files(seed: int = 2016) -> dict[str, pd.DataFrame | dict]:
                     "mean of metric(Y(1)) - metric(Y(0)), persons with a censored outcome left out",
         "effects": effects,
         "effects_att_intervention_group": att,
+        "effects_cace": cace,
+        "cace_estimand": "sample complier average causal effect: mean of metric(Y(1)) - metric(Y(0)) over the persons "
+                         "of both groups who would start if offered the programme (latent compliers); never-takers get "
+                         "no effect, so the ITT effect is the CACE times the share of compliers",
+        "n_compliers": {"intervention": int(sim["complier"][(parts["group"] == "intervention").to_numpy()].sum()),
+                        "control": int(sim["complier"][(parts["group"] == "control").to_numpy()].sum())},
+        "time_effects": event_time_truths(pot, parts),
+        "time_effects_estimand": "ITT over all 350 randomised persons, weeks 1..h after randomisation: restricted "
+                                 "mean weeks to first self-support (RMST), weeks on public support and public expenses "
+                                 "in kroner (shipped rate table) accumulated over the horizon; Y(1) minus Y(0)",
         "mechanism": JOBFIRST_EFFECT,
         "note": "Synthetic data. Only the group sizes (350 randomised; 156 on cash benefit and 22 in "
-                "ressourceforløb in the intervention group) come from the seed.",
+                "ressourceforløb in the intervention group) and the 144 of 178 who started come from the seed.",
     }
     return {"participants.csv": out_parts, "register.csv": wide, "truth.json": truth}
 
@@ -291,19 +365,20 @@ def simulate_flere_skal_med(n_participants: int = 1243, n_comparison: int = 1200
 
     Notes
     -----
-    The register runs 2015-W02 … 2019-W52 (260 weeks, 20 quarters of 13 weeks). Everyone has been on cash benefit for
+    The register runs 2015-W02 … 2021-W52 (364 weeks, 28 quarters of 13 weeks), so the last cohort
+    (enrolled in 2018-W52) has three years of follow-up. Everyone has been on cash benefit for
     more than five years at selection (2016-W50) and is on cash benefit in that week. Planned
     start weeks of the participants are uniform over 2017-W01 … 2018-W52, independent of the
     outcomes; comparison persons are never enrolled and get a fictitious start week drawn from the
     same distribution (*fiktiv startuge*, as in register-based comparisons), which only sets the
     windows of person-level outcomes; it does not affect their register.
     Exits to self-support follow the season and an improving labour market (×1.0 in 2017 to
-    ×1.3 at the end of 2019) common to both groups, so parallel trends hold by construction.
+    ×1.3 from the end of 2019) common to both groups, so parallel trends hold by construction.
     No deaths or emigrations are simulated (see the study README).
     """
     rng = np.random.default_rng(seed)
     n = n_participants + n_comparison
-    weeks = WeekRange(parse_week("2015-W02"), 260)
+    weeks = WeekRange(parse_week("2015-W02"), 364)
     labels = np.asarray(format_weeks(weeks.ordinals), dtype=object)
     sel = int(np.flatnonzero(labels == "2016-W50")[0])
     start_lo = int(np.flatnonzero(labels == "2017-W01")[0])
@@ -384,10 +459,47 @@ def flere_skal_med_truth(sim: dict, period_weeks: int = 13) -> dict:
     }
 
 
+def period_time_truths(sim: dict, period_weeks: int = 13, horizons=(52, 104, 156)) -> dict:
+    """True cumulative effects in the estimand of event-time DiD: the participants' mean effect in their e-th
+    calendar period since enrolment (e = 0 is the period holding the start week), summed over the first h/period
+    periods: weeks on public support and public expenses in kroner (shipped rate table)."""
+    from ..data.rates import RateTable
+    from ..metrics.duration import column_years, period_values
+
+    rates = RateTable.load()
+    parts = sim["participants"]
+    part = parts[parts["group"] == "intervention"]
+    out: dict = {"cumulative_weeks": {}, "cumulative_kroner": {}}
+    d = {}
+    for arm in ("treated", "control"):
+        panel = sim["potential"][arm]
+        years = np.unique(column_years(panel))
+        table, _ = rates.category_table(panel.codes, years)
+        d[arm] = (period_values(panel, part, period_weeks, panel.codes.lut("public_support").astype(float)),
+                  period_values(panel, part, period_weeks, table, years=years))
+    from ..metrics.benefits import _index_week_ordinals
+
+    panel = sim["potential"]["treated"]
+    ords = _index_week_ordinals(part["index_week"], pd.Index(part.index), "index_week")
+    cohort = (ords - panel.weeks.first) // period_weeks  # 0-based period of enrolment
+    P = d["treated"][0].shape[1]
+    for h in horizons:
+        k = h // period_weeks
+        for j, key in ((0, "cumulative_weeks"), (1, "cumulative_kroner")):
+            diff = d["treated"][j] - d["control"][j]
+            per_e = [float(np.mean([diff[i, c + e] for i, c in enumerate(cohort) if c + e < P])) for e in range(k)]
+            out[key][str(h)] = float(np.sum(per_e))
+    out["rates_version"] = rates.version
+    return out
+
+
 def flere_skal_med_files(seed: int = 2017, period_weeks: int = 13) -> dict[str, pd.DataFrame | dict]:
     """Files of ``data/synthetic/flere-skal-med``: participants.csv, register.csv (DREAM wide), truth.json."""
     sim = simulate_flere_skal_med(seed=seed)
     truth = flere_skal_med_truth(sim, period_weeks)
+    truth["time_effects_event_time"] = period_time_truths(sim, period_weeks)
+    parts = sim["participants"]
+    truth["time_effects_weeks_since_start"] = event_time_truths(sim["potential"], parts[parts["group"] == "intervention"])
     wide = sim["panel"].to_wide().rename(columns={"person": "person_id"})
     out_parts = sim["participants"].reset_index().rename(columns={"person": "person_id"})
     return {

@@ -79,6 +79,10 @@ def simulate_sickness_trial(
     share_renewed_control: float = 0.30,
     share_retention_control: float = 0.65,
     potential_outcomes: bool = False,
+    mediator: bool = False,
+    mediator_effect_weeks: float = -4.0,
+    dialogue_share_control: float = 0.30,
+    dialogue_increase: float = 0.45,
 ) -> pd.DataFrame:
     """Simulate the randomized trial of project 126 with known effects.
 
@@ -108,6 +112,15 @@ def simulate_sickness_trial(
     potential_outcomes : bool, default False
         Also return both potential outcomes of every outcome as columns ``<outcome>_y0`` and
         ``<outcome>_y1`` (never missing), e.g. to check the truth or study estimands.
+    mediator : bool, default False
+        Also simulate the mechanism *dialogue with the workplace within four weeks* (column
+        ``dialogue_4w``, 0/1, measured for everybody) through which part of the effect on sick weeks
+        runs; see Notes. ``False`` leaves every column exactly as without it.
+    mediator_effect_weeks : float, default -4.0
+        With ``mediator``: the effect of a dialogue on sick weeks (β: Y(t, 1) − Y(t, 0) before the 0–52 bounds).
+    dialogue_share_control, dialogue_increase : float, default 0.30, 0.45
+        With ``mediator``: the share with a dialogue under usual case management (a little higher at public
+        workplaces) and how much the intervention raises it (monotone: nobody loses a dialogue).
 
     Returns
     -------
@@ -136,6 +149,19 @@ def simulate_sickness_trial(
     Baseline: a latent frailty ``u ~ N(0, 1)`` raises prior and future absence and renewed
     absence and lowers retention; psychiatric diagnoses and higher prior absence lengthen
     absence; covariates are therefore prognostic, so adjustment (ANCOVA/Lin) gains precision.
+
+    Mechanism (``mediator=True``): potential mediators M(0), M(1) (dialogue within four weeks without and
+    with the intervention) come from one uniform draw per person, M(t) = [v < p_t], with p₀ =
+    ``dialogue_share_control`` (± 0.05 by sector) and p₁ = p₀ + ``dialogue_increase``, so they depend
+    on the observed sector and the allocation only: sequential ignorability holds given the sector.
+    Sick weeks become Y(t, m) = min(52, max(0, Y₀ + δ·t + β·m)), where Y₀ are the weeks without the
+    intervention and without a dialogue (the gamma draw above, independent of the mediator's draw), and δ
+    is solved so that the total effect mean(Y(1, M(1)) − Y(0, M(0))) is exactly ``effect_absence_weeks``;
+    the control group's weeks are Y(0, M(0)), so they too differ from those without ``mediator``. ``attrs["truth"]["mediation"]`` holds the sample natural indirect
+    effect (ACME) and natural direct effect (ADE), each averaged over the two reference conditions
+    (ACME = ½[mean(Y(1, M(1)) − Y(1, M(0))) + mean(Y(0, M(1)) − Y(0, M(0)))], ADE likewise), their sum
+    (the total effect) and the share mediated. The mediator's draws come after every other draw, so the
+    other columns are as without it.
 
     Examples
     --------
@@ -210,6 +236,42 @@ def simulate_sickness_trial(
     weeks = np.asarray(labels, dtype=object)[inv]
 
     lost = rng.random(n) < dropout
+    mediation_truth = None
+    if mediator:
+        if not (0.05 <= dialogue_share_control and dialogue_share_control + dialogue_increase <= 0.95
+                and dialogue_increase >= 0):
+            raise ValueError("dialogue shares must stay within [0, 1]: need 0.05 <= dialogue_share_control and "
+                             "dialogue_share_control + dialogue_increase <= 0.95, dialogue_increase >= 0")
+        v = rng.random(n)
+        p0 = dialogue_share_control + np.where(public, 0.05, -0.05)
+        m0 = (v < p0).astype(float)
+        m1 = (v < p0 + dialogue_increase).astype(float)
+        beta = float(mediator_effect_weeks)
+        base = y0_weeks  # the weeks without intervention and without dialogue: independent of the mediator draw
+
+        def y_of(t: float, m: np.ndarray, delta: float) -> np.ndarray:
+            return np.clip(base + delta * t + beta * m, 0.0, 52.0)
+
+        y0_weeks = y_of(0.0, m0, 0.0)
+        delta = brentq(lambda dl: float(np.mean(y_of(1.0, m1, dl) - y0_weeks)) - effect_absence_weeks,
+                       -60.0, 60.0, xtol=1e-13)
+        y1_weeks = y_of(1.0, m1, delta)
+        nie1 = float(np.mean(y1_weeks - y_of(1.0, m0, delta)))
+        nie0 = float(np.mean(y_of(0.0, m1, delta) - y0_weeks))
+        nde0 = float(np.mean(y_of(1.0, m0, delta) - y0_weeks))
+        nde1 = float(np.mean(y1_weeks - y_of(0.0, m1, delta)))
+        acme, ade = (nie0 + nie1) / 2.0, (nde0 + nde1) / 2.0
+        total = float(effect_absence_weeks)  # acme + ade, up to floating-point noise
+        mediation_truth = {
+            "outcome": "sick_weeks_52", "mediator": "dialogue_4w",
+            "acme": acme, "ade": ade, "total_effect": total, "prop_mediated": acme / total,
+            "acme_treated": nie1, "acme_control": nie0, "ade_treated": nde1, "ade_control": nde0,
+            "mediator_effect_weeks": beta, "direct_effect_parameter": float(delta),
+            "effect_on_mediator": float(np.mean(m1 - m0)),
+            "definition": "sample natural indirect (ACME) and direct (ADE) effects from the potential outcomes "
+                          "Y(t, M(t')), each averaged over the two reference conditions",
+        }
+        dialogue = np.where(treated, m1, m0)
     sick = np.where(treated, y1_weeks, y0_weeks)
     renewed = np.where(treated, ren1, ren0).astype(float)
     retained = np.where(treated, ret1, ret0).astype(float)
@@ -238,6 +300,8 @@ def simulate_sickness_trial(
         "renewed_absence_12m": renewed,
         "job_retention_12m": retained,
     })
+    if mediator:
+        df["dialogue_4w"] = dialogue
     if potential_outcomes:
         for name, a0, a1 in (("sick_weeks_52", y0_weeks, y1_weeks), ("renewed_absence_12m", ren0, ren1),
                              ("job_retention_12m", ret0, ret1)):
@@ -258,4 +322,9 @@ def simulate_sickness_trial(
             "share_retention_control": float(share_retention_control),
         },
     }
+    if mediation_truth is not None:
+        df.attrs["truth"]["mediation"] = mediation_truth
+        df.attrs["truth"]["parameters"].update({
+            "mediator": True, "mediator_effect_weeks": float(mediator_effect_weeks),
+            "dialogue_share_control": float(dialogue_share_control), "dialogue_increase": float(dialogue_increase)})
     return df

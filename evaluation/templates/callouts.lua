@@ -4,6 +4,7 @@
 -- A leading heading inside the callout is its title (as in Quarto); otherwise a Danish default.
 
 local default_titles = {
+  summary = "Kort fortalt",
   note = "Bemærk",
   tip = "Tip",
   warning = "Advarsel",
@@ -39,6 +40,10 @@ function Div(el)
     })
     blocks:extend(content)
     blocks:insert(pandoc.RawBlock("typst", "]"))
+    if el.identifier ~= "" then
+      -- keep the id on a plain wrapper, so the block can be moved above the contents (see Pandoc below)
+      return pandoc.Div(blocks, pandoc.Attr(el.identifier, { "moved-wrapper" }, {}))
+    end
     return blocks
   end
   local head = pandoc.Div({ pandoc.Plain({ pandoc.Str(title) }) }, pandoc.Attr("", { "callout-title" }))
@@ -70,3 +75,67 @@ end
 
 Plain = escape_leading_marker
 Para = escape_leading_marker
+
+-- HTML: every table sits in a horizontally scrolling wrapper, so a wide table scrolls inside the
+-- text column on a phone instead of being clipped or widening the page.
+local function wrap_table(el)
+  if FORMAT:match("html") then
+    return pandoc.Div({ el }, pandoc.Attr("", { "table-wrap" }, { role = "region", tabindex = "0" }))
+  end
+  return nil
+end
+
+-- The synthetic-data banner and the summary box go above the table of contents: the first screen
+-- shows what the report found and what it rests on. They are moved into the template variable
+-- before-toc (report.html / report.typst print it between the title and the contents).
+local before_toc_ids = { ["syntetiske-data"] = 1, ["kort-fortalt"] = 2 }
+
+local function move_before_toc(doc)
+  local moved, kept = {}, pandoc.List()
+  for _, block in ipairs(doc.blocks) do
+    local rank = block.t == "Div" and before_toc_ids[block.identifier] or nil
+    if rank then
+      local inner = block
+      if block.classes:includes("moved-wrapper") then
+        inner = pandoc.Div(block.content, pandoc.Attr(block.identifier, { "before-toc-block" }, {}))
+      end
+      table.insert(moved, { rank, inner })
+    else
+      kept:insert(block)
+    end
+  end
+  if #moved == 0 then
+    return nil
+  end
+  table.sort(moved, function(a, b) return a[1] < b[1] end)
+  local blocks = pandoc.List()
+  for _, m in ipairs(moved) do
+    blocks:insert(m[2])
+  end
+  doc.meta["before-toc"] = pandoc.MetaBlocks(blocks)
+  doc.blocks = kept
+  return doc
+end
+
+-- Typst: a figure saved both as PNG (for the web page) and as PDF (text kept as text) is typeset from the PDF.
+local function pdf_figure(el)
+  if not FORMAT:match("typst") then
+    return nil
+  end
+  local pdf = el.src:gsub("%.png$", ".pdf")
+  if pdf ~= el.src then
+    local fh = io.open(pdf, "r")
+    if fh then
+      fh:close()
+      el.src = pdf
+      return el
+    end
+  end
+  return nil
+end
+
+return {
+  { Div = Div, Plain = Plain, Para = Para, Image = pdf_figure },
+  { Table = wrap_table },
+  { Pandoc = move_before_toc },
+}

@@ -142,7 +142,7 @@ def test_save_figure_png_at_150_dpi_and_rejects_unknown_format(tmp_path):
 
         with Image.open(p) as im:
             assert im.size == (round(fig.get_size_inches()[0] * 150), round(fig.get_size_inches()[1] * 150))
-        with pytest.raises(RenderError, match="png or .svg"):
+        with pytest.raises(RenderError, match="png, .svg or .pdf"):
             save_figure(fig, tmp_path / "f.jpg")
     finally:
         plt.close(fig)
@@ -218,3 +218,99 @@ def test_assumptions_carry_their_status_tags_and_codes_on_arrows():
     assert not any(t in texts(plain) for t, _ in STATUS_TAGS.values())
     assert "status efter tjek i data" not in " ".join(" ".join(texts(plain)).split())
     plt.close(plain)
+
+
+# ---------------------------------------------------------------------------------------------- readable at its size
+
+
+def _theory(n_nodes: int, seed: int = 0):
+    """A generated theory of ``n_nodes`` nodes over every column, with long Danish labels and crossing links."""
+    import random
+
+    rng = random.Random(seed)
+    kinds = [("input", None), ("activity", None), ("output", None), ("outcome", "short"), ("outcome", "medium"),
+             ("outcome", "long"), ("impact", None)]
+    words = ["Virksomhedskonsulenter", "sygedagpengeforløb", "tidlig", "dialog", "med", "arbejdspladsen", "og",
+             "ledighedsydelse", "for", "borgere", "i", "ressourceforløb", "mentor", "praktik", "uddannelse"]
+    nodes = []
+    for i in range(n_nodes):
+        t, h = kinds[i % len(kinds)]
+        label = " ".join(rng.choice(words) for _ in range(rng.randint(2, 9)))
+        nodes.append({"id": f"n{i}", "type": t, "horizon": h, "label": label[0].upper() + label[1:]})
+    order = {k: j for j, k in enumerate(kinds)}
+    col = [order[(n["type"], n["horizon"])] for n in nodes]
+    links = []
+    for i in range(n_nodes):
+        later = [j for j in range(n_nodes) if col[j] == col[i] + 1]
+        for j in rng.sample(later, min(2, len(later))):
+            links.append({"from": f"n{i}", "to": f"n{j}", "label": f"M{len(links) % 9 + 1}: Mekanisme {len(links) % 9 + 1}"})
+    return nodes, links
+
+
+@pytest.mark.parametrize("n_nodes", [6, 12, 20, 30])
+def test_every_part_fits_the_page_with_text_of_at_least_9_pt(n_nodes):
+    from evaluation.declaration.diagram import MAX_WIDTH, MIN_FONT, draw_logic_model_parts
+
+    nodes, links = _theory(n_nodes)
+    figs = draw_logic_model_parts(nodes, links)
+    try:
+        drawn = set()
+        for fig in figs:
+            w, _ = fig.get_size_inches()
+            assert w <= MAX_WIDTH + 1e-6, (n_nodes, w)
+            sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_text().strip()]
+            assert min(sizes) >= MIN_FONT, (n_nodes, min(sizes))
+            drawn |= {" ".join(t.get_text().split()).replace("- ", "").replace("-", "") for t in fig.findobj(Text)}
+        # every node is drawn in some part (labels are wrapped and hyphenated: compare without them)
+        flat = " ".join(drawn)
+        for n in nodes:
+            assert n["label"].replace("-", "").replace(" ", "")[:12] in flat.replace(" ", ""), n["label"]
+        # every link is drawn exactly once
+        assert sum(len(fig.findobj(FancyArrowPatch)) for fig in figs) == len(links)
+    finally:
+        for fig in figs:
+            plt.close(fig)
+
+
+def test_a_wide_theory_is_split_by_layer_sharing_a_column():
+    from evaluation.declaration.diagram import logic_model_parts
+
+    nodes, links = _theory(14)
+    parts = logic_model_parts(nodes, links)
+    assert len(parts) >= 2
+    cols = [{(n["type"], n.get("horizon")) for n in p_nodes if not n.get("ghost")} for p_nodes, _ in parts]
+    for a, b in zip(cols, cols[1:]):
+        assert a & b, "consecutive parts share a column"
+
+
+def test_crossings_are_reduced_and_neighbours_in_a_column_get_a_straight_arrow():
+    from evaluation.declaration.diagram import count_crossings, order_nodes
+
+    nodes = [{"id": i, "type": t, "label": i} for i, t in
+             [("a", "activity"), ("b", "activity"), ("c", "activity"), ("x", "output"), ("y", "output"), ("z", "output")]]
+    links = [{"from": "a", "to": "z", "label": "M1: m"}, {"from": "b", "to": "y", "label": "M2: m"},
+             {"from": "c", "to": "x", "label": "M3: m"}, {"from": "x", "to": "y", "label": "M4: m"}]
+    assert count_crossings(nodes, links) > 0
+    ordered = order_nodes(nodes, links)
+    assert count_crossings(ordered, links) == 0
+    fig = draw_logic_model(nodes, links)
+    try:
+        arrows = fig.findobj(FancyArrowPatch)
+        verticals = [a for a in arrows if abs(a._posA_posB[0][0] - a._posA_posB[1][0]) < 1e-9]
+        assert len(verticals) == 1  # x → y, neighbours in the output column
+    finally:
+        plt.close(fig)
+
+
+def test_the_pdf_of_a_figure_keeps_its_text(tmp_path):
+    from pypdf import PdfReader
+
+    fig = draw_logic_model(NODES, LINKS)
+    try:
+        (pdf,) = save_figure(fig, tmp_path / "logic_model.pdf")
+        again = save_figure(fig, tmp_path / "again.pdf")[0]
+    finally:
+        plt.close(fig)
+    text = PdfReader(str(pdf)).pages[0].extract_text()
+    assert "Kortere sygefravær" in text.replace("\n", " ")
+    assert pdf.read_bytes() == again.read_bytes()  # deterministic

@@ -14,6 +14,7 @@ report (test_a_family_added_later_needs_no_change_elsewhere).
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -78,6 +79,14 @@ def test_the_checker_catches_false_claims(tmp_path):
     randomized, rqmd = _run(tmp_path, FAMILIES["randomized_comparison"], "null")
     flipped = rqmd.replace("Vi kan ikke udelukke", "Forskellen er så stor, at den næppe skyldes tilfældigheder. Vi kan ikke udelukke")
     assert any("næppe" in p for p in check_report_claims(flipped, randomized))
+    # the summary box: a "Ja." without a clear effect, a wrong price, a missing synthetic-data banner
+    assert "Det kan ikke påvises." in rqmd
+    assert any("'Ja.'" in p for p in check_report_claims(rqmd.replace("Det kan ikke påvises.", "Ja."), randomized))
+    priced = re.sub(r"(\*\*Hvad kostede det\?\*\* .*?)\d[\d.]*\u00a0kr\. pr\. deltager",
+                    lambda m: m.group(1) + "1\u00a0kr. pr. deltager", rqmd)
+    assert priced != rqmd and any("cost per participant" in p for p in check_report_claims(priced, randomized))
+    unbannered = re.sub(r"::: \{#syntetiske-data.*?\n:::\n", "", rqmd, flags=re.S)
+    assert any("banner" in p for p in check_report_claims(unbannered, randomized))
 
 
 def test_imbalanced_scenarios_are_really_imbalanced(tmp_path):

@@ -374,7 +374,8 @@ def test_target_of_a_pre_post_analysis_without_result_is_undecidable_with_reason
 
     ind, declared, study = _target_setup("level", 0.13, "decrease")
     tr = evaluate_target(ind, declared, study, {})
-    assert tr.status == "undecidable" and "«ly_pp» foreligger endnu ikke" in tr.reason
+    assert tr.status == "undecidable" and "«ly_pp» foreligger ikke" in tr.reason
+    assert tr.diagnostics["undecided_because"] == "no_result"
     # a suppressed (disclosure-controlled) result is undecidable too
     df = simulate_pre_post(seed=3)
     res = PrePost(outcome="on_ledighedsydelse", baseline="2016-06-30", follow_up="2018-03-31").fit(df)
@@ -432,18 +433,20 @@ def test_fleksjob_study_reports_the_change_without_effect_wording(study_tree, tm
     (t,) = [x for x in bundle["targets"] if x["indicator"] == "andel_ledighedsydelse"]
     assert t["result"]["diagnostics"]["analysis"] == "ledighedsydelse_foer_efter"
     fu = terms["follow_up_level"]
-    expected = "met" if fu["ci_upper"] <= 0.13 else "not_met" if fu["ci_lower"] > 0.13 else "undecidable"
-    assert t["result"]["status"] == expected and t["result"]["reason"]
+    # the whole municipality's scheme is counted (census: true): the level itself decides, without an interval
+    expected = "met" if fu["estimate"] <= 0.13 else "not_met"
+    assert t["result"]["status"] == expected and "totaltælling" in t["result"]["reason"]
+    assert t["result"]["diagnostics"]["census"] is True and t["result"]["estimates"][0]["ci_lower"] is None
     md = report_markdown(bundle)
     head = md.split("# Hovedresultater", 1)[1].split("# Projektet", 1)[0]
     assert "faldt fra 15,3" in head and "95\u00a0%-sikkerhedsinterval" in head
     assert "ingen sammenligningsgruppe" in head and "siger ikke noget om årsag" in head
     assert "effekt" not in head.lower().replace("effektiv", "")
     assert "# Udvikling før og efter" in md and "# Effekter" not in md
-    from evaluation.reporting.quarto import STATUS_LABELS
+    from evaluation.presentation.targets import status_label
 
     assert "Evidensniveau 1 af 5" in md
     goals = md.split("# Målopfyldelse", 1)[1].split("# Forbehold", 1)[0]
-    assert f"**{STATUS_LABELS[expected]}**" in goals.split("\n")[[i for i, x in enumerate(goals.split("\n"))
+    assert f"**{status_label(expected)}**" in goals.split("\n")[[i for i, x in enumerate(goals.split("\n"))
                                                                   if x.startswith("| Andel af personer i fleks")][0]]
     assert "procentpoint |" not in md.split("# Målopfyldelse", 1)[1].split("\n\n- ", 1)[0]  # levels are in %

@@ -59,7 +59,8 @@ def test_level_share_with_wilson_interval_and_undecidable_when_missing():
     assert e.ci_lower < 0.123 < e.ci_upper and "Wilson" in e.method
     assert r.status == "undecidable"  # the interval straddles 13 %
     r2 = evaluate_target(ind, None, None, {})
-    assert r2.status == "undecidable" and "endnu ikke" in r2.reason
+    assert r2.status == "undecidable" and "foreligger ikke" in r2.reason and "endnu" not in r2.reason
+    assert r2.diagnostics["undecided_because"] == "no_result"
     assert math.isnan(r2.estimates[0].estimate)
 
 

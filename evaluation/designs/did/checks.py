@@ -43,7 +43,7 @@ def event_study_input(ctx: CheckContext, *, pre_window: int = PRE_WINDOW, post_w
     note = ""
     if ctx.inp.design == "did_twfe":
         if not res.internals.get("event_times"):
-            raise EstimationError("den statiske TWFE-model har ingen perioder før start (et hændelsesstudie har)")
+            raise EstimationError("den statiske TWFE-model har ingen før-perioder; angiv event_study: true")
         times = list(res.internals["event_times"])
         beta = np.array([res.estimate_for(f"e{t}").estimate for t in times])
         V = np.asarray(res.internals["vcov"])
@@ -196,9 +196,8 @@ def _needs_event_study(ctx: CheckContext) -> str | None:
         return ("Med kun én periode før og én efter kan udviklingen før start ikke ses; parallelle tendenser kan "
                 "ikke testes i data (kræver flere perioder før start).")
     if ctx.inp.design == "did_twfe" and not ctx.result.internals.get("event_times"):
-        # no option names here: the report is read by people who never see study.yaml (the README says how)
-        return ("Den statiske TWFE-model måler ikke effekter før start; parallelle tendenser kan testes med et "
-                "hændelsesstudie (effekter pr. periode før og efter start) eller Callaway–Sant'Anna-designet.")
+        return ("Den statiske TWFE-model måler ikke effekter før start, så parallelle tendenser kan ikke testes med den; "
+                "det kan en model med en effekt for hver periode (hændelsesstudie) eller Callaway–Sant'Anna.")
     return None
 
 

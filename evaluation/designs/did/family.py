@@ -210,6 +210,42 @@ class CSFamily(_DiDFamily):
     estimand_da = ("Den gennemsnitlige effekt for deltagerne (ATT) samlet over optagelseskohorter, under antagelsen om "
                    "parallel udvikling")
     short_da = "Callaway–Sant'Anna"
+    time_mode = "period"
+
+    def event_time_effects(self, inp, source, kind):
+        """Event-time effects (``did::aggte`` dynamic) of the value ``kind`` summed over the analysis's calendar
+        periods, with their influence functions: the same cohorts, comparison group, covariates and estimator
+        as the analysis, only the outcome replaced."""
+        from evaluation.designs.did import _cs
+        from evaluation.designs.timeeffects import JointEffects
+
+        if source.period_matrix is None:
+            raise EstimationError("event-time effects need the register's calendar periods")
+        opts, frame = inp.options, inp.frame
+        persons = pd.Index(pd.unique(frame[opts.unit]))
+        P = source.period_matrix(persons, kind)
+        periods = frame[opts.time].to_numpy()
+        first = int(np.min(periods))
+        y = P[persons.get_indexer(frame[opts.unit]), periods.astype(np.int64) - first]
+        est = self.estimator(opts, "__value__")
+        panel, _ = est._panel(frame.assign(__value__=y))
+        gt = est._estimate_cells(panel)
+        agg = _cs.aggregation_weights(gt, panel)
+        ev = [i for i, k in enumerate(agg.kinds) if k == "event"]
+        a = agg.a[ev]
+        IF = _cs.influence_matrix(gt, panel, a, [agg.wif_cells[i] for i in ev])
+        n = panel.n
+        factor, df = 1.0, None
+        method = f"Callaway-Sant'Anna event-time effects ({opts.est_method if opts.covariates else 'unconditional'})"
+        if panel.cluster is not None:
+            IF = _cs._cluster_sum(IF, panel.cluster)
+            G = IF.shape[0]
+            factor, df = G / (G - 1), float(G - 1)
+            method += f", clustered ({G} clusters)"
+        n_never = int(panel.counts[~np.isfinite(panel.cohorts)].sum())
+        return {"event_times": [int(agg.labels[i]) for i in ev],
+                "joint": JointEffects(a @ gt.att, IF / n, factor, df, int(n - n_never), n_never, method),
+                "n": int(n)}
 
     def subgroup_check(self, options, frame, variable, moderator):
         if not options.unit:

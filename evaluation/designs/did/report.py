@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from evaluation.designs.report import ReportParts
 from evaluation.presentation.formatting import fmt_int, fmt_p, is_missing
 from evaluation.presentation.markdown import DASH, md_table
@@ -15,6 +17,16 @@ METHOD_DA = {
     "att_group_overall": "Callaway–Sant'Anna, aggregeret over kohorter",
     "att_calendar_overall": "Callaway–Sant'Anna, aggregeret over kalenderperioder",
     "twfe": "To-vejs faste effekter (person og periode); klyngerobuste standardfejl",
+}
+
+_CLUSTERS = re.compile(r"(\d+) clusters")
+
+#: how the Callaway–Sant'Anna aggregations average the group-time effects
+_CS_AGGREGATIONS = {
+    "att_overall": "gennemsnit over alle kohorter og perioder efter start, vægtet med kohorternes størrelse",
+    "att_dynamic_overall": "gennemsnit over tid siden start",
+    "att_group_overall": "gennemsnit over optagelseskohorter",
+    "att_calendar_overall": "gennemsnit over kalenderperioder",
 }
 
 _EVENT_PREFIXES = ("att_e", "e-", "e0", "e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9")
@@ -43,7 +55,47 @@ class DiDReport(ReportParts):
         return [e for e in super().shown_terms(result) if not e.term.startswith(_EVENT_PREFIXES)]
 
     def method_da(self, rec, e, labels):
-        return METHOD_DA.get(e.term, e.term)
+        return METHOD_DA.get(e.term) or self.term_label(e.term)
+
+    def method_technical_da(self, rec, e, bundle):
+        d = rec.result.diagnostics
+        clusters = _CLUSTERS.search(e.method or "")
+        n_cl = f"{fmt_int(int(clusters.group(1)))} klynger" if clusters else ""
+        cluster_col = d.get("cluster") or "person"
+        cluster_by = "person" if cluster_col == "person" else bundle.label(cluster_col).lower()
+        if e.term == "twfe":
+            df = d.get("cluster_df")
+            return ("To-vejs faste effekter for person og periode (PanelOLS); standardfejl klynget på "
+                    f"{cluster_by} (CR1{', ' + n_cl if n_cl else ''})"
+                    + (f"; t-interval med {fmt_int(df)} frihedsgrader" if not is_missing(df) else ""))
+        if e.term == "did":
+            return (f"Forskel-i-forskelle (2×2) med OLS; standardfejl klynget på {cluster_by}"
+                    + (f" ({n_cl})" if n_cl else ""))
+        if e.term in _CS_AGGREGATIONS or e.term.startswith("placebo"):
+            est = {"reg": "udfaldsregression", "ipw": "propensity score-vægtning",
+                   "dr": "dobbelt robust (vægtning og udfaldsregression)"}.get(str(d.get("est_method")), "udfaldsregression")
+            ctrl = {"nevertreated": "personer, der aldrig deltog", "notyettreated": "personer, der endnu ikke var startet"}.get(
+                str(d.get("control_group")), "personer, der ikke deltog")
+            covs = [bundle.label(c).lower() for c in d.get("covariates") or []]
+            boot = d.get("bootstrap") or {}
+            se = (f"bootstrap-standardfejl ({fmt_int(boot.get('draws') or boot.get('n_draws') or 0)} gentagelser)"
+                  if boot.get("bootstrap") else "analytiske standardfejl fra influensfunktionen")
+            text = (f"Callaway–Sant'Anna med {est}; sammenlignet med {ctrl}"
+                    + (f"; justeret for {', '.join(covs)}" if covs else "") + f"; {se}; {_CS_AGGREGATIONS.get(e.term, '')}")
+            if e.term.startswith("placebo"):
+                shift = e.term[len("placebo_shift"):] or "?"
+                text = f"Placebo: alle starttidspunkter flyttet {shift} perioder frem (effekten bør være 0); ellers som ovenfor"
+            return text.rstrip("; ")
+        return self.method_da(rec, e, bundle.labels)
+
+    def technical_rows(self, rec, bundle):
+        rows = super().technical_rows(rec, bundle)
+        shown = self.shown_terms(rec.result)
+        n_event = sum(1 for e in rec.result.estimates if e not in shown and not e.term.startswith(("mean_", "share_")))
+        if n_event:
+            rows.append((f"{fmt_int(n_event)} effekter pr. periode før og efter start (hændelsesstudiet)",
+                         "Som den samlede effekt; tallene står i resultatfilen (results.json) og i figuren"))
+        return rows
 
     def participants(self, rec, bundle):
         out = ["# Hvem deltog {#deltagere}\n"]

@@ -40,6 +40,8 @@ class MatchedFamily(ComparisonFamily):
     balance_column = "smd_after"
     Estimator = MatchedComparison
     main_terms = ("att", "ate", "ato")
+    supports_duration = True
+    time_mode = "person"
     label_da = "Matchet sammenligning: deltagerne sammenlignes med lignende personer fra registrene"
     estimand_da = "Den gennemsnitlige effekt for deltagerne (ATT) i forhold til lignende personer, der ikke deltog"
     short_da = "matchning"
@@ -100,6 +102,17 @@ class MatchedFamily(ComparisonFamily):
                 diagnostics[key] = None
         estimates = disclose_estimates(result, aid, threshold, log)
         return dataclasses.replace(result, tables=tables, diagnostics=diagnostics, estimates=estimates)
+
+    # -- durations and cumulative effects: the final weights, and the stacked equations on many columns
+    def survival_design(self, inp):
+        from evaluation.designs.matched.joint import matched_survival_design
+
+        return matched_survival_design(inp.frame, inp.options, inp.fit)
+
+    def joint_effects(self, inp, Y):
+        from evaluation.designs.matched.joint import matched_joint_effects
+
+        return matched_joint_effects(inp.frame, Y, inp.options, inp.fit)
 
     def example(self, scenario: str, seed: int = 1):
         return matched_example(scenario, seed)

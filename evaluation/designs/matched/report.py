@@ -7,6 +7,7 @@ from evaluation.designs.report import (
     balance_claim,
     covariate_label,
     fmt_value,
+    share_row,
 )
 from evaluation.presentation.formatting import fmt_int, fmt_number, is_missing
 from evaluation.presentation.markdown import DASH, md_table
@@ -45,6 +46,18 @@ class MatchedReport(ReportParts):
             text += "; robuste standardfejl med vægtene behandlet som kendte"
         return text
 
+    def method_technical_da(self, rec, e, bundle):
+        d = rec.result.diagnostics
+        text = self.method_da(rec, e, bundle.labels)
+        ps = str(d.get("ps_model") or "")
+        if ps:
+            text += ("; propensity score fra logistisk regression uden straf" if "unpenalised" in ps else
+                     "; propensity score fra logistisk regression med straf (regularisering)" if "penal" in ps else
+                     "; propensity score fra logistisk regression")
+        if "normal CI" in (e.method or ""):
+            text += "; normalfordelingsinterval"
+        return text
+
     def participants(self, rec, bundle) -> str:
         """Who was compared with whom, and balance before and after adjustment on the final weights."""
         res = rec.result
@@ -71,7 +84,7 @@ class MatchedReport(ReportParts):
                 f"endelige vægte. Under {fmt_number(limit, 2).rstrip('0').rstrip(',')} regnes for god balance. Andele er vist i procent.\n")
             rows = []
             for _, r in bal.iterrows():
-                is_bin = bool(r.get("binary", False))
+                is_bin = share_row(bundle, r, ("mean_treated", "mean_control_before", "mean_control_after"))
                 m = 100.0 if is_bin else 1.0
                 rows.append((covariate_label(bundle, r) + (" (%)" if is_bin else ""),
                              fmt_value(r.get("mean_treated"), m, 1), fmt_value(r.get("mean_control_before"), m, 1),

@@ -12,6 +12,9 @@ from evaluation.presentation.formatting import (
 )
 from evaluation.presentation.markdown import DASH, md_table
 from evaluation.presentation.phrases import (
+    CI_LABEL,
+    CI_LABEL_DEF,
+    EVIDENCE_SHORT_DA,
     interval_phrase,
     period_label,
     significance_sentence,
@@ -43,6 +46,22 @@ def _overlap_counts(o):
     return lambda k: DASH if is_missing(n.get(k)) else fmt_int(n.get(k))
 
 
+def _shown_change(before: float, after: float, change, mult: float, dec: int = 1) -> float:
+    """The change as printed: when it is the plain difference of the two levels, the difference of the printed
+    levels, so that "15,3 % til 12,3 %" is "et fald på 3,0 procentpoint" and the numbers add up for the reader
+    (rounding the three numbers apart would print 3,1); otherwise the estimate itself."""
+    if change is None or is_missing(change.estimate) or abs(change.estimate - (after - before)) < 1e-9:
+        return round(after * mult, dec) - round(before * mult, dec)
+    return change.estimate * mult
+
+
+def _levels(before: float, after: float, share: bool, unit: str, change, mult: float) -> tuple[str, str, str]:
+    """Both levels and the size of the change as printed (see :func:`_shown_change`)."""
+    diff = _shown_change(before, after, change, mult)
+    lvl = (lambda v: f"{fmt_number(v * mult, 1)}\u00a0%") if share else (lambda v: f"{fmt_number(v, 1)} {unit}".strip())
+    return lvl(before), lvl(after), f"{fmt_number(abs(diff), 1)} {unit}".strip()
+
+
 class PrePostReport(ReportParts):
     term_labels = {
         "baseline_level": "Niveau ved udgangspunktet",
@@ -54,7 +73,27 @@ class PrePostReport(ReportParts):
     not_an_effect_da = "en før/efter-måling uden sammenligningsgruppe viser en udvikling, ikke en effekt"
 
     def method_da(self, rec, e, labels):
-        return METHOD_DA.get(e.term, e.term)
+        return METHOD_DA.get(e.term) or self.term_label(e.term)
+
+    def method_technical_da(self, rec, e, bundle):
+        d = rec.result.diagnostics
+        share = rec.result.outcome_type == "binary" or rec.unit == "andel"
+        what = "Andel" if share else "Gennemsnit"
+        if e.term in ("baseline_level", "follow_up_level"):
+            when = period_label(d.get("baseline" if e.term == "baseline_level" else "follow_up", ""))
+            return f"{what} {when}; " + ("Wilson-interval" if share else "t-interval")
+        if e.term == "change":
+            n_both = d.get("n_both")
+            paired = (f"{fmt_int(n_both)} personer er målt begge gange, og korrelationen mellem deres to målinger indgår"
+                      if n_both else "ingen er målt begge gange")
+            if share:
+                return ("Forskel i andele (opfølgning minus udgangspunkt); Newcombes interval fra Wilson-grænserne "
+                        f"(kvadrer og læg sammen); {paired}; Wald-z-test")
+            return f"Forskel i gennemsnit (opfølgning minus udgangspunkt); t-interval; {paired}"
+        if e.term == "relative_change":
+            return ("Relativ ændring (opfølgning minus udgangspunkt, divideret med udgangspunktet); deltametoden på logaritmen "
+                    "til forholdet, med kovariansen for personer målt begge gange; z-test")
+        return self.method_da(rec, e, bundle.labels)
 
     def headline(self, rec, bundle) -> str:
         """The level at both dates, the change and the relative change with intervals, and the caveat."""
@@ -66,12 +105,12 @@ class PrePostReport(ReportParts):
             return f"**{label}:** resultatet kan ikke offentliggøres, fordi det bygger på for få personer."
         share, mult, unit, dec = _unit(rec, res.outcome_type)
         d = res.diagnostics
-        level = (lambda v: fmt_pct(v, 1)) if share else (lambda v: f"{fmt_number(v, dec)} {unit}".strip())
+        lv = _levels(b.estimate, f.estimate, share, unit, ch, mult)
         verb = "faldt" if ch.estimate < 0 else "steg" if ch.estimate > 0 else "var uændret"
-        core = f"{verb} fra {level(b.estimate)} ({period_label(d.get('baseline', ''))}) til {level(f.estimate)} " \
+        core = f"{verb} fra {lv[0]} ({period_label(d.get('baseline', ''))}) til {lv[1]} " \
                f"({period_label(d.get('follow_up', ''))})"
         if ch.estimate != 0:
-            core += f", dvs. {fmt_number(abs(ch.estimate) * mult, dec)} {unit}".rstrip()
+            core += f", dvs. {'et fald' if ch.estimate < 0 else 'en stigning'} på {lv[2]}"
         sentence = f"**{label}:** {core} ({interval_phrase(ch.ci_lower * mult, ch.ci_upper * mult, unit, dec, kind='change')})."
         if rel is not None and not is_missing(rel.estimate) and not is_missing(rel.ci_lower) and ch.estimate != 0:
             word = "fald" if rel.estimate < 0 else "stigning"
@@ -81,6 +120,45 @@ class PrePostReport(ReportParts):
         if sig:
             sentence += " " + sig
         return sentence + " " + CAUSE_CAVEAT_DA
+
+    def summary_worked(self, rec, bundle) -> str:
+        """No effect claim: how the indicator moved, and why that does not answer the question."""
+        res = rec.result
+        t = {e.term: e for e in res.estimates}
+        b, f = t.get("baseline_level"), t.get("follow_up_level")
+        if b is None or f is None or is_missing(b.estimate) or is_missing(f.estimate):
+            return "Det kan rapporten ikke sige: der er ingen sammenligningsgruppe, og tallene kan ikke vises (for få personer)."
+        share, mult, unit, dec = _unit(rec, res.outcome_type)
+        d = res.diagnostics
+        lv = _levels(b.estimate, f.estimate, share, unit, t.get("change"), mult)
+        verb = "faldt" if f.estimate < b.estimate else "steg" if f.estimate > b.estimate else "var uændret"
+        label = rec.indicator_label[0].lower() + rec.indicator_label[1:]
+        return (f"Det kan rapporten ikke sige, for der er ingen sammenligningsgruppe. «{label[0].upper() + label[1:]}» "
+                f"{verb} fra {lv[0]} ({period_label(d.get('baseline', ''))}) til {lv[1]} ({period_label(d.get('follow_up', ''))}).")
+
+    def summary_certainty(self, rec, bundle) -> str:
+        res = rec.result
+        ch = next((e for e in res.estimates if e.term == "change"), None)
+        share, mult, unit, dec = _unit(rec, res.outcome_type)
+        parts = []
+        if ch is not None and not is_missing(ch.ci_lower):
+            txt = interval_phrase(ch.ci_lower * mult, ch.ci_upper * mult, unit, dec, kind="change")
+            rest = txt[len(CI_LABEL):].lstrip(": ").strip()
+            parts.append(f"{CI_LABEL_DEF} for ændringen: {rest}.")
+        parts.append(f"Evidensniveau 1 af 5: {EVIDENCE_SHORT_DA[1]}; ændringen kan skyldes andet end projektet.")
+        return " ".join(parts)
+
+    def data_period(self, rec, bundle) -> str | None:
+        d = rec.result.diagnostics
+        if d.get("baseline") and d.get("follow_up"):
+            return f"målt {period_label(d['baseline'])} og {period_label(d['follow_up'])}"
+        return None
+
+    def n_participants(self, rec) -> int | None:
+        return None  # the whole target group is measured twice: no count of participants
+
+    def n_comparison(self, rec) -> int | None:
+        return None
 
     def participants(self, rec, bundle) -> str:
         """'Hvem blev målt': persons at each date and the overlap."""
@@ -138,6 +216,14 @@ class PrePostReport(ReportParts):
                     what, m, u = f"Opfølgning ({period_label(d.get('follow_up'))})", mult, "%" if share else unit
                 elif e.term == "change":
                     what, m, u = "Ændring", mult, unit
+                    lv = {x.term: x for x in res.estimates}
+                    b_, f_ = lv.get("baseline_level"), lv.get("follow_up_level")
+                    if b_ is not None and f_ is not None and not is_missing(e.estimate) and not is_missing(b_.estimate) \
+                            and not is_missing(f_.estimate):
+                        shown = _shown_change(b_.estimate, f_.estimate, e, mult, dec)
+                        ci = DASH if is_missing(e.ci_lower) else f"{fmt_ci(e.ci_lower * m, e.ci_upper * m, dec)} {u}".strip()
+                        rows.append((a.indicator_label, what, f"{fmt_number(shown, dec)} {u}".strip(), ci, fmt_int(e.n)))
+                        continue
                 elif e.term == "relative_change":
                     what, m, u = "Relativ ændring", 100.0, "%"
                 else:
@@ -163,6 +249,15 @@ class PrePostReport(ReportParts):
         ]
 
     def portfolio_headline(self, rec) -> str:
-        return f"ændring fra før til efter {super().portfolio_headline(rec)}; ingen sammenligningsgruppe, så ikke en effekt"
+        res = rec.result
+        t = {e.term: e for e in res.estimates}
+        b, f, ch = t.get("baseline_level"), t.get("follow_up_level"), t.get("change")
+        if any(x is None or is_missing(x.estimate) for x in (b, f, ch)):
+            return "diskretioneret"
+        share, mult, unit, dec = _unit(rec, res.outcome_type)
+        lv = _levels(b.estimate, f.estimate, share, unit, ch, mult)
+        verb = "faldt" if ch.estimate < 0 else "steg" if ch.estimate > 0 else "var uændret"
+        ci = "" if is_missing(ch.ci_lower) else f"; ændring {fmt_ci(ch.ci_lower * mult, ch.ci_upper * mult, dec)} {unit}".rstrip()
+        return f"{verb} fra {lv[0]} til {lv[1]}{ci}; før/efter uden sammenligningsgruppe, så ikke en effekt"
 
 

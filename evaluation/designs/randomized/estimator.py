@@ -24,6 +24,7 @@ from evaluation.designs.balance import (
     participant_flow,
 )
 from evaluation.designs.base import Design, register_design
+from evaluation.designs.randomized.compliance import complier_effect
 from evaluation.exceptions import DataValidationError, EstimationError
 from evaluation.results import EffectResult, Estimate
 
@@ -84,6 +85,15 @@ class RandomizedComparison(Design):
         intervals are not defined for weighted data and are then not used (the method string
         says which interval was used). The balance table and participant flow describe the
         allocation and stay unweighted.
+    take_up : str, optional
+        Whether each allocated person took the intervention up (1 = started, 0 = did not; a
+        non-binary dose is allowed). Adds the complier effect beside the intention-to-treat
+        estimates: term ``cace`` (for 0/1 take-up; ``iv_effect_per_unit`` otherwise), two-stage
+        least squares of the outcome on take-up with allocation as the instrument, the covariates
+        and stratum indicators in both stages, the declared weights and clusters
+        (:mod:`evaluation.designs.randomized.compliance`); a ``take_up`` table per group; the
+        first-stage F in the diagnostics, and a
+        :class:`~evaluation.exceptions.WeakTakeUpWarning` when it is below 10.
 
     Notes
     -----
@@ -153,6 +163,7 @@ class RandomizedComparison(Design):
         strata: str | None = None,
         cluster: str | None = None,
         weights: str | None = None,
+        take_up: str | None = None,
     ):
         if not isinstance(outcome, str) or not outcome:
             raise EstimationError(f"outcome must be a column name, got {outcome!r}")
@@ -170,10 +181,14 @@ class RandomizedComparison(Design):
             raise EstimationError(f"covariates listed more than once: {dup}")
         if weights is not None and (not isinstance(weights, str) or not weights):
             raise EstimationError(f"weights must be a column name, got {weights!r}")
-        special = {outcome, treatment, strata, cluster, weights} - {None}
+        if take_up is not None and (not isinstance(take_up, str) or not take_up):
+            raise EstimationError(f"take_up must be a column name, got {take_up!r}")
+        if take_up is not None and take_up in {outcome, treatment, strata, cluster, weights}:
+            raise EstimationError(f"take_up {take_up!r} is also the outcome, treatment, strata, cluster or weights column")
+        special = {outcome, treatment, strata, cluster, weights, take_up} - {None}
         clash = [c for c in covariates if c in special]
         if clash:
-            raise EstimationError(f"covariates {clash} are also the outcome, treatment, strata, cluster or weights column")
+            raise EstimationError(f"covariates {clash} are also the outcome, treatment, strata, cluster, weights or take-up column")
         self.outcome = outcome
         self.treatment = treatment
         self.treated = treated
@@ -184,10 +199,11 @@ class RandomizedComparison(Design):
         self.strata = strata
         self.cluster = cluster
         self.weights = weights
+        self.take_up = take_up
 
     def required_columns(self) -> list[str]:
         cols = [self.treatment, self.outcome, *self.covariates]
-        return cols + [c for c in (self.strata, self.cluster, self.weights) if c is not None]
+        return cols + [c for c in (self.strata, self.cluster, self.weights, self.take_up) if c is not None]
 
     # ------------------------------------------------------------------ validation
     def _validate(self, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
@@ -276,7 +292,7 @@ class RandomizedComparison(Design):
                 raise EstimationError("cov_type='cluster' needs a cluster column: declare cluster=... in the design")
             elif cov_type not in _HC_TYPES + ("nonrobust",):
                 raise EstimationError(f"cov_type must be one of {list(_HC_TYPES + ('nonrobust',))}, got {cov_type!r}")
-            elif not regression and cov_type != "HC2":
+            elif not regression and self.take_up is None and cov_type != "HC2":
                 raise EstimationError(
                     f"cov_type={cov_type!r} applies to the adjusted regression, which is only estimated with covariates "
                     "(and adjustment != 'none') or strata; the unadjusted difference uses Welch/Newcombe intervals "
@@ -315,7 +331,8 @@ class RandomizedComparison(Design):
             "n_missing_outcome": {lt: int((t_all & ~obs).sum()), lc: int((c_all & ~obs).sum())},
             "n_analysed": {lt: n1, lc: n0},
             "adjustment": self.adjustment,
-            "cov_type": cov_used if regression or clusters is not None else "not used (no adjusted regression)",
+            "cov_type": (cov_used if regression or clusters is not None or self.take_up is not None
+                         else "not used (no adjusted regression)"),
             "conf_level": conf,
             "permutations": int(permutations),
             "seed": seed,
@@ -339,6 +356,15 @@ class RandomizedComparison(Design):
             "balance": balance_table(data, self.treatment, self.treated, self.control, self.covariates),
             "flow": participant_flow(data, self.treatment, self.outcome, self.treated, self.control),
         }
+        if self.take_up is not None:
+            cace, take_up_table, info = complier_effect(
+                data.loc[obs], y, t, take_up=self.take_up,
+                covariates=list(self.covariates) if self.adjustment != "none" else [], strata=self.strata,
+                clusters=clusters, weights=w, cov_used=cov_used,
+                conf=conf, comp=comp, treated_label=lt, control_label=lc, weights_name=self.weights)
+            estimates.append(cace)
+            tables["take_up"] = take_up_table
+            diagnostics.update(info)
         estimand = (
             f"average treatment effect ({self.treated} − {self.control}) on {self.outcome}: "
             f"mean of Y(1) − Y(0) for allocation to {self.treated} rather than {self.control} (intention to treat)"

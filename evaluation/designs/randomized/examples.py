@@ -17,6 +17,12 @@ def randomized_example(scenario: str, seed: int = 1) -> Example:
     claim may be made; ``small_cells`` has 24 persons per group, a binary covariate held by 3 persons
     and a binary outcome with few events, so the estimates must be suppressed; ``other_labels`` uses
     the column ``arm`` with the labels ``indsats``/``venteliste``.
+
+    Every scenario declares a take-up column ``started`` (one-sided: nobody in the control group can
+    start): about 80 % of the intervention group start, and only those who start get the effect, so the
+    exclusion restriction holds and the complier effect (CACE) is the effect itself, ``truth``, while the
+    intention-to-treat effect is ``truth`` times the share who started. In ``small_cells`` only 3 of the
+    24 in the intervention group do not start, a count below the disclosure threshold.
     """
     rng = np.random.default_rng(seed)
     small = scenario == "small_cells"
@@ -30,13 +36,23 @@ def randomized_example(scenario: str, seed: int = 1) -> Example:
     rare = np.zeros(n_t + n_c, int)
     rare[[2, 3, n_t + 1]] = 1  # 2 in the intervention group, 1 in the control group
     effect = 0.0 if scenario == "null" else -2.5
+    # take-up, drawn after everything else so the other columns do not depend on it
+    take_rng = np.random.default_rng([seed, 14])
+    started = np.zeros(n_t + n_c, int)
+    if small:
+        started[:n_t] = 1
+        started[[4, 5, 6]] = 0  # 3 of 24 do not start
+    else:
+        started[:n_t] = take_rng.random(n_t) < 0.8
     df = pd.DataFrame({
         "person_id": [f"R{i:05d}" for i in range(n_t + n_c)],
         treat_col: np.where(t, treated, control),
         "age": age.astype(int),
         "female": female,
     })
-    options = {"treatment": treat_col, "treated": treated, "control": control, "covariates": ["age", "female"]}
+    df["started"] = started
+    options = {"treatment": treat_col, "treated": treated, "control": control, "covariates": ["age", "female"],
+               "take_up": "started"}
     if small:
         df["rare"] = rare
         events = np.zeros(n_t + n_c, int)
@@ -46,7 +62,7 @@ def randomized_example(scenario: str, seed: int = 1) -> Example:
         indicator = {"label": "Fik job inden for et år", "unit": "andel", "metric": {"name": "column", "params": {"column": "y"}}}
         truth = None
     else:
-        y = 12 + 0.15 * (age - 45) + 1.5 * female + effect * t + rng.normal(0, 4, n_t + n_c)
+        y = 12 + 0.15 * (age - 45) + 1.5 * female + effect * started + rng.normal(0, 4, n_t + n_c)
         df["y"] = np.clip(y, 0, 52).round(1)
         indicator = {"label": "Uger på offentlig forsørgelse", "unit": "uger",
                      "metric": {"name": "column", "params": {"column": "y"}}}
@@ -55,6 +71,7 @@ def randomized_example(scenario: str, seed: int = 1) -> Example:
     return Example(
         sources={"participants": (df, {
             "id_column": "person_id", "columns": [c for c in df.columns if c != "person_id"],
-            "labels": {k: v for k, v in {"age": "Alder", "female": "Kvinde", "rare": "Sjælden baggrund"}.items() if k in df},
+            "labels": {k: v for k, v in {"age": "Alder", "female": "Kvinde", "rare": "Sjælden baggrund",
+                                         "started": "Påbegyndt"}.items() if k in df},
             "value_labels": {"female": {"0": "Mand", "1": "Kvinde"}}})},
         options=options, fit={"cov_type": "HC2"}, indicator=indicator, truth=truth)

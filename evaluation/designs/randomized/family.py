@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -10,13 +11,17 @@ import pandas as pd
 from evaluation.designs._weighted_balance import kish_ess
 from evaluation.designs.balance import expand_covariates
 from evaluation.designs.comparison import ComparisonFamily
-from evaluation.designs.family import ONE, Options, Relation, register_family, row_of
+from evaluation.designs.family import ONE, AnalysisInput, Relation, register_family, row_of
 from evaluation.designs.power import estimate_icc
+from evaluation.designs.randomized.compliance import CACE_TERMS
 from evaluation.designs.randomized.estimator import RandomizedComparison
+from evaluation.designs.randomized.mediation import mediate_linear
 from evaluation.designs.randomized.examples import randomized_example
 from evaluation.designs.randomized.options import RandomizedFit, RandomizedOptions
 from evaluation.designs.randomized.report import RandomizedReport
 from evaluation.designs.subgroups import interaction_p
+from evaluation.disclosure import SuppressionLog, is_small, suppress_counts
+from evaluation.results import Estimate, Result
 
 __all__ = ["RandomizedFamily"]
 
@@ -34,7 +39,9 @@ class RandomizedFamily(ComparisonFamily):
     random_assignment = True
     design_mde = True
     main_terms = ("adjusted_difference", "difference_in_proportions", "difference_in_means")
-    auxiliary_fit = frozenset({"permutations", "seed"})
+    auxiliary_fit = frozenset({"permutations", "seed", "mediation_draws", "mediation_seed"})
+    supports_duration = True
+    time_mode = "person"
     label_da = ("Randomiseret sammenligning: deltagerne er fordelt ved lodtrækning til en interventions- og en "
                 "kontrolgruppe")
     estimand_da = ("Den gennemsnitlige effekt af at blive tildelt indsatsen (intention-to-treat): forskellen mellem "
@@ -113,6 +120,14 @@ class RandomizedFamily(ComparisonFamily):
                     elif e.n_treated is not None:
                         rels.append(Relation.total(("e", e.term, "n"), [("e", e.term, "n_treated"), ("e", e.term, "n_control")]))
                 rels.append(Relation.equal(("d", "randomization_n_treated"), ("t", "flow", anal, str(spec.treated))))
+        take = t.get("take_up")
+        if take is not None and flow is not None and (anal := row_of(flow, "step", "analysed")) is not None:
+            for i, g in enumerate(take["group"].astype(str)):
+                if g in flow.columns:
+                    rels.append(Relation.equal(("t", "take_up", i, "n"), ("t", "flow", anal, g)))
+                if {"n_took_up", "n_not_took_up"} <= set(take.columns):
+                    rels.append(Relation.total(("t", "take_up", i, "n"), [("t", "take_up", i, "n_took_up"),
+                                                                          ("t", "take_up", i, "n_not_took_up")]))
         if bal is not None and {"variable", "level", "binary"} <= set(bal.columns):
             levels: dict[str, list[int]] = {}
             for i, (var, lev, binary) in enumerate(zip(bal["variable"], bal["level"], bal["binary"])):
@@ -126,7 +141,69 @@ class RandomizedFamily(ComparisonFamily):
 
     def disclosure_dependents(self):
         return {("groups", "n"): ("mean", "share", "sd"), ("balance", "mean_intervention"): ("sd_intervention", "smd"),
-                ("balance", "mean_control"): ("sd_control", "smd")}
+                ("balance", "mean_control"): ("sd_control", "smd"), ("take_up", "n_took_up"): ("share",),
+                ("take_up", "n_not_took_up"): ("share",)}
+
+    # -- disclosure of the complier effect: the take-up counts, and the CACE with them (ITT / CACE is the
+    #    first stage, which reveals the take-up counts)
+    def suppress(self, result: Result, inp: AnalysisInput, log: SuppressionLog) -> Result:
+        published = super().suppress(result, inp, log)
+        med = published.tables.get("mediation")
+        if med is not None and "n_with" in med.columns:
+            # a 0/1 mediator's share in a group reveals how many had it and how many did not
+            med = med.copy()
+            for i, r in med.iterrows():
+                k = r["n_with"]
+                if k is None or (isinstance(k, float) and np.isnan(k)):
+                    continue
+                if is_small(k, inp.threshold) or is_small(r["n"] - k, inp.threshold):
+                    med.loc[i, ["estimate", "n_with"]] = np.nan
+                    log.add(f"{inp.id}: mekanisme", f"{r['mediator']} {r['term']}", "estimate",
+                            f"bygger på færre end {inp.threshold} personer")
+            published = dataclasses.replace(published, tables={**published.tables, "mediation": med})
+        take = published.tables.get("take_up")
+        if take is None or "n_took_up" not in take.columns:
+            return published
+        hidden = suppress_counts(take, table=f"{inp.id}: deltagelse", count_columns=["n_took_up", "n_not_took_up"],
+                                 dependent={"*": ["share"]}, label_column="group", threshold=inp.threshold, log=log,
+                                 complementary=False)
+        return dataclasses.replace(published, tables={**published.tables, "take_up": hidden})
+
+    def disclose(self, result: Result, inp: AnalysisInput, log: SuppressionLog) -> Result:
+        published = super().disclose(result, inp, log)
+        take = published.tables.get("take_up")
+        if take is None or "n_took_up" not in take.columns:
+            return published
+        if not take[["n_took_up", "n_not_took_up"]].isna().to_numpy().any():
+            return published
+        estimates = []
+        for e in published.estimates:
+            if e.term in CACE_TERMS and not np.isnan(e.estimate):
+                log.add(f"{inp.id}: effekt", e.term, "estimate",
+                        "sammen med effekten af tilbuddet afslører den antallet, der tog imod indsatsen, som er skjult")
+                e = Estimate(term=e.term, estimate=float("nan"), n=e.n, method=e.method, n_treated=e.n_treated,
+                             n_control=e.n_control)
+            estimates.append(e)
+        diagnostics = dict(published.diagnostics)
+        for key in ("first_stage_estimate", "first_stage_std_error", "first_stage_f"):
+            if diagnostics.get(key) is not None:
+                diagnostics[key] = None
+                log.add(f"{inp.id}: diagnostik", key, "value", "afslører antallet, der tog imod indsatsen, som er skjult")
+        return dataclasses.replace(published, estimates=tuple(estimates), diagnostics=diagnostics)
+
+    # -- fit options that are not the estimator's: the mediation analysis's draws and seed
+    def fit_kwargs(self, fit):
+        return {k: v for k, v in fit.declared().items() if k not in ("mediation_draws", "mediation_seed")}
+
+    # -- mechanisms: allocation is random, so the mediator and outcome models identify ACME and ADE under
+    #    sequential ignorability (Imai, Keele & Yamamoto 2010)
+    def mediation(self, inp: AnalysisInput, frame: pd.DataFrame, mediator: str):
+        o = inp.options
+        covs = list(o.covariates) if o.adjustment != "none" else []
+        return mediate_linear(frame, outcome=inp.outcome, mediator=mediator, treatment=o.treatment, treated=o.treated,
+                              control=o.control, covariates=[c for c in covs if c != mediator], strata=o.strata,
+                              cluster=o.cluster, weights=o.weights, sims=inp.fit.mediation_draws,
+                              seed=inp.fit.mediation_seed, conf_level=inp.fit.conf_level)
 
     # -- subgroups: a regression interaction test is valid because allocation is random within every level
     def interaction_test(self, frame: pd.DataFrame, outcome: str, options: Options, variable: str):
@@ -139,6 +216,7 @@ class RandomizedFamily(ComparisonFamily):
         opts = super().subgroup_options(options, variable)
         if opts.get("strata") == variable:
             opts.pop("strata")  # within a level of the stratification variable there is one stratum
+        opts.pop("take_up", None)  # subgroups compare the intention-to-treat effect; no complier effect per level
         return opts
 
     # -- analytic power of the declared design
@@ -177,6 +255,29 @@ class RandomizedFamily(ComparisonFamily):
             out["icc"] = estimate_icc(resid, cl)
             out["cluster_size"] = float(len(yv) / len(pd.unique(cl)))
         return out
+
+    def figures(self, records, bundle) -> dict[str, Any]:
+        from evaluation.designs.randomized.figures import mediation_figures
+
+        return mediation_figures(records)
+
+    # -- durations and cumulative effects: the same estimator (ITT, strata, clusters, weights) on many columns
+    def survival_design(self, inp):
+        from evaluation.designs.randomized.joint import randomized_survival_design
+
+        return randomized_survival_design(inp.frame, inp.options)
+
+    def placebo_input(self, inp):
+        """The placebo compares the groups' weeks before the lottery without covariate adjustment (the covariates
+        may include the pre-period outcome itself); strata, clusters and weights stay."""
+        import dataclasses
+
+        return dataclasses.replace(inp, options=inp.options.model_copy(update={"covariates": [], "adjustment": "none"}))
+
+    def joint_effects(self, inp, Y):
+        from evaluation.designs.randomized.joint import randomized_joint_effects
+
+        return randomized_joint_effects(inp.frame, Y, inp.options, getattr(inp.fit, "cov_type", None))
 
     def example(self, scenario: str, seed: int = 1):
         return randomized_example(scenario, seed)

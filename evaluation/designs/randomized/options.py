@@ -37,6 +37,11 @@ class RandomizedOptions(Options):
         json_schema_extra=da("kolonnen med den enhed, der blev trukket lod om (fx afdeling), hvis det ikke var personer"))
     weights: str | None = Field(default=None, description="non-negative person weights (WLS with HC2 or CR1 standard errors)",
         json_schema_extra=da("kolonnen med ikke-negative vægte pr. person (fx designvægte)"))
+    take_up: str | None = Field(
+        default=None, description="take-up column (1 = took the intervention up, e.g. started; 0 = did not): adds the "
+        "complier average causal effect (CACE, 2SLS with allocation as the instrument) beside the intention-to-treat effect",
+        json_schema_extra=da("kolonnen, der viser, om personen tog imod indsatsen (1 = påbegyndte, 0 = ikke): giver også "
+                             "effekten for dem, der tog imod den (CACE), ved siden af effekten af at blive tilbudt den"))
 
 
 class RandomizedFit(FitOptions):
@@ -49,3 +54,9 @@ class RandomizedFit(FitOptions):
         json_schema_extra=da("antal lodtrækninger i en randomiseringstest af den ujusterede forskel (0 = ingen)"))
     seed: int | None = Field(default=None, description="seed of randomization inference (needs permutations > 0)",
         json_schema_extra=da("startværdi for randomiseringstesten, så den giver samme tal hver gang (kræver permutations > 0)"))
+    mediation_draws: int = Field(default=1000, ge=100, description="bootstrap draws of the mediation analysis of a link "
+        "that names a mediator (R mediation's sims)",
+        json_schema_extra=da("antal bootstrap-trækninger i mekanismeanalysen (mediation), når en pil i programteorien har "
+                             "en mediator"))
+    mediation_seed: int = Field(default=1, description="seed of the mediation analysis's bootstrap",
+        json_schema_extra=da("startværdi for mekanismeanalysens bootstrap, så den giver samme tal hver gang"))

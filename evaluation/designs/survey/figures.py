@@ -24,6 +24,9 @@ from evaluation.exceptions import DataValidationError  # noqa: E402
 from evaluation.metrics.scales import LikertScale  # noqa: E402
 from evaluation.presentation.formatting import NBSP, fmt_int, fmt_number, fmt_pct  # noqa: E402
 
+#: the survey charts' width in inches: the A4 report's text width, so the report prints them at their own size
+FIGURE_WIDTH = 6.45
+
 __all__ = ["survey_figures", "unit_chart", "diverging_likert_chart", "likert_colours", "percent_axis_formatter"]
 
 
@@ -69,7 +72,7 @@ def diverging_likert_chart(
     n_by_item: Mapping[str, int],
     response_rate: float | Mapping[str, float] | None = None,
     title: str | None = None,
-    wrap: int = 48,
+    wrap: int = 34,
 ):
     """Diverging stacked bar chart of the answer distribution of several items.
 
@@ -156,8 +159,9 @@ def diverging_likert_chart(
     colours = likert_colours(scale)
     neg, pos, neu = scale.negative_codes, scale.positive_codes, scale.neutral
 
-    height = 0.9 + 0.62 * len(items)
-    fig, ax = plt.subplots(figsize=(10.5, height + 1.1))
+    height = 0.9 + 0.66 * len(items)
+    # drawn at the A4 text width (6.45 in) and printed at its own size: no text below 8 pt on paper
+    fig, ax = plt.subplots(figsize=(FIGURE_WIDTH, height + 1.4))
     y_positions = np.arange(len(items))[::-1]
     max_left = max_right = 0.0
     for y, it in zip(y_positions, items):
@@ -171,7 +175,7 @@ def diverging_likert_chart(
             if np.isnan(w):
                 w = 0.0
             ax.barh(y, w, left=x, height=0.62, color=colours[c], edgecolor="white", linewidth=0.6)
-            if w >= 0.08:
+            if w >= 0.15:
                 dark = c in (scale.codes[0], scale.codes[-1])
                 ax.text(x + w / 2, y, fmt_pct(w), ha="center", va="center", fontsize=8,
                         color="white" if dark else "black")
@@ -190,7 +194,7 @@ def diverging_likert_chart(
     for spine in ("top", "right", "left"):
         ax.spines[spine].set_visible(False)
     ax.tick_params(axis="y", length=0)
-    ax.set_xlabel("Andel af gyldige svar (negative svar til venstre, positive til højre for 0)", fontsize=8.5)
+    ax.set_xlabel("Andel af gyldige svar (negative til venstre, positive til højre for 0)", fontsize=8.5)
 
     trans = ax.get_yaxis_transform()  # x in axes coordinates, y in data
     for y, it in zip(y_positions, items):
@@ -198,15 +202,15 @@ def diverging_likert_chart(
         if response_rate is not None:
             rr = response_rate[it] if isinstance(response_rate, Mapping) else response_rate
             txt += f"\nsvarprocent {fmt_pct(rr)}"
-        ax.text(1.01, y, txt, transform=trans, ha="left", va="center", fontsize=7.5, clip_on=False)
+        ax.text(1.01, y, txt, transform=trans, ha="left", va="center", fontsize=8, clip_on=False)
 
     handles = [Patch(facecolor=colours[c], label=lab) for c, lab in zip(scale.codes, scale.labels)]
     if title:
         ax.set_title(title, fontsize=11, loc="left")
     fig.tight_layout()
     fig_h = fig.get_figheight()
-    fig.subplots_adjust(right=0.86, bottom=1.0 / fig_h)
-    fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.05 / fig_h), ncol=len(handles),
+    fig.subplots_adjust(right=0.8, bottom=1.3 / fig_h)
+    fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.05 / fig_h), ncol=min(len(handles), 3),
                frameon=False, fontsize=8, handlelength=1.2, columnspacing=1.0)
     return fig
 
@@ -223,14 +227,14 @@ def unit_chart(survey: Mapping[str, Any], unit_label: str):
     units = survey["units"]
     items = survey["items"]
     cmap = plt.get_cmap("tab10")
-    fig, ax = plt.subplots(figsize=(10.5, 0.9 + 0.75 * len(items)))
+    fig, ax = plt.subplots(figsize=(FIGURE_WIDTH, 1.3 + 0.8 * len(items)))
     gap = 0.7 / max(len(units), 1)
     yticks, ylabels = [], []
     lows = []
     for i, it in enumerate(items):
         y0 = len(items) - 1 - i
         yticks.append(y0)
-        ylabels.append(textwrap.fill(it["text"], 48))
+        ylabels.append(textwrap.fill(it["text"], 34))
         t = records_frame(it["top_box_by_unit"])
         total = it["top_box"]["estimates"][0]
         if total["estimate"] is not None:
@@ -246,6 +250,7 @@ def unit_chart(survey: Mapping[str, Any], unit_label: str):
                         elinewidth=1.2, capsize=2)
     ax.set_yticks(yticks)
     ax.set_yticklabels(ylabels, fontsize=8)
+    ax.tick_params(axis="x", labelsize=8)
     ax.set_ylim(-0.6, len(items) - 0.4)
     left = max(0.0, math.floor((min(lows) if lows else 0.0) * 10 - 0.5) / 10)
     ax.set_xlim(left, 1.0)
@@ -253,7 +258,7 @@ def unit_chart(survey: Mapping[str, Any], unit_label: str):
     ax.grid(axis="x", color="0.9")
     for s in ("top", "right"):
         ax.spines[s].set_visible(False)
-    ax.set_xlabel("Andel med et positivt svar (punkt) med 95\u00a0%-sikkerhedsinterval (streg); "
+    ax.set_xlabel("Andel med et positivt svar (punkt) med 95\u00a0%-sikkerhedsinterval (streg);\n"
                   "stiplet linje = alle enheder samlet", fontsize=8)
     from matplotlib.lines import Line2D
 
@@ -262,8 +267,8 @@ def unit_chart(survey: Mapping[str, Any], unit_label: str):
     labels = [str(u) for u in units] + ["I alt"]
     fig.tight_layout()
     fig_h = fig.get_figheight()
-    fig.subplots_adjust(bottom=1.05 / fig_h)
-    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.02 / fig_h), ncol=len(labels),
+    fig.subplots_adjust(bottom=1.35 / fig_h)
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.02 / fig_h), ncol=min(len(labels), 3),
                frameon=False, fontsize=8)
     return fig
 

@@ -12,6 +12,7 @@ import math
 from typing import Any, Mapping, Sequence
 
 from evaluation.designs.report import ReportParts
+from evaluation.designs.survey.figures import FIGURE_WIDTH
 from evaluation.designs.survey.scoring import records_frame
 from evaluation.presentation.formatting import (
     NBSP,
@@ -163,7 +164,7 @@ def _response(b, sv) -> list[str]:
         rows.append(("**I alt**", f"**{fmt_int(rr['planned'])}**", f"**{fmt_int(rr['answers'])}**",
                      f"**{_pct(e['estimate'])}**", _pct_ci(e["ci_lower"], e["ci_upper"])))
         out.append(_table([_col_label(b, unit, "Enhed"), "Planlagte samtaler", "Besvarelser", "Svarprocent", CI],
-                          rows, "lrrrr", caption="Svarprocent i alt og for hver enhed"))
+                          rows, "lrrrr", caption=_synthetic_caption(b, "Svarprocent i alt og for hver enhed")))
     low_total = not _nan(e["estimate"]) and e["estimate"] < LOW_RESPONSE + 0.005
     below = [_unit_label(b, unit, u) for u in rr.get("units_below", [])]
     if low_total or below:
@@ -195,7 +196,8 @@ def _chart(b, sv, figures) -> list[str]:
            "positive til højre for den lodrette streg; «Både-og» er delt ligeligt på begge sider.\n"
            if sv["scale"].get("neutral") is not None else
            "Figuren viser, hvordan de gyldige svar fordeler sig på hvert spørgsmål (negative svar til venstre, positive til højre).\n",
-           f"![Svarfordeling for hvert spørgsmål (andel af gyldige svar)]({figures[key]}){{width=100%}}\n"]
+           f"::: {{.figure-scroll}}\n![Svarfordeling for hvert spørgsmål (andel af gyldige svar)]({figures[key]})"
+           f"{{width={FIGURE_WIDTH}in}}\n:::\n"]
     if hidden_any:
         out.append(f"Svarkategorier med færre end {b['disclosure']['threshold']} svar (og de celler, der skal skjules "
                    "sammen med dem) er udeladt af figuren og tabellerne.\n")
@@ -248,11 +250,13 @@ def _by_unit(b, sv, figures) -> list[str]:
     n_row.append(DASH if sv["items"][0]["n_valid"] is None else fmt_int(sv["items"][0]["n_valid"]))
     rows.append(n_row)
     out.append(_table(heads, rows, "l" + "r" * (len(units) + 1),
-                      caption=f"Andel med et positivt svar efter {ulab.lower()} ({CI} i parentes)",
+                      caption=_synthetic_caption(b, f"Andel med et positivt svar efter {ulab.lower()} ({CI} i parentes)"),
                       widths=[30] + [12] * (len(units) + 1)))
     key = f"survey_{sv['id']}_units"
     if key in figures:
-        out.append(f"![Andel med et positivt svar efter {ulab.lower()} med {CI}]({figures[key]}){{width=100%}}\n")
+        syn = " (syntetiske data)" if b.get("synthetic") else ""
+        out.append(f"::: {{.figure-scroll}}\n![Andel med et positivt svar efter {ulab.lower()} med {CI}{syn}]({figures[key]})"
+                   f"{{width={FIGURE_WIDTH}in}}\n:::\n")
     out += _comparisons(b, sv, "compare_units", unit, ulab)
     return out
 
@@ -297,13 +301,14 @@ def _comparisons(b, sv, key: str, col: str, col_label: str) -> list[str]:
     )
     if rows:
         out.append(_table(["Spørgsmål", "Højere andel", "Lavere andel", "Forskel (procentpoint)", CI, "p (Holm)"],
-                          rows, "lllrrr", caption="Forskelle mellem enhederne, der er større end tilfældigheder let kan forklare",
+                          rows, "lllrrr", caption=_synthetic_caption(b, "Forskelle mellem enhederne, der er større end tilfældigheder let kan forklare"),
                           widths=[32, 17, 17, 12, 13, 9]))
         common = max(lower_count.items(), key=lambda kv: (len(kv[1]), kv[0]))
         if len(common[1]) >= max(2, tested // 2):
             out.append(
-                f"{_unit_label(b, col, common[0])} har en lavere andel positive svar end mindst én anden enhed på "
-                f"{len(common[1])} af {tested} spørgsmål. ")
+                (f"I de syntetiske data har {_unit_label(b, col, common[0])}" if b.get("synthetic") else
+                 f"{_unit_label(b, col, common[0])} har")
+                + f" en lavere andel positive svar end mindst én anden enhed på {len(common[1])} af {tested} spørgsmål. ")
         out.append(
             "For de øvrige par og spørgsmål kan forskellene skyldes tilfældigheder. "
             "Forskellene siger ikke i sig selv, at samtalerne er bedre i én enhed end i en anden: enhederne har forskellige "
@@ -450,7 +455,13 @@ def _caveats(b, sv) -> list[str]:
 
 def _view(bundle) -> dict[str, Any]:
     """What the survey sections read of the bundle: labels, value labels and the disclosure threshold."""
-    return {"labels": dict(bundle.labels), "value_labels": dict(bundle.value_labels), "disclosure": dict(bundle.disclosure)}
+    return {"labels": dict(bundle.labels), "value_labels": dict(bundle.value_labels), "disclosure": dict(bundle.disclosure),
+            "synthetic": any(src.get("provenance") == "synthetic" for src in bundle.data_sources.values())}
+
+
+def _synthetic_caption(b: Mapping[str, Any], caption: str) -> str:
+    """A table naming real units (houses, jobcentres) carries the synthetic-data note in its own caption."""
+    return f"{caption} – syntetiske data, ikke enhedernes faktiske resultater" if b.get("synthetic") else caption
 
 
 def survey_section(b: Mapping[str, Any], surveys: Sequence[Mapping[str, Any]], figures: Mapping[str, str]) -> str:
@@ -514,11 +525,30 @@ class SurveyReport(ReportParts):
         return list(result.estimates)
 
     def term_label(self, term: str) -> str:
-        return term
+        return {"response_rate": "Svarprocent", "mean_scale_score": "Gennemsnitlig skalascore"}.get(term) or (
+            "Andel med et positivt svar" if term.startswith("share_top_box") else super().term_label(term))
 
     def method_da(self, rec, e, labels):
         key = "share_top_box" if e.term.startswith("share_top_box") else e.term
-        return _METHOD_DA.get(key, e.term)
+        return _METHOD_DA.get(key) or self.term_label(e.term)
+
+    def technical_rows(self, rec, bundle):
+        sv = rec.result.survey
+        items = {f"share_top_box_{it['id']}": it for it in sv.get("items", [])} if isinstance(sv, Mapping) else {}
+        top = sorted(c["code"] for c in sv["scale"]["categories"] if c["top_box"]) if isinstance(sv, Mapping) and sv.get("scale") else []
+        top_txt = f" (svar {top[0]}–{top[-1]})" if len(top) > 1 else (f" (svar {top[0]})" if top else "")
+        rows = []
+        n_items = sum(1 for e in rec.result.estimates if e.term in items)
+        if n_items:
+            rows.append((f"Andel med et positivt svar ({fmt_int(n_items)} spørgsmål)",
+                         f"Andel af de gyldige svar i skalaens øverste kategorier{top_txt}; Wilson-interval"))
+        for e in rec.result.estimates:
+            if e.term == "response_rate":
+                rows.append(("Svarprocent", "Besvarede spørgeskemaer divideret med planlagte samtaler; Wilson-interval"))
+            elif e.term == "mean_scale_score":
+                rows.append(("Gennemsnitlig skalascore", "Gennemsnit af hver borgers gyldige svar (mindst halvdelen af "
+                             "spørgsmålene besvaret); t-interval"))
+        return rows
 
     def headline(self, rec, bundle) -> str:
         return survey_headlines(rec.result.survey)[0]
@@ -528,6 +558,36 @@ class SurveyReport(ReportParts):
 
     def n_persons(self, rec) -> int | None:
         return rec.result.survey.get("n_answers")
+
+    def n_participants(self, rec) -> int | None:
+        return None  # respondents answer a questionnaire; they are not counted as the project's participants
+
+    def n_comparison(self, rec) -> int | None:
+        return None
+
+    def summary_worked(self, rec, bundle) -> str:
+        sv = rec.result.survey
+        shown = [(it, _est(it["top_box"])) for it in sv["items"]]
+        shown = [(it, e) for it, e in shown if e and not _nan(e["estimate"])]
+        if not shown:
+            return "En brugermåling måler ikke effekt, og dens tal kan ikke vises (for få svar)."
+        lo, hi = min(e["estimate"] for _, e in shown), max(e["estimate"] for _, e in shown)
+        spread = (f"mellem {_pct(lo)} og {_pct(hi)} svarede positivt på de {len(shown)} spørgsmål" if len(shown) > 1
+                  else f"{_pct(lo)} svarede positivt")
+        return f"Det kan en brugermåling ikke sige: den viser borgernes oplevelse, ikke effekt. Her {spread}."
+
+    def summary_certainty(self, rec, bundle) -> str:
+        sv = rec.result.survey
+        rr = sv.get("response_rate")
+        parts = []
+        if rr:
+            e = rr["result"]["estimates"][0]
+            parts.append(f"Svarprocent {_pct(e['estimate'])} ({fmt_int(rr['answers'])} af {fmt_int(rr['planned'])}); "
+                         "svarer de øvrige anderledes, kan andelene være skæve.")
+        else:
+            parts.append("Svarprocenten er ukendt, så det vides ikke, hvor godt svarene repræsenterer alle.")
+        parts.append("Intet evidensniveau for effekt: der er ingen sammenligningsgruppe.")
+        return " ".join(parts)
 
     def participants(self, rec, bundle) -> str:
         return ""  # who answered is part of the survey's own section (response rate)
@@ -549,5 +609,6 @@ class SurveyReport(ReportParts):
         if not shown:
             return "diskretioneret"
         it, e = shown[0]
+        n = f"; {fmt_int(sv['n_answers'])} svar" if sv.get("n_answers") else ""
         return (f"{_pct(e['estimate'])} svarede positivt på {_quote_item(it['text'], 60)} "
-                f"({_pct_ci(e['ci_lower'], e['ci_upper'])}); en brugermåling, ikke en effektmåling")
+                f"({_pct_ci(e['ci_lower'], e['ci_upper'])}){n}; en brugermåling, ikke en effektmåling")
