@@ -558,12 +558,14 @@ def draw_logic_model(
                 leg_lines.extend([("cont", "    " + w, 0.0)] for w in wrapped[1:])
     if assumptions:
         leg_lines.append([("head", "Antagelser", 0.0)])
+        # one indent for every row (the longest tag), so the assumptions' texts line up
+        tag_len = max((len(STATUS_TAGS[a["status"]][0]) for a in assumptions if a.get("status") in STATUS_TAGS), default=0)
+        indent = (tag_len + 2) * char_w * 1.12 if tag_len else 0.0
         for a in assumptions:
             status = a.get("status")
             tag = STATUS_TAGS.get(status) if status else None
-            indent = (len(tag[0]) + 2) * char_w * 1.12 if tag else 0.0
             first = f"{a['code']}: {' '.join(str(a['text']).split())}"
-            wrapped = _wrap(first, max(20, leg_chars - (len(tag[0]) + 3 if tag else 0)))
+            wrapped = _wrap(first, max(20, leg_chars - (tag_len + 3 if tag_len else 0)))
             row: list[tuple[str, str, float]] = []
             if tag:
                 row.append((f"tag:{status}", tag[0], 0.0))
