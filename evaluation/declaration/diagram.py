@@ -505,12 +505,13 @@ def draw_logic_model(
     for lk, raw in zip(lks, links):
         codes = [str(c) for c in raw.get("assumptions") or () if str(c) in known_codes]
         if codes:  # the assumptions the link rests on, after its mechanism
-            lk.text = f"{lk.text} · {', '.join(codes)}" if lk.text else ", ".join(codes)
+            # on a second line, so the label stays as narrow as the mechanism's code (the split into parts
+            # assumes the columns' usual gap)
+            lk.text = f"{lk.text}\n{','.join(codes)}" if lk.text else ",".join(codes)
     if reorder:
         _order_columns(columns, lks)
     # Widen the gaps so that labels written on arrows fit between the columns.
-    gap_x = max([_GAP_X] + [len(l.text) * _LABEL_CHAR_W + 0.3 for l in lks
-                            if l.text and (not l.code or l.text != l.code)])
+    gap_x = max([_GAP_X] + [len(l.text) * _LABEL_CHAR_W + 0.3 for l in lks if l.text and not l.code])
 
     # Vertical layout: each column centred within the tallest column.
     col_h = {k: sum(n.h for n in col) + _GAP_Y * (len(col) - 1) for k, col in columns.items()}
@@ -581,8 +582,8 @@ def draw_logic_model(
         symbols.append("Pil mod venstre: tilbagekobling")
     if any(a.get("status") for a in assumptions):
         symbols.append("Mærket ved en antagelse: dens status efter tjek i data (se afsnittet «Hvor robust er resultatet?»)")
-    if any("·" in (l.text or "") or (l.text or "").startswith("A") for l in lks if l.text):
-        symbols.append("A1 … på en pil: antagelser, forbindelsen hviler på")
+    if any("\n" in (l.text or "") or (l.text or "").startswith("A") for l in lks if l.text):
+        symbols.append("A1 … under en mekanisme: antagelser, forbindelsen hviler på")
     if any(n.ghost for n in all_nodes):
         symbols.append("Stiplet boks: vist i en anden del af figuren")
     for line in _wrap(" · ".join(symbols), leg_chars) if symbols else []:
