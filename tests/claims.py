@@ -192,6 +192,12 @@ def check_report_claims(qmd: str, bundle: Bundle | dict) -> list[str]:
             n = fam.report.n_participants(rec)
             if n and f"{fmt_number(round(budget / n), 0)}\u00a0kr. pr. deltager" not in cost:
                 problems.append(f"the summary's cost per participant is not {budget} / {n}: {cost}")
+        bc = (b.economy or {}).get("business_case") or {}
+        if not budget and bc.get("cost"):
+            # no grant, a business-case cost: the box states that cost and its per-participant figure, as Økonomi does
+            want = f"{fmt_number(round(bc['cost_per_participant']), 0)}\u00a0kr. pr. deltager"
+            if want not in cost or "kan ikke opgøres" in cost:
+                problems.append(f"the summary's cost disagrees with the business case ({want}): {cost}")
     # 6. the synthetic-data banner exactly when a data source or declared figure is synthetic
     synthetic = any(s.get("provenance") == "synthetic" for s in b.data_sources.values()) or any(
         (t.result.diagnostics or {}).get("provenance") == "synthetic" for t in b.targets)
