@@ -66,6 +66,7 @@ def write_example_study(root: Path, family: Family, scenario: str, seed: int = 1
             "links": links,
             "mechanisms": [{"id": "m1", "label": "Støtte", "resource": "Samtaler", "reasoning": "Deltagerne handler"}],
             "indicators": indicators,
+            "assumptions": _assumptions_for(family),
         },
         "data": sources,
         "analyses": [{"id": "analyse", "design": family.design, "data": ex.data, "indicator": "maal", "primary": True,
@@ -73,6 +74,19 @@ def write_example_study(root: Path, family: Family, scenario: str, seed: int = 1
     }
     (folder / "study.yaml").write_text(yaml.safe_dump(study, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return folder
+
+
+def _assumptions_for(family: Family) -> list[dict[str, Any]]:
+    """One declared assumption per kind the family's registered checks speak to, and one programme assumption
+    without a check, so the report's robustness section has statuses to check (tests/robustness_claims.py)."""
+    import evaluation.designs  # noqa: F401  (the families register their checks on import)
+    from evaluation.designs.checks import KINDS, checks_for
+
+    kinds = sorted({k for c in checks_for(family.design) for k in c.kinds})
+    out = [{"id": f"antagelse_{i}", "description": f"Antagelsen om {KINDS.get(k, k)} holder i det genererede studie",
+            "criticality": "high", "kind": k} for i, k in enumerate(kinds)]
+    out.append({"id": "programteori", "description": "Deltagerne handler på støtten", "criticality": "medium"})
+    return out
 
 
 def _section(qmd: str, heading: str) -> str:

@@ -84,6 +84,14 @@ _LABEL_CHAR_W = 0.6 * _LABEL_FONT / 72
 _LABEL_H = 1.3 * _LABEL_FONT / 72
 _INLINE_MAX = 12  # labels up to this many characters are written on the arrow …
 _INLINE_MAX_LINKS = 8  # … unless there are more labelled arrows than this (then all are numbered)
+#: the Danish tag and colour of an assumption's status (the checks' statuses, evaluation.designs.checks); the
+#: tag carries the word, so the colour is never the only cue
+STATUS_TAGS = {
+    "holder": ("Holder", "#2e7d32"),
+    "tvivlsom": ("Tvivlsom", "#b26a00"),
+    "brudt": ("Brudt", "#b3261e"),
+    "kan_ikke_testes": ("Kan ikke testes", "#5f6670"),
+}
 _MECH_COLOUR = "#333a45"
 _DIRECT_COLOUR = "#8a8f98"
 
@@ -431,6 +439,7 @@ def draw_logic_model(
     links: Sequence[Mapping[str, Any]],
     *,
     title: str | None = None,
+    assumptions: Sequence[Mapping[str, Any]] = (),
     reorder: bool = True,
 ) -> Figure:
     """Draw a programme theory as a left-to-right logic model.
@@ -446,6 +455,11 @@ def draw_logic_model(
         numbered mechanism, or ``"direkte"`` for a direct link without a mechanism.
     title : str, optional
         Title printed above the diagram.
+    assumptions : sequence of mapping, optional
+        The theory's assumptions, each with ``code`` (``"A1"``), ``text`` and optional ``status``
+        (``holder``, ``tvivlsom``, ``brudt``, ``kan_ikke_testes``: the status from the checks in data).
+        They are listed below the diagram with a coloured Danish status tag; a link whose mapping has
+        ``assumptions`` (a list of codes) shows those codes on its arrow.
     reorder : bool, default True
         Order the nodes within each column to reduce crossings; False keeps the given order (the parts
         of :func:`draw_logic_model_parts` share one order).
@@ -487,6 +501,13 @@ def draw_logic_model(
         by_id[node.id] = node
     lks = [_Link(src=by_id[str(l["from"])], dst=by_id[str(l["to"])], label=str(l["label"])) for l in links]
     legend = _assign_codes(lks)
+    known_codes = {str(a["code"]) for a in assumptions}
+    for lk, raw in zip(lks, links):
+        codes = [str(c) for c in raw.get("assumptions") or () if str(c) in known_codes]
+        if codes:  # the assumptions the link rests on, after its mechanism
+            # on a second line, so the label stays as narrow as the mechanism's code (the split into parts
+            # assumes the columns' usual gap)
+            lk.text = f"{lk.text}\n{','.join(codes)}" if lk.text else ",".join(codes)
     if reorder:
         _order_columns(columns, lks)
     # Widen the gaps so that labels written on arrows fit between the columns.
@@ -536,6 +557,22 @@ def draw_logic_model(
                 wrapped = _wrap(item, leg_chars)
                 leg_lines.append([("item", wrapped[0], 0.0)])
                 leg_lines.extend([("cont", "    " + w, 0.0)] for w in wrapped[1:])
+    if assumptions:
+        leg_lines.append([("head", "Antagelser", 0.0)])
+        # one indent for every row (the longest tag), so the assumptions' texts line up
+        tag_len = max((len(STATUS_TAGS[a["status"]][0]) for a in assumptions if a.get("status") in STATUS_TAGS), default=0)
+        indent = (tag_len + 2) * char_w * 1.12 if tag_len else 0.0
+        for a in assumptions:
+            status = a.get("status")
+            tag = STATUS_TAGS.get(status) if status else None
+            first = f"{a['code']}: {' '.join(str(a['text']).split())}"
+            wrapped = _wrap(first, max(20, leg_chars - (tag_len + 3 if tag_len else 0)))
+            row: list[tuple[str, str, float]] = []
+            if tag:
+                row.append((f"tag:{status}", tag[0], 0.0))
+            row.append(("item", wrapped[0], indent))
+            leg_lines.append(row)
+            leg_lines.extend([("cont", "    " + w, indent)] for w in wrapped[1:])
     symbols = []
     if any(n.primary for n in all_nodes):
         symbols.append("Tyk ramme: primært resultat")
@@ -543,6 +580,10 @@ def draw_logic_model(
         symbols.append("Stiplet grå pil: direkte sammenhæng uden særskilt mekanisme")
     if any(col_x[l.dst.column] < col_x[l.src.column] for l in lks):
         symbols.append("Pil mod venstre: tilbagekobling")
+    if any(a.get("status") for a in assumptions):
+        symbols.append("Mærket ved en antagelse: dens status efter tjek i data (se afsnittet «Hvor robust er resultatet?»)")
+    if any("\n" in (l.text or "") or (l.text or "").startswith("A") for l in lks if l.text):
+        symbols.append("A1 … under en mekanisme: antagelser, forbindelsen hviler på")
     if any(n.ghost for n in all_nodes):
         symbols.append("Stiplet boks: vist i en anden del af figuren")
     for line in _wrap(" · ".join(symbols), leg_chars) if symbols else []:
@@ -604,6 +645,12 @@ def draw_logic_model(
     y = y_body_bot - 0.1
     for row in leg_lines:
         for kind, text, dx in row:
+            if kind.startswith("tag:"):
+                colour = STATUS_TAGS[kind[4:]][1]
+                ax.text(x0 + _MARGIN + dx + 0.03, y - 0.01, text, ha="left", va="top", fontsize=max(MIN_FONT, _LEGEND_FONT - 0.5),
+                        fontweight="bold", color="white",
+                        bbox=dict(boxstyle="round,pad=0.15", fc=colour, ec="none"))
+                continue
             ax.text(x0 + _MARGIN + dx, y, text, ha="left", va="top", fontsize=_LEGEND_FONT,
                     fontweight="bold" if kind == "head" else "normal",
                     color="#555b66" if kind == "sym" else "#222222",
@@ -700,8 +747,17 @@ def _ghost_column(key: str) -> dict[str, Any]:
 
 
 def draw_logic_model_parts(nodes: Sequence[Mapping[str, Any]], links: Sequence[Mapping[str, Any]], *,
-                           max_width: float = MAX_WIDTH) -> list[Figure]:
+                           max_width: float = MAX_WIDTH,
+                           assumptions: Sequence[Mapping[str, Any]] = ()) -> list[Figure]:
     """The logic model as one figure, or as several parts split by layer when it is wider than ``max_width``
-    inches at full text size (:func:`logic_model_parts`); the report prints each at its own size."""
+    inches at full text size (:func:`logic_model_parts`); the report prints each at its own size. Each part
+    lists the assumptions its arrows rest on; the last part also those on no arrow."""
     parts = logic_model_parts(nodes, links, max_width=max_width)
-    return [draw_logic_model(n, l, reorder=len(parts) == 1) for n, l in parts]
+    on_links = {str(c) for l in links for c in (l.get("assumptions") or ())}
+    out = []
+    for i, (n, l) in enumerate(parts):
+        mine = {str(c) for lk in l for c in (lk.get("assumptions") or ())}
+        last = i == len(parts) - 1
+        asm = [a for a in assumptions if str(a["code"]) in mine or (last and str(a["code"]) not in on_links)]
+        out.append(draw_logic_model(n, l, reorder=len(parts) == 1, assumptions=asm))
+    return out

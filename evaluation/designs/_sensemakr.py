@@ -86,9 +86,12 @@ def _adjusted(est: float, se: float, dof: float, r2dz: float, r2yz: float, alpha
     in the direction that reduces |estimate| (``reduce = TRUE``)."""
     bias = math.sqrt(r2yz * r2dz / (1 - r2dz)) * se * math.sqrt(dof)
     new = math.copysign(abs(est) - bias, est) if est != 0 else -bias
-    new_se = math.sqrt((1 - r2yz) / (1 - r2dz)) * se * math.sqrt(dof / (dof - 1))
+    new_se = math.sqrt(max(1 - r2yz, 0.0) / (1 - r2dz)) * se * math.sqrt(dof / (dof - 1))
     tcrit = abs(stats.t.ppf(alpha / 2, dof - 1))
-    return float(new), float(new_se), float(new / new_se), float(new - tcrit * new_se), float(new + tcrit * new_se)
+    # r2yz = 1 (a bound capped at 1, as sensemakr caps it): the confounder explains all the remaining outcome
+    # variation, the adjusted estimate is exact (standard error 0) and its t-value infinite in its sign
+    t = new / new_se if new_se > 0 else math.copysign(math.inf, new) if new != 0 else float("nan")
+    return float(new), float(new_se), float(t), float(new - tcrit * new_se), float(new + tcrit * new_se)
 
 
 def ovb_bounds(est: float, se: float, dof: float, r2dxj_x: float, r2yxj_dx: float, *, benchmark: str,
@@ -109,7 +112,7 @@ def ovb_bounds(est: float, se: float, dof: float, r2dxj_x: float, r2yxj_dx: floa
             raise EstimationError(f"a confounder {k_d}x as strong as {benchmark!r} is impossible")
         r2yz = ((math.sqrt(k_y) + math.sqrt(r2zxj)) / math.sqrt(1 - r2zxj)) ** 2 * (r2yxj_dx / (1 - r2yxj_dx))
         r2yz = min(r2yz, 1.0)
-        adj = _adjusted(est, se, dof, r2dz, r2yz, alpha) if r2yz < 1 else (float("nan"),) * 5
+        adj = _adjusted(est, se, dof, r2dz, r2yz, alpha)
         label = f"{k_d:g}x {benchmark}"
         out.append(OVBBound(label, benchmark, float(k_d), float(k_y), r2dz, r2yz, *adj))
     return out

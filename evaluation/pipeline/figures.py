@@ -28,7 +28,13 @@ from evaluation.results import Bundle  # noqa: E402
 __all__ = ["write_study_figures", "logic_model_figure", "logic_model_figures", "effects_forest_rows", "time_course_figure"]
 
 
-def _logic_model_input(theory: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _logic_model_input(theory: Mapping[str, Any], robustness: Mapping[str, Any] | None = None):
+    """Nodes, links and assumptions for the diagram; with the bundle's robustness record each assumption
+    carries its status (and each link the codes of the assumptions it rests on)."""
+    status = {a["id"]: a["status"] for a in (robustness or {}).get("assumptions", [])}
+    asm_code = {a["id"]: f"A{i + 1}" for i, a in enumerate(theory.get("assumptions", []))}
+    assumptions = [{"code": asm_code[a["id"]], "text": a["description"], "status": status.get(a["id"])}
+                   for a in theory.get("assumptions", [])]
     mech_no = {m["id"]: f"M{i + 1}" for i, m in enumerate(theory.get("mechanisms", []))}
     mech_label = {m["id"]: m["label"] for m in theory.get("mechanisms", [])}
     nodes = [
@@ -41,21 +47,23 @@ def _logic_model_input(theory: Mapping[str, Any]) -> tuple[list[dict[str, Any]],
             label = f"{mech_no[l['mechanism']]}: {mech_label[l['mechanism']]}"
         else:
             label = "direkte"
-        links.append({"from": l["from"], "to": l["to"], "label": label})
-    return nodes, links
+        links.append({"from": l["from"], "to": l["to"], "label": label,
+                      "assumptions": [asm_code[x] for x in l.get("assumptions", []) if x in asm_code]})
+    return nodes, links, assumptions
 
 
-def logic_model_figure(theory: Mapping[str, Any], title: str | None = None):
+def logic_model_figure(theory: Mapping[str, Any], title: str | None = None,
+                       robustness: Mapping[str, Any] | None = None):
     """The logic-model diagram of a theory given as the bundle's plain dict (one figure, any width)."""
-    nodes, links = _logic_model_input(theory)
-    return draw_logic_model(nodes, links, title=title)
+    nodes, links, assumptions = _logic_model_input(theory, robustness)
+    return draw_logic_model(nodes, links, title=title, assumptions=assumptions)
 
 
-def logic_model_figures(theory: Mapping[str, Any]) -> list:
+def logic_model_figures(theory: Mapping[str, Any], robustness: Mapping[str, Any] | None = None) -> list:
     """The logic model as printed in the report: one figure, or parts split by layer so that each fits the A4
     text width with its smallest text at 9 pt (:func:`evaluation.declaration.diagram.draw_logic_model_parts`)."""
-    nodes, links = _logic_model_input(theory)
-    return draw_logic_model_parts(nodes, links)
+    nodes, links, assumptions = _logic_model_input(theory, robustness)
+    return draw_logic_model_parts(nodes, links, assumptions=assumptions)
 
 
 def effects_forest_rows(bundle: Bundle | Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -137,7 +145,7 @@ def write_study_figures(bundle: Bundle | Mapping[str, Any], folder: str | Path) 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     out: dict[str, str] = {}
-    parts = logic_model_figures(bundle.theory)
+    parts = logic_model_figures(bundle.theory, bundle.robustness)
     for i, fig in enumerate(parts, 1):
         # printed at its own size: a PNG for the web page (200 dpi) and a PDF (text kept as text) for the PDF report
         name = "logic_model" if len(parts) == 1 else f"logic_model_{i}"

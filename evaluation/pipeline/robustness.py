@@ -72,7 +72,15 @@ def _link_consequence(theory, asm) -> str:
             + "; resultatet kan da ikke forventes ad den vej.")
 
 
-def _indicator_test(asm, targets: Mapping[str, Any]) -> CheckResult | None:
+def _join(sentences) -> str:
+    """Distinct sentences in order: whole sentences side by side, fragments separated by semicolons."""
+    out = ""
+    for x in dict.fromkeys(str(s).strip() for s in sentences if s):
+        out = x if not out else f"{out} {x}" if out.endswith((".", "!", "?")) else f"{out}; {x}"
+    return out
+
+
+def _indicator_test(asm, targets: Mapping[str, Any], labels: Mapping[str, str] | None = None) -> CheckResult | None:
     """An assumption's own test (indicator + threshold) against the indicator's measured level, when measured."""
     if asm.test is None:
         return None
@@ -80,15 +88,16 @@ def _indicator_test(asm, targets: Mapping[str, Any]) -> CheckResult | None:
 
     t = asm.test
     tr = targets.get(t.indicator)
+    name = (labels or {}).get(t.indicator, t.indicator)  # the indicator's Danish label, not its id
     op = "mindst" if t.direction == "at_least" else "højst"
     rule = f"Indikatoren skal være {op} {fmt_number(t.threshold, 2)} (antagelsens egen test)."
     if tr is None:
         return CheckResult.untestable(
-            f"Antagelsen testes med indikatoren «{t.indicator}» ({op} {fmt_number(t.threshold, 2)}), men indikatoren "
+            f"Antagelsen testes med indikatoren «{name}» ({op} {fmt_number(t.threshold, 2)}), men indikatoren "
             "er ikke målt i data endnu.", rule_da=rule)
     est = next((e for e in tr.result.estimates if e.term in ("follow_up_level", "level")), None)
     if est is None or est.estimate is None or est.estimate != est.estimate:
-        return CheckResult.untestable(f"Indikatoren «{t.indicator}» har intet målt niveau.", rule_da=rule)
+        return CheckResult.untestable(f"Indikatoren «{name}» har intet målt niveau.", rule_da=rule)
     v, lo, hi = est.estimate, est.ci_lower, est.ci_upper
     ok = v >= t.threshold if t.direction == "at_least" else v <= t.threshold
     sure = (lo is not None and hi is not None and lo == lo and hi == hi
@@ -111,13 +120,13 @@ def assess_assumptions(study, check_records: list[dict[str, Any]], targets: Mapp
             if r["check"] in asm.checks or (asm.kind and not asm.checks and asm.kind in r["kinds"]):
                 mine.append(i)
                 used.add(i)
-        own = _indicator_test(asm, targets)
+        own = _indicator_test(asm, targets, {i.id: i.label for i in study.theory.indicators})
         statuses = [check_records[i]["status"] for i in mine] + ([own.status] if own is not None else [])
         status = worst_status(statuses)
         reason = ""
         if status == "kan_ikke_testes":
             if mine:
-                reason = "; ".join(dict.fromkeys(check_records[i]["finding_da"] for i in mine if check_records[i]["finding_da"]))
+                reason = _join(check_records[i]["finding_da"] for i in mine)
             elif own is not None:
                 reason = own.finding_da
             elif asm.kind in UNTESTABLE_DA:

@@ -30,6 +30,14 @@ def _ci(lo: Any, hi: Any, dec: int = 3) -> str:
     return f"{fmt_number(float(lo), dec)} til {fmt_number(float(hi), dec)}"
 
 
+def _join(sentences) -> str:
+    """Distinct sentences in order: whole sentences side by side, fragments separated by semicolons."""
+    out = ""
+    for x in dict.fromkeys(str(s).strip() for s in sentences if s):
+        out = x if not out else f"{out} {x}" if out.endswith((".", "!", "?")) else f"{out}; {x}"
+    return out
+
+
 def _analysis_label(b: Bundle, aid: str, *, indicator: bool = True) -> str:
     """An analysis as a reader knows it: its indicator's label, and its design's short name when several analyses
     measure the same indicator (never the analysis id)."""
@@ -54,11 +62,16 @@ def _honest_block(b: Bundle, r: dict[str, Any]) -> str:
             for m, lo, hi in zip(rm["Mbar"], rm["lb"], rm["ub"])]
     rows.insert(0, ("Sædvanligt interval", _ci(*d["original"])))
     out = [f"### Følsomhed for brud på parallelle tendenser: {_analysis_label(b, r['analysis'])}\n",
-           f"Parameteren er {d.get('parameter', 'effekten efter start')} (hændelsestider {', '.join(str(t) for t in d.get('event_times', []))}). "
+           f"Parameteren er {d.get('parameter', 'effekten efter start')} (hændelsestider {', '.join(fmt_number(t, 0) for t in d.get('event_times', []))}). "
            "M̄ angiver, hvor mange gange større bruddet på parallelle tendenser efter start må være end det største brud "
            "mellem to på hinanden følgende perioder før start. Intervallerne er robuste 95\u00a0%-sikkerhedsintervaller "
            f"({rm.get('method', '')}, Rambachan & Roth 2023).\n",
            md_table(["Antagelse om bruddet", "Robust 95\u00a0%-sikkerhedsinterval"], rows, align="lr")]
+    fig = (b.figures or {}).get(f"honest_{r['analysis']}")
+    if fig:
+        out.append(f"\nFiguren viser de robuste intervaller mod M̄ og M; længst til venstre det sædvanlige interval under "
+                   "parallelle tendenser.\n\n"
+                   f"![Følsomhed for brud på parallelle tendenser: {_analysis_label(b, r['analysis'])}]({fig}){{width=90%}}\n")
     bd = rm.get("breakdown")
     if not is_missing(bd):
         out.append(f"\nNedbrydningsværdi: M̄ = {fmt_number(float(bd), 2)} (det største M̄, hvor intervallet ikke indeholder 0).\n")
@@ -83,7 +96,12 @@ def _sensemakr_block(b: Bundle, r: dict[str, Any]) -> str:
            f"Regressionsjusteret forskel {_num(d['estimate'])} (t = {fmt_number(d['t'], 2)}). Deltagelsen forklarer "
            f"{fmt_number(100 * d['partial_r2'], 1)} % af den resterende variation i resultatet. Robusthedsværdier "
            f"(Cinelli & Hazlett 2020): RV = {fmt_number(100 * d['rv_q'], 1)} % (bringer estimatet til 0) og "
-           f"RV = {fmt_number(100 * d['rv_qa'], 1)} % (gør det ikke statistisk sikkert).\n"]
+           f"RV = {fmt_number(100 * d['rv_qa'], 1)} % (gør det ikke statistisk sikkert).\n",
+           # sensemakr's bounds are defined for a linear regression; the weighted/matched estimate has no such
+           # decomposition, so the check uses an ordinary regression and the reader is told so
+           f"Følsomhedsanalysen bygger på en almindelig regression ({d.get('model') or 'OLS af resultatet på gruppe og baggrundsforhold'}), "
+           "ikke på den matchede sammenlignings vægte; den regressionsjusterede forskel er derfor ikke præcis "
+           "hovedresultatet, men viser, hvor følsom en sammenligning på de samme baggrundsforhold er.\n"]
     if rows:
         out.append("En ikke-målt forskel lige så stærk som hvert målt baggrundsforhold:\n\n" + md_table(
             ["Lige så stærk som", "Forklarer af deltagelse", "Forklarer af resultat", "Justeret forskel",
@@ -122,7 +140,10 @@ def section_robustness(b: Bundle) -> str:
                 how = "Antagelsens egen indikatortest"
             else:
                 how = DASH
-            why = a.get("reason_da") or "; ".join(dict.fromkeys(c["finding_da"] for c in mine if c.get("finding_da")))
+            # the findings that gave the verdict; the reasons why other analyses could not test it stay in the
+            # 'Tjek' column's status (they would bury the finding that matters)
+            decisive = [c for c in mine if c["status"] != "kan_ikke_testes"] or mine
+            why = a.get("reason_da") or _join(c["finding_da"] for c in decisive if c.get("finding_da"))
             rows.append((a["description"], _CRIT.get(a["criticality"], a["criticality"]), how,
                          STATUS_LABELS[a["status"]], why or DASH, a.get("if_broken_da") or DASH))
         out.append("## Programteoriens antagelser\n")

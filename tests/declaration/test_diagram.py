@@ -194,6 +194,32 @@ def test_group_bar_chart_labels_in_percent():
         group_bar_chart(["a", "b"], {"g": [1.0]}, ylabel="y")
 
 
+def test_assumptions_carry_their_status_tags_and_codes_on_arrows():
+    """Each assumption is listed with a Danish status tag (word + colour, readable size); a link shows the codes
+    of the assumptions it rests on; without statuses no tag is drawn."""
+    from evaluation.declaration.diagram import STATUS_TAGS
+
+    links = [dict(l) for l in LINKS]
+    links[1]["assumptions"] = ["A1", "A2"]
+    asm = [{"code": "A1", "text": "Arbejdsgiverne deltager i dialogen", "status": "tvivlsom"},
+           {"code": "A2", "text": "Lægerne henviser tidligt", "status": "kan_ikke_testes"},
+           {"code": "A3", "text": "Ingen smitte mellem grupperne", "status": "holder"}]
+    fig = draw_logic_model(NODES, links, assumptions=asm)
+    tx = texts(fig)
+    assert "M1\nA1,A2" in tx
+    for a in asm:
+        tag = next(t for t in fig.findobj(Text) if t.get_text() == STATUS_TAGS[a["status"]][0])
+        assert tag.get_fontsize() >= 7.5 and tag.get_bbox_patch() is not None
+        assert matplotlib.colors.to_hex(tag.get_bbox_patch().get_facecolor()) == STATUS_TAGS[a["status"]][1]
+        assert any(t.startswith(f"{a['code']}: ") for t in tx)
+    assert "status efter tjek i data" in " ".join(" ".join(tx).split())
+    plt.close(fig)
+    plain = draw_logic_model(NODES, links, assumptions=[{**a, "status": None} for a in asm])
+    assert not any(t in texts(plain) for t, _ in STATUS_TAGS.values())
+    assert "status efter tjek i data" not in " ".join(" ".join(texts(plain)).split())
+    plt.close(plain)
+
+
 # ---------------------------------------------------------------------------------------------- readable at its size
 
 

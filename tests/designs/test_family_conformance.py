@@ -23,6 +23,7 @@ import pytest
 from click.testing import CliRunner
 
 from claims import check_report_claims, write_example_study
+from robustness_claims import check_robustness_claims
 from evaluation.cli import main as cli
 from evaluation.designs.family import SCENARIOS, FAMILIES, families, register_family
 from evaluation.pipeline import run_study
@@ -52,7 +53,7 @@ def test_generated_study_claims_follow_from_the_bundle(tmp_path, design, scenari
     family = FAMILIES[design]
     bundle, qmd = _run(tmp_path, family, scenario, render=scenario == "effect")
     assert [a.design for a in bundle.analyses] == [design]
-    problems = check_report_claims(qmd, bundle)
+    problems = check_report_claims(qmd, bundle) + check_robustness_claims(qmd, bundle)
     assert not problems, "\n".join(problems)
 
 

@@ -55,9 +55,51 @@ def test_relative_magnitudes_reproduce_readme():
 
 
 def test_coarse_grid_search_equals_full_grid():
-    """The coarse-then-bisect search finds the same end points as testing all 1,000 grid points."""
+    """The coarse-then-bisect search finds the same end points as testing every grid point (on a 300-point
+    grid with step 10 here; benchmarks/bench_honest_grid.py checks the package's 1,000-point grid)."""
     h = _input()
-    assert H.relative_magnitudes_ci(h, 1.0) == H.relative_magnitudes_ci(h, 1.0, step=1)
+    grid = np.linspace(-20 * h.sd_theta, 20 * h.sd_theta, 300)
+    for mbar in (0.5, 1.5):
+        coarse = H.relative_magnitudes_ci(h, mbar, grid=grid, step=10)
+        assert coarse == H.relative_magnitudes_ci(h, mbar, grid=grid, step=1)
+        assert coarse[0] < h.theta < coarse[1]
+
+
+def test_one_nuisance_fast_paths_equal_the_lp():
+    """The closed-form LPs with one nuisance parameter (eta and its duals; the truncation bounds' vertex
+    program) give the LP solver's answers on random problems, including zero slopes."""
+    from scipy import optimize
+
+    rng = np.random.default_rng(7)
+    n_eta = n_max = 0
+    for _ in range(300):
+        m = int(rng.integers(2, 9))
+        y, x, sd = rng.normal(size=m), rng.normal(size=m), rng.uniform(0.5, 2, m)
+        x[rng.random(m) < 0.25] = 0.0
+        fast = H._lp_eta_one(y, x, sd)
+        if fast is not None:
+            n_eta += 1
+            res = optimize.linprog([1, 0], A_ub=-np.column_stack([sd, x]), b_ub=-y, bounds=[(None, None)] * 2,
+                                   method="highs")
+            assert abs(res.fun - fast[0]) < 1e-9
+            np.testing.assert_allclose(-res.ineqlin.marginals, fast[2], atol=1e-8)
+        f = rng.normal(size=m)
+        vfast = H._max_program_one(f, sd, x)
+        if vfast is not None:
+            n_max += 1
+            res = optimize.linprog(-f, A_eq=np.vstack([sd, x]), b_eq=[1, 0], bounds=[(0, None)] * m, method="highs")
+            assert res.status == 0 and abs(res.fun - vfast.fun) < 1e-9
+            np.testing.assert_allclose(res.x, vfast.x, atol=1e-8)
+    assert n_eta > 50 and n_max > 100  # the fast paths were exercised
+
+
+def test_folded_normal_quantile_without_full_partition():
+    """The merge-based quantile of |z + mu| is numpy's type-7 quantile to the bit."""
+    z = H.r_rnorm(20001, 3)
+    zs = np.sort(z)
+    for mu in (-3.0, -0.4, 0.0, 0.7, 2.5):
+        for p in (0.5, 0.9, 0.95):
+            assert H._sorted_abs_quantile7(zs, mu, p) == H._quantile7(np.abs(z + mu), p)
 
 
 def test_original_interval_and_breakdown():

@@ -55,9 +55,9 @@ class _DiDFamily(Family):
         return did_example(self.design, scenario, seed)
 
     def figures(self, records, bundle) -> dict[str, Any]:
-        from evaluation.designs.did.figures import event_study_figures
+        from evaluation.designs.did.figures import event_study_figures, honest_figures
 
-        return event_study_figures(records)
+        return {**event_study_figures(records), **honest_figures(records, bundle)}
 
     def subgroup_check(self, options: Options, frame: pd.DataFrame, variable: str, moderator: str) -> None:
         unit = getattr(options, "unit", None)

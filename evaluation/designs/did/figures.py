@@ -1,4 +1,4 @@
-"""Figures of the difference-in-differences designs: the event study."""
+"""Figures of the difference-in-differences designs: the event study and the HonestDiD sensitivity plot."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from evaluation.presentation.plotting import DanishNumberFormatter
 
-__all__ = ["event_study_figure", "event_study_figures"]
+__all__ = ["event_study_figure", "event_study_figures", "honest_figure", "honest_figures"]
 
 
 def event_study_figure(table, xlabel: str, ylabel: str):
@@ -57,4 +57,70 @@ def event_study_figures(records) -> dict[str, Any]:
         period = res.diagnostics.get("period_label", "perioder")
         out[f"event_{a.id}"] = event_study_figure(es, f"Tid i forhold til start ({period})",
                                                   "Effekt (procentpoint)" if binary else f"Effekt ({a.unit or ''})")
+    return out
+
+
+def honest_figure(details: dict[str, Any], ylabel: str, mult: float = 1.0):
+    """The Rambachan–Roth sensitivity plot: robust 95 % intervals against M̄ (relative magnitudes) and against
+    M (smoothness), each beside the usual interval under exact parallel trends (as HonestDiD's
+    ``createSensitivityPlot``/``createSensitivityPlot_relativeMagnitudes``)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from evaluation.presentation.formatting import fmt_number
+
+    panels = [(k, details[k]) for k in ("relative_magnitudes", "smoothness") if details.get(k)]
+    fig, axes = plt.subplots(1, len(panels), figsize=(7.5, 3.4), sharey=True, squeeze=False)
+    olo, ohi = (float(v) * mult for v in details["original"])
+    for ax, (kind, d) in zip(axes[0], panels):
+        ms = [float(m) for m in (d["Mbar"] if kind == "relative_magnitudes" else d["M"])]
+        lo = [float("nan") if v is None else float(v) * mult for v in d["lb"]]
+        hi = [float("nan") if v is None else float(v) * mult for v in d["ub"]]
+        step = (ms[-1] - ms[0]) / max(len(ms) - 1, 1) or 1.0
+        xo = ms[0] - 1.2 * step  # the usual interval, to the left of the first M
+        ax.errorbar([xo], [(olo + ohi) / 2], yerr=[[(ohi - olo) / 2], [(ohi - olo) / 2]], fmt="none", color="#7f7f7f",
+                    lw=2.2, capsize=4, label="Sædvanligt interval")
+        ax.errorbar(ms, [(a + b) / 2 for a, b in zip(lo, hi)], yerr=[[(b - a) / 2 for a, b in zip(lo, hi)]] * 2,
+                    fmt="none", color="#1f4e79", lw=2.2, capsize=4, label="Robust interval")
+        ax.axhline(0, color="black", lw=0.8)
+        bd = d.get("breakdown")
+        if bd is not None and bd == bd and ms[0] <= bd <= ms[-1]:
+            ax.axvline(bd, color="#a35a12", lw=1, ls="--", label="Nedbrydningsværdi")
+        ax.set_xticks([xo] + ms)
+        if kind == "relative_magnitudes":
+            ticks = [fmt_number(m, 1) for m in ms]
+        else:  # M is in the outcome's units, shown in the y axis' units
+            ticks = [fmt_number(m * mult, 2 if mult != 1.0 else 4) for m in ms]
+        ax.set_xticklabels(["Sædv."] + ticks, fontsize=8)
+        ax.set_xlabel("M̄ (brud efter start i forhold til største brud før)" if kind == "relative_magnitudes"
+                      else "M (ændring i hældning pr. periode" + (", procentpoint)" if mult == 100.0 else ")"), fontsize=9)
+        ax.set_title("Relative størrelser" if kind == "relative_magnitudes" else "Glathed", fontsize=10)
+        ax.yaxis.set_major_formatter(DanishNumberFormatter())
+        ax.grid(alpha=0.3)
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0][0].set_ylabel(ylabel)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    for ax in axes[0][1:]:  # the breakdown line may be drawn in one panel only
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False, fontsize=8)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return fig
+
+
+def honest_figures(records, bundle) -> dict[str, Any]:
+    """``honest_<analysis id>`` → the sensitivity plot of every analysis with a HonestDiD check result."""
+    out: dict[str, Any] = {}
+    units = {a.id: a.unit for a in records}
+    for c in (getattr(bundle, "robustness", None) or {}).get("checks", []):
+        d = c.get("details") or {}
+        if c.get("check") != "honest_did" or c.get("analysis") not in units or not d.get("relative_magnitudes"):
+            continue
+        binary = units[c["analysis"]] == "andel"
+        out[f"honest_{c['analysis']}"] = honest_figure(
+            d, "Effekt (procentpoint)" if binary else f"Effekt ({units[c['analysis']] or ''})", 100.0 if binary else 1.0)
     return out

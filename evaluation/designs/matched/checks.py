@@ -36,16 +36,22 @@ def _balance(ctx: CheckContext) -> CheckResult:
         raise EstimationError("de standardiserede forskelle mangler")
     i = int(smd.idxmax())
     worst = float(smd[i])
-    var = tab.loc[i, "covariate"] if "covariate" in tab.columns else tab.loc[i].get("variable", "")
+    row = tab.loc[i]
+    var = row["covariate"] if "covariate" in tab.columns else row.get("variable", "")
+    # the study's Danish label (and the category's level), as the balance table in the report shows it
+    label = str(ctx.inp.labels.get(str(var), str(var)))
+    level = row.get("level") if "level" in tab.columns else None
+    if level is not None and not (isinstance(level, float) and math.isnan(level)) and str(level) != "":
+        label = f"{label}: {level}"
     status = "holder" if worst < 0.1 else "tvivlsom" if worst < 0.25 else "brudt"
     return CheckResult(
         status=status, number=worst, number_label_da="største standardiserede forskel efter vægtning",
         rule_da=("Den største absolutte standardiserede forskel i baggrundsforhold på de endelige vægte: holder under "
                  "0,10; tvivlsom fra 0,10 til 0,25; brudt fra 0,25 (Stuart 2010)."),
-        finding_da=f"Den største standardiserede forskel efter vægtning er {fmt_number(worst, 2)} ({var}).",
+        finding_da=f"Den største standardiserede forskel efter vægtning er {fmt_number(worst, 2)} ({label}).",
         if_broken_da=("Er grupperne ikke ens på de målte baggrundsforhold, kan forskellen i resultat skyldes dem og "
                       "ikke indsatsen."),
-        details={"covariate": str(var)},
+        details={"covariate": str(var), "label_da": label},
     )
 
 
@@ -92,14 +98,18 @@ def _sensemakr(ctx: CheckContext) -> CheckResult:
     alpha = 1 - ctx.inp.fit.conf_level
     sm = sensemakr(d, y, "_d", covs + exact, benchmarks=numeric, kd=(1,), alpha=alpha)
     labels = ctx.inp.labels
-    worst = min(sm.bounds, key=lambda b: abs(b.adjusted_t)) if sm.bounds else None
+    # the bound that comes closest to undoing the effect: the smallest adjusted t in the estimate's direction (a
+    # bound that flips the sign is worse than one that only makes it uncertain)
+    sign = 1.0 if sm.estimate >= 0 else -1.0
+    worst = min(sm.bounds, key=lambda b: sign * b.adjusted_t if b.adjusted_t == b.adjusted_t else -math.inf) \
+        if sm.bounds else None
     details = {
         "estimate": sm.estimate, "se": sm.se, "t": sm.t, "dof": sm.dof, "partial_r2": sm.partial_r2,
         "rv_q": sm.rv_q, "rv_qa": sm.rv_qa, "q": sm.q, "alpha": sm.alpha,
         "bounds": [{"benchmark": b.benchmark, "label_da": labels.get(b.benchmark, b.benchmark), "kd": b.kd,
                     "r2dz_x": b.r2dz_x, "r2yz_dx": b.r2yz_dx, "adjusted_estimate": b.adjusted_estimate,
                     "adjusted_lower": b.adjusted_lower, "adjusted_upper": b.adjusted_upper} for b in sm.bounds],
-        "model": "OLS af resultatet på gruppe, " + ", ".join(covs + exact),
+        "model": "OLS af resultatet på gruppe, " + ", ".join(str(labels.get(c, c)) for c in covs + exact),
     }
     if getattr(ctx.result, "outcome_type", "") == "binary":
         p1 = float(d.loc[d["_d"] == 1, y].mean())
@@ -120,7 +130,8 @@ def _sensemakr(ctx: CheckContext) -> CheckResult:
                         "ikke-målt forskel at forklare væk (robusthedsværdi 0)."),
             if_broken_da="Konklusionen «ingen påviselig effekt» kan også skyldes ikke-målte forskelle i begge retninger.",
             details=details)
-    safe = worst is None or (worst.adjusted_lower > 0 or worst.adjusted_upper < 0)
+    # safe: every benchmark's adjusted interval stays on the estimate's side of 0
+    safe = all((b.adjusted_lower > 0) if sign > 0 else (b.adjusted_upper < 0) for b in sm.bounds)
     wtxt = ""
     if worst is not None:
         wtxt = (f" En ikke-målt forskel lige så stærk som «{labels.get(worst.benchmark, worst.benchmark)}» ville give "
