@@ -70,7 +70,7 @@ def _drop(d: dict, dotted: str) -> dict:
 
 
 # --- YAML syntax ----------------------------------------------------------------------------------
-case("unterminated quote", "(YAML syntax)")(lambda f, t, d: t.replace("title: '", "title: '\"", 1).replace("effect'", "effect", 1))
+case("unterminated quote", "(YAML syntax)")(lambda f, t, d: t.replace("title: ", "title: \"", 1))
 case("tab indentation", "(YAML syntax)")(lambda f, t, d: t.replace("  name: Testrådet", "\tname: Testrådet", 1))
 case("mapping value at wrong indentation", "(YAML syntax)")(lambda f, t, d: t.replace("  type: kommune", "    type: kommune", 1))
 case("unclosed flow list", "(YAML syntax)")(lambda f, t, d: t + "extra: [a, b\n")

@@ -65,11 +65,12 @@ def test_jobfirst_recovers_truth(study_tree, tmp_path):
     sub = _table(primary, "subgroups")
     assert set(sub["moderator"]) == {"alder", "varighed"}
     assert b["time_course"] is not None and b["time_course"]["analysis"] == "forsoergelse"
-    # the seed's implementation figures appear under goal attainment, undecided (no goal in the source)
+    # the seed's implementation figures appear under goal attainment without a status (no goal in the source)
     targets = {t["indicator"]: t for t in b["targets"]}
     assert {"andel_paabegyndt", "andel_praktik13", "andel_smaajob", "andel_fleksjob"} <= set(targets)
     assert "144 af 178" in targets["andel_paabegyndt"]["result"]["reason"]
-    assert all(t["result"]["status"] == "undecidable" for t in targets.values())
+    assert all(t["result"]["status"] == "no_target" for t in targets.values())
+    assert all(t["result"]["diagnostics"]["provenance"] == "project" for t in targets.values())
     # durations, cumulative effects and the business case against the truth of the potential registers
     tt = _truth("jobfirst")["time_effects"]
     dur = {e["term"]: e for e in primary["duration"]["estimates"]}

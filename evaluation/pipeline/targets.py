@@ -128,7 +128,9 @@ def evaluate_target(indicator, declared, study, results: Mapping[str, Result]) -
         observed = declared.observed if declared is not None else None
         n_obs = declared.n_observed if declared is not None else None
         lo, hi = _share_ci(observed, n_obs) if (share and observed is not None and not census) else (NAN, NAN)
-        status, reason = "no_target", "der er ikke sat et måltal for indikatoren"
+        status = "no_target"
+        reason = (declared.evidence if declared is not None and getattr(declared, "evidence", None)
+                  else "der er ikke sat et måltal for indikatoren")
         est = Estimate(term="level", estimate=NAN if observed is None else float(observed), ci_lower=lo, ci_upper=hi,
                        n=int(n_obs or 0), method="observed figure, no target" + (", Wilson score interval" if not math.isnan(lo) else ""))
     elif t.goal is None:  # a qualitative requirement: the declared assessment is the result

@@ -214,7 +214,6 @@ def portfolio_markdown(bundles: list[Bundle | Mapping[str, Any]], *, studies_roo
         per, price = _costs(b, n_part)
         mark = " *(syntetiske data)*" if is_synthetic(b) else ""
         rows.append((f"[{s['title']}](../{s['id']}/index.html){mark}",
-                     fmt_dkk(s["budget_dkk"]) if s.get("budget_dkk") is not None else "–",
                      fmt_int(n_part) if n_part else "–", fmt_int(n_comp) if n_comp else "–", head, per,
                      str(level) if level else "–", goal_txt))
         tg = b.theory["target_group"]["description"].strip()
@@ -238,8 +237,10 @@ def portfolio_markdown(bundles: list[Bundle | Mapping[str, Any]], *, studies_roo
             ("Rapport", f"[Læs rapporten](../{s['id']}/index.html)"),
         ], align="ll"))
         cards.append("\n".join(card))
-    out.append(md_table(["Projekt", "Bevilling", "Deltagere", "Sammen­ligning", "Hovedresultat (95\u00a0%-sikkerhedsinterval)",
-                         "Kr. pr. deltager", "Evidens", "Mål"], rows, align="lrrrlrcl"))
+    out.append(md_table(["Projekt", "Deltagere", "Sammen­ligning", "Hovedresultat (95\u00a0%-sikkerhedsinterval)",
+                         "Kr. pr. deltager", "Evidens", "Mål"], rows, align="lrrlrcl", widths=[22, 9, 11, 28, 10, 7, 16]))
+    out.append("Bevillingerne står på projekternes kort nedenfor; «Kr. pr. deltager» er bevillingen delt med antallet af "
+               "deltagere.\n")
     if figures:
         out.append("## Effekter på tværs af projekter\n")
         out.append("Figuren viser de primære effekter, der er målt i samme enhed, side om side.")

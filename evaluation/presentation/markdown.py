@@ -23,10 +23,23 @@ def _cell(text: Any) -> str:
     return s.replace("|", "\\|").replace("\n", " ")
 
 
-def md_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], align: str | None = None, caption: str | None = None) -> str:
-    """A pandoc pipe table. ``align`` is a string of 'l'/'r'/'c' per column."""
+def md_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], align: str | None = None, caption: str | None = None,
+             widths: Sequence[int] | None = None) -> str:
+    """A pandoc pipe table. ``align`` is a string of 'l'/'r'/'c' per column; ``widths`` (relative) set the columns'
+    widths, so a wide table gives its text columns room instead of sharing the page equally."""
     headers = list(headers)
     align = align or "l" + "r" * (len(headers) - 1)
+    if widths:
+        # pandoc reads the dashes as relative widths only when a line is longer than --columns (the renderer
+        # uses 1000), so the separator is stretched past that
+        factor = max(1, math.ceil(1010 / sum(widths)))
+        dashes = ["-" * max(3, w * factor) for w in widths]
+        marks_w = [(":" + d) if a == "l" else (d + ":") if a == "r" else (":" + d + ":") for a, d in zip(align, dashes)]
+        lines = ["| " + " | ".join(_cell(h) for h in headers) + " |", "|" + "|".join(marks_w) + "|"]
+        for r in rows:
+            lines.append("| " + " | ".join(_cell(c) for c in r) + " |")
+        out = "\n".join(lines) + "\n"
+        return out + (f"\n: {caption}\n" if caption else "")
     marks = {"l": ":---", "r": "---:", "c": ":---:"}
     lines = ["| " + " | ".join(_cell(h) for h in headers) + " |", "|" + "|".join(marks[a] for a in align) + "|"]
     for r in rows:

@@ -128,7 +128,7 @@ def _why(b: Bundle, t: TargetRecord) -> str:
     because = d.get("undecided_because")
     e = _main(t)
     if r.status == "no_target":
-        return "der er ikke sat et måltal, så resultatet vises uden status"
+        return r.reason or "der er ikke sat et måltal, så resultatet vises uden status"
     if r.status == "undecidable":
         if because == "interval":
             _, ci = _result_parts(t)
@@ -254,6 +254,8 @@ def targets_section(b: Bundle, reference_date: _dt.date) -> str:
         bits = []
         if t in numeric and r.status != "no_target":
             bits.append(f"*Status:* {target_status(t, reference_date).lower()} – {_why(b, t)}.")
+        if r.status == "no_target" and r.reason and (d.get("observed_figure") is not None or t in numeric):
+            bits.append(f"*Opgørelse:* {_sentence(_cap(r.reason))}")
         if d.get("baseline_label") and d.get("follow_up_label"):
             bits.append(f"*Resultatet* er målt på persondata i før/efter-analysen ({period_label(d['baseline_label'])} "
                         f"til {period_label(d['follow_up_label'])}); udgangspunktet er den målte værdi.")

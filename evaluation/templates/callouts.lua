@@ -80,7 +80,8 @@ Para = escape_leading_marker
 -- text column on a phone instead of being clipped or widening the page.
 local function wrap_table(el)
   if FORMAT:match("html") then
-    return pandoc.Div({ el }, pandoc.Attr("", { "table-wrap" }, { role = "region", tabindex = "0" }))
+    -- attributes as an ordered list of pairs: a Lua table's key order is not fixed, the HTML must be
+    return pandoc.Div({ el }, pandoc.Attr("", { "table-wrap" }, { { "role", "region" }, { "tabindex", "0" } }))
   end
   return nil
 end
