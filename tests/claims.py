@@ -345,6 +345,14 @@ def check_compliance_claims(qmd: str, b: Bundle) -> list[str]:
             problems.append(f"{a.id}: a complier effect but no take-up section")
             continue
         take = a.result.tables["take_up"]
+        ref = re.search(r"Deltagelsen er den samme som i analysen af «(.+?)» ovenfor\.", sec)
+        if ref is not None:
+            # a back-reference is a claim too: an earlier analysis with the same take-up table states it
+            earlier = [x for x in b.analyses[:b.analyses.index(a)] if x.indicator_label == ref.group(1)
+                       and "take_up" in x.result.tables and x.result.tables["take_up"].equals(take)]
+            if not earlier:
+                problems.append(f"{a.id}: the take-up is said to equal that of «{ref.group(1)}», which it does not")
+            take = take.iloc[0:0]
         if "n_took_up" in take.columns:
             for _, r in take.iterrows():
                 if r["n_took_up"] is None or (isinstance(r["n_took_up"], float) and math.isnan(r["n_took_up"])):

@@ -192,7 +192,7 @@ def cmo_evidence(theory: Mapping[str, Any], analyses: Iterable[Any],
                 reasons.append(f"Effekten på «{e['label']}» {'er forskellig' if e['differs'] else 'er ikke påviseligt forskellig'} "
                                f"mellem grupperne af «{e['moderator_label']}» (interaktionstest, Holm-korrigeret).")
         if not any(e["kind"] == "mechanism" for e in evidence) and any(e["kind"] == "outcome" for e in evidence):
-            reasons.append("Mekanismen er ikke målt med en mediator, så status hviler på effekten på resultatet.")
+            reasons.append(f"Mekanismen «{m['label']}» er ikke målt med en mediator, så status hviler på effekten på «{nodes.get(o, o)}».")
         for label in no_direction:
             reasons.append(f"Programteorien angiver ikke, om «{label}» forventes at stige eller falde.")
         if not outcome_v and not no_direction and not any(e["kind"] == "outcome" for e in evidence):
@@ -204,7 +204,7 @@ def cmo_evidence(theory: Mapping[str, Any], analyses: Iterable[Any],
             else:
                 reasons.append(f"Antagelsen «{a_desc.get(a, a).rstrip('.')}»{high} er ikke vurderet med data.")
         if cmo.get("context"):
-            reasons.append("Konteksten (" + "; ".join(ctx.get(c, c) for c in cmo["context"]) + ") er ikke målt.")
+            reasons.append(f"Konteksten for «{m['label']}» (" + "; ".join(ctx.get(c, c) for c in cmo["context"]) + ") er ikke målt.")
         out.append({
             "id": cmo["id"], "mechanism": m["id"], "mechanism_label": m["label"],
             "category": m.get("category") or m["label"], "outcome": o, "outcome_label": nodes.get(o, o),

@@ -75,6 +75,9 @@ def lint_text(text: str, where: str) -> list[str]:
                 continue
             if re.search(r"[0-9a-f]{8,}", line[max(0, m.start() - 20):m.end() + 20]):  # a fingerprint's hex digits
                 continue
+            if re.search(r"(?:https?://|www\.|\b[\w-]+\.(?:dk|com|org|net)\b)[^()]*$", line[:m.start()]) and \
+                    re.search(r"[=/]\s*$", line[:m.start()]):
+                continue  # part of a web address (a document id in a source reference), not an amount
             out.append(f"{where}:{i}: {m.group(1)} without the thousands separator: {line.strip()[:120]}")
     return out
 

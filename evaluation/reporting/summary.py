@@ -150,9 +150,8 @@ def _cost_line(b: Bundle) -> str:
     if not budget and bc.get("cost"):
         # no grant in the plan, but the business case declares the project's cost: the box uses that cost and
         # says where it comes from, so it agrees with the section Økonomi
-        source = f" ({econ['cost_source']})" if econ.get("cost_source") else ""
         return (f"Bevillingen står ikke i evalueringsplanen; økonomiafsnittet regner med en pris på "
-                f"{fmt_dkk(round(bc['cost']))}{source}, dvs. {fmt_dkk(round(bc['cost_per_participant']))} pr. deltager "
+                f"{fmt_dkk(round(bc['cost']))} (kilden står under Økonomi), dvs. {fmt_dkk(round(bc['cost_per_participant']))} pr. deltager "
                 f"({fmt_int(bc['n_participants'])} deltagere).")
     if not budget:
         return "Bevillingen står ikke i evalueringsplanen, så prisen kan ikke opgøres."

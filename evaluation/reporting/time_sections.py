@@ -169,7 +169,8 @@ def _duration_section(rec: AnalysisRecord, figures: Mapping[str, str], threshold
 
 
 # ---------------------------------------------------------------------------------------------- cumulative
-def _cumulative_section(rec: AnalysisRecord, figures: Mapping[str, str], several: bool = False) -> str:
+def _cumulative_section(rec: AnalysisRecord, figures: Mapping[str, str], several: bool = False,
+                        explain: bool = True) -> str:
     res = rec.cumulative
     who, than, start = _names(rec)
     d = res.diagnostics
@@ -179,9 +180,10 @@ def _cumulative_section(rec: AnalysisRecord, figures: Mapping[str, str], several
     out.append(
         f"Figuren viser forskellen i antal uger på offentlig forsørgelse mellem {who} og {than}, lagt sammen uge for uge "
         f"fra {start}" + (" (kvartal for kvartal fra det kvartal, personen startede i)" if per_period else "") +
-        ". Sikkerhedsintervallerne bruger den fælles usikkerhed på de ugentlige effekter – at en god uge ofte følges af "
-        "en god uge – og ikke summen af uafhængige usikkerheder. Det skraverede område er punktvist, de prikkede linjer "
-        "et samtidigt bånd for hele kurven. Uger efter død eller udvandring tæller som uger uden ydelse.\n")
+        (". Sikkerhedsintervallerne bruger den fælles usikkerhed på de ugentlige effekter – at en god uge ofte følges af "
+         "en god uge – og ikke summen af uafhængige usikkerheder. Det skraverede område er punktvist, de prikkede linjer "
+         "et samtidigt bånd for hele kurven. Uger efter død eller udvandring tæller som uger uden ydelse.\n" if explain
+         else " (figur og intervaller som ved den første kumulerede effekt ovenfor).\n"))
     key = f"cumulative_{rec.id}"
     if key in figures:
         out.append(f"![Kumuleret effekt på uger på offentlig forsørgelse]({figures[key]}){{width=90%}}\n")
@@ -213,8 +215,9 @@ def _cumulative_section(rec: AnalysisRecord, figures: Mapping[str, str], several
     if pl is not None and not is_missing(pl.estimate):
         weeks = d.get("placebo_weeks", 52)
         crosses = pl.ci_lower <= 0 <= pl.ci_upper
-        verdict = ("Der var ingen sikker forskel før start, som forventet, hvis grupperne var sammenlignelige."
-                   if crosses else "Grupperne adskilte sig allerede før start; effekten ovenfor skal læses med forsigtighed.")
+        tag = f" ({fam.short_da or fam.label_da})" if several else ""
+        verdict = (f"Der var ingen sikker forskel før start{tag}, som forventet, hvis grupperne var sammenlignelige."
+                   if crosses else f"Grupperne adskilte sig allerede før start{tag}; effekten ovenfor skal læses med forsigtighed.")
         how = "; uden justering for baggrundsforhold" if get_family(rec.design).random_assignment else ""
         what = ("summen af forskellene fra periode til periode i uger på offentlig forsørgelse" if per_period else
                 "forskellen i uger på offentlig forsørgelse")
@@ -228,11 +231,13 @@ def effects_time_sections(b: Bundle, figures: Mapping[str, str]) -> str:
     out = []
     n_dur = sum(1 for r in b.analyses if r.duration is not None)
     n_cum = sum(1 for r in b.analyses if r.cumulative is not None)
+    explained = False
     for rec in b.analyses:
         if rec.duration is not None and "km" in rec.duration.tables:
             out.append(_duration_section(rec, figures, b.threshold, several=n_dur > 1))
         if rec.cumulative is not None and "curve" in rec.cumulative.tables:
-            out.append(_cumulative_section(rec, figures, several=n_cum > 1))
+            out.append(_cumulative_section(rec, figures, several=n_cum > 1, explain=not explained))
+            explained = True
     return "\n".join(out)
 
 

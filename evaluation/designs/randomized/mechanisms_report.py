@@ -75,6 +75,9 @@ def compliance_section(rec: "AnalysisRecord", bundle: "Bundle", family, names: d
         else:
             sentences.append(f"I {who} tog {fmt_int(r['n_took_up'])} af {fmt_int(r['n'])} "
                              f"({fmt_pct(r['share'], 0)}) imod indsatsen.")
+    before = _same_take_up_before(rec, bundle)
+    if before is not None:  # the same take-up was described for an earlier analysis: say so instead of repeating it
+        sentences = [f"Deltagelsen er den samme som i analysen af «{before.indicator_label}» ovenfor."]
     out.append(" ".join(sentences) + "\n")
     label = CACE_LABEL_DA if cace.term == "cace" else IV_LABEL_DA
     what = "Effekten for dem, der tog imod indsatsen," if cace.term == "cace" else "Effekten pr. enhed deltagelse"
@@ -84,7 +87,9 @@ def compliance_section(rec: "AnalysisRecord", bundle: "Bundle", family, names: d
             parts.append(f"{subject} kan ikke offentliggøres (for få personer).")
         else:
             parts.append(f"{subject} er {_estimate_text(e, mult, unit, dec)}.")
-    if not is_missing(cace.estimate):
+    if not is_missing(cace.estimate) and before is not None:
+        parts.append("Den er beregnet som ovenfor.")
+    elif not is_missing(cace.estimate):
         parts.append("Den er beregnet med lodtrækningen som instrument for deltagelsen (to-trins mindste kvadraters "
                      "metode), så den sammenligner dem, der tog imod indsatsen, fordi de blev tilbudt den, med de "
                      "tilsvarende personer i kontrolgruppen.")
@@ -234,7 +239,7 @@ def mechanisms_section(records: list["AnalysisRecord"], bundle: "Bundle", figure
             if excludes_zero(acme):
                 s.append(f"Intervallet udelukker nul ({fmt_p(acme['p_value'])}): en del af effekten går gennem mekanismen.")
             else:
-                s.append("Vi kan ikke udelukke, at ingen del af effekten går gennem mekanismen.")
+                s.append(f"Vi kan ikke udelukke, at ingen del af effekten på «{a.indicator_label}» går gennem mekanismen.")
             rho0 = info.get("rho_at_zero")
             if rho0 is None:
                 s.append("Ingen korrelation mellem −1 og 1 mellem fejlleddene i mediator- og resultatmodellen ville gøre den "
