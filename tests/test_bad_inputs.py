@@ -208,7 +208,16 @@ case("indicator for an undeclared outcome", "theory.indicators[0].outcome")(lamb
 case("indicator metric unknown", "theory.indicators[0].metric.name")(lambda f, t, d: _set(d, "theory.indicators.0.metric.name", "kolonne"))
 case("indicator with metric and method", "theory.indicators[0]")(
     lambda f, t, d: _set(d, "theory.indicators.0.qualitative", {"method": "interview", "description": "x"}))
-case("no primary outcome", "theory.nodes")(lambda f, t, d: _drop(d, "theory.nodes.1.primary"))
+def _drop_primary(d: dict) -> dict:
+    """Remove the primary flag from whichever node carries it (the generated study's node order may change)."""
+    carriers = [n for n in d["theory"]["nodes"] if n.get("primary")]
+    assert carriers, "the generated study has no primary outcome to remove"
+    for n in carriers:
+        del n["primary"]
+    return d
+
+
+case("no primary outcome", "theory.nodes")(lambda f, t, d: _drop_primary(d))
 
 # --- data paths (run reads them) ------------------------------------------------------------------
 case("data path is /etc/passwd", "data.participants.path", "run")(lambda f, t, d: _set(d, "data.participants.path", "/etc/passwd"))

@@ -86,12 +86,15 @@ def test_no_identifier_in_any_published_file(published):
         texts.append(pdf_text(out["pdf"]))
     for f in (root / "results").rglob("*"):
         if f.is_file() and f.suffix in (".json", ".csv"):
-            texts.append(f.read_text(encoding="utf-8"))
+            # decimal fractions (0.0502640675) are numbers, not identifiers: mask them so the
+            # CPR scan looks at every other token (a CPR number has no decimal point)
+            texts.append(re.sub(r"\d+\.\d+(?:[eE][-+]?\d+)?", "0.0", f.read_text(encoding="utf-8")))
     assert len(texts) > 10
     for t in texts:
-        assert not CPR_PATTERN.search(t), CPR_PATTERN.search(t)
+        m = CPR_PATTERN.search(t)
+        assert not m, t[max(0, m.start() - 80):m.end() + 80]
         assert not re.search(r"\bp_[0-9a-f]{16}\b", t), "a pseudonymised id was published"
-        assert not re.search(r"\b(P\d{4}|R\d{4}|p\d{7})\b", t), "a raw synthetic person id was published"
+        assert not re.search(r"\b(P\d{4}|R\d{4}(?!\.aspx)|p\d{7})\b", t), "a raw synthetic person id was published"
 
 
 def test_small_cells_in_report_tables(published):

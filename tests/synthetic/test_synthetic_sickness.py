@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CSV = ROOT / "data" / "synthetic" / "arbejdsfastholdelse-ved-sygdom" / "participants.csv"
 COLUMNS = ["person_id", "group", "randomisation_week", "age", "sex", "diagnosis_group", "sector",
            "prior_sick_weeks_52", "sick_weeks_52", "renewed_absence_12m", "job_retention_12m"]
+SHIPPED_COLUMNS = [*COLUMNS, "dialogue_4w"]  # the shipped file carries the mediator (generate.py: mediator=True)
 
 
 def test_structure_and_ranges():
@@ -103,7 +104,7 @@ def test_shipped_csv_is_reproduced_by_generate_script(tmp_path):
     assert truth["effects"] == {"sick_weeks_52": -3.0, "renewed_absence_12m": -0.08, "job_retention_12m": 0.1}
     assert truth["parameters"]["seed"] == 126
     shipped = pd.read_csv(CSV)
-    assert list(shipped.columns) == COLUMNS and len(shipped) == 600
+    assert list(shipped.columns) == SHIPPED_COLUMNS and len(shipped) == 600
 
 
 # --------------------------------------------------------------------------- recovery
