@@ -23,7 +23,7 @@ from typing import Any
 
 from evaluation.designs.checks import worst_status
 from evaluation.presentation.formatting import fmt_number
-from evaluation.reporting.robustness import STATUS_LABELS
+from evaluation.reporting.robustness import STATUS_LABELS, _analysis_label
 from evaluation.results import Bundle
 
 __all__ = ["check_robustness_claims", "robustness_section", "status_follows_from_number"]
@@ -36,19 +36,110 @@ def robustness_section(qmd: str) -> str:
     return m.group(1) if m else ""
 
 
-def _rows(section: str, first_header: str) -> list[list[str]]:
-    """The body rows of the pipe table whose first header cell is ``first_header``."""
-    lines = section.splitlines()
-    for i, line in enumerate(lines):
-        if line.startswith(f"| {first_header} |"):
-            out = []
-            for row in lines[i + 2:]:
-                if not row.startswith("| "):
-                    break
-                cells = re.split(r"(?<!\\) \| ", row[2:-2])
-                out.append([c.replace("\\|", "|").strip() for c in cells])
-            return out
-    return []
+CRIT = {"high": "høj", "medium": "middel", "low": "lav"}
+_HEAD = re.compile(r"^\*\*(A\d+)\. (.+?)\.\*\* Betydning: (\w+)\. Status: \*\*(.+?)\*\*\.$")
+
+
+_ITEM = re.compile(r"^- \*\*(A\d+)\. (.+?)\.\*\* Betydning: (\w+)\.$")
+_GROUP = re.compile(r"^\*\*Kan ikke testes\.\*\* (.*) Det gælder:$")
+_IF = re.compile(r"^Hvis (A\d+(?:, A\d+)*(?: eller A\d+)?) ikke holder(, |: )(.*)$")
+
+
+def _assumption_blocks(section: str) -> dict[str, dict[str, Any]]:
+    """The assumption blocks of the section by their description (without its final full stop); an assumption
+    without any check sits in a group "**Kan ikke testes.** <reason> Det gælder:" with its consequence said
+    once for the assumptions it is the same for ("Hvis A1 eller A2 ikke holder, …")."""
+    out: dict[str, dict[str, Any]] = {}
+    by_code: dict[str, dict[str, Any]] = {}
+    reason = None
+    for line in section.splitlines():
+        line = line.strip()
+        g = _GROUP.match(line)
+        if g:
+            reason = g.group(1)
+            continue
+        if line.startswith("#") or _HEAD.match(line):
+            reason = None
+        it = _ITEM.match(line)
+        if it and reason is not None:
+            blk = {"code": it.group(1), "importance": it.group(3), "status": "Kan ikke testes", "checks": [],
+                   "why": reason, "if_broken": ""}
+            out[_norm(it.group(2))] = by_code[it.group(1)] = blk
+            continue
+        f = _IF.match(line)
+        if f:
+            for code in re.findall(r"A\d+", f.group(1)):
+                if code in by_code:
+                    by_code[code]["if_broken"] = ("Hvis antagelsen ikke holder, " + f.group(3) if f.group(2) == ", "
+                                                  else f.group(3))
+    checked = _checked_blocks(section)
+    codes = {blk["code"]: blk for blk in checked.values()}
+    for blk in checked.values():  # "Begrundelse: som for A4." is A4's reason, written out above
+        ref = re.fullmatch(r"som for (A\d+)\.", blk["why"])
+        if ref and ref.group(1) in codes and not codes[ref.group(1)]["why"].startswith("som for"):
+            blk["why"] = codes[ref.group(1)]["why"]
+    out.update(checked)
+    return out
+
+
+def _checked_blocks(section: str) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    cur: dict[str, Any] | None = None
+    field = None
+    for line in section.splitlines():
+        m = _HEAD.match(line.strip())
+        if m:
+            cur = {"code": m.group(1), "importance": m.group(3), "status": m.group(4), "checks": [], "why": "",
+                   "if_broken": ""}
+            out[_norm(m.group(2))] = cur
+            field = None
+            continue
+        if cur is None:
+            continue
+        if line.startswith("## ") or line.startswith("### "):
+            cur = None
+            continue
+        if line.startswith("- Tjek:"):
+            field = "checks"
+            rest = line[len("- Tjek:"):].strip()
+            if rest and not rest.startswith("intet tjek"):
+                cur["checks"].append(rest.rstrip("."))
+        elif line.startswith("    - ") and field == "checks":
+            cur["checks"].append(line.strip()[2:].rstrip("."))
+        elif line.startswith("- Begrundelse:"):
+            field, cur["why"] = "why", line[len("- Begrundelse:"):].strip()
+        elif line.startswith("- Hvis den ikke holder:"):
+            field, cur["if_broken"] = "if_broken", line[len("- Hvis den ikke holder:"):].strip()
+        elif line.startswith("- Hvis den ikke holder, "):  # the bundle's "Hvis antagelsen ikke holder, …" as a sentence
+            field, cur["if_broken"] = "if_broken", "Hvis antagelsen ikke holder, " + line[len("- Hvis den ikke holder, "):].strip()
+    return out
+
+
+def _scale(b: Bundle, aid: str) -> tuple[float, int]:
+    """How the section must show an effect of analysis ``aid``: a share's (a 0/1 outcome or unit 'andel') in
+    procentpoint with 2 decimals like its main results, other units with 2 decimals, no unit with 3."""
+    a = next(x for x in b.analyses if x.id == aid)
+    if a.unit == "andel" or getattr(a.result, "outcome_type", "") == "binary":
+        return 100.0, 2
+    return 1.0, 2 if a.unit else 3
+
+
+_CHECK_LINE = re.compile(r"^- (.+?): \*\*(.+?)\*\*\. (.*?) \*Regel:\* (.*)$")
+
+
+def _design_check_lines(section: str) -> list[tuple[str, str, str, str, str]]:
+    """(analysis label, check name, status, finding, rule) of every line under "Designets egne antagelser"."""
+    m = re.search(r"^## Designets egne antagelser.*?$(.*?)(?=^##|\Z)", section, re.S | re.M)
+    out, analysis = [], ""
+    for line in (m.group(1) if m else "").splitlines():
+        head = re.fullmatch(r"\*\*(.+)\*\*", line.strip())
+        if head:
+            analysis = head.group(1)
+            continue
+        hit = _CHECK_LINE.match(line)
+        if hit:
+            out.append((analysis, *hit.groups()))
+    return out
 
 
 def _norm(s: str) -> str:
@@ -121,36 +212,54 @@ def check_robustness_claims(qmd: str, bundle: Bundle | dict) -> list[str]:
         why = status_follows_from_number(rec)
         if why:
             problems.append(why)
-    # 1. assumptions
-    rows = _rows(sec, "Antagelse")
-    by_desc = {_norm(r[0]): r for r in rows if len(r) == 6}
+    # 1. assumptions: one block each, "**A4. description.** Betydning: høj. Status: **Tvivlsom**." and its bullets
+    blocks = _assumption_blocks(sec)
+    codes = {a["id"]: f"A{i + 1}" for i, a in enumerate((b.theory or {}).get("assumptions", []))}
     for a in rob.get("assumptions", []):
-        row = by_desc.get(_norm(a["description"]))
-        if row is None:
-            problems.append(f"assumption {a['id']!r} has no row in the section")
+        blk = blocks.get(_norm(a["description"]).rstrip("."))
+        if blk is None:
+            problems.append(f"assumption {a['id']!r} has no block in the section")
             continue
+        if codes.get(a["id"]) and blk["code"] != codes[a["id"]]:
+            problems.append(f"assumption {a['id']!r}: shown as {blk['code']}, the diagram calls it {codes[a['id']]}")
+        if blk["importance"] != CRIT[a["criticality"]]:
+            problems.append(f"assumption {a['id']!r}: importance {blk['importance']!r}, declared {a['criticality']!r}")
         mine = [checks[i] for i in a.get("checks", [])]
         own = a.get("own_test")
         want = worst_status([c["status"] for c in mine] + ([own["status"]] if own else []))
         if a["status"] != want:
             problems.append(f"assumption {a['id']!r}: status {a['status']} in the bundle, but its checks give {want}")
-        if row[3] != STATUS_LABELS[a["status"]]:
-            problems.append(f"assumption {a['id']!r}: the section says {row[3]!r}, the bundle {a['status']!r}")
-        if a["status"] == "kan_ikke_testes" and row[4] in ("", "–"):
+        if blk["status"] != STATUS_LABELS[a["status"]]:
+            problems.append(f"assumption {a['id']!r}: the section says {blk['status']!r}, the bundle {a['status']!r}")
+        if a["status"] == "kan_ikke_testes" and blk["why"] in ("", "–"):
             problems.append(f"assumption {a['id']!r}: 'Kan ikke testes' without a reason")
         for c in mine:
-            if c["name_da"] not in row[2] or f": {STATUS_LABELS[c['status']]}" not in row[2]:
+            shown = [h for h in blk["checks"] if h.startswith(c["name_da"])]
+            if not any(h.endswith(f": {STATUS_LABELS[c['status']]}") for h in shown):
                 problems.append(f"assumption {a['id']!r}: its check {c['check']} ({STATUS_LABELS[c['status']]}) is not "
-                                f"shown with its status: {row[2]}")
+                                f"shown with its status: {blk['checks']}")
+        if not mine and own and not any(h.endswith(f": {STATUS_LABELS[own['status']]}") for h in blk["checks"]):
+            problems.append(f"assumption {a['id']!r}: its own indicator test is not shown with its status")
         if a["status"] != "kan_ikke_testes":
             for c in mine:
-                if c["status"] == a["status"] and _norm(c["finding_da"]) not in _norm(row[4]):
+                if c["status"] == a["status"] and _norm(c["finding_da"]) not in _norm(blk["why"]):
                     problems.append(f"assumption {a['id']!r}: the finding of {c['check']} that decides it is not shown")
+        if _norm(a.get("if_broken_da") or "–") != _norm(blk["if_broken"]):
+            problems.append(f"assumption {a['id']!r}: 'Hvis den ikke holder' is not the bundle's")
+    if len(blocks) != len(rob.get("assumptions", [])):
+        problems.append(f"{len(blocks)} assumption blocks for {len(rob.get('assumptions', []))} assumptions")
     # 3. the design's own checks
-    drows = _rows(sec, "Analyse")
+    drows = _design_check_lines(sec)
+    for k, r in enumerate(drows):  # "som ovenfor" only for a rule already written out for the same check
+        if r[4] == "som ovenfor." and not any(x[1] == r[1] and x[4] != "som ovenfor." for x in drows[:k]):
+            problems.append(f"design check {r[1]!r}: its rule refers back to nothing")
     for i in rob.get("design_checks", []):
         c = checks[i]
-        hit = [r for r in drows if len(r) == 5 and r[1] == c["name_da"] and _norm(r[3]) == _norm(c.get("finding_da") or "–")]
+        rule = _norm(c.get("rule_da") or "–")
+        hit = [r for r in drows if _analysis_label(b, c["analysis"]) in r[0] and r[1] == c["name_da"]
+               and _norm(r[3]) == _norm(c.get("finding_da") or "–")
+               and (_norm(r[4]) == rule or (r[4] == "som ovenfor." and any(
+                   x[1] == r[1] and _norm(x[4]) == rule for x in drows)))]
         if not hit:
             problems.append(f"design check {c['check']} ({c['analysis']}) is not shown with its finding")
         elif not any(r[2] == STATUS_LABELS[c["status"]] for r in hit):
@@ -164,14 +273,25 @@ def check_robustness_claims(qmd: str, bundle: Bundle | dict) -> list[str]:
             rm = d["relative_magnitudes"]
             for m, lo, hi in zip(rm["Mbar"], rm["lb"], rm["ub"]):
                 if not (isinstance(lo, float) and math.isnan(lo)):
-                    cell = f"{fmt_number(lo, 3)} til {fmt_number(hi, 3)}"
+                    mult, dec = _scale(b, c["analysis"])
+                    cell = f"{fmt_number(mult * lo, dec)} til {fmt_number(mult * hi, dec)}"
                     if cell not in sec:
                         problems.append(f"honest_did: the robust interval at M̄ = {m} ({cell}) is not in the section")
+            sd = d.get("smoothness") or {}
+            mult, dec = _scale(b, c["analysis"])
+            for m, lo, hi in zip(sd.get("M", []), sd.get("lb", []), sd.get("ub", [])):
+                if not (isinstance(lo, float) and math.isnan(lo)):
+                    row = f"| {fmt_number(mult * m, 2 if mult != 1.0 else 4)} | {fmt_number(mult * lo, dec)} til {fmt_number(mult * hi, dec)} |"
+                    if row not in sec:
+                        problems.append(f"honest_did: the smoothness row M = {m} ({row}) is not in the section's scale")
             bd = rm.get("breakdown")
             if bd is not None and not (isinstance(bd, float) and math.isnan(bd)):
                 if f"Nedbrydningsværdi: M̄ = {fmt_number(bd, 2)}" not in sec:
                     problems.append(f"honest_did: the breakdown value {bd} is not the one shown")
         if c["check"] == "sensemakr" and "rv_q" in d:
+            mult, dec = _scale(b, c["analysis"])
+            if f"Regressionsjusteret forskel {fmt_number(mult * d['estimate'], dec)}" not in sec:
+                problems.append(f"sensemakr: the adjusted estimate {d['estimate']} is not shown on the results' scale")
             for key in ("rv_q", "rv_qa"):
                 if f"RV = {fmt_number(100 * d[key], 1)} %" not in sec:
                     problems.append(f"sensemakr: {key} = {d[key]} is not the one shown")

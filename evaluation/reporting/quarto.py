@@ -287,8 +287,10 @@ def _section_project(b: Bundle, figures: Mapping[str, str], figure_dir: str | os
                 shown = fmt_pct(thr, 1 if round(thr * 100, 1) != round(thr * 100) else 0) \
                     if units.get(a["test"]["indicator"]) == "andel" else fmt_number(thr, 2)
                 test = f"{inds.get(a['test']['indicator'], readable_label(a['test']['indicator']))}: {op} {shown}"
-            rows.append((a["description"], CRITICALITY_LABELS[a["criticality"]], test))
-        out.append(md_table(["Antagelse", "Betydning", "Hvordan den testes"], rows, align="lll"))
+            # A1, A2 … as the logic-model diagram and the section "Hvor robust er resultatet?" call them
+            rows.append((f"A{len(rows) + 1}", a["description"], CRITICALITY_LABELS[a["criticality"]], test))
+        out.append(md_table(["Nr.", "Antagelse", "Betydning", "Hvordan den testes"], rows, align="llll",
+                            widths=[6, 52, 12, 30]))
     if t.get("indicators"):
         out.append("### Indikatorer\n")
         nodes = {n["id"]: n for n in t["nodes"]}

@@ -49,10 +49,29 @@ def test_every_declared_assumption_has_a_status_or_a_reason(shipped):
 def test_the_checker_catches_false_claims(shipped):
     bundle, qmd = shipped["flere-skal-med"]
     sec = robustness_section(qmd)
-    assert "Nedbrydningsværdi: M̄ = " in sec and "| Tvivlsom |" in sec
+    assert "Nedbrydningsværdi: M̄ = " in sec and "Status: **Tvivlsom**." in sec
     # a status the checks do not give
-    flipped = qmd.replace("| Tvivlsom |", "| Holder |", 1)
+    flipped = qmd.replace("Status: **Tvivlsom**.", "Status: **Holder**.", 1)
     assert any("the section says 'Holder'" in p for p in check_robustness_claims(flipped, bundle))
+    # a check's status changed in its bullet
+    hidden = qmd.replace("(Callaway–Sant'Anna): Tvivlsom.", "(Callaway–Sant'Anna): Holder.", 1)
+    assert hidden != qmd
+    assert any("is not shown with its status" in p for p in check_robustness_claims(hidden, bundle))
+    # a design check shown with another status
+    dline = next(line for line in sec.splitlines() if line.startswith("- ") and ": **Holder**. " in line)
+    flipped_d = qmd.replace(dline, dline.replace(": **Holder**. ", ": **Brudt**. ", 1), 1)
+    assert any("shown status differs" in p for p in check_robustness_claims(flipped_d, bundle))
+    # an assumption block dropped
+    first = next(line for line in sec.splitlines() if line.startswith("**A"))
+    assert any("has no block" in p for p in check_robustness_claims(qmd.replace(first, "", 1), bundle))
+    # a sensitivity interval shown on another scale than the results (shares instead of procentpoint)
+    rm = next(c for c in bundle.robustness["checks"] if c["check"] == "honest_did" and c["status"] != "kan_ikke_testes")
+    from evaluation.presentation.formatting import fmt_number as fn
+    lo, hi = rm["details"]["relative_magnitudes"]["lb"][0], rm["details"]["relative_magnitudes"]["ub"][0]
+    pp = f"{fn(100 * lo, 2)} til {fn(100 * hi, 2)}"
+    assert pp in sec
+    shares = qmd.replace(pp, f"{fn(lo, 3)} til {fn(hi, 3)}")
+    assert any("robust interval" in p for p in check_robustness_claims(shares, bundle))
     # a breakdown value that is not the bundle's
     bd = next(c for c in bundle.robustness["checks"] if c["check"] == "honest_did" and c["status"] != "kan_ikke_testes")
     from evaluation.presentation.formatting import fmt_number

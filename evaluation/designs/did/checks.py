@@ -127,14 +127,10 @@ def _no_anticipation(ctx: CheckContext) -> CheckResult:
     return CheckResult(
         status=_p_status(p), number=p, number_label_da="p-værdi",
         rule_da=f"Effekten målt i {what} skal være 0, når der ikke er forventningseffekt; {_P_RULE}.",
-        finding_da=f"Effekten målt i {what} er {fmt_number(est, 3)} ({fmt_p(p)}).",
+        finding_da=f"Effekten målt i {what} er {ctx.effect_text(est)} ({fmt_p(p)}).",
         if_broken_da=("Hvis borgerne ændrede sig allerede før start (forventning eller et dyk før optagelsen), "
                       "måles effekten mod et forkert udgangspunkt og kan være over- eller undervurderet."),
     )
-
-
-def _fmt_ci(lo: float, hi: float, dec: int = 3) -> str:
-    return f"[{fmt_number(lo, dec)}; {fmt_number(hi, dec)}]"
 
 
 def _honest(ctx: CheckContext) -> CheckResult:
@@ -173,8 +169,8 @@ def _honest(ctx: CheckContext) -> CheckResult:
         return CheckResult(
             status="kan_ikke_testes", number=None, rule_da=rule,
             finding_da=(f"Effekten ({post_txt}) er ikke statistisk sikker heller ikke under parallelle tendenser "
-                        f"({level}-sikkerhedsinterval {_fmt_ci(lo, hi)}); der er ingen konklusion at bryde. Ved M̄ = 1 "
-                        f"er det robuste interval {_fmt_ci(at1.lb, at1.ub)}. {note}").strip(),
+                        f"({level}-sikkerhedsinterval {ctx.effect_text(lo, hi)}); der er ingen konklusion at bryde. "
+                        f"Ved M̄ = 1 er det robuste interval {ctx.effect_text(at1.lb, at1.ub)}."),
             if_broken_da="Konklusionen «ingen påviselig effekt» bliver ikke stærkere af brud på parallelle tendenser.",
             details=details)
     status = "holder" if bd >= 1.0 else "tvivlsom"
@@ -184,7 +180,7 @@ def _honest(ctx: CheckContext) -> CheckResult:
         rule_da=rule,
         finding_da=(f"Effekten ({post_txt}) er statistisk sikker, så længe bruddet efter start højst er {bd_txt} gange "
                     f"det største brud før start (nedbrydningsværdi). Ved M̄ = 1 er det robuste "
-                    f"{level}-sikkerhedsinterval {_fmt_ci(at1.lb, at1.ub)}. {note}").strip(),
+                    f"{level}-sikkerhedsinterval {ctx.effect_text(at1.lb, at1.ub)}."),
         if_broken_da=(f"Er bruddet på parallelle tendenser efter start mere end {bd_txt} gange det største før start, "
                       "kan effekten ikke skelnes fra 0."),
         details=details,

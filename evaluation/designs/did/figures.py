@@ -6,7 +6,10 @@ from typing import Any
 
 from evaluation.presentation.plotting import DanishNumberFormatter
 
-__all__ = ["event_study_figure", "event_study_figures", "honest_figure", "honest_figures"]
+__all__ = ["event_study_figure", "event_study_figures", "honest_figure", "honest_figures", "HONEST_WIDTH_IN"]
+
+#: the sensitivity plot's width in inches: the report prints it at this size (its text is 9 pt)
+HONEST_WIDTH_IN = 5.2
 
 
 def event_study_figure(table, xlabel: str, ylabel: str):
@@ -72,7 +75,10 @@ def honest_figure(details: dict[str, Any], ylabel: str, mult: float = 1.0):
     from evaluation.presentation.formatting import fmt_number
 
     panels = [(k, details[k]) for k in ("relative_magnitudes", "smoothness") if details.get(k)]
-    fig, axes = plt.subplots(1, len(panels), figsize=(7.5, 3.4), sharey=True, squeeze=False)
+    # the panels are stacked, printed at their own size (no text under 9 pt): side by side they shrank to
+    # unreadable text on a phone
+    fig, axes = plt.subplots(len(panels), 1, figsize=(HONEST_WIDTH_IN, 2.7 * len(panels) + 0.7), sharey=True, squeeze=False)
+    axes = [list(axes[:, 0])]
     olo, ohi = (float(v) * mult for v in details["original"])
     for ax, (kind, d) in zip(axes[0], panels):
         ms = [float(m) for m in (d["Mbar"] if kind == "relative_magnitudes" else d["M"])]
@@ -93,22 +99,24 @@ def honest_figure(details: dict[str, Any], ylabel: str, mult: float = 1.0):
             ticks = [fmt_number(m, 1) for m in ms]
         else:  # M is in the outcome's units, shown in the y axis' units
             ticks = [fmt_number(m * mult, 2 if mult != 1.0 else 4) for m in ms]
-        ax.set_xticklabels(["Sædv."] + ticks, fontsize=8)
+        ax.set_xticklabels(["Sædv."] + ticks, fontsize=9)
+        ax.tick_params(axis="y", labelsize=9)
         ax.set_xlabel("M̄ (brud efter start i forhold til største brud før)" if kind == "relative_magnitudes"
                       else "M (ændring i hældning pr. periode" + (", procentpoint)" if mult == 100.0 else ")"), fontsize=9)
         ax.set_title("Relative størrelser" if kind == "relative_magnitudes" else "Glathed", fontsize=10)
         ax.yaxis.set_major_formatter(DanishNumberFormatter())
         ax.grid(alpha=0.3)
         ax.spines[["top", "right"]].set_visible(False)
-    axes[0][0].set_ylabel(ylabel)
+    for ax in axes[0]:
+        ax.set_ylabel(ylabel, fontsize=9)
     handles, labels = axes[0][0].get_legend_handles_labels()
     for ax in axes[0][1:]:  # the breakdown line may be drawn in one panel only
         for h, lab in zip(*ax.get_legend_handles_labels()):
             if lab not in labels:
                 handles.append(h)
                 labels.append(lab)
-    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False, fontsize=8)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False, fontsize=9)
+    fig.tight_layout(rect=(0, 0.6 / fig.get_figheight(), 1, 1))
     return fig
 
 

@@ -135,8 +135,8 @@ def _sensemakr(ctx: CheckContext) -> CheckResult:
     wtxt = ""
     if worst is not None:
         wtxt = (f" En ikke-målt forskel lige så stærk som «{labels.get(worst.benchmark, worst.benchmark)}» ville give "
-                f"{fmt_number(worst.adjusted_estimate, 3)} (interval {fmt_number(worst.adjusted_lower, 3)} til "
-                f"{fmt_number(worst.adjusted_upper, 3)}).")
+                f"{ctx.effect_text(worst.adjusted_estimate)} (interval "
+                f"{ctx.effect_text(worst.adjusted_lower, worst.adjusted_upper)}).")
     return CheckResult(
         status="holder" if safe else "tvivlsom", number=float(sm.rv_qa),
         number_label_da="robusthedsværdi RV (q = 1, α = 0,05)", rule_da=rule,
