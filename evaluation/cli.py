@@ -39,7 +39,8 @@ EXIT_INTERNAL = 1
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """The package's own warnings as a plain note (no source line); others as Python shows them."""
     if issubclass(category, EvaluationWarning):
-        err_console.print(f"[bold yellow]Note:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+        # the message may carry user text (labels, paths): printed as plain text, never as markup
+        err_console.print(_styled("Note:", "bold yellow", f" {message}"), highlight=False, soft_wrap=True)
     else:
         err_console.print(warnings.formatwarning(message, category, filename, lineno, line), markup=False, end="")
 

@@ -66,3 +66,15 @@ def test_data_values_with_markup_are_printed_as_written(tmp_path):
         r = _invoke(cmd, str(d), cwd=tmp_path)
         assert r.exit_code == 2, r.output
         assert "line 5: '[red]:100:[/red]'" in r.output and "💯" not in r.output
+
+
+def test_package_warnings_with_markup_are_printed_as_written(capsys):
+    """A package warning can carry user text (a subgroup label, a path): never read as markup or emoji codes
+    (a "[/]" in it used to raise rich's MarkupError)."""
+    from evaluation.cli import _show_warning
+    from evaluation.exceptions import EvaluationWarning
+
+    msg = "undergruppen «[bold]x[/bold] [/] :100:» har færre end 5 personer"
+    _show_warning(msg, EvaluationWarning, "f.py", 1)
+    err = capsys.readouterr().err
+    assert "Note: " + msg in err and "💯" not in err
