@@ -206,6 +206,44 @@ def check_report_claims(qmd: str, bundle: Bundle | dict) -> list[str]:
             want = f"{fmt_number(round(bc['cost_per_participant']), 0)}\u00a0kr. pr. deltager"
             if want not in cost or "kan ikke opgøres" in cost:
                 problems.append(f"the summary's cost disagrees with the business case ({want}): {cost}")
+        # the price per unit of a clear effect: the cost over the total effect (a share of weeks × the window's
+        # weeks × the participants); no price for a share of persons or an effect that is not clear
+        price, n_price = budget, fam.report.n_participants(rec) if rec is not None and budget else None
+        if not budget and bc.get("cost"):
+            # priced by the business case: its cost per saved week at its longest horizon, as Økonomi says
+            hz = bc.get("horizons") or {}
+            last = hz[max(hz, key=int)] if hz else {}
+            cpw = last.get("cost_per_saved_week")
+            if cpw is not None and f"{fmt_number(round(cpw), 0)}\u00a0kr. pr. sparet uge" not in cost:
+                problems.append(f"the summary's price per saved week is not the business case's {cpw}: {cost}")
+            if cpw is None and "pr. sparet uge" in cost:
+                problems.append(f"the summary prices a saved week the business case does not price: {cost}")
+        if rec is not None and fam.is_effect and price and n_price:
+            e = fam.main_term(rec.result)
+            weeks = rec.weeks_per_unit
+            clear = (e.estimate is not None and not math.isnan(e.estimate) and e.estimate != 0
+                     and not math.isnan(e.ci_lower) and (e.ci_lower > 0 or e.ci_upper < 0)
+                     and not (e.p_value is not None and not math.isnan(e.p_value)
+                              and e.p_value >= 1 - rec.result.conf_level))
+            costable = weeks or (getattr(rec.result, "outcome_type", "continuous") != "binary" and rec.unit != "andel")
+            per = (f"{fmt_number(round(price / (abs(e.estimate) * n_price * (weeks or 1))), 0)}\u00a0kr. pr. "
+                   if clear else "")
+            if clear and costable and per not in cost:
+                problems.append(f"the summary gives no price per unit of the clear effect ({per}…): {cost}")
+            if (not clear or not costable) and re.search(r"kr\. pr\. (sparet|ekstra) ", cost):
+                problems.append(f"the summary prices an effect that cannot be priced: {cost}")
+        # how sure: the main interval and the evidence level are the bundle's
+        sure = next((l for l in box_text.splitlines() if l.startswith("- **Hvor sikkert?**")), "")
+        if rec is not None and fam.is_effect:
+            e = fam.main_term(rec.result)
+            if e.estimate is not None and not math.isnan(e.ci_lower):
+                mult, _, dec = scale_for(rec.unit, getattr(rec.result, "outcome_type", "continuous"))
+                ends = sorted([fmt_number(abs(e.ci_lower) * mult, dec), fmt_number(abs(e.ci_upper) * mult, dec)])
+                if not all(x in sure for x in ends):
+                    problems.append(f"'Hvor sikkert?' does not give the interval {ends}: {sure}")
+            lvl = rec.result.evidence_level
+            if lvl and f"Evidensniveau {lvl} af 5" not in sure:
+                problems.append(f"'Hvor sikkert?' does not give evidence level {lvl}: {sure}")
     # 6. the synthetic-data banner exactly when a data source or declared figure is synthetic
     synthetic = any(s.get("provenance") == "synthetic" for s in b.data_sources.values()) or any(
         (t.result.diagnostics or {}).get("provenance") == "synthetic" for t in b.targets)

@@ -20,7 +20,14 @@ from evaluation.presentation.markdown import md_table
 from evaluation.presentation.phrases import scale_for
 from evaluation.reporting.dates import report_date
 from evaluation.reporting.quarto import QUARTO_YML, made_from
-from evaluation.reporting.summary import PROVENANCE_DA, effect_cost, is_synthetic, summary_record, synthetic_parts
+from evaluation.reporting.summary import (
+    PROVENANCE_DA,
+    business_case_week_price,
+    effect_cost,
+    is_synthetic,
+    summary_record,
+    synthetic_parts,
+)
 from evaluation.reporting.targets import counts_sentence
 from evaluation.reporting.render import render_project
 from evaluation.results import Bundle, bundle_fingerprint, load_bundle, output_lock, replace_dir
@@ -79,6 +86,17 @@ def _provenance_text(b: Bundle) -> str:
 def _costs(b: Bundle, n: int | None) -> tuple[str, str]:
     """(kr. per participant, the card's price line: per participant and per unit of a clear effect)."""
     budget = b.study.get("budget_dkk")
+    bc = (b.economy or {}).get("business_case") or {}
+    if not budget and bc.get("cost") and bc.get("n_participants"):
+        # no grant in the plan: the project's own report prices it with the business case's cost (its source is
+        # named there), so the portfolio shows that price and says where it comes from
+        budget, n = bc["cost"], bc["n_participants"]
+        per = fmt_dkk(round(budget / n))
+        line = f"{per} pr. deltager (pris fra rapportens økonomiafsnit)"
+        week = business_case_week_price(bc)
+        if week:
+            line += f"; {fmt_dkk(round(week[0]))} pr. sparet uge på offentlig forsørgelse inden for {fmt_int(week[1])} uger"
+        return f"{per}¹", line
     if not budget:
         return "–", "bevillingen står ikke i evalueringsplanen"
     if not n:
@@ -239,8 +257,12 @@ def portfolio_markdown(bundles: list[Bundle | Mapping[str, Any]], *, studies_roo
         cards.append("\n".join(card))
     out.append(md_table(["Projekt", "Deltagere", "Sammen­ligning", "Hovedresultat (95\u00a0%-sikkerhedsinterval)",
                          "Kr. pr. deltager", "Evidens", "Mål"], rows, align="lrrlrcl", widths=[22, 9, 11, 28, 10, 7, 16]))
-    out.append("Bevillingerne står på projekternes kort nedenfor; «Kr. pr. deltager» er bevillingen delt med antallet af "
-               "deltagere.\n")
+    note = ("Bevillingerne står på projekternes kort nedenfor; «Kr. pr. deltager» er bevillingen delt med antallet af "
+            "deltagere.")
+    if any(r[4].endswith("¹") for r in rows):
+        note += (" ¹ Ingen bevilling i evalueringsplanen: prisen er den, projektets rapport regner med i sit "
+                 "økonomiafsnit, delt med dens antal deltagere.")
+    out.append(note + "\n")
     if figures:
         out.append("## Effekter på tværs af projekter\n")
         out.append("Figuren viser de primære effekter, der er målt i samme enhed, side om side.")

@@ -143,6 +143,17 @@ def effect_cost(rec: AnalysisRecord, budget: float | None, n_participants: int |
             "per": budget / total, "per_lo": budget / hi, "per_hi": budget / lo}
 
 
+def business_case_week_price(bc: Mapping[str, Any]) -> tuple[float, int] | None:
+    """(cost per saved week on public support, horizon in weeks) at the business case's longest horizon, as the
+    section Økonomi states it; None when it gives none (no saved weeks to price)."""
+    hz = bc.get("horizons") or {}
+    if not hz:
+        return None
+    h = max(hz, key=int)
+    cpw = hz[h].get("cost_per_saved_week")
+    return None if cpw is None or is_missing(cpw) else (float(cpw), int(h))
+
+
 def _cost_line(b: Bundle) -> str:
     budget = b.study.get("budget_dkk")
     econ = b.economy or {}
@@ -150,9 +161,13 @@ def _cost_line(b: Bundle) -> str:
     if not budget and bc.get("cost"):
         # no grant in the plan, but the business case declares the project's cost: the box uses that cost and
         # says where it comes from, so it agrees with the section Økonomi
-        return (f"Bevillingen står ikke i evalueringsplanen; økonomiafsnittet regner med en pris på "
+        line = (f"Bevillingen står ikke i evalueringsplanen; økonomiafsnittet regner med en pris på "
                 f"{fmt_dkk(round(bc['cost']))} (kilden står under Økonomi), dvs. {fmt_dkk(round(bc['cost_per_participant']))} pr. deltager "
-                f"({fmt_int(bc['n_participants'])} deltagere).")
+                f"({fmt_int(bc['n_participants'])} deltagere)")
+        week = business_case_week_price(bc)
+        if week:
+            line += f" og {fmt_dkk(round(week[0]))} pr. sparet uge på offentlig forsørgelse inden for {fmt_int(week[1])} uger"
+        return line + "."
     if not budget:
         return "Bevillingen står ikke i evalueringsplanen, så prisen kan ikke opgøres."
     rec = summary_record(b)
