@@ -34,7 +34,7 @@ import difflib
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -586,10 +586,12 @@ class Family:
             opts["covariates"] = [c for c in opts["covariates"] if c != variable]
         return opts
 
-    def interaction_test(self, frame: pd.DataFrame, outcome: str, options: Options, variable: str) -> tuple[float, str] | None:
+    def interaction_test(self, frame: pd.DataFrame, outcome: str, options: Options, variable: str,
+                         exclude: Sequence[str] = ()) -> tuple[float, str] | None:
         """A regression test that the effect is equal across the levels of ``variable``, when the design
         makes one valid (randomized assignment); None means: compare the design's own within-level
-        estimates (Cochran's Q)."""
+        estimates (Cochran's Q). The levels in ``exclude`` (as text; too few persons in a group) are left
+        out of the test."""
         return None
 
     # ------------------------------------------------------------------ mechanisms ("why")

@@ -423,6 +423,18 @@ def _section_subgroups(b: Bundle) -> str:
                          DASH if is_missing(r.get("p_interaction_holm")) else fmt_p(r["p_interaction_holm"])))
         blocks.append(f"## {a.indicator_label}\n\n" + md_table(
             ["Moderator", "Gruppe", "Type", f"Effekt ({unit})" if unit else "Effekt", "95\u00a0%-sikkerhedsinterval", "Interaktion (Holm)"], rows, align="lllrrr"))
+        # notes beyond the table's own columns (type, too few persons): a level left out of the interaction test,
+        # a covariate simplified or a model that could not be estimated within a level
+        remarks = []
+        for _, r in sub.iterrows():
+            var = mod_vars.get(r["moderator"], r["moderator"])
+            for part in str(r.get("note") or "").split("; "):
+                if part and not part.startswith(("udforskende", "færre end")):
+                    line = f"- {r['moderator_label']} = {b.value_label(var, r['level'])}: {part}."
+                    if line not in remarks:
+                        remarks.append(line)
+        if remarks:
+            blocks.append("Bemærkninger:\n\n" + "\n".join(remarks) + "\n")
     if not blocks:
         return ""
     intro = (

@@ -156,3 +156,105 @@ def test_observational_designs_compare_their_own_adjusted_estimates():
     q = (fits[0].estimate - fits[1].estimate) ** 2 / (fits[0].std_error ** 2 + fits[1].std_error ** 2)
     assert tab.p_interaction.iloc[0] == pytest.approx(stats.chi2.sf(q, 1), rel=1e-10)
     assert "Cochran" in tab.attrs["interaction_test"]["female"]
+
+
+# ---------------------------------------------------------------- rare levels (issue 12 audit)
+
+SICK = ["age", "prior_sick_weeks_52", "sex", "diagnosis_group", "sector"]
+
+
+def _sickness(rare_arms=("intervention", "control")):
+    """The shipped sickness trial, optionally with persons of a new, rare diagnosis group."""
+    from tests.conftest import SYNTHETIC
+
+    df = pd.read_csv(SYNTHETIC / "arbejdsfastholdelse-ved-sygdom" / "participants.csv")
+    extra = df.iloc[: len(rare_arms)].copy()
+    extra["person_id"] = [f"X{i}" for i in range(len(rare_arms))]
+    extra["diagnosis_group"] = "sjaelden"
+    extra["group"] = list(rare_arms)
+    return df, pd.concat([df, extra], ignore_index=True)
+
+
+def _sick_table(df, mods, prespecified=("diagnosis_group", "sector")):
+    opts = {"treatment": "group", "treated": "intervention", "control": "control", "covariates": SICK}
+    return subgroup_table(RandomizedComparison, opts, {"cov_type": "HC2"}, df, "sick_weeks_52", mods, min_group_size=20,
+                          threshold=5, prespecified=set(prespecified))
+
+
+def test_a_rare_moderator_level_is_left_out_of_the_interaction_test():
+    """Two persons of a new diagnosis group (one per arm) made the diagnosis interaction p-value 1e-187
+    (leverage 1 under HC2); left out, the test gives the p-value of the data without them."""
+    base, rare = _sickness()
+    mods = [_mod("diagnosis_group", "Diagnosegruppe"), _mod("sector", "Arbejdsplads")]
+    before = _sick_table(base, mods).set_index(["moderator", "level"])
+    with pytest.warns(UserWarning, match="«Diagnosegruppe» = «sjaelden» indgår ikke i interaktionstesten"):
+        after = _sick_table(rare, mods).set_index(["moderator", "level"])
+    p0, p1 = before.loc[("diagnosis_group", "andet"), "p_interaction"], after.loc[("diagnosis_group", "andet"), "p_interaction"]
+    assert 0.1 < p0 < 0.9
+    assert p1 == pytest.approx(p0, rel=1e-9)
+    assert "indgår ikke i interaktionstesten: færre end 5 personer" in after.loc[("diagnosis_group", "sjaelden"), "note"]
+    assert "'sjaelden' left out" in _sick_table(rare, mods).attrs["interaction_test"]["diagnosis_group"]
+    # the other levels' estimates are those of the data without the rare persons (they are not in those levels)
+    for lv in ("andet", "muskel_skelet", "psykisk"):
+        assert after.loc[("diagnosis_group", lv), "estimate"] == pytest.approx(before.loc[("diagnosis_group", lv), "estimate"], abs=1e-12)
+    # at or above the threshold a level is tested: the left-out rule is the disclosure threshold, not "any level"
+    many = _sickness(("intervention",) * 5 + ("control",) * 5)[1]
+    assert _sick_table(many, mods[:1]).p_interaction.iloc[0] != pytest.approx(p0, rel=1e-6)
+
+
+def test_one_rare_covariate_category_does_not_remove_other_subgroups():
+    """The rare diagnosis group sits in one arm only within each sector and sex level: before, every sector
+    and sex estimate disappeared with a warning naming no covariate. Now the category is merged with the
+    level's most common one for that level's refit, and the note says so."""
+    base, rare = _sickness()
+    mods = [_mod("sector", "Arbejdsplads"), _mod("sex", "Køn")]
+    tab = _sick_table(rare, mods).set_index(["moderator", "level"])
+    assert tab.estimate.notna().all(), tab.note.tolist()
+    for (mod, lv), r in tab.iterrows():
+        part = rare[rare[mod] == lv]
+        counts = part[part.diagnosis_group == "sjaelden"].group.value_counts()
+        if counts.min() >= 5 if len(counts) == 2 else counts.empty:
+            continue
+        common = part.diagnosis_group.value_counts().idxmax()
+        assert f"kovariaten «diagnosis_group»: kategorien «sjaelden» har færre end 5 personer" in r.note
+        assert f"slået sammen med «{common}»" in r.note
+        merged = part.assign(diagnosis_group=part.diagnosis_group.replace({"sjaelden": common}))
+        e = RandomizedComparison(outcome="sick_weeks_52", covariates=[c for c in SICK if c != mod]).fit(
+            merged, cov_type="HC2").estimate_for("adjusted_difference")
+        assert r.estimate == pytest.approx(e.estimate, abs=1e-12) and r.ci_upper == pytest.approx(e.ci_upper, abs=1e-12)
+
+
+def test_a_covariate_constant_within_a_subgroup_arm_is_left_out_and_named():
+    df = _trial(seed=4)
+    df["dose"] = np.round(np.random.default_rng(4).normal(size=len(df)), 3)
+    df.loc[(df.x == 1) & (df.group == "intervention"), "dose"] = 0.0  # constant in one arm of level x = 1
+    df["site"] = "A"
+    df.loc[df.x == 0, "site"] = np.where(np.arange((df.x == 0).sum()) % 2 == 0, "A", "B")  # constant within x = 1
+    opts = {"covariates": ["age", "dose", "site"]}
+    tab = _table(df, opts, [_mod("x")]).set_index("level")
+    one = tab.loc["1"]
+    assert np.isfinite(one.estimate)
+    assert "kovariaten «dose» er ens for alle i den ene gruppe i undergruppen og indgår ikke i justeringen" in one.note
+    assert "kovariaten «site» er ens for alle i undergruppen" in one.note
+    e = RandomizedComparison(outcome="y", covariates=["age"]).fit(df[df.x == 1]).estimate_for("adjusted_difference")
+    assert one.estimate == pytest.approx(e.estimate, abs=1e-12)
+    assert tab.loc["0", "note"] == ""  # level 0 needs nothing left out
+
+
+def test_observational_designs_name_the_rare_covariate_category_instead_of_merging_it():
+    from evaluation.designs import get_design
+    from evaluation.designs.family import main_estimate as main_term
+    from evaluation.synthetic.observational import make_observational
+
+    df = make_observational(n_treated=300, n_pool=1500, seed=3).data
+    df["east"] = 0
+    df.loc[df.index[(df.group == "intervention") & (df.female == 1)][:1], "east"] = 1  # one person
+    cls = get_design("matched_comparison")
+    opts = {"covariates": ["age", "prior_benefit_share", "east"], "method": "dr"}
+    tab = subgroup_table(cls, opts, {}, df, "weeks_on_benefit", [_mod("female")], min_group_size=20, threshold=5,
+                         prespecified={"female"}).set_index("level")
+    assert np.isnan(tab.loc["1", "estimate"]) and "intet estimat: kovariaten «east» har værdien «1»" in tab.loc["1", "note"]
+    # in level 0 the covariate is constant: left out there (it confounds nothing within the level), named
+    assert np.isfinite(tab.loc["0", "estimate"]) and "kovariaten «east» er ens for alle i undergruppen" in tab.loc["0", "note"]
+    e = main_term(cls(outcome="weeks_on_benefit", **{**opts, "covariates": ["age", "prior_benefit_share"]}).fit(df[df.female == 0]))
+    assert tab.loc["0", "estimate"] == pytest.approx(e.estimate, abs=1e-12)

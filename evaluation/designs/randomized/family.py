@@ -222,11 +222,11 @@ class RandomizedFamily(ComparisonFamily):
                               seed=inp.fit.mediation_seed, conf_level=inp.fit.conf_level)
 
     # -- subgroups: a regression interaction test is valid because allocation is random within every level
-    def interaction_test(self, frame: pd.DataFrame, outcome: str, options: Options, variable: str):
+    def interaction_test(self, frame: pd.DataFrame, outcome: str, options: Options, variable: str, exclude=()):
         spec = self.groups(options)
         t = (frame[spec.column] == spec.treated).astype(float).where(frame[spec.column].isin([spec.treated, spec.control]))
         work = frame.assign(__t=t)
-        return interaction_p(work[work[outcome].notna()], outcome, "__t", variable, options.declared())
+        return interaction_p(work[work[outcome].notna()], outcome, "__t", variable, options.declared(), exclude)
 
     def subgroup_options(self, options: Options, variable: str) -> dict[str, Any]:
         opts = super().subgroup_options(options, variable)
