@@ -27,7 +27,7 @@ from evaluation.exceptions import DataValidationError, EvaluationError
 from evaluation.metrics.registry import METRICS, metric_inputs, param_problems
 from evaluation.pipeline.frames import analysis_frame
 from evaluation.pipeline.follow_up import resolve_targets
-from evaluation.data.tables import column_list
+from evaluation.data.tables import column_list, shown
 
 __all__ = ["PreparedStudy", "prepare_study", "analysis_input"]
 
@@ -78,6 +78,42 @@ def analysis_input(study: Study, analysis, data: StudyData, frame: pd.DataFrame 
         rows=rows, numbers=src_rows.numbers if src_rows is not None else None,
         types=dict(getattr(source, "types", {}) or {}) if source is not None else {},
     )
+
+
+def _constant_outcome_problems(study: Study, analysis, ind, inp: AnalysisInput, j: int) -> list[str]:
+    """An outcome with one and the same value for every analysed person (in both compared groups): nothing can
+    be compared — no effect, standard error or test exists, and the estimators would fail or print an
+    interval of width zero (an audit saw run end in an internal error in the mechanism figure). It is almost
+    always the wrong column or metric, so it is refused with the file and column (or the indicator's line)."""
+    frame = inp.frame
+    if not isinstance(frame, pd.DataFrame) or inp.outcome is None or inp.outcome not in frame.columns:
+        return []
+    spec = analysis.family.groups(inp.options)
+    rows = frame
+    if spec is not None and spec.column in frame.columns:
+        rows = frame[frame[spec.column].isin([spec.treated, spec.control])]
+    y = pd.to_numeric(rows[inp.outcome], errors="coerce").dropna()
+    if len(y) < 2 or y.nunique() != 1:
+        return []
+    value = y.iloc[0]
+    shown_value = f"{value:g}" if isinstance(value, (float, np.floating)) else str(value)
+    who = "every analysed person in both groups" if spec is not None else "every analysed row"
+    inputs = [(src, col) for src, col, kind in metric_inputs(ind.metric.name, ind.metric.params) if kind == "numeric"] \
+        if ind.metric is not None and ind.metric.name in METRICS else []
+    if len(inputs) == 1:
+        src, col = inputs[0]
+        file = shown(inp.paths[src]) if src != inp.data_name and inp.paths.get(src) else inp.source_path
+        where = f"{file or src}: column {col!r} (the outcome of indicator {ind.id!r})"
+    else:
+        read = [inp.source_path or inp.data_name]
+        if ind.metric is not None and ind.metric.name in METRICS and "register" in METRICS[ind.metric.name].params():
+            reg = str(ind.metric.params.get("register", "register"))
+            read.append(shown(inp.paths[reg]) if inp.paths.get(reg) else reg)
+        where = (f"{study.where(('theory', 'indicators', j, 'metric'))}: the outcome of indicator {ind.id!r} (metric "
+                 f"{ind.metric.name if ind.metric is not None else '?'!r} on {' and '.join(read)})")
+    return [f"{where} has the same value ({shown_value}) for {who} ({len(y)} rows): there is nothing to compare, so "
+            f"analysis {analysis.id!r} can estimate no effect, standard error or test; check that the indicator reads "
+            "the right column (or metric and parameters)"]
 
 
 def _metric_input_problems(study: Study, data: StudyData, ind, j: int) -> list[str]:
@@ -172,8 +208,11 @@ def prepare_study(study: Study) -> PreparedStudy:
                 problems += [f"{where} ({a.id}): {name_rows(m, data.rows)}" for m in msgs]
                 continue
         prepared.warnings[a.id] = tuple(sorted({str(w.message) for w in caught}))
-        for loc, msg in fam.check_data(inp):
+        found = fam.check_data(inp)
+        for loc, msg in found:
             problems.append(name_rows(msg, data.rows) if loc is None else f"{study.where(('analyses', i) + tuple(loc))}: {msg}")
+        if not found and ind is not None:
+            problems += _constant_outcome_problems(study, a, ind, inp, indicator_pos[ind.id])
         prepared.inputs[a.id] = inp
     prepared.targets = resolve_targets(study, data, problems)
     problems = _dedupe(problems)

@@ -260,3 +260,21 @@ def test_the_shipped_study_reports_the_mechanism_and_every_claim_follows(study_t
     flipped = re.sub(r"Vi kan ikke udelukke, at ingen del af effekten på «[^»]+» går gennem mekanismen\.",
                      "Intervallet udelukker nul (p = 0,01): en del af effekten går gennem mekanismen.", qmd, count=1)
     assert any("verdict" in p for p in check_report_claims(flipped, b))
+
+
+def test_an_undefined_sensitivity_curve_leaves_its_figure_out_instead_of_crashing():
+    """A curve with no finite indirect effect (an audit saw 'Axis limits cannot be NaN or Inf' end a run)."""
+    from types import SimpleNamespace
+
+    from evaluation.designs.randomized.figures import mediation_figures
+
+    rho = np.linspace(-0.9, 0.9, 19)
+    nan = np.full(len(rho), np.nan)
+    curve = pd.DataFrame({"mediator": "m", "rho": rho, "acme": nan, "ci_lower": nan, "ci_upper": nan})
+    rec = SimpleNamespace(id="a", primary=True, unit="uger", result=SimpleNamespace(
+        tables={"mediation_sensitivity": curve}, outcome_type="continuous", diagnostics={"mediation": {}}))
+    with pytest.warns(UserWarning, match="figure is left out"):
+        assert mediation_figures([rec]) == {}
+    finite = curve.assign(acme=rho * 0.1, ci_lower=rho * 0.1 - 1, ci_upper=rho * 0.1 + 1)
+    rec.result.tables["mediation_sensitivity"] = finite
+    assert list(mediation_figures([rec])) == ["mediation_a_m"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
+
+import numpy as np
 
 from evaluation.presentation.plotting import DanishNumberFormatter
 
@@ -20,8 +23,8 @@ def mediation_sensitivity_figure(curve, rho_at_zero: float | None, ylabel: str):
     c = curve.sort_values("rho")
     c = c[c["rho"].abs() <= 0.9 + 1e-9]  # medsens' plotting range; ACME(ρ) grows without bound as |ρ| → 1
     core = c[c["rho"].abs() <= 0.5 + 1e-9]
-    lo = float(min(core["ci_lower"].min(), 0.0))
-    hi = float(max(core["ci_upper"].max(), 0.0))
+    lo = float(np.nanmin([core["ci_lower"].min(), core["acme"].min(), 0.0]))
+    hi = float(np.nanmax([core["ci_upper"].max(), core["acme"].max(), 0.0]))
     pad = 0.15 * (hi - lo or 1.0)
     fig, ax = plt.subplots(figsize=(6.5, 3.4))
     ax.fill_between(c["rho"], c["ci_lower"], c["ci_upper"], color="#1f4e79", alpha=0.15, label="95\u00a0%-interval")
@@ -59,6 +62,12 @@ def mediation_figures(records) -> dict[str, Any]:
             part = part.copy()
             for col in ("acme", "ci_lower", "ci_upper"):
                 part[col] = part[col].astype(float) * mult
+            core = part[part["rho"].abs() <= 0.5 + 1e-9]
+            if not np.isfinite(core[["acme", "ci_lower", "ci_upper"]].to_numpy(dtype=float)).any():
+                # the indirect effect is undefined along the whole curve: no figure (the report says so), no crash
+                warnings.warn(f"analysis {a.id!r}: the sensitivity curve of the indirect effect through {mediator!r} "
+                              "has no finite values; its figure is left out", UserWarning, stacklevel=2)
+                continue
             rho0 = (diag.get(mediator) or {}).get("rho_at_zero")
             unit = "procentpoint" if mult == 100.0 else (a.unit or "")
             out[f"mediation_{a.id}_{mediator}"] = mediation_sensitivity_figure(

@@ -262,4 +262,7 @@ def mechanisms_section(records: list["AnalysisRecord"], bundle: "Bundle", figure
             if key in figures:
                 out.append(f"![Følsomhed af den indirekte effekt på «{a.indicator_label}» for umålte forhold]({figures[key]})"
                            "{width=80%}\n")
+            elif a.result.tables.get("mediation_sensitivity") is not None and a.primary:
+                out.append(f"Følsomhedsfiguren for «{a.indicator_label}» er udeladt, fordi den indirekte effekt ikke kan "
+                           "beregnes for nogen værdi af korrelationen ρ.\n")
     return "\n".join(out)
