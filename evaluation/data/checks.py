@@ -38,6 +38,7 @@ MAX_MAGNITUDE = 1e15
 
 _DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d+,\d+\s*$")
 _DECIMAL_POINT = re.compile(r"^\s*[+-]?\d+\.\d+\s*$")
+_NONFINITE = re.compile(r"^[+-]?(inf|infinity|nan)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -156,13 +157,15 @@ def numeric_problems(s: pd.Series, rows: RowRef, column: str, *, role: str = "nu
     present = s.notna().to_numpy()
     raw = s.astype("object").to_numpy()
     where = f"{prefix}column {column!r} ({role})"
-    bad = np.flatnonzero(present & ~ok)
+    # text such as 'inf' or 'nan' is a number, just not a finite one: named as such below, not as "not numbers"
+    inf_text = present & ~ok & np.array([isinstance(v, str) and bool(_NONFINITE.match(v.strip())) for v in raw], dtype=bool)
+    bad = np.flatnonzero(present & ~ok & ~inf_text)
     if len(bad):
         values = [raw[i] for i in bad]
         out.append(f"{rows.head(bad)}: {where}: {len(bad)} value(s) that are not numbers: "
                    f"{rows.at(bad, values)}{_hint_for(values, numbers)}")
     good = present & ok
-    nonfinite = np.flatnonzero(good & ~np.isfinite(vals))
+    nonfinite = np.flatnonzero((good & ~np.isfinite(vals)) | inf_text)
     huge = np.flatnonzero(good & np.isfinite(vals) & (np.abs(np.where(np.isfinite(vals), vals, 0)) > MAX_MAGNITUDE))
     for idx, what in ((nonfinite, "non-finite value(s) (inf or nan)"), (huge, f"absurd magnitude(s) beyond ±{MAX_MAGNITUDE:.0e}")):
         if len(idx):

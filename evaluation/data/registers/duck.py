@@ -109,6 +109,23 @@ def _week_table(con, scan: str, week_column: str, file: str, where: str = "") ->
     return pd.DataFrame({"w": distinct, "ord": ords})
 
 
+def _nonfinite_codes(con, scan: str, code_column: str, file: str) -> None:
+    """Raise naming the rows whose code reads as inf or nan (DuckDB reads such a column as DOUBLE, and pandas
+    cannot tell its NaN from an empty cell); return when there are none."""
+    cc = _q(code_column)
+    num = f"TRY_CAST({cc} AS DOUBLE)"
+    cond = f"{num} IS NOT NULL AND NOT isfinite({num})"
+    rows = con.execute(f"SELECT rn, c FROM (SELECT {_rn(scan)} AS rn, {cc} AS c FROM {scan}) "
+                       f"WHERE {cond.replace(cc, 'c')} ORDER BY rn LIMIT 5").fetchall()
+    if not rows:
+        return
+    n_bad = con.execute(f"SELECT count(*) FROM {scan} WHERE {cond}").fetchone()[0]
+    more = f" (and {n_bad - len(rows)} more)" if n_bad > len(rows) else ""
+    raise DataValidationError(
+        f"{file}: column {code_column!r} (benefit code) has {n_bad} {_code_what('nonfinite')}: "
+        + ", ".join(f"{_unit(scan)} {r[0]}: {_code_text(r[1])!r}" for r in rows) + more)
+
+
 def _code_table(con, scan: str, code_column: str, cl: CodeList, file: str, where: str = "") -> pd.DataFrame:
     """Distinct raw codes → category index (unknown/non-numeric/blank codes are an error)."""
     cc = _q(code_column)
@@ -120,7 +137,9 @@ def _code_table(con, scan: str, code_column: str, cl: CodeList, file: str, where
         # the distinct values that fail, then the first lines holding them (in the column's own type)
         kinds = {i: _bad_code_kind(v) for i, v in enumerate(vals)}
         bad = [vals[i] for i, k in kinds.items() if k is not None]
-        kind = "text" if any(k == "text" for k in kinds.values()) else "fraction"
+        kind = next((k for k in ("nonfinite", "text", "fraction") if k in kinds.values()), "fraction")
+        if kind == "nonfinite":
+            _nonfinite_codes(con, scan, code_column, file)
         con.register("bad_codes_v", pd.DataFrame({"c": pd.Series(bad, dtype=distinct.dtype)}))
         rows = con.execute(
             f"SELECT rn, c FROM (SELECT {_rn(scan)} AS rn, {cc} AS c FROM {scan}) "
@@ -133,6 +152,8 @@ def _code_table(con, scan: str, code_column: str, cl: CodeList, file: str, where
             + ", ".join(f"{_unit(scan)} {r[0]}: {_code_text(r[1])!r}" for r in rows) + more
         ) from None
     if (ints < 0).any():
+        if any(isinstance(v, (float, np.floating)) and v != v for v in vals):
+            _nonfinite_codes(con, scan, code_column, file)  # NaN: an empty cell, or 'nan' in the file
         rows = con.execute(
             f"SELECT rn FROM (SELECT {_rn(scan)} AS rn, {cc} AS c FROM {scan}) "
             "WHERE c IS NULL OR trim(CAST(c AS VARCHAR)) = '' ORDER BY rn LIMIT 5"

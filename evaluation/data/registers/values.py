@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 import numpy as np
@@ -10,6 +11,19 @@ import pandas as pd
 from evaluation.data.pseudonym import load_key, looks_like_cpr, pseudonymise_ids
 from evaluation.data.registers.codes import CodeList
 from evaluation.exceptions import DataValidationError
+
+#: text that reads as a non-finite number ("inf", "-Infinity", "nan"): not a code, and not "not a number" either
+NONFINITE_TEXT = re.compile(r"^[+-]?(inf|infinity|nan)$", re.IGNORECASE)
+
+
+def plain_value(v) -> str:
+    """A raw value as a message shows it: quoted as the file has it (``'130.5'``), never ``np.float64(130.5)``."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return repr(str(v))
+
 
 def _ids_to_text(values) -> pd.Series:
     s = pd.Series(values, copy=False)
@@ -47,14 +61,15 @@ def _example_rows(labels: Sequence, positions: np.ndarray, values=None, k: int =
         seen.add(lab)
         total += 1
         if len(out) < k:
-            out.append(lab + (f": {values[int(i)]!r}" if values is not None else ""))
+            out.append(lab + (f": {plain_value(values[int(i)])}" if values is not None else ""))
     more = f" (and {total - k} more)" if total > k else ""
     return ", ".join(out) + more
 
 
 def _code_what(kind: str) -> str:
-    return ("value(s) that are not whole numbers (DREAM codes are integers; a code like 130.5 is not a code)"
-            if kind == "fraction" else "value(s) that are not numbers (DREAM codes are integers)")
+    return {"fraction": "value(s) that are not whole numbers (DREAM codes are integers; a code like 130.5 is not a code)",
+            "nonfinite": "non-finite value(s) (inf or nan; DREAM codes are integers)"}.get(
+        kind, "value(s) that are not numbers (DREAM codes are integers)")
 
 
 def _code_problem(file: str, column: str, kind: str, n: int, where: str) -> DataValidationError:
@@ -62,16 +77,21 @@ def _code_problem(file: str, column: str, kind: str, n: int, where: str) -> Data
 
 
 def _bad_code_kind(v) -> str | None:
-    """Why one raw code value is not a DREAM code: ``"text"``, ``"fraction"``, or None (a code or blank)."""
-    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+    """Why one raw code value is not a DREAM code: ``"text"``, ``"fraction"``, ``"nonfinite"``, or None (a code
+    or blank; a NaN float is a blank, as pandas reads an empty cell)."""
+    if v is None or v is pd.NA or (isinstance(v, (float, np.floating)) and v != v):
         return None
     if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
         return None
     if isinstance(v, (float, np.floating)):
-        return None if np.isfinite(v) and float(v).is_integer() else "fraction"
+        if not np.isfinite(v):
+            return "nonfinite"
+        return None if float(v).is_integer() else "fraction"
     t = str(v).strip()
     if not t:
         return None
+    if NONFINITE_TEXT.match(t):
+        return "nonfinite"
     x = pd.to_numeric(pd.Series([t]), errors="coerce").iloc[0]
     if pd.isna(x):
         return "text"
@@ -88,8 +108,11 @@ def _codes_from_values(values, file: str, column: str, rows: Sequence) -> np.nda
         return arr.astype(np.int64)
     if np.issubdtype(arr.dtype, np.floating):
         blank = np.isnan(arr)
-        frac = ~blank & ~np.isfinite(arr)
-        frac |= ~blank & np.isfinite(arr) & (arr != np.round(np.where(np.isfinite(arr), arr, 0)))
+        inf = ~blank & ~np.isfinite(arr)
+        if inf.any():
+            pos = np.flatnonzero(inf)
+            raise _code_problem(file, column, "nonfinite", len(pos), _example_rows(rows, pos, arr))
+        frac = ~blank & (arr != np.round(np.where(np.isfinite(arr), arr, 0)))
         if frac.any():
             pos = np.flatnonzero(frac)
             raise _code_problem(file, column, "fraction", len(pos), _example_rows(rows, pos, arr))
@@ -97,6 +120,10 @@ def _codes_from_values(values, file: str, column: str, rows: Sequence) -> np.nda
     s = pd.Series(arr, dtype="object").map(lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v).strip())
     s = s.where(s != "", None)
     num = pd.to_numeric(s, errors="coerce")
+    nonfinite = (s.map(lambda v: v is not None and bool(NONFINITE_TEXT.match(v))) | (num.notna() & ~np.isfinite(num))).to_numpy()
+    if nonfinite.any():
+        pos = np.flatnonzero(nonfinite)
+        raise _code_problem(file, column, "nonfinite", len(pos), _example_rows(rows, pos, s.to_numpy()))
     text = (num.isna() & s.notna()).to_numpy()
     frac = (num.notna() & (num != num.round())).to_numpy()
     if text.any():
