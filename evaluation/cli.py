@@ -45,6 +45,15 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
         err_console.print(warnings.formatwarning(message, category, filename, lineno, line), markup=False, end="")
 
 
+def _out_of_memory(exc: BaseException) -> bool:
+    """Python's MemoryError or DuckDB's OutOfMemoryException (checked without importing DuckDB)."""
+    if isinstance(exc, MemoryError):
+        return True
+    duckdb = sys.modules.get("duckdb")
+    oom = getattr(duckdb, "OutOfMemoryException", None) if duckdb is not None else None
+    return oom is not None and isinstance(exc, oom)
+
+
 def _friendly_errors(func: Callable) -> Callable:
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -76,6 +85,13 @@ def _friendly_errors(func: Callable) -> Callable:
         except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for evaluators
             if os.environ.get("EVALUATION_DEBUG"):
                 raise
+            if _out_of_memory(exc):
+                err_console.print(_styled("Error:", "bold red", f" out of memory ({type(exc).__name__}: {exc}). "
+                                          "The data did not fit in the memory this process may use. Give it more "
+                                          "memory (a higher ulimit -v or container limit), or set "
+                                          "EVALUATION_DUCKDB_MEMORY (e.g. 500MB) to change how much the register "
+                                          "scans (DuckDB) may use."))
+                sys.exit(EXIT_USER_ERROR)
             err_console.print(_styled(
                 "Internal error", "bold red", f" ({type(exc).__name__}): {exc}\n"
                 "This is a bug in evaluation, not in your study. Re-run with EVALUATION_DEBUG=1 and report the output."))

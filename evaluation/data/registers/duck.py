@@ -24,10 +24,102 @@ def _format_for(path: Path, fmt: str | None) -> str:
     )
 
 
+#: environment variable that sets DuckDB's memory limit (a size DuckDB understands: "2GB", "500MB")
+MEMORY_ENV = "EVALUATION_DUCKDB_MEMORY"
+_MIB = 1024 * 1024
+
+
+def _proc_kib(field: str, path: str = "/proc/self/status") -> int | None:
+    try:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def memory_budget() -> int:
+    """Bytes DuckDB may use: half of what this process can still get.
+
+    DuckDB's own default is 80 % of the machine's physical memory, which it does not have under an
+    address-space limit (``ulimit -v``), a container's memory limit or on a busy machine; it then fails with
+    an allocation error mid-query. What the process can still get is the least of: the memory available on
+    the machine (``MemAvailable``), the room left under the address-space limit (``RLIMIT_AS`` minus the
+    process's current virtual size) and the room left under a cgroup v2 memory limit. Half of that leaves
+    the rest to pandas and numpy; at least 64 MiB.
+    """
+    import resource
+
+    room: list[int] = []
+    avail = _proc_kib("MemAvailable", "/proc/meminfo")
+    if avail is not None:
+        room.append(avail * 1024)
+    try:
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft not in (resource.RLIM_INFINITY, -1):
+            vm = _proc_kib("VmSize")
+            room.append(soft - (vm * 1024 if vm is not None else 0))
+    except (OSError, ValueError):
+        pass
+    try:
+        cg_max = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if cg_max.isdigit():
+            room.append(int(cg_max) - int(Path("/sys/fs/cgroup/memory.current").read_text().strip()))
+    except (OSError, ValueError):
+        pass
+    if not room:
+        return 1024 * _MIB  # nothing known (not Linux): a modest limit rather than DuckDB's 80 % of the machine
+    return max(64 * _MIB, min(room) // 2)
+
+
+def _fewer_malloc_arenas() -> None:
+    """Under an address-space limit, let glibc's malloc keep at most two arenas.
+
+    glibc gives every new thread its own malloc arena and reserves 64 MiB of address space for each (up to
+    8 per core); DuckDB starts its threads when it connects, so connecting alone took ~580 MiB of a 1 GiB
+    ``ulimit -v`` and the first scan failed with an allocation error. Only reserved address space is
+    saved (the memory used is the same); without an address-space limit nothing is changed.
+    """
+    import ctypes
+    import ctypes.util
+    import platform
+    import resource
+
+    try:
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft in (resource.RLIM_INFINITY, -1) or platform.libc_ver()[0] != "glibc":
+            return
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-8, 2)  # M_ARENA_MAX (malloc.h)
+    except (OSError, AttributeError, ValueError):
+        return
+
+
 def _duck():
+    """A DuckDB connection with a memory limit (:func:`memory_budget`, or ``EVALUATION_DUCKDB_MEMORY``) and no more
+    threads than the budget carries (one per 256 MiB, at least one): each DuckDB thread reserves address space of
+    its own, so under a 1 GiB address-space limit even connecting failed with the default of one per core."""
+    import os
+
     import duckdb
 
-    return duckdb.connect()
+    from evaluation.exceptions import EvaluationError
+
+    wanted = os.environ.get(MEMORY_ENV, "").strip()
+    budget = memory_budget()
+    limit = wanted or f"{max(64, budget // _MIB)}MB"
+    threads = max(1, min(os.cpu_count() or 1, budget // (256 * _MIB)))
+    _fewer_malloc_arenas()
+    try:
+        return duckdb.connect(config={"memory_limit": limit, "threads": threads})
+    except duckdb.OutOfMemoryException:
+        raise
+    except duckdb.Error as exc:
+        if not wanted:
+            raise
+        raise EvaluationError(f"{MEMORY_ENV}={wanted!r} is not a memory size DuckDB understands (e.g. 2GB or "
+                              f"500MB): {str(exc).splitlines()[0][:160]}") from None
 
 
 def _scan_sql(path: Path, fmt: str, separator: str = ",", encoding: str | None = None,
