@@ -38,6 +38,18 @@ def _dist(df: float | None):
     return stats.norm if df is None else stats.t(df)
 
 
+def _p_pays(saved_total: float, cost: float, se_total: float, df: float | None) -> float:
+    """P(net > 0) under the effect's sampling distribution: the upper tail at (cost − saved) / se.
+
+    The survival function, not ``1 − cdf``: ``1 − cdf`` rounds every tail below ~1e-16 to exactly 0, so one
+    table printed "0 %" where another printed "under 1 %" for the same kind of number. Without sampling
+    uncertainty (se = 0) the net result is known: 1 if it is positive, else 0.
+    """
+    if not se_total > 0:
+        return float(saved_total > cost)
+    return float(_dist(df).sf((cost - saved_total) / se_total))
+
+
 def _interval(est: float, se: float, df: float | None, conf_level: float) -> tuple[float, float]:
     q = float(_dist(df).ppf(0.5 + conf_level / 2))
     return est - q * se, est + q * se
@@ -85,8 +97,7 @@ def business_case(effects: Mapping[int, Mapping[str, Any]], *, n_participants: i
             row["net"] = net
             row["net_ci"] = [n * lo_pp - cost, n * hi_pp - cost]
             row["net_se"] = se_net
-            row["p_pays"] = float(_dist(df).sf(cost / n - saved_pp) if se_pp == 0 else
-                                  1.0 - _dist(df).cdf((cost - n * saved_pp) / se_net))
+            row["p_pays"] = _p_pays(n * saved_pp, cost, se_net, df)
             row["net_per_participant"] = net / n
             row["net_per_participant_ci"] = [x / n for x in row["net_ci"]]
             if saved_w > 0:
@@ -108,7 +119,7 @@ def business_case(effects: Mapping[int, Mapping[str, Any]], *, n_participants: i
             if cost is not None:
                 r["net"] = n * saved - cost
                 r["net_ci"] = [n * lo - cost, n * hi - cost]
-                r["p_pays"] = float(1.0 - _dist(kr.get("df")).cdf((cost - n * saved) / (n * se))) if se > 0 else float(n * saved > cost)
+                r["p_pays"] = _p_pays(n * saved, cost, n * se, kr.get("df"))
             sens.append(r)
     out["sensitivity"] = sens
     out["method"] = ("net result = saved expenses − cost, linear in the effect on kroner per participant, so its interval "

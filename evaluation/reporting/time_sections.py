@@ -259,11 +259,14 @@ def _kr_total_ci(ci) -> str:
 
 
 def _p_text(p: float) -> str:
-    """The probability in whole per cent, never "0 %" or "100 %" for a probability strictly between them."""
+    """The probability in whole per cent; below 0.5 % "under 1 %" and from 99.5 % "over 99 %", zero and one
+    included, so every table and sentence writes the same kind of number the same way (a probability computed
+    as exactly 0 -- a tail beyond floating point, or no uncertainty -- printed "0 %" in the sensitivity table
+    where the main table said "under 1 %")."""
     v = 100 * p
-    if 0 < v < 0.5:
+    if v < 0.5:
         return f"under 1{NBSP}%"
-    if 99.5 <= v < 100:
+    if v >= 99.5:
         return f"over 99{NBSP}%"
     return f"{fmt_number(v, 0)}{NBSP}%"
 

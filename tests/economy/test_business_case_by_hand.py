@@ -145,3 +145,27 @@ def test_rates_between_listed_years_use_the_nearest(setup):
     table, info = rates.category_table(setup[1].codes, [2021, 2022, 2023])
     assert ("kontanthjaelp", 2023, 2022) in info["substituted"]
     assert "a_dagpenge" in info["unpriced"]
+
+
+def test_tiny_probabilities_are_computed_and_written_alike_in_every_table():
+    """The sensitivity table printed '(0 %)' where the main table printed 'under 1 %' for the same kind of number:
+    1 − cdf rounded a tail below 1e-16 to 0. Now the tail is the survival function, and the text is one rule."""
+    from evaluation.reporting.time_sections import _p_text
+
+    effects = {52: {"kroner": {"estimate": 5000.0, "std_error": 600.0, "df": None},
+                    "weeks": {"estimate": 2.0, "std_error": 0.1, "df": None}, "control_kroner": 1000.0,
+                    "control_weeks": 1.0}}
+    bc = business_case(effects, n_participants=100, cost=100_000, rate_factors=[0.8, 1.2])
+    main = bc["horizons"][52]["p_pays"]
+    assert main == pytest.approx(stats.norm.sf((100_000 + 100 * 5000) / (100 * 600)), rel=1e-9)
+    assert 0 < main < 1e-16  # 1 - cdf gave exactly 0
+    for s in bc["sensitivity"]:
+        z = (100_000 + 100 * 5000 * s["rate_factor"]) / (100 * 600 * s["rate_factor"])
+        assert s["p_pays"] == pytest.approx(stats.norm.sf(z), rel=1e-9) and s["p_pays"] > 0
+    texts = {_p_text(main), *(_p_text(s["p_pays"]) for s in bc["sensitivity"])}
+    assert texts == {"under 1\u00a0%"}
+    # a probability of exactly 0 or 1 (no sampling uncertainty) follows the same rule
+    assert _p_text(0.0) == "under 1\u00a0%" and _p_text(1.0) == "over 99\u00a0%" and _p_text(0.5) == "50\u00a0%"
+    known = business_case({52: {**effects[52], "kroner": {"estimate": -5000.0, "std_error": 0.0, "df": None}}},
+                          n_participants=100, cost=100_000)
+    assert known["horizons"][52]["p_pays"] == 1.0
