@@ -406,6 +406,18 @@ def _section_effects(b: Bundle, figures: Mapping[str, str]) -> str:
     return "\n".join(out)
 
 
+def _labelled_note(b: Bundle, note: str) -> str:
+    """A subgroup note with the data's Danish labels: «diagnosis_group» → «Diagnosegruppe», and the categories
+    quoted after a covariate («muskel_skelet» → «Muskel og skelet»)."""
+    m = re.search(r"kovariaten «([^»]+)»", note)
+    if m is None:
+        return note
+    col = m.group(1)
+    head, tail = note[:m.start()], note[m.end():]
+    tail = re.sub(r"«([^»]+)»", lambda x: f"«{b.value_label(col, x.group(1))}»", tail)
+    return f"{head}kovariaten «{b.label(col)}»{tail}"
+
+
 def _section_subgroups(b: Bundle) -> str:
     blocks = []
     mod_vars = {m["id"]: m.get("variable") or "" for m in b.theory.get("moderators", [])}
@@ -430,7 +442,7 @@ def _section_subgroups(b: Bundle) -> str:
             var = mod_vars.get(r["moderator"], r["moderator"])
             for part in str(r.get("note") or "").split("; "):
                 if part and not part.startswith(("udforskende", "færre end")):
-                    line = f"- {r['moderator_label']} = {b.value_label(var, r['level'])}: {part}."
+                    line = f"- {r['moderator_label']} = {b.value_label(var, r['level'])}: {_labelled_note(b, part)}."
                     if line not in remarks:
                         remarks.append(line)
         if remarks:

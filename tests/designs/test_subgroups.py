@@ -258,3 +258,32 @@ def test_observational_designs_name_the_rare_covariate_category_instead_of_mergi
     assert np.isfinite(tab.loc["0", "estimate"]) and "kovariaten «east» er ens for alle i undergruppen" in tab.loc["0", "note"]
     e = main_term(cls(outcome="weeks_on_benefit", **{**opts, "covariates": ["age", "prior_benefit_share"]}).fit(df[df.female == 0]))
     assert tab.loc["0", "estimate"] == pytest.approx(e.estimate, abs=1e-12)
+
+
+def test_the_shipped_study_with_two_rare_persons_keeps_its_subgroups_and_the_report_says_why(study_tree, tmp_path):
+    """The audit's case end to end: run the sickness study with two persons of a new diagnosis group; the diagnosis
+    interaction p-value is that of the shipped data, every sector and sex estimate is there, and the report lists
+    under the subgroup table which level left the test and which category was merged, and why."""
+    import warnings
+
+    from evaluation.pipeline import run_study
+    from evaluation.reporting.quarto import report_markdown
+    from evaluation.results import load_bundle
+
+    folder = study_tree("arbejdsfastholdelse-ved-sygdom")
+    csv = tmp_path / "data" / "synthetic" / "arbejdsfastholdelse-ved-sygdom" / "participants.csv"
+    base, rare = _sickness()
+    rare.to_csv(csv, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        b = load_bundle(run_study(folder, tmp_path / "results", figures=False))
+    sub = b.analysis("sygefravaer").result.tables["subgroups"].set_index(["moderator", "level"])
+    ref = _sick_table(base, [_mod("diagnosis_group")]).p_interaction.iloc[0]
+    assert sub.loc[("diagnose", "andet"), "p_interaction"] == pytest.approx(ref, rel=1e-6)
+    assert sub.loc[[("sektor", "offentlig"), ("sektor", "privat"), ("sex", "kvinde"), ("sex", "mand")], "estimate"].notna().all()
+    qmd = report_markdown(b)
+    section = qmd[qmd.index("# Hvordan og for hvem"):]
+    assert "Bemærkninger:" in section
+    assert "- Diagnosegruppe = sjaelden: indgår ikke i interaktionstesten: færre end 5 personer i en af grupperne." in section
+    assert ("- Arbejdsplads (offentlig/privat) = Offentlig: kovariaten «Diagnosegruppe»: kategorien «sjaelden» har færre "
+            "end 5 personer i en af grupperne i undergruppen og er slået sammen med «Muskel og skelet» i justeringen.") in section
