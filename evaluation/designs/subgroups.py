@@ -11,7 +11,7 @@ exploratory moderators separately). Moderators declared in the theory are *pre-s
 others are *exploratory* (``prespecified = False``). No estimate is made for a level with
 fewer than the study's minimum group size in either group.
 
-Rare levels (the floor is the disclosure threshold, at least 2 persons per group):
+Rare levels and categories:
 
 - A level of the moderator with fewer than the disclosure threshold of persons in the intervention or
   the comparison group is left out of the interaction test (its persons are dropped from the test's
@@ -21,8 +21,11 @@ Rare levels (the floor is the disclosure threshold, at least 2 persons per group
 - Within one level of a moderator, a covariate of a randomized comparison that cannot be adjusted for
   there is simplified for that level's refit only, and the row's note names it: a covariate that is
   the same for everyone in the level, or the same for everyone in one group, is left out; a category
-  with fewer than the threshold of persons in either group is merged with the level's most common
-  category. Under random allocation covariates only buy precision, so the estimate stays unbiased;
+  too rare to be adjusted for -- fewer than 2 persons in either group, which makes the within-group
+  regression rank deficient or gives a person leverage 1 -- is merged with the level's most common
+  category (the note says "for sjælden" without a count). Only what the fit needs is changed, so a
+  category with, say, 4 persons in a group stays in the adjustment (the threshold is no reason to
+  weaken it). Under random allocation covariates only buy precision, so the estimate stays unbiased;
   without this, one rare category elsewhere in the data would remove every estimate of other
   moderators. Observational designs need their covariates for identification, so there (apart from
   a covariate constant in the whole level, which confounds nothing within it) the level gets no
@@ -109,7 +112,7 @@ def _covariates_in_level(part: pd.DataFrame, outcome: str, covariates: Sequence[
     Returns the covariates to keep, the categories to merge per covariate (``{column: {category: merged
     into}}``), the notes (Danish) for the changes and the problems (Danish) that a design which needs its
     covariates cannot work around. ``arms`` is ``(column, treated, control)``; counts are persons with an
-    observed outcome. A category with fewer than ``floor`` persons in either group is merged with the
+    observed outcome. A category with fewer than ``floor`` (2) persons in either group is merged with the
     level's most common category; a covariate the same for everyone in the level or in one group is left
     out (both would make the within-group regression rank deficient, or give a person leverage 1).
     """
@@ -137,20 +140,19 @@ def _covariates_in_level(part: pd.DataFrame, outcome: str, covariates: Sequence[
                 continue
             word = (('kategorien' if len(rare) == 1 else 'kategorierne') if _is_categorical(s)
                     else ('værdien' if len(rare) == 1 else 'værdierne'))
-            problems.append(f"kovariaten «{cov}» har {word} "
-                            f"{_fmt_levels(rare)} med færre end {floor} personer i en af grupperne i undergruppen")
+            problems.append(f"kovariaten «{cov}» har {word} {_fmt_levels(rare)}, der er for sjælden"
+                            f"{'' if len(rare) == 1 else 'e'} i en af grupperne i undergruppen til at blive justeret for")
             common = tab.drop(index=rare)
             if len(common) < 2 or not _is_categorical(s):
-                notes.append(f"kovariaten «{cov}» indgår ikke i justeringen: "
-                             f"{word} {_fmt_levels(rare)} har færre end "
-                             f"{floor} personer i en af grupperne i undergruppen")
+                notes.append(f"kovariaten «{cov}» indgår ikke i justeringen: {word} {_fmt_levels(rare)} er for "
+                             f"sjælden{'' if len(rare) == 1 else 'e'} i en af grupperne i undergruppen")
                 continue
             # the most common category (ties: the first by name) takes in the rare ones
             target = str(sorted(common.index, key=lambda v: (-int(common.loc[v].sum()), str(v)))[0])
             merges[cov] = {str(v): target for v in rare}
-            notes.append(f"kovariaten «{cov}»: {word} {_fmt_levels(rare)} "
-                         f"har færre end {floor} personer i en af grupperne i undergruppen og er slået sammen med "
-                         f"«{target}» i justeringen")
+            notes.append(f"kovariaten «{cov}»: {word} {_fmt_levels(rare)} er for sjælden{'' if len(rare) == 1 else 'e'} "
+                         f"i en af grupperne i undergruppen til at blive justeret for særskilt og er slået sammen med "
+                         f"«{target}»")
             keep.append(cov)
             continue
         x = s.to_numpy(dtype=float)
@@ -256,7 +258,7 @@ def subgroup_table(family, options, fit_options: dict[str, Any], frame: pd.DataF
                 continue
             opts, fit_part = dict(sub_opts), part
             covs, merges, cov_notes, problems = _covariates_in_level(part, outcome, sub_opts.get("covariates") or [],
-                                                                     arms, rare_floor)
+                                                                     arms, 2)
             if problems and not family.random_assignment:
                 # an observational design needs its covariates for identification: no estimate, and say why
                 notes.append("intet estimat: " + "; ".join(problems))
