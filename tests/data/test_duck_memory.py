@@ -67,3 +67,18 @@ def test_a_register_study_validates_and_runs_under_a_1_gib_address_space_limit(t
                            env=env, preexec_fn=limit, capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stdout + r.stderr
     assert (Path(tmp_path) / "res" / "s" / "results.json").is_file()
+
+
+def test_out_of_memory_while_reading_a_register_is_not_called_a_damaged_file(tmp_path, monkeypatch):
+    """An allocation failure while DuckDB scans a register reaches the out-of-memory message, not 'could not be read'."""
+    from evaluation.data.registers import duck
+
+    f = tmp_path / "r.csv"
+    f.write_text("cpr,week,code\n1,2020-W01,130\n")
+
+    class Failing:
+        def execute(self, *a, **k):
+            raise duckdb.OutOfMemoryException("Out of Memory Error: Allocation failure")
+
+    with pytest.raises(duckdb.OutOfMemoryException):
+        duck._duck_frame(f, "csv", ",", con=Failing(), file="r.csv")

@@ -143,7 +143,16 @@ def _duck_frame(path: Path, fmt: str, separator: str, con=None, file: str | None
     try:
         return con.execute(f"SELECT * FROM {_scan_sql(path, fmt, separator, encoding, text_columns)}").df()
     except Exception as exc:  # noqa: BLE001 - duckdb raises its own exception types
+        _reraise_out_of_memory(exc)
         raise DataValidationError(f"{file or path}: could not be read as {fmt}: {_duck_reason(exc)}") from None
+
+
+def _reraise_out_of_memory(exc: Exception) -> None:
+    """Out of memory is not a damaged file: let the command line's out-of-memory message name it."""
+    import duckdb
+
+    if isinstance(exc, (duckdb.OutOfMemoryException, MemoryError)):
+        raise exc
 
 
 def _duck_reason(exc: Exception) -> str:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.data.registers.codes import CodeList, _resolve_codes
-from evaluation.data.registers.duck import _code_table, _duck, _duck_frame, _duck_reason, _format_for, _q, _rn, _scan_sql, _unit, _week_table
+from evaluation.data.registers.duck import _code_table, _duck, _duck_frame, _duck_reason, _reraise_out_of_memory, _format_for, _q, _rn, _scan_sql, _unit, _week_table
 from evaluation.data.registers.frame import PersonRule, _assemble, _finish_persons, _panel_from_frame, _participants_persons
 from evaluation.data.registers.layout import RegisterLayout
 from evaluation.data.registers.panel import Panel
@@ -103,6 +103,7 @@ def read_register(
     try:
         cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
     except Exception as exc:  # noqa: BLE001 - duckdb raises its own exception types
+        _reraise_out_of_memory(exc)
         if fmt == "csv" and "unicode" in str(exc).lower():
             # not UTF-8: read by the table reader, which falls back to cp1252 with a note
             return _read_via_table(path, lay, cl, rule, file, fmt, sheet, separator, encoding)
