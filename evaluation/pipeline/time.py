@@ -23,7 +23,7 @@ from evaluation.declaration.study import register_of
 from evaluation.designs.business_case import business_case
 from evaluation.designs.family import AnalysisInput
 from evaluation.designs.timeeffects import JointEffects, TimeSource, cumulative_analysis, duration_analysis
-from evaluation.disclosure import SuppressionLog, is_small
+from evaluation.disclosure import SuppressionLog, coarsen_steps, is_small
 from evaluation.exceptions import DataValidationError, EstimationError
 from evaluation.metrics.duration import CAUSE_LABELS_DA, DEFAULT_CAUSES, column_years, exit_times, period_values, weekly_values
 from evaluation.results import EffectResult
@@ -140,38 +140,58 @@ def run_duration(study, analysis, data, inp: AnalysisInput, log: SuppressionLog)
 
 
 def disclose_duration(result: EffectResult, inp: AnalysisInput, log: SuppressionLog) -> EffectResult:
-    """Curves fit for publication: a week's point of a group's curve is hidden when fewer than ``threshold``
-    persons are at risk, or when the persons with an event so far, or those without, are fewer than the
-    threshold (the cumulative counts a point reveals; the same rule as the weekly time course)."""
+    """Curves fit for publication (:func:`evaluation.disclosure.coarsen_steps`): each group's curve is published
+    only at the weeks where it has fallen by at least ``threshold`` persons with an event since the previous
+    published week, while at least ``threshold`` persons have had none; the weeks of the horizons are kept when
+    the rule allows it, otherwise their row is published empty. The number at risk (persons still followed and
+    not yet self-supporting at the end of the week) is shown only where no small number of persons censored
+    follows by subtraction. The published values are the exact estimates at the published weeks; the estimates
+    (RMST, hazard ratio) are computed from the full data and are not affected."""
     thr = inp.threshold
     tables = dict(result.tables)
+    horizons = [int(h) for h in result.diagnostics.get("horizons", [])]
     km = tables.get("km")
     if km is not None:
-        km = km.copy()
+        parts = []
         cols = ["share_not_self_supporting", "ci_lower", "ci_upper", "band_lower", "band_upper"]
-        for i, r in km.iterrows():
-            ev, n, risk = r["n_events_cum"], r["n"], r["n_at_risk"]
-            if is_small(ev, thr) or is_small(n - ev, thr) or is_small(risk, thr) or risk == 0:
-                if not all(pd.isna(r[c]) for c in cols):
-                    log.add(f"{inp.id}: tid til selvforsørgelse", f"{r['group']} uge {int(r['week'])}", "share",
-                            f"bygger på færre end {thr} personer")
-                km.loc[i, cols] = np.nan
-            if is_small(risk, thr):
-                km.loc[i, "n_at_risk"] = np.nan
-        tables["km"] = km.drop(columns=["n_events_cum"])
+        for g, part in km.groupby("group", sort=False):
+            part = part.sort_values("week").reset_index(drop=True)
+            n = int(part["n"].iloc[0])
+            pub, risk = coarsen_steps(part["n_events_cum"].to_numpy(), thr, n=n, left_cum=part["n_left_cum"].to_numpy(),
+                                      anchors=part.index[part["week"].isin(horizons)])
+            keep = sorted(set(pub) | set(part.index[part["week"].isin(horizons)]))
+            out = part.loc[keep].copy()
+            out["n_at_risk"] = (n - out["n_left_cum"]).astype("float64")
+            out.loc[~out.index.isin(pub), cols] = np.nan
+            out.loc[~out.index.isin(risk), "n_at_risk"] = np.nan
+            log.add(f"{inp.id}: tid til selvforsørgelse", str(g), "share",
+                    f"kurven vises kun i de {len(pub)} af {len(part)} uger, hvor den er faldet med mindst {thr} personer "
+                    "siden den forrige viste uge")
+            parts.append(out)
+        tables["km"] = pd.concat(parts, ignore_index=True).drop(columns=["n_events_cum", "n_left_cum"])
     comp = tables.get("competing")
     if comp is not None:
-        comp = comp.copy()
+        parts = []
         cols = ["cumulative_incidence", "std_error", "ci_lower", "ci_upper"]
-        for i, r in comp.iterrows():
-            ev, n = r["n_events_cum"], r["n"]
-            if is_small(ev, thr) or is_small(n - ev, thr):
-                if not all(pd.isna(r[c]) for c in cols):
-                    log.add(f"{inp.id}: første afgang", f"{r['group']} {r['cause']} uge {int(r['week'])}", "share",
-                            f"bygger på færre end {thr} personer")
-                comp.loc[i, cols] = np.nan
+        for g, pg in comp.groupby("group", sort=False):
+            # persons with an exit of any cause by each week: those without one must not be a small number
+            any_exit = pg.groupby("week")["n_events_cum"].sum().sort_index()
+            for c, part in pg.groupby("cause", sort=False):
+                part = part.sort_values("week").reset_index(drop=True)
+                n = int(part["n"].iloc[0])
+                pub, _ = coarsen_steps(part["n_events_cum"].to_numpy(), thr, n=n,
+                                       others_cum=any_exit.reindex(part["week"]).to_numpy(),
+                                       anchors=part.index[part["week"].isin(horizons)])
+                keep = sorted(set(pub) | set(part.index[part["week"].isin(horizons)]))
+                out = part.loc[keep].copy()
+                out.loc[~out.index.isin(pub), cols] = np.nan
+                log.add(f"{inp.id}: første afgang", f"{g} {c}", "cumulative_incidence",
+                        f"kurven vises kun i de {len(pub)} af {len(part)} uger, hvor den er steget med mindst {thr} "
+                        "personer siden den forrige viste uge")
+                parts.append(out)
+        comp = pd.concat(parts, ignore_index=True)
         tables["competing"] = comp.drop(columns=["n_events_cum"])
-        # a difference of two hidden cumulative incidences is hidden too
+        # a difference of two cumulative incidences is hidden when either is
         hidden = {(r["cause"], int(r["week"])) for _, r in comp.iterrows() if pd.isna(r["cumulative_incidence"])}
         ests = []
         for e in result.estimates:
@@ -183,7 +203,10 @@ def disclose_duration(result: EffectResult, inp: AnalysisInput, log: Suppression
                                             p_value=float("nan"), ci_lower=float("nan"), ci_upper=float("nan"))
             ests.append(e)
         result = dataclasses.replace(result, estimates=tuple(ests))
-    return dataclasses.replace(result, tables=tables)
+    diagnostics = {**result.diagnostics, "curve_steps": (
+        f"curves published only at weeks where they moved by at least {thr} persons with an event since the previous "
+        "published week; n_at_risk = persons still followed without the event at the end of the week")}
+    return dataclasses.replace(result, tables=tables, diagnostics=diagnostics)
 
 
 # ------------------------------------------------------------------------------------------- cumulative

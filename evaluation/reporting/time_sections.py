@@ -99,7 +99,9 @@ def _duration_section(rec: AnalysisRecord, figures: Mapping[str, str], threshold
         f"offentlig ydelse) efter {start} (Kaplan–Meier). Det skraverede område er det punktvise "
         f"95{NBSP}%-sikkerhedsinterval; de prikkede linjer er et samtidigt bånd, der med 95{NBSP}% sikkerhed rummer hele "
         "kurven på én gang. Personer, der udvandrer, dør eller ikke kan følges længere i registret, tæller med, så længe "
-        f"de kan følges. Uger, hvor en andel ville afsløre færre end {threshold} personer, er udeladt.\n"
+        f"de kan følges. Af hensyn til diskretionen vises kurverne kun i de uger, hvor mindst {threshold} personer i "
+        "gruppen er blevet selvforsørgende siden den forrige viste uge, og de er vandrette ind imellem; i de viste "
+        "uger er tallene de præcise Kaplan–Meier-skøn, og tiden og hazard ratio nedenfor er regnet på alle uger.\n"
     )
     if d.get("weights"):
         out.append("Sammenligningsgruppen er vægtet med designets endelige vægte; vægtene behandles som kendte i "
@@ -147,7 +149,8 @@ def _duration_section(rec: AnalysisRecord, figures: Mapping[str, str], threshold
             "Nogle forlader kontanthjælpen til selvforsørgelse, andre til fleksjob eller førtidspension eller til "
             "uddannelse. Figuren viser den første afgang af hver slags (kumuleret incidens efter Aalen–Johansen): den, "
             "der først kommer i fleksjob, tæller ikke som selvforsørgende, og omvendt. Årsager, som ingen nåede, "
-            "er udeladt.\n")
+            f"er udeladt. Kurverne vises kun i de uger, hvor mindst {threshold} personer er kommet til siden den "
+            "forrige viste uge; en horisont, hvor det ikke er tilfældet, står som «–».\n")
         key = f"competing_{rec.id}"
         if key in figures:
             out.append(f"![Første afgang fra offentlig forsørgelse efter årsag]({figures[key]}){{width=90%}}\n")

@@ -20,8 +20,8 @@ from evaluation.synthetic.durations import simulate_duration_register
 
 
 def _write(root: Path, slug: str, *, n: int, effect: float, labels=("tilbud", "venteliste"), economy=None,
-           design="randomized_comparison", duration=True, cumulative=True, seed=3) -> Path:
-    sim = simulate_duration_register(n, n, effect=effect, labels=labels, seed=seed)
+           design="randomized_comparison", duration=True, cumulative=True, seed=3, censor: float = 0.0) -> Path:
+    sim = simulate_duration_register(n, n, effect=effect, labels=labels, seed=seed, censor=censor)
     data = root / "data" / slug
     data.mkdir(parents=True)
     parts = sim["participants"].reset_index().rename(columns={"person": "pid"})
