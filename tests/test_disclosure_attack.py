@@ -450,3 +450,26 @@ def test_published_curves_are_the_exact_estimates_at_the_published_weeks(study_t
         assert all(b - a >= 5 or b == a for a, b in zip(events, events[1:])), events
         flat = [w for a, b, w in zip(events, events[1:], weeks[1:]) if a == b]
         assert set(flat) <= set(spec.horizons), flat  # only a horizon may be a flat step
+
+
+def test_coarsen_steps_by_hand():
+    from evaluation.disclosure import coarsen_steps
+
+    E = [0, 1, 2, 3, 5, 6, 6, 8, 12, 12, 13]
+    # week 4 is the first with 5 events; the horizon (7) has only 3 more, so week 4 is merged into its step
+    assert coarsen_steps(E, 5, n=20)[0] == [0, 4, 8]
+    assert coarsen_steps(E, 5, n=20, anchors=[7])[0] == [0, 7, 10]
+    # the last point needs at least 5 persons without the event: n = 17 leaves 4 after week 10
+    assert coarsen_steps(E, 5, n=17, anchors=[7])[0] == [0, 7]
+    # a horizon after a flat stretch is published (a step of 0 reveals nothing); one right after the start with
+    # 1 event is not
+    assert coarsen_steps([0, 0, 0, 6], 5, n=20, anchors=[2])[0] == [0, 2, 3]
+    assert coarsen_steps([0, 1, 6], 5, n=20, anchors=[1])[0] == [0, 2]
+    # number at risk: censored persons (left − events) since the last shown number must be 0 or >= 5, at risk 0 or >= 5
+    C = [0, 0, 0, 0, 0, 0, 1, 1, 1, 3, 6]
+    L = [e + c for e, c in zip(E, C)]
+    pub, risk = coarsen_steps(E, 5, n=20, left_cum=L, anchors=[7])
+    assert pub == [0, 7, 10] and risk == [0]  # week 7: 1 censored; week 10: 1 at risk
+    C = [0, 0, 0, 0, 0, 0, 5, 5, 5, 5, 5]
+    pub, risk = coarsen_steps(E, 5, n=40, left_cum=[e + c for e, c in zip(E, C)], anchors=[7])
+    assert risk == [0, 7, 10]
