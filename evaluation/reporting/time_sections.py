@@ -95,13 +95,13 @@ def _duration_section(rec: AnalysisRecord, figures: Mapping[str, str], threshold
     fam = get_family(rec.design)
     out = ["## Tid til første selvforsørgelse" + (f" ({fam.short_da or rec.design})" if several else "") + "\n"]
     out.append(
-        f"Figuren viser uge for uge, hvor stor en andel af hver gruppe der har været selvforsørgende ({spell} uden "
-        f"offentlig ydelse) efter {start} (Kaplan–Meier). Det skraverede område er det punktvise "
+        f"Figuren viser, hvor stor en andel af hver gruppe der har været selvforsørgende ({spell} uden "
+        f"offentlig ydelse), efterhånden som ugerne går efter {start} (Kaplan–Meier). Det skraverede område er det punktvise "
         f"95{NBSP}%-sikkerhedsinterval; de prikkede linjer er et samtidigt bånd, der med 95{NBSP}% sikkerhed rummer hele "
         "kurven på én gang. Personer, der udvandrer, dør eller ikke kan følges længere i registret, tæller med, så længe "
-        f"de kan følges. Af hensyn til diskretionen vises kurverne kun i de uger, hvor mindst {threshold} personer i "
-        "gruppen er blevet selvforsørgende siden den forrige viste uge, og de er vandrette ind imellem; i de viste "
-        "uger er tallene de præcise Kaplan–Meier-skøn, og tiden og hazard ratio nedenfor er regnet på alle uger.\n"
+        f"de kan følges. Af hensyn til diskretionen er kurverne kun vist i de uger, hvor mindst {threshold} personer i "
+        "gruppen er blevet selvforsørgende siden den forrige viste uge; ind imellem er de tegnet vandrette. I de viste "
+        "uger er tallene de præcise Kaplan–Meier-skøn, og tabellen og hazard ratio nedenfor bygger på alle ugerne.\n"
     )
     if d.get("weights"):
         out.append("Sammenligningsgruppen er vægtet med designets endelige vægte; vægtene behandles som kendte i "
@@ -149,8 +149,9 @@ def _duration_section(rec: AnalysisRecord, figures: Mapping[str, str], threshold
             "Nogle forlader kontanthjælpen til selvforsørgelse, andre til fleksjob eller førtidspension eller til "
             "uddannelse. Figuren viser den første afgang af hver slags (kumuleret incidens efter Aalen–Johansen): den, "
             "der først kommer i fleksjob, tæller ikke som selvforsørgende, og omvendt. Årsager, som ingen nåede, "
-            f"er udeladt. Kurverne vises kun i de uger, hvor mindst {threshold} personer er kommet til siden den "
-            "forrige viste uge; en horisont, hvor det ikke er tilfældet, står som «–».\n")
+            f"er udeladt. Af hensyn til diskretionen er kurverne kun vist i de uger, hvor mindst {threshold} personer "
+            "i gruppen har haft denne afgang siden den forrige viste uge; ind imellem er de tegnet vandrette, og en "
+            "horisont, hvor det ikke er muligt, står som «–» i tabellen.\n")
         key = f"competing_{rec.id}"
         if key in figures:
             out.append(f"![Første afgang fra offentlig forsørgelse efter årsag]({figures[key]}){{width=90%}}\n")
