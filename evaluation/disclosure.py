@@ -33,6 +33,7 @@ __all__ = [
     "mask_small_counts_in_text",
     "mask_prose",
     "coarsen_steps",
+    "coarsen_sums",
 ]
 
 MIN_THRESHOLD = 3
@@ -509,3 +510,29 @@ def coarsen_steps(events_cum: Sequence[float], threshold: int, *, n: int, left_c
                 risk.append(i)
                 last_c = censored
     return pub, risk
+
+
+def coarsen_sums(cum_series: Sequence[Sequence[float]], threshold: int, *, anchors: Iterable[int] = ()) -> list[int]:
+    """Positions of a curve of accumulated counts (a cumulative effect: person-weeks on and off support in each
+    group, accumulated week by week) that may be published: each of the series must have grown by none or at
+    least ``threshold`` since the previous published position. Position 0 is the start (every series 0) and is
+    always published. ``anchors`` (the horizons, whose estimates are published anyway) are always published; the
+    points before an anchor are merged into its step while that step would otherwise be too small."""
+    threshold = check_threshold(threshold)
+    S = [[float(x) for x in s] for s in cum_series]
+    m = len(S[0]) if S else 0
+    anchors = {int(a) for a in anchors if 0 < int(a) < m}
+
+    def ok(i: int, j: int) -> bool:
+        return all(not (0 < s[i] - s[j] < threshold) for s in S)
+
+    pub, fixed = [0], {0}
+    for i in range(1, m):
+        if i in anchors:
+            while not ok(i, pub[-1]) and pub[-1] not in fixed:
+                pub.pop()
+            pub.append(i)
+            fixed.add(i)
+        elif ok(i, pub[-1]):
+            pub.append(i)
+    return pub

@@ -300,6 +300,78 @@ def step_curve_leaks(res, thr: int) -> list[str]:
     return out
 
 
+def cumulative_leaks(res, thr: int) -> list[str]:
+    """What the attack learns from a cumulative effect's curve: the groups' mean weeks on support published for
+    consecutive weeks give the persons on (and off) support in one week (n × the difference), and over a longer
+    stretch the person-weeks on and off support; an unadjusted weekly effect a/n1 − b/n0 may have a single
+    solution in whole numbers, which gives both groups' counts of the week."""
+    c = res.tables.get("curve")
+    if c is None:
+        return []
+    e = next((x for x in res.estimates if x.n_treated is not None and x.n_control is not None), None)
+    if e is None:
+        return []
+    n1, n0 = float(e.n_treated), float(e.n_control)
+    out = []
+    W = c["week"].to_numpy(float)
+    for col, n in (("mean_intervention", n1), ("mean_control", n0)):
+        if col not in c.columns:
+            continue
+        pub = c[c[col].notna()]
+        w, m = np.r_[0.0, pub["week"].to_numpy(float)], np.r_[0.0, pub[col].to_numpy(float)]
+        for i in range(1, len(w)):
+            on = n * (m[i] - m[i - 1])
+            for what, x in (("on", on), ("off", n * (w[i] - w[i - 1]) - on)):
+                if _learnt_small(x, thr):
+                    out.append(f"cumulative {col} weeks {w[i - 1]:.0f}→{w[i]:.0f}: {x:.6g} person-weeks {what} support")
+    pub = c[c["estimate"].notna()]
+    if len(pub) and c["week"].min() == 1:  # weeks since the index week (not calendar periods)
+        w, est = np.r_[0.0, pub["week"].to_numpy(float)], np.r_[0.0, pub["estimate"].to_numpy(float)]
+        for i in range(1, len(w)):
+            span, x = w[i] - w[i - 1], est[i] - est[i - 1]
+            a = np.arange(int(n1 * span) + 1, dtype=float)  # person-weeks on support of the treated in the span
+            b = n0 * (a / n1 - x)
+            ok = (np.abs(b - np.round(b)) < 1e-7) & (b > -0.5) & (b < n0 * span + 0.5)
+            if ok.sum() == 1:
+                k1, k0 = float(a[ok][0]), float(np.round(b[ok][0]))
+                for what, k in (("treated on", k1), ("treated off", n1 * span - k1), ("control on", k0),
+                                ("control off", n0 * span - k0)):
+                    if 0 < k < thr:
+                        out.append(f"cumulative effect weeks {w[i - 1]:.0f}→{w[i]:.0f}: {k:.0f} person-weeks {what} support")
+    return out
+
+
+def _unique_person_weeks(x: float, n1: float, n0: float, weeks: float) -> tuple[float, float] | None:
+    """The single whole-number solution (a, b) of a/n1 − b/n0 = x with 0 ≤ a ≤ n1·weeks, 0 ≤ b ≤ n0·weeks, if any."""
+    a = np.arange(int(n1 * weeks) + 1, dtype=float)
+    b = n0 * (a / n1 - x)
+    ok = (np.abs(b - np.round(b)) < 1e-7) & (b > -0.5) & (b < n0 * weeks + 0.5)
+    return (float(a[ok][0]), float(np.round(b[ok][0]))) if ok.sum() == 1 else None
+
+
+def economy_leaks(bundle) -> list[str]:
+    """The business case's breakdown by benefit type: an unadjusted effect on weeks of one type at a horizon,
+    a/n1 − b/n0, with a single whole-number solution gives each group's person-weeks on that type."""
+    eco = bundle.economy
+    if not eco:
+        return []
+    rec = bundle.analysis(eco["analysis"])
+    e = next((x for x in rec.result.estimates if x.n_treated is not None and x.n_control is not None), None)
+    if e is None or get_time_mode(rec) != "person":
+        return []
+    n1, n0, thr = float(e.n_treated), float(e.n_control), bundle.threshold
+    out = []
+    for r in eco.get("breakdown", []):
+        sol = _unique_person_weeks(float(r["weeks"]), n1, n0, float(r["horizon"]))
+        if sol and any(0 < k < thr for k in sol):
+            out.append(f"economy {r['group']} h{r['horizon']}: person-weeks {sol}")
+    return out
+
+
+def get_time_mode(rec) -> str:
+    return FAMILIES[rec.design].time_mode
+
+
 def time_course_leaks(time_course, thr: int) -> list[str]:
     """Counts a reader learns from the weekly time course: share × n, its complement, and persons not followed."""
     if not time_course:
@@ -360,7 +432,10 @@ def bundle_time_leaks(bundle) -> list[str]:
     for rec in bundle.analyses:
         if rec.duration is not None:
             out += [f"{rec.id}: {x}" for x in step_curve_leaks(rec.duration, bundle.threshold)]
-    return out + time_course_leaks(bundle.time_course, bundle.threshold) + cross_result_leaks(bundle)
+        if rec.cumulative is not None:
+            out += [f"{rec.id}: {x}" for x in cumulative_leaks(rec.cumulative, bundle.threshold)]
+    return (out + time_course_leaks(bundle.time_course, bundle.threshold) + cross_result_leaks(bundle)
+            + economy_leaks(bundle))
 
 
 @pytest.mark.parametrize("slug", sorted(p.name for p in STUDIES.iterdir() if (p / "study.yaml").is_file()))
@@ -382,11 +457,12 @@ def _time_study(root, case):
     kw = {"small": dict(n=30, effect=1.0, labels=("A", "B")),
           "small_censored": dict(n=40, effect=1.6, censor=0.01, seed=5),
           "null_censored": dict(n=90, effect=1.0, censor=0.004, seed=8, labels=("ja", "nej")),
-          "matched": dict(n=80, effect=1.5, design="matched_comparison", seed=11)}[case]
+          "matched": dict(n=80, effect=1.5, design="matched_comparison", seed=11),
+          "unadjusted": dict(n=35, n_control=31, effect=1.4, covariates=(), seed=4)}[case]
     return mod._write(root, f"gen-{case.replace('_', '-')}", economy={"horizons": [52]}, **kw)
 
 
-@pytest.mark.parametrize("case", ["small", "small_censored", "null_censored", "matched"])
+@pytest.mark.parametrize("case", ["small", "small_censored", "null_censored", "matched", "unadjusted"])
 def test_time_results_of_a_generated_bundle_reveal_no_small_count(tmp_path, case):
     folder = _time_study(tmp_path, case)
     with warnings.catch_warnings():
@@ -473,3 +549,18 @@ def test_coarsen_steps_by_hand():
     C = [0, 0, 0, 0, 0, 0, 5, 5, 5, 5, 5]
     pub, risk = coarsen_steps(E, 5, n=40, left_cum=[e + c for e, c in zip(E, C)], anchors=[7])
     assert risk == [0, 7, 10]
+
+
+def test_the_cumulative_attack_finds_weekly_counts_in_an_undisclosed_curve(tmp_path, monkeypatch):
+    """Not vacuous: the cumulative curve as published before (group means every week, the unadjusted effect every
+    week) gives the number of persons off support in a week, 1–4 in the first weeks."""
+    import evaluation.pipeline.time as time_module
+
+    monkeypatch.setattr(time_module, "disclose_cumulative", lambda result, inp, log, counts=None: result)
+    folder = _time_study(tmp_path, "unadjusted")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bundle = load_bundle(run_study(folder, tmp_path / "results", figures=False))
+    leaks = cumulative_leaks(bundle.analyses[0].cumulative, bundle.threshold)
+    assert any("mean_control" in x and "off support" in x for x in leaks), leaks[:5]
+    assert any(x.startswith("cumulative effect weeks") for x in leaks), leaks[:5]

@@ -211,7 +211,7 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
             from evaluation.pipeline.time import run_cumulative, run_duration
 
             duration = run_duration(study, a, data, inp, log) if a.duration is not None else None
-            cumulative = run_cumulative(study, a, data, inp) if a.cumulative is not None else None
+            cumulative = run_cumulative(study, a, data, inp, log) if a.cumulative is not None else None
         node = study.theory.node(ind.outcome) if ind is not None else None
         metric = ind.metric if ind is not None and ind.metric is not None else None
         analyses.append(AnalysisRecord(

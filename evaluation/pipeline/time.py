@@ -23,7 +23,7 @@ from evaluation.declaration.study import register_of
 from evaluation.designs.business_case import business_case
 from evaluation.designs.family import AnalysisInput
 from evaluation.designs.timeeffects import JointEffects, TimeSource, cumulative_analysis, duration_analysis
-from evaluation.disclosure import SuppressionLog, coarsen_steps, is_small
+from evaluation.disclosure import SuppressionLog, coarsen_steps, coarsen_sums, is_small
 from evaluation.exceptions import DataValidationError, EstimationError
 from evaluation.metrics.duration import CAUSE_LABELS_DA, DEFAULT_CAUSES, column_years, exit_times, period_values, weekly_values
 from evaluation.results import EffectResult
@@ -210,15 +210,61 @@ def disclose_duration(result: EffectResult, inp: AnalysisInput, log: Suppression
 
 
 # ------------------------------------------------------------------------------------------- cumulative
-def run_cumulative(study, analysis, data, inp: AnalysisInput) -> EffectResult:
-    """The cumulative effect on weeks on public support of one analysis."""
+def run_cumulative(study, analysis, data, inp: AnalysisInput, log: SuppressionLog | None = None) -> EffectResult:
+    """The cumulative effect on weeks on public support of one analysis, disclosure-controlled."""
     fam = analysis.family
     spec = analysis.cumulative
     panel, parts = _panel_and_parts(study, analysis, data)
     tables = ValueTables(panel, benefit_types=spec.benefit_types)
     source = time_source(panel, parts, tables, period_weeks=_period_weeks(study, analysis))
-    return cumulative_analysis(fam, inp, source, horizons=spec.horizons, placebo_weeks=spec.placebo_weeks,
-                               conf_level=inp.fit.conf_level)
+    res = cumulative_analysis(fam, inp, source, horizons=spec.horizons, placebo_weeks=spec.placebo_weeks,
+                              conf_level=inp.fit.conf_level)
+    counts = None
+    if fam.time_mode == "person" and "curve" in res.tables:
+        g = fam.groups(inp.options)
+        weeks = res.tables["curve"]["week"].to_numpy(np.int64)
+        counts = []
+        for lab in (g.treated, g.control):
+            persons = pd.Index(inp.frame.index[(inp.frame[g.column] == lab).to_numpy()], name="person")
+            M = source.event_matrix(persons, (1, int(weeks.max())), "support")
+            on = np.nansum(M == 1, axis=0).astype(float)
+            off = np.sum(np.isfinite(M), axis=0) - on
+            counts += [np.cumsum(on)[weeks - 1], np.cumsum(off)[weeks - 1]]
+    return disclose_cumulative(res, inp, log if log is not None else SuppressionLog(inp.threshold), counts)
+
+
+def disclose_cumulative(result: EffectResult, inp: AnalysisInput, log: SuppressionLog,
+                        counts: list[np.ndarray] | None = None) -> EffectResult:
+    """The curve's group means (mean weeks on support accumulated to each week) are published at the horizons only:
+    from week to week they differ by the share of the group on support that week, so n × the difference is the
+    number of persons on support (and n minus it, off support) in one week, often below the threshold in the first
+    weeks. The effect curve and the horizons' estimates are unchanged."""
+    curve = result.tables.get("curve")
+    if curve is None:
+        return result
+    curve = curve.copy()
+    horizons = [int(h) for h in result.diagnostics.get("horizons", [])]
+    if "mean_intervention" in curve.columns:
+        off = ~curve["week"].isin(horizons)
+        curve.loc[off, ["mean_intervention", "mean_control"]] = np.nan
+        log.add(f"{inp.id}: kumuleret effekt", "gennemsnit pr. gruppe", "mean_intervention, mean_control",
+                "vises kun ved horisonterne (forskellen fra uge til uge er antallet af personer på ydelse i én uge)")
+    if counts is not None:
+        # the effect from one published week to the next is (on-support person-weeks)/n1 − (…)/n0 over the weeks
+        # between them, which without adjustment may have a single solution in whole numbers: publish the curve
+        # only where each group's person-weeks on and off support grew by none or at least the threshold
+        zero = [np.r_[0.0, np.asarray(c, float)] for c in counts]
+        anchors = [i + 1 for i, w in enumerate(curve["week"]) if int(w) in horizons]
+        pub = {i - 1 for i in coarsen_sums(zero, inp.threshold, anchors=anchors) if i > 0}
+        hide = [i for i in range(len(curve)) if i not in pub]
+        if hide:
+            cols = [c for c in ("estimate", "std_error", "ci_lower", "ci_upper", "band_lower", "band_upper")
+                    if c in curve.columns]
+            curve.loc[curve.index[hide], cols] = np.nan
+            log.add(f"{inp.id}: kumuleret effekt", "kurve", "estimate",
+                    f"vises kun i de {len(pub)} af {len(curve)} uger, hvor personugerne på og uden for ydelse i hver "
+                    f"gruppe er steget med 0 eller mindst {inp.threshold} siden den forrige viste uge")
+    return dataclasses.replace(result, tables={**result.tables, "curve": curve})
 
 
 # ------------------------------------------------------------------------------------------- economy

@@ -107,6 +107,7 @@ def cumulative_figure(rec: AnalysisRecord):
     pointwise interval shaded and the simultaneous band dashed; negative = fewer weeks on public support."""
     res = rec.cumulative
     c = res.tables["curve"]
+    c = c[c["estimate"].notna()]  # the published weeks only (disclosure), joined by lines
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     w = c["week"].to_numpy(float)
     ax.fill_between(w, c["ci_lower"].to_numpy(float), c["ci_upper"].to_numpy(float), color="#1f4e79", alpha=0.18, lw=0,

@@ -188,6 +188,11 @@ def _cumulative_section(rec: AnalysisRecord, figures: Mapping[str, str], several
          "en god uge – og ikke summen af uafhængige usikkerheder. Det skraverede område er punktvist, de prikkede linjer "
          "et samtidigt bånd for hele kurven. Uger efter død eller udvandring tæller som uger uden ydelse.\n" if explain
          else " (figur og intervaller som ved den første kumulerede effekt ovenfor).\n"))
+    curve = res.tables.get("curve")
+    if curve is not None and curve["estimate"].isna().any() and curve["estimate"].notna().any():
+        out.append("Af hensyn til diskretionen springer kurven de uger over, hvor forskellen fra den forrige viste uge "
+                   "ville vise, hvor få personer der var på eller uden for offentlig forsørgelse (typisk de første "
+                   "uger).\n")
     key = f"cumulative_{rec.id}"
     if key in figures:
         out.append(f"![Kumuleret effekt på uger på offentlig forsørgelse]({figures[key]}){{width=90%}}\n")

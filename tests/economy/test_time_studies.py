@@ -20,8 +20,10 @@ from evaluation.synthetic.durations import simulate_duration_register
 
 
 def _write(root: Path, slug: str, *, n: int, effect: float, labels=("tilbud", "venteliste"), economy=None,
-           design="randomized_comparison", duration=True, cumulative=True, seed=3, censor: float = 0.0) -> Path:
-    sim = simulate_duration_register(n, n, effect=effect, labels=labels, seed=seed, censor=censor)
+           design="randomized_comparison", duration=True, cumulative=True, seed=3, censor: float = 0.0,
+           covariates=("age",), n_control: int | None = None) -> Path:
+    sim = simulate_duration_register(n, n if n_control is None else n_control, effect=effect, labels=labels, seed=seed,
+                                     censor=censor)
     data = root / "data" / slug
     data.mkdir(parents=True)
     parts = sim["participants"].reset_index().rename(columns={"person": "pid"})
@@ -31,7 +33,7 @@ def _write(root: Path, slug: str, *, n: int, effect: float, labels=("tilbud", "v
     folder = root / "studies" / slug
     folder.mkdir(parents=True)
     analysis = {"id": "afhaengighed", "indicator": "afh", "design": design, "data": "deltagere", "primary": True,
-                "options": {"treatment": "group", "treated": labels[0], "control": labels[1], "covariates": ["age"]}}
+                "options": {"treatment": "group", "treated": labels[0], "control": labels[1], "covariates": list(covariates)}}
     if duration:
         analysis["duration"] = {"horizons": [26, 52], "competing": True}
     if cumulative:
