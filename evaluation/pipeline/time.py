@@ -150,6 +150,7 @@ def disclose_duration(result: EffectResult, inp: AnalysisInput, log: Suppression
     thr = inp.threshold
     tables = dict(result.tables)
     horizons = [int(h) for h in result.diagnostics.get("horizons", [])]
+    step_reason = f"kurven vises kun i uger, hvor mindst {thr} personer er kommet til siden den forrige viste uge"
     km = tables.get("km")
     if km is not None:
         parts = []
@@ -164,9 +165,12 @@ def disclose_duration(result: EffectResult, inp: AnalysisInput, log: Suppression
             out["n_at_risk"] = (n - out["n_left_cum"]).astype("float64")
             out.loc[~out.index.isin(pub), cols] = np.nan
             out.loc[~out.index.isin(risk), "n_at_risk"] = np.nan
-            log.add(f"{inp.id}: tid til selvforsørgelse", str(g), "share",
-                    f"kurven vises kun i de {len(pub)} af {len(part)} uger, hvor den er faldet med mindst {thr} personer "
-                    "siden den forrige viste uge")
+            table = f"{inp.id}: tid til selvforsørgelse"
+            for i in part.index.difference(pub):
+                log.add(table, f"{g} uge {int(part.at[i, 'week'])}", "share", step_reason)
+            for i in sorted(set(pub) - set(risk)):
+                log.add(table, f"{g} uge {int(part.at[i, 'week'])}", "n_at_risk",
+                        f"antallet i risiko ville vise færre end {thr} personer (i risiko eller censureret)")
             parts.append(out)
         tables["km"] = pd.concat(parts, ignore_index=True).drop(columns=["n_events_cum", "n_left_cum"])
     comp = tables.get("competing")
@@ -185,9 +189,9 @@ def disclose_duration(result: EffectResult, inp: AnalysisInput, log: Suppression
                 keep = sorted(set(pub) | set(part.index[part["week"].isin(horizons)]))
                 out = part.loc[keep].copy()
                 out.loc[~out.index.isin(pub), cols] = np.nan
-                log.add(f"{inp.id}: første afgang", f"{g} {c}", "cumulative_incidence",
-                        f"kurven vises kun i de {len(pub)} af {len(part)} uger, hvor den er steget med mindst {thr} "
-                        "personer siden den forrige viste uge")
+                for i in part.index.difference(pub):
+                    log.add(f"{inp.id}: første afgang", f"{g} {c} uge {int(part.at[i, 'week'])}", "cumulative_incidence",
+                            step_reason)
                 parts.append(out)
         comp = pd.concat(parts, ignore_index=True)
         tables["competing"] = comp.drop(columns=["n_events_cum"])
@@ -247,8 +251,10 @@ def disclose_cumulative(result: EffectResult, inp: AnalysisInput, log: Suppressi
     if "mean_intervention" in curve.columns:
         off = ~curve["week"].isin(horizons)
         curve.loc[off, ["mean_intervention", "mean_control"]] = np.nan
-        log.add(f"{inp.id}: kumuleret effekt", "gennemsnit pr. gruppe", "mean_intervention, mean_control",
-                "vises kun ved horisonterne (forskellen fra uge til uge er antallet af personer på ydelse i én uge)")
+        for w in curve.loc[off, "week"]:
+            log.add(f"{inp.id}: kumuleret effekt", f"uge {int(w)}", "mean_intervention, mean_control",
+                    "gruppernes gennemsnit vises kun ved horisonterne (fra uge til uge giver de antallet af personer på "
+                    "ydelse i én uge)")
     if counts is not None:
         # the effect from one published week to the next is (on-support person-weeks)/n1 − (…)/n0 over the weeks
         # between them, which without adjustment may have a single solution in whole numbers: publish the curve
@@ -261,9 +267,10 @@ def disclose_cumulative(result: EffectResult, inp: AnalysisInput, log: Suppressi
             cols = [c for c in ("estimate", "std_error", "ci_lower", "ci_upper", "band_lower", "band_upper")
                     if c in curve.columns]
             curve.loc[curve.index[hide], cols] = np.nan
-            log.add(f"{inp.id}: kumuleret effekt", "kurve", "estimate",
-                    f"vises kun i de {len(pub)} af {len(curve)} uger, hvor personugerne på og uden for ydelse i hver "
-                    f"gruppe er steget med 0 eller mindst {inp.threshold} siden den forrige viste uge")
+            for i in hide:
+                log.add(f"{inp.id}: kumuleret effekt", f"uge {int(curve['week'].iloc[i])}", "estimate",
+                        f"kurven vises kun i uger, hvor personugerne på og uden for ydelse i hver gruppe er steget med 0 "
+                        f"eller mindst {inp.threshold} siden den forrige viste uge")
     return dataclasses.replace(result, tables={**result.tables, "curve": curve})
 
 

@@ -108,7 +108,7 @@ def _duration_section(rec: AnalysisRecord, figures: Mapping[str, str], threshold
                    "usikkerheden på kurverne.\n")
     key = f"duration_{rec.id}"
     if key in figures:
-        out.append(f"![Andel, der har været selvforsørgende, uge for uge efter {start}]({figures[key]}){{width=90%}}\n")
+        out.append(f"![Andel, der har været selvforsørgende, efter antal uger siden {start}]({figures[key]}){{width=90%}}\n")
     rows, sentences = [], []
     for h in d.get("horizons", []):
         e = _est(res, f"rmst_difference_h{h}")
