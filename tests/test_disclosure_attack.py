@@ -564,3 +564,42 @@ def test_the_cumulative_attack_finds_weekly_counts_in_an_undisclosed_curve(tmp_p
     leaks = cumulative_leaks(bundle.analyses[0].cumulative, bundle.threshold)
     assert any("mean_control" in x and "off support" in x for x in leaks), leaks[:5]
     assert any(x.startswith("cumulative effect weeks") for x in leaks), leaks[:5]
+
+
+@pytest.mark.parametrize("case", ["jobfirst", "small_censored"])
+def test_published_curves_are_the_uncoarsened_curves_at_the_published_weeks(study_tree, tmp_path, monkeypatch, case):
+    """Every published value of the Kaplan–Meier and cumulative-incidence tables equals the uncoarsened estimate at
+    that week, and between consecutive published weeks each curve moved by 0 or at least 5 events."""
+    import evaluation.pipeline.time as time_module
+
+    raw = {}
+    original = time_module.disclose_duration
+
+    def keep(result, inp, log):
+        raw[inp.id] = result
+        return original(result, inp, log)
+
+    monkeypatch.setattr(time_module, "disclose_duration", keep)
+    folder = study_tree("jobfirst") if case == "jobfirst" else _time_study(tmp_path, case)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bundle = load_bundle(run_study(folder, tmp_path / "results", figures=False))
+    checked = 0
+    for rec in bundle.analyses:
+        if rec.duration is None:
+            continue
+        full = raw[rec.id].tables
+        for name, keys, value in (("km", ["group"], "share_not_self_supporting"),
+                                  ("competing", ["group", "cause"], "cumulative_incidence")):
+            pub = rec.duration.tables[name]
+            m = pub.merge(full[name], on=keys + ["week"], suffixes=("", "_full"))
+            assert len(m) == len(pub)
+            shown = m[m[value].notna()]
+            assert len(shown) < len(full[name]) / 3  # coarsened
+            np.testing.assert_array_equal(shown[value].to_numpy(), shown[value + "_full"].to_numpy())
+            np.testing.assert_array_equal(shown["ci_lower"].to_numpy(), shown["ci_lower_full"].to_numpy())
+            for _, part in shown.groupby(keys):
+                ev = part.sort_values("week")["n_events_cum"].to_numpy()
+                assert all(b == a or b - a >= 5 for a, b in zip(ev, ev[1:])), ev
+            checked += len(shown)
+    assert checked > 20

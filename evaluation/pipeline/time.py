@@ -239,10 +239,13 @@ def run_cumulative(study, analysis, data, inp: AnalysisInput, log: SuppressionLo
 
 def disclose_cumulative(result: EffectResult, inp: AnalysisInput, log: SuppressionLog,
                         counts: list[np.ndarray] | None = None) -> EffectResult:
-    """The curve's group means (mean weeks on support accumulated to each week) are published at the horizons only:
-    from week to week they differ by the share of the group on support that week, so n × the difference is the
-    number of persons on support (and n minus it, off support) in one week, often below the threshold in the first
-    weeks. The effect curve and the horizons' estimates are unchanged."""
+    """The cumulative curve fit for publication. The groups' means (mean weeks on support accumulated to each week)
+    are published at the horizons only: from week to week they differ by the share of the group on support that
+    week, so n × the difference is the number of persons on support (and n minus it, off support) in one week,
+    often below the threshold in the first weeks. With ``counts`` (each group's person-weeks on and off support,
+    accumulated to each week of the curve; :func:`evaluation.disclosure.coarsen_sums`) the effect curve is
+    published only at weeks where each of them grew by none or at least the threshold since the previous
+    published week. The values at the published weeks and the horizons' estimates are unchanged."""
     curve = result.tables.get("curve")
     if curve is None:
         return result
