@@ -32,6 +32,8 @@ __all__ = [
     "protect_relations",
     "mask_small_counts_in_text",
     "mask_prose",
+    "coarsen_steps",
+    "coarsen_sums",
 ]
 
 MIN_THRESHOLD = 3
@@ -424,3 +426,113 @@ def mask_prose(notes: Mapping[str, Sequence[str]], warnings: Mapping[str, Sequen
                         "sekundær diskretionering (ellers kunne en skjult celle regnes ud af de viste tal)")
             out_notes[source] = hidden
     return out_notes, out_warnings
+
+
+# ---------------------------------------------------------------------------
+# step curves (Kaplan–Meier, cumulative incidence): coarsened to steps of at least `threshold` events
+# ---------------------------------------------------------------------------
+#
+# A curve published week by week reveals the number of events of each week: in an unweighted
+# Kaplan–Meier curve without censoring, n·(S(t−1) − S(t)) is the number of persons who became
+# self-supporting in week t, and a step of 1/178 names one person. So a curve is published only at
+# the weeks where it has fallen by at least `threshold` events since the previous published week
+# (the step between two published points covers at least `threshold` persons, whatever lies
+# between), and at those weeks only while at least `threshold` persons have had no event. The
+# number still at risk is published at a published week only when it is zero or at least the
+# threshold and the persons censored (emigrated, died, no longer followed) since the previous week
+# with a published number at risk are none or at least the threshold, so subtracting published
+# numbers at risk and events gives no small number of censored persons either. The estimate at a
+# published week is the exact estimate at that week; nothing is rounded or smoothed. No library
+# does this coarsening (lifelines and scikit-survival publish every event time), hence this code.
+
+
+def coarsen_steps(events_cum: Sequence[float], threshold: int, *, n: int, left_cum: Sequence[float] | None = None,
+                  others_cum: Sequence[float] | None = None, anchors: Iterable[int] = ()) -> tuple[list[int], list[int]]:
+    """The positions of a step curve that may be published, and those where the number at risk may be.
+
+    Parameters
+    ----------
+    events_cum : sequence
+        Persons with an event by the end of each position (week), non-decreasing; position 0 is the
+        start of the curve (no events) and is always published.
+    n : int
+        Persons in the curve's group.
+    left_cum : sequence, optional
+        Persons whose follow-up ended (event or censoring) by the end of each position; with it, the
+        number at risk after a position (``n − left_cum``) is checked for publication.
+    others_cum : sequence, optional
+        Persons with any exit of the curve's kind (all causes of a competing-risks analysis) by each
+        position: a position is published only while the persons without one are zero or at least the
+        threshold.
+    anchors : iterable of int
+        Positions (the horizons) the report quotes: published if any admissible choice of the preceding
+        points allows it (the last published point before an anchor is merged into the anchor's step
+        when the step to the anchor would be too small).
+
+    Returns
+    -------
+    (published, risk_shown) : two sorted lists of positions; ``risk_shown`` is a subset of ``published``.
+    """
+    threshold = check_threshold(threshold)
+    E = [float(x) for x in events_cum]
+    anchors = {int(a) for a in anchors if 0 < int(a) < len(E)}
+
+    def ok_level(i: int) -> bool:
+        if is_small(n - E[i], threshold):
+            return False
+        return others_cum is None or not is_small(n - float(others_cum[i]), threshold)
+
+    pub = [0]
+    fixed = {0}  # points an anchor's merge may not remove (the start and earlier anchors)
+    for i in range(1, len(E)):
+        step = E[i] - E[pub[-1]]
+        if i in anchors:
+            if not ok_level(i):
+                continue
+            if 0 < step < threshold and pub[-1] not in fixed:
+                # merge the previous step into the anchor's: that step alone had at least `threshold` events
+                pub.pop()
+                step = E[i] - E[pub[-1]]
+            if step == 0 or step >= threshold:
+                pub.append(i)
+                fixed.add(i)
+            continue
+        if step >= threshold and ok_level(i):
+            pub.append(i)
+    risk: list[int] = []
+    if left_cum is not None:
+        L = [float(x) for x in left_cum]
+        last_c = 0.0
+        for i in pub:
+            at_risk, censored = n - L[i], L[i] - E[i]
+            dc = censored - last_c
+            if not is_small(at_risk, threshold) and not (0 < dc < threshold):
+                risk.append(i)
+                last_c = censored
+    return pub, risk
+
+
+def coarsen_sums(cum_series: Sequence[Sequence[float]], threshold: int, *, anchors: Iterable[int] = ()) -> list[int]:
+    """Positions of a curve of accumulated counts (a cumulative effect: person-weeks on and off support in each
+    group, accumulated week by week) that may be published: each of the series must have grown by none or at
+    least ``threshold`` since the previous published position. Position 0 is the start (every series 0) and is
+    always published. ``anchors`` (the horizons, whose estimates are published anyway) are always published; the
+    points before an anchor are merged into its step while that step would otherwise be too small."""
+    threshold = check_threshold(threshold)
+    S = [[float(x) for x in s] for s in cum_series]
+    m = len(S[0]) if S else 0
+    anchors = {int(a) for a in anchors if 0 < int(a) < m}
+
+    def ok(i: int, j: int) -> bool:
+        return all(not (0 < s[i] - s[j] < threshold) for s in S)
+
+    pub, fixed = [0], {0}
+    for i in range(1, m):
+        if i in anchors:
+            while not ok(i, pub[-1]) and pub[-1] not in fixed:
+                pub.pop()
+            pub.append(i)
+            fixed.add(i)
+        elif ok(i, pub[-1]):
+            pub.append(i)
+    return pub

@@ -178,9 +178,12 @@ def duration_analysis(design: SurvivalDesign, self_support: pd.DataFrame, compet
         # persons at risk at the start of week k (T >= k) and events up to week k (unweighted counts)
         at_risk = len(D.time) - np.searchsorted(np.sort(D.time), grid, side="left")
         cum_events = np.where(idx >= 0, np.cumsum(D.n_events)[np.maximum(idx, 0)], 0.0)
+        # persons whose follow-up ended by the end of week k (an event or censoring: T <= k), for disclosure
+        cum_left = np.searchsorted(np.sort(D.time), grid, side="right")
         rows_km.append(pd.DataFrame({
             "group": lab, "week": grid.astype(np.int64), "n_at_risk": at_risk.astype(np.int64),
-            "n_events_cum": cum_events.astype(np.int64), "n": np.full(len(grid), len(D.time), dtype=np.int64),
+            "n_events_cum": cum_events.astype(np.int64), "n_left_cum": cum_left.astype(np.int64),
+            "n": np.full(len(grid), len(D.time), dtype=np.int64),
             "share_not_self_supporting": S, "ci_lower": lo, "ci_upper": hi, "band_lower": blo, "band_upper": bhi,
             "band_critical": np.full(len(grid), crit),
         }))

@@ -120,7 +120,10 @@ def time_course_figure(time_course: Mapping[str, Any], names: Mapping[str, str] 
         wk = [w for w, gg in zip(rec["week"], rec["group"]) if gg == g]
         sh = [float("nan") if s is None else 100 * s for s, gg in zip(rec["share"], rec["group"]) if gg == g]
         colour, ls = styles[order.index(str(g))] if str(g) in order[:2] else (None, "-")
-        ax.plot(wk, sh, ls, color=colour, lw=2, label=names.get(str(g), str(g)))
+        # a published week between hidden ones (disclosure) is drawn as a point, since a line needs two
+        ok = [s == s for s in sh]
+        lone = any(o and (i == 0 or not ok[i - 1]) and (i == len(ok) - 1 or not ok[i + 1]) for i, o in enumerate(ok))
+        ax.plot(wk, sh, ls, color=colour, lw=2, label=names.get(str(g), str(g)), marker="o" if lone else None, ms=3)
     ax.set_xlabel(f"Uger efter {start}")
     ax.set_ylabel("Andel selvforsørgende (%)")
     ax.yaxis.set_major_formatter(DanishNumberFormatter())

@@ -81,10 +81,25 @@ def _time_course(study: Study, data, threshold: int, log: SuppressionLog) -> dic
     series = status_share_series(data.frames[reg], parts, "self_support", weeks=(1, 52), by=treat)
     series = series.rename(columns={treat: "group"})
     series["share"] = series["share"].astype(float)
+    series["n"] = pd.Series([int(x) for x in series["n"]], index=series.index, dtype=object)
     for i, r in series.iterrows():
         if is_small(r["n"], threshold) or is_small(r["n_status"], threshold) or is_small(r["n"] - r["n_status"], threshold):
             series.at[i, "share"] = float("nan")
             log.add("tidsforløb", f"{r['group']} uge {r['week']}", "share", f"bygger på færre end {threshold} personer")
+    # Persons who can no longer be followed (emigrated, died) leave the weekly n: a week's n is published only when
+    # the persons lost since the previous week with a published n are none or at least the threshold, and the share
+    # goes with it (n follows from a share of a known range of n).
+    for g, part in series.groupby("group", sort=False):
+        last = max(int(x) for x in part["n"])
+        for i in part.sort_values("week").index:
+            lost = last - int(series.at[i, "n"])
+            if 0 < lost < threshold:
+                if not pd.isna(series.at[i, "share"]):
+                    log.add("tidsforløb", f"{g} uge {series.at[i, 'week']}", "share",
+                            f"færre end {threshold} personer kan ikke længere følges siden en tidligere vist uge")
+                series.at[i, "share"], series.at[i, "n"] = float("nan"), None
+            else:
+                last = int(series.at[i, "n"])
     return {"status": "self_support", "analysis": primary.id,
             "records": series[["group", "week", "n", "share"]].to_dict(orient="list")}
 
@@ -196,7 +211,7 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
             from evaluation.pipeline.time import run_cumulative, run_duration
 
             duration = run_duration(study, a, data, inp, log) if a.duration is not None else None
-            cumulative = run_cumulative(study, a, data, inp) if a.cumulative is not None else None
+            cumulative = run_cumulative(study, a, data, inp, log) if a.cumulative is not None else None
         node = study.theory.node(ind.outcome) if ind is not None else None
         metric = ind.metric if ind is not None and ind.metric is not None else None
         analyses.append(AnalysisRecord(

@@ -23,7 +23,7 @@ from evaluation.declaration.study import register_of
 from evaluation.designs.business_case import business_case
 from evaluation.designs.family import AnalysisInput
 from evaluation.designs.timeeffects import JointEffects, TimeSource, cumulative_analysis, duration_analysis
-from evaluation.disclosure import SuppressionLog, is_small
+from evaluation.disclosure import SuppressionLog, coarsen_steps, coarsen_sums, is_small
 from evaluation.exceptions import DataValidationError, EstimationError
 from evaluation.metrics.duration import CAUSE_LABELS_DA, DEFAULT_CAUSES, column_years, exit_times, period_values, weekly_values
 from evaluation.results import EffectResult
@@ -140,38 +140,62 @@ def run_duration(study, analysis, data, inp: AnalysisInput, log: SuppressionLog)
 
 
 def disclose_duration(result: EffectResult, inp: AnalysisInput, log: SuppressionLog) -> EffectResult:
-    """Curves fit for publication: a week's point of a group's curve is hidden when fewer than ``threshold``
-    persons are at risk, or when the persons with an event so far, or those without, are fewer than the
-    threshold (the cumulative counts a point reveals; the same rule as the weekly time course)."""
+    """Curves fit for publication (:func:`evaluation.disclosure.coarsen_steps`): each group's curve is published
+    only at the weeks where it has fallen by at least ``threshold`` persons with an event since the previous
+    published week, while at least ``threshold`` persons have had none; the weeks of the horizons are kept when
+    the rule allows it, otherwise their row is published empty. The number at risk (persons still followed and
+    not yet self-supporting at the end of the week) is shown only where no small number of persons censored
+    follows by subtraction. The published values are the exact estimates at the published weeks; the estimates
+    (RMST, hazard ratio) are computed from the full data and are not affected."""
     thr = inp.threshold
     tables = dict(result.tables)
+    horizons = [int(h) for h in result.diagnostics.get("horizons", [])]
+    step_reason = f"kurven vises kun i uger, hvor mindst {thr} personer er kommet til siden den forrige viste uge"
     km = tables.get("km")
     if km is not None:
-        km = km.copy()
+        parts = []
         cols = ["share_not_self_supporting", "ci_lower", "ci_upper", "band_lower", "band_upper"]
-        for i, r in km.iterrows():
-            ev, n, risk = r["n_events_cum"], r["n"], r["n_at_risk"]
-            if is_small(ev, thr) or is_small(n - ev, thr) or is_small(risk, thr) or risk == 0:
-                if not all(pd.isna(r[c]) for c in cols):
-                    log.add(f"{inp.id}: tid til selvforsørgelse", f"{r['group']} uge {int(r['week'])}", "share",
-                            f"bygger på færre end {thr} personer")
-                km.loc[i, cols] = np.nan
-            if is_small(risk, thr):
-                km.loc[i, "n_at_risk"] = np.nan
-        tables["km"] = km.drop(columns=["n_events_cum"])
+        for g, part in km.groupby("group", sort=False):
+            part = part.sort_values("week").reset_index(drop=True)
+            n = int(part["n"].iloc[0])
+            pub, risk = coarsen_steps(part["n_events_cum"].to_numpy(), thr, n=n, left_cum=part["n_left_cum"].to_numpy(),
+                                      anchors=part.index[part["week"].isin(horizons)])
+            keep = sorted(set(pub) | set(part.index[part["week"].isin(horizons)]))
+            out = part.loc[keep].copy()
+            out["n_at_risk"] = (n - out["n_left_cum"]).astype("float64")
+            out.loc[~out.index.isin(pub), cols] = np.nan
+            out.loc[~out.index.isin(risk), "n_at_risk"] = np.nan
+            table = f"{inp.id}: tid til selvforsørgelse"
+            for i in part.index.difference(pub):
+                log.add(table, f"{g} uge {int(part.at[i, 'week'])}", "share", step_reason)
+            for i in sorted(set(pub) - set(risk)):
+                log.add(table, f"{g} uge {int(part.at[i, 'week'])}", "n_at_risk",
+                        f"antallet i risiko ville vise færre end {thr} personer (i risiko eller censureret)")
+            parts.append(out)
+        tables["km"] = pd.concat(parts, ignore_index=True).drop(columns=["n_events_cum", "n_left_cum"])
     comp = tables.get("competing")
     if comp is not None:
-        comp = comp.copy()
+        parts = []
         cols = ["cumulative_incidence", "std_error", "ci_lower", "ci_upper"]
-        for i, r in comp.iterrows():
-            ev, n = r["n_events_cum"], r["n"]
-            if is_small(ev, thr) or is_small(n - ev, thr):
-                if not all(pd.isna(r[c]) for c in cols):
-                    log.add(f"{inp.id}: første afgang", f"{r['group']} {r['cause']} uge {int(r['week'])}", "share",
-                            f"bygger på færre end {thr} personer")
-                comp.loc[i, cols] = np.nan
+        for g, pg in comp.groupby("group", sort=False):
+            # persons with an exit of any cause by each week: those without one must not be a small number
+            any_exit = pg.groupby("week")["n_events_cum"].sum().sort_index()
+            for c, part in pg.groupby("cause", sort=False):
+                part = part.sort_values("week").reset_index(drop=True)
+                n = int(part["n"].iloc[0])
+                pub, _ = coarsen_steps(part["n_events_cum"].to_numpy(), thr, n=n,
+                                       others_cum=any_exit.reindex(part["week"]).to_numpy(),
+                                       anchors=part.index[part["week"].isin(horizons)])
+                keep = sorted(set(pub) | set(part.index[part["week"].isin(horizons)]))
+                out = part.loc[keep].copy()
+                out.loc[~out.index.isin(pub), cols] = np.nan
+                for i in part.index.difference(pub):
+                    log.add(f"{inp.id}: første afgang", f"{g} {c} uge {int(part.at[i, 'week'])}", "cumulative_incidence",
+                            step_reason)
+                parts.append(out)
+        comp = pd.concat(parts, ignore_index=True)
         tables["competing"] = comp.drop(columns=["n_events_cum"])
-        # a difference of two hidden cumulative incidences is hidden too
+        # a difference of two cumulative incidences is hidden when either is
         hidden = {(r["cause"], int(r["week"])) for _, r in comp.iterrows() if pd.isna(r["cumulative_incidence"])}
         ests = []
         for e in result.estimates:
@@ -183,19 +207,74 @@ def disclose_duration(result: EffectResult, inp: AnalysisInput, log: Suppression
                                             p_value=float("nan"), ci_lower=float("nan"), ci_upper=float("nan"))
             ests.append(e)
         result = dataclasses.replace(result, estimates=tuple(ests))
-    return dataclasses.replace(result, tables=tables)
+    diagnostics = {**result.diagnostics, "curve_steps": (
+        f"curves published only at weeks where they moved by at least {thr} persons with an event since the previous "
+        "published week; n_at_risk = persons still followed without the event at the end of the week")}
+    return dataclasses.replace(result, tables=tables, diagnostics=diagnostics)
 
 
 # ------------------------------------------------------------------------------------------- cumulative
-def run_cumulative(study, analysis, data, inp: AnalysisInput) -> EffectResult:
-    """The cumulative effect on weeks on public support of one analysis."""
+def run_cumulative(study, analysis, data, inp: AnalysisInput, log: SuppressionLog | None = None) -> EffectResult:
+    """The cumulative effect on weeks on public support of one analysis, disclosure-controlled."""
     fam = analysis.family
     spec = analysis.cumulative
     panel, parts = _panel_and_parts(study, analysis, data)
     tables = ValueTables(panel, benefit_types=spec.benefit_types)
     source = time_source(panel, parts, tables, period_weeks=_period_weeks(study, analysis))
-    return cumulative_analysis(fam, inp, source, horizons=spec.horizons, placebo_weeks=spec.placebo_weeks,
-                               conf_level=inp.fit.conf_level)
+    res = cumulative_analysis(fam, inp, source, horizons=spec.horizons, placebo_weeks=spec.placebo_weeks,
+                              conf_level=inp.fit.conf_level)
+    counts = None
+    if fam.time_mode == "person" and "curve" in res.tables:
+        g = fam.groups(inp.options)
+        weeks = res.tables["curve"]["week"].to_numpy(np.int64)
+        counts = []
+        for lab in (g.treated, g.control):
+            persons = pd.Index(inp.frame.index[(inp.frame[g.column] == lab).to_numpy()], name="person")
+            M = source.event_matrix(persons, (1, int(weeks.max())), "support")
+            on = np.nansum(M == 1, axis=0).astype(float)
+            off = np.sum(np.isfinite(M), axis=0) - on
+            counts += [np.cumsum(on)[weeks - 1], np.cumsum(off)[weeks - 1]]
+    return disclose_cumulative(res, inp, log if log is not None else SuppressionLog(inp.threshold), counts)
+
+
+def disclose_cumulative(result: EffectResult, inp: AnalysisInput, log: SuppressionLog,
+                        counts: list[np.ndarray] | None = None) -> EffectResult:
+    """The cumulative curve fit for publication. The groups' means (mean weeks on support accumulated to each week)
+    are published at the horizons only: from week to week they differ by the share of the group on support that
+    week, so n × the difference is the number of persons on support (and n minus it, off support) in one week,
+    often below the threshold in the first weeks. With ``counts`` (each group's person-weeks on and off support,
+    accumulated to each week of the curve; :func:`evaluation.disclosure.coarsen_sums`) the effect curve is
+    published only at weeks where each of them grew by none or at least the threshold since the previous
+    published week. The values at the published weeks and the horizons' estimates are unchanged."""
+    curve = result.tables.get("curve")
+    if curve is None:
+        return result
+    curve = curve.copy()
+    horizons = [int(h) for h in result.diagnostics.get("horizons", [])]
+    if "mean_intervention" in curve.columns:
+        off = ~curve["week"].isin(horizons)
+        curve.loc[off, ["mean_intervention", "mean_control"]] = np.nan
+        for w in curve.loc[off, "week"]:
+            log.add(f"{inp.id}: kumuleret effekt", f"uge {int(w)}", "mean_intervention, mean_control",
+                    "gruppernes gennemsnit vises kun ved horisonterne (fra uge til uge giver de antallet af personer på "
+                    "ydelse i én uge)")
+    if counts is not None:
+        # the effect from one published week to the next is (on-support person-weeks)/n1 − (…)/n0 over the weeks
+        # between them, which without adjustment may have a single solution in whole numbers: publish the curve
+        # only where each group's person-weeks on and off support grew by none or at least the threshold
+        zero = [np.r_[0.0, np.asarray(c, float)] for c in counts]
+        anchors = [i + 1 for i, w in enumerate(curve["week"]) if int(w) in horizons]
+        pub = {i - 1 for i in coarsen_sums(zero, inp.threshold, anchors=anchors) if i > 0}
+        hide = [i for i in range(len(curve)) if i not in pub]
+        if hide:
+            cols = [c for c in ("estimate", "std_error", "ci_lower", "ci_upper", "band_lower", "band_upper")
+                    if c in curve.columns]
+            curve.loc[curve.index[hide], cols] = np.nan
+            for i in hide:
+                log.add(f"{inp.id}: kumuleret effekt", f"uge {int(curve['week'].iloc[i])}", "estimate",
+                        f"kurven vises kun i uger, hvor personugerne på og uden for ydelse i hver gruppe er steget med 0 "
+                        f"eller mindst {inp.threshold} siden den forrige viste uge")
+    return dataclasses.replace(result, tables={**result.tables, "curve": curve})
 
 
 # ------------------------------------------------------------------------------------------- economy

@@ -44,12 +44,15 @@ def _style(ax, xlabel: str, ylabel: str) -> None:
 
 def km_figure(rec: AnalysisRecord):
     """Share who have been self-supporting at least once, by week since the index week: 100·(1 − S(t)) per group,
-    the pointwise 95 % interval shaded and the simultaneous band dashed."""
+    the pointwise 95 % interval shaded and the simultaneous band dashed. Drawn from the published weeks only (each
+    step covers at least the disclosure threshold of persons), held flat between them."""
     km = rec.duration.tables["km"]
     names = _names(rec)
     fig, ax = plt.subplots(figsize=(7.5, 3.8))
     for i, (g, part) in enumerate(km.groupby("group", sort=False)):
         colour, ls = _STYLES[i % 2]
+        # only the published weeks (disclosure: steps of at least `threshold` persons), drawn as steps between them
+        part = part[part["share_not_self_supporting"].notna()]
         w = part["week"].to_numpy(float)
         s = 100 * (1 - part["share_not_self_supporting"].to_numpy(float))
         lo = 100 * (1 - part["ci_upper"].to_numpy(float))
@@ -84,6 +87,7 @@ def competing_figure(rec: AnalysisRecord):
         part = comp[comp["cause"] == c]
         for i, (g, pg) in enumerate(part.groupby("group", sort=False)):
             colour, ls = _STYLES[i % 2]
+            pg = pg[pg["cumulative_incidence"].notna()]  # the published weeks only, as steps between them
             w = pg["week"].to_numpy(float)
             ax.step(w, 100 * pg["cumulative_incidence"].to_numpy(float), where="post", color=colour, ls=ls, lw=1.8,
                     label=names.get(str(g), str(g)))
@@ -103,6 +107,7 @@ def cumulative_figure(rec: AnalysisRecord):
     pointwise interval shaded and the simultaneous band dashed; negative = fewer weeks on public support."""
     res = rec.cumulative
     c = res.tables["curve"]
+    c = c[c["estimate"].notna()]  # the published weeks only (disclosure), joined by lines
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     w = c["week"].to_numpy(float)
     ax.fill_between(w, c["ci_lower"].to_numpy(float), c["ci_upper"].to_numpy(float), color="#1f4e79", alpha=0.18, lw=0,

@@ -95,18 +95,20 @@ def _duration_section(rec: AnalysisRecord, figures: Mapping[str, str], threshold
     fam = get_family(rec.design)
     out = ["## Tid til første selvforsørgelse" + (f" ({fam.short_da or rec.design})" if several else "") + "\n"]
     out.append(
-        f"Figuren viser uge for uge, hvor stor en andel af hver gruppe der har været selvforsørgende ({spell} uden "
-        f"offentlig ydelse) efter {start} (Kaplan–Meier). Det skraverede område er det punktvise "
+        f"Figuren viser, hvor stor en andel af hver gruppe der har været selvforsørgende ({spell} uden "
+        f"offentlig ydelse), efterhånden som ugerne går efter {start} (Kaplan–Meier). Det skraverede område er det punktvise "
         f"95{NBSP}%-sikkerhedsinterval; de prikkede linjer er et samtidigt bånd, der med 95{NBSP}% sikkerhed rummer hele "
         "kurven på én gang. Personer, der udvandrer, dør eller ikke kan følges længere i registret, tæller med, så længe "
-        f"de kan følges. Uger, hvor en andel ville afsløre færre end {threshold} personer, er udeladt.\n"
+        f"de kan følges. Af hensyn til diskretionen er kurverne kun vist i de uger, hvor mindst {threshold} personer i "
+        "gruppen er blevet selvforsørgende siden den forrige viste uge; ind imellem er de tegnet vandrette. I de viste "
+        "uger er tallene de præcise Kaplan–Meier-skøn, og tabellen og hazard ratio nedenfor bygger på alle ugerne.\n"
     )
     if d.get("weights"):
         out.append("Sammenligningsgruppen er vægtet med designets endelige vægte; vægtene behandles som kendte i "
                    "usikkerheden på kurverne.\n")
     key = f"duration_{rec.id}"
     if key in figures:
-        out.append(f"![Andel, der har været selvforsørgende, uge for uge efter {start}]({figures[key]}){{width=90%}}\n")
+        out.append(f"![Andel, der har været selvforsørgende, efter antal uger siden {start}]({figures[key]}){{width=90%}}\n")
     rows, sentences = [], []
     for h in d.get("horizons", []):
         e = _est(res, f"rmst_difference_h{h}")
@@ -147,7 +149,9 @@ def _duration_section(rec: AnalysisRecord, figures: Mapping[str, str], threshold
             "Nogle forlader kontanthjælpen til selvforsørgelse, andre til fleksjob eller førtidspension eller til "
             "uddannelse. Figuren viser den første afgang af hver slags (kumuleret incidens efter Aalen–Johansen): den, "
             "der først kommer i fleksjob, tæller ikke som selvforsørgende, og omvendt. Årsager, som ingen nåede, "
-            "er udeladt.\n")
+            f"er udeladt. Af hensyn til diskretionen er kurverne kun vist i de uger, hvor mindst {threshold} personer "
+            "i gruppen har haft denne afgang siden den forrige viste uge; ind imellem er de tegnet vandrette, og en "
+            "horisont, hvor det ikke er muligt, står som «–» i tabellen.\n")
         key = f"competing_{rec.id}"
         if key in figures:
             out.append(f"![Første afgang fra offentlig forsørgelse efter årsag]({figures[key]}){{width=90%}}\n")
@@ -184,6 +188,11 @@ def _cumulative_section(rec: AnalysisRecord, figures: Mapping[str, str], several
          "en god uge – og ikke summen af uafhængige usikkerheder. Det skraverede område er punktvist, de prikkede linjer "
          "et samtidigt bånd for hele kurven. Uger efter død eller udvandring tæller som uger uden ydelse.\n" if explain
          else " (figur og intervaller som ved den første kumulerede effekt ovenfor).\n"))
+    curve = res.tables.get("curve")
+    if curve is not None and curve["estimate"].isna().any() and curve["estimate"].notna().any():
+        out.append("Af hensyn til diskretionen springer kurven de uger over, hvor forskellen fra den forrige viste uge "
+                   "ville vise, hvor få personer der var på eller uden for offentlig forsørgelse (typisk de første "
+                   "uger).\n")
     key = f"cumulative_{rec.id}"
     if key in figures:
         out.append(f"![Kumuleret effekt på uger på offentlig forsørgelse]({figures[key]}){{width=90%}}\n")
