@@ -104,7 +104,7 @@ def test_honest_did_without_an_effect_says_there_is_nothing_to_break():
     assert lo <= 0 <= hi and got.status == "kan_ikke_testes" and got.number is None
 
 
-@pytest.mark.parametrize("k", [0, 2])
+@pytest.mark.parametrize("k", [0, 1])  # k ≥ 2: three or more post-periods take minutes (see README)
 def test_one_chosen_post_period(es, k):
     inp, res, _ = es
     ctx = CheckContext(inp=inp, result=res, family=get_family("did_twfe"), params={"post_period": k})
