@@ -611,7 +611,7 @@ def draw_logic_model(
     framed = [st for st in _LINK_ORDER if any(l.status == st and l.text for l in lks)]
     if framed:
         symbols.append("Rammen om en pils mærke: den svageste status blandt antagelserne, forbindelsen hviler på ("
-                       + ", ".join(f"{LINK_STATUS_STYLE[st][1]} {STATUS_TAGS[st][0].lower()}" for st in framed) + ")")
+                       + "; ".join(f"{LINK_STATUS_STYLE[st][1]}: {STATUS_TAGS[st][0].lower()}" for st in framed) + ")")
     if any(n.ghost for n in all_nodes):
         symbols.append("Stiplet boks: vist i en anden del af figuren")
     for line in _wrap(" · ".join(symbols), leg_chars) if symbols else []:

@@ -262,8 +262,8 @@ def test_each_arrow_shows_the_worst_status_of_the_assumptions_it_rests_on():
     legend = " ".join(" ".join(texts(fig)).split())
     assert "Rammen om en pils mærke: den svageste status" in legend
     for st in want.values():
-        assert f"{LINK_STATUS_STYLE[st][1]} {STATUS_TAGS[st][0].lower()}" in legend
-    assert "prikket brudt" not in legend  # only the statuses drawn are explained
+        assert f"{LINK_STATUS_STYLE[st][1]}: {STATUS_TAGS[st][0].lower()}" in legend
+    assert "prikket: brudt" not in legend  # only the statuses drawn are explained
     # the arrow without assumptions keeps the plain frame
     m2 = _label(fig, "M2").get_bbox_patch()
     assert to_hex(m2.get_edgecolor()) == "#9aa0a8" and m2.get_linewidth() == pytest.approx(0.5)
