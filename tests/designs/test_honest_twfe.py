@@ -189,3 +189,31 @@ def test_validate_accepts_a_post_period_the_data_have(study_tree):
     _set_post_period(d, 3)
     r = CliRunner().invoke(main, ["validate", str(d)])
     assert r.exit_code == 0, r.output
+
+
+def test_the_report_names_the_chosen_post_period(study_tree, tmp_path):
+    """End to end: a study choosing post_period 1 for its Callaway–Sant'Anna analysis gets the effect in period 1
+    in the bundle and in the report's HonestDiD block, with the robustness claims still following."""
+    import warnings
+
+    from evaluation.pipeline.run import run_study
+    from evaluation.reporting.quarto import write_report_project
+    from evaluation.results import load_bundle
+
+    from robustness_claims import check_robustness_claims, robustness_section
+
+    d = study_tree("flere-skal-med")
+    _set_post_period(d, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bdir = run_study(d, tmp_path / "results", figures=False)
+    b = load_bundle(bdir)
+    rec = next(r for r in b.robustness["checks"] if r["check"] == "honest_did" and r["analysis"] == "forsoergelse_cs")
+    assert rec["details"]["post_period"] == 1 and [t for t in rec["details"]["event_times"] if t >= 0] == [0, 1]
+    # the parameter belongs to the analysis that gives it
+    assert all((r.get("details") or {}).get("post_period") is None for r in b.robustness["checks"]
+               if r["check"] == "honest_did" and r["analysis"] != "forsoergelse_cs")
+    qmd = (write_report_project(bdir, tmp_path / "report") / "index.qmd").read_text(encoding="utf-8")
+    sec = " ".join(robustness_section(qmd).split())
+    assert "Parameteren er effekten i periode 1 efter start" in sec
+    assert not check_robustness_claims(qmd, b)
