@@ -10,6 +10,9 @@ processes with one thread each, and measures in one run:
   the first call of a study (the workers read their own partition files and keep them; the
   participants are sent once to every worker) and later calls (best of ``--rounds``, interleaved
   with the in-process calls), and a second metric on the resident partitions;
+* the in-process time both while the cluster runs (interleaved) and before it started (the cluster's
+  idle processes slow the in-process call on a small machine), and the peak memory of every worker
+  and of this process;
 * the per-task overhead: a round trip of one empty task, and of one task per worker that touches
   each resident partition (``len``), so what remains of a call is the metric's own work;
 * what crosses the network per call (the size of the results) and whether any task moved
@@ -34,7 +37,6 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 
@@ -47,7 +49,16 @@ def best(fn, rounds):
     return b, out
 
 
-def run_cluster(label, trim, files_dir, panel, parts, rounds, ref, inproc):
+def _vmhwm_gib() -> float:
+    """This process's peak resident memory (VmHWM) in GiB (Linux)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 2**20
+    return float("nan")
+
+
+def run_cluster(label, trim, files_dir, panel, parts, rounds, ref, inproc, t_idle, t_read):
     import dask
     import distributed
 
@@ -97,6 +108,7 @@ def run_cluster(label, trim, files_dir, panel, parts, rounds, ref, inproc):
         result_bytes = len(parts) * 8  # float64 values; positions (int64) only on the first call
         reads = [s["stop"] - s["start"] for rec in ts_first.data if rec["key"].startswith("_read_partition")
                  for s in rec["startstops"] if s["action"] == "compute"]
+        peaks = client.run(_vmhwm_gib)  # every worker's peak resident memory
     finally:
         B.dask_release(client)
         client.close()
@@ -107,9 +119,14 @@ def run_cluster(label, trim, files_dir, panel, parts, rounds, ref, inproc):
           f"status_at_month on the resident partitions {t_second:.3f} s (identical {st_ok}); empty task round trip "
           f"{t_empty * 1e3:.1f} ms; one task per worker touching its partitions {t_touch * 1e3:.1f} ms; results "
           f"{result_bytes / 2**20:.1f} MiB per call; dependency transfers between workers during the timed calls "
-          f"{transfers}{': ' + '; '.join(moved) if moved else ''}", flush=True)
+          f"{transfers}{': ' + '; '.join(moved) if moved else ''}; in process with the cluster idle (before it started) "
+          f"{t_idle:.3f} s -> ratio {t_dask / t_idle:.2f}; first call vs in-process read + compute "
+          f"{t_first / (t_read + t_idle):.2f}; worker peak memory "
+          f"{', '.join(f'{v:.2f}' for v in peaks.values())} GiB", flush=True)
     return {"cluster": label, "first call s": t_first, "partition read s (each)": max(reads), "call s": t_dask,
-            "in-process s": t_in, "ratio": t_dask / t_in, "identical": identical, "empty task ms": t_empty * 1e3,
+            "in-process s": t_in, "ratio": t_dask / t_in, "in-process s (cluster idle)": t_idle,
+            "ratio (cluster idle)": t_dask / t_idle, "first / (read + compute)": t_first / (t_read + t_idle),
+            "worker peak GiB (max)": max(peaks.values()), "identical": identical, "empty task ms": t_empty * 1e3,
             "per-worker touch ms": t_touch * 1e3, "result MiB": result_bytes / 2**20, "transfers": transfers}
 
 
@@ -148,8 +165,10 @@ def main():
         t_in, ref = best(inproc, a.rounds)
         print(f"# {a.partitions} partition files, {size / 2**20:.0f} MiB, written in {t_write:.1f} s; read in process "
               f"{t_read:.2f} s; benefit_dependency in process {t_in:.3f} s", flush=True)
-        rows = [run_cluster("dask default worker environment", True, d, panel, parts, a.rounds, ref, inproc),
-                run_cluster("MALLOC_TRIM_THRESHOLD_ unset on the workers", False, d, panel, parts, a.rounds, ref, inproc)]
+        rows = [run_cluster("dask default worker environment", True, d, panel, parts, a.rounds, ref, inproc, t_in, t_read),
+                run_cluster("MALLOC_TRIM_THRESHOLD_ unset on the workers", False, d, panel, parts, a.rounds, ref, inproc,
+                            t_in, t_read)]
+    print(f"# peak memory of this (client, in-process) process {_vmhwm_gib():.2f} GiB")
     print()
     print(pd.DataFrame(rows).to_markdown(index=False, floatfmt=".3g"))
 

@@ -122,3 +122,39 @@ class ReliabilityWarning(EvaluationWarning):
 
 class WeakTakeUpWarning(EvaluationWarning):
     """Allocation moves take-up too little (first-stage F below 10): the complier effect is unreliable."""
+
+
+def check_keywords(namespace: dict, names) -> None:
+    """Wrap each public function ``namespace[name]`` so an unknown keyword argument raises
+    :class:`UnknownOptionError` naming the allowed ones (with a "did you mean" guess) instead of Python's bare
+    TypeError. The wrapper keeps the function's name, docstring and signature (``help()`` and doctests see the
+    original); functions that take ``**kwargs`` and classes are left as they are."""
+    import difflib
+    import functools
+    import inspect
+
+    for name in names:
+        f = namespace.get(name)
+        if not inspect.isfunction(f):
+            continue
+        params = inspect.signature(f).parameters
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+            continue
+        allowed = [p for p, v in params.items() if v.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                                              inspect.Parameter.KEYWORD_ONLY)]
+
+        def make(f=f, allowed=allowed):
+            @functools.wraps(f)
+            def checked(*args, **kw):
+                unknown = [k for k in kw if k not in allowed]
+                if unknown:
+                    hints = []
+                    for k in unknown:
+                        guess = difflib.get_close_matches(k, allowed, n=1)
+                        hints.append(f"{k!r}" + (f" (did you mean {guess[0]!r}?)" if guess else ""))
+                    raise UnknownOptionError(f"{f.__name__}() does not take {', '.join(hints)}; "
+                                             f"its arguments are: {', '.join(allowed)}")
+                return f(*args, **kw)
+            return checked
+
+        namespace[name] = make()

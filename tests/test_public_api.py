@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pydoc
 
 import pandas as pd
@@ -45,6 +47,15 @@ def test_unknown_keyword_names_the_allowed_ones():
     df = synthetic.simulate_sickness_trial(seed=2)
     with pytest.raises(TypeError, match=r"did you mean 'conf_level'"):
         designs.RandomizedComparison(outcome="sick_weeks_52").fit(df, conf_levl=0.9)
+
+    # the public metric and generator functions too, with their own names and docstrings kept for help()
+    with pytest.raises(UnknownOptionError, match=r"simulate_sickness_trial\(\) does not take 'sed' \(did you mean 'seed'\?\)"):
+        synthetic.simulate_sickness_trial(sed=1)
+    with pytest.raises(UnknownOptionError, match=r"did you mean 'benefit_types'"):
+        metrics.benefit_dependency(None, None, benefit_type=["x"])
+    assert synthetic.simulate_sickness_trial.__name__ == "simulate_sickness_trial"
+    assert "seed" in str(inspect.signature(synthetic.simulate_sickness_trial))
+    assert synthetic.simulate_sickness_trial.__doc__ and metrics.benefit_dependency.__doc__
 
 
 def test_result_accessors_summary_and_repr():

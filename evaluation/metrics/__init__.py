@@ -53,3 +53,8 @@ __all__ = [
     "cronbach_alpha", "compare_units", "weighted_top_box",
     "goal_status",
 ]
+
+from evaluation.exceptions import check_keywords as _check_keywords  # noqa: E402
+
+# an unknown keyword names the allowed ones (as the designs do), not Python's bare TypeError
+_check_keywords(globals(), __all__)

@@ -78,9 +78,8 @@ def _provenance_text(b: Bundle) -> str:
     kinds = {s.get("provenance") for s in b.data_sources.values()}
     kinds |= {(t.result.diagnostics or {}).get("provenance") for t in b.targets}
     kinds.discard(None)
-    if not kinds:
-        return PROVENANCE_DA[None]
-    return ", ".join(sorted(PROVENANCE_DA[k] for k in kinds))[0].upper() + ", ".join(sorted(PROVENANCE_DA[k] for k in kinds))[1:]
+    text = ", ".join(sorted(PROVENANCE_DA[k] for k in kinds)) if kinds else PROVENANCE_DA[None]
+    return text[0].upper() + text[1:]
 
 
 def _costs(b: Bundle, n: int | None) -> tuple[str, str]:

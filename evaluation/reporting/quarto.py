@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from evaluation.reporting.robustness import section_robustness
+from evaluation.data.registers.codes import default_code_list
 from evaluation.designs.family import families, get_family
 from evaluation.presentation.formatting import (
     evidence_level_text,
@@ -516,6 +517,13 @@ def _section_appendix(b: Bundle, bundle_fingerprint: str | None = None) -> str:
     if b.code_list_version:
         rows.append(("Kodeliste", b.code_list_version))
     out.append(md_table(["Sporbarhed", "Fingeraftryk / version"], rows, align="ll"))
+    if b.code_list_version and default_code_list().version in b.code_list_version.split("; "):
+        # what the packaged DREAM grouping could not verify (evaluation/codes/dream_benefit_groups.yaml's header)
+        out.append(f"Registerdata er inddelt i ydelser med pakkens kodeliste {default_code_list().version}. Den bygger på "
+                   "en kopi af DREAM-dokumentationen fra 2016: koder, der er kommet til senere (fx selvforsørgelses- og "
+                   "hjemrejseydelse fra 2019, seniorpension og tidlig pension), er ikke med, og det er ikke efterprøvet, "
+                   "i hvilke år hver kode gjaldt, eller i hvilken rækkefølge DREAM lader én ydelse overskrive en anden i "
+                   "samme uge. Et udtræk med en kode, som listen ikke kender, stopper med en fejl, der nævner koden.\n")
     if b.analyses:
         out.append("## Tekniske metodebeskrivelser\n")
         out.append("Tabellen beskriver præcist, hvordan hvert estimat og dets sikkerhedsinterval er beregnet.\n")

@@ -25,3 +25,8 @@ __all__ = [
     "udvikling_af_fleksjob", "beskaeftigelsesplan_2015",
     "simulate_take_up_trial", "simulate_mediation_trial",
 ]
+
+from evaluation.exceptions import check_keywords as _check_keywords  # noqa: E402
+
+# an unknown keyword names the allowed ones (as the designs do), not Python's bare TypeError
+_check_keywords(globals(), __all__)

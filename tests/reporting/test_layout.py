@@ -93,3 +93,27 @@ def test_the_layout_probe_sees_a_clipped_table(tmp_path):
                     f"<table><tr>{cells}</tr></table></main></body></html>", encoding="utf-8")
     m = layout_in_chromium(page, 390)
     assert m["scrollWidth"] > 390 and not m["tables"][0]["wrapped"]
+
+
+def test_pdf_first_page_leads_with_the_banner_and_the_summary(rendered_reports):
+    """Paper readers see, on page 1 and before the contents, the synthetic-data banner (exactly when the data
+    are synthetic) and the summary box "Kort fortalt" (issue 11 items 1–2)."""
+    from pypdf import PdfReader
+
+    from evaluation.reporting.summary import is_synthetic
+
+    problems = []
+    for slug, (folder, bundle) in sorted(rendered_reports.items()):
+        if bundle is None:
+            continue
+        first = " ".join(PdfReader(str(folder / "index.pdf")).pages[0].extract_text().split())
+        toc = first.find("Indhold")
+        box = first.find("Kort fortalt")
+        if box < 0 or (toc >= 0 and box > toc):
+            problems.append(f"{slug}: 'Kort fortalt' is not on page 1 before the contents")
+        banner = first.find("Syntetiske data")
+        if is_synthetic(bundle) and (banner < 0 or banner > box):
+            problems.append(f"{slug}: the synthetic-data banner is not on page 1 above the summary")
+        if not is_synthetic(bundle) and banner >= 0:
+            problems.append(f"{slug}: a synthetic-data banner on a report whose data are not synthetic")
+    assert not problems, "\n".join(problems)

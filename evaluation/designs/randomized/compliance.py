@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from linearmodels.iv import IV2SLS
 from scipy import stats
 
 from evaluation.designs.balance import _examples, expand_covariates
@@ -145,6 +144,9 @@ def complier_effect(obs_data: pd.DataFrame, y: np.ndarray, t: np.ndarray, *, tak
         raise EstimationError(f"take-up column {take_up!r} has the same value for every analysed person, so allocation "
                               "cannot move it and no complier effect exists")
     kw, se_txt = _cov_spec(cov_used, clusters)
+    # imported here: linearmodels pulls in xarray (~0.3 s together), which only a complier effect needs
+    from linearmodels.iv import IV2SLS
+
     try:
         model = IV2SLS(pd.Series(y, name="y"), exog, endog, instr,
                        weights=None if weights is None else pd.Series(weights))

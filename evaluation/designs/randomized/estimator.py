@@ -11,7 +11,6 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from statsmodels.regression.linear_model import OLS, WLS  # not statsmodels.api: it imports every model, formula and plotting module (~1 s)
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
@@ -34,6 +33,15 @@ _OUTCOME_TYPES = ("binary", "continuous")
 _ADJUSTMENTS = ("none", "ancova", "lin")
 _HC_TYPES = ("HC0", "HC1", "HC2", "HC3")
 _PERM_CELLS = 4_000_000  # draws × units per chunk in randomization inference
+
+
+def _lm():
+    """statsmodels' linear models, imported on first use: ~0.2–0.6 s that ``evaluation --help``, ``validate`` and a
+    study without a regression adjustment need not pay (not statsmodels.api: it imports every model, formula
+    and plotting module, ~1 s)."""
+    from statsmodels.regression import linear_model
+
+    return linear_model
 
 
 def _t_interval(est: float, se: float, df: float, conf: float) -> tuple[float, float, float, float]:
@@ -434,7 +442,7 @@ class RandomizedComparison(Design):
         if n1 < 2 or n0 < 2:
             raise EstimationError("the weighted difference needs at least 2 observed outcomes per group")
         X = np.column_stack([np.ones(len(y)), t.astype(float)])
-        fit = WLS(y, X, weights=w).fit(cov_type="HC2", use_t=True)
+        fit = _lm().WLS(y, X, weights=w).fit(cov_type="HC2", use_t=True)
         est, se = float(fit.params[1]), float(fit.bse[1])
         df = len(y) - 2
         stat, p, lo, hi = _t_interval(est, se, df, conf)
@@ -443,7 +451,7 @@ class RandomizedComparison(Design):
                          f"difference in weighted {what} (WLS on treatment, weights {self.weights}), HC2 SE, t({df}) interval",
                          **comp)]
         for suffix, m in (("intervention", t), ("control", ~t)):
-            f = WLS(y[m], np.ones((int(m.sum()), 1)), weights=w[m]).fit(cov_type="HC2", use_t=True)
+            f = _lm().WLS(y[m], np.ones((int(m.sum()), 1)), weights=w[m]).fit(cov_type="HC2", use_t=True)
             mean, s = float(f.params[0]), float(f.bse[0])
             q = stats.t.ppf(0.5 + conf / 2.0, int(m.sum()) - 1)
             term = ("share_" if otype == "binary" else "mean_") + suffix
@@ -459,7 +467,7 @@ class RandomizedComparison(Design):
         if G < 3:
             raise EstimationError(f"cluster-robust inference needs at least 3 clusters, found {G}")
         X = np.column_stack([np.ones(len(y)), t.astype(float)])
-        model = OLS(y, X) if w is None else WLS(y, X, weights=w)
+        model = _lm().OLS(y, X) if w is None else _lm().WLS(y, X, weights=w)
         fit = model.fit(cov_type="cluster", cov_kwds={"groups": g}, use_t=True)
         est, se = float(fit.params[1]), float(fit.bse[1])
         stat, p, lo, hi = _t_interval(est, se, G - 1, conf)
@@ -476,7 +484,7 @@ class RandomizedComparison(Design):
                 mean = float(ym.mean() if w is None else np.average(ym, weights=w[m]))
                 s, lo_m, hi_m = float("nan"), float("nan"), float("nan")
             else:
-                mm = OLS(ym, np.ones((len(ym), 1))) if w is None else WLS(ym, np.ones((len(ym), 1)), weights=w[m])
+                mm = _lm().OLS(ym, np.ones((len(ym), 1))) if w is None else _lm().WLS(ym, np.ones((len(ym), 1)), weights=w[m])
                 f = mm.fit(cov_type="cluster", cov_kwds={"groups": gm}, use_t=True)
                 mean, s = float(f.params[0]), float(f.bse[0])
                 q = stats.t.ppf(0.5 + conf / 2.0, Gm - 1)
@@ -534,12 +542,12 @@ class RandomizedComparison(Design):
             G = int(g.max()) + 1
             if G < 3:
                 raise EstimationError(f"cluster-robust inference needs at least 3 clusters, found {G}")
-            model = OLS(y, X_full) if w is None else WLS(y, X_full, weights=w)
+            model = _lm().OLS(y, X_full) if w is None else _lm().WLS(y, X_full, weights=w)
             fit = model.fit(cov_type="cluster", cov_kwds={"groups": g}, use_t=True)
             df = G - 1
             se_txt = f"cluster-robust SE (CR1, {G} clusters), t(G − 1) interval"
         else:
-            model = OLS(y, X_full) if w is None else WLS(y, X_full, weights=w)
+            model = _lm().OLS(y, X_full) if w is None else _lm().WLS(y, X_full, weights=w)
             fit = model.fit(cov_type=cov_used, use_t=True)
             df = len(y) - k
             se_txt = (f"{cov_used} SE" if cov_used != "nonrobust" else "classical OLS SE") + f", t({df}) interval"

@@ -25,7 +25,7 @@ from evaluation.metrics.scales import LikertScale  # noqa: E402
 from evaluation.presentation.formatting import NBSP, fmt_int, fmt_number, fmt_pct  # noqa: E402
 
 #: the survey charts' width in inches: the A4 report's text width, so the report prints them at their own size
-FIGURE_WIDTH = 6.45
+from evaluation.designs.survey.scoring import FIGURE_WIDTH  # noqa: E402  (kept where importing it costs no pyplot)
 
 __all__ = ["survey_figures", "unit_chart", "diverging_likert_chart", "likert_colours", "percent_axis_formatter"]
 

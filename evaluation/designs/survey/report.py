@@ -12,8 +12,7 @@ import math
 from typing import Any, Mapping, Sequence
 
 from evaluation.designs.report import ReportParts
-from evaluation.designs.survey.figures import FIGURE_WIDTH
-from evaluation.designs.survey.scoring import records_frame
+from evaluation.designs.survey.scoring import FIGURE_WIDTH, records_frame
 from evaluation.presentation.formatting import (
     NBSP,
     fmt_ci,

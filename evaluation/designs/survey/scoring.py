@@ -76,6 +76,9 @@ _SMALL = "færre end {t} personer"
 _SECONDARY = "sekundær diskretionering (ellers kunne en skjult celle regnes ud af de viste tal)"
 _MEAN_REASON = "gennemsnittet kunne sammen med de viste tal afsløre en skjult celle"
 
+#: the width in inches the survey charts are drawn and printed at (their text stays 9 pt)
+FIGURE_WIDTH = 6.45
+
 
 # ----------------------------------------------------------------------------- helpers
 def _clean(v: Any) -> Any:
