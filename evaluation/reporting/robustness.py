@@ -151,8 +151,9 @@ def _sensemakr_block(b: Bundle, r: dict[str, Any]) -> str:
         if not is_missing(d.get("evalue_ci")):
             txt += f"; for sikkerhedsgrænsen nærmest 1: {fmt_number(d['evalue_ci'], 2)}"
         out.append(txt + " (VanderWeele & Ding 2017). En ikke-målt forskel, der hænger sammen med både deltagelse og "
-                   "resultat med et risikoforhold på mindst E-værdien, kan forklare risikoforholdet væk; en, der når "
-                   "E-værdien for sikkerhedsgrænsen, kan gøre det foreneligt med 1.\n")
+                   "resultat med et risikoforhold på mindst E-værdien, kan forklare risikoforholdet væk"
+                   + ("; en, der når E-værdien for sikkerhedsgrænsen, kan gøre det foreneligt med 1.\n"
+                      if not is_missing(d.get("evalue_ci")) else ".\n"))
     return "\n".join(out)
 
 

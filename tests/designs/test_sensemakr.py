@@ -137,3 +137,25 @@ def test_design_evalue_uses_the_weighted_means_the_analysis_reports(method):
     e = res.estimates[0]
     assert (lo > 1 or hi < 1) == (e.ci_lower > 0 or e.ci_upper < 0)
 
+
+
+def test_the_report_gives_the_risk_ratio_its_interval_and_both_e_values():
+    """The sensemakr block of "Hvor robust er resultatet?" prints the bundle's risk ratio, its interval and both
+    E-values (the estimate's and the limit's closest to 1) with decimal commas."""
+    from types import SimpleNamespace
+
+    from evaluation.reporting.robustness import _sensemakr_block
+
+    def missing(aid):
+        raise StopIteration
+
+    b = SimpleNamespace(analysis=missing, analyses=[], figures={})
+    d = {"estimate": 0.1, "se": 0.02, "t": 5.0, "dof": 100, "partial_r2": 0.2, "rv_q": 0.4, "rv_qa": 0.3,
+         "bounds": [], "model": "OLS", "risk_ratio": 1.5432, "risk_ratio_lower": 1.2061, "risk_ratio_upper": 1.9745,
+         "evalue": 2.4567, "evalue_ci": 1.6912}
+    txt = " ".join(_sensemakr_block(b, {"analysis": "a", "details": d}).split())
+    assert "Risikoforholdet mellem grupperne i hovedresultatet (vægtet/matchet) er 1,54" in txt
+    assert "(95 %-sikkerhedsinterval 1,21 til 1,97)" in txt and "E-værdi: 2,46; for sikkerhedsgrænsen nærmest 1: 1,69" in txt
+    d2 = {k: v for k, v in d.items() if k not in ("risk_ratio_lower", "risk_ratio_upper", "evalue_ci")}
+    txt2 = " ".join(_sensemakr_block(b, {"analysis": "a", "details": d2}).split())
+    assert "E-værdi: 2,46 (VanderWeele" in txt2 and "sikkerhedsgrænsen" not in txt2
