@@ -31,7 +31,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 from evaluation.exceptions import RenderError  # noqa: E402
 
 __all__ = ["draw_logic_model", "draw_logic_model_parts", "logic_model_parts", "order_nodes", "count_crossings",
-           "COLUMN_HEADERS", "NODE_TYPES", "MIN_FONT", "MAX_WIDTH"]
+           "COLUMN_HEADERS", "NODE_TYPES", "MIN_FONT", "MAX_WIDTH", "STATUS_TAGS", "LINK_STATUS_STYLE", "link_status"]
 
 NODE_TYPES = ("input", "activity", "output", "outcome", "impact")
 HORIZONS = ("short", "medium", "long")
@@ -92,6 +92,26 @@ STATUS_TAGS = {
     "brudt": ("Brudt", "#b3261e"),
     "kan_ikke_testes": ("Kan ikke testes", "#5f6670"),
 }
+#: how an arrow's label is framed by the status of the assumptions the link rests on: (line style, description);
+#: the line style carries the status besides the colour (greyscale print, colour blindness)
+LINK_STATUS_STYLE = {
+    "holder": ("-", "hel"),
+    "kan_ikke_testes": ((0, (4, 1.5, 1, 1.5)), "streg-prik"),
+    "tvivlsom": ((0, (3, 1.5)), "stiplet"),
+    "brudt": ((0, (1, 1)), "prikket"),
+}
+#: a link's status is the worst of its assumptions' in this order: it holds only when every assumption it rests
+#: on holds (an untested assumption leaves the link untested, not holding)
+_LINK_ORDER = ("holder", "kan_ikke_testes", "tvivlsom", "brudt")
+
+
+def link_status(statuses) -> str | None:
+    """The status an arrow shows: the worst of its assumptions' statuses (holder < kan ikke testes < tvivlsom <
+    brudt); None when none has a status."""
+    known = [s for s in statuses if s in _LINK_ORDER]
+    return max(known, key=_LINK_ORDER.index) if known else None
+
+
 _MECH_COLOUR = "#333a45"
 _DIRECT_COLOUR = "#8a8f98"
 
@@ -177,6 +197,7 @@ class _Link:
     label: str
     code: str | None = None  # "M1" when numbered
     text: str | None = None  # what is drawn on the arrow
+    status: str | None = None  # the worst status of the assumptions the link rests on (frames its label)
     direct: bool = False
     start: tuple[float, float] = (0.0, 0.0)
     end: tuple[float, float] = (0.0, 0.0)
@@ -459,7 +480,8 @@ def draw_logic_model(
         The theory's assumptions, each with ``code`` (``"A1"``), ``text`` and optional ``status``
         (``holder``, ``tvivlsom``, ``brudt``, ``kan_ikke_testes``: the status from the checks in data).
         They are listed below the diagram with a coloured Danish status tag; a link whose mapping has
-        ``assumptions`` (a list of codes) shows those codes on its arrow.
+        ``assumptions`` (a list of codes) shows those codes on its arrow, its label framed in the colour and
+        line style of the worst of their statuses (:func:`link_status`, :data:`LINK_STATUS_STYLE`).
     reorder : bool, default True
         Order the nodes within each column to reduce crossings; False keeps the given order (the parts
         of :func:`draw_logic_model_parts` share one order).
@@ -502,8 +524,10 @@ def draw_logic_model(
     lks = [_Link(src=by_id[str(l["from"])], dst=by_id[str(l["to"])], label=str(l["label"])) for l in links]
     legend = _assign_codes(lks)
     known_codes = {str(a["code"]) for a in assumptions}
+    status_of = {str(a["code"]): a.get("status") for a in assumptions}
     for lk, raw in zip(lks, links):
         codes = [str(c) for c in raw.get("assumptions") or () if str(c) in known_codes]
+        lk.status = link_status(status_of[c] for c in codes)
         if codes:  # the assumptions the link rests on, after its mechanism
             # on a second line, so the label stays as narrow as the mechanism's code (the split into parts
             # assumes the columns' usual gap)
@@ -584,6 +608,10 @@ def draw_logic_model(
         symbols.append("Mærket ved en antagelse: dens status efter tjek i data (se afsnittet «Hvor robust er resultatet?»)")
     if any("\n" in (l.text or "") or (l.text or "").startswith("A") for l in lks if l.text):
         symbols.append("A1 … under en mekanisme: antagelser, forbindelsen hviler på")
+    framed = [st for st in _LINK_ORDER if any(l.status == st and l.text for l in lks)]
+    if framed:
+        symbols.append("Rammen om en pils mærke: den svageste status blandt antagelserne, forbindelsen hviler på ("
+                       + "; ".join(f"{LINK_STATUS_STYLE[st][1]}: {STATUS_TAGS[st][0].lower()}" for st in framed) + ")")
     if any(n.ghost for n in all_nodes):
         symbols.append("Stiplet boks: vist i en anden del af figuren")
     for line in _wrap(" · ".join(symbols), leg_chars) if symbols else []:
@@ -637,9 +665,11 @@ def draw_logic_model(
                                      mutation_scale=9, lw=1.0 if l.direct else 1.1, color=colour,
                                      linestyle=(0, (3, 2)) if l.direct else "-", shrinkA=0, shrinkB=1.5, zorder=2))
     for l, x, y in labels:
+        frame = (dict(ec=STATUS_TAGS[l.status][1], lw=1.3, linestyle=LINK_STATUS_STYLE[l.status][0])
+                 if l.status else dict(ec="#9aa0a8", lw=0.5))
         ax.text(x, y, l.text, ha="center", va="center", fontsize=_LABEL_FONT,
                 fontweight="bold" if l.code else "normal", color=_MECH_COLOUR, zorder=6,
-                bbox=dict(boxstyle="round,pad=0.18", fc="white", ec="#9aa0a8", lw=0.5))
+                bbox=dict(boxstyle="round,pad=0.18", fc="white", **frame))
 
     # Legend.
     y = y_body_bot - 0.1

@@ -167,7 +167,9 @@ def _type_da(tp: Any) -> str:
         text = f"to {_plural(_type_da(args[0]))} [fra, til]" if len(args) == 2 and args[0] is args[1] else "liste"
     elif origin is dict:
         args = get_args(tp)
-        text = "tabel (kolonne: {værdi: navn})" if len(args) == 2 and get_origin(args[1]) is dict else "tabel (nøgle: værdi)"
+        inner = get_args(args[1]) if len(args) == 2 and get_origin(args[1]) is dict else ()
+        text = ("tabel (nøgle: værdi)" if not inner else "tabel (kolonne: {værdi: navn})" if inner[-1] is str
+                else "tabel (nøgle: {nøgle: værdi})")
     elif isinstance(tp, type) and issubclass(tp, BaseModel):
         text = "indstillinger"
     else:

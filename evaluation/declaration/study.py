@@ -34,8 +34,10 @@ from evaluation.data.safe_yaml import MAX_BYTES, YamlProblem, parse_yaml
 from evaluation.data.tables import shown
 from evaluation.declaration.theory import Theory, theory_problems
 from evaluation.designs import families, get_family
+from evaluation.designs.checks import checks_for, get_check
+from evaluation.designs.checks import param_problems as check_param_problems
 from evaluation.designs.family import da
-from evaluation.exceptions import DataValidationError, StudyConfigError
+from evaluation.exceptions import DataValidationError, StudyConfigError, UnknownNameError
 from evaluation.metrics.registry import METRICS, SOURCE_PARAMS, metric_inputs, param_problems
 
 __all__ = [
@@ -364,6 +366,12 @@ class AnalysisBase(_Model):
     cumulative: CumulativeSpec | None = Field(
         default=None, description="effect on weeks on public support accumulated over the follow-up, on the register",
         json_schema_extra=da("effekten på uger på offentlig forsørgelse lagt sammen over opfølgningen (registerdata)"))
+    check_params: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="parameters of the assumption checks run with the analysis, by check id, e.g. "
+                    "{honest_did: {post_period: 2}} (see the README's check table)",
+        json_schema_extra=da("indstillinger for de antagelsestjek, der køres med analysen, efter tjekkets id, fx "
+                             "{honest_did: {post_period: 2}}"))
 
     @property
     def family(self):
@@ -842,6 +850,8 @@ def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
         for loc, src in fam.data_references(a.options):
             if src not in study.data:
                 problems.append((p + tuple(loc), f"refers to data source {src!r}, which is not declared under 'data'; declared: {', '.join(sorted(study.data)) or 'none'}"))
+        for cid, params in a.check_params.items():
+            problems += _check_param_problems(p + ("check_params", cid), cid, a.design, params)
         for j, m in enumerate(a.subgroups):
             if m not in mod_ids:
                 problems.append((p + ("subgroups", j), f"refers to {m!r}, which is not a moderator in theory.moderators; declared: {', '.join(sorted(mod_ids)) or 'none'}"))
@@ -882,6 +892,19 @@ def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
     if study.source_path is not None and study.id != study.folder.name:
         problems.append((("id",), f"the id {study.id!r} differs from the folder name {study.folder.name!r}; expected them to be equal"))
     return problems
+
+
+def _check_param_problems(loc: tuple[Any, ...], cid: str, design: str, params: Any) -> list[tuple[tuple[Any, ...], str]]:
+    """An analysis's parameters for one assumption check: a known check of the design, known parameter names,
+    values the check accepts (their fit with the data is checked when the data are prepared)."""
+    try:
+        check = get_check(cid)
+    except UnknownNameError as exc:
+        return [(loc, str(exc))]
+    if not check.applies_to(design):
+        return [(loc, f"check {cid!r} does not apply to design {design!r}; its checks: "
+                 f"{', '.join(c.id for c in checks_for(design)) or 'none'}")]
+    return [(loc + sub, msg) for sub, msg in check_param_problems(check, params)]
 
 
 def register_of(study, analysis) -> str | None:

@@ -76,6 +76,7 @@ __all__ = [
     "register_check",
     "register_kind",
     "get_check",
+    "param_problems",
     "checks_for",
     "run_check",
     "worst_status",
@@ -223,6 +224,12 @@ class Check:
     applies: Callable[[CheckContext], str | None] | None = None
     automatic: bool = True
     description: str = ""
+    #: the parameters a study may give the check (``analyses[].check_params.<check id>``): name → description
+    params: Mapping[str, str] = field(default_factory=dict)
+    #: checks the parameters' values: ``(params, inp)`` → ``[(parameter name, message), …]``; called with
+    #: ``inp=None`` when the study file is loaded (values only) and with the analysis's input when the data are
+    #: prepared (``validate`` and ``run``: values against the data, e.g. an event time the data have)
+    validate_params: Callable[[Mapping[str, Any], Any], list[tuple[str, str]]] | None = None
 
     def applies_to(self, design: str) -> bool:
         return not self.designs or design in self.designs
@@ -245,6 +252,22 @@ def register_check(check: Check) -> Check:
             raise TypeError(f"check {check.id!r} is registered twice")
     CHECKS[check.id] = check
     return check
+
+
+def param_problems(check: Check, params: Any, inp: Any = None) -> list[tuple[tuple[str, ...], str]]:
+    """What is wrong with the parameters a study gives ``check``: ``[(location under the check's entry, message)]``
+    (unknown names, values the check refuses; with ``inp``, values the analysis's data cannot meet)."""
+    if not isinstance(params, Mapping):
+        return [((), f"expected a mapping of parameters, got {type(params).__name__}")]
+    known = dict(check.params)
+    out: list[tuple[tuple[str, ...], str]] = []
+    for k in params:
+        if k not in known:
+            what = f"; it takes: {', '.join(sorted(known))}" if known else "; it takes no parameters"
+            out.append(((str(k),), f"check {check.id!r} has no parameter {k!r}{what}"))
+    if out or check.validate_params is None:
+        return out
+    return [((str(k),) if k else (), msg) for k, msg in check.validate_params(params, inp)]
 
 
 def get_check(check_id: str) -> Check:

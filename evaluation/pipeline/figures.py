@@ -30,7 +30,8 @@ __all__ = ["write_study_figures", "logic_model_figure", "logic_model_figures", "
 
 def _logic_model_input(theory: Mapping[str, Any], robustness: Mapping[str, Any] | None = None):
     """Nodes, links and assumptions for the diagram; with the bundle's robustness record each assumption
-    carries its status (and each link the codes of the assumptions it rests on)."""
+    carries its status, and each link the codes of the assumptions it rests on (the diagram frames the link's
+    label with the worst of their statuses, :func:`evaluation.declaration.diagram.link_status`)."""
     status = {a["id"]: a["status"] for a in (robustness or {}).get("assumptions", [])}
     asm_code = {a["id"]: f"A{i + 1}" for i, a in enumerate(theory.get("assumptions", []))}
     assumptions = [{"code": asm_code[a["id"]], "text": a["description"], "status": status.get(a["id"])}

@@ -22,6 +22,8 @@ from evaluation.data.registers import Panel
 from evaluation.data.study_data import StudyData, load_study_data, name_rows
 from evaluation.data.weeks import format_week, parse_weeks
 from evaluation.declaration.study import Study
+from evaluation.designs.checks import CHECKS
+from evaluation.designs.checks import param_problems as check_param_problems
 from evaluation.designs.family import AnalysisInput
 from evaluation.exceptions import DataValidationError, EvaluationError
 from evaluation.metrics.registry import METRICS, metric_inputs, param_problems
@@ -213,6 +215,13 @@ def prepare_study(study: Study) -> PreparedStudy:
             problems.append(name_rows(msg, data.rows) if loc is None else f"{study.where(('analyses', i) + tuple(loc))}: {msg}")
         if not found and ind is not None:
             problems += _constant_outcome_problems(study, a, ind, inp, indicator_pos[ind.id])
+        for cid, params in a.check_params.items():
+            # the check's parameters against the data (an event time the data have …); names and values were
+            # checked when the study was loaded
+            check = CHECKS.get(cid)
+            if check is not None and check.applies_to(a.design) and not check_param_problems(check, params):
+                for sub, msg in check_param_problems(check, params, inp):
+                    problems.append(f"{study.where(('analyses', i, 'check_params', cid) + sub)}: {msg}")
         prepared.inputs[a.id] = inp
     prepared.targets = resolve_targets(study, data, problems)
     problems = _dedupe(problems)

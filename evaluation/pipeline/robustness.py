@@ -49,7 +49,7 @@ def analysis_checks(study, analysis, inp, result) -> list[dict[str, Any]]:
     out = []
     for cid in sorted(wanted):
         c = get_check(cid)
-        ctx = CheckContext(inp=inp, result=result, family=fam)
+        ctx = CheckContext(inp=inp, result=result, family=fam, params=dict(analysis.check_params.get(cid) or {}))
         if wanted[cid] and c.applies is not None and c.applies(ctx):
             continue
         res = run_check(c, ctx)

@@ -144,8 +144,16 @@ def _sensemakr_block(b: Bundle, r: dict[str, Any]) -> str:
             ["Lige så stærk som", "Forklarer af deltagelse", "Forklarer af resultat", f"Justeret forskel{in_unit}",
              "95\u00a0%-sikkerhedsinterval"], rows, align="lrrrr"))
     if not is_missing(d.get("evalue")):
-        out.append(f"\nE-værdi for risikoforholdet {fmt_number(d['risk_ratio'], 2)}: {fmt_number(d['evalue'], 2)} "
-                   "(VanderWeele & Ding 2017).\n")
+        txt = (f"\nRisikoforholdet mellem grupperne i hovedresultatet (vægtet/matchet) er {fmt_number(d['risk_ratio'], 2)}"
+               + (f" (95\u00a0%-sikkerhedsinterval {_ci(float(d['risk_ratio_lower']), float(d['risk_ratio_upper']), 2)})"
+                  if not is_missing(d.get("risk_ratio_lower")) else "")
+               + f". E-værdi: {fmt_number(d['evalue'], 2)}")
+        if not is_missing(d.get("evalue_ci")):
+            txt += f"; for sikkerhedsgrænsen nærmest 1: {fmt_number(d['evalue_ci'], 2)}"
+        out.append(txt + " (VanderWeele & Ding 2017). En ikke-målt forskel, der hænger sammen med både deltagelse og "
+                   "resultat med et risikoforhold på mindst E-værdien, kan forklare risikoforholdet væk"
+                   + ("; en, der når E-værdien for sikkerhedsgrænsen, kan gøre det foreneligt med 1.\n"
+                      if not is_missing(d.get("evalue_ci")) else ".\n"))
     return "\n".join(out)
 
 

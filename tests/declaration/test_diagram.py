@@ -220,6 +220,62 @@ def test_assumptions_carry_their_status_tags_and_codes_on_arrows():
     plt.close(plain)
 
 
+def _label(fig, text):
+    return next(t for t in fig.findobj(Text) if t.get_text() == text)
+
+
+def test_each_arrow_shows_the_worst_status_of_the_assumptions_it_rests_on():
+    """An arrow's label is framed in the colour and line style of the worst status of its assumptions (holds only
+    when all hold; an untested one makes it untested; tvivlsom and brudt above that), explained in the legend;
+    an arrow without assumptions, or without statuses, keeps the plain thin grey frame."""
+    from matplotlib.colors import to_hex
+
+    from evaluation.declaration.diagram import LINK_STATUS_STYLE, STATUS_TAGS, link_status
+
+    assert link_status(["holder", "holder"]) == "holder"
+    assert link_status(["holder", "kan_ikke_testes"]) == "kan_ikke_testes"
+    assert link_status(["kan_ikke_testes", "tvivlsom", "holder"]) == "tvivlsom"
+    assert link_status(["tvivlsom", "brudt"]) == "brudt"
+    assert link_status([None, None]) is None
+    links = [dict(l) for l in LINKS]
+    links[1]["assumptions"] = ["A1", "A2"]  # M1: tvivlsom + kan ikke testes -> tvivlsom
+    links[3]["assumptions"] = ["A3"]  # holder
+    links[5]["assumptions"] = ["A3", "A2"]  # holder + kan ikke testes -> kan ikke testes
+    asm = [{"code": "A1", "text": "Arbejdsgiverne deltager i dialogen", "status": "tvivlsom"},
+           {"code": "A2", "text": "Lægerne henviser tidligt", "status": "kan_ikke_testes"},
+           {"code": "A3", "text": "Ingen smitte mellem grupperne", "status": "holder"}]
+    fig = draw_logic_model(NODES, links, assumptions=asm)
+    frames = {}
+    for t in fig.findobj(Text):
+        box = t.get_bbox_patch()
+        if box is not None and "A" in t.get_text() and t.get_text() not in {v for v, _ in STATUS_TAGS.values()}:
+            frames[t.get_text().split("\n")[-1]] = (to_hex(box.get_edgecolor()), box.get_linestyle(), box.get_linewidth(),
+                                                    t.get_fontsize())
+    want = {"A1,A2": "tvivlsom", "A3": "holder", "A3,A2": "kan_ikke_testes"}
+    assert set(want) <= set(frames), frames
+    styles = set()
+    for codes, st in want.items():
+        colour, ls, lw, size = frames[codes]
+        assert colour == STATUS_TAGS[st][1] and lw > 1.0 and size >= 9
+        styles.add(str(ls))
+    assert len(styles) == 3  # the line style differs by status, not only the colour
+    legend = " ".join(" ".join(texts(fig)).split())
+    assert "Rammen om en pils mærke: den svageste status" in legend
+    for st in want.values():
+        assert f"{LINK_STATUS_STYLE[st][1]}: {STATUS_TAGS[st][0].lower()}" in legend
+    assert "prikket: brudt" not in legend  # only the statuses drawn are explained
+    # the arrow without assumptions keeps the plain frame
+    m2 = _label(fig, "M2").get_bbox_patch()
+    assert to_hex(m2.get_edgecolor()) == "#9aa0a8" and m2.get_linewidth() == pytest.approx(0.5)
+    plt.close(fig)
+    # without statuses: plain frames and no legend entry
+    none = draw_logic_model(NODES, links, assumptions=[{**a, "status": None} for a in asm])
+    box = _label(none, "M1\nA1,A2").get_bbox_patch()
+    assert to_hex(box.get_edgecolor()) == "#9aa0a8" and box.get_linewidth() == pytest.approx(0.5)
+    assert "Rammen om en pils mærke" not in " ".join(" ".join(texts(none)).split())
+    plt.close(none)
+
+
 # ---------------------------------------------------------------------------------------------- readable at its size
 
 

@@ -134,3 +134,22 @@ def test_bad_input_is_refused():
         H.HonestInput.make([1, 2, 3], np.eye(2), 2, 1)
     with pytest.raises(EstimationError):
         H.HonestInput.make([1, 2, 3], np.eye(3), 1, 1)
+
+
+def test_a_precise_estimate_far_from_zero_gets_its_whole_robust_set():
+    """The package's grid is ±20 SD of theta-hat around 0: an effect 30 standard errors from 0 lies beyond it. The
+    set is then found on the grid extended with the same spacing (before: cut off at the grid's end, excluding
+    the estimate itself at M̄ = 0); a set inside the grid is the package's own."""
+    i = REF["inputs"]
+    one = H.HonestInput.make(i["betahat"][:6], np.asarray(i["sigma"])[:6, :6], 5, 1)
+    shift = 30 * one.sd_theta - one.theta
+    far = H.HonestInput.make(list(i["betahat"][:5]) + [i["betahat"][5] + shift], np.asarray(i["sigma"])[:6, :6], 5, 1)
+    assert far.theta > 20 * far.sd_theta
+    lo, hi = H.relative_magnitudes_ci(far, 0.0)
+    olo, ohi = H.original_ci(far)
+    assert lo < far.theta < hi and hi > H.rm_grid(far)[-1]
+    assert abs((hi - lo) - (ohi - olo)) < 0.1 * (ohi - olo)
+    cut = H.relative_magnitudes_ci(far, 0.0, grid=H.rm_grid(far))  # the package's grid alone
+    assert math.isnan(cut[0]) or cut[1] <= H.rm_grid(far)[-1]
+    # inside the grid nothing changes
+    assert H.relative_magnitudes_ci(one, 0.5) == H.relative_magnitudes_ci(one, 0.5, grid=H.rm_grid(one))

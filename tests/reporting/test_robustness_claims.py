@@ -42,7 +42,13 @@ def test_shipped_studies_robustness_claims_follow_from_the_bundle(shipped):
 
 def test_every_declared_assumption_has_a_status_or_a_reason(shipped):
     for name, (bundle, qmd) in shipped.items():
-        for a in (bundle.robustness or {}).get("assumptions", []):
+        assessed = (bundle.robustness or {}).get("assumptions", [])
+        # every assumption the study declares is assessed, once, and nothing else (the loop below would pass
+        # vacuously for an assumption the record left out)
+        declared = [a["id"] for a in bundle.theory.get("assumptions", [])]
+        assert sorted(a["id"] for a in assessed) == sorted(declared), name
+        assert len({a["id"] for a in assessed}) == len(assessed), name
+        for a in assessed:
             assert a["status"] in ("holder", "tvivlsom", "brudt") or a["reason_da"], (name, a["id"])
 
 

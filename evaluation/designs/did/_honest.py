@@ -614,6 +614,33 @@ def rm_grid(h: HonestInput, grid_points: int = 1000) -> np.ndarray:
     return np.linspace(-20 * h.sd_theta, 20 * h.sd_theta, grid_points)
 
 
+def _rm_ci_extending(h: HonestInput, mbar: float, *, alpha: float, hybrid: str, sims: int, seed: int, step: int,
+                     rounds: int = 12) -> tuple[float, float]:
+    """The robust set on the package's default grid (±20 SD of theta-hat around 0), extended with the same
+    spacing where the set reaches the grid's end or lies beyond it. The R package's grid is centred on 0, so
+    an estimate more than about 20 standard errors from 0 (a precise, large effect) gets a set cut off at the
+    grid's end — or no set at all — there; the default grid's points stay grid points, so a set inside it is
+    exactly the package's."""
+    base = rm_grid(h)
+    spacing = float(base[1] - base[0]) if len(base) > 1 else max(h.sd_theta, 1e-12)
+    n_lo = n_hi = 0
+    lb = ub = float("nan")
+    for _ in range(rounds):
+        grid = np.concatenate([base[0] - spacing * np.arange(n_lo, 0, -1), base,
+                               base[-1] + spacing * np.arange(1, n_hi + 1)])
+        lb, ub = relative_magnitudes_ci(h, mbar, alpha=alpha, hybrid=hybrid, grid=grid, sims=sims, seed=seed,
+                                        step=step)
+        if math.isnan(lb):
+            low, high = h.theta < grid[0], h.theta > grid[-1]
+        else:
+            low, high = lb <= grid[0], ub >= grid[-1]
+        if not (low or high):
+            break
+        n_lo += len(base) if low else 0
+        n_hi += len(base) if high else 0
+    return lb, ub
+
+
 def relative_magnitudes_ci(h: HonestInput, mbar: float, *, alpha: float = 0.05, hybrid: str = "LF",
                            grid: np.ndarray | None = None, sims: int = 1000, seed: int = 0,
                            step: int = 25) -> tuple[float, float]:
@@ -621,12 +648,14 @@ def relative_magnitudes_ci(h: HonestInput, mbar: float, *, alpha: float = 0.05, 
     the union over the pre-period ``s`` carrying the largest change and its sign of the ARP sets.
 
     Returns the smallest and largest accepted grid point (NaN, NaN when none is accepted). A set that
-    reaches the grid's end is open there.
+    reaches the grid's end is open there. Without ``grid``, the package's default grid, extended where the
+    set reaches its end (:func:`_rm_ci_extending`).
     """
     if mbar < 0:
         raise EstimationError("Mbar must be non-negative")
+    if grid is None:
+        return _rm_ci_extending(h, mbar, alpha=alpha, hybrid=hybrid, sims=sims, seed=seed, step=step)
     kappa = alpha / 10
-    grid = rm_grid(h) if grid is None else grid
     npre, npost = h.num_pre, h.num_post
     tests = []
     for s in range(-(npre - 1), 1):

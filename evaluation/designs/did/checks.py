@@ -10,9 +10,10 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from evaluation.designs.checks import Check, CheckContext, CheckResult, register_check
@@ -36,9 +37,13 @@ def _p_status(p: float) -> str:
 
 
 def event_study_input(ctx: CheckContext, *, pre_window: int = PRE_WINDOW, post_window: int = POST_WINDOW,
-                      average: bool = True) -> tuple[H.HonestInput, list[int], str]:
+                      average: bool = True, post_period: int | None = None) -> tuple[H.HonestInput, list[int], str]:
     """The event-study coefficients of the analysis (reference period left out, universal base) as a
-    HonestDiD input: (input, event times used, note in Danish)."""
+    HonestDiD input: (input, event times used, note in Danish).
+
+    The parameter is the average of the first ``post_window`` post-enrolment effects, or, with ``post_period``
+    (an event time ≥ 0), that period's effect alone: the post-periods from enrolment up to it enter the
+    input (the restrictions bind the path of the violation up to it) and the weight vector picks it out."""
     res, inp = ctx.result, ctx.inp
     note = ""
     if ctx.inp.design == "did_twfe":
@@ -68,11 +73,21 @@ def event_study_input(ctx: CheckContext, *, pre_window: int = PRE_WINDOW, post_w
     else:
         raise EstimationError("designet har ingen hændelsesstudie med perioder før og efter start")
     pre = [i for i, t in enumerate(times) if t < 0][-pre_window:]
-    post = [i for i, t in enumerate(times) if t >= 0][:post_window]
+    if post_period is None:
+        post = [i for i, t in enumerate(times) if t >= 0][:post_window]
+    else:
+        if post_period not in times:
+            have = ", ".join(str(t) for t in times if t >= 0) or "ingen"
+            raise EstimationError(f"hændelsesstudiet har ingen effekt i periode {post_period} efter start "
+                                  f"(perioder efter start: {have})")
+        post = [i for i, t in enumerate(times) if 0 <= t <= post_period]
     if not pre or not post:
         raise EstimationError("hændelsesstudiet mangler perioder før eller efter start")
     idx = pre + post
-    l_vec = np.full(len(post), 1 / len(post)) if average else None
+    if post_period is not None:
+        l_vec = np.array([1.0 if times[i] == post_period else 0.0 for i in post])
+    else:
+        l_vec = np.full(len(post), 1 / len(post)) if average else None
     h = H.HonestInput.make(beta[idx], V[np.ix_(idx, idx)], len(pre), len(post), l_vec=l_vec)
     return h, [times[i] for i in idx], note
 
@@ -135,8 +150,10 @@ def _no_anticipation(ctx: CheckContext) -> CheckResult:
 
 def _honest(ctx: CheckContext) -> CheckResult:
     p = ctx.params
+    k = p.get("post_period")
     h, times, note = event_study_input(ctx, pre_window=int(p.get("pre_window", PRE_WINDOW)),
-                                       post_window=int(p.get("post_window", POST_WINDOW)))
+                                       post_window=int(p.get("post_window", POST_WINDOW)),
+                                       post_period=None if k is None else int(k))
     alpha = 1 - ctx.inp.fit.conf_level
     mbars = [0.0, 0.5, 1.0, 1.5, 2.0]
     rm = H.sensitivity(h, "relative_magnitudes", mbars, alpha=alpha)
@@ -150,10 +167,11 @@ def _honest(ctx: CheckContext) -> CheckResult:
     significant = not (lo <= 0 <= hi)
     bd = rm.breakdown
     level = f"{round(100 * (1 - alpha))} %"
-    post_txt = f"gennemsnittet af effekterne i de første {h.num_post} perioder efter start"
+    post_txt = (f"gennemsnittet af effekterne i de første {h.num_post} perioder efter start" if k is None
+                else f"effekten i periode {int(k)} efter start" + (" (startperioden)" if int(k) == 0 else ""))
     at1 = next(r for r in rm.rows if r.m == 1.0)
     details: dict[str, Any] = {
-        "parameter": post_txt, "event_times": times, "num_pre": h.num_pre, "num_post": h.num_post,
+        "parameter": post_txt, "post_period": None if k is None else int(k), "event_times": times, "num_pre": h.num_pre, "num_post": h.num_post,
         "theta": h.theta, "original": list(rm.original),
         "relative_magnitudes": {"Mbar": [r.m for r in rm.rows], "lb": [r.lb for r in rm.rows],
                                 "ub": [r.ub for r in rm.rows], "breakdown": bd, "method": rm.method},
@@ -197,6 +215,57 @@ def _needs_event_study(ctx: CheckContext) -> str | None:
     return None
 
 
+def _int_param(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _data_event_times(inp) -> list[int] | None:
+    """The event times (period minus enrolment period) the analysis's data hold for enrolled persons, before
+    estimating; None when the design has no event study. A TWFE event window caps them as its dummies do."""
+    o, frame = inp.options, inp.frame
+    cohort = getattr(o, "cohort", None)
+    if frame is None or cohort is None or (inp.design == "did_twfe" and not getattr(o, "event_study", False)):
+        return None
+    if cohort not in frame.columns or o.time not in frame.columns:
+        return None  # the family's data checks name the column
+    g = pd.to_numeric(frame[cohort], errors="coerce").to_numpy(float)
+    t = pd.to_numeric(frame[o.time], errors="coerce").to_numpy(float)
+    if inp.design == "did_cs" and int(getattr(o, "cohort_bin", 1) or 1) > 1:
+        return None  # binned enrolment periods: the estimated event times are checked when the check runs
+    # never enrolled: empty or infinite, or 0 (for TWFE only when no period is numbered 0, as its design matrix does)
+    zero_never = inp.design == "did_cs" or not (t == 0).any()
+    never = ~np.isfinite(g) | ((g == 0) & zero_never)
+    e = (t - g)[~never & np.isfinite(t)]
+    if not e.size:
+        return None
+    ev = sorted({int(x) for x in e})
+    win = getattr(o, "event_window", None)
+    if inp.design == "did_twfe" and win is not None:
+        lo, hi = int(win[0]), int(win[1])
+        ev = sorted({min(max(x, lo), hi) for x in ev})
+    return ev
+
+
+def _honest_params(params: Mapping[str, Any], inp) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for key, least in (("pre_window", 1), ("post_window", 1), ("post_period", 0)):
+        if key in params and not (_int_param(params[key]) and params[key] >= least):
+            out.append((key, f"expected a whole number ≥ {least}, got {params[key]!r}"))
+    if "post_period" in params and "post_window" in params:
+        out.append(("post_period", "give either post_period (one period's effect) or post_window (the average of the "
+                    "first periods), not both"))
+    if out or inp is None or "post_period" not in params:
+        return out
+    ev = _data_event_times(inp)
+    k = params["post_period"]
+    if ev is not None:
+        post = [x for x in ev if x >= 0]
+        if k not in post:
+            out.append(("post_period", f"event time {k} is not a period after enrolment in the data of analysis "
+                        f"{inp.id!r}; its post-enrolment event times are {', '.join(map(str, post)) or 'none'}"))
+    return out
+
+
 register_check(Check(
     id="pretrends", kinds=("parallel_trends",), name_da="Test af udviklingen før start", run=_pretrends,
     designs=_DID, applies=_needs_event_study,
@@ -213,5 +282,10 @@ register_check(Check(
     id="honest_did", kinds=("parallel_trends",), name_da="Følsomhed for brud på parallelle tendenser (HonestDiD)",
     run=_honest, designs=_DID, applies=_needs_event_study,
     description="Rambachan-Roth relative-magnitudes (C-LF) and smoothness (FLCI) robust confidence sets for the "
-                "average of the first post-enrolment effects, with breakdown values; params pre_window/post_window.",
+                "average of the first post-enrolment effects (or one chosen post-period's effect), with breakdown "
+                "values; params pre_window/post_window/post_period.",
+    params={"pre_window": "pre-enrolment periods used (nearest enrolment; default 4)",
+            "post_window": "the parameter is the average of the first post_window post-enrolment effects (default 2)",
+            "post_period": "the parameter is the effect in this event time (0 = the enrolment period) instead"},
+    validate_params=_honest_params,
 ))

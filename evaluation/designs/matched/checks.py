@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from evaluation.designs._sensemakr import evalue_rr, sensemakr
 from evaluation.designs.checks import Check, CheckContext, CheckResult, register_check
@@ -83,6 +84,34 @@ def _overlap(ctx: CheckContext) -> CheckResult:
     )
 
 
+def _evalue(ctx: CheckContext) -> dict:
+    """The E-value (VanderWeele & Ding 2017) of the risk ratio the analysis reports: the design's weighted/matched
+    intervention mean over the comparison mean its estimate implies (their difference is the reported estimate),
+    and the E-value of the risk ratio's confidence limit closest to 1.
+
+    The risk ratio's interval is a delta-method interval on the log scale from the design's own standard error of
+    the difference (so it carries the design's variance method: sandwich, clusters, bootstrap …):
+    Var(log RR) = v1/p1² + v0/p0², with v1 the intervention mean's weighted variance and v0 = SE² − v1, the
+    comparison mean's share of the difference's variance when the groups are independent samples (floored at 0)."""
+    it = ctx.result.internals
+    p1, p0 = it.get("mean_treated"), it.get("mean_comparison")
+    if p1 is None or p0 is None or not (p1 > 0 and p0 > 0):
+        return {}
+    rr = p1 / p0
+    out = {"risk_ratio": rr, "mean_treated": p1, "mean_comparison": p0}
+    se, v1 = it.get("std_error"), it.get("var_mean_treated")
+    if se is not None and v1 is not None and math.isfinite(se):
+        v0 = max(float(se) ** 2 - float(v1), 0.0)
+        se_log = math.sqrt(v1 / p1**2 + v0 / p0**2)
+        z = float(stats.norm.ppf(0.5 + ctx.inp.fit.conf_level / 2))
+        lo, hi = rr * math.exp(-z * se_log), rr * math.exp(z * se_log)
+        ev, ev_ci = evalue_rr(rr, lo, hi)
+        out.update({"risk_ratio_lower": lo, "risk_ratio_upper": hi, "evalue": ev, "evalue_ci": ev_ci})
+    else:
+        out["evalue"] = evalue_rr(rr)[0]
+    return out
+
+
 def _sensemakr(ctx: CheckContext) -> CheckResult:
     opts = ctx.inp.options
     frame = ctx.inp.frame
@@ -112,11 +141,7 @@ def _sensemakr(ctx: CheckContext) -> CheckResult:
         "model": "OLS af resultatet på gruppe, " + ", ".join(str(labels.get(c, c)) for c in covs + exact),
     }
     if getattr(ctx.result, "outcome_type", "") == "binary":
-        p1 = float(d.loc[d["_d"] == 1, y].mean())
-        p0 = float(d.loc[d["_d"] == 0, y].mean())
-        if p0 > 0 and p1 > 0:
-            details["evalue"] = evalue_rr(p1 / p0)[0]
-            details["risk_ratio"] = p1 / p0
+        details.update(_evalue(ctx))
     rv_pct = fmt_number(100 * sm.rv_qa, 1)
     rule = ("Robusthedsværdien RV (Cinelli & Hazlett 2020) er, hvor stor en del af den uforklarede variation i både "
             "deltagelse og resultat en ikke-målt forskel skal forklare, før effekten ikke længere er statistisk "

@@ -922,6 +922,14 @@ class MatchedComparison(Design):
             }
         )
         outcome_type = "binary" if np.all(np.isin(np.unique(y), (0.0, 1.0))) else "continuous"
+        # the group means behind the reported estimate, for the checks (the E-value's risk ratio): the intervention
+        # group's weighted mean and the comparison mean the estimate implies (the weighted comparison mean for
+        # ipw/overlap/nearest; the doubly robust counterfactual mean for dr), so that their difference is the estimate
+        wt, yt = w[pos & t], y[pos & t]
+        mean_t = float(np.sum(wt * yt) / np.sum(wt))
+        internals = {"mean_treated": mean_t, "mean_comparison": mean_t - fit.estimate,
+                     "var_mean_treated": float(np.sum(wt**2 * (yt - mean_t) ** 2) / np.sum(wt) ** 2),
+                     "std_error": float(std_error)}
         return EffectResult(
             estimand=_ESTIMAND_TEXT[self.estimand],
             estimates=(estimate,),
@@ -931,6 +939,7 @@ class MatchedComparison(Design):
             design=self.name,
             evidence_level=self.evidence_level,
             outcome_type=outcome_type,
+            internals=internals,
         )
 
     @staticmethod
