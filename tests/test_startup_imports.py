@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-HEAVY = ("matplotlib.pyplot", "linearmodels", "xarray", "statsmodels.regression.linear_model", "statsmodels.api",
+HEAVY = ("scipy.stats", "statsmodels", "matplotlib.pyplot", "linearmodels", "xarray",
          "sklearn", "lifelines", "dask", "polars")
 
 

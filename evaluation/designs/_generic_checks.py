@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from scipy import stats
+from evaluation._lazy import stats
 
 from evaluation.designs.checks import UNTESTABLE_DA, Check, CheckContext, CheckResult, register_check
 from evaluation.disclosure import is_small

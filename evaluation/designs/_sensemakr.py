@@ -24,7 +24,7 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from evaluation._lazy import stats
 
 from evaluation.exceptions import EstimationError
 

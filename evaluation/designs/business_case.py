@@ -24,7 +24,7 @@ import math
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-from scipy import stats
+from evaluation._lazy import stats
 
 __all__ = ["HorizonEffect", "business_case", "net_draws"]
 

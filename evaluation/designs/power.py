@@ -26,7 +26,7 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from evaluation._lazy import stats
 
 from evaluation.designs.family import get_family
 from evaluation.exceptions import EstimationError

@@ -40,8 +40,8 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.stats.multitest import multipletests
+from evaluation._lazy import stats
+from evaluation._lazy import multipletests
 
 from evaluation.designs.balance import _is_categorical
 from evaluation.designs.family import Family, get_family

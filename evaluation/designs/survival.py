@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-from scipy import stats
+from evaluation._lazy import stats
 
 from evaluation.exceptions import DataValidationError, EstimationError
 

@@ -29,7 +29,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from evaluation._lazy import stats
 
 from evaluation.designs import survival as sv
 from evaluation.exceptions import EstimationError

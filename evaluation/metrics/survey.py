@@ -34,7 +34,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from evaluation._lazy import stats
 
 from ..exceptions import DataValidationError, EstimationError, ReliabilityWarning, StudyConfigError
 from ..results import Estimate, ScoreResult

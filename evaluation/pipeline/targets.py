@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
-from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+from evaluation._lazy import confint_proportions_2indep, proportion_confint
 
 from evaluation.designs.family import get_family
 from evaluation.metrics.targets import goal_status

@@ -35,7 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
+from evaluation._lazy import stats
 
 from evaluation.exceptions import EstimationError
 

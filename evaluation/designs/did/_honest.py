@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
-from scipy import optimize, stats
+from evaluation._lazy import optimize, stats
 
 from evaluation.exceptions import EstimationError
 

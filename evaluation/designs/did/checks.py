@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from evaluation._lazy import stats
 
 from evaluation.designs.checks import Check, CheckContext, CheckResult, register_check
 from evaluation.designs.did import _honest as H

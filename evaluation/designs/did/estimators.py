@@ -18,7 +18,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from evaluation._lazy import stats
 
 from evaluation.exceptions import DataValidationError, EstimationError
 from evaluation.results import EffectResult, Estimate

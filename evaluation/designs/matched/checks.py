@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from evaluation._lazy import stats
 
 from evaluation.designs._sensemakr import evalue_rr, sensemakr
 from evaluation.designs.checks import Check, CheckContext, CheckResult, register_check

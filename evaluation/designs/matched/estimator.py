@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from evaluation._lazy import stats
 
 from evaluation.designs._weighted_balance import (
     balance_failures,

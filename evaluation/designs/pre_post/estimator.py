@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+from evaluation._lazy import stats
+from evaluation._lazy import confint_proportions_2indep, proportion_confint
 
 from evaluation.designs.balance import _examples, numeric_outcome
 from evaluation.designs.base import Design, register_design

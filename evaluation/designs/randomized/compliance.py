@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from evaluation._lazy import stats
 
 from evaluation.designs.balance import _examples, expand_covariates
 from evaluation.designs.checks import STATUS_DA, UNTESTABLE_DA, Check, CheckContext, CheckResult, register_check

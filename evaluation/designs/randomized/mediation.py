@@ -44,7 +44,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from evaluation._lazy import optimize, stats
 
 from evaluation.designs.balance import _examples, _group_masks, expand_covariates, numeric_outcome
 from evaluation.exceptions import DataValidationError, EstimationError
