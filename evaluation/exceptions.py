@@ -124,12 +124,23 @@ class WeakTakeUpWarning(EvaluationWarning):
     """Allocation moves take-up too little (first-stage F below 10): the complier effect is unreliable."""
 
 
+def unknown_keyword_hints(unknown, allowed) -> str:
+    """The unknown names quoted, each with a "did you mean" guess from ``allowed`` where one is close:
+    ``"'sed' (did you mean 'seed'?), 'x'"`` — the one wording every unknown-option message uses."""
+    import difflib
+
+    hints = []
+    for k in unknown:
+        guess = difflib.get_close_matches(k, list(allowed), n=1)
+        hints.append(f"{k!r}" + (f" (did you mean {guess[0]!r}?)" if guess else ""))
+    return ", ".join(hints)
+
+
 def check_keywords(namespace: dict, names) -> None:
     """Wrap each public function ``namespace[name]`` so an unknown keyword argument raises
     :class:`UnknownOptionError` naming the allowed ones (with a "did you mean" guess) instead of Python's bare
     TypeError. The wrapper keeps the function's name, docstring and signature (``help()`` and doctests see the
     original); functions that take ``**kwargs`` and classes are left as they are."""
-    import difflib
     import functools
     import inspect
 
@@ -148,11 +159,7 @@ def check_keywords(namespace: dict, names) -> None:
             def checked(*args, **kw):
                 unknown = [k for k in kw if k not in allowed]
                 if unknown:
-                    hints = []
-                    for k in unknown:
-                        guess = difflib.get_close_matches(k, allowed, n=1)
-                        hints.append(f"{k!r}" + (f" (did you mean {guess[0]!r}?)" if guess else ""))
-                    raise UnknownOptionError(f"{f.__name__}() does not take {', '.join(hints)}; "
+                    raise UnknownOptionError(f"{f.__name__}() does not take {unknown_keyword_hints(unknown, allowed)}; "
                                              f"its arguments are: {', '.join(allowed)}")
                 return f(*args, **kw)
             return checked

@@ -8,7 +8,6 @@ instead of being silently ignored.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import inspect
 from abc import ABC, abstractmethod
@@ -16,7 +15,13 @@ from typing import Any, ClassVar, Iterable
 
 import pandas as pd
 
-from evaluation.exceptions import DataValidationError, EstimationError, UnknownNameError, UnknownOptionError
+from evaluation.exceptions import (
+    DataValidationError,
+    EstimationError,
+    UnknownNameError,
+    UnknownOptionError,
+    unknown_keyword_hints,
+)
 from ..results import EffectResult
 
 __all__ = ["Design", "register_design", "get_design", "DESIGNS", "check_columns"]
@@ -77,11 +82,7 @@ class Design(ABC):
         def checked(self, *args: Any, **kw: Any) -> None:
             unknown = [k for k in kw if k not in allowed]
             if unknown:
-                hints = []
-                for k in unknown:
-                    guess = difflib.get_close_matches(k, allowed, n=1)
-                    hints.append(f"{k!r}" + (f" (did you mean {guess[0]!r}?)" if guess else ""))
-                raise UnknownOptionError(f"{cls.__name__} does not take {', '.join(hints)}; "
+                raise UnknownOptionError(f"{cls.__name__} does not take {unknown_keyword_hints(unknown, allowed)}; "
                                          f"its options are: {', '.join(allowed)}")
             init(self, *args, **kw)
 
@@ -99,12 +100,9 @@ class Design(ABC):
         """Validate ``data`` and estimate. ``data`` is never modified."""
         unknown = set(options) - set(self.fit_options)
         if unknown:
-            hints = []
-            for k in sorted(unknown):
-                guess = difflib.get_close_matches(k, sorted(self.fit_options), n=1)
-                hints.append(f"{k!r}" + (f" (did you mean {guess[0]!r}?)" if guess else ""))
             raise UnknownOptionError(
-                f"{type(self).__name__}.fit does not support option(s) {', '.join(hints)}; "
+                f"{type(self).__name__}.fit does not support option(s) "
+                f"{unknown_keyword_hints(sorted(unknown), sorted(self.fit_options))}; "
                 f"supported: {', '.join(sorted(self.fit_options)) or 'none'}"
             )
         check_columns(data, self.required_columns())

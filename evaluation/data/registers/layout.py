@@ -10,11 +10,10 @@ arguments for convenience (``read_register(f, "long", week_column="uge")``).
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from typing import Mapping, Sequence
 
 from evaluation.data.weeks import WeekRange, format_week, is_dream_column, parse_week
-from evaluation.exceptions import DataValidationError, UnknownOptionError
+from evaluation.exceptions import DataValidationError, UnknownOptionError, unknown_keyword_hints
 from evaluation.data.tables import column_list
 
 KINDS = ("auto", "wide", "long", "spells")
@@ -67,12 +66,8 @@ class RegisterLayout:
         names = [f.name for f in dataclasses.fields(cls)]
         unknown = [k for k in fields if k not in names]
         if unknown:
-            hints = []
-            for k in unknown:
-                close = difflib.get_close_matches(k, names, n=1)
-                hints.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
             raise UnknownOptionError(
-                f"unknown register layout field(s) {', '.join(hints)}; allowed: {', '.join(names[1:])}"
+                f"unknown register layout field(s) {unknown_keyword_hints(unknown, names)}; allowed: {', '.join(names[1:])}"
             )
         base = layout if isinstance(layout, RegisterLayout) else cls(kind=str(layout))
         return dataclasses.replace(base, **fields) if fields else base
