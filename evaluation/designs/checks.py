@@ -204,9 +204,8 @@ class CheckContext:
         """An effect (or, with ``hi``, an interval ``[lo; hi]``) on the scale the report shows the analysis's
         results: a share's effects in procentpoint, other units as they are, with the unit named."""
         from evaluation.presentation.formatting import fmt_number
-        from evaluation.presentation.phrases import scale_for
-        mult, unit, _ = scale_for(self.inp.unit, getattr(self.result, "outcome_type", "continuous"))
-        dec = 2 if unit else 3
+        from evaluation.presentation.phrases import check_scale_for
+        mult, unit, dec = check_scale_for(self.inp.unit, getattr(self.result, "outcome_type", "continuous"))
         txt = (fmt_number(mult * x, dec) if hi is None
                else f"[{fmt_number(mult * x, dec)}; {fmt_number(mult * hi, dec)}]")
         return f"{txt} {unit}" if unit else txt

@@ -23,7 +23,7 @@ from typing import Any
 
 from evaluation.presentation.formatting import NBSP, fmt_ci, fmt_date, fmt_int, fmt_number, fmt_p, is_missing
 
-__all__ = ["CI_LABEL", "CI_LABEL_DEF", "EVIDENCE_SHORT_DA", "scale_for", "signed_phrase", "interval_phrase", "interval_in_parentheses",
+__all__ = ["CI_LABEL", "CI_LABEL_DEF", "EVIDENCE_SHORT_DA", "scale_for", "check_scale_for", "signed_phrase", "interval_phrase", "interval_in_parentheses",
            "significance_sentence", "natural_frequency", "period_label"]
 
 CI_LABEL = f"95{NBSP}%-sikkerhedsinterval"
@@ -54,6 +54,14 @@ def scale_for(unit: str | None, outcome_type: str) -> tuple[float, str, int]:
     if outcome_type == "binary" or unit == "andel":
         return 100.0, "procentpoint", 1
     return 1.0, unit or "", 1
+
+
+def check_scale_for(unit: str | None, outcome_type: str) -> tuple[float, str, int]:
+    """Multiplier, Danish unit and decimals for the numbers of an assumption check (sensitivity intervals,
+    placebo effects): the results' scale (:func:`scale_for`), with two decimals, or three when the effect has
+    no unit. The check findings and the section "Hvor robust er resultatet?" both use it."""
+    mult, shown, _ = scale_for(unit, outcome_type)
+    return mult, shown, 2 if shown else 3
 
 
 def signed_phrase(value: float, unit: str, decimals: int, *, kind: str = "difference") -> str:

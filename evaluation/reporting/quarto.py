@@ -541,9 +541,10 @@ def _section_appendix(b: Bundle, bundle_fingerprint: str | None = None) -> str:
     if b.code_list_version:
         rows.append(("Kodeliste", b.code_list_version))
     out.append(md_table(["Sporbarhed", "Fingeraftryk / version"], rows, align="ll"))
-    if b.code_list_version and default_code_list().version in b.code_list_version.split("; "):
+    packaged = default_code_list().version if b.code_list_version else None  # loaded only for register studies
+    if packaged and packaged in b.code_list_version.split("; "):
         # what the packaged DREAM grouping could not verify (evaluation/codes/dream_benefit_groups.yaml's header)
-        out.append(f"Registerdata er inddelt i ydelser med pakkens kodeliste {default_code_list().version}. Den bygger på "
+        out.append(f"Registerdata er inddelt i ydelser med pakkens kodeliste {packaged}. Den bygger på "
                    "en kopi af DREAM-dokumentationen fra 2016: koder, der er kommet til senere (fx selvforsørgelses- og "
                    "hjemrejseydelse fra 2019, seniorpension og tidlig pension), er ikke med, og det er ikke efterprøvet, "
                    "i hvilke år hver kode gjaldt, eller i hvilken rækkefølge DREAM lader én ydelse overskrive en anden i "

@@ -12,7 +12,7 @@ from evaluation.designs.family import get_family
 from evaluation.presentation.formatting import fmt_number, is_missing
 from evaluation.presentation.labels import readable_label
 from evaluation.presentation.markdown import DASH, md_table
-from evaluation.presentation.phrases import scale_for
+from evaluation.presentation.phrases import check_scale_for
 from evaluation.results import Bundle
 
 __all__ = ["section_robustness", "STATUS_LABELS", "effect_scale", "assumption_codes"]
@@ -22,14 +22,14 @@ STATUS_LABELS = {"holder": "Holder", "tvivlsom": "Tvivlsom", "brudt": "Brudt", "
 _CRIT = {"high": "Høj", "medium": "Middel", "low": "Lav"}
 
 
-def _num(x: Any, dec: int = 3) -> str:
-    return DASH if is_missing(x) else fmt_number(float(x), dec)
+def _num(x: Any, dec: int = 3, mult: float = 1.0) -> str:
+    return DASH if is_missing(x) else fmt_number(mult * float(x), dec)
 
 
-def _ci(lo: Any, hi: Any, dec: int = 3) -> str:
+def _ci(lo: Any, hi: Any, dec: int = 3, mult: float = 1.0) -> str:
     if is_missing(lo) or is_missing(hi):
         return DASH
-    return f"{fmt_number(float(lo), dec)} til {fmt_number(float(hi), dec)}"
+    return f"{fmt_number(mult * float(lo), dec)} til {fmt_number(mult * float(hi), dec)}"
 
 
 def _join(sentences) -> str:
@@ -47,8 +47,7 @@ def effect_scale(b: Bundle, aid: str) -> tuple[float, str, int]:
         a = b.analysis(aid)
     except StopIteration:
         return 1.0, "", 3
-    mult, unit, _ = scale_for(a.unit, getattr(a.result, "outcome_type", "continuous"))
-    return mult, unit, 2
+    return check_scale_for(a.unit, getattr(a.result, "outcome_type", "continuous"))
 
 
 def assumption_codes(b: Bundle) -> dict[str, str]:
@@ -80,7 +79,7 @@ def _honest_block(b: Bundle, r: dict[str, Any]) -> str:
     in_unit = f" ({unit})" if unit else ""
 
     def ci(lo, hi):
-        return DASH if is_missing(lo) or is_missing(hi) else _ci(mult * float(lo), mult * float(hi), dec)
+        return _ci(lo, hi, dec, mult)
 
     rows = [("Parallelle tendenser (M̄ = 0)" if m == 0 else f"M̄ = {fmt_number(m, 1)}", ci(lo, hi))
             for m, lo, hi in zip(rm["Mbar"], rm["lb"], rm["ub"])]
@@ -122,10 +121,10 @@ def _sensemakr_block(b: Bundle, r: dict[str, Any]) -> str:
     in_unit = f" ({unit})" if unit else ""
 
     def num(x):
-        return DASH if is_missing(x) else _num(mult * float(x), dec)
+        return _num(x, dec, mult)
 
     def ci(lo, hi):
-        return DASH if is_missing(lo) or is_missing(hi) else _ci(mult * float(lo), mult * float(hi), dec)
+        return _ci(lo, hi, dec, mult)
 
     rows = [(x["label_da"], fmt_number(100 * x["r2dz_x"], 1) + " %", fmt_number(100 * x["r2yz_dx"], 1) + " %",
              num(x["adjusted_estimate"]), ci(x["adjusted_lower"], x["adjusted_upper"])) for x in d.get("bounds", [])]
