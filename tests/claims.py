@@ -244,6 +244,17 @@ def check_report_claims(qmd: str, bundle: Bundle | dict) -> list[str]:
             lvl = rec.result.evidence_level
             if lvl and f"Evidensniveau {lvl} af 5" not in sure:
                 problems.append(f"'Hvor sikkert?' does not give evidence level {lvl}: {sure}")
+            # a broken design check of this analysis is said beside the interval, and only then
+            rob = b.robustness or {}
+            chk = rob.get("checks", [])
+            broken = [chk[i]["name_da"].lower() for i in rob.get("design_checks", [])
+                      if chk[i]["analysis"] == rec.id and chk[i]["status"] == "brudt"]
+            if broken and not ("antagelser svigter" in sure and all(x in sure for x in broken)):
+                problems.append(f"'Hvor sikkert?' does not say the design checks {broken} are broken: {sure}")
+            if not broken and "antagelser svigter" in sure:
+                problems.append(f"'Hvor sikkert?' says design assumptions fail, but no design check is broken: {sure}")
+            if fam.report.verdict(rec) == "clear" and "da der ikke er en klar effekt" in cost:
+                problems.append(f"the cost line says there is no clear effect, but the verdict is clear: {cost}")
     # 6. the synthetic-data banner exactly when a data source or declared figure is synthetic
     synthetic = any(s.get("provenance") == "synthetic" for s in b.data_sources.values()) or any(
         (t.result.diagnostics or {}).get("provenance") == "synthetic" for t in b.targets)

@@ -179,7 +179,10 @@ def _cost_line(b: Bundle) -> str:
         if cost:
             parts.append(f"{fmt_dkk(round(cost['per']))} pr. {cost['cost_unit']}")
         elif rec is not None and get_family(rec.design).is_effect:
-            parts.append("ingen pris pr. enhed af effekten, da der ikke er en klar effekt, der kan gøres op i enheder")
+            # say which of the two reasons holds: a clear effect on a share has no unit to price, else no clear effect
+            parts.append("ingen pris pr. enhed af effekten, da målet er en andel, der ikke kan gøres op i enheder"
+                         if get_family(rec.design).report.verdict(rec) == "clear"
+                         else "ingen pris pr. enhed af effekten, da der ikke er en klar effekt")
     else:
         expected = (b.theory.get("target_group") or {}).get("expected_n")
         if expected:
@@ -190,6 +193,20 @@ def _cost_line(b: Bundle) -> str:
     return "; ".join(parts) + "."
 
 
+def _broken_design_checks(b: Bundle, rec: AnalysisRecord) -> str:
+    """A sentence naming the design's own checks that are broken for the summary's analysis (the interval is
+    only as good as the design), or "" when none is."""
+    rob = b.robustness or {}
+    checks = rob.get("checks", [])
+    broken = list(dict.fromkeys(checks[i]["name_da"].lower() for i in rob.get("design_checks", [])
+                                if checks[i]["analysis"] == rec.id and checks[i]["status"] == "brudt"))
+    if not broken:
+        return ""
+    names = broken[0] if len(broken) == 1 else ", ".join(broken[:-1]) + " og " + broken[-1]
+    return (f" Men designets egne antagelser svigter ({names}: brudt), så forskellen kan skyldes forskelle mellem "
+            "grupperne; se afsnittet «Hvor robust er resultatet?».")
+
+
 def summary_box(b: Bundle, reference_date: _dt.date) -> str:
     """The "Kort fortalt" box (a fenced div)."""
     rec = summary_record(b)
@@ -197,7 +214,7 @@ def summary_box(b: Bundle, reference_date: _dt.date) -> str:
     if rec is not None:
         parts = get_family(rec.design).report
         lines.append(f"- **Virkede det?** {parts.summary_worked(rec, b)}")
-        lines.append(f"- **Hvor sikkert?** {parts.summary_certainty(rec, b)}")
+        lines.append(f"- **Hvor sikkert?** {parts.summary_certainty(rec, b)}{_broken_design_checks(b, rec)}")
     elif b.targets:
         lines.append("- **Virkede det?** Det kan rapporten ikke sige: den viser målopfyldelse uden sammenligningsgruppe, "
                      "ikke effekt.")
