@@ -28,7 +28,9 @@ __all__ = ["Design", "register_design", "get_design", "DESIGNS", "check_columns"
 
 DESIGNS: dict[str, type["Design"]] = {}
 
-_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
+# pandas 3 always copies on write; pandas 2 (pinned < 3 by lifelines) has it as an option, switched on
+# for the duration of a fit (see Design.fit)
+_COPY_ON_WRITE_ALWAYS = int(pd.__version__.split(".")[0]) >= 3
 
 
 def register_design(cls: type["Design"]) -> type["Design"]:
@@ -106,10 +108,15 @@ class Design(ABC):
                 f"supported: {', '.join(sorted(self.fit_options)) or 'none'}"
             )
         check_columns(data, self.required_columns())
-        # with pandas' copy-on-write (always on from pandas 3) a shallow copy is enough: a column is copied
-        # only when the estimator writes to it, so the caller's frame is never modified and large inputs are
-        # not duplicated; older pandas get a deep copy
-        return self._fit(data.copy(deep=not _COPY_ON_WRITE), **options)
+        # with pandas' copy-on-write a shallow copy is enough: a column is copied only when the estimator
+        # writes to it, so the caller's frame is never modified and large inputs are not duplicated (a deep
+        # copy of a 10-million-row panel took seconds, most of a first fit). pandas 3 always copies on write;
+        # on pandas 2 the mode is switched on while the estimator runs (arrays it gets from the frame are
+        # then read-only views, as on pandas 3)
+        if _COPY_ON_WRITE_ALWAYS:
+            return self._fit(data.copy(deep=False), **options)
+        with pd.option_context("mode.copy_on_write", True):
+            return self._fit(data.copy(deep=False), **options)
 
     def get_params(self) -> dict[str, Any]:
         """The specification as a dict (constructor arguments)."""

@@ -65,3 +65,42 @@ def test_conformance(name):
         design.fit(data, not_an_option=1)
     back = result_from_dict(r1.to_dict())  # serialisable for the results bundle
     pd.testing.assert_frame_equal(back.tidy(), r1.tidy())
+
+
+def test_fit_shares_the_input_and_writes_never_reach_it():
+    """Design.fit hands the estimator a copy-on-write view, not a deep copy (a deep copy of a large panel
+    was most of a first fit): the estimator's columns share the caller's memory until it writes, and
+    every kind of write — a cell, a whole column, a new column, an in-place array operation — stays in
+    the estimator's frame."""
+    import numpy as np
+
+    from evaluation.designs.base import Design
+
+    seen = {}
+
+    class Probe(Design):
+        name = "probe"
+
+        def required_columns(self):
+            return ["y"]
+
+        def _fit(self, data, **options):
+            seen["shared"] = np.shares_memory(data["y"].to_numpy(), original)
+            data.loc[0, "y"] = -1.0
+            data["z"] = 1
+            data["x"] *= 2
+            arr = data["x"].to_numpy()
+            try:
+                arr[0] = 99.0  # pandas hands out read-only views under copy-on-write
+            except ValueError:
+                seen["read_only"] = True
+            return None
+
+    data = pd.DataFrame({"y": np.arange(5, dtype=float), "x": np.ones(5)})
+    original = data["y"].to_numpy()
+    before = data.copy(deep=True)
+    mode = pd.get_option("mode.copy_on_write")
+    Probe().fit(data)
+    assert seen == {"shared": True, "read_only": True}
+    pd.testing.assert_frame_equal(data, before)
+    assert pd.get_option("mode.copy_on_write") == mode  # the caller's pandas mode is left as it was
