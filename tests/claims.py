@@ -187,6 +187,15 @@ def check_report_claims(qmd: str, bundle: Bundle | dict) -> list[str]:
                 if "Ja." in worked and not (excludes and p_sig is not False and wanted == went):
                     problems.append(f"summary says 'Ja.' for {rec.id} with interval [{e.ci_lower}, {e.ci_upper}], "
                                     f"p = {p} and wanted direction {wanted}")
+                doubt = any(c["analysis"] == rec.id and c["status"] == "brudt"
+                            for c in (b.robustness or {}).get("checks", []))
+                clear = fam.report.verdict(rec) == "clear"
+                if doubt and clear and not worked.startswith("- **Virkede det?** Usikkert: forskellen er klar, men "
+                                                             "designets egne tjek er brudt."):
+                    problems.append(f"'Virkede det?' answers a clear difference without saying the design's checks "
+                                    f"are broken: {worked}")
+                if "tjek er brudt" in worked and not (doubt and clear):
+                    problems.append(f"'Virkede det?' says design checks are broken (doubt={doubt}, clear={clear}): {worked}")
                 if "Det kan ikke påvises" in worked and not (not excludes and p_sig is not True):
                     problems.append(f"summary says 'kan ikke påvises' for {rec.id} with interval [{e.ci_lower}, {e.ci_upper}]")
                 mult, unit, dec = scale_for(rec.unit, getattr(rec.result, "outcome_type", "continuous"))
@@ -245,10 +254,9 @@ def check_report_claims(qmd: str, bundle: Bundle | dict) -> list[str]:
             if lvl and f"Evidensniveau {lvl} af 5" not in sure:
                 problems.append(f"'Hvor sikkert?' does not give evidence level {lvl}: {sure}")
             # a broken design check of this analysis is said beside the interval, and only then
-            rob = b.robustness or {}
-            chk = rob.get("checks", [])
-            broken = [chk[i]["name_da"].lower() for i in rob.get("design_checks", [])
-                      if chk[i]["analysis"] == rec.id and chk[i]["status"] == "brudt"]
+            # (every check of the analysis, whether or not a declared assumption claims it)
+            broken = [c["name_da"].lower() for c in (b.robustness or {}).get("checks", [])
+                      if c["analysis"] == rec.id and c["status"] == "brudt"]
             if broken and not ("antagelser svigter" in sure and all(x in sure for x in broken)):
                 problems.append(f"'Hvor sikkert?' does not say the design checks {broken} are broken: {sure}")
             if not broken and "antagelser svigter" in sure:

@@ -274,8 +274,9 @@ class ReportParts:
             return "unclear"
         return "border"
 
-    def summary_worked(self, rec: "AnalysisRecord", bundle: "Bundle") -> str:
-        """'Virkede det?' in the summary box: an answer and the main result in one sentence."""
+    def summary_worked(self, rec: "AnalysisRecord", bundle: "Bundle", design_doubt: bool = False) -> str:
+        """'Virkede det?' in the summary box: an answer and the main result in one sentence. ``design_doubt``:
+        the design's own checks for this analysis are broken, so a clear difference is not answered 'Ja.'."""
         res = rec.result
         e = self.family.main_term(res)
         if is_missing(e.estimate):
@@ -289,7 +290,9 @@ class ReportParts:
         else:
             core = f"På målet «{label}» lå {who} {signed_phrase(est, unit, dec)} end {than}."
         v = self.verdict(rec)
-        if v == "clear":
+        if v == "clear" and design_doubt:
+            answer = "Usikkert: forskellen er klar, men designets egne tjek er brudt."
+        elif v == "clear":
             wanted = self.desired_direction(rec, bundle)
             went = "increase" if est > 0 else "decrease"
             answer = "Ja." if wanted == went else "Nej, resultatet gik den modsatte vej." if wanted else "Der er en klar forskel."

@@ -193,13 +193,17 @@ def _cost_line(b: Bundle) -> str:
     return "; ".join(parts) + "."
 
 
-def _broken_design_checks(b: Bundle, rec: AnalysisRecord) -> str:
+def _broken_checks(b: Bundle, rec: AnalysisRecord) -> list[str]:
+    """The names (Danish, lower case) of the design's own checks that are broken for the analysis, whether or
+    not the study declared an assumption they test."""
+    checks = (b.robustness or {}).get("checks", [])
+    return list(dict.fromkeys(c["name_da"].lower() for c in checks
+                              if c["analysis"] == rec.id and c["status"] == "brudt"))
+
+
+def _broken_design_checks(broken: list[str]) -> str:
     """A sentence naming the design's own checks that are broken for the summary's analysis (the interval is
     only as good as the design), or "" when none is."""
-    rob = b.robustness or {}
-    checks = rob.get("checks", [])
-    broken = list(dict.fromkeys(checks[i]["name_da"].lower() for i in rob.get("design_checks", [])
-                                if checks[i]["analysis"] == rec.id and checks[i]["status"] == "brudt"))
     if not broken:
         return ""
     names = broken[0] if len(broken) == 1 else ", ".join(broken[:-1]) + " og " + broken[-1]
@@ -213,8 +217,9 @@ def summary_box(b: Bundle, reference_date: _dt.date) -> str:
     lines = []
     if rec is not None:
         parts = get_family(rec.design).report
-        lines.append(f"- **Virkede det?** {parts.summary_worked(rec, b)}")
-        lines.append(f"- **Hvor sikkert?** {parts.summary_certainty(rec, b)}{_broken_design_checks(b, rec)}")
+        broken = _broken_checks(b, rec)
+        lines.append(f"- **Virkede det?** {parts.summary_worked(rec, b, design_doubt=bool(broken))}")
+        lines.append(f"- **Hvor sikkert?** {parts.summary_certainty(rec, b)}{_broken_design_checks(broken)}")
     elif b.targets:
         lines.append("- **Virkede det?** Det kan rapporten ikke sige: den viser målopfyldelse uden sammenligningsgruppe, "
                      "ikke effekt.")

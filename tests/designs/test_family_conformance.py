@@ -178,3 +178,38 @@ def test_a_family_added_later_needs_no_change_elsewhere(tmp_path):
         assert result.exit_code == 2 and "unknown field 'draw'; did you mean 'draws'?" in result.output
     finally:
         FAMILIES.pop("median_difference", None)
+
+
+# ---------------------------------------------------------------------------- a design whose own checks fail
+def test_broken_design_checks_temper_the_summary(tmp_path, monkeypatch):
+    """A matched comparison that leaves the groups unlike each other (strong selection, plain propensity
+    weighting: balance after weighting broken) and a large difference: 'Kort fortalt' must not answer
+    'Ja.' or 'Der er en klar forskel.' as if the design held; it says the difference is clear but the
+    design's own checks are broken, and names them beside the interval. The claim checker holds the box
+    to that, and catches the old wording."""
+    import dataclasses
+
+    from evaluation.designs.matched.examples import matched_example
+
+    family = FAMILIES["matched_comparison"]
+
+    def example(scenario, seed=1):
+        ex = matched_example("imbalanced", seed)
+        df, meta = ex.sources["participants"]
+        df = df.copy()
+        t = df["group"] == "intervention"
+        df.loc[t, "y"] = (df.loc[t, "y"] - 0.25).clip(0, 1)  # a difference no weighting can hide
+        options = {k: v for k, v in ex.options.items() if k not in ("caliper", "balance_rule")} | {"method": "ipw"}
+        return dataclasses.replace(ex, sources={"participants": (df, meta)}, options=options)
+
+    monkeypatch.setattr(family, "example", example)
+    bundle, qmd = _run(tmp_path, family, "imbalanced")
+    rec = bundle.analyses[0]
+    broken = [c["name_da"] for c in bundle.robustness["checks"] if c["status"] == "brudt"]
+    assert family.report.verdict(rec) == "clear" and "Balance efter vægtning" in broken
+    box = re.search(r"::: \{#kort-fortalt[^\n]*\n(.*?)\n:::", qmd, re.S).group(1)
+    assert "**Virkede det?** Usikkert: forskellen er klar, men designets egne tjek er brudt." in box
+    assert "antagelser svigter (balance efter vægtning: brudt)" in box
+    assert not check_report_claims(qmd, bundle)
+    old = qmd.replace("Usikkert: forskellen er klar, men designets egne tjek er brudt.", "Der er en klar forskel.")
+    assert any("without saying the design's checks are broken" in p for p in check_report_claims(old, bundle))

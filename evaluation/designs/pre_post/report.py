@@ -121,7 +121,7 @@ class PrePostReport(ReportParts):
             sentence += " " + sig
         return sentence + " " + CAUSE_CAVEAT_DA
 
-    def summary_worked(self, rec, bundle) -> str:
+    def summary_worked(self, rec, bundle, design_doubt: bool = False) -> str:
         """No effect claim: how the indicator moved, and why that does not answer the question."""
         res = rec.result
         t = {e.term: e for e in res.estimates}

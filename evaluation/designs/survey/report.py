@@ -564,7 +564,7 @@ class SurveyReport(ReportParts):
     def n_comparison(self, rec) -> int | None:
         return None
 
-    def summary_worked(self, rec, bundle) -> str:
+    def summary_worked(self, rec, bundle, design_doubt: bool = False) -> str:
         sv = rec.result.survey
         shown = [(it, _est(it["top_box"])) for it in sv["items"]]
         shown = [(it, e) for it, e in shown if e and not _nan(e["estimate"])]
