@@ -1,36 +1,32 @@
-"""Every shipped study and the portfolio rendered from a copy of the repository, then scanned as a
-disclosure reviewer would: no cell under the threshold, nothing shaped like a person identifier."""
+"""Every shipped study and the portfolio rendered from a copy of the repository (the session's
+rendered_reports), then scanned as a disclosure reviewer would: no cell under the threshold, nothing shaped like a person identifier."""
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 
 from evaluation.data.pseudonym import CPR_PATTERN
-from evaluation.pipeline.run import run_study
-from evaluation.portfolio.page import build_portfolio
-from evaluation.reporting.quarto import build_report
 from evaluation.reporting.render import html_text, pdf_text
 
-from conftest import ROOT, STUDIES, SYNTHETIC
+from conftest import STUDIES
 
 COUNT_KEYS = re.compile(r"^(n|n_.*|count.*|answers|planned|valid|missing|n_status|.*_n)$")
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory):
-    root = tmp_path_factory.mktemp("published")
-    shutil.copytree(STUDIES, root / "studies")
-    shutil.copytree(SYNTHETIC, root / "data" / "synthetic")
+def published(rendered_reports):
+    """(root, {slug or "portfolio": {"html": path, "pdf": path}}) of the session's rendered copy of the
+    repository (tests/conftest.py: the shipped studies run, reported and put in a portfolio, plus one generated
+    study per family), so the scans below read what a council would get without rendering it all again."""
+    folder, _ = rendered_reports["portfolio"]
+    root = folder.parent.parent
     outputs = {}
-    for d in sorted((root / "studies").glob("*/study.yaml")):
-        bundle = run_study(d.parent, root / "results")
-        outputs[d.parent.name] = build_report(bundle, root / "reports")
-    outputs["portfolio"] = build_portfolio(root / "results", root / "reports", studies_root=root / "studies")
+    for name, (report, _) in rendered_reports.items():
+        outputs[name] = {fmt: report / f"index.{fmt}" for fmt in ("html", "pdf") if (report / f"index.{fmt}").is_file()}
+    assert all(set(out) == {"html", "pdf"} for name, out in outputs.items() if name != "portfolio"), outputs
     return root, outputs
 
 
