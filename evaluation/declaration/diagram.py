@@ -364,6 +364,87 @@ def _overlap(a, b) -> float:
     return w * h if (w > 0 and h > 0) else 0.0
 
 
+def _label_size(text: str, bold: bool) -> tuple[float, float]:
+    """Width and height (inches) of an arrow's label with its frame. The width is measured from the glyphs
+    (:func:`_text_width`): bold codes such as "A1,A2" are about a quarter wider than an
+    average-glyph estimate, and a two-line label is as wide as its longest line, not its characters together."""
+    lines = text.split("\n")
+    width = max(_text_width(line, _LABEL_FONT, bold=bold) for line in lines)
+    frame = 2 * 0.18 * _LABEL_FONT / 72 + 0.02  # boxstyle pad on both sides and the frame's line
+    return width + frame, len(lines) * _LABEL_H + frame
+
+
+def _text_width(text: str, size: float = _LEGEND_FONT, *, bold: bool = False, italic: bool = False) -> float:
+    """Width (inches) of one line of text as drawn, from the font's advances (spaces included), as matplotlib lays
+    it out without a renderer."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import text_to_path
+
+    prop = FontProperties(size=size, weight="bold" if bold else "normal", style="italic" if italic else "normal")
+    return text_to_path.get_text_width_height_descent(text, prop, ismath=False)[0] / 72
+
+
+def _wrap_measured(text: str, width: float, *, first: float | None = None, italic: bool = False) -> list[str]:
+    """``text`` wrapped at spaces into lines no wider than ``width`` inches (the first line ``first``) as drawn in
+    the legend's font; a single word wider than a line keeps a line of its own."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        trial = f"{line} {word}" if line else word
+        limit = first if (first is not None and not lines) else width
+        if line and _text_width(trial, italic=italic) > limit:
+            lines.append(line)
+            line = word
+        else:
+            line = trial
+    if line:
+        lines.append(line)
+    return lines or [""]
+
+
+def _gap_for(texts: Sequence[tuple[str, bool]]) -> float:
+    """The gap between two columns that the labels of the arrows crossing it need: a label sits on its arrow
+    between the columns, so the widest label (and a little air) must fit there; written-out mechanisms need more,
+    as arrows may cross the gap at an angle."""
+    need = [_GAP_X]
+    for text, bold in texts:
+        need.append(_label_size(text, bold)[0] + 0.1)
+        if not bold:
+            need.append(len(text) * _LABEL_CHAR_W + 0.3)
+    return max(need)
+
+
+def _column_gaps(keys: Sequence[str], arrows: Sequence[tuple[str, str, str | None, bool]]) -> list[float]:
+    """The gap after each column but the last, for arrows ``(source column, target column, label, bold)``: an arrow
+    between neighbouring columns widens only the gap it crosses; a labelled arrow that skips columns, turns back or
+    stays in its column (its label finds room elsewhere) widens every gap as a written-out mechanism on it needs."""
+    index = {k: i for i, k in enumerate(keys)}
+    gaps = [_GAP_X] * max(len(keys) - 1, 0)
+    for a, b, text, bold in arrows:
+        if not text:
+            continue
+        i, j = index[a], index[b]
+        if abs(i - j) == 1:
+            gaps[min(i, j)] = max(gaps[min(i, j)], _gap_for([(text, bold)]))
+        elif not bold:
+            gaps = [max(g, len(text) * _LABEL_CHAR_W + 0.3) for g in gaps]
+    return gaps
+
+
+def _link_texts(links: Sequence[Mapping[str, Any]]) -> list[tuple[str | None, bool]]:
+    """What each arrow of ``links`` will show (text or None, bold) when drawn together, as
+    :func:`draw_logic_model` writes it; every listed assumption code counts (the drawing leaves out codes it does
+    not know, so this is an upper bound)."""
+    lks = [_Link(src=None, dst=None, label=str(l["label"])) for l in links]  # type: ignore[arg-type]
+    _assign_codes(lks)
+    out: list[tuple[str | None, bool]] = []
+    for lk, raw in zip(lks, links):
+        codes = [str(c) for c in raw.get("assumptions") or ()]
+        text = (f"{lk.text}\n{','.join(codes)}" if lk.text else ",".join(codes)) if codes else lk.text
+        out.append((text, bool(lk.code)))
+    return out
+
+
 def _spread(n: int, centre: float, half: float) -> list[float]:
     if n == 1:
         return [centre]
@@ -435,8 +516,7 @@ def _place_labels(links: list[_Link], nodes: list[_Node]) -> list[tuple[_Link, f
     for l in sorted(links, key=lambda l: (l.src.x, l.src.y)):
         if not l.text:
             continue
-        w = len(l.text) * _LABEL_CHAR_W + 0.07
-        h = _LABEL_H + 0.04
+        w, h = _label_size(l.text, bool(l.code))
         best, best_cost = None, math.inf
         n = len(l.points) - 1
         vertical = abs(l.start[0] - l.end[0]) < 1e-9
@@ -529,25 +609,29 @@ def draw_logic_model(
         codes = [str(c) for c in raw.get("assumptions") or () if str(c) in known_codes]
         lk.status = link_status(status_of[c] for c in codes)
         if codes:  # the assumptions the link rests on, after its mechanism
-            # on a second line, so the label stays as narrow as the mechanism's code (the split into parts
-            # assumes the columns' usual gap)
+            # on a second line, so the label stays as narrow as possible (the gap between columns grows to fit it)
             lk.text = f"{lk.text}\n{','.join(codes)}" if lk.text else ",".join(codes)
     if reorder:
         _order_columns(columns, lks)
-    # Widen the gaps so that labels written on arrows fit between the columns.
-    gap_x = max([_GAP_X] + [len(l.text) * _LABEL_CHAR_W + 0.3 for l in lks if l.text and not l.code])
+    # Widen the gaps so that the labels on arrows fit between the columns (logic_model_parts reckons with the same).
+    gaps = _column_gaps(col_keys, [(l.src.column, l.dst.column, l.text, bool(l.code)) for l in lks])
 
-    # Vertical layout: each column centred within the tallest column.
-    col_h = {k: sum(n.h for n in col) + _GAP_Y * (len(col) - 1) for k, col in columns.items()}
+    # Vertical layout: each column centred within the tallest column. A column with a labelled arrow between two of
+    # its boxes opens its gaps so that the label (two lines with assumption codes) fits between them.
+    gap_y = {k: _GAP_Y for k in columns}
+    for l in lks:
+        if l.text and l.src.column == l.dst.column:
+            gap_y[l.src.column] = max(gap_y[l.src.column], _label_size(l.text, bool(l.code))[1] + 0.1)
+    col_h = {k: sum(n.h for n in col) + gap_y[k] * (len(col) - 1) for k, col in columns.items()}
     body_h = max(col_h.values())
     col_x = {}
     for i, k in enumerate(col_keys):
-        x = _MARGIN + _BOX_W / 2 + i * (_BOX_W + gap_x)
+        x = _MARGIN + _BOX_W / 2 + i * _BOX_W + sum(gaps[:i])
         col_x[k] = x
         y = (body_h + col_h[k]) / 2  # top of the column's stack
         for n in columns[k]:
             n.x, n.y = x, y - n.h / 2
-            y -= n.h + _GAP_Y
+            y -= n.h + gap_y[k]
     all_nodes = [n for col in columns.values() for n in col]
     _route(lks, all_nodes, col_x)
     labels = _place_labels(lks, all_nodes)
@@ -560,43 +644,45 @@ def draw_logic_model(
     y_body_bot = min(ys) - 0.1
     width = x1 - x0
 
-    # Legend text (mechanisms + symbols), wrapped to the figure width.
-    leg_chars = max(30, int((width - 2 * _MARGIN) / (0.55 * _LEGEND_FONT / 72)))
-    char_w = 0.55 * _LEGEND_FONT / 72
+    # Legend text (mechanisms + symbols), wrapped to the figure width as drawn (measured, not counted in characters:
+    # italic Danish text is wider than an average-glyph estimate and ran past the edge of a narrow part).
+    avail = width - 2 * _MARGIN
+    cont = "    "  # continuation lines are indented
+    cont_w = _text_width(cont)
     # Legend rows; each row holds (kind, text, x offset in inches) cells.
     leg_lines: list[list[tuple[str, str, float]]] = []
     if legend:
         leg_lines.append([("head", "Mekanismer", 0.0)])
         items = [f"{code}: {text}" for code, text in legend]
-        longest = max(len(t) for t in items)
-        n_cols = max(1, min(len(items), leg_chars // (longest + 4)))
+        col_w = max(_text_width(t) for t in items) + 0.3
+        n_cols = max(1, min(len(items), int((avail + 0.3) // col_w)))
         if n_cols > 1:  # short entries: several columns, filled column by column
             rows = math.ceil(len(items) / n_cols)
-            col_w = (longest + 4) * char_w
             for r in range(rows):
                 leg_lines.append([("item", items[c * rows + r], c * col_w)
                                   for c in range(n_cols) if c * rows + r < len(items)])
         else:
             for item in items:
-                wrapped = _wrap(item, leg_chars)
+                wrapped = _wrap_measured(item, avail - cont_w, first=avail)
                 leg_lines.append([("item", wrapped[0], 0.0)])
-                leg_lines.extend([("cont", "    " + w, 0.0)] for w in wrapped[1:])
+                leg_lines.extend([("cont", cont + w, 0.0)] for w in wrapped[1:])
     if assumptions:
         leg_lines.append([("head", "Antagelser", 0.0)])
-        # one indent for every row (the longest tag), so the assumptions' texts line up
-        tag_len = max((len(STATUS_TAGS[a["status"]][0]) for a in assumptions if a.get("status") in STATUS_TAGS), default=0)
-        indent = (tag_len + 2) * char_w * 1.12 if tag_len else 0.0
+        # one indent for every row (the widest tag with its frame), so the assumptions' texts line up
+        tag_size = max(MIN_FONT, _LEGEND_FONT - 0.5)
+        tags = [STATUS_TAGS[a["status"]][0] for a in assumptions if a.get("status") in STATUS_TAGS]
+        indent = (max(_text_width(t, tag_size, bold=True) for t in tags) + 2 * 0.15 * tag_size / 72 + 0.15) if tags else 0.0
         for a in assumptions:
             status = a.get("status")
             tag = STATUS_TAGS.get(status) if status else None
             first = f"{a['code']}: {' '.join(str(a['text']).split())}"
-            wrapped = _wrap(first, max(20, leg_chars - (tag_len + 3 if tag_len else 0)))
+            wrapped = _wrap_measured(first, avail - indent - cont_w, first=avail - indent)
             row: list[tuple[str, str, float]] = []
             if tag:
                 row.append((f"tag:{status}", tag[0], 0.0))
             row.append(("item", wrapped[0], indent))
             leg_lines.append(row)
-            leg_lines.extend([("cont", "    " + w, indent)] for w in wrapped[1:])
+            leg_lines.extend([("cont", cont + w, indent)] for w in wrapped[1:])
     symbols = []
     if any(n.primary for n in all_nodes):
         symbols.append("Tyk ramme: primært resultat")
@@ -614,7 +700,7 @@ def draw_logic_model(
                        + "; ".join(f"{LINK_STATUS_STYLE[st][1]}: {STATUS_TAGS[st][0].lower()}" for st in framed) + ")")
     if any(n.ghost for n in all_nodes):
         symbols.append("Stiplet boks: vist i en anden del af figuren")
-    for line in _wrap(" · ".join(symbols), leg_chars) if symbols else []:
+    for line in _wrap_measured(" · ".join(symbols), avail, italic=True) if symbols else []:
         leg_lines.append([("sym", line, 0.0)])
     leg_line_h = 1.35 * _LEGEND_FONT / 72
     legend_h = (len(leg_lines) * leg_line_h + 0.15) if leg_lines else 0.0
@@ -723,8 +809,9 @@ def order_nodes(nodes: Sequence[Mapping[str, Any]], links: Sequence[Mapping[str,
     return [original[n.id] for col in columns.values() for n in col]
 
 
-def _part_width(k: int) -> float:
-    return 2 * _MARGIN + k * _BOX_W + (k - 1) * _GAP_X + 0.16
+def _part_width(gaps: Sequence[float]) -> float:
+    """Width (inches) of a diagram of ``len(gaps) + 1`` columns with these gaps between them."""
+    return 2 * _MARGIN + (len(gaps) + 1) * _BOX_W + sum(gaps) + 0.16
 
 
 def logic_model_parts(nodes: Sequence[Mapping[str, Any]], links: Sequence[Mapping[str, Any]], *,
@@ -737,22 +824,41 @@ def logic_model_parts(nodes: Sequence[Mapping[str, Any]], links: Sequence[Mappin
     """
     ordered = order_nodes(nodes, links)
     keys = [k for k in _COLUMN_ORDER if any(_column_key(n) == k for n in ordered)]
-    per = 2
-    while per < len(keys) and _part_width(per + 1) <= max_width:
-        per += 1
-    if len(keys) <= per:
-        return [(list(ordered), list(links))]
-    windows, start = [], 0
-    while start < len(keys) - 1:
-        windows.append(keys[start:start + per])
-        start += per - 1
     col_of = {str(n["id"]): _column_key(n) for n in ordered}
     by_id = {str(n["id"]): n for n in ordered}
-    placed: dict[int, int] = {}
-    for j, l in enumerate(links):
-        a, b = col_of[str(l["from"])], col_of[str(l["to"])]
-        both = [w for w, cols in enumerate(windows) if a in cols and b in cols]
-        placed[j] = both[0] if both else next(w for w, cols in enumerate(windows) if b in cols)
+
+    def split(per: int) -> tuple[list[list[str]], dict[int, int]]:
+        windows, start = [], 0
+        while start < len(keys) - 1:
+            windows.append(keys[start:start + per])
+            start += per - 1
+        placed: dict[int, int] = {}
+        for j, l in enumerate(links):
+            a, b = col_of[str(l["from"])], col_of[str(l["to"])]
+            both = [w for w, cols in enumerate(windows) if a in cols and b in cols]
+            placed[j] = both[0] if both else next(w for w, cols in enumerate(windows) if b in cols)
+        return windows, placed
+
+    def width(cols: Sequence[str], part_links: Sequence[Mapping[str, Any]]) -> float:
+        # a link from another part starts at a dashed copy in the part's nearest column
+        ends = [(col_of[str(l["from"])] if col_of[str(l["from"])] in cols else
+                 (cols[0] if keys.index(col_of[str(l["from"])]) < keys.index(cols[0]) else cols[-1]),
+                 col_of[str(l["to"])], text, bold) for l, (text, bold) in zip(part_links, _link_texts(part_links))]
+        return _part_width(_column_gaps(cols, ends))
+
+    def fits(per: int) -> bool:  # every part, with the gaps its own arrows' labels need, within max_width
+        if per >= len(keys):
+            return width(keys, links) <= max_width
+        windows, placed = split(per)
+        return all(width(cols, [l for j, l in enumerate(links) if placed[j] == w]) <= max_width
+                   for w, cols in enumerate(windows))
+
+    per = max(len(keys), 2)
+    while per > 2 and not fits(per):
+        per -= 1
+    if len(keys) <= per:
+        return [(list(ordered), list(links))]
+    windows, placed = split(per)
     parts = []
     for w, cols in enumerate(windows):
         part_links = [l for j, l in enumerate(links) if placed[j] == w]

@@ -13,6 +13,7 @@ from matplotlib.text import Text  # noqa: E402
 from evaluation.exceptions import RenderError  # noqa: E402
 from evaluation.presentation.plotting import DanishNumberFormatter, forest_plot, group_bar_chart, save_figure  # noqa: E402
 from evaluation.declaration.diagram import COLUMN_HEADERS, draw_logic_model  # noqa: E402
+from figure_checks import label_overlaps as _label_overlaps, texts_outside  # noqa: E402
 
 NODES = [
     {"id": "bevilling", "type": "input", "label": "LBR-bevilling på 1.425.000 kr."},
@@ -370,3 +371,37 @@ def test_the_pdf_of_a_figure_keeps_its_text(tmp_path):
     text = PdfReader(str(pdf)).pages[0].extract_text()
     assert "Kortere sygefravær" in text.replace("\n", " ")
     assert pdf.read_bytes() == again.read_bytes()  # deterministic
+
+
+@pytest.mark.parametrize("codes", [["A1", "A2"], ["A1", "A2", "A3"]])
+def test_arrow_labels_with_assumption_codes_do_not_cover_the_boxes(codes):
+    """Two arrows from one output box to two outcome boxes, each labelled with its mechanism and the assumptions it
+    rests on (as in flere-skal-med, where «M2 / A1,A2» covered the outcome box's text): the columns move apart so
+    every label fits between them, the boxes' text stays readable, and a split into parts still fits the page."""
+    from evaluation.declaration.diagram import MAX_WIDTH, draw_logic_model_parts
+
+    nodes = [{"id": "a", "type": "activity", "label": "Sagsgennemgang og inddeling i tre grupper"},
+             {"id": "o", "type": "output", "label": "Borgere i projekt og udsluset"},
+             {"id": "y1", "type": "outcome", "horizon": "short", "label": "Ordinære timer og selvforsørgelse (gruppe 1)"},
+             {"id": "y2", "type": "outcome", "horizon": "short", "label": "Afklaret til ressourceforløb, fleksjob eller førtidspension"}]
+    links = [{"from": "a", "to": "o", "label": "M1: Den rette indsats"},
+             {"from": "o", "to": "y1", "label": "M2: Personlig jobformidler", "assumptions": codes},
+             {"from": "o", "to": "y2", "label": "M3: Fokussag", "assumptions": ["A3"]}]
+    asm = [{"code": c, "text": f"Antagelse {c}", "status": "kan_ikke_testes"} for c in ("A1", "A2", "A3")]
+    fig = draw_logic_model(nodes, links, assumptions=asm)
+    try:
+        assert f"M2\n{','.join(codes)}" in texts(fig)
+        assert _label_overlaps(fig) == []
+    finally:
+        plt.close(fig)
+    # a wide theory whose every arrow carries three assumption codes: the wider gaps still leave every part
+    # within the page (how densely labelled arrows share a gap is another matter: see the shipped studies' test)
+    wide_nodes, wide_links = _theory(20)
+    wide_links = [dict(l, assumptions=["A1", "A2", "A3"]) for l in wide_links]
+    figs = draw_logic_model_parts(wide_nodes, wide_links, assumptions=asm)
+    try:
+        assert len(figs) > 1 and all(f.get_size_inches()[0] <= MAX_WIDTH + 1e-6 for f in figs)
+        assert all(texts_outside(f) == [] for f in figs)  # the legend is wrapped to each part's width
+    finally:
+        for f in figs:
+            plt.close(f)

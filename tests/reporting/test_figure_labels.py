@@ -57,3 +57,26 @@ def test_every_figure_speaks_danish_without_identifiers(rendered_reports, drawn,
                 problems.append(f"{where} has a decimal point, not a comma")
     assert n_figures > 20, "almost no figures were drawn: the test is not looking at them"
     assert not problems, "\n".join(problems[:30])
+
+
+def test_no_arrow_label_covers_a_box_in_any_rendered_logic_model(rendered_reports):
+    """Every part of every rendered study's logic model, as the report draws it (shipped and generated): no label on
+    an arrow covers a box (in flere-skal-med «M2 / A1,A2» covered «Ordinære timer og selvforsørgelse»), and no text
+    runs past the figure's edge (the legend of a narrow part did)."""
+    import matplotlib.pyplot as plt
+
+    from evaluation.pipeline.figures import logic_model_figures
+    from figure_checks import label_overlaps, texts_outside
+
+    checked = 0
+    for slug, (_, bundle) in rendered_reports.items():
+        if bundle is None or not (bundle.theory or {}).get("nodes"):
+            continue
+        for fig in logic_model_figures(bundle.theory, bundle.robustness):
+            try:
+                assert label_overlaps(fig) == [], slug
+                assert texts_outside(fig) == [], slug
+                checked += 1
+            finally:
+                plt.close(fig)
+    assert checked >= 7
