@@ -77,6 +77,7 @@ __all__ = [
     "main_estimate",
     "row_of",
     "ONE",
+    "estimate_population",
     "Relation",
 ]
 
@@ -622,6 +623,17 @@ class Family:
         (tests/test_disclosure_relations.py checks it on the family's examples)."""
         return []
 
+    def population_counts(self, result: Result, options: Options, data_name: str) -> list[tuple[tuple, str, tuple]]:
+        """The result's published counts of persons by population group, which analyses of the same persons share
+        (:func:`evaluation.disclosure.population_relations`): ``(key, kind, cell)`` with ``key`` naming the data
+        source, the grouping and the group, ``kind`` "all" (every person of the group), "analysed" or "missing".
+        Default: each estimate's treated and comparison persons, as analysed persons of the compared groups."""
+        spec = self.groups(options)
+        if spec is None:
+            return []
+        base = (data_name, self.design, spec.column)
+        return estimate_population(result, base + (str(spec.treated),), base + (str(spec.control),))
+
     def disclosure_dependents(self) -> dict[tuple[str, str], tuple[str, ...]]:
         """(table, count column) → the columns computed from that count, hidden with it."""
         return {}
@@ -857,6 +869,17 @@ def main_estimate(result: Result) -> Estimate:
 
 #: the constant 1 as a cell of a relation (shares of a categorical variable's levels add up to it)
 ONE: tuple = ("1",)
+
+
+def estimate_population(result: Result, treated_key: tuple, control_key: tuple) -> list[tuple[tuple, str, tuple]]:
+    """Each estimate's published treated and comparison persons as analysed persons of the two groups."""
+    out: list[tuple[tuple, str, tuple]] = []
+    for e in result.estimates:
+        if e.n_treated is not None:
+            out.append((treated_key, "analysed", ("e", e.term, "n_treated")))
+        if e.n_control is not None:
+            out.append((control_key, "analysed", ("e", e.term, "n_control")))
+    return out
 
 
 def row_of(table: pd.DataFrame | None, column: str, value: Any) -> int | None:

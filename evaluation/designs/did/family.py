@@ -27,6 +27,7 @@ from evaluation.designs.family import (
     Relation,
     disclose_estimates,
     disclose_tables,
+    estimate_population,
     register_family,
 )
 from evaluation.designs.plasmode import permute_labels
@@ -74,6 +75,14 @@ class _DiDFamily(Family):
     def subgroup_counts(self, options: Options, part: pd.DataFrame, outcome: str) -> tuple[int, int]:
         treated = self._treated_persons(options, part[part[outcome].notna()])
         return int(treated.sum()), int((~treated).sum())
+
+    #: the options naming the columns that make a person treated (2×2: group; TWFE: treatment or cohort; CS: cohort)
+    _group_options: tuple[str, ...] = ("group",)
+
+    def population_counts(self, result, options, data_name):
+        """Each estimate's treated and comparison persons, as analysed persons of the groups the design compares."""
+        base = (data_name, self.design) + tuple(getattr(options, o, None) for o in self._group_options)
+        return estimate_population(result, base + ("treated",), base + ("comparison",))
 
 
 @register_family
@@ -167,6 +176,7 @@ class TWFEFamily(_DiDFamily):
     Fit = TWFEFit
     Estimator = TWFE
     main_terms = ("twfe",)
+    _group_options = ("treatment", "cohort")
     label_da = "Forskel-i-forskelle med faste effekter for person og periode"
     short_da = "TWFE"
 
@@ -205,6 +215,7 @@ class CSFamily(_DiDFamily):
     Fit = CSFit
     Estimator = CallawaySantAnna
     main_terms = ("att_overall",)
+    _group_options = ("cohort",)
     auxiliary_fit = frozenset({"bootstrap", "placebo_shift", "draws", "seed", "bootstrap_weights"})
     label_da = "Forskel-i-forskelle med løbende optag (Callaway–Sant'Anna)"
     estimand_da = ("Den gennemsnitlige effekt for deltagerne (ATT) samlet over optagelseskohorter, under antagelsen om "
@@ -295,6 +306,16 @@ class CSFamily(_DiDFamily):
                 rels.append(Relation.total(("e", e.term, "n_treated"), treated_rows))
                 rels.append(Relation.total(("e", e.term, "n"), [("e", e.term, "n_treated"), ("e", e.term, "n_control")]))
         return rels
+
+    def population_counts(self, result, options, data_name):
+        """The aggregates' treated and comparison persons, and each cohort's persons (cohort_sizes)."""
+        out = super().population_counts(result, options, data_name)
+        sizes = result.tables.get("cohort_sizes")
+        if sizes is not None and "n" in sizes.columns:
+            base = (data_name, self.design, options.cohort)
+            out += [(base + (f"cohort {c}",), "analysed", ("t", "cohort_sizes", i, "n"))
+                    for i, c in enumerate(sizes["cohort"].tolist()) if c == c]
+        return out
 
     def disclosure_dependents(self):
         value_cols = ("estimate", "std_error", "ci_lower", "ci_upper", "att")

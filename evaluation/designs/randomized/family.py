@@ -139,6 +139,20 @@ class RandomizedFamily(ComparisonFamily):
                         rels.append(Relation.total(ONE, [("t", "balance", i, f"mean_{side}") for i in rows]))
         return rels
 
+    def population_counts(self, result, options, data_name):
+        """The estimates' group sizes, and the participant flow: allocated (every person of the group), lost to
+        follow-up (missing outcome) and analysed, for each group."""
+        out = super().population_counts(result, options, data_name)
+        flow = result.tables.get("flow")
+        if flow is None:
+            return out
+        base = (data_name, self.design, options.treatment)
+        for step, kind in (("allocated", "all"), ("lost_to_follow_up", "missing"), ("analysed", "analysed")):
+            row = row_of(flow, "step", step)
+            if row is not None:
+                out += [(base + (g,), kind, ("t", "flow", row, g)) for g in flow.columns if g not in ("step", "total")]
+        return out
+
     def disclosure_dependents(self):
         return {("groups", "n"): ("mean", "share", "sd"), ("balance", "mean_intervention"): ("sd_intervention", "smd"),
                 ("balance", "mean_control"): ("sd_control", "smd"), ("take_up", "n_took_up"): ("share",),
