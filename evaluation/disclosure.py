@@ -42,6 +42,8 @@ __all__ = [
     "mask_prose",
     "coarsen_steps",
     "coarsen_sums",
+    "whole_number_scale",
+    "small_change",
 ]
 
 MIN_THRESHOLD = 3
@@ -700,3 +702,36 @@ def coarsen_sums(cum_series: Sequence[Sequence[float]], threshold: int, *, ancho
         elif ok(i, pub[-1]):
             pub.append(i)
     return pub
+
+
+# ---------------------------------------------------------------------------
+# means by calendar period (difference in differences)
+# ---------------------------------------------------------------------------
+#
+# A group's mean in a period times its persons is the group's summed outcome; on a 0/1 status that is a number of
+# persons, on a share of a fixed number of weeks a number of person-weeks. An unadjusted difference in differences
+# between two periods, Δ₁/n₁ − Δ₀/n₀, often has a single solution in whole numbers: the change of each group's sum.
+# So per-period means and effects are published only where these sums, and their changes between the periods
+# compared, are none or at least the threshold (the designs' estimates themselves are always published).
+
+
+def whole_number_scale(values: Iterable[float], max_scale: int = 520) -> int | None:
+    """The smallest whole w ≤ ``max_scale`` for which every value × w is a whole number (1 for a 0/1 status or a
+    count, 52 for a share of 52 weeks), or None when there is none (a continuous outcome: sums of it reveal no
+    whole number)."""
+    import numpy as np
+
+    v = np.asarray([float(x) for x in values], dtype=float)
+    v = v[np.isfinite(v)]
+    if not len(v):
+        return None
+    for w in range(1, max_scale + 1):
+        x = v * w
+        if np.all(np.abs(x - np.round(x)) < 1e-6):
+            return w
+    return None
+
+
+def small_change(a: float, b: float, threshold: int) -> bool:
+    """True when the whole-number sums ``a`` and ``b`` differ by a positive number below the threshold."""
+    return 0 < abs(round(float(a)) - round(float(b))) < threshold
