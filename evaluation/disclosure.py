@@ -411,8 +411,11 @@ def protect_relations(result, relations: Sequence[Relation], *, table: str, log:
 # computed from everything the bundle publishes. N itself is not protected (a group has at least the threshold of
 # persons, or nothing is estimated), M only when it is a positive number below the threshold.
 
-#: kinds of a population count: every person of the group, those the analysis counts, those it does not
-POPULATION_KINDS = ("all", "analysed", "missing")
+#: kinds of a population count: every person of the group, those the analysis counts, those it does not; and two
+#: statements about groups: a level's share of a group (``(group key, share)``: N(level) = share × N(group), from a
+#: published share of every person of the group, such as a balance table's), and a partition of a group into levels
+#: (``(level keys)``: N(group) = Σ N(level), and in the analysis M(group) = Σ M(level))
+POPULATION_KINDS = ("all", "analysed", "missing", "share", "partition")
 
 
 def bundle_cell(analysis_id: str, cell: Cell) -> Cell:
@@ -430,11 +433,25 @@ def population_relations(declared: Mapping[str, Iterable[tuple[Any, str, Cell]]]
     group ``(key, kind, cell)`` tied to the unknowns ``("~N", key)`` (the group's persons) and
     ``("~M", analysis, key)`` (those of them the analysis does not count)."""
     rels: list[Relation] = []
+    seen: set = set()
     for aid, entries in declared.items():
         for key, kind, cell in entries:
             if kind not in POPULATION_KINDS:
                 raise ValueError(f"population count kind must be one of {POPULATION_KINDS}, got {kind!r}")
-            c, n, m = bundle_cell(aid, cell), ("~N", key), ("~M", aid, key)
+            n, m = ("~N", key), ("~M", aid, key)
+            if kind == "share":
+                group, share = cell
+                if share is not None and math.isfinite(float(share)) and ("share", key, group, float(share)) not in seen:
+                    seen.add(("share", key, group, float(share)))
+                    rels.append(Relation(((n, 1.0), (("~N", group), -float(share)))))
+                continue
+            if kind == "partition":
+                if ("partition", key, tuple(cell)) not in seen:
+                    seen.add(("partition", key, tuple(cell)))
+                    rels.append(Relation.total(n, [("~N", lev) for lev in cell]))
+                rels.append(Relation.total(m, [("~M", aid, lev) for lev in cell]))
+                continue
+            c = bundle_cell(aid, cell)
             if kind == "all":
                 rels.append(Relation.equal(c, n))
             elif kind == "missing":
@@ -503,11 +520,12 @@ def protect_bundle(results: Mapping[str, Any], relations: Mapping[str, Sequence[
     everything_hidden = {c: (v if fixed(c) else float("nan")) for c, v in values0.items()}
     unhideable = set(determined_cells(everything_hidden, rels))
 
+    values = dict(values0)
+    picks: list[Cell] = []
     for _ in range(max_rounds):
-        values = bundle_values(results, rels)
         exposed = bundle_exposed(values, rels, threshold)
         if not exposed:
-            return results
+            break
         start = min(exposed, key=repr)
         frontier, seen, candidates = [start], {start}, set()
         while frontier:
@@ -528,13 +546,38 @@ def protect_bundle(results: Mapping[str, Any], relations: Mapping[str, Sequence[
             raise DisclosureError(f"the bundle: {start!r} can be computed from published cells of analyses of the same "
                                   "persons, and no further cell can hide it; this is a bug in a design family's disclosure")
         pick = min(candidates, key=lambda c: cost(c, values[c]))
+        picks.append(pick)
+        values[pick] = float("nan")
+    else:
+        raise DisclosureError(f"secondary suppression across the bundle did not converge in {max_rounds} rounds")
+    # the greedy choice may hide more than needed: publish again, first hidden first, every cell whose publication
+    # (with the cells of this step it then determines, which reveal nothing more) lets nothing be recovered
+    for pick in list(picks):
+        if pick not in picks:
+            continue
+        group, trial = {pick}, {**values, pick: values0[pick]}
+        while True:
+            exposed = bundle_exposed(trial, rels, threshold)
+            more = {c for c in exposed if c in picks and c not in group}
+            if not exposed or not more or len(exposed) != len(more):
+                break
+            group |= more
+            trial.update({c: values0[c] for c in more})
+        if not exposed:
+            values = trial
+            picks = [c for c in picks if c not in group]
+    for pick in sorted(picks, key=repr):
         aid, inner = pick[1], pick[2]
         results[aid] = _hide(results[aid], inner, dependents.get(aid, {}))
         where = inner[1] if inner[0] != "t" else f"{inner[1]} række {inner[2] + 1}"
         log.add(f"{aid}: sammenhænge mellem analyser", where, str(inner[-1]),
                 "sekundær diskretionering (ellers kunne en skjult celle regnes ud af tal, som en anden analyse af de "
                 "samme personer viser)")
-    raise DisclosureError(f"secondary suppression across the bundle did not converge in {max_rounds} rounds")
+    if picks and bundle_exposed(bundle_values(results, rels), rels, threshold):  # the tables hide what the values did
+        raise DisclosureError("secondary suppression across the bundle: a hidden cell is still exposed after hiding; this "
+                              "is a bug in the disclosure code")
+    return results
+
 
 
 _COUNT_NOUNS = (r"(personer|person\(er\)|person\(s\)|persons|person|deltagere|deltager\(e\)|deltager|respondenter|"

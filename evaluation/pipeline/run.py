@@ -108,11 +108,12 @@ def _protect_bundle(study: Study, results: dict[str, Result], inputs: dict[str, 
                     log: SuppressionLog) -> dict[str, Result]:
     """Secondary suppression across the analyses of the bundle (counts of the same persons in several analyses)."""
     decls = {a.id: a for a in study.analyses}
+    variables = {m.id: m.variable or m.id for m in study.theory.moderators}
     relations, population, dependents = {}, {}, {}
     for aid, res in results.items():
         fam, inp = decls[aid].family, inputs[aid]
         relations[aid] = fam.disclosure_relations(res, inp)
-        population[aid] = fam.population_counts(res, inp.options, inp.data_name)
+        population[aid] = fam.population_counts(res, inp.options, inp.data_name, variables)
         dependents[aid] = fam.disclosure_dependents()
     return protect_bundle(results, relations, population, threshold=threshold, log=log, dependents=dependents)
 

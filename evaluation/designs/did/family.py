@@ -79,7 +79,7 @@ class _DiDFamily(Family):
     #: the options naming the columns that make a person treated (2×2: group; TWFE: treatment or cohort; CS: cohort)
     _group_options: tuple[str, ...] = ("group",)
 
-    def population_counts(self, result, options, data_name):
+    def population_counts(self, result, options, data_name, variables=None):
         """Each estimate's treated and comparison persons, as analysed persons of the groups the design compares."""
         base = (data_name, self.design) + tuple(getattr(options, o, None) for o in self._group_options)
         return estimate_population(result, base + ("treated",), base + ("comparison",))
@@ -308,9 +308,9 @@ class CSFamily(_DiDFamily):
                 rels.append(Relation.total(("e", e.term, "n"), [("e", e.term, "n_treated"), ("e", e.term, "n_control")]))
         return rels
 
-    def population_counts(self, result, options, data_name):
+    def population_counts(self, result, options, data_name, variables=None):
         """The aggregates' treated and comparison persons, and each cohort's persons (cohort_sizes)."""
-        out = super().population_counts(result, options, data_name)
+        out = super().population_counts(result, options, data_name, variables)
         sizes = result.tables.get("cohort_sizes")
         if sizes is not None and "n" in sizes.columns:
             base = (data_name, self.design, options.cohort)
