@@ -232,7 +232,7 @@ def test_the_relations_between_analyses_are_true(tmp_path, case):
     values = bundle_values(results, rels)
 
     def persons(key) -> pd.Series:
-        m = df["group"].astype(str) == key[3]
+        m = df["group"].astype(str) == key[3]  # key: (data, "groups", column, label[, "level", variable, level])
         if len(key) > 4:
             m &= df[key[5]].astype(str) == key[6]
         return m

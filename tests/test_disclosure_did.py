@@ -165,3 +165,12 @@ def test_the_rules_hide_per_period_values_only(tmp_path, monkeypatch):
         for c in (r["group"], 0):
             change = persons[(c, r["time"])] - persons[(c, r["base_period"])]
             assert change == 0 or abs(change) >= 5, (r.to_dict(), c, change)
+
+
+@pytest.mark.parametrize("slug", ["flere-skal-med"])
+def test_per_period_results_of_the_shipped_did_study_reveal_no_small_count(rendered_reports, slug):
+    _, bundle = rendered_reports[slug]
+    recs = [r for r in bundle.analyses if r.design.startswith("did_")]
+    assert len(recs) == 3
+    for rec in recs:
+        assert did_leaks(rec, bundle.threshold) == [], rec.id

@@ -635,7 +635,7 @@ class Family:
         spec = self.groups(options)
         if spec is None:
             return []
-        base = (data_name, self.design, spec.column)
+        base = (data_name, "groups", spec.column)  # the same persons whatever the design compares them with
         out = estimate_population(result, base + (str(spec.treated),), base + (str(spec.control),))
         sub = result.tables.get("subgroups")
         if sub is not None and {"moderator", "level", "n_treated", "n_control"} <= set(sub.columns):

@@ -145,7 +145,7 @@ class RandomizedFamily(ComparisonFamily):
         a binary covariate's levels among the allocated persons (a level's persons = share × allocated), whose
         levels partition the group (the shares add up to 1)."""
         out = super().population_counts(result, options, data_name, variables)
-        base = (data_name, self.design, options.treatment)
+        base = (data_name, "groups", options.treatment)
         flow = result.tables.get("flow")
         if flow is not None:
             for step, kind in (("allocated", "all"), ("lost_to_follow_up", "missing"), ("analysed", "analysed")):
