@@ -3,8 +3,10 @@
 Applied once, when the results bundle is written, so no path to a rendered page can skip it.
 Rules (DESIGN.md §7): no published cell — a count, or a share/mean computed from it — rests
 on fewer than ``threshold`` persons (default 5, never below 3); where a suppressed count could
-be recovered from a total, the next smallest cell in the same set is suppressed too; no
-individual row or identifier is ever published.
+be recovered from a total, the next smallest cell in the same set is suppressed too, within an
+analysis (``protect_relations``) and across the analyses of the same persons (``protect_bundle``);
+curves and per-period values are coarsened so no small number of events follows from their steps;
+no individual row or identifier is ever published.
 """
 
 from __future__ import annotations

@@ -154,7 +154,7 @@ def test_the_rules_hide_per_period_values_only(tmp_path, monkeypatch):
         pd.testing.assert_frame_equal(ra.tables[name], rb.tables[name])
     hidden = ra.tables["group_time"]["att"].isna() & rb.tables["group_time"]["att"].notna()
     assert hidden.sum() >= 2
-    logged = [e for e in b.disclosure["log"] if e["table"].endswith("group_time")]
+    logged = [e for e in b.disclosure["log"] if e["table"].endswith("effekter pr. kohorte og periode")]
     assert len(logged) == int(hidden.sum())
     # each published group-time effect: the cohort's and the never-treated persons' counts changed by 0 or >= 5
     shown = ra.tables["group_time"][ra.tables["group_time"]["att"].notna()]

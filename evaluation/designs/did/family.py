@@ -464,7 +464,7 @@ def _coarsen_group_time(result: Result, inp: AnalysisInput, log: SuppressionLog)
             ctrl = [c for c in cohorts if c == 0 or c > last]
         if small_change(total([g], t), total([g], b), thr) or small_change(total(ctrl, t), total(ctrl, b), thr):
             out.loc[i, cols] = float("nan")
-            log.add(f"{inp.id}: group_time", f"kohorte {r['group']} periode {r['time']}", "att",
+            log.add(f"{inp.id}: effekter pr. kohorte og periode", f"kohorte {r['group']} periode {r['time']}", "att",
                     f"forskellen mellem perioderne svarer til en ændring på færre end {thr} (personer eller personuger) "
                     "i kohorten eller sammenligningsgruppen")
     return dataclasses.replace(result, tables={**result.tables, "group_time": out})
