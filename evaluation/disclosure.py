@@ -3,8 +3,10 @@
 Applied once, when the results bundle is written, so no path to a rendered page can skip it.
 Rules (DESIGN.md §7): no published cell — a count, or a share/mean computed from it — rests
 on fewer than ``threshold`` persons (default 5, never below 3); where a suppressed count could
-be recovered from a total, the next smallest cell in the same set is suppressed too; no
-individual row or identifier is ever published.
+be recovered from a total, the next smallest cell in the same set is suppressed too, within an
+analysis (``protect_relations``) and across the analyses of the same persons (``protect_bundle``);
+curves and per-period values are coarsened so no small number of events follows from their steps;
+no individual row or identifier is ever published.
 """
 
 from __future__ import annotations
@@ -29,11 +31,21 @@ __all__ = [
     "Relation",
     "result_cells",
     "exposed_cells",
+    "determined_cells",
+    "POPULATION_KINDS",
+    "bundle_cell",
+    "lift_relations",
+    "population_relations",
+    "bundle_values",
+    "bundle_exposed",
+    "protect_bundle",
     "protect_relations",
     "mask_small_counts_in_text",
     "mask_prose",
     "coarsen_steps",
     "coarsen_sums",
+    "whole_number_scale",
+    "small_change",
 ]
 
 MIN_THRESHOLD = 3
@@ -251,39 +263,52 @@ def result_cells(result) -> dict[Cell, float]:
     return out
 
 
-def exposed_cells(values: dict[Cell, float], relations: Sequence[Relation]) -> list[Cell]:
-    """Hidden cells (NaN) that the published cells and the relations determine exactly.
+def determined_cells(values: dict[Cell, float], relations: Sequence[Relation]) -> dict[Cell, float]:
+    """Hidden cells (NaN) that the published cells and the relations determine exactly, with their values.
 
-    With the relations restricted to the hidden cells as a matrix ``A``, a hidden cell ``x_k`` is
-    determined when the unit vector ``e_k`` lies in the row space of ``A`` (then a combination of
-    the relations isolates it). Relations naming a cell that does not exist are ignored.
+    With the relations restricted to the hidden cells as a matrix ``A`` (and the published cells moved to the
+    right-hand side ``b``), a hidden cell ``x_k`` is determined when the unit vector ``e_k`` lies in the row space
+    of ``A`` (a combination of the relations isolates it), i.e. when every vector of the null space of ``A`` is 0
+    at ``k``; its value is then the same in every solution of ``A x = b`` (here the least-squares one). Relations
+    naming a cell that does not exist are ignored.
     """
     import numpy as np
 
     rels = [r for r in relations if all(c in values for c in r.cells())]
     hidden = sorted({c for r in rels for c in r.cells() if math.isnan(values[c])}, key=repr)
     if not hidden:
-        return []
+        return {}
     col = {c: j for j, c in enumerate(hidden)}
-    rows = []
+    rows, rhs = [], []
     for r in rels:
         row = np.zeros(len(hidden))
+        b = 0.0
         for c, a in r.terms:
             if c in col:
                 row[col[c]] += a
+            else:
+                b -= a * values[c]
         if np.any(row):
             rows.append(row)
+            rhs.append(b)
     if not rows:
-        return []
-    A = np.vstack(rows)
-    rank = np.linalg.matrix_rank(A)
-    out = []
+        return {}
+    A, b = np.vstack(rows), np.asarray(rhs)
+    _, s, vt = np.linalg.svd(A)
+    rank = int((s > 1e-9 * max(1.0, float(s[0]))).sum()) if len(s) else 0
+    null = vt[rank:]  # rows span the null space of A
+    x = np.linalg.lstsq(A, b, rcond=None)[0]
+    out = {}
     for c, j in col.items():
-        e = np.zeros(len(hidden))
-        e[j] = 1.0
-        if np.linalg.matrix_rank(np.vstack([A, e])) == rank:
-            out.append(c)
+        if not len(null) or float(np.abs(null[:, j]).max()) < 1e-9:
+            out[c] = float(x[j])
     return out
+
+
+def exposed_cells(values: dict[Cell, float], relations: Sequence[Relation]) -> list[Cell]:
+    """Hidden cells (NaN) that the published cells and the relations determine exactly
+    (:func:`determined_cells`), sorted."""
+    return list(determined_cells(values, relations))
 
 
 def _hide(result, cell: Cell, dependents: dict[tuple[str, str], Sequence[str]]):
@@ -369,6 +394,192 @@ def protect_relations(result, relations: Sequence[Relation], *, table: str, log:
         where = pick[1] if pick[0] != "t" else f"{pick[1]} række {pick[2] + 1}"
         log.add(table, where, str(pick[-1]), "sekundær diskretionering (ellers kunne en skjult celle regnes ud af de viste tal)")
     raise DisclosureError(f"{table}: secondary suppression did not converge in {max_rounds} rounds")
+
+
+# ---------------------------------------------------------------------------
+# the bundle: analyses of the same persons
+# ---------------------------------------------------------------------------
+#
+# Each family's relations tie the counts of one analysis together. Analyses of the same persons (a primary and a
+# secondary outcome, one outcome with other windows) publish counts of the same groups, and these are related too:
+# the persons of a group (allocated, randomised, in a cohort) are the same in every analysis of them, and in each
+# analysis they are the persons it counts plus those it does not (missing outcome, left out of a panel). So a
+# drop-out suppressed in one analysis's flow is recovered from the allocated count another analysis shows. Each
+# family names its published counts of persons by population group (Family.population_counts: a key naming the
+# data source, the grouping column and the group, and whether the cell counts all of the group, the analysed
+# persons or the missing ones); the bundle's relations then add, per group, an unknown N (its persons) and per
+# analysis an unknown M (those the analysis does not count):  all = N,  missing = M,  analysed + M = N.
+# `protect_bundle` hides further cells until no hidden cell of any analysis, and no M below the threshold, can be
+# computed from everything the bundle publishes. N itself is not protected (a group has at least the threshold of
+# persons, or nothing is estimated), M only when it is a positive number below the threshold.
+
+#: kinds of a population count: every person of the group, those the analysis counts, those it does not; and two
+#: statements about groups: a level's share of a group (``(group key, share)``: N(level) = share × N(group), from a
+#: published share of every person of the group, such as a balance table's), and a partition of a group into levels
+#: (``(level keys)``: N(group) = Σ N(level), and in the analysis M(group) = Σ M(level))
+POPULATION_KINDS = ("all", "analysed", "missing", "share", "partition")
+
+
+def bundle_cell(analysis_id: str, cell: Cell) -> Cell:
+    """A cell of one analysis's result as a cell of the bundle."""
+    return ("@", analysis_id, cell)
+
+
+def lift_relations(analysis_id: str, relations: Iterable[Relation]) -> list[Relation]:
+    """One analysis's relations as relations between cells of the bundle."""
+    return [Relation(tuple((bundle_cell(analysis_id, c), a) for c, a in r.terms)) for r in relations]
+
+
+def population_relations(declared: Mapping[str, Iterable[tuple[Any, str, Cell]]]) -> list[Relation]:
+    """The relations between analyses of the same persons: for each analysis, its counts of persons by population
+    group ``(key, kind, cell)`` tied to the unknowns ``("~N", key)`` (the group's persons) and
+    ``("~M", analysis, key)`` (those of them the analysis does not count)."""
+    rels: list[Relation] = []
+    seen: set = set()
+    for aid, entries in declared.items():
+        for key, kind, cell in entries:
+            if kind not in POPULATION_KINDS:
+                raise ValueError(f"population count kind must be one of {POPULATION_KINDS}, got {kind!r}")
+            n, m = ("~N", key), ("~M", aid, key)
+            if kind == "share":
+                group, share = cell
+                if share is not None and math.isfinite(float(share)) and ("share", key, group, float(share)) not in seen:
+                    seen.add(("share", key, group, float(share)))
+                    rels.append(Relation(((n, 1.0), (("~N", group), -float(share)))))
+                continue
+            if kind == "partition":
+                if ("partition", key, tuple(cell)) not in seen:
+                    seen.add(("partition", key, tuple(cell)))
+                    rels.append(Relation.total(n, [("~N", lev) for lev in cell]))
+                rels.append(Relation.total(m, [("~M", aid, lev) for lev in cell]))
+                continue
+            c = bundle_cell(aid, cell)
+            if kind == "all":
+                rels.append(Relation.equal(c, n))
+            elif kind == "missing":
+                rels.append(Relation.equal(c, m))
+            else:
+                rels.append(Relation.total(n, [c, m]))
+    return rels
+
+
+def bundle_values(results: Mapping[str, Any], relations: Sequence[Relation]) -> dict[Cell, float]:
+    """Every published number of the bundle's results as bundle cells, and the unknowns of the relations (NaN)."""
+    values = {bundle_cell(aid, c): v for aid, res in results.items() for c, v in result_cells(res).items()}
+    for r in relations:
+        for c in r.cells():
+            if c[0] in ("~N", "~M"):
+                values[c] = float("nan")
+    return values
+
+
+def bundle_exposed(values: dict[Cell, float], relations: Sequence[Relation], threshold: int) -> dict[Cell, float]:
+    """What the differencing attack recovers from a bundle: every hidden cell of an analysis that the bundle's
+    relations determine, and every number of persons an analysis does not count (M) that they determine and
+    that is a positive number below the threshold; with the recovered values."""
+    return {c: v for c, v in determined_cells(values, relations).items()
+            if c[0] == "@" or (c[0] == "~M" and is_small(v, threshold))}
+
+
+def protect_bundle(results: Mapping[str, Any], relations: Mapping[str, Sequence[Relation]],
+                   population: Mapping[str, Iterable[tuple[Any, str, Cell]]], *, threshold: int, log: SuppressionLog,
+                   dependents: Mapping[str, Mapping[tuple[str, str], Sequence[str]]] | None = None,
+                   max_rounds: int = 2000) -> dict[str, Any]:
+    """The results with further cells hidden until nothing can be recovered from the bundle as a whole.
+
+    ``relations`` are each analysis's own (already satisfied by :func:`protect_relations`), ``population`` each
+    analysis's counts of persons by population group (:func:`population_relations`). The cell to hide is chosen
+    as in :func:`protect_relations` (a diagnostic first, then a table count nothing else is computed from, an
+    estimate's group size, a count with a mean or share; the smallest first), among the published cells of the
+    relations connected to the recovered cell through hidden cells and unknowns. Estimates are never touched.
+    """
+    threshold = check_threshold(threshold)
+    results = dict(results)
+    dependents = {aid: dict(d) for aid, d in (dependents or {}).items()}
+    population = {aid: list(v) for aid, v in population.items()}
+    rels = [r for aid in results for r in lift_relations(aid, relations.get(aid, ()))]
+    rels += population_relations(population)
+    by_cell: dict[Cell, list[Relation]] = {}
+    for r in rels:
+        for c in r.cells():
+            by_cell.setdefault(c, []).append(r)
+
+    def fixed(c: Cell) -> bool:  # an estimate's n and the constant 1 are published whatever happens
+        inner = c[2] if c[0] == "@" else None
+        return inner is not None and ((inner[0] == "e" and inner[-1] == "n") or inner == ("1",))
+
+    def cost(c: Cell, v: float) -> tuple:
+        inner = c[2]
+        if inner[0] == "d":
+            rank = 0
+        elif inner[0] == "t":
+            rank = 3 if dependents.get(c[1], {}).get((inner[1], inner[3])) else 1
+        else:
+            rank = 2
+        return (rank, v <= 0, v, repr(c))
+
+    values0 = bundle_values(results, rels)
+    everything_hidden = {c: (v if fixed(c) else float("nan")) for c, v in values0.items()}
+    unhideable = set(determined_cells(everything_hidden, rels))
+
+    values = dict(values0)
+    picks: list[Cell] = []
+    for _ in range(max_rounds):
+        exposed = bundle_exposed(values, rels, threshold)
+        if not exposed:
+            break
+        start = min(exposed, key=repr)
+        frontier, seen, candidates = [start], {start}, set()
+        while frontier:
+            x = frontier.pop()
+            for r in by_cell.get(x, ()):
+                cells = r.cells()
+                if not all(c in values for c in cells):
+                    continue
+                for c in cells:
+                    v = values[c]
+                    if math.isnan(v):
+                        if c not in seen:
+                            seen.add(c)
+                            frontier.append(c)
+                    elif c[0] == "@" and not fixed(c) and c not in unhideable:
+                        candidates.add(c)
+        if not candidates:
+            raise DisclosureError(f"the bundle: {start!r} can be computed from published cells of analyses of the same "
+                                  "persons, and no further cell can hide it; this is a bug in a design family's disclosure")
+        pick = min(candidates, key=lambda c: cost(c, values[c]))
+        picks.append(pick)
+        values[pick] = float("nan")
+    else:
+        raise DisclosureError(f"secondary suppression across the bundle did not converge in {max_rounds} rounds")
+    # the greedy choice may hide more than needed: publish again, first hidden first, every cell whose publication
+    # (with the cells of this step it then determines, which reveal nothing more) lets nothing be recovered
+    for pick in list(picks):
+        if pick not in picks:
+            continue
+        group, trial = {pick}, {**values, pick: values0[pick]}
+        while True:
+            exposed = bundle_exposed(trial, rels, threshold)
+            more = {c for c in exposed if c in picks and c not in group}
+            if not exposed or not more or len(exposed) != len(more):
+                break
+            group |= more
+            trial.update({c: values0[c] for c in more})
+        if not exposed:
+            values = trial
+            picks = [c for c in picks if c not in group]
+    for pick in sorted(picks, key=repr):
+        aid, inner = pick[1], pick[2]
+        results[aid] = _hide(results[aid], inner, dependents.get(aid, {}))
+        where = inner[1] if inner[0] != "t" else f"{inner[1]} række {inner[2] + 1}"
+        log.add(f"{aid}: sammenhænge mellem analyser", where, str(inner[-1]),
+                "sekundær diskretionering (ellers kunne en skjult celle regnes ud af tal, som en anden analyse af de "
+                "samme personer viser)")
+    if picks and bundle_exposed(bundle_values(results, rels), rels, threshold):  # the tables hide what the values did
+        raise DisclosureError("secondary suppression across the bundle: a hidden cell is still exposed after hiding; this "
+                              "is a bug in the disclosure code")
+    return results
+
 
 
 _COUNT_NOUNS = (r"(personer|person\(er\)|person\(s\)|persons|person|deltagere|deltager\(e\)|deltager|respondenter|"
@@ -536,3 +747,36 @@ def coarsen_sums(cum_series: Sequence[Sequence[float]], threshold: int, *, ancho
         elif ok(i, pub[-1]):
             pub.append(i)
     return pub
+
+
+# ---------------------------------------------------------------------------
+# means by calendar period (difference in differences)
+# ---------------------------------------------------------------------------
+#
+# A group's mean in a period times its persons is the group's summed outcome; on a 0/1 status that is a number of
+# persons, on a share of a fixed number of weeks a number of person-weeks. An unadjusted difference in differences
+# between two periods, Δ₁/n₁ − Δ₀/n₀, often has a single solution in whole numbers: the change of each group's sum.
+# So per-period means and effects are published only where these sums, and their changes between the periods
+# compared, are none or at least the threshold (the designs' estimates themselves are always published).
+
+
+def whole_number_scale(values: Iterable[float], max_scale: int = 520) -> int | None:
+    """The smallest whole w ≤ ``max_scale`` for which every value × w is a whole number (1 for a 0/1 status or a
+    count, 52 for a share of 52 weeks), or None when there is none (a continuous outcome: sums of it reveal no
+    whole number)."""
+    import numpy as np
+
+    v = np.asarray([float(x) for x in values], dtype=float)
+    v = v[np.isfinite(v)]
+    if not len(v):
+        return None
+    for w in range(1, max_scale + 1):
+        x = v * w
+        if np.all(np.abs(x - np.round(x)) < 1e-6):
+            return w
+    return None
+
+
+def small_change(a: float, b: float, threshold: int) -> bool:
+    """True when the whole-number sums ``a`` and ``b`` differ by a positive number below the threshold."""
+    return 0 < abs(round(float(a)) - round(float(b))) < threshold

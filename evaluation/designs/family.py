@@ -77,6 +77,8 @@ __all__ = [
     "main_estimate",
     "row_of",
     "ONE",
+    "estimate_population",
+    "level_text",
     "Relation",
 ]
 
@@ -622,6 +624,28 @@ class Family:
         (tests/test_disclosure_relations.py checks it on the family's examples)."""
         return []
 
+    def population_counts(self, result: Result, options: Options, data_name: str,
+                          variables: Mapping[str, str] | None = None) -> list[tuple[tuple, str, Any]]:
+        """The result's published counts of persons by population group, which analyses of the same persons share
+        (:func:`evaluation.disclosure.population_relations`): ``(key, kind, cell)`` with ``key`` naming the data
+        source, the grouping and the group, ``kind`` "all" (every person of the group), "analysed" or "missing"
+        (or a level's "share" of a group, a "partition" of a group into levels). ``variables`` maps a moderator id
+        to its column (default: the id). Default: each estimate's treated and comparison persons, and each subgroup
+        level's, as analysed persons of the compared groups and of their levels."""
+        spec = self.groups(options)
+        if spec is None:
+            return []
+        base = (data_name, "groups", spec.column)  # the same persons whatever the design compares them with
+        out = estimate_population(result, base + (str(spec.treated),), base + (str(spec.control),))
+        sub = result.tables.get("subgroups")
+        if sub is not None and {"moderator", "level", "n_treated", "n_control"} <= set(sub.columns):
+            variables = dict(variables or {})
+            for i, (mod, lev) in enumerate(zip(sub["moderator"], sub["level"])):
+                var = variables.get(str(mod), str(mod))
+                for label, col in ((spec.treated, "n_treated"), (spec.control, "n_control")):
+                    out.append((base + (str(label), "level", var, level_text(lev)), "analysed", ("t", "subgroups", i, col)))
+        return out
+
     def disclosure_dependents(self) -> dict[tuple[str, str], tuple[str, ...]]:
         """(table, count column) → the columns computed from that count, hidden with it."""
         return {}
@@ -857,6 +881,26 @@ def main_estimate(result: Result) -> Estimate:
 
 #: the constant 1 as a cell of a relation (shares of a categorical variable's levels add up to it)
 ONE: tuple = ("1",)
+
+
+def level_text(level: Any) -> str:
+    """A covariate level as text, the same for 1, 1.0 and "1" (subgroup and balance tables write levels differently)."""
+    try:
+        f = float(level)
+    except (TypeError, ValueError):
+        return str(level)
+    return str(int(f)) if math.isfinite(f) and f == int(f) else str(level)
+
+
+def estimate_population(result: Result, treated_key: tuple, control_key: tuple) -> list[tuple[tuple, str, tuple]]:
+    """Each estimate's published treated and comparison persons as analysed persons of the two groups."""
+    out: list[tuple[tuple, str, tuple]] = []
+    for e in result.estimates:
+        if e.n_treated is not None:
+            out.append((treated_key, "analysed", ("e", e.term, "n_treated")))
+        if e.n_control is not None:
+            out.append((control_key, "analysed", ("e", e.term, "n_control")))
+    return out
 
 
 def row_of(table: pd.DataFrame | None, column: str, value: Any) -> int | None:

@@ -26,7 +26,7 @@ from evaluation.data.study_data import name_rows
 from evaluation.declaration.study import Study, config_hash, load_study
 from evaluation.designs.family import AnalysisInput
 from evaluation.designs.subgroups import subgroup_table
-from evaluation.disclosure import SuppressionLog, check_threshold, is_small, mask_prose
+from evaluation.disclosure import SuppressionLog, check_threshold, is_small, mask_prose, protect_bundle
 from evaluation.exceptions import DataValidationError, EstimationError, EvaluationError, StudyConfigError
 from evaluation.metrics.benefits import status_share_series
 from evaluation.metrics.registry import describe_metric
@@ -102,6 +102,20 @@ def _time_course(study: Study, data, threshold: int, log: SuppressionLog) -> dic
                 last = int(series.at[i, "n"])
     return {"status": "self_support", "analysis": primary.id,
             "records": series[["group", "week", "n", "share"]].to_dict(orient="list")}
+
+
+def _protect_bundle(study: Study, results: dict[str, Result], inputs: dict[str, AnalysisInput], threshold: int,
+                    log: SuppressionLog) -> dict[str, Result]:
+    """Secondary suppression across the analyses of the bundle (counts of the same persons in several analyses)."""
+    decls = {a.id: a for a in study.analyses}
+    variables = {m.id: m.variable or m.id for m in study.theory.moderators}
+    relations, population, dependents = {}, {}, {}
+    for aid, res in results.items():
+        fam, inp = decls[aid].family, inputs[aid]
+        relations[aid] = fam.disclosure_relations(res, inp)
+        population[aid] = fam.population_counts(res, inp.options, inp.data_name, variables)
+        dependents[aid] = fam.disclosure_dependents()
+    return protect_bundle(results, relations, population, threshold=threshold, log=log, dependents=dependents)
 
 
 def _in_analysis(exc: EvaluationError, study: Study, i: int, a, inp, data) -> EvaluationError:
@@ -232,6 +246,11 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
             mde=mde,
             duration=duration, cumulative=cumulative,
         ))
+
+    # analyses of the same persons publish counts of the same groups: nothing hidden in one may be recovered from
+    # another (disclosure.protect_bundle); estimates are not touched
+    results = _protect_bundle(study, results, inputs, threshold, log)
+    analyses = [dataclasses.replace(a, result=results[a.id]) if results[a.id] is not a.result else a for a in analyses]
 
     targets: list[TargetRecord] = []
     for ind in study.theory.indicators:

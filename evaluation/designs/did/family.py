@@ -27,11 +27,12 @@ from evaluation.designs.family import (
     Relation,
     disclose_estimates,
     disclose_tables,
+    estimate_population,
     register_family,
 )
 from evaluation.designs.plasmode import permute_labels
 from evaluation.designs.power import estimate_icc
-from evaluation.disclosure import SuppressionLog, suppress_counts
+from evaluation.disclosure import SuppressionLog, is_small, small_change, suppress_counts, whole_number_scale
 from evaluation.exceptions import EstimationError
 from evaluation.results import Result
 
@@ -75,6 +76,14 @@ class _DiDFamily(Family):
         treated = self._treated_persons(options, part[part[outcome].notna()])
         return int(treated.sum()), int((~treated).sum())
 
+    #: the options naming the columns that make a person treated (2×2: group; TWFE: treatment or cohort; CS: cohort)
+    _group_options: tuple[str, ...] = ("group",)
+
+    def population_counts(self, result, options, data_name, variables=None):
+        """Each estimate's treated and comparison persons, as analysed persons of the groups the design compares."""
+        base = (data_name, self.design) + tuple(getattr(options, o, None) for o in self._group_options)
+        return estimate_population(result, base + ("treated",), base + ("comparison",))
+
 
 @register_family
 class DiD2x2Family(_DiDFamily):
@@ -104,6 +113,7 @@ class DiD2x2Family(_DiDFamily):
                                  table=f"{inp.id}: gennemsnit pr. gruppe og periode", count_columns=["n"],
                                  dependent={"n": ["mean"]}, label_column="_label", threshold=inp.threshold,
                                  log=log, complementary=False).drop(columns="_label")
+            cm = _coarsen_cell_means(cm, inp, log)
             result = dataclasses.replace(result, tables={**result.tables, "cell_means": cm})
         return result
 
@@ -167,6 +177,7 @@ class TWFEFamily(_DiDFamily):
     Fit = TWFEFit
     Estimator = TWFE
     main_terms = ("twfe",)
+    _group_options = ("treatment", "cohort")
     label_da = "Forskel-i-forskelle med faste effekter for person og periode"
     short_da = "TWFE"
 
@@ -205,6 +216,7 @@ class CSFamily(_DiDFamily):
     Fit = CSFit
     Estimator = CallawaySantAnna
     main_terms = ("att_overall",)
+    _group_options = ("cohort",)
     auxiliary_fit = frozenset({"bootstrap", "placebo_shift", "draws", "seed", "bootstrap_weights"})
     label_da = "Forskel-i-forskelle med løbende optag (Callaway–Sant'Anna)"
     estimand_da = ("Den gennemsnitlige effekt for deltagerne (ATT) samlet over optagelseskohorter, under antagelsen om "
@@ -296,6 +308,16 @@ class CSFamily(_DiDFamily):
                 rels.append(Relation.total(("e", e.term, "n"), [("e", e.term, "n_treated"), ("e", e.term, "n_control")]))
         return rels
 
+    def population_counts(self, result, options, data_name, variables=None):
+        """The aggregates' treated and comparison persons, and each cohort's persons (cohort_sizes)."""
+        out = super().population_counts(result, options, data_name, variables)
+        sizes = result.tables.get("cohort_sizes")
+        if sizes is not None and "n" in sizes.columns:
+            base = (data_name, self.design, options.cohort)
+            out += [(base + (f"cohort {c}",), "analysed", ("t", "cohort_sizes", i, "n"))
+                    for i, c in enumerate(sizes["cohort"].tolist()) if c == c]
+        return out
+
     def disclosure_dependents(self):
         value_cols = ("estimate", "std_error", "ci_lower", "ci_upper", "att")
         return {("by_cohort", "n"): value_cols, ("group_time", "n"): value_cols}
@@ -305,6 +327,7 @@ class CSFamily(_DiDFamily):
         shared suppression. The group-time table's treated and comparison counts are not published: with
         not-yet-treated comparisons they change from period to period by exactly one cohort's size."""
         result = _disclose_cohorts(result, inp, log)
+        result = _coarsen_group_time(result, inp, log)
         gt = result.tables.get("group_time")
         if gt is not None:
             result = dataclasses.replace(result, tables={**result.tables, "group_time": gt.drop(
@@ -343,3 +366,105 @@ def _disclose_cohorts(result: Result, inp: AnalysisInput, log: SuppressionLog) -
 
 
 from evaluation.designs.did import checks as _checks  # noqa: E402,F401  (registers the DiD assumption checks)
+
+
+def _outcome_sums(inp: AnalysisInput) -> tuple[pd.DataFrame, int, float] | None:
+    """The analysis frame with the outcome in whole units (persons with a 0/1 status, person-weeks of a share of a
+    fixed number of weeks) as ``_units``, the scale and each person's largest value in units; None when the
+    outcome's sums are no whole numbers (a continuous outcome)."""
+    frame, y = inp.frame, inp.outcome
+    if frame is None or y is None or y not in frame.columns:
+        return None
+    values = pd.to_numeric(frame[y], errors="coerce")
+    w = whole_number_scale(values.dropna())
+    if w is None:
+        return None
+    top = max(1.0, float(values.max())) * w
+    return frame.assign(_units=(values * w).round()), w, top
+
+
+def _coarsen_cell_means(cm: pd.DataFrame, inp: AnalysisInput, log: SuppressionLog) -> pd.DataFrame:
+    """The 2×2 cell means on an outcome with whole-number sums: a group's means are hidden when its summed outcome
+    (persons with the status, person-weeks) or the rest of it (without) in a period is a positive number below the
+    threshold; all four are hidden when a group's sum changed between the periods by a positive number below it (the
+    difference in differences, always published, ties the groups' changes together, so one group's change follows
+    from the other's)."""
+    sums = _outcome_sums(inp)
+    o = inp.options
+    if sums is None or "mean" not in cm.columns or o.group not in inp.frame.columns or o.time not in inp.frame.columns:
+        return cm
+    frame, _, top = sums
+    frame = frame[frame["_units"].notna()]
+    units = frame.groupby([pd.to_numeric(frame[o.group], errors="coerce").astype(float), frame[o.time]])["_units"].sum()
+    counts = frame.groupby([pd.to_numeric(frame[o.group], errors="coerce").astype(float), frame[o.time]]).size()
+    periods = sorted(pd.unique(frame[o.time]))
+    if len(periods) != 2:
+        return cm
+    thr = inp.threshold
+    hide_groups: set[float] = set()
+    reason = {}
+    for g in sorted(set(float(x) for x in cm["group"])):
+        on = [float(units.get((g, p), 0.0)) for p in periods]
+        n = [float(counts.get((g, p), 0)) for p in periods]
+        if any(is_small(x, thr) or is_small(k * top - x, thr) for x, k in zip(on, n)):
+            hide_groups.add(g)
+            reason[g] = f"gruppens antal med og uden udfaldet i en periode er under {thr}"
+    changed = any(small_change(units.get((g, periods[0]), 0.0), units.get((g, periods[1]), 0.0), thr)
+                  for g in set(float(x) for x in cm["group"]))
+    out = cm.copy()
+    out["mean"] = out["mean"].astype("float64")
+    for i, r in out.iterrows():
+        g = float(r["group"])
+        if (g in hide_groups or changed) and not pd.isna(r["mean"]):
+            out.at[i, "mean"] = float("nan")
+            why = reason.get(g) if g in hide_groups else (
+                f"en gruppes antal med udfaldet ændrer sig med færre end {thr} mellem perioderne (forskellen i "
+                "forskelle giver den anden gruppes ændring)")
+            log.add(f"{inp.id}: gennemsnit pr. gruppe og periode", f"{r['group']} / {r['after']}", "mean", why)
+    return out
+
+
+def _coarsen_group_time(result: Result, inp: AnalysisInput, log: SuppressionLog) -> Result:
+    """Callaway–Sant'Anna group-time effects without covariates or weights are differences of means between two
+    periods, Δ_g/n_g − Δ_c/n_c, which on an outcome with whole-number sums often have a single solution in whole
+    numbers: the change of the cohort's and of the comparison group's summed outcome (persons with a status,
+    person-weeks) between the base period and the period. Such an effect is published only where both changes are
+    none or at least the threshold; the aggregated estimates (overall, by event time, by cohort, by calendar
+    period) are unchanged."""
+    gt = result.tables.get("group_time")
+    o = inp.options
+    if gt is None or o.covariates or o.weights or "base_period" not in gt.columns:
+        return result
+    sums = _outcome_sums(inp)
+    if sums is None or o.cohort not in inp.frame.columns:
+        return result
+    frame = sums[0]
+    frame = frame[frame["_units"].notna()]
+    cohort = pd.to_numeric(frame[o.cohort], errors="coerce").fillna(0).to_numpy(float)
+    time = pd.to_numeric(frame[o.time], errors="coerce").to_numpy(float)
+    units = frame["_units"].to_numpy(float)
+    by = pd.DataFrame({"c": cohort, "t": time, "u": units}).groupby(["c", "t"])["u"].sum()
+    cohorts = sorted(set(cohort))
+    thr = inp.threshold
+    out = gt.copy()
+    cols = [c for c in ("att", "std_error", "ci_lower", "ci_upper") if c in out.columns]
+    out[cols] = out[cols].astype("float64")
+
+    def total(cs, t):
+        return sum(float(by.get((c, t), 0.0)) for c in cs)
+
+    for i, r in out.iterrows():
+        if pd.isna(r.get("att")):
+            continue
+        g, t, b = float(r["group"]), float(r["time"]), float(r["base_period"])
+        if o.control_group == "nevertreated":
+            ctrl = [c for c in cohorts if c == 0]
+        else:
+            last = max(t, b) + o.anticipation
+            ctrl = [c for c in cohorts if c == 0 or c > last]
+        if small_change(total([g], t), total([g], b), thr) or small_change(total(ctrl, t), total(ctrl, b), thr):
+            out.loc[i, cols] = float("nan")
+            log.add(f"{inp.id}: effekter pr. kohorte og periode", f"kohorte {r['group']} periode {r['time']}", "att",
+                    f"forskellen mellem perioderne svarer til en ændring på færre end {thr} (personer eller personuger) "
+                    "i kohorten eller sammenligningsgruppen")
+    return dataclasses.replace(result, tables={**result.tables, "group_time": out})

@@ -11,7 +11,7 @@ import pandas as pd
 from evaluation.designs._weighted_balance import kish_ess
 from evaluation.designs.balance import expand_covariates
 from evaluation.designs.comparison import ComparisonFamily
-from evaluation.designs.family import ONE, AnalysisInput, Relation, register_family, row_of
+from evaluation.designs.family import ONE, AnalysisInput, Relation, level_text, register_family, row_of
 from evaluation.designs.power import estimate_icc
 from evaluation.designs.randomized.compliance import CACE_TERMS
 from evaluation.designs.randomized.estimator import RandomizedComparison
@@ -138,6 +138,45 @@ class RandomizedFamily(ComparisonFamily):
                     for side in ("intervention", "control"):
                         rels.append(Relation.total(ONE, [("t", "balance", i, f"mean_{side}") for i in rows]))
         return rels
+
+    def population_counts(self, result, options, data_name, variables=None):
+        """The estimates' and subgroup levels' group sizes; the participant flow: allocated (every person of the
+        group), lost to follow-up (missing outcome) and analysed, for each group; and the balance table's shares of
+        a binary covariate's levels among the allocated persons (a level's persons = share × allocated), whose
+        levels partition the group (the shares add up to 1)."""
+        out = super().population_counts(result, options, data_name, variables)
+        base = (data_name, "groups", options.treatment)
+        flow = result.tables.get("flow")
+        if flow is not None:
+            for step, kind in (("allocated", "all"), ("lost_to_follow_up", "missing"), ("analysed", "analysed")):
+                row = row_of(flow, "step", step)
+                if row is not None:
+                    out += [(base + (g,), kind, ("t", "flow", row, g)) for g in flow.columns if g not in ("step", "total")]
+        bal = result.tables.get("balance")
+        if bal is None or not {"variable", "level", "binary"} <= set(bal.columns):
+            return out
+        for label, side in ((str(options.treated), "intervention"), (str(options.control), "control")):
+            if f"mean_{side}" not in bal.columns:
+                continue
+            group = base + (label,)
+            levels: dict[str, list[tuple]] = {}
+            shares: dict[str, list[float]] = {}
+            for var, lev, binary, share in zip(bal["variable"], bal["level"], bal["binary"], bal[f"mean_{side}"]):
+                if not bool(binary):
+                    continue
+                share = float(share) if share is not None else float("nan")
+                pairs = [(lev, share)] if lev is not None and str(lev) not in ("", "nan", "None") else \
+                    [("1", share), ("0", 1.0 - share)]  # a 0/1 covariate: the share of 1
+                for lv, sh in pairs:
+                    key = group + ("level", str(var), level_text(lv))
+                    out.append((key, "share", (group, sh if np.isfinite(sh) else None)))
+                    levels.setdefault(str(var), []).append(key)
+                    shares.setdefault(str(var), []).append(sh)
+            for var, keys in levels.items():
+                s = shares[var]
+                if len(keys) > 1 and (not all(np.isfinite(s)) or abs(sum(s) - 1.0) < 1e-6):
+                    out.append((group, "partition", tuple(keys)))
+        return out
 
     def disclosure_dependents(self):
         return {("groups", "n"): ("mean", "share", "sd"), ("balance", "mean_intervention"): ("sd_intervention", "smd"),
