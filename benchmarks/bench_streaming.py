@@ -137,7 +137,11 @@ def run_child(code: str, cap_bytes: int, **args) -> dict:
     res = subprocess.run([sys.executable, "-c", code, json.dumps(args)], capture_output=True, text=True, env=env)
     if res.returncode != 0:
         raise RuntimeError(f"child failed (rc {res.returncode}):\n{res.stderr[-4000:]}")
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    # the last JSON line: DuckDB may print a progress bar on stdout during a long read
+    for line in reversed(res.stdout.strip().splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    raise RuntimeError(f"child printed no result:\n{res.stdout[-2000:]}\n{res.stderr[-2000:]}")
 
 
 # --------------------------------------------------------------------------- generator
@@ -266,6 +270,7 @@ def main():
         print(f"streaming under RLIMIT_AS = {args.cap_gib:g} GiB …", file=sys.stderr)
         s = run_child(STREAM_CHILD, cap, path=str(g["path"]), parts=str(d / "participants.parquet"), block=args.block,
                       duck_limit=args.duck_limit, metrics=metrics, out=str(d))
+        print(json.dumps({"stream": s}), file=sys.stderr, flush=True)
 
         # 3a. identical to the in-memory reference, every person
         identical, diff_ref = {}, {}
