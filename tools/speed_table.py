@@ -153,14 +153,16 @@ def agreement(p: dict, identical: str = "identical") -> str:
         return ""
     if not p["agree"]:
         d = p.get("max_abs_diff")
-        return "answers DIFFER" + (f" (max |diff| {d:.1e})" if d is not None else "")
+        return "answers DIFFER" + (f" (largest difference {d:.1e})" if d is not None else "")
     d = p.get("max_abs_diff")
     return identical if not d else f"agree to {d:.1e}"
 
 
-def differ_note(peers) -> str:
-    bad = [p for p in peers if p.get("agree") is False]
-    return "; " + "; ".join(f"{p['name']}: {agreement(p)}" for p in bad) if bad else ""
+def differ_note(peers, labels=None) -> str:
+    """'; <peer>: answers DIFFER (…)' for every peer whose answers did not agree (labels: one per peer)."""
+    labels = labels or [p["name"] for p in peers]
+    bad = [(lab, p) for lab, p in zip(labels, peers) if p.get("agree") is False]
+    return "; " + "; ".join(f"{lab}: {agreement(p)}" for lab, p in bad) if bad else ""
 
 
 # --------------------------------------------------------------------------- rows
@@ -244,7 +246,8 @@ def row_twfe(T: Results) -> list[str]:
     z = T["static_balanced"]["sizes"]
     peers = [T.peer(k) for k in keys]
     faster = ", ".join(f"{1 / T.ratio(k):.1f}" for k in keys)
-    same = "same estimates and SEs" if all(p.get("agree") for p in peers) else differ_note(peers)[2:]
+    same = ("same estimates and SEs" if all(p.get("agree") for p in peers)
+            else differ_note(peers, ["balanced", "unbalanced", "event study"])[2:])
     return [
         f"TWFE, {z['persons']:,} persons × {z['weeks']} weeks, person + week effects, CR1 by person",
         f"{sec(T.ours('static_balanced'))} (unbalanced {sec(T.ours('static_unbalanced'))}; event study, "
