@@ -137,10 +137,10 @@ def run_child(code: str, cap_bytes: int, **args) -> dict:
     res = subprocess.run([sys.executable, "-c", code, json.dumps(args)], capture_output=True, text=True, env=env)
     if res.returncode != 0:
         raise RuntimeError(f"child failed (rc {res.returncode}):\n{res.stderr[-4000:]}")
-    # the last JSON line: DuckDB may print a progress bar on stdout during a long read
+    # the result is the last line's JSON object: DuckDB may draw a progress bar (no newline) on stdout before it
     for line in reversed(res.stdout.strip().splitlines()):
-        if line.startswith("{"):
-            return json.loads(line)
+        if "{" in line:
+            return json.loads(line[line.index("{"):])
     raise RuntimeError(f"child printed no result:\n{res.stdout[-2000:]}\n{res.stderr[-2000:]}")
 
 
