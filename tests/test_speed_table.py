@@ -219,10 +219,3 @@ def test_readme_table_is_generated_from_the_committed_results(capsys):
     """A hand edit of README's speed table (or a results file committed without regenerating it) fails here."""
     assert st.main(["--check"]) == 0, capsys.readouterr().out
 
-
-def test_streaming_results_may_be_missing_and_the_table_says_so(tmp_path, capsys):
-    d = fixture_results(tmp_path)
-    (d / "bench_streaming.json").unlink()
-    table = st.render(d)
-    assert not any(k.startswith("benefit dependency streamed") for k in _rows(table))
-    assert "Not in the table: the larger-than-memory streaming run has no results file yet" in table
