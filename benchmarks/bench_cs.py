@@ -41,6 +41,8 @@ import cs_reference  # noqa: E402  (test-only straightforward references)
 from evaluation.designs.did.estimators import CallawaySantAnna
 from evaluation.synthetic.staggered import simulate_staggered
 
+from _record import Recorder, add_json_option, ours, peer, version
+
 
 def _status(key: str) -> float:
     with open("/proc/self/status") as f:
@@ -72,19 +74,22 @@ def timed(label: str, fn):
     return out, dt, peak
 
 
-def speed(n_persons: int, n_weeks: int, n_cohorts: int, reference: bool) -> None:
+def speed(n_persons: int, n_weeks: int, n_cohorts: int, reference: bool, rec: Recorder) -> None:
     (df, _, _) = timed("simulate panel", lambda: simulate_staggered(n_persons=n_persons, n_weeks=n_weeks,
                                                                       n_cohorts=n_cohorts, seed=1))
     print(f"panel: {n_persons:,} persons x {n_weeks} weeks = {len(df):,} rows, {n_cohorts} weekly cohorts; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other jobs inflate the times)")
     design = CallawaySantAnna("benefit", unit="person", time="week", cohort="cohort")
     fast, t_fast, p_fast = timed("1. fit, analytic SEs (all aggregations)", lambda: design.fit(df))
-    timed("2. fit, multiplier bootstrap 999 draws", lambda: design.fit(df, bootstrap=True, draws=999, seed=1))
+    _, t_boot, _ = timed("2. fit, multiplier bootstrap 999 draws", lambda: design.fit(df, bootstrap=True, draws=999, seed=1))
     e = fast.estimate_for("att_overall")
     print(f"  cells: {fast.diagnostics['n_group_time_cells']}, att_overall = {e.estimate:.6f} "
           f"(se {e.std_error:.6f}; truth {df.attrs['truth']['att']})")
     print(f"  goals for 1: <= 10 s -> {'met' if t_fast <= 10 else 'NOT met'} ({t_fast:.2f} s); "
           f"<= 3 GiB process peak -> {'met' if p_fast <= 3 else 'NOT met'} ({p_fast:.2f} GiB)")
+    sizes = {"persons": n_persons, "weeks": n_weeks, "cohorts": n_cohorts}
+    mine = ours(t_fast, p_fast, "process peak RSS (VmHWM) of the phase", bootstrap_999_s=t_boot,
+                cells=int(fast.diagnostics["n_group_time_cells"]))
     if reference:
         dfr = df.assign(cohort=df.cohort.fillna(np.inf))
         ref, t_ref, _ = timed(
@@ -100,11 +105,19 @@ def speed(n_persons: int, n_weeks: int, n_cohorts: int, reference: bool) -> None
         d_se = np.max(np.abs(gt.std_error.to_numpy() - ref.se.to_numpy()))
         print(f"  max |fit - baseline| over {len(ref)} cells: att {d_att:.2e}, se {d_se:.2e}; "
               f"att_overall {abs(e.estimate - r_est):.2e}, its se {abs(e.std_error - r_se):.2e}  (goal <= 1e-8)")
+        rec.add("cs_no_covariates", "Callaway-Sant'Anna, no covariates, all aggregations, analytic SEs", sizes, mine,
+                [peer("pandas loop over (g, t) cells (tests/cs_reference.py)", t_ref, dist="pandas",
+                      agree=max(d_att, d_se) <= 1e-8, max_abs_diff=max(d_att, d_se), max_abs_att_diff=d_att,
+                      max_abs_se_diff=d_se, att_overall_loop_s=t_ref2,
+                      max_abs_att_overall_diff=abs(e.estimate - r_est), max_abs_att_overall_se_diff=abs(e.std_error - r_se))])
+        print(f"  pandas {version('pandas')}; ratio fit / cell loop {t_fast / t_ref:.2f}")
         print(f"  speed-up of 1 over the cell loop 3a: {t_ref / t_fast:.1f}x (3a + 3b: {(t_ref + t_ref2) / t_fast:.1f}x); "
               f"load average now {os.getloadavg()[0]:.1f}")
+    else:
+        rec.add("cs_no_covariates", "Callaway-Sant'Anna, no covariates, all aggregations, analytic SEs", sizes, mine)
 
 
-def covariates(n_persons: int, n_weeks: int, n_cohorts: int, methods: list[str], rounds: int) -> None:
+def covariates(n_persons: int, n_weeks: int, n_cohorts: int, methods: list[str], rounds: int, rec: Recorder) -> None:
     """CS with two baseline covariates (age and a standard-normal x2): the package against diff-diff.
 
     Same panel and options for both (never-treated comparisons, varying base period, analytic
@@ -139,12 +152,12 @@ def covariates(n_persons: int, n_weeks: int, n_cohorts: int, methods: list[str],
                               est_method=meth)
         _, _, clean_peak[meth] = timed(f"  package {meth} (before any peer call)", lambda: d0.fit(df))
     for meth in methods:
-        peer = {"dr_traditional": "dr"}.get(meth, meth)
+        peer_method = {"dr_traditional": "dr"}.get(meth, meth)
         design = CallawaySantAnna("benefit", unit="person", time="week", cohort="cohort", covariates=["age", "x2"],
                                   est_method=meth)
 
         def theirs():
-            return DD(estimation_method=peer, pscore_trim=1e-6).fit(
+            return DD(estimation_method=peer_method, pscore_trim=1e-6).fit(
                 df, outcome="benefit", unit="person", time="week", first_treat="first_treat", covariates=["age", "x2"])
 
         def theirs_one_thread():
@@ -156,9 +169,9 @@ def covariates(n_persons: int, n_weeks: int, n_cohorts: int, methods: list[str],
         for _ in range(rounds):
             r, d, pk = timed(f"  package {meth}", lambda: design.fit(df))
             t_o, p_o = min(t_o, d), max(p_o, pk)
-            m, d2, pk2 = timed(f"  diff-diff {peer} (default BLAS threads)", theirs)
+            m, d2, pk2 = timed(f"  diff-diff {peer_method} (default BLAS threads)", theirs)
             t_t, p_t = min(t_t, d2), max(p_t, pk2)
-            m1, d3, pk3 = timed(f"  diff-diff {peer} (one BLAS thread)", theirs_one_thread)
+            m1, d3, pk3 = timed(f"  diff-diff {peer_method} (one BLAS thread)", theirs_one_thread)
             t_t1, p_t = min(t_t1, d3), max(p_t, pk3)
         gt = r.tables["group_time"].set_index(["group", "time"])
         dgt = pd.DataFrame([{"group": int(g), "time": int(t), "dd_att": v["effect"], "dd_se": v["se"]}
@@ -166,13 +179,22 @@ def covariates(n_persons: int, n_weeks: int, n_cohorts: int, methods: list[str],
         j = gt.join(dgt, how="inner")
         e = r.estimate_for("att_overall")
         best_peer = min(t_t, t_t1)
-        row = {"method": f"{meth} vs diff-diff {peer}", "persons": n_persons, "package s": t_o,
+        row = {"method": f"{meth} vs diff-diff {peer_method}", "persons": n_persons, "package s": t_o,
                "package peak GiB (clean)": clean_peak[meth],
                "diff-diff s": best_peer, "diff-diff peak GiB": p_t, "diff-diff / package": best_peer / t_o,
                "cells": f"{len(j)}/{len(gt)}", "max |cell att diff|": float(np.nanmax(np.abs(j.att - j.dd_att))),
                "max |cell SE diff|": float(np.nanmax(np.abs(j.std_error - j.dd_se))),
                "att_overall diff": abs(e.estimate - m.overall_att), "SE diff": abs(e.std_error - m.overall_se)}
         rows.append(row)
+        diffs = [row["max |cell att diff|"], row["max |cell SE diff|"], row["att_overall diff"], row["SE diff"]]
+        rec.add(f"cs_{meth}", f"Callaway-Sant'Anna with covariates age + x2, {meth}",
+                {"persons": n_persons, "weeks": n_weeks, "cohorts": n_cohorts},
+                ours(t_o, clean_peak[meth], "process peak RSS (VmHWM) before any peer call"),
+                [peer(f"diff-diff CallawaySantAnna, estimation_method={peer_method!r}", best_peer, dist="diff-diff",
+                      agree=max(diffs) <= 1e-8, max_abs_diff=max(diffs), peak_gib=p_t, default_threads_s=t_t,
+                      one_thread_s=t_t1, cells_compared=f"{len(j)}/{len(gt)}",
+                      max_abs_cell_att_diff=diffs[0], max_abs_cell_se_diff=diffs[1])],
+                est_method=meth, covariates=["age", "x2"])
         print(f"  => {meth}: package {t_o:.2f} s ({clean_peak[meth]:.2f} GiB process peak before any peer call), diff-diff {best_peer:.2f} s (default threads {t_t:.2f}, "
               f"one thread {t_t1:.2f}); diff-diff/package {best_peer / t_o:.2f}; cells {len(j)}/{len(gt)}: max |att diff| "
               f"{row['max |cell att diff|']:.1e}, max |SE diff| {row['max |cell SE diff|']:.1e}; att_overall "
@@ -209,10 +231,14 @@ if __name__ == "__main__":
     ap.add_argument("--recovery", type=int, default=0, help="only run the recovery Monte Carlo with this many replications")
     ap.add_argument("--covariates", default="", help="comma-separated est_methods: compare CS with covariates to diff-diff")
     ap.add_argument("--rounds", type=int, default=1, help="interleaved rounds of the covariate comparison")
+    add_json_option(ap)
     a = ap.parse_args()
+    rec = Recorder("bench_cs_covariates" if a.covariates else "bench_cs", a)
     if a.recovery:
         recovery(a.recovery)
     elif a.covariates:
-        covariates(a.persons, a.weeks, a.cohorts, a.covariates.split(","), a.rounds)
+        covariates(a.persons, a.weeks, a.cohorts, a.covariates.split(","), a.rounds, rec)
+        rec.finish(a.json)
     else:
-        speed(a.persons, a.weeks, a.cohorts, not a.no_reference)
+        speed(a.persons, a.weeks, a.cohorts, not a.no_reference, rec)
+        rec.finish(a.json)

@@ -39,6 +39,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from _record import Recorder, add_json_option, max_abs_diff, ours, peer
+
 
 def best(fn, rounds):
     b, out = float("inf"), None
@@ -58,7 +60,7 @@ def _vmhwm_gib() -> float:
     return float("nan")
 
 
-def run_cluster(label, trim, files_dir, panel, parts, rounds, ref, inproc, t_idle, t_read):
+def run_cluster(recorder, rec_key, label, trim, files_dir, panel, parts, rounds, ref, inproc, t_idle, t_read):
     import dask
     import distributed
 
@@ -94,6 +96,7 @@ def run_cluster(label, trim, files_dir, panel, parts, rounds, ref, inproc, t_idl
                                      f"({s['stop'] - s['start']:.3f} s)")
             t_in = min(t_in, best(inproc, 1)[0])
         identical = bool(got.equals(ref)) and bool(first.equals(ref))
+        diff = max(max_abs_diff(got.to_numpy(), ref.to_numpy()), max_abs_diff(first.to_numpy(), ref.to_numpy()))
         t_second, st = best(lambda: B.compute_on_dask(B.status_at_month, client, parts, path=files_dir, reader=rd,
                                                       months=(3, 6)), rounds)
         st_ok = st.astype(str).equals(B.status_at_month(panel, parts, (3, 6)).astype(str))
@@ -123,6 +126,16 @@ def run_cluster(label, trim, files_dir, panel, parts, rounds, ref, inproc, t_idl
           f"{t_idle:.3f} s -> ratio {t_dask / t_idle:.2f}; first call vs in-process read + compute "
           f"{t_first / (t_read + t_idle):.2f}; worker peak memory "
           f"{', '.join(f'{v:.2f}' for v in peaks.values())} GiB", flush=True)
+    recorder.add(rec_key, f"benefit_dependency [1,52] on 2 local Dask workers ({label})",
+            {"persons": len(panel), "weeks": panel.shape[1], "partitions": len(futs), "workers": len(workers)},
+            ours(t_dask, max(peaks.values()), "largest worker peak RSS (VmHWM)", first_call_s=t_first,
+                 partition_read_s=[min(reads), max(reads)], status_at_month_s=t_second, status_at_month_identical=st_ok,
+                 empty_task_ms=t_empty * 1e3, per_worker_touch_ms=t_touch * 1e3, transfers=transfers,
+                 worker_malloc_trim_threshold=list(env.values())[0], in_process_read_s=t_read,
+                 dask=metadata.version("dask"), distributed=metadata.version("distributed")),
+            [peer("in process, before the cluster started", t_idle, dist="evaluation", agree=identical, max_abs_diff=diff),
+             peer("in process, interleaved with the Dask calls", t_in, dist="evaluation", agree=identical,
+                  max_abs_diff=diff)])
     return {"cluster": label, "first call s": t_first, "partition read s (each)": max(reads), "call s": t_dask,
             "in-process s": t_in, "ratio": t_dask / t_in, "in-process s (cluster idle)": t_idle,
             "ratio (cluster idle)": t_dask / t_idle, "first / (read + compute)": t_first / (t_read + t_idle),
@@ -137,7 +150,9 @@ def main():
     ap.add_argument("--partitions", type=int, default=4)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--cache", type=Path, default=None, help="pickle of (panel, participants) to reuse")
+    add_json_option(ap)
     a = ap.parse_args()
+    rec = Recorder("bench_dask", a)
 
     from evaluation.metrics import benefits as B
     from evaluation.synthetic.registers import simulate_registers
@@ -165,12 +180,13 @@ def main():
         t_in, ref = best(inproc, a.rounds)
         print(f"# {a.partitions} partition files, {size / 2**20:.0f} MiB, written in {t_write:.1f} s; read in process "
               f"{t_read:.2f} s; benefit_dependency in process {t_in:.3f} s", flush=True)
-        rows = [run_cluster("dask default worker environment", True, d, panel, parts, a.rounds, ref, inproc, t_in, t_read),
-                run_cluster("MALLOC_TRIM_THRESHOLD_ unset on the workers", False, d, panel, parts, a.rounds, ref, inproc,
+        rows = [run_cluster(rec, "dask_default_env", "dask default worker environment", True, d, panel, parts, a.rounds, ref, inproc, t_in, t_read),
+                run_cluster(rec, "dask_trim_unset", "MALLOC_TRIM_THRESHOLD_ unset on the workers", False, d, panel, parts, a.rounds, ref, inproc,
                             t_in, t_read)]
     print(f"# peak memory of this (client, in-process) process {_vmhwm_gib():.2f} GiB")
     print()
     print(pd.DataFrame(rows).to_markdown(index=False, floatfmt=".3g"))
+    rec.finish(a.json)
 
 
 if __name__ == "__main__":

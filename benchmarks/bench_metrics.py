@@ -11,8 +11,8 @@ window metric it times, in one run and on the same data,
   parsed once (``pd.factorize`` + ``datetime.date.fromisocalendar``), the persons' rows looked up
   once per study (outside the timing, as the package caches it), uint8 gathers of each person's
   window, one lookup-table pass, byte sums in 32-bit lanes (benefit dependency, as described in
-  issue 16), a numpy range test with a shift-and-add 52-week window sum in uint8 (long-term
-  unemployment), boolean/cumulative-sum run tests (spells), column sums per group (status shares);
+  issue 16), numpy range tests (one per run of unemployment categories) with a shift-and-add 52-week
+  window sum in uint8 (long-term unemployment), boolean/cumulative-sum run tests (spells), column sums per group (status shares);
 
 and prints the ratio package / numpy, whether the answers are identical, and the memory each
 allocates beyond the loaded input (tracemalloc peak; numpy allocations are traced). It also runs
@@ -45,6 +45,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from evaluation.metrics import benefits as B
 from evaluation.data.registers import write_register
 from evaluation.synthetic.registers import simulate_registers
+
+from _record import Recorder, add_json_option, max_abs_diff, ours, peer
 
 GiB = 1024 ** 3
 EPOCH = dt.date(1969, 12, 29)  # Monday of ISO week 1970-W01
@@ -79,6 +81,19 @@ def same(a, b) -> bool:
     if a.dtype == object or b.dtype == object or isinstance(a.dtype, pd.CategoricalDtype):
         return bool((pd.Series(a).astype(str).to_numpy() == pd.Series(b).astype(str).to_numpy()).all())
     return bool(np.array_equal(a.astype(float), b.astype(float), equal_nan=True))
+
+
+def largest_diff(a, b) -> float | None:
+    """Largest absolute difference over the numeric columns (None when the answer is categorical only)."""
+    if isinstance(a, pd.DataFrame):
+        d = [largest_diff(a[c], b[c]) for c in a.columns if c in b.columns]
+        d = [x for x in d if x is not None]
+        return max(d) if d else None
+    a = a.to_numpy() if isinstance(a, pd.Series) else np.asarray(a)
+    b = b.to_numpy() if isinstance(b, pd.Series) else np.asarray(b)
+    if a.dtype == object or b.dtype == object or isinstance(a.dtype, pd.CategoricalDtype):
+        return None
+    return max_abs_diff(a, b)
 
 
 # --------------------------------------------------------------------------- tight numpy kernels
@@ -203,8 +218,12 @@ class Tight:
             event[a:b] = f
         return pd.DataFrame({"weeks": weeks, "event": event}, index=self.index)
 
-    def _ltu_block(self, Mb, lo_u, n_u, lo_c, lookback=52, need=42):
-        U = (Mb - np.uint8(lo_u)) < np.uint8(n_u)  # range test: unemployment codes are one run of categories
+    def _ltu_block(self, Mb, runs_u, lo_c, lookback=52, need=42):
+        # range tests: the unemployment codes are a few runs of categories (DREAM groups are code ranges)
+        (lo_u, n_u), *more = runs_u
+        U = (Mb - np.uint8(lo_u)) < np.uint8(n_u)
+        for lo_u, n_u in more:
+            U |= (Mb - np.uint8(lo_u)) < np.uint8(n_u)
         u = U.view(np.uint8)
         s = u.copy()  # shift-and-add 52-week window sums in uint8: 1, 2, 4, ..., 32 and 52 = 32 + 16 + 4
         sums = {1: u}
@@ -228,16 +247,16 @@ class Tight:
         return list(zip(a.tolist(), (e - a).tolist()))
 
     def long_term_unemployment(self) -> np.ndarray:
-        (lo_u, n_u), = self._runs(self.codes.lut("unemployed"))
+        runs_u = self._runs(self.codes.lut("unemployed"))
         (lo_c, n_c), = self._runs(self.codes.lut("censored"))
         assert lo_c + n_c == self.cats
         out = np.empty(self.M.shape, dtype=np.int8)
         for a in range(0, self.M.shape[0], self.BLOCK):
-            out[a:a + self.BLOCK] = self._ltu_block(self.M[a:a + self.BLOCK], lo_u, n_u, lo_c)
+            out[a:a + self.BLOCK] = self._ltu_block(self.M[a:a + self.BLOCK], runs_u, lo_c)
         return out
 
     def long_term_unemployment_share(self, lo: int, hi: int) -> pd.Series:
-        (lo_u, n_u), = self._runs(self.codes.lut("unemployed"))
+        runs_u = self._runs(self.codes.lut("unemployed"))
         (lo_c, _), = self._runs(self.codes.lut("censored"))
         cols = self.cols()
         width = hi - lo + 1
@@ -245,7 +264,7 @@ class Tight:
         den = np.empty(len(cols))
         for a in range(0, len(cols), self.BLOCK):
             b = min(len(cols), a + self.BLOCK)
-            L = self._ltu_block(self.M[self.rows[a:b]], lo_u, n_u, lo_c)
+            L = self._ltu_block(self.M[self.rows[a:b]], runs_u, lo_c)
             W = sliding_window_view(L, width, axis=1)[np.arange(b - a), cols[a:b] + lo]
             num[a:b] = (W == 1).sum(axis=1)
             den[a:b] = (W != -1).sum(axis=1)
@@ -368,7 +387,11 @@ def main():
     ap.add_argument("--stream-block", type=int, default=50_000)
     ap.add_argument("--no-stream", action="store_true")
     ap.add_argument("--no-polars", action="store_true")
+    add_json_option(ap)
     args = ap.parse_args()
+    rec = Recorder("bench_metrics", args)
+    sizes = {"persons": args.n, "weeks": args.weeks}
+    peak_kind = "tracemalloc peak beyond the loaded input"
 
     t = time.perf_counter()
     sim = simulate_registers(args.n, n_weeks=args.weeks, enrolment=(60, args.weeks - 60), potential_outcomes=False, seed=1)
@@ -382,28 +405,28 @@ def main():
     tight = Tight(panel, parts)
     lab = panel.weeks.labels()
     cases = [
-        ("benefit_dependency [1,52]", lambda: B.benefit_dependency(panel, parts, (1, 52)), lambda: tight.benefit_dependency(1, 52)),
-        ("benefit_dependency [-52,-1]", lambda: B.benefit_dependency(panel, parts, (-52, -1)), lambda: tight.benefit_dependency(-52, -1)),
-        ("self_support_week 26", lambda: B.self_support_week(panel, parts, 26), lambda: tight.self_support_week(26)),
-        ("status_at_month 1,3,6,12", lambda: B.status_at_month(panel, parts), lambda: tight.status_at_month()),
-        ("self_support_spell w=13 [1,52]", lambda: B.self_support_spell(panel, parts, 13, (1, 52)),
+        ("benefit_dependency_1_52", "benefit_dependency [1,52]", lambda: B.benefit_dependency(panel, parts, (1, 52)), lambda: tight.benefit_dependency(1, 52)),
+        ("benefit_dependency_m52_m1", "benefit_dependency [-52,-1]", lambda: B.benefit_dependency(panel, parts, (-52, -1)), lambda: tight.benefit_dependency(-52, -1)),
+        ("self_support_week", "self_support_week 26", lambda: B.self_support_week(panel, parts, 26), lambda: tight.self_support_week(26)),
+        ("status_at_month", "status_at_month 1,3,6,12", lambda: B.status_at_month(panel, parts), lambda: tight.status_at_month()),
+        ("self_support_spell", "self_support_spell w=13 [1,52]", lambda: B.self_support_spell(panel, parts, 13, (1, 52)),
          lambda: tight.self_support_spell(13, 1, 52)),
-        ("weeks_to_self_support w=4 (to end of data)", lambda: B.weeks_to_self_support(panel, parts, 4),
+        ("weeks_to_self_support", "weeks_to_self_support w=4 (to end of data)", lambda: B.weeks_to_self_support(panel, parts, 4),
          lambda: tight.weeks_to_self_support(4)),
-        ("long_term_unemployment, every person-week", lambda: B.long_term_unemployment(panel).to_numpy(),
+        ("long_term_unemployment", "long_term_unemployment, every person-week", lambda: B.long_term_unemployment(panel).to_numpy(),
          lambda: tight.long_term_unemployment()),
-        ("long_term_unemployment_share [1,52]", lambda: B.long_term_unemployment_share(panel, parts, (1, 52)),
+        ("long_term_unemployment_share", "long_term_unemployment_share [1,52]", lambda: B.long_term_unemployment_share(panel, parts, (1, 52)),
          lambda: tight.long_term_unemployment_share(1, 52)),
-        ("long_sickness_spells [1,52]", lambda: B.long_sickness_spells(panel, parts, (1, 52)),
+        ("long_sickness_spells", "long_sickness_spells [1,52]", lambda: B.long_sickness_spells(panel, parts, (1, 52)),
          lambda: tight.long_sickness_spells(1, 52)),
-        ("status_share_series [1,104] by group", lambda: B.status_share_series(panel, parts, weeks=(1, 104)),
+        ("status_share_series", "status_share_series [1,104] by group", lambda: B.status_share_series(panel, parts, weeks=(1, 104)),
          lambda: tight.status_share_series(1, 104)),
-        ("full_time_persons (52 calendar weeks, all types)",
+        ("full_time_persons", "full_time_persons (52 calendar weeks, all types)",
          lambda: B.full_time_persons(panel, (lab[100], lab[151])), None),
     ]
     rows = []
     first = True
-    for name, pkg, ref in cases:
+    for key, name, pkg, ref in cases:
         t = time.perf_counter()
         out = pkg()
         first_call = time.perf_counter() - t
@@ -420,6 +443,9 @@ def main():
         pp = traced_peak(pkg)
         rp = traced_peak(ref) if ref is not None else float("nan")
         agree = same(out, ref_out) if ref is not None else None
+        peers = [] if ref is None else [peer("tight numpy kernel (this script)", tr, dist="numpy", agree=agree,
+                                             max_abs_diff=largest_diff(out, ref_out), peak_gib=rp)]
+        rec.add(key, name, sizes, ours(tp, pp, peak_kind, first_call_s=first_call), peers)
         rows.append({"metric": name, "package s": tp, "package peak GiB": pp, "numpy s": tr if ref else float("nan"),
                      "numpy peak GiB": rp, "ratio": tp / tr if ref else float("nan"), "identical": agree})
         if ref is None:
@@ -453,6 +479,10 @@ def main():
         rows.append({"metric": f"benefit_dependency [1,52]: polars {pl.__version__} (long frame: join/filter/group_by)",
                      "package s": tpk, "package peak GiB": float("nan"), "numpy s": tpl, "numpy peak GiB": pl_peak,
                      "ratio": tpk / tpl, "identical": agree})
+        rec.add("benefit_dependency_polars", "benefit_dependency [1,52] against polars", sizes,
+                ours(tpk), [peer("polars (long frame: join/filter/group_by)", tpl, dist="polars", agree=agree,
+                                 max_abs_diff=max_abs_diff(got, ref), peak_gib=pl_peak,
+                                 peak_kind="tracemalloc (polars' own allocations are not traced)")])
         print(f"polars {pl.__version__}: {tpl:.3f} s (peak traced {pl_peak:.3f} GiB; polars' own allocations are not "
               f"traced); package {tpk:.3f} s; polars / package {tpl / tpk:.1f}; identical {agree}", flush=True)
         del long
@@ -475,7 +505,12 @@ def main():
         rows.append({"metric": f"benefit_dependency [1,52], {pn:,} persons: pandas {pd.__version__} merge/groupby",
                      "package s": sec_np, "package peak GiB": float("nan"), "numpy s": sec_pd, "numpy peak GiB": pk_pd,
                      "ratio": sec_np / sec_pd, "identical": agree})
-        print(f"pandas merge/groupby at {pn:,}: {sec_pd:.2f} s ({pk_pd:.2f} GiB); package {sec_np:.3f} s; agree {agree}",
+        rec.add("benefit_dependency_pandas", f"benefit_dependency [1,52] against pandas, {pn:,} persons",
+                {"persons": pn, "weeks": args.weeks}, ours(sec_np),
+                [peer("pandas merge/filter/groupby", sec_pd, dist="pandas", agree=agree, peak_gib=pk_pd,
+                      max_abs_diff=max_abs_diff(dep_np.to_numpy(), dep_pd.reindex(dep_np.index).to_numpy()))])
+        print(f"pandas {pd.__version__} merge/groupby at {pn:,}: {sec_pd:.2f} s ({pk_pd:.2f} GiB); package {sec_np:.3f} s; "
+              f"pandas / package {sec_pd / sec_np:.0f}; agree {agree}",
               flush=True)
         del longd
 
@@ -488,6 +523,12 @@ def main():
             out = subprocess.run([sys.executable, "-c", STREAM_CHILD, str(f), str(d / "parts.parquet"),
                                   str(args.stream_block), str(d / "ref.npy")], capture_output=True, text=True, check=True)
             res = json.loads(out.stdout.strip().splitlines()[-1])
+            rec.add("benefit_dependency_duckdb_stream", f"benefit_dependency [1,52] streamed from wide Parquet through "
+                    f"DuckDB in blocks of {args.stream_block:,}", sizes,
+                    ours(res["seconds"], (res["peak_rss_kib"] - res["base_rss_kib"]) / 1024 ** 2,
+                         "peak RSS rise of the streaming process", duckdb=version("duckdb")),
+                    [peer("benefit_dependency in memory (the reference)", None, dist="evaluation",
+                          agree=res["identical"])])
             print(f"streamed (DuckDB wide Parquet, blocks of {args.stream_block:,}): {res['seconds']:.1f} s, peak RSS rise "
                   f"{(res['peak_rss_kib'] - res['base_rss_kib']) / 1024 ** 2:.2f} GiB (peak {res['peak_rss_kib'] / 1024 ** 2:.2f}"
                   f" GiB incl. interpreter), identical {res['identical']}", flush=True)
@@ -498,6 +539,7 @@ def main():
     print()
     print("(for the peer and baseline rows the 'numpy' columns hold the peer's time and peak; ratio = package / other)")
     print(table.to_markdown(index=False))
+    rec.finish(args.json)
 
 
 if __name__ == "__main__":

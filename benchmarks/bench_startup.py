@@ -19,10 +19,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from _record import Recorder, add_json_option, ours, peer, version
 
 PY = sys.executable
 CLI = str(Path(PY).with_name("evaluation"))
@@ -83,13 +86,19 @@ def _import_time(module: str) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=5)
+    add_json_option(ap)
     a = ap.parse_args()
+    rec = Recorder("bench_startup", a)
     r = range(a.rounds)
     print(f"load average before the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     bare = min(_wall([PY, "-c", "pass"]) for _ in r)
     helpt = min(_wall([CLI, "--help"]) for _ in r)
     floor = min(_import_time("pandas, scipy.stats") for _ in r)
     run_imports = min(_import_time("evaluation.pipeline.run") for _ in r)
+    rec.add("help", "evaluation --help", {"rounds": a.rounds}, ours(helpt),
+            [peer("python -c pass", bare, version_=platform.python_version())])
+    rec.add("run_imports", "imports of `evaluation run`", {"rounds": a.rounds}, ours(run_imports),
+            [peer("import pandas, scipy.stats", floor, version_=f"pandas {version('pandas')}, scipy {version('scipy')}")])
     print(f"evaluation --help            {helpt:6.2f} s   (python -c pass: {bare:.2f} s)   goal < 0.5 s: "
           f"{'met' if helpt < 0.5 else 'NOT met'}")
     print(f"imports of `evaluation run`  {run_imports:6.2f} s   (pandas + scipy.stats alone: {floor:.2f} s)   goal < 1 s: "
@@ -108,10 +117,15 @@ def main() -> int:
         cold, warm_t = best[False], best[True]
         ratio, ratio_w = cold[0] / cold[1], warm_t[0] / warm_t[1]
         worst, worst_warm = max(worst, ratio), max(worst_warm, ratio_w)
+        rec.add(f"first_fit_{name}", f"{name}: first fit against second fit", {"rounds": max(1, a.rounds // 2)},
+                ours(cold[0], third_fit_s=cold[2], first_fit_libraries_imported_s=warm_t[0],
+                     second_fit_libraries_imported_s=warm_t[1]),
+                [peer("second fit in the same process", cold[1], dist="evaluation")])
         print(f"{name:24s} {cold[0]:8.3f} {cold[1]:8.3f} {cold[2]:8.3f} {ratio:13.2f} {warm_t[0]:26.3f} {ratio_w:6.2f}")
     print(f"largest first/second ratio {worst:.2f} (with the design's library import in the first fit), "
           f"{worst_warm:.2f} with the libraries imported before; goal <= 1.5: "
           f"{'met' if worst <= 1.5 else 'met once the import is counted apart' if worst_warm <= 1.5 else 'NOT met'}")
+    rec.finish(a.json)
     return 0
 
 

@@ -51,6 +51,8 @@ from evaluation.metrics import benefits as B
 from evaluation.data.registers import Panel, write_register
 from evaluation.synthetic.registers import simulate_registers
 
+from _record import Recorder, add_json_option, max_abs_diff, ours, peer, version
+
 GiB = 1024 ** 3
 REPO = Path(__file__).resolve().parents[1]
 
@@ -135,7 +137,11 @@ def run_child(code: str, cap_bytes: int, **args) -> dict:
     res = subprocess.run([sys.executable, "-c", code, json.dumps(args)], capture_output=True, text=True, env=env)
     if res.returncode != 0:
         raise RuntimeError(f"child failed (rc {res.returncode}):\n{res.stderr[-4000:]}")
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    # the result is the last line's JSON object: DuckDB may draw a progress bar (no newline) on stdout before it
+    for line in reversed(res.stdout.strip().splitlines()):
+        if "{" in line:
+            return json.loads(line[line.index("{"):])
+    raise RuntimeError(f"child printed no result:\n{res.stdout[-2000:]}\n{res.stderr[-2000:]}")
 
 
 # --------------------------------------------------------------------------- generator
@@ -196,6 +202,32 @@ def generate(args, d: Path) -> dict:
     return {"path": path, "subset_path": subset_path, "seconds": time.perf_counter() - t0, "ref_seconds": t_ref}
 
 
+# --------------------------------------------------------------------------- record
+def record(rec, args, s, sub, capped, identical, diff_ref, size, cap) -> None:
+    """One comparison per streamed metric: the in-memory reference (same package, chunk by chunk), the
+    in-memory reader on the subset (uncapped) and the in-memory reader on the big file under the cap."""
+    n, W = args.persons, args.weeks
+    k = min(args.subset, args.chunk, n)
+    sizes = {"persons": n, "weeks": W, "block": args.block, "cap_gib": cap / GiB, "parquet_gib": size / GiB,
+             "dense_uint8_gib": n * W / GiB, "pandas_wide_float64_gib": n * W * 8 / GiB}
+    versions = {"duckdb": version("duckdb"), "pyarrow": pa.__version__}
+    for name, fn, _ in METRICS:
+        r = s[name]
+        peers = [peer(f"in-memory {fn} on each generated chunk of {args.chunk:,} persons (the reference)", None,
+                      dist="evaluation", agree=identical[name], max_abs_diff=diff_ref[name])]
+        if sub is not None:
+            peers.append(peer(f"read_register in memory, uncapped, first {k:,} persons", sub["read_seconds"] +
+                              sub[name]["seconds"], dist="evaluation", agree=sub[name]["identical"],
+                              max_abs_diff=sub[name]["max_abs_diff"], peak_gib=sub["end"]["VmHWM"] / GiB, persons=k))
+        if capped is not None:
+            peers.append(peer("read_register in memory on the big file under the same cap", None, dist="evaluation",
+                              failed=capped.get("failed"), after_s=capped["seconds"],
+                              peak_gib=capped["end"]["VmHWM"] / GiB))
+        rec.add(f"stream_{fn}", f"{name} streamed under RLIMIT_AS {args.cap_gib:g} GiB", sizes,
+                ours(r["seconds"], r["VmHWM"] / GiB, "process peak RSS (VmHWM) under the cap",
+                     peak_address_space_gib=r["VmPeak"] / GiB), peers, versions=versions)
+
+
 # --------------------------------------------------------------------------- main
 def gib(x) -> str:
     return f"{x / GiB:.2f}"
@@ -216,7 +248,9 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the generated files")
     ap.add_argument("--skip-capped-inmemory", action="store_true",
                     help="do not run read_register on the big file under the cap")
+    add_json_option(ap)
     args = ap.parse_args()
+    rec = Recorder("bench_streaming", args)
     if args.chunk % args.block:
         ap.error("--chunk must be a multiple of --block (row groups = person blocks)")
     cap = int(args.cap_gib * GiB)
@@ -236,12 +270,14 @@ def main():
         print(f"streaming under RLIMIT_AS = {args.cap_gib:g} GiB …", file=sys.stderr)
         s = run_child(STREAM_CHILD, cap, path=str(g["path"]), parts=str(d / "participants.parquet"), block=args.block,
                       duck_limit=args.duck_limit, metrics=metrics, out=str(d))
+        print(json.dumps({"stream": s}), file=sys.stderr, flush=True)
 
         # 3a. identical to the in-memory reference, every person
-        identical = {}
+        identical, diff_ref = {}, {}
         for name, fn, _ in METRICS:
             a, b = np.load(d / f"stream_{fn}.npy"), np.load(d / f"ref_{fn}.npy")
             identical[name] = bool(a.shape == b.shape and np.array_equal(a, b, equal_nan=True))
+            diff_ref[name] = max_abs_diff(a, b)
 
         # 3b. read_register in memory (uncapped) on the subset file
         sub = None
@@ -256,6 +292,7 @@ def main():
                 a = np.load(d / f"stream_{fn}.npy")[:k]
                 b = np.load(d / f"inmem_{fn}.npy")
                 sub[name]["identical"] = bool(a.shape == b.shape and np.array_equal(a, b, equal_nan=True))
+                sub[name]["max_abs_diff"] = max_abs_diff(a, b)
 
         # 3c. the in-memory reader on the big file under the same cap
         capped = None
@@ -304,6 +341,8 @@ def main():
                 print("read_register in memory on the big file under the same cap: did NOT fail "
                       f"(peak RSS {capped['end']['VmHWM'] / GiB:.2f} GiB)")
         print(json.dumps({"stream": s, "subset_inmemory": sub, "capped_inmemory": capped}), file=sys.stderr)
+        record(rec, args, s, sub, capped, identical, diff_ref, size, cap)
+        rec.finish(args.json)
         ok = all(identical.values()) and (sub is None or all(sub[nm]["identical"] for nm, _, _ in METRICS))
         if not ok:
             raise SystemExit("streamed answers differ from the in-memory path")

@@ -38,6 +38,9 @@ from evaluation.metrics import benefits as B
 from evaluation.metrics.duration import cumulative_moments, exit_times
 from evaluation.synthetic.registers import simulate_registers
 
+from _record import Recorder, add_json_option, max_abs_diff, peer
+from _record import ours as ours_side
+
 GiB = 1024 ** 3
 H = 156
 HORIZONS = (52, 104, 156)
@@ -106,7 +109,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3)
+    add_json_option(ap)
     args = ap.parse_args()
+    rec = Recorder("bench_survival", args)
     warnings.simplefilter("ignore")
     t0 = time.perf_counter()
     sim = simulate_registers(args.n, n_weeks=260, enrolment=(52, 103), potential_outcomes=False, seed=1)
@@ -157,7 +162,8 @@ def main() -> None:
         print(f"{name:<{width}}  {tt:9.3f}  {mm:9.3f}  {ratio:10.2f}")
     same_surv = all(np.allclose(ours[g]["surv"], theirs[g]["surv"], rtol=0, atol=1e-12) for g in ("treated", "control"))
     same_rmst = all(abs(ours[g]["rmst"][h].estimate - theirs[g]["rmst"][h]) < 1e-9 for g in ("treated", "control") for h in HORIZONS)
-    print(f"survival at every week identical to lifelines: {same_surv}; RMST identical: {same_rmst}")
+    from importlib.metadata import version as _v
+    print(f"survival at every week identical to lifelines {_v('lifelines')}: {same_surv}; RMST identical: {same_rmst}")
     print("RMST differences (weeks):", {h: round(d['estimate'], 3) for h, d in ours["diff"].items()})
     at = {int(w): i for i, w in enumerate(wk)}
     print("cumulative effect (weeks) at 52/104/156:", [round(float(est[at[h]]), 3) for h in HORIZONS],
@@ -166,6 +172,22 @@ def main() -> None:
           all(abs(est[at[h]] - est1[h - 1]) < 1e-12 and abs(se[at[h]] - se1[h - 1]) < 1e-12 for h in HORIZONS))
     for name, tt, _, ratio in rows[2:6]:
         print(f"within 2× benefit dependency over the same weeks: {name}: {ratio <= 2.0}")
+
+    sizes = {"persons": args.n, "weeks": 260, "horizon": H}
+    kind = "tracemalloc peak beyond the loaded input"
+    base = peer("benefit dependency, weeks 1–156 (same package, interleaved)", tb156, dist="evaluation")
+    d_surv = max(max_abs_diff(ours[g]["surv"], theirs[g]["surv"]) for g in ("treated", "control"))
+    d_rmst = max(abs(ours[g]["rmst"][h].estimate - theirs[g]["rmst"][h]) for g in ("treated", "control") for h in HORIZONS)
+    same_cum = all(abs(est[at[h]] - est1[h - 1]) < 1e-12 and abs(se[at[h]] - se1[h - 1]) < 1e-12 for h in HORIZONS)
+    rec.add("bd52", "benefit dependency, weeks 1–52", sizes, ours_side(best["bd52"], peak["bd52"], kind), [base])
+    rec.add("km", names[2][1], sizes, ours_side(best["km"], peak["km"], kind), [base])
+    rec.add("rmst", names[3][1], sizes, ours_side(best["rmst"], peak["rmst"], kind),
+            [base, peer("lifelines KaplanMeierFitter + restricted_mean_survival_time on our exit times", tll,
+                        dist="lifelines", agree=same_surv and same_rmst, max_abs_diff=max(d_surv, d_rmst), peak_gib=mll,
+                        max_abs_survival_diff=d_surv, max_abs_rmst_diff=d_rmst)])
+    rec.add("cum4", names[4][1], sizes, ours_side(best["cum4"], peak["cum4"], kind, identical_to_weekly_curve=same_cum), [base])
+    rec.add("cum1", names[5][1], sizes, ours_side(best["cum1"], peak["cum1"], kind), [base])
+    rec.finish(args.json)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,8 @@ import pandas as pd
 from evaluation.designs.did import TWFE
 from evaluation.synthetic.staggered import simulate_staggered
 
+from _record import Recorder, add_json_option, ours, peer
+
 warnings.simplefilter("ignore")
 
 
@@ -67,12 +69,12 @@ def phase(fn):
     return out, time.perf_counter() - t, _status("VmHWM"), before
 
 
-def compare(label, ours, theirs, rounds, terms, pf_terms, K_of):
-    """Interleaved rounds; returns a result row."""
+def compare(rec, key, sizes, label, mine, theirs, rounds, terms, pf_terms, K_of):
+    """Interleaved rounds; records the comparison and returns a result row."""
     t_o = t_t = float("inf")
     p_o = p_t = 0.0
     for _ in range(rounds):
-        r, d, pk, _b = phase(ours)
+        r, d, pk, _b = phase(mine)
         t_o, p_o = min(t_o, d), max(p_o, pk)
         m, d2, pk2, _b2 = phase(theirs)
         t_t, p_t = min(t_t, d2), max(p_t, pk2)
@@ -87,7 +89,13 @@ def compare(label, ours, theirs, rounds, terms, pf_terms, K_of):
         "pyfixest / package": t_t / t_o, "max |estimate diff|": float(np.max(np.abs(est - b))),
         "max |SE diff| raw": float(np.max(np.abs(se - s))), "max |SE diff| K+1 adjusted": float(np.max(np.abs(se * adj - s))),
     }
-    print(f"{label}: package {t_o:.2f} s ({p_o:.2f} GiB peak), pyfixest {t_t:.2f} s ({p_t:.2f} GiB); pyfixest/package "
+    agree = row["max |estimate diff|"] <= 1e-10 and row["max |SE diff| K+1 adjusted"] <= 1e-10
+    rec.add(key, label, sizes, ours(t_o, p_o, "process peak RSS (VmHWM) of the phase"),
+            [peer("pyfixest feols, CRV1 by person", t_t, dist="pyfixest", agree=agree, peak_gib=p_t,
+                  max_abs_diff=max(row["max |estimate diff|"], row["max |SE diff| K+1 adjusted"]),
+                  max_abs_estimate_diff=row["max |estimate diff|"], max_abs_se_diff_raw=row["max |SE diff| raw"],
+                  max_abs_se_diff_adjusted=row["max |SE diff| K+1 adjusted"])], terms=len(terms))
+    print(f"{label}: package {t_o:.2f} s ({p_o:.2f} GiB peak), pyfixest {metadata.version('pyfixest')} {t_t:.2f} s ({p_t:.2f} GiB); pyfixest/package "
           f"{t_t / t_o:.1f}x; max|d estimate| {row['max |estimate diff|']:.1e}, max|d SE| raw {row['max |SE diff| raw']:.1e}, "
           f"after pyfixest's extra parameter {row['max |SE diff| K+1 adjusted']:.1e}", flush=True)
     return row
@@ -100,7 +108,9 @@ def main() -> None:
     ap.add_argument("--cohorts", type=int, default=52)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--window", type=int, nargs=2, default=(-4, 8))
+    add_json_option(ap)
     a = ap.parse_args()
+    rec = Recorder("bench_twfe", a)
     import pyfixest as pf
 
     df = simulate_staggered(n_persons=a.persons, n_weeks=a.weeks, n_cohorts=a.cohorts, seed=1)
@@ -111,7 +121,8 @@ def main() -> None:
     rows = []
     weeks_K = lambda k: k + (a.weeks - 1)  # noqa: E731  regressors + week effects (persons nested in clusters)
     static = TWFE("benefit", unit="person", time="week", treatment="enrolled")
-    rows.append(compare("static, balanced", lambda: static.fit(df),
+    sizes = {"persons": a.persons, "weeks": a.weeks, "cohorts": a.cohorts, "rows": len(df)}
+    rows.append(compare(rec, "static_balanced", sizes, "static, balanced", lambda: static.fit(df),
                         lambda: pf.feols("benefit ~ enrolled | person + week", data=df, vcov={"CRV1": "person"}),
                         a.rounds, ["twfe"], ["enrolled"], weeks_K))
     # the deep copy Design.fit makes of the input (outside this kernel; reported for the record)
@@ -119,10 +130,11 @@ def main() -> None:
     _, t_inner, pk_inner, _ = phase(lambda: static._fit(df))
     print(f"   of which Design.fit's deep copy of the input: {t_copy:.2f} s; TWFE._fit alone {t_inner:.2f} s "
           f"({pk_inner:.2f} GiB peak)", flush=True)
+    rec.comparisons[-1]["ours"].update(input_copy_s=t_copy, fit_alone_s=t_inner, fit_alone_peak_gib=pk_inner)
     rows.append({"comparison": "   TWFE._fit alone (no input copy)", "package s": t_inner, "package peak GiB": pk_inner})
     rng = np.random.default_rng(7)
     ub = df.iloc[np.sort(rng.choice(len(df), int(0.9 * len(df)), replace=False))].reset_index(drop=True)
-    rows.append(compare("static, unbalanced (10 % of rows dropped)", lambda: static.fit(ub),
+    rows.append(compare(rec, "static_unbalanced", {**sizes, "rows": len(ub)}, "static, unbalanced (10 % of rows dropped)", lambda: static.fit(ub),
                         lambda: pf.feols("benefit ~ enrolled | person + week", data=ub, vcov={"CRV1": "person"}),
                         a.rounds, ["twfe"], ["enrolled"], weeks_K))
     lo, hi = a.window
@@ -136,13 +148,14 @@ def main() -> None:
     names = list(probe.coef().index)
     pf_terms = [next(nm for nm in names if nm.endswith(f"::{k}") or nm.endswith(f"[T.{k}]") or nm.endswith(f"[{k}]"))
                 for k in range(lo, hi + 1) if k != -1]
-    rows.append(compare(f"event study, window [{lo}, {hi}] ({len(terms)} event-time dummies), balanced",
+    rows.append(compare(rec, "event_study", sizes, f"event study, window [{lo}, {hi}] ({len(terms)} event-time dummies), balanced",
                         lambda: es.fit(dfe),
                         lambda: pf.feols("benefit ~ i(eb, ref=-1) | person + week", data=dfe, vcov={"CRV1": "person"}),
                         a.rounds, terms, pf_terms, weeks_K))
     table = pd.DataFrame(rows)
     print()
     print(table.to_markdown(index=False, floatfmt=".3g"))
+    rec.finish(a.json)
 
 
 if __name__ == "__main__":
