@@ -40,8 +40,7 @@ REQUIRED = {
 }
 # used when present: the covariate comparison at a second size
 OPTIONAL = {
-    "bench_cs_covariates_25000": "python benchmarks/bench_cs.py --persons 25000 --covariates reg,ipw,dr,dr_traditional "
-                                 "--rounds 2",
+    "bench_cs_covariates_25000": "python benchmarks/bench_cs.py --persons 25000 --covariates reg,ipw,dr,dr_traditional",
 }
 
 
