@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -336,6 +336,28 @@ def _hide(result, cell: Cell, dependents: dict[tuple[str, str], Sequence[str]]):
     return dataclasses.replace(result, estimates=est)
 
 
+def _connected_candidates(start: Cell, relations_of: Callable[[Cell], Iterable[Relation]], values: Mapping[Cell, float],
+                          hideable: Callable[[Cell], bool]) -> set[Cell]:
+    """The published cells that may be hidden (``hideable``) in the relations connected to the hidden cell ``start``
+    through hidden cells: hiding one of them is what can stop ``start`` from being computed. Relations naming a cell
+    without a value are skipped."""
+    frontier, seen, candidates = [start], {start}, set()
+    while frontier:
+        x = frontier.pop()
+        for r in relations_of(x):
+            cells = r.cells()
+            if not all(c in values for c in cells):
+                continue
+            for c in cells:
+                if math.isnan(values[c]):
+                    if c not in seen:
+                        seen.add(c)
+                        frontier.append(c)
+                elif hideable(c):
+                    candidates.add(c)
+    return candidates
+
+
 def protect_relations(result, relations: Sequence[Relation], *, table: str, log: SuppressionLog,
                       dependents: dict[tuple[str, str], Sequence[str]] | None = None, max_rounds: int = 2000):
     """Hide further cells until no hidden cell can be computed from the published ones.
@@ -371,21 +393,8 @@ def protect_relations(result, relations: Sequence[Relation], *, table: str, log:
         if not exposed:
             return result
         # the relations connected to the exposed cell through hidden cells, and their published cells
-        frontier, seen, candidates = [exposed[0]], {exposed[0]}, set()
-        while frontier:
-            x = frontier.pop()
-            for r in relations:
-                cells = r.cells()
-                if x not in cells or not all(c in values for c in cells):
-                    continue
-                for c in cells:
-                    v = values[c]
-                    if math.isnan(v):
-                        if c not in seen:
-                            seen.add(c)
-                            frontier.append(c)
-                    elif not fixed(c) and c not in unhideable:
-                        candidates.add(c)
+        candidates = _connected_candidates(exposed[0], lambda x: [r for r in relations if x in r.cells()], values,
+                                           lambda c: not fixed(c) and c not in unhideable)
         if not candidates:
             raise DisclosureError(f"{table}: a suppressed cell {exposed[0]!r} can be computed from published cells, and "
                                   "no further cell can hide it; this is a bug in the design family's disclosure")
@@ -529,21 +538,8 @@ def protect_bundle(results: Mapping[str, Any], relations: Mapping[str, Sequence[
         if not exposed:
             break
         start = min(exposed, key=repr)
-        frontier, seen, candidates = [start], {start}, set()
-        while frontier:
-            x = frontier.pop()
-            for r in by_cell.get(x, ()):
-                cells = r.cells()
-                if not all(c in values for c in cells):
-                    continue
-                for c in cells:
-                    v = values[c]
-                    if math.isnan(v):
-                        if c not in seen:
-                            seen.add(c)
-                            frontier.append(c)
-                    elif c[0] == "@" and not fixed(c) and c not in unhideable:
-                        candidates.add(c)
+        candidates = _connected_candidates(start, lambda x: by_cell.get(x, ()), values,
+                                           lambda c: c[0] == "@" and not fixed(c) and c not in unhideable)
         if not candidates:
             raise DisclosureError(f"the bundle: {start!r} can be computed from published cells of analyses of the same "
                                   "persons, and no further cell can hide it; this is a bug in a design family's disclosure")
