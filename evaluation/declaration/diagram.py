@@ -431,6 +431,13 @@ def _column_gaps(keys: Sequence[str], arrows: Sequence[tuple[str, str, str | Non
     return gaps
 
 
+def _with_codes(text: str | None, codes: Sequence[str]) -> str | None:
+    """An arrow's label with the codes of the assumptions it rests on on a second line (or the codes alone)."""
+    if not codes:
+        return text
+    return f"{text}\n{','.join(codes)}" if text else ",".join(codes)
+
+
 def _link_texts(links: Sequence[Mapping[str, Any]]) -> list[tuple[str | None, bool]]:
     """What each arrow of ``links`` will show (text or None, bold) when drawn together, as
     :func:`draw_logic_model` writes it; every listed assumption code counts (the drawing leaves out codes it does
@@ -440,7 +447,7 @@ def _link_texts(links: Sequence[Mapping[str, Any]]) -> list[tuple[str | None, bo
     out: list[tuple[str | None, bool]] = []
     for lk, raw in zip(lks, links):
         codes = [str(c) for c in raw.get("assumptions") or ()]
-        text = (f"{lk.text}\n{','.join(codes)}" if lk.text else ",".join(codes)) if codes else lk.text
+        text = _with_codes(lk.text, codes)
         out.append((text, bool(lk.code)))
     return out
 
@@ -610,7 +617,7 @@ def draw_logic_model(
         lk.status = link_status(status_of[c] for c in codes)
         if codes:  # the assumptions the link rests on, after its mechanism
             # on a second line, so the label stays as narrow as possible (the gap between columns grows to fit it)
-            lk.text = f"{lk.text}\n{','.join(codes)}" if lk.text else ",".join(codes)
+            lk.text = _with_codes(lk.text, codes)
     if reorder:
         _order_columns(columns, lks)
     # Widen the gaps so that the labels on arrows fit between the columns (logic_model_parts reckons with the same).
