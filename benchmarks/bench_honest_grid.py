@@ -5,7 +5,7 @@ accepted region (evaluation.designs.did._honest._grid_bounds). That is exact whe
 interval no narrower than 25 grid points. This script checks that claim on the published Medicaid example
 (tests/reference/honestdid_medicaid.json: first post period, average of both post periods, one post
 period) at every Mbar of the README's table and at the values between, and prints both timings.
-(Moved here from tests/designs/test_honest_did.py: testing all 1,000 points took ~43 s in CI before the
+(Moved here from tests/designs/did/test_honest_did.py: testing all 1,000 points took ~43 s in CI before the
 tests were vectorised; tests/ keeps a version on a coarser grid.)
 
     python benchmarks/bench_honest_grid.py

@@ -2,7 +2,7 @@
 
 Run: ``python benchmarks/bench_matched_recovery.py [reps]`` (default 500 replications per method;
 both standard errors are computed on every draw: the default one and, as the baseline, the robust
-SE that treats the weights as fixed). Not part of the test suite (tests/test_matched.py runs 400
+SE that treats the weights as fixed). Not part of the test suite (tests/designs/matched/test_matched.py runs 400
 draws of a smaller version for ipw, overlap and dr).
 """
 

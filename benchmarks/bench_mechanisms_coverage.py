@@ -4,7 +4,7 @@ Run: ``python benchmarks/bench_mechanisms_coverage.py [draws]`` (default 500 dra
 Each scenario simulates a trial with a known population value (evaluation/synthetic/mechanisms.py), fits it and
 records whether the 95 % interval covers the truth; printed: bias with its Monte Carlo SE, mean reported SE
 against the empirical SD, coverage with its Monte Carlo SE, and seconds. The fast version is
-tests/designs/test_mechanisms_coverage.py.
+tests/designs/randomized/test_mechanisms_coverage.py.
 
 Scenarios
 ---------

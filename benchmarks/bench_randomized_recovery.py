@@ -3,7 +3,7 @@
 Run: ``python benchmarks/bench_randomized_recovery.py [reps]`` (default 2000 replications).
 Prints, per outcome and estimator, bias with its Monte Carlo SE, empirical SD, mean reported SE
 and 95 % CI coverage with its Monte Carlo SE, plus a cluster-randomized scenario.
-The fast version (400 replications) is tests/test_synthetic_sickness.py.
+The fast version (400 replications) is tests/synthetic/test_synthetic_sickness.py.
 """
 
 from __future__ import annotations

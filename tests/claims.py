@@ -1,7 +1,7 @@
 """Generated studies for any design family, and a checker that every claim sentence of a report
 follows from the numbers of its results bundle.
 
-Used by tests/test_family_conformance.py. Nothing here knows a design by name: studies come from
+Used by tests/designs/test_family_conformance.py. Nothing here knows a design by name: studies come from
 the family's own :meth:`~evaluation.designs.family.Family.example`, and the checks read only the
 family's declared properties (random assignment, identifying assumption, balance column, main term).
 """

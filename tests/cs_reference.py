@@ -1,7 +1,7 @@
 """Straightforward reference implementations of the Callaway & Sant'Anna kernels (tests and benchmarks only).
 
 These loop cell by cell with pandas subsetting and are kept out of the package: the fast
-kernels in ``evaluation.designs.did._cs`` are validated against them (tests/designs/test_cs.py)
+kernels in ``evaluation.designs.did._cs`` are validated against them (tests/designs/did/test_cs.py)
 and timed against them (benchmarks/bench_cs.py).
 """
 

@@ -449,7 +449,7 @@ def _time_study(root, case):
     import importlib.util
     from pathlib import Path
 
-    spec = importlib.util.spec_from_file_location("_time_studies", Path(__file__).parent / "economy" / "test_time_studies.py")
+    spec = importlib.util.spec_from_file_location("_time_studies", Path(__file__).parent / "pipeline" / "test_time_studies.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     kw = {"small": dict(n=30, effect=1.0, labels=("A", "B")),

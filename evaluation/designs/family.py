@@ -621,7 +621,7 @@ class Family:
     def disclosure_relations(self, result: Result, inp: AnalysisInput) -> list[Relation]:
         """The linear relations between the result's published counts (margins, the same count in several
         places, counts adding up across tables); each must hold exactly on every result of the design
-        (tests/test_disclosure_relations.py checks it on the family's examples)."""
+        (tests/test_disclosure_attack.py checks it on the family's examples)."""
         return []
 
     def population_counts(self, result: Result, options: Options, data_name: str,

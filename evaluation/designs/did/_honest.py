@@ -26,7 +26,7 @@ so the published examples are reproduced to their printed digits — tests/refer
   it with 10^6 draws (the two agree to ~1e-3 relative, within the printed digits);
 * the truncated-normal quantile of the conditional test with ``scipy.stats.truncnorm``.
 
-Speed (the same numbers to the bit, tests/designs/test_honest_did.py): with one nuisance parameter (two
+Speed (the same numbers to the bit, tests/designs/did/test_honest_did.py): with one nuisance parameter (two
 post periods) the LP value eta is computed in closed form for the whole theta grid at once, which decides
 most grid points without the test (eta > the least-favourable critical value rejects, eta <= 0 accepts);
 the remaining tests use closed-form LPs (:func:`_lp_eta_one`, :func:`_max_program_one`, the LP solver on

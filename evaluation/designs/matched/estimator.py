@@ -54,7 +54,7 @@ def _logistic_ps(X: np.ndarray, t: np.ndarray, s: np.ndarray | None) -> np.ndarr
     """Unpenalised logistic regression (maximum likelihood) by Newton-Raphson on standardised columns.
 
     Written here rather than taken from scikit-learn (``LogisticRegression(C=inf, solver="newton-cholesky")``
-    gives the same maximum to ~1e-10, tests/designs/test_matched.py checks it) because importing
+    gives the same maximum to ~1e-10, tests/designs/matched/test_matched.py checks it) because importing
     scikit-learn costs ~0.3 s, more than the whole fit of a typical study; scikit-learn is still used for
     a custom ``ps_model``.
     """

@@ -3,8 +3,8 @@
 500 replications each: the Monte-Carlo SE of a coverage share near 0.95 is
 sqrt(0.95 · 0.05 / 500) = 0.97 points, so [0.93, 0.97] is about ±2 MC SE. The simulated data
 are small (300 persons × 2 periods; 150 persons × 8 weeks) so each file stays well under a
-minute. The Callaway–Sant'Anna recovery is in tests/test_cs.py, the randomized ones in
-tests/test_synthetic_sickness.py and tests/test_randomized_recovery.py.
+minute. The Callaway–Sant'Anna recovery is in tests/designs/did/test_cs.py, the randomized ones in
+tests/synthetic/test_synthetic_sickness.py and tests/designs/randomized/test_randomized_recovery.py.
 """
 
 import numpy as np

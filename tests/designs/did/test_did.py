@@ -16,7 +16,7 @@ from evaluation.exceptions import DataValidationError, EstimationError
 from evaluation.results import COMPARISON_COLUMNS
 from evaluation.synthetic.staggered import simulate_staggered, simulate_two_by_two
 
-REFERENCE = Path(__file__).resolve().parents[1] / "reference"
+REFERENCE = Path(__file__).resolve().parents[2] / "reference"
 SRC = json.loads((REFERENCE / "did_sources.json").read_text())
 
 

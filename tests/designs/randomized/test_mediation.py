@@ -20,7 +20,7 @@ import statsmodels.api as sm
 from evaluation.designs.randomized.mediation import RHO_GRID, mediate_linear, sensitivity_curve
 from evaluation.exceptions import DataValidationError, EstimationError
 
-REFERENCE = Path(__file__).resolve().parents[1] / "reference"
+REFERENCE = Path(__file__).resolve().parents[2] / "reference"
 REF = json.loads((REFERENCE / "mediation_jobs.json").read_text("utf-8"))
 
 

@@ -1,4 +1,4 @@
-"""Recovery by the randomized comparison in the designs tests/test_synthetic_sickness.py does not cover:
+"""Recovery by the randomized comparison in the designs tests/synthetic/test_synthetic_sickness.py does not cover:
 cluster randomization (CR1, t(G − 1)), weighted estimation (WLS, HC2) and block randomization with
 unequal assignment shares (block-weighted difference).
 

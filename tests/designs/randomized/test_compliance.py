@@ -20,7 +20,7 @@ from evaluation.designs.randomized.estimator import RandomizedComparison
 from evaluation.exceptions import DataValidationError, EstimationError, WeakTakeUpWarning
 from evaluation.results import EffectResult, Estimate
 
-REFERENCE = Path(__file__).resolve().parents[1] / "reference"
+REFERENCE = Path(__file__).resolve().parents[2] / "reference"
 CARD_EXOG = ["exper", "expersq", "black", "smsa", "south", "smsa66"] + [f"reg66{i}" for i in range(2, 10)]
 
 

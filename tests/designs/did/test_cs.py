@@ -16,7 +16,7 @@ from evaluation.synthetic.staggered import simulate_staggered
 
 from pathlib import Path
 
-REFERENCE = Path(__file__).resolve().parents[1] / "reference"
+REFERENCE = Path(__file__).resolve().parents[2] / "reference"
 
 REF = json.loads((REFERENCE / "cs_mpdta_reference.json").read_text())
 

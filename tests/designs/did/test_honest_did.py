@@ -13,7 +13,7 @@ import pytest
 from evaluation.designs.did import _honest as H
 from evaluation.exceptions import EstimationError
 
-REF = json.loads((Path(__file__).resolve().parents[1] / "reference" / "honestdid_medicaid.json").read_text())
+REF = json.loads((Path(__file__).resolve().parents[2] / "reference" / "honestdid_medicaid.json").read_text())
 
 
 def _half_unit(printed: float) -> float:

@@ -19,7 +19,7 @@ from evaluation.synthetic import simulate_sickness_trial
 
 from pathlib import Path
 
-REFERENCE = Path(__file__).resolve().parents[1] / "reference"
+REFERENCE = Path(__file__).resolve().parents[2] / "reference"
 
 COVS = ["age", "prior_sick_weeks_52", "sex", "diagnosis_group", "sector"]
 
