@@ -278,6 +278,28 @@ def check_report_claims(qmd: str, bundle: Bundle | dict) -> list[str]:
         if f.assumption_da and f.assumption_da not in caveats:
             problems.append(f"the caveats do not name the identifying assumption of {f.design}")
     problems.extend(check_time_claims(qmd, b))
+    problems.extend(check_level_claims(qmd, b))
+    return problems
+
+
+#: a confidence level named in the text: "90 %-sikkerhedsinterval", "95 %-bånd", "97,5 %-SI", "… med 90 % sikkerhed"
+LEVEL_NAMED = re.compile(r"(\d+(?:,\d+)?)[\s\u00a0]%(?:-(?:sikkerhedsinterval|bånd|interval|SI)| sikkerhed| af intervallerne)")
+
+
+def check_level_claims(qmd: str, b: Bundle) -> list[str]:
+    """Every confidence level the report names is one its intervals were computed at: the analyses' ``conf_level``
+    (their checks, durations and business case use it too), or a declared target figure's 95 % interval."""
+    levels = {round(float(a.result.conf_level), 10) for a in b.analyses}
+    levels |= {round(float(t.result.conf_level), 10) for t in b.targets}
+    if b.economy:
+        levels.add(round(float(b.economy["business_case"].get("conf_level", 0.95)), 10))
+    problems = []
+    for m in LEVEL_NAMED.finditer(qmd):
+        named = round(float(m.group(1).replace(",", ".")) / 100, 10)
+        if named not in levels:
+            line = qmd[:m.start()].count("\n") + 1
+            problems.append(f"line {line}: '{m.group(0)}' names a level no interval of the bundle has "
+                            f"({', '.join(f'{x:g}' for x in sorted(levels))})")
     return problems
 
 

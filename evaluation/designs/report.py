@@ -181,8 +181,9 @@ class ReportParts:
             core = f"{who} lå på samme niveau som {than}"
         else:
             core = f"{who} lå i gennemsnit {signed_phrase(est, unit, dec)} end {than}"
-        sentence = f"**{label}:** {core} ({interval_phrase(lo, hi, unit, dec)})."
-        sig = significance_sentence(e.ci_lower, e.ci_upper, e.p_value, level=getattr(res, "conf_level", 0.95))
+        level = getattr(res, "conf_level", 0.95)
+        sentence = f"**{label}:** {core} ({interval_phrase(lo, hi, unit, dec, level=level)})."
+        sig = significance_sentence(e.ci_lower, e.ci_upper, e.p_value, level=level)
         return sentence + (f" {sig}" if sig else "")
 
     def headline_lines(self, rec: "AnalysisRecord", bundle: "Bundle") -> list[str]:
@@ -309,8 +310,8 @@ class ReportParts:
         mult, unit, dec = scale_for(rec.unit, getattr(res, "outcome_type", "continuous"))
         parts = []
         if not is_missing(e.ci_lower) and not is_missing(e.ci_upper):
-            parts.append(interval_phrase(e.ci_lower * mult, e.ci_upper * mult, unit, dec)[0].upper()
-                         + interval_phrase(e.ci_lower * mult, e.ci_upper * mult, unit, dec)[1:] + ".")
+            txt = interval_phrase(e.ci_lower * mult, e.ci_upper * mult, unit, dec, level=getattr(res, "conf_level", 0.95))
+            parts.append(txt[0].upper() + txt[1:] + ".")
             v = self.verdict(rec)
             p = f" ({fmt_p(e.p_value)})" if not is_missing(e.p_value) else ""
             parts.append({"clear": f"Tilfældigheder kan næppe forklare forskellen{p}.",

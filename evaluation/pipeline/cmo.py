@@ -5,7 +5,7 @@ The evidence for a CMO (context ids, mechanism m, outcome node o):
 
 * **outcome** — the effect estimate (the design's headline term) of every analysis of an indicator that measures o,
   read against the direction the theory expects of that indicator (``indicator.direction``, else its target's
-  direction): *for* when the whole 95 % interval lies on the expected side of zero, *against* when it lies on
+  direction): *for* when the whole interval (at the analysis's confidence level) lies on the expected side of zero, *against* when it lies on
   the other side, *unclear* when it contains zero; an analysis whose design estimates no effect (before/after,
   survey) or whose estimate is suppressed is no evidence;
 * **mechanism** — where a link explained by m names a mediator and o's analyses have a mediation analysis, its
@@ -37,19 +37,26 @@ from evaluation.designs.randomized.compliance import compliance_checks
 from evaluation.designs.randomized.mediation import sequential_ignorability
 from evaluation.designs.checks import STATUS_DA as CHECK_STATUS_DA
 from evaluation.designs.checks import worst_status
+from evaluation.presentation.phrases import ci_label
 
-__all__ = ["cmo_evidence", "assumption_statuses", "STATUS_DA", "RULE_DA"]
+__all__ = ["cmo_evidence", "assumption_statuses", "STATUS_DA", "RULE_DA", "rule_da"]
 
 STATUS_DA = {"supported": "understøttet", "not_supported": "ikke understøttet", "undetermined": "uafklaret"}
 
-RULE_DA = (
-    "En CMO-konfiguration er *ikke understøttet*, når en effekt på resultatet eller den indirekte effekt gennem "
-    "mekanismen med hele sit 95\u00a0%-sikkerhedsinterval går imod den forventede retning, eller når en antagelse med høj "
-    "betydning på mekanismens pile er brudt. Den er *understøttet*, når mindst én effekt på resultatet med hele sit "
-    "interval går i den forventede retning, ingen går imod, den indirekte effekt gennem mekanismen (hvor mekanismen er "
-    "målt) også gør, og ingen antagelse på mekanismens pile er brudt eller tvivlsom. Ellers er den *uafklaret*. "
-    "Undergrupper for mekanismens moderatorer vises, men ændrer ikke status."
-)
+
+def rule_da(level: float | None = 0.95) -> str:
+    """The rule in Danish, naming the intervals' confidence ``level`` (None: the analyses' levels differ)."""
+    return (
+        "En CMO-konfiguration er *ikke understøttet*, når en effekt på resultatet eller den indirekte effekt gennem "
+        f"mekanismen med hele sit {ci_label(level) if level is not None else 'sikkerhedsinterval'} går imod den forventede retning, eller når en antagelse med høj "
+        "betydning på mekanismens pile er brudt. Den er *understøttet*, når mindst én effekt på resultatet med hele sit "
+        "interval går i den forventede retning, ingen går imod, den indirekte effekt gennem mekanismen (hvor mekanismen er "
+        "målt) også gør, og ingen antagelse på mekanismens pile er brudt eller tvivlsom. Ellers er den *uafklaret*. "
+        "Undergrupper for mekanismens moderatorer vises, men ændrer ikke status."
+    )
+
+
+RULE_DA = rule_da(0.95)
 
 _WORDS = {"increase": "stige", "decrease": "falde"}
 

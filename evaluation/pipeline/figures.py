@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from evaluation.declaration.diagram import draw_logic_model, draw_logic_model_parts  # noqa: E402
 from evaluation.designs.family import families, get_family  # noqa: E402
+from evaluation.presentation.phrases import common_level  # noqa: E402
 from evaluation.presentation.plotting import (  # noqa: E402
     DanishNumberFormatter,
     forest_plot,
@@ -90,7 +91,7 @@ def effects_forest_rows(bundle: Bundle | Mapping[str, Any]) -> dict[str, list[di
         rows = groups.setdefault(unit, [])
         label = a.indicator_label + (f" ({fam.short_da or a.design})" if counts[a.indicator_label] > 1 else "")
         rows.append({"label": label, "estimate": e.estimate * mult,
-                     "ci_lower": e.ci_lower * mult, "ci_upper": e.ci_upper * mult})
+                     "ci_lower": e.ci_lower * mult, "ci_upper": e.ci_upper * mult, "conf_level": res.conf_level})
         sub = res.tables.get("subgroups")
         if sub is not None:
             mod_vars = {m["id"]: m.get("variable") or m["id"] for m in bundle.theory.get("moderators", [])}
@@ -100,7 +101,8 @@ def effects_forest_rows(bundle: Bundle | Mapping[str, Any]) -> dict[str, list[di
                 # the level as the report's tables name it (value labels), never the code in the data
                 level = bundle.value_label(mod_vars.get(r["moderator"], r["moderator"]), r["level"])
                 rows.append({"label": f"   {r['moderator_label']}: {level}", "estimate": r["estimate"] * mult,
-                             "ci_lower": r["ci_lower"] * mult, "ci_upper": r["ci_upper"] * mult})
+                             "ci_lower": r["ci_lower"] * mult, "ci_upper": r["ci_upper"] * mult,
+                             "conf_level": res.conf_level})
     return groups
 
 
@@ -174,6 +176,7 @@ def write_study_figures(bundle: Bundle | Mapping[str, Any], folder: str | Path) 
     for key, fig in time_figures(bundle).items():
         out[key] = _save(fig, folder, f"{key}.png")
     for i, (unit, rows) in enumerate(sorted(effects_forest_rows(bundle).items())):
-        fig = forest_plot(rows, xlabel=f"Effekt ({unit})" if unit else "Effekt", null=0)
+        fig = forest_plot(rows, xlabel=f"Effekt ({unit})" if unit else "Effekt", null=0,
+                          level=common_level(r["conf_level"] for r in rows))
         out[f"forest_{i + 1}"] = _save(fig, folder, f"forest_{i + 1}.png")
     return out

@@ -7,7 +7,7 @@ change, an effect against a comparison group, or none at all), a goal, a directi
 target (*intet måltal*):
 
 * with an interval (an estimated effect, a level or change measured by a before/after analysis, or a
-  share with its number of persons), the target is met only when the whole 95 % interval lies on the
+  share with its number of persons), the target is met only when the whole interval (95 %, or the analysis's own level) lies on the
   goal's side, not met when the whole interval lies on the other side, and undecidable otherwise;
 * a census (``census: true``: the whole population is counted, not a sample) and a figure without
   uncertainty (a count from a register) are compared with the goal as they are, without an interval;
@@ -91,9 +91,9 @@ def _provenance(declared, study, analysis_id: str | None) -> str | None:
     return None
 
 
-def _decide(value: float, lo: float, hi: float, t) -> tuple[str, str, str | None]:
-    """(status, reason, why undecided) of a value with an optional interval against the target's goal."""
-    status, reason = goal_status(value, lo, hi, t.goal, t.direction)
+def _decide(value: float, lo: float, hi: float, t, level: float = 0.95) -> tuple[str, str, str | None]:
+    """(status, reason, why undecided) of a value with an optional interval (at ``level``) against the target's goal."""
+    status, reason = goal_status(value, lo, hi, t.goal, t.direction, level)
     if status != "undecidable":
         return status, reason, None
     if _missing(value):
@@ -121,6 +121,7 @@ def evaluate_target(indicator, declared, study, results: Mapping[str, Result]) -
     est: Estimate
     extra: list[Estimate] = []
     why: str | None = None
+    level = 0.95  # declared figures get 95 % intervals; a target read from an analysis takes the analysis's level
     analysis_for_source: str | None = None
     baseline_shown: float | None = t.baseline if t.baseline is not None else (
         declared.baseline if declared is not None and getattr(declared, "baseline", None) is not None else None)
@@ -153,7 +154,8 @@ def evaluate_target(indicator, declared, study, results: Mapping[str, Result]) -
         else:
             res = results[analysis_id]
             e = get_family(res.design).main_term(res)
-            status, reason, why = _decide(e.estimate, e.ci_lower, e.ci_upper, t)
+            level = res.conf_level
+            status, reason, why = _decide(e.estimate, e.ci_lower, e.ci_upper, t, level)
             est = Estimate(term="effect", estimate=e.estimate, std_error=e.std_error, statistic=e.statistic,
                            p_value=e.p_value, ci_lower=e.ci_lower, ci_upper=e.ci_upper, n=e.n,
                            method=f"effect from analysis '{analysis_id}': {e.method}",
@@ -171,8 +173,9 @@ def evaluate_target(indicator, declared, study, results: Mapping[str, Result]) -
             observed = None
         else:
             e = res.estimate_for(term)
+            level = res.conf_level
             lo, hi = (NAN, NAN) if census else (e.ci_lower, e.ci_upper)
-            status, reason, why = _decide(e.estimate, lo, hi, t)
+            status, reason, why = _decide(e.estimate, lo, hi, t, level)
             if census and status != "undecidable":
                 reason = "hele populationen er opgjort (totaltælling), så tallet sammenlignes direkte med målet"
             method = f"{term} from pre/post analysis '{analysis_id}': {e.method}"
@@ -251,6 +254,7 @@ def evaluate_target(indicator, declared, study, results: Mapping[str, Result]) -
     return TargetResult(
         estimand=f"goal attainment for '{label}' ({t.goal_type}, {t.direction})",
         estimates=(est, *extra),
+        conf_level=level,
         diagnostics=diag,
         target_id=indicator.id,
         status=status,

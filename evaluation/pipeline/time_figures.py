@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from evaluation.designs.family import get_family  # noqa: E402
+from evaluation.presentation.phrases import ci_label, level_pct  # noqa: E402
 from evaluation.presentation.plotting import DanishNumberFormatter  # noqa: E402
 from evaluation.results import AnalysisRecord, Bundle  # noqa: E402
 
@@ -44,7 +45,7 @@ def _style(ax, xlabel: str, ylabel: str) -> None:
 
 def km_figure(rec: AnalysisRecord):
     """Share who have been self-supporting at least once, by week since the index week: 100·(1 − S(t)) per group,
-    the pointwise 95 % interval shaded and the simultaneous band dashed. Drawn from the published weeks only (each
+    the pointwise interval shaded and the simultaneous band dashed. Drawn from the published weeks only (each
     step covers at least the disclosure threshold of persons), held flat between them."""
     km = rec.duration.tables["km"]
     names = _names(rec)
@@ -69,8 +70,9 @@ def km_figure(rec: AnalysisRecord):
     _style(ax, f"Uger efter {_start(rec)}", "Har været selvforsørgende (%)")
     ax.set_xlim(0, float(km["week"].max()))
     ax.set_ylim(bottom=0)
-    ax.plot([], [], color="#555555", lw=0.8, ls=":", label="Samtidigt 95\u00a0%-bånd")
-    ax.fill_between([], [], [], color="#555555", alpha=0.15, lw=0, label="95\u00a0%-sikkerhedsinterval (punktvis)")
+    lvl = rec.duration.conf_level
+    ax.plot([], [], color="#555555", lw=0.8, ls=":", label=f"Samtidigt {level_pct(lvl)}-bånd")
+    ax.fill_between([], [], [], color="#555555", alpha=0.15, lw=0, label=f"{ci_label(lvl)} (punktvis)")
     ax.legend(frameon=False, loc="upper left", fontsize=8)
     fig.tight_layout()
     return fig
@@ -111,8 +113,8 @@ def cumulative_figure(rec: AnalysisRecord):
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     w = c["week"].to_numpy(float)
     ax.fill_between(w, c["ci_lower"].to_numpy(float), c["ci_upper"].to_numpy(float), color="#1f4e79", alpha=0.18, lw=0,
-                    label="95\u00a0%-sikkerhedsinterval (punktvis)")
-    ax.plot(w, c["band_lower"].to_numpy(float), color="#1f4e79", lw=0.8, ls=":", label="Samtidigt 95\u00a0%-bånd")
+                    label=f"{ci_label(res.conf_level)} (punktvis)")
+    ax.plot(w, c["band_lower"].to_numpy(float), color="#1f4e79", lw=0.8, ls=":", label=f"Samtidigt {level_pct(res.conf_level)}-bånd")
     ax.plot(w, c["band_upper"].to_numpy(float), color="#1f4e79", lw=0.8, ls=":")
     step = len(w) > 1 and np.all(np.diff(w) > 1)
     if step:

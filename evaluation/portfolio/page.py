@@ -17,7 +17,7 @@ from evaluation.exceptions import EvaluationError, StaleReportError
 from evaluation.portfolio.catalogue import link_studies, load_catalogue
 from evaluation.presentation.formatting import fmt_date, fmt_dkk, fmt_int, fmt_pct
 from evaluation.presentation.markdown import md_table
-from evaluation.presentation.phrases import scale_for
+from evaluation.presentation.phrases import ci_cell, ci_header, ci_label, common_level, scale_for
 from evaluation.reporting.dates import report_date
 from evaluation.reporting.quarto import QUARTO_YML, made_from
 from evaluation.reporting.summary import (
@@ -58,6 +58,12 @@ def _headline(b: Bundle) -> tuple[str, str, int | None]:
     if e.estimate is None or math.isnan(e.estimate):
         return a.indicator_label, "diskretioneret", res.evidence_level
     return a.indicator_label, fam.report.portfolio_headline(a), res.evidence_level
+
+
+def _head_level(b: Bundle) -> float | None:
+    """The confidence level of the study's headline interval (None without a headline)."""
+    heads = b.headline_analyses() or list(b.analyses[:1])
+    return float(getattr(heads[0].result, "conf_level", 0.95)) if heads else None
 
 
 def _counts(b: Bundle) -> tuple[int | None, int | None]:
@@ -160,7 +166,7 @@ def _forest_rows(bundles: list[Bundle | Mapping[str, Any]]) -> dict[str, list[di
                 title = title[:38].rsplit(" ", 1)[0] + " …"
             groups.setdefault(unit, []).append({"label": title,
                                                 "estimate": e.estimate * mult, "ci_lower": e.ci_lower * mult,
-                                                "ci_upper": e.ci_upper * mult})
+                                                "ci_upper": e.ci_upper * mult, "conf_level": res.conf_level})
     return groups
 
 
@@ -209,6 +215,10 @@ def portfolio_markdown(bundles: list[Bundle | Mapping[str, Any]], *, studies_roo
     out = ["---", 'title: "Porteføljeoversigt"', 'subtitle: "Evaluerede beskæftigelsesprojekter"', "lang: da",
            "toc: true", 'toc-title: "Indhold"', "---", ""]
     total = sum(b.study.get("budget_dkk") or 0 for b in bundles)
+    levels = [x for x in (_head_level(b) for b in bundles) if x is not None]
+    lvl = common_level(levels) if levels else 0.95
+    shown_with = (f"med {ci_label(lvl)}" if lvl is not None
+                  else "med sikkerhedsinterval på det niveau, projektets evalueringsplan fastlagde (angivet i parentes)")
     n_budget = sum(1 for b in bundles if b.study.get("budget_dkk"))
     n_synthetic = sum(1 for b in bundles if is_synthetic(b))
     if n_synthetic:
@@ -218,7 +228,7 @@ def portfolio_markdown(bundles: list[Bundle | Mapping[str, Any]], *, studies_roo
     out.append("# Overblik {#overblik}\n")
     out.append(
         f"Oversigten viser {fmt_int(len(bundles))} evaluerede projekter. {fmt_int(n_budget)} af dem har en bevilling i "
-        f"evalueringsplanen, tilsammen {fmt_dkk(total)} Hovedresultatet er vist med 95\u00a0%-sikkerhedsinterval. Deltagere og "
+        f"evalueringsplanen, tilsammen {fmt_dkk(total)} Hovedresultatet er vist {shown_with}. Deltagere og "
         "personer i en sammenligningsgruppe er talt hver for sig. Evidensniveauet går fra 5 (lodtrækning) til 1 "
         "(før/efter uden sammenligning); projekter uden effektmåling har intet evidensniveau for effekt.\n"
     )
@@ -231,7 +241,8 @@ def portfolio_markdown(bundles: list[Bundle | Mapping[str, Any]], *, studies_roo
         per, price = _costs(b, n_part)
         mark = " *(syntetiske data)*" if is_synthetic(b) else ""
         rows.append((f"[{s['title']}](../{s['id']}/index.html){mark}",
-                     fmt_int(n_part) if n_part else "–", fmt_int(n_comp) if n_comp else "–", head, per,
+                     fmt_int(n_part) if n_part else "–", fmt_int(n_comp) if n_comp else "–",
+                     head if head in ("–", "diskretioneret") or _head_level(b) is None else ci_cell(head, _head_level(b), levels), per,
                      str(level) if level else "–", goal_txt))
         tg = b.theory["target_group"]["description"].strip()
         first = tg.split(". ")[0].rstrip(".") + "."
@@ -254,7 +265,7 @@ def portfolio_markdown(bundles: list[Bundle | Mapping[str, Any]], *, studies_roo
             ("Rapport", f"[Læs rapporten](../{s['id']}/index.html)"),
         ], align="ll"))
         cards.append("\n".join(card))
-    out.append(md_table(["Projekt", "Deltagere", "Sammen­ligning", "Hovedresultat (95\u00a0%-sikkerhedsinterval)",
+    out.append(md_table(["Projekt", "Deltagere", "Sammen­ligning", f"Hovedresultat ({ci_header(levels or [0.95])})",
                          "Kr. pr. deltager", "Evidens", "Mål"], rows, align="lrrlrcl", widths=[22, 9, 11, 28, 10, 7, 16]))
     note = ("Bevillingerne står på projekternes kort nedenfor; «Kr. pr. deltager» er bevillingen delt med antallet af "
             "deltagere.")
@@ -302,7 +313,7 @@ def write_portfolio_project(results_root: str | Path, project_dir: str | Path, *
     (project_dir / "_quarto.yml").write_text(QUARTO_YML, encoding="utf-8")
     figures = {}
     for i, (unit, rows) in enumerate(sorted(_forest_rows(bundles).items())):
-        fig = forest_plot(rows, xlabel=f"Effekt ({unit})", null=0)
+        fig = forest_plot(rows, xlabel=f"Effekt ({unit})", null=0, level=common_level(r["conf_level"] for r in rows))
         (project_dir / "figures").mkdir(exist_ok=True)
         save_figure(fig, project_dir / "figures" / f"forest_{i + 1}.png")
         plt.close(fig)

@@ -3,7 +3,8 @@
 Every report part builds its interval and significance wording here, so a council reads the
 same phrase for the same thing in every section and every study:
 
-* :data:`CI_LABEL` — "95 %-sikkerhedsinterval" (with a no-break space before %);
+* :func:`ci_label` — "95 %-sikkerhedsinterval" at the result's own confidence level (with a no-break space
+  before %; :data:`CI_LABEL` is the 95 % default);
 * :func:`scale_for` — how an estimate is shown (a share or a difference of shares in
   percent/procentpoint, otherwise in the indicator's unit);
 * :func:`interval_phrase` — the interval in running text, reading naturally whatever the signs of
@@ -21,14 +22,60 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from evaluation.presentation.markdown import DASH
 from evaluation.presentation.formatting import NBSP, fmt_ci, fmt_date, fmt_int, fmt_number, fmt_p, is_missing
 
-__all__ = ["CI_LABEL", "CI_LABEL_DEF", "EVIDENCE_SHORT_DA", "scale_for", "check_scale_for", "signed_phrase", "interval_phrase", "interval_in_parentheses",
+__all__ = ["CI_LABEL", "CI_LABEL_DEF", "EVIDENCE_SHORT_DA", "level_pct", "ci_label", "common_level", "ci_header", "ci_cell", "scale_for", "check_scale_for", "signed_phrase", "interval_phrase", "interval_in_parentheses",
            "significance_sentence", "natural_frequency", "period_label"]
 
-CI_LABEL = f"95{NBSP}%-sikkerhedsinterval"
+
+
+def level_pct(level: float = 0.95) -> str:
+    """A confidence level as Danish percent: "95 %", "90 %", "97,5 %" (no-break space before %).
+
+    Examples
+    --------
+    >>> [level_pct(x).replace(NBSP, " ") for x in (0.95, 0.9, 0.975)]
+    ['95 %', '90 %', '97,5 %']
+    """
+    v = 100.0 * float(level)
+    txt = fmt_int(round(v)) if abs(v - round(v)) < 1e-9 else fmt_number(v, 1)
+    return f"{txt}{NBSP}%"
+
+
+def ci_label(level: float = 0.95, *, definite: bool = False, plural: bool = False) -> str:
+    """"95 %-sikkerhedsinterval" at the result's own level; ``definite`` gives "…intervallet", ``plural``
+    "…intervaller".
+
+    Examples
+    --------
+    >>> ci_label(0.9).replace(NBSP, " "), ci_label(0.9, definite=True).replace(NBSP, " ")
+    ('90 %-sikkerhedsinterval', '90 %-sikkerhedsintervallet')
+    """
+    return f"{level_pct(level)}-sikkerhedsinterval" + ("let" if definite else "ler" if plural else "")
+
+
+def common_level(levels) -> float | None:
+    """The one confidence level shared by ``levels`` (None when they differ or there are none)."""
+    found = {round(float(x), 10) for x in levels if x is not None}
+    return found.pop() if len(found) == 1 else None
+
+
+def ci_header(levels) -> str:
+    """A table column's heading for intervals at ``levels`` (one per row): "90 %-sikkerhedsinterval" when the
+    rows share one level, else "Sikkerhedsinterval (niveau)" and every cell names its level (:func:`ci_cell`)."""
+    lvl = common_level(levels)
+    return ci_label(lvl) if lvl is not None else "Sikkerhedsinterval (niveau)"
+
+
+def ci_cell(text: str, level: float, levels) -> str:
+    """An interval's table cell: ``text``, with its level in parentheses when the column mixes levels."""
+    return text if common_level(levels) is not None or text in ("", DASH) else f"{text} ({level_pct(level)})"
+
+
+CI_LABEL = ci_label(0.95)
 #: the same in definite form ("95 %-sikkerhedsintervallet")
-CI_LABEL_DEF = f"95{NBSP}%-sikkerhedsintervallet"
+CI_LABEL_DEF = ci_label(0.95, definite=True)
 
 #: the evidence levels (Maryland scale) in a few words, for the summary box
 EVIDENCE_SHORT_DA = {
@@ -73,12 +120,14 @@ def signed_phrase(value: float, unit: str, decimals: int, *, kind: str = "differ
     return f"{fmt_number(abs(value), decimals)} {unit} {word}".replace("  ", " ")
 
 
-def interval_phrase(lo: Any, hi: Any, unit: str = "", decimals: int = 1, *, kind: str = "difference") -> str:
+def interval_phrase(lo: Any, hi: Any, unit: str = "", decimals: int = 1, *, kind: str = "difference",
+                    level: float = 0.95) -> str:
     """The confidence interval in words that read naturally whatever the signs of its ends.
 
     ``kind="difference"``: "95 %-sikkerhedsinterval 0,8–5,4 uger lavere" or "… fra 2,0 uger lavere
     til 1,0 uger højere". ``kind="change"`` (a change over time): "95 %-sikkerhedsinterval: et fald på
-    0,8–5,4 uger" or "… fra et fald på 2,0 til en stigning på 1,0 uger".
+    0,8–5,4 uger" or "… fra et fald på 2,0 til en stigning på 1,0 uger". ``level`` is the interval's
+    confidence level (the result's ``conf_level``).
 
     Examples
     --------
@@ -91,19 +140,20 @@ def interval_phrase(lo: Any, hi: Any, unit: str = "", decimals: int = 1, *, kind
         return "intet sikkerhedsinterval"
     lo, hi = float(lo), float(hi)
     below, above = _WORDS[kind]
+    label = ci_label(level)
     if lo >= 0 or hi <= 0:
         a, b = sorted([abs(lo), abs(hi)])
         word = above if lo >= 0 else below
         if kind == "change":
-            return f"{CI_LABEL}: {word} på {fmt_ci(a, b, decimals)} {unit}".rstrip()
-        return f"{CI_LABEL} {fmt_ci(a, b, decimals)} {unit} {word}".replace("  ", " ")
+            return f"{label}: {word} på {fmt_ci(a, b, decimals)} {unit}".rstrip()
+        return f"{label} {fmt_ci(a, b, decimals)} {unit} {word}".replace("  ", " ")
     if kind == "change":
-        return (f"{CI_LABEL} fra {below} på {fmt_number(abs(lo), decimals)} til {above} på "
+        return (f"{label} fra {below} på {fmt_number(abs(lo), decimals)} til {above} på "
                 f"{fmt_number(abs(hi), decimals)} {unit}").rstrip()
-    return f"{CI_LABEL} fra {signed_phrase(lo, unit, decimals)} til {signed_phrase(hi, unit, decimals)}"
+    return f"{label} fra {signed_phrase(lo, unit, decimals)} til {signed_phrase(hi, unit, decimals)}"
 
 
-def interval_in_parentheses(lo: Any, hi: Any, decimals: int = 1, unit: str = "") -> str:
+def interval_in_parentheses(lo: Any, hi: Any, decimals: int = 1, unit: str = "", *, level: float = 0.95) -> str:
     """"(95 %-sikkerhedsinterval 0,8–5,4 uger)" after a number; "" without an interval.
 
     Examples
@@ -113,7 +163,7 @@ def interval_in_parentheses(lo: Any, hi: Any, decimals: int = 1, unit: str = "")
     """
     if is_missing(lo) or is_missing(hi):
         return ""
-    return f"({CI_LABEL} {fmt_ci(lo, hi, decimals)}{' ' + unit if unit else ''})"
+    return f"({ci_label(level)} {fmt_ci(lo, hi, decimals)}{' ' + unit if unit else ''})"
 
 
 def significance_sentence(lo: Any, hi: Any, p_value: Any = None, *, kind: str = "effect", level: float = 0.95) -> str:

@@ -20,6 +20,7 @@ from matplotlib.ticker import Formatter  # noqa: E402
 
 from evaluation.exceptions import RenderError  # noqa: E402
 from evaluation.presentation.formatting import fmt_ci, fmt_number, is_missing  # noqa: E402
+from evaluation.presentation.phrases import level_pct  # noqa: E402
 
 __all__ = ["DanishNumberFormatter", "forest_plot", "group_bar_chart", "save_figure"]
 
@@ -94,6 +95,7 @@ def forest_plot(
     null: float = 0.0,
     title: str | None = None,
     decimals: int | None = None,
+    level: float | None = 0.95,
 ) -> Figure:
     """Estimates with confidence intervals, one row each, with the estimate printed on the right.
 
@@ -109,6 +111,9 @@ def forest_plot(
     title : str, optional
     decimals : int, optional
         Decimals of the printed estimates; chosen from the magnitude when omitted.
+    level : float or None, default 0.95
+        The intervals' confidence level, named in the column heading ("Estimat (90 %-SI)"); None when the rows
+        mix levels (the heading then says "Estimat (SI)" and the report names each row's level).
     """
     data = _rows(rows)
     if not data:
@@ -166,13 +171,14 @@ def forest_plot(
         ann = ax.annotate(t, xy=(1.0, y), xycoords=("axes fraction", "data"), xytext=(8, 0),
                           textcoords="offset points", ha="left", va="center", fontsize=8.5, annotation_clip=False)
         ann.set_in_layout(False)
-    ann = ax.annotate("Estimat (95\u00a0%-SI)".replace(" %", "\u00a0%"), xy=(1.0, n + 0.6), xycoords=("axes fraction", "data"),
+    head = f"Estimat ({level_pct(level)}-SI)" if level is not None else "Estimat (SI)"
+    ann = ax.annotate(head, xy=(1.0, n + 0.6), xycoords=("axes fraction", "data"),
                 xytext=(8, 2), textcoords="offset points", ha="left", va="bottom", fontsize=8, color="#555555",
                 annotation_clip=False)
     ann.set_in_layout(False)
     if title:
         ax.set_title(title, fontsize=10, fontweight="bold", loc="left")
-    text_w = max(len(t) for t in texts + ["Estimat (95\u00a0%-SI)"]) * 0.56 * 8.5 / 72 + 0.25
+    text_w = max(len(t) for t in texts + [head]) * 0.56 * 8.5 / 72 + 0.25
     fig.tight_layout(rect=(0, 0, 1 - text_w / 7.0, 1 - 0.22 / fig_h))
     return fig
 

@@ -38,7 +38,7 @@ from evaluation.presentation.formatting import (
 )
 from evaluation.presentation.labels import IDENTIFIER, readable_label
 from evaluation.presentation.markdown import DASH, md_table
-from evaluation.presentation.phrases import scale_for
+from evaluation.presentation.phrases import ci_cell, ci_header, ci_label, common_level, level_pct, scale_for
 from evaluation.reporting.cmo import section_cmo_status
 from evaluation.reporting.dates import report_date
 from evaluation.reporting.render import render_project
@@ -91,6 +91,26 @@ def _yaml_str(text: str) -> str:
 
 def _fmt_value(x: Any, mult: float, dec: int) -> str:
     return DASH if is_missing(x) else fmt_number(float(x) * mult, dec)
+
+
+def _level(a: AnalysisRecord) -> float:
+    """The confidence level of an analysis's intervals (its ``fit.conf_level``)."""
+    return float(getattr(a.result, "conf_level", 0.95))
+
+
+def _levels_sentence(b: Bundle, what: str) -> str:
+    """What the report's intervals mean, at the level(s) the analyses were planned with."""
+    levels = [_level(a) for a in b.analyses] or [0.95]
+    lvl = common_level(levels)
+    if lvl is not None:
+        return (f"Alle sikkerhedsintervaller er {ci_label(lvl, plural=True)}: hvis undersøgelsen blev gentaget mange "
+                f"gange, ville {level_pct(lvl)} af intervallerne indeholde den sande {what}.\n")
+    per = "; ".join(f"{level_pct(x)} for {', '.join(f'«{a.indicator_label}»' for a in b.analyses if _level(a) == x)}"
+                    for x in sorted(set(levels), reverse=True))
+    x = min(levels)
+    return (f"Sikkerhedsintervallerne har det niveau, evalueringsplanen fastlagde for hver analyse ({per}): et "
+            f"{ci_label(x)} ville rumme den sande {what} i {level_pct(x)} af gentagne undersøgelser, og "
+            "tilsvarende for de øvrige niveauer.\n")
 
 
 def readable_definition(b: Bundle, text: str) -> str:
@@ -348,10 +368,7 @@ def _section_method(b: Bundle) -> str:
         out.append(md_table(["Mål", "Hvad der estimeres", "Metode og sikkerhedsinterval"], rows, align="lll"))
         out.append("De præcise tekniske metodebeskrivelser står i bilaget.\n")
         effects = any(get_family(a.design).is_effect for a in b.analyses)
-        out.append(
-            "Alle sikkerhedsintervaller er 95\u00a0%-sikkerhedsintervaller: hvis undersøgelsen blev gentaget mange gange, "
-            f"ville 95\u00a0% af intervallerne indeholde den sande {'effekt' if effects else 'værdi'}.\n"
-        )
+        out.append(_levels_sentence(b, "effekt" if effects else "værdi"))
         for fam in families():
             records = [a for a in b.analyses if a.design == fam.design]
             if records:
@@ -381,15 +398,18 @@ def _section_effects(b: Bundle, figures: Mapping[str, str]) -> str:
         return ""
     out = ["# Effekter {#effekter}\n"]
     rows = []
-    for a in effects:
-        rows.extend(_parts(a).effect_rows(a))
+    levels = [_level(a) for a in effects]
+    for a in effects:  # the interval column names its level (each row's own when the analyses differ)
+        rows.extend((*r[:3], ci_cell(r[3], _level(a), levels), *r[4:]) for r in _parts(a).effect_rows(a))
     lottery = all(get_family(a.design).random_assignment for a in effects)
     sizes = "Antal (int. / kontrol)" if lottery else "Antal (deltagere / sammenligning)"
-    out.append(md_table(["Mål", "Estimat", "Effekt", "95\u00a0%-sikkerhedsinterval", "p-værdi", sizes], rows, align="llrrrr"))
+    out.append(md_table(["Mål", "Estimat", "Effekt", ci_header(levels), "p-værdi", sizes], rows, align="llrrrr"))
     out.append("Andele er vist som forskelle i procentpoint. Negative tal betyder, at deltagerne (interventionsgruppen) lå lavest.\n")
     for key, fig in sorted(figures.items()):
         if key.startswith("forest"):
-            out.append(f"![Effekter med 95\u00a0%-sikkerhedsintervaller]({fig}){{width=90%}}\n")
+            lvl = common_level(levels)
+            cis = ci_label(lvl, plural=True) if lvl is not None else "sikkerhedsintervaller (niveau som i tabellen)"
+            out.append(f"![Effekter med {cis}]({fig}){{width=90%}}\n")
     if "time_course" in figures:
         out.append("## Tidsforløb\n")
         out.append(
@@ -435,7 +455,7 @@ def _section_subgroups(b: Bundle) -> str:
                          _fmt_value(r["estimate"], mult, dec), DASH if is_missing(r["ci_lower"]) else fmt_ci(r["ci_lower"] * mult, r["ci_upper"] * mult, dec),
                          DASH if is_missing(r.get("p_interaction_holm")) else fmt_p(r["p_interaction_holm"])))
         blocks.append(f"## {a.indicator_label}\n\n" + md_table(
-            ["Moderator", "Gruppe", "Type", f"Effekt ({unit})" if unit else "Effekt", "95\u00a0%-sikkerhedsinterval", "Interaktion (Holm)"], rows, align="lllrrr"))
+            ["Moderator", "Gruppe", "Type", f"Effekt ({unit})" if unit else "Effekt", ci_label(_level(a)), "Interaktion (Holm)"], rows, align="lllrrr"))
         # notes beyond the table's own columns (type, too few persons): a level left out of the interaction test,
         # a covariate simplified or a model that could not be estimated within a level
         remarks = []

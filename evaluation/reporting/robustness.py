@@ -12,7 +12,7 @@ from evaluation.designs.family import get_family
 from evaluation.presentation.formatting import fmt_number, is_missing
 from evaluation.presentation.labels import readable_label
 from evaluation.presentation.markdown import DASH, md_table
-from evaluation.presentation.phrases import check_scale_for
+from evaluation.presentation.phrases import check_scale_for, ci_label
 from evaluation.results import Bundle
 
 __all__ = ["section_robustness", "STATUS_LABELS", "effect_scale", "assumption_codes"]
@@ -70,8 +70,17 @@ def _analysis_label(b: Bundle, aid: str, *, indicator: bool = True) -> str:
     return a.indicator_label
 
 
+def _level_of(b: Bundle, aid: str) -> float:
+    """The confidence level the analysis was planned with; its checks' intervals use it too."""
+    try:
+        return float(getattr(b.analysis(aid).result, "conf_level", 0.95))
+    except StopIteration:
+        return 0.95
+
+
 def _honest_block(b: Bundle, r: dict[str, Any]) -> str:
     d = r.get("details") or {}
+    lvl = _level_of(b, r["analysis"])
     rm, sd = d.get("relative_magnitudes"), d.get("smoothness")
     if not rm:
         return ""
@@ -87,9 +96,10 @@ def _honest_block(b: Bundle, r: dict[str, Any]) -> str:
     out = [f"### Følsomhed for brud på parallelle tendenser: {_analysis_label(b, r['analysis'])}\n",
            f"Parameteren er {d.get('parameter', 'effekten efter start')} (hændelsestider {', '.join(fmt_number(t, 0) for t in d.get('event_times', []))}). "
            "M̄ angiver, hvor mange gange større bruddet på parallelle tendenser efter start må være end det største brud "
-           "mellem to på hinanden følgende perioder før start. Intervallerne er robuste 95\u00a0%-sikkerhedsintervaller "
+           "mellem to på hinanden følgende perioder før start. Intervallerne er robuste "
+           f"{ci_label(lvl, plural=True)} "
            f"({rm.get('method', '')}, Rambachan & Roth 2023){', i ' + unit if unit else ''}.\n",
-           md_table(["Antagelse om bruddet", f"Robust 95\u00a0%-sikkerhedsinterval{in_unit}"], rows, align="lr")]
+           md_table(["Antagelse om bruddet", f"Robust {ci_label(lvl)}{in_unit}"], rows, align="lr")]
     fig = (b.figures or {}).get(f"honest_{r['analysis']}")
     if fig:
         out.append(f"\nFiguren viser de robuste intervaller mod M̄ og M; længst til venstre det sædvanlige interval under "
@@ -105,7 +115,7 @@ def _honest_block(b: Bundle, r: dict[str, Any]) -> str:
         srows = [(fmt_number(mult * m, m_dec), ci(lo, hi)) for m, lo, hi in zip(sd["M"], sd["lb"], sd["ub"])]
         out.append("\nGlathed (M: hvor meget hældningen af forskellen i udvikling højst må ændre sig fra periode til "
                    f"periode{', i ' + unit if unit else ''}; optimalt interval med fast længde):\n\n"
-                   + md_table([f"M{in_unit}", f"Robust 95\u00a0%-sikkerhedsinterval{in_unit}"], srows, align="rr"))
+                   + md_table([f"M{in_unit}", f"Robust {ci_label(lvl)}{in_unit}"], srows, align="rr"))
         if not is_missing(sd.get("breakdown")):
             out.append(f"\nNedbrydningsværdi: M = {fmt_number(mult * float(sd['breakdown']), m_dec)}{' ' + unit if unit else ''}.\n")
     if d.get("note"):
@@ -115,6 +125,7 @@ def _honest_block(b: Bundle, r: dict[str, Any]) -> str:
 
 def _sensemakr_block(b: Bundle, r: dict[str, Any]) -> str:
     d = r.get("details") or {}
+    lvl = _level_of(b, r["analysis"])
     if "rv_q" not in d:
         return ""
     mult, unit, dec = effect_scale(b, r["analysis"])
@@ -141,10 +152,10 @@ def _sensemakr_block(b: Bundle, r: dict[str, Any]) -> str:
     if rows:
         out.append("En ikke-målt forskel lige så stærk som hvert målt baggrundsforhold:\n\n" + md_table(
             ["Lige så stærk som", "Forklarer af deltagelse", "Forklarer af resultat", f"Justeret forskel{in_unit}",
-             "95\u00a0%-sikkerhedsinterval"], rows, align="lrrrr"))
+             ci_label(lvl)], rows, align="lrrrr"))
     if not is_missing(d.get("evalue")):
         txt = (f"\nRisikoforholdet mellem grupperne i hovedresultatet (vægtet/matchet) er {fmt_number(d['risk_ratio'], 2)}"
-               + (f" (95\u00a0%-sikkerhedsinterval {_ci(float(d['risk_ratio_lower']), float(d['risk_ratio_upper']), 2)})"
+               + (f" ({ci_label(lvl)} {_ci(float(d['risk_ratio_lower']), float(d['risk_ratio_upper']), 2)})"
                   if not is_missing(d.get("risk_ratio_lower")) else "")
                + f". E-værdi: {fmt_number(d['evalue'], 2)}")
         if not is_missing(d.get("evalue_ci")):

@@ -257,7 +257,7 @@ def economy_lines(b: Bundle) -> list[str]:
     res = rec.result
     if cost:
         out.append(f"Effekten svarer til {fmt_number(cost['total'], 0)} {cost['unit']} i alt for deltagerne "
-                   f"{interval_in_parentheses(cost['lo'], cost['hi'], 0)}, dvs. {fmt_dkk(round(cost['per']))} pr. "
+                   f"{interval_in_parentheses(cost['lo'], cost['hi'], 0, level=getattr(res, 'conf_level', 0.95))}, dvs. {fmt_dkk(round(cost['per']))} pr. "
                    f"{cost['cost_unit']} (mellem {fmt_dkk(round(cost['per_lo']))} og {fmt_dkk(round(cost['per_hi']))}).\n")
     elif getattr(res, "outcome_type", "") == "binary" or (rec.unit == "andel" and not rec.weeks_per_unit):
         out.append("Det primære mål er en andel af personer, så der beregnes ingen pris pr. enhed af effekten.\n")

@@ -14,7 +14,7 @@ import datetime as _dt
 from evaluation.designs.family import get_family
 from evaluation.presentation.formatting import fmt_ci, fmt_date, is_missing
 from evaluation.presentation.markdown import DASH, md_table
-from evaluation.presentation.phrases import CI_LABEL, CI_LABEL_DEF, period_label
+from evaluation.presentation.phrases import ci_label, common_level, period_label
 from evaluation.presentation.targets import (
     KIND_LABELS,
     change_text,
@@ -83,7 +83,7 @@ def _extra(t: TargetRecord, term: str):
 
 def _result_parts(t: TargetRecord) -> tuple[str, str]:
     """(the result as the table shows it, its interval or "") — a level, a signed change or an effect."""
-    tg, r = t.target, t.result
+    tg = t.target
     kind = tg.get("goal_type", "level")
     e = _main(t)
     if e is None or is_missing(e.estimate):
@@ -132,7 +132,7 @@ def _why(b: Bundle, t: TargetRecord) -> str:
     if r.status == "undecidable":
         if because == "interval":
             _, ci = _result_parts(t)
-            return (f"{CI_LABEL_DEF} ({ci}) rummer både værdier, der når målet, og værdier, der ikke gør; datagrundlaget er "
+            return (f"{ci_label(r.conf_level, definite=True)} ({ci}) rummer både værdier, der når målet, og værdier, der ikke gør; datagrundlaget er "
                     "for lille til at afgøre det")
         if because == "assessed":
             return f"vurderet kvalitativt: {r.reason}"
@@ -146,7 +146,7 @@ def _why(b: Bundle, t: TargetRecord) -> str:
         return "hele populationen er talt (totaltælling), så tallet er sammenlignet direkte med målet uden sikkerhedsinterval"
     if e is not None and not is_missing(e.ci_lower) and not is_missing(e.ci_upper):
         side = "rigtige" if r.status == "met" else "forkerte"
-        return f"hele {CI_LABEL_DEF} ligger på den {side} side af målet"
+        return f"hele {ci_label(r.conf_level, definite=True)} ligger på den {side} side af målet"
     if t.target.get("goal") is None:
         return f"vurderet kvalitativt: {r.reason}"
     return "tallet har ingen stikprøveusikkerhed og er sammenlignet direkte med målet"
@@ -211,9 +211,11 @@ def targets_section(b: Bundle, reference_date: _dt.date) -> str:
     sampled = any(not (t.result.diagnostics or {}).get("census") and _main(t) is not None and not is_missing(_main(t).ci_lower)
                   for t in numeric if t.result.status != "no_target")
     census = any((t.result.diagnostics or {}).get("census") for t in numeric)
+    lvl = common_level(t.result.conf_level for t in numeric if t.result.status != "no_target")
+    the_ci = ci_label(lvl, definite=True) if lvl is not None else "sikkerhedsintervallet (på det niveau, målet er opgjort med)"
     intro = []
     if sampled:
-        intro.append(f"Et mål er nået, når hele {CI_LABEL_DEF} ligger på den rigtige side af målet, og ikke nået, når hele "
+        intro.append(f"Et mål er nået, når hele {the_ci} ligger på den rigtige side af målet, og ikke nået, når hele "
                      "intervallet ligger på den forkerte side; ellers er resultatet for usikkert til at afgøre.")
     if census:
         intro.append("Tal markeret «totaltælling» omfatter hele populationen og ikke en stikprøve; de har ingen "
@@ -237,7 +239,8 @@ def targets_section(b: Bundle, reference_date: _dt.date) -> str:
                          f"**{target_status(t, reference_date)}**"))
         out.append(md_table(["Indikator", "Type", "Udgangspunkt", "Mål", "Resultat", "Status"], rows, align="llllll"))
         if sampled:
-            out.append(f"Tal i parentes under *Resultat* er {CI_LABEL_DEF}.\n")
+            lvl = common_level(t.result.conf_level for t in numeric)
+            out.append(f"Tal i parentes under *Resultat* er {ci_label(lvl, definite=True) if lvl is not None else 'sikkerhedsintervallet på det niveau, målet er opgjort med (se detaljerne nedenfor)'}.\n")
     if qual:
         out.append("## Kvalitative resultatkrav\n")
         rows = []
@@ -264,12 +267,12 @@ def targets_section(b: Bundle, reference_date: _dt.date) -> str:
                 continue
             ci = "" if d.get("census") or is_missing(e.ci_lower) else None
             if e.term == "relative_change_from_baseline":
-                iv = "" if ci == "" else f" ({CI_LABEL} {_interval(e, 100.0, '%')})"
+                iv = "" if ci == "" else f" ({ci_label(r.conf_level)} {_interval(e, 100.0, '%')})"
                 word = "en stigning på" if e.estimate > 0 else "et fald på" if e.estimate < 0 else "ingen ændring:"
                 bits.append(f"*Relativ ændring:* {word} {change_text(e.estimate, 'relative_change', unit=t.unit, signed=False)}{iv}.")
             elif e.term == "change_from_baseline":
                 u = "procentpoint" if is_share(t.unit) else (t.unit or "")
-                iv = "" if ci == "" else f" ({CI_LABEL} {_interval(e, 100.0 if is_share(t.unit) else 1.0, u)})"
+                iv = "" if ci == "" else f" ({ci_label(r.conf_level)} {_interval(e, 100.0 if is_share(t.unit) else 1.0, u)})"
                 value = e.estimate
                 main = _main(t)
                 if (tg.get("goal_type") == "level" and is_share(t.unit) and r.baseline is not None and main is not None

@@ -7,13 +7,12 @@ declare them, ``bundle.economy``); tests/claims.py checks that each sentence fol
 
 from __future__ import annotations
 
-import math
-from typing import Any, Mapping
+from typing import Mapping
 
 from evaluation.designs.family import get_family
 from evaluation.presentation.formatting import NBSP, fmt_ci, fmt_dkk, fmt_int, fmt_number, fmt_p, fmt_pct, is_missing
 from evaluation.presentation.markdown import DASH, md_table
-from evaluation.presentation.phrases import CI_LABEL
+from evaluation.presentation.phrases import ci_label, level_pct
 from evaluation.results import AnalysisRecord, Bundle, Estimate
 
 __all__ = ["effects_time_sections", "economy_section", "economy_summary_line", "economy_summary_text", "horizon_text",
@@ -97,7 +96,7 @@ def _duration_section(rec: AnalysisRecord, figures: Mapping[str, str], threshold
     out.append(
         f"Figuren viser, hvor stor en andel af hver gruppe der har været selvforsørgende ({spell} uden "
         f"offentlig ydelse), efterhånden som ugerne går efter {start} (Kaplan–Meier). Det skraverede område er det punktvise "
-        f"95{NBSP}%-sikkerhedsinterval; de prikkede linjer er et samtidigt bånd, der med 95{NBSP}% sikkerhed rummer hele "
+        f"{ci_label(res.conf_level)}; de prikkede linjer er et samtidigt bånd, der med {level_pct(res.conf_level)} sikkerhed rummer hele "
         "kurven på én gang. Personer, der udvandrer, dør eller ikke kan følges længere i registret, tæller med, så længe "
         f"de kan følges. Af hensyn til diskretionen er kurverne kun vist i de uger, hvor mindst {threshold} personer i "
         "gruppen er blevet selvforsørgende siden den forrige viste uge; ind imellem er de tegnet vandrette. I de viste "
@@ -125,20 +124,20 @@ def _duration_section(rec: AnalysisRecord, figures: Mapping[str, str], threshold
                     f"{who} blev selvforsørgende første gang, end i {than}")
         sig = "" if is_missing(e.ci_lower) else (
             " Forskellen kan skyldes tilfældigheder." if e.ci_lower <= 0 <= e.ci_upper else "")
-        sentences.append(f"{core} ({CI_LABEL} {dir_ci(e.ci_lower, e.ci_upper, 'kortere', 'længere')}).{sig}")
+        sentences.append(f"{core} ({ci_label(res.conf_level)} {dir_ci(e.ci_lower, e.ci_upper, 'kortere', 'længere')}).{sig}")
     if rows:
         out.append(
             "**Tid til første selvforsørgelse inden for horisonten.** Tabellen viser det gennemsnitlige antal uger, "
             "før personerne blev selvforsørgende første gang, når tiden højst tælles til horisonten (restricted mean "
             f"survival time, RMST). Et negativt tal betyder, at {who} blev selvforsørgende hurtigere.\n")
         out.append(md_table(["Horisont", f"{_group_name(rec, 'treated')} (uger)", f"{_group_name(rec, 'control')} (uger)",
-                             "Forskel (uger)", f"95{NBSP}%-sikkerhedsinterval", "p-værdi"], rows, align="lrrrrr"))
+                             "Forskel (uger)", ci_label(res.conf_level), "p-værdi"], rows, align="lrrrrr"))
         out.append(" ".join(sentences) + "\n")
     hr = _est(res, "hazard_ratio")
     if hr is not None and not is_missing(hr.estimate):
         out.append(
             f"**Hazard ratio (Cox):** Den ugentlige chance for at blive selvforsørgende var {fmt_number(hr.estimate, 2)} gange "
-            f"så stor for {who} som for {than} ({CI_LABEL} {fmt_ci(hr.ci_lower, hr.ci_upper, 2)}; {fmt_p(hr.p_value)}). "
+            f"så stor for {who} som for {than} ({ci_label(res.conf_level)} {fmt_ci(hr.ci_lower, hr.ci_upper, 2)}; {fmt_p(hr.p_value)}). "
             "Tallet forudsætter, at forholdet er det samme i hele perioden (proportionale hazards); forskellen i tid "
             "ovenfor (RMST) forudsætter det ikke.\n")
     comp = res.tables.get("competing")
@@ -168,7 +167,7 @@ def _duration_section(rec: AnalysisRecord, figures: Mapping[str, str], threshold
                              DASH if is_missing(e.estimate) else fmt_number(e.estimate * 100, 1), _ci(e, 100, 1)))
         if rows:
             out.append(md_table(["Første afgang", "Horisont", _group_name(rec, "treated"), _group_name(rec, "control"),
-                                 "Forskel (procentpoint)", f"95{NBSP}%-sikkerhedsinterval"], rows, align="llrrrr"))
+                                 "Forskel (procentpoint)", ci_label(res.conf_level)], rows, align="llrrrr"))
     return "\n".join(out)
 
 
@@ -206,10 +205,10 @@ def _cumulative_section(rec: AnalysisRecord, figures: Mapping[str, str], several
                      _w(e.estimate), _ci(e), fmt_p(e.p_value)))
         word = "færre" if e.estimate < 0 else "flere"
         sentences.append(f"Over de første {horizon_text(h)} var {who} i alt {_w(abs(e.estimate))} uger {word} på "
-                         f"offentlig forsørgelse end {than} ({CI_LABEL} {dir_ci(e.ci_lower, e.ci_upper, 'færre', 'flere')}).")
+                         f"offentlig forsørgelse end {than} ({ci_label(res.conf_level)} {dir_ci(e.ci_lower, e.ci_upper, 'færre', 'flere')}).")
     if rows:
         header = ["Horisont", f"{_group_name(rec, 'treated')} (uger)", f"{_group_name(rec, 'control')} (uger)",
-                  "Forskel (uger)", f"95{NBSP}%-sikkerhedsinterval", "p-værdi"]
+                  "Forskel (uger)", ci_label(res.conf_level), "p-værdi"]
         align = "lrrrrr"
         if all(r[1] == DASH and r[2] == DASH for r in rows):
             # Period designs (DiD) estimate the difference only; the group means do not exist, so their columns go.
@@ -231,7 +230,7 @@ def _cumulative_section(rec: AnalysisRecord, figures: Mapping[str, str], several
         what = ("summen af forskellene fra periode til periode i uger på offentlig forsørgelse" if per_period else
                 "forskellen i uger på offentlig forsørgelse")
         out.append(f"**Placebotest:** I de {weeks} uger før {start} var {what} {_w(pl.estimate)} uger "
-                   f"({CI_LABEL} {_ci(pl)} uger{how}). {verdict}\n")
+                   f"({ci_label(res.conf_level)} {_ci(pl)} uger{how}). {verdict}\n")
     return "\n".join(out)
 
 
@@ -301,7 +300,7 @@ def economy_summary_text(b: Bundle) -> str | None:
     saved = r["saved_per_participant"]
     verb = "sparede" if saved >= 0 else "kostede"
     line = (f"Over {horizon_text(h)} {verb} projektet det offentlige {_kr(abs(saved))} i ydelser pr. deltager "
-            f"({CI_LABEL} {_kr_ci(r['saved_per_participant_ci'])} sparet)")
+            f"({ci_label(bc.get('conf_level', 0.95))} {_kr_ci(r['saved_per_participant_ci'])} sparet)")
     if "net" in r:
         line += (f"; med en pris på {_kr(bc['cost_per_participant'])} pr. deltager er nettoresultatet "
                  f"{_kr(r['net_per_participant'])} pr. deltager ({_kr_ci(r['net_per_participant_ci'])}), og sandsynligheden "
@@ -346,9 +345,9 @@ def economy_section(b: Bundle) -> str:
         if cost is not None:
             row += [_kr(r["net_per_participant"]), _kr_ci(r["net_per_participant_ci"]), _p_text(r["p_pays"])]
         rows.append(tuple(row))
-    head = ["Horisont", "Sparede uger pr. deltager", "Sparede udgifter pr. deltager", f"95{NBSP}%-sikkerhedsinterval"]
+    head = ["Horisont", "Sparede uger pr. deltager", "Sparede udgifter pr. deltager", ci_label(bc.get('conf_level', 0.95))]
     if cost is not None:
-        head += ["Nettoresultat pr. deltager", f"95{NBSP}%-sikkerhedsinterval", "Sandsynlighed for at betale sig"]
+        head += ["Nettoresultat pr. deltager", ci_label(bc.get('conf_level', 0.95)), "Sandsynlighed for at betale sig"]
     out.append(md_table(head, rows, align="l" + "r" * (len(head) - 1)))
     out.append("Positive tal er besparelser. Negative sparede udgifter betyder, at deltagerne kostede mere i ydelser "
                f"end {than}.\n")
@@ -358,32 +357,32 @@ def economy_section(b: Bundle) -> str:
     saved = r["saved_per_participant"]
     verb = "sparede" if saved >= 0 else "kostede"
     lines.append(f"Over {horizon_text(h)} {verb} projektet i alt {_kr_total(abs(r['saved_total']))} i ydelser "
-                 f"({CI_LABEL} {_kr_total_ci(r['saved_total_ci'])} sparet; afrundet til hele 1.000 kr.).")
+                 f"({ci_label(bc.get('conf_level', 0.95))} {_kr_total_ci(r['saved_total_ci'])} sparet; afrundet til hele 1.000 kr.).")
     if cost is not None:
         pays = r["net_ci"][0] > 0
         loses = r["net_ci"][1] < 0
         verdict = ("Projektet har med stor sikkerhed betalt sig." if pays else
                    "Projektet har med stor sikkerhed ikke betalt sig på ydelserne alene." if loses else
                    "Det kan ikke afgøres, om projektet har betalt sig.")
-        lines.append(f"Nettoresultatet er {_kr_total(r['net'])} ({CI_LABEL} {_kr_total_ci(r['net_ci'])}). {verdict} "
+        lines.append(f"Nettoresultatet er {_kr_total(r['net'])} ({ci_label(bc.get('conf_level', 0.95))} {_kr_total_ci(r['net_ci'])}). {verdict} "
                      f"Sandsynligheden for, at projektet har betalt sig, er {_p_text(r['p_pays'])}. {PROBABILITY_NOTE_DA}.")
         if r.get("break_even_weeks_per_participant") is not None and r.get("price_per_week"):
             lines.append(f"**Break-even:** For at betale sig skulle hver deltager spare "
                          f"{_w(r['break_even_weeks_per_participant'])} uger på offentlig forsørgelse inden for {h} uger, "
                          f"når en uge i gennemsnit koster {_kr(r['price_per_week'])} (gennemsnittet i {than}). "
-                         f"Deltagerne sparede {_w(r['saved_weeks_per_participant'])} uger ({CI_LABEL} "
+                         f"Deltagerne sparede {_w(r['saved_weeks_per_participant'])} uger ({ci_label(bc.get('conf_level', 0.95))} "
                          f"{fmt_ci(*r['saved_weeks_per_participant_ci'], 1)} uger).")
         if r.get("cost_per_saved_week") is not None:
             ci = r.get("cost_per_saved_week_ci")
             lines.append(f"**Pris pr. sparet uge:** {_kr(r['cost_per_saved_week'])}" +
-                         (f" ({CI_LABEL} {_kr_ci(ci)})." if ci else "; sikkerhedsintervallet for de sparede uger rummer 0, "
+                         (f" ({ci_label(bc.get('conf_level', 0.95))} {_kr_ci(ci)})." if ci else "; sikkerhedsintervallet for de sparede uger rummer 0, "
                           "så prisen har ingen øvre grænse."))
     out.append(" ".join(lines) + "\n")
     # fewer weeks, but a dearer mix of benefits
     dearer = [x["label"] for x in e.get("breakdown", []) if x["horizon"] == h and x["kroner"] > 0]
     price = r.get("price_per_week")
     if r["saved_weeks_per_participant"] > 0 and saved < 0:
-        out.append(f"Deltagerne var færre uger på offentlig forsørgelse, men flere af ugerne var på dyrere ydelser"
+        out.append("Deltagerne var færre uger på offentlig forsørgelse, men flere af ugerne var på dyrere ydelser"
                    + (f" ({', '.join(dearer)})" if dearer else "") + ", så udgifterne steg.\n")
     elif price and r["saved_weeks_per_participant"] > 0 and dearer and \
             saved < 0.9 * r["saved_weeks_per_participant"] * price:
@@ -393,8 +392,8 @@ def economy_section(b: Bundle) -> str:
     if bd:
         out.append(f"## Fordelt på ydelser over {horizon_text(h)}\n")
         rows = [(x["label"], _w(x["weeks"]), fmt_ci(*x["weeks_ci"], 1), _kr(x["kroner"]), _kr_ci(x["kroner_ci"])) for x in bd]
-        out.append(md_table(["Ydelse", "Forskel i uger pr. deltager", f"95{NBSP}%-sikkerhedsinterval",
-                             "Forskel i udgifter pr. deltager", f"95{NBSP}%-sikkerhedsinterval"], rows, align="lrrrr"))
+        out.append(md_table(["Ydelse", "Forskel i uger pr. deltager", ci_label(bc.get('conf_level', 0.95)),
+                             "Forskel i udgifter pr. deltager", ci_label(bc.get('conf_level', 0.95))], rows, align="lrrrr"))
         note = "Negative tal er færre uger og lavere udgifter hos deltagerne."
         if e.get("pooled_types"):
             note += (" Ydelser, som færre end " + fmt_int(b.threshold) + " personer i en gruppe fik, er ikke vist hver for "

@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from claims import check_report_claims, write_example_study
@@ -27,6 +28,7 @@ from robustness_claims import check_robustness_claims
 from evaluation.cli import main as cli
 from evaluation.designs.family import SCENARIOS, FAMILIES, families, register_family
 from evaluation.pipeline import run_study
+from evaluation.presentation.phrases import ci_label
 from evaluation.reporting.quarto import build_report, write_report_project
 from evaluation.results import load_bundle
 
@@ -95,6 +97,58 @@ def test_imbalanced_scenarios_are_really_imbalanced(tmp_path):
     assert "Forskelle på mindst 0,1" in rq and "Alle standardiserede forskelle er under" not in rq
     _, sq = _run(tmp_path, FAMILIES["randomized_comparison"], "small_cells")
     assert "kan ikke vises for" in sq and "kan ikke offentliggøres" in sq
+
+
+@pytest.mark.parametrize("design", [f.design for f in families()])
+def test_a_study_planned_at_another_confidence_level_names_that_level(tmp_path, design):
+    """A study that plans its intervals at 90 % (``fit.conf_level: 0.9``) gets 90 % intervals, and the report calls
+    them 90 %-sikkerhedsintervaller everywhere — in sentences, table headings, the checks and the economy — never 95 %."""
+    family = FAMILIES[design]
+    folder = write_example_study(tmp_path, family, "effect")
+    path = folder / "study.yaml"
+    study = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for a in study["analyses"]:
+        a.setdefault("fit", {})["conf_level"] = 0.9
+    path.write_text(yaml.safe_dump(study, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert CliRunner().invoke(cli, ["validate", str(folder)]).exit_code == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bundle_dir = run_study(folder, tmp_path / "results")
+    qmd = (write_report_project(bundle_dir, tmp_path / "reports" / folder.name) / "index.qmd").read_text(encoding="utf-8")
+    bundle = load_bundle(bundle_dir)
+    assert {a.result.conf_level for a in bundle.analyses} == {0.9}
+    assert ci_label(0.9) in qmd
+    problems = check_report_claims(qmd, bundle) + check_robustness_claims(qmd, bundle)
+    assert not problems, "\n".join(problems)
+    # the check is not vacuous: the old fixed label is caught
+    wrong = qmd.replace(ci_label(0.9), ci_label(0.95), 1)
+    assert any("names a level" in p for p in check_report_claims(wrong, bundle))
+
+
+def test_analyses_planned_at_different_levels_each_name_their_own(tmp_path):
+    """Two analyses of one study at 95 % and 90 %: the effects table names each row's level, the sentence on what the
+    intervals mean lists both, and no claim names a level the bundle does not have."""
+    family = FAMILIES["matched_comparison"]
+    folder = write_example_study(tmp_path, family, "effect")
+    path = folder / "study.yaml"
+    study = yaml.safe_load(path.read_text(encoding="utf-8"))
+    second = yaml.safe_load(yaml.safe_dump(study["analyses"][0]))
+    second["id"] = second["id"] + "_90"
+    second.setdefault("fit", {})["conf_level"] = 0.9
+    second["primary"] = False
+    study["analyses"].append(second)
+    path.write_text(yaml.safe_dump(study, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bundle_dir = run_study(folder, tmp_path / "results")
+    qmd = (write_report_project(bundle_dir, tmp_path / "reports" / folder.name) / "index.qmd").read_text(encoding="utf-8")
+    bundle = load_bundle(bundle_dir)
+    assert sorted(a.result.conf_level for a in bundle.analyses) == [0.9, 0.95]
+    effects = qmd.split("# Effekter", 1)[1].split("\n# ", 1)[0]
+    assert "Sikkerhedsinterval (niveau)" in effects and "(90\u00a0%)" in effects and "(95\u00a0%)" in effects
+    assert "Sikkerhedsintervallerne har det niveau, evalueringsplanen fastlagde for hver analyse (95\u00a0% for" in qmd
+    problems = check_report_claims(qmd, bundle)
+    assert not problems, "\n".join(problems)
 
 
 # ---------------------------------------------------------------------------- a family added later

@@ -8,6 +8,11 @@ import pytest
 
 from evaluation.presentation.formatting import NBSP
 from evaluation.presentation.phrases import (
+    ci_cell,
+    ci_header,
+    ci_label,
+    common_level,
+    level_pct,
     CI_LABEL,
     interval_in_parentheses,
     interval_phrase,
@@ -74,3 +79,24 @@ def test_significance_of_a_change_only_comments_chance():
     assert significance_sentence(-1.0, 1.0, kind="change").startswith("Ændringen er så lille")
     assert significance_sentence(-2.0, -1.0, kind="change") == ""
     assert significance_sentence(math.nan, 1.0) == ""
+
+
+def test_an_interval_names_its_own_confidence_level():
+    sp = lambda s: s.replace(NBSP, " ")  # noqa: E731
+    assert [sp(level_pct(x)) for x in (0.95, 0.9, 0.99, 0.975, 0.8)] == ["95 %", "90 %", "99 %", "97,5 %", "80 %"]
+    assert sp(ci_label(0.9)) == "90 %-sikkerhedsinterval"
+    assert sp(ci_label(0.9, definite=True)) == "90 %-sikkerhedsintervallet"
+    assert sp(ci_label(0.99, plural=True)) == "99 %-sikkerhedsintervaller"
+    assert sp(interval_phrase(-5.4, -0.8, "uger", 1, level=0.9)) == "90 %-sikkerhedsinterval 0,8–5,4 uger lavere"
+    assert sp(interval_phrase(-2.0, 1.0, "uger", 1, kind="change", level=0.8)).startswith("80 %-sikkerhedsinterval fra et fald")
+    assert sp(interval_in_parentheses(0.8, 5.4, 1, "uger", level=0.99)) == "(99 %-sikkerhedsinterval 0,8–5,4 uger)"
+
+
+def test_a_column_of_intervals_at_one_or_several_levels():
+    sp = lambda s: s.replace(NBSP, " ")  # noqa: E731
+    assert common_level([0.9, 0.9]) == 0.9 and common_level([0.9, 0.95]) is None and common_level([]) is None
+    assert sp(ci_header([0.9, 0.9])) == "90 %-sikkerhedsinterval"
+    assert ci_header([0.9, 0.95]) == "Sikkerhedsinterval (niveau)"
+    assert ci_cell("1,0–2,0", 0.9, [0.9, 0.9]) == "1,0–2,0"
+    assert sp(ci_cell("1,0–2,0", 0.9, [0.9, 0.95])) == "1,0–2,0 (90 %)"
+    assert ci_cell("–", 0.9, [0.9, 0.95]) == "–"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from evaluation.presentation.phrases import level_pct
 from evaluation.presentation.plotting import DanishNumberFormatter
 
 __all__ = ["event_study_figure", "event_study_figures", "honest_figure", "honest_figures", "HONEST_WIDTH_IN"]
@@ -12,8 +13,8 @@ __all__ = ["event_study_figure", "event_study_figures", "honest_figure", "honest
 HONEST_WIDTH_IN = 5.2
 
 
-def event_study_figure(table, xlabel: str, ylabel: str):
-    """Event-study estimates with 95\u00a0% intervals (and a uniform band when present)."""
+def event_study_figure(table, xlabel: str, ylabel: str, level: float = 0.95):
+    """Event-study estimates with their intervals at confidence ``level`` (and a uniform band when present)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -23,7 +24,7 @@ def event_study_figure(table, xlabel: str, ylabel: str):
     x = t[t.columns[0]].astype(float)
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     if "cband_lower" in t.columns and t["cband_lower"].notna().any():
-        ax.fill_between(x, t["cband_lower"], t["cband_upper"], color="#1f4e79", alpha=0.12, label="Samtidigt 95\u00a0%-bånd")
+        ax.fill_between(x, t["cband_lower"], t["cband_upper"], color="#1f4e79", alpha=0.12, label=f"Samtidigt {level_pct(level)}-bånd")
     lo = t["ci_lower"] if "ci_lower" in t.columns else t["estimate"] - 1.96 * t["std_error"]
     hi = t["ci_upper"] if "ci_upper" in t.columns else t["estimate"] + 1.96 * t["std_error"]
     pre = x < 0
@@ -59,7 +60,8 @@ def event_study_figures(records) -> dict[str, Any]:
                 es[c] = es[c].astype(float) * mult
         period = res.diagnostics.get("period_label", "perioder")
         out[f"event_{a.id}"] = event_study_figure(es, f"Tid i forhold til start ({period})",
-                                                  "Effekt (procentpoint)" if binary else f"Effekt ({a.unit or ''})")
+                                                  "Effekt (procentpoint)" if binary else f"Effekt ({a.unit or ''})",
+                                                  level=res.conf_level)
     return out
 
 

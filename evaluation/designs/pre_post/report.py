@@ -12,8 +12,9 @@ from evaluation.presentation.formatting import (
 )
 from evaluation.presentation.markdown import DASH, md_table
 from evaluation.presentation.phrases import (
-    CI_LABEL,
-    CI_LABEL_DEF,
+    ci_cell,
+    ci_header,
+    ci_label,
     EVIDENCE_SHORT_DA,
     interval_phrase,
     period_label,
@@ -111,11 +112,12 @@ class PrePostReport(ReportParts):
                f"({period_label(d.get('follow_up', ''))})"
         if ch.estimate != 0:
             core += f", dvs. {'et fald' if ch.estimate < 0 else 'en stigning'} på {lv[2]}"
-        sentence = f"**{label}:** {core} ({interval_phrase(ch.ci_lower * mult, ch.ci_upper * mult, unit, dec, kind='change')})."
+        level = getattr(res, "conf_level", 0.95)
+        sentence = f"**{label}:** {core} ({interval_phrase(ch.ci_lower * mult, ch.ci_upper * mult, unit, dec, kind='change', level=level)})."
         if rel is not None and not is_missing(rel.estimate) and not is_missing(rel.ci_lower) and ch.estimate != 0:
             word = "fald" if rel.estimate < 0 else "stigning"
             sentence += (f" Det er et relativt {word} på {fmt_pct(abs(rel.estimate), 0)} "
-                         f"({interval_phrase(rel.ci_lower * 100, rel.ci_upper * 100, '%', 0, kind='change')}).")
+                         f"({interval_phrase(rel.ci_lower * 100, rel.ci_upper * 100, '%', 0, kind='change', level=level)}).")
         sig = significance_sentence(ch.ci_lower, ch.ci_upper, kind="change")
         if sig:
             sentence += " " + sig
@@ -142,9 +144,10 @@ class PrePostReport(ReportParts):
         share, mult, unit, dec = _unit(rec, res.outcome_type)
         parts = []
         if ch is not None and not is_missing(ch.ci_lower):
-            txt = interval_phrase(ch.ci_lower * mult, ch.ci_upper * mult, unit, dec, kind="change")
-            rest = txt[len(CI_LABEL):].lstrip(": ").strip()
-            parts.append(f"{CI_LABEL_DEF} for ændringen: {rest}.")
+            level = getattr(res, "conf_level", 0.95)
+            txt = interval_phrase(ch.ci_lower * mult, ch.ci_upper * mult, unit, dec, kind="change", level=level)
+            rest = txt[len(ci_label(level)):].lstrip(": ").strip()
+            parts.append(f"{ci_label(level, definite=True)} for ændringen: {rest}.")
         parts.append(f"Evidensniveau 1 af 5: {EVIDENCE_SHORT_DA[1]}; ændringen kan skyldes andet end projektet.")
         return " ".join(parts)
 
@@ -205,8 +208,10 @@ class PrePostReport(ReportParts):
             "årsag, fordi den også kan skyldes fx konjunkturer, regler eller at målgruppen har ændret sig.\n"
         )
         rows = []
+        levels = [getattr(a.result, "conf_level", 0.95) for a in records]
         for a in records:
             res = a.result
+            level = getattr(res, "conf_level", 0.95)
             share, mult, unit, dec = _unit(a, res.outcome_type)
             d = res.diagnostics
             for e in res.estimates:
@@ -222,7 +227,8 @@ class PrePostReport(ReportParts):
                             and not is_missing(f_.estimate):
                         shown = _shown_change(b_.estimate, f_.estimate, e, mult, dec)
                         ci = DASH if is_missing(e.ci_lower) else f"{fmt_ci(e.ci_lower * m, e.ci_upper * m, dec)} {u}".strip()
-                        rows.append((a.indicator_label, what, f"{fmt_number(shown, dec)} {u}".strip(), ci, fmt_int(e.n)))
+                        rows.append((a.indicator_label, what, f"{fmt_number(shown, dec)} {u}".strip(),
+                                     ci_cell(ci, level, levels), fmt_int(e.n)))
                         continue
                 elif e.term == "relative_change":
                     what, m, u = "Relativ ændring", 100.0, "%"
@@ -230,13 +236,13 @@ class PrePostReport(ReportParts):
                     continue
                 val = DASH if is_missing(e.estimate) else f"{fmt_number(e.estimate * m, dec)} {u}".strip()
                 ci = DASH if is_missing(e.ci_lower) else f"{fmt_ci(e.ci_lower * m, e.ci_upper * m, dec)} {u}".strip()
-                rows.append((a.indicator_label, what, val, ci, fmt_int(e.n)))
+                rows.append((a.indicator_label, what, val, ci_cell(ci, level, levels), fmt_int(e.n)))
         if len({r[0] for r in rows}) == 1:  # one indicator: name it once instead of in every row
             out.append(f"**{rows[0][0]}**\n")
-            out.append(md_table(["Måling", "Værdi", "95\u00a0%-sikkerhedsinterval", "Antal personer"], [r[1:] for r in rows],
+            out.append(md_table(["Måling", "Værdi", ci_header(levels), "Antal personer"], [r[1:] for r in rows],
                                 align="lrrr"))
         else:
-            out.append(md_table(["Mål", "Måling", "Værdi", "95\u00a0%-sikkerhedsinterval", "Antal personer"], rows, align="llrrr"))
+            out.append(md_table(["Mål", "Måling", "Værdi", ci_header(levels), "Antal personer"], rows, align="llrrr"))
         out.append("Ændringen er opfølgning minus udgangspunkt; negative tal betyder et fald. Den relative ændring er "
                    "ændringen i procent af udgangspunktet.\n")
         return "\n".join(out)

@@ -7,13 +7,14 @@ from typing import Any
 
 import numpy as np
 
+from evaluation.presentation.phrases import level_pct
 from evaluation.presentation.plotting import DanishNumberFormatter
 
 __all__ = ["mediation_sensitivity_figure", "mediation_figures"]
 
 
-def mediation_sensitivity_figure(curve, rho_at_zero: float | None, ylabel: str):
-    """ACME(ρ) with its 95 % band (medsens' plot): the indirect effect if an unmeasured confounder of mediator and
+def mediation_sensitivity_figure(curve, rho_at_zero: float | None, ylabel: str, level: float = 0.95):
+    """ACME(ρ) with its band at confidence ``level`` (medsens' plot): the indirect effect if an unmeasured confounder of mediator and
     outcome made the error correlation ρ; ρ = 0 is the analysis's assumption."""
     import matplotlib
 
@@ -27,7 +28,7 @@ def mediation_sensitivity_figure(curve, rho_at_zero: float | None, ylabel: str):
     hi = float(np.nanmax([core["ci_upper"].max(), core["acme"].max(), 0.0]))
     pad = 0.15 * (hi - lo or 1.0)
     fig, ax = plt.subplots(figsize=(6.5, 3.4))
-    ax.fill_between(c["rho"], c["ci_lower"], c["ci_upper"], color="#1f4e79", alpha=0.15, label="95\u00a0%-interval")
+    ax.fill_between(c["rho"], c["ci_lower"], c["ci_upper"], color="#1f4e79", alpha=0.15, label=f"{level_pct(level)}-interval")
     ax.plot(c["rho"], c["acme"], color="#1f4e79", lw=1.6, label="Indirekte effekt (ACME) ved korrelationen \u03c1")
     ax.axhline(0, color="black", lw=0.8)
     ax.axvline(0, color="#7f7f7f", lw=0.8, ls=":", label="\u03c1 = 0: analysens forudsætning")
@@ -71,5 +72,5 @@ def mediation_figures(records) -> dict[str, Any]:
             rho0 = (diag.get(mediator) or {}).get("rho_at_zero")
             unit = "procentpoint" if mult == 100.0 else (a.unit or "")
             out[f"mediation_{a.id}_{mediator}"] = mediation_sensitivity_figure(
-                part, rho0, f"Indirekte effekt ({unit})" if unit else "Indirekte effekt")
+                part, rho0, f"Indirekte effekt ({unit})" if unit else "Indirekte effekt", level=a.result.conf_level)
     return out

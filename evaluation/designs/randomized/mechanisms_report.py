@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from evaluation.designs.randomized.compliance import CACE_TERMS, STATUS_DA, compliance_checks
 from evaluation.presentation.formatting import fmt_ci, fmt_int, fmt_number, fmt_p, fmt_pct, is_missing
 from evaluation.presentation.markdown import DASH, md_table
-from evaluation.presentation.phrases import interval_phrase, scale_for, signed_phrase
+from evaluation.presentation.phrases import ci_label, common_level, interval_phrase, scale_for, signed_phrase
 
 if TYPE_CHECKING:  # pragma: no cover
     from evaluation.results import AnalysisRecord, Bundle
@@ -30,12 +30,12 @@ def _itt(rec: "AnalysisRecord", family):
     return family.main_term(rec.result)
 
 
-def _estimate_text(e, mult: float, unit: str, dec: int) -> str:
-    """"3,1 procentpoint lavere (95 %-sikkerhedsinterval …)"."""
+def _estimate_text(e, mult: float, unit: str, dec: int, level: float = 0.95) -> str:
+    """"3,1 procentpoint lavere (95 %-sikkerhedsinterval …)", at the result's confidence ``level``."""
     if is_missing(e.estimate):
         return "kan ikke offentliggøres (for få personer)"
     return (f"{signed_phrase(e.estimate * mult, unit, dec)} "
-            f"({interval_phrase(e.ci_lower * mult, e.ci_upper * mult, unit, dec)})")
+            f"({interval_phrase(e.ci_lower * mult, e.ci_upper * mult, unit, dec, level=level)})")
 
 
 def _same_take_up_before(rec: "AnalysisRecord", bundle: "Bundle"):
@@ -86,7 +86,7 @@ def compliance_section(rec: "AnalysisRecord", bundle: "Bundle", family, names: d
         if is_missing(e.estimate):
             parts.append(f"{subject} kan ikke offentliggøres (for få personer).")
         else:
-            parts.append(f"{subject} er {_estimate_text(e, mult, unit, dec)}.")
+            parts.append(f"{subject} er {_estimate_text(e, mult, unit, dec, res.conf_level)}.")
     if not is_missing(cace.estimate) and before is not None:
         parts.append("Den er beregnet som ovenfor.")
     elif not is_missing(cace.estimate):
@@ -99,7 +99,7 @@ def compliance_section(rec: "AnalysisRecord", bundle: "Bundle", family, names: d
         rows.append((name, DASH if is_missing(e.estimate) else f"{fmt_number(e.estimate * mult, dec)} {unit}".strip(),
                      DASH if is_missing(e.ci_lower) else fmt_ci(e.ci_lower * mult, e.ci_upper * mult, dec),
                      DASH if is_missing(e.p_value) else fmt_p(e.p_value)))
-    out.append(md_table(["Estimat", "Effekt", "95\u00a0%-sikkerhedsinterval", "p-værdi"], rows, align="lrrr"))
+    out.append(md_table(["Estimat", "Effekt", ci_label(res.conf_level), "p-værdi"], rows, align="lrrr"))
     checks = compliance_checks(res)
     earlier = _same_take_up_before(rec, bundle)
     if earlier is not None:
@@ -235,7 +235,7 @@ def mechanisms_section(records: list["AnalysisRecord"], bundle: "Bundle", figure
                 continue
             est = acme["estimate"] * mult
             s = [f"- **{a.indicator_label}:** Den del af effekten, der går gennem mekanismen, er "
-                 f"{signed_phrase(est, unit, dec)} ({interval_phrase(acme['ci_lower'] * mult, acme['ci_upper'] * mult, unit, dec)})."]
+                 f"{signed_phrase(est, unit, dec)} ({interval_phrase(acme['ci_lower'] * mult, acme['ci_upper'] * mult, unit, dec, level=a.result.conf_level)})."]
             if excludes_zero(acme):
                 s.append(f"Intervallet udelukker nul ({fmt_p(acme['p_value'])}): en del af effekten går gennem mekanismen.")
             else:
@@ -253,7 +253,9 @@ def mechanisms_section(records: list["AnalysisRecord"], bundle: "Bundle", figure
             out.append(md_table(["Resultat", MEDIATION_LABELS_DA["acme"], MEDIATION_LABELS_DA["ade"],
                                  MEDIATION_LABELS_DA["total_effect"], MEDIATION_LABELS_DA["prop_mediated"]], table,
                                 align="lrrrr"))
-            out.append("Tallene i parentes er 95\u00a0%-sikkerhedsintervaller. Andelen gennem mekanismen vises kun, når den "
+            lvl = common_level(a.result.conf_level for a in recs)
+            cis = ci_label(lvl, plural=True) if lvl is not None else "sikkerhedsintervaller på hver analyses niveau"
+            out.append(f"Tallene i parentes er {cis}. Andelen gennem mekanismen vises kun, når den "
                        "samlede effekt er sikkert forskellig fra nul.\n")
         out.append("\n".join(sentences) + "\n")
         out.append(SEQUENTIAL_IGNORABILITY_DA + "\n")

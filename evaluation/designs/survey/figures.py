@@ -23,6 +23,7 @@ from evaluation.designs.survey.scoring import records_frame  # noqa: E402
 from evaluation.exceptions import DataValidationError  # noqa: E402
 from evaluation.metrics.scales import LikertScale  # noqa: E402
 from evaluation.presentation.formatting import NBSP, fmt_int, fmt_number, fmt_pct  # noqa: E402
+from evaluation.presentation.phrases import ci_label  # noqa: E402
 
 #: the survey charts' width in inches: the A4 report's text width, so the report prints them at their own size
 from evaluation.designs.survey.scoring import FIGURE_WIDTH  # noqa: E402  (kept where importing it costs no pyplot)
@@ -258,7 +259,7 @@ def unit_chart(survey: Mapping[str, Any], unit_label: str):
     ax.grid(axis="x", color="0.9")
     for s in ("top", "right"):
         ax.spines[s].set_visible(False)
-    ax.set_xlabel("Andel med et positivt svar (punkt) med 95\u00a0%-sikkerhedsinterval (streg);\n"
+    ax.set_xlabel(f"Andel med et positivt svar (punkt) med {ci_label(survey.get('conf_level', 0.95))} (streg);\n"
                   "stiplet linje = alle enheder samlet", fontsize=8)
     from matplotlib.lines import Line2D
 
@@ -278,7 +279,7 @@ def survey_figures(records) -> dict[str, Any]:
 
     ``survey_<id>`` (diverging stacked bars of every item, with n and response rate beside each
     bar) and, when the survey has several units, ``survey_<id>_units`` (top-box share by unit with
-    95 % intervals). Only published (disclosure-controlled) numbers are drawn; hidden categories
+    intervals at the survey's confidence level). Only published (disclosure-controlled) numbers are drawn; hidden categories
     are left out of the bars.
     """
     out: dict[str, Any] = {}

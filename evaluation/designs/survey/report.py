@@ -21,12 +21,16 @@ from evaluation.presentation.formatting import (
     fmt_p,
     fmt_pct,
 )
-from evaluation.presentation.phrases import CI_LABEL
+from evaluation.presentation.phrases import ci_label, common_level, level_pct
 
 __all__ = ["SurveyReport", "survey_section", "survey_headlines"]
 
 DASH = "–"
-CI = CI_LABEL
+
+
+def _ci(sv: Mapping[str, Any]) -> str:
+    """"95 %-sikkerhedsinterval" at the survey's own confidence level."""
+    return ci_label(sv.get("conf_level", 0.95))
 LOW_RESPONSE = 0.5
 ALPHA_OK = 0.7
 
@@ -153,7 +157,7 @@ def _response(b, sv) -> list[str]:
     e = rr["result"]["estimates"][0]
     out.append(
         f"{fmt_int(rr['answers'])} af {fmt_int(rr['planned'])} planlagte samtaler gav en besvarelse – en svarprocent på "
-        f"{_pct(e['estimate'])} ({CI} {_pct_ci(e['ci_lower'], e['ci_upper'])}).\n"
+        f"{_pct(e['estimate'])} ({_ci(sv)} {_pct_ci(e['ci_lower'], e['ci_upper'])}).\n"
     )
     unit = sv.get("unit")
     t = records_frame(rr.get("by_unit"))
@@ -162,7 +166,7 @@ def _response(b, sv) -> list[str]:
                  _pct(r["estimate"]), _pct_ci(r["ci_lower"], r["ci_upper"])) for _, r in t.iterrows()]
         rows.append(("**I alt**", f"**{fmt_int(rr['planned'])}**", f"**{fmt_int(rr['answers'])}**",
                      f"**{_pct(e['estimate'])}**", _pct_ci(e["ci_lower"], e["ci_upper"])))
-        out.append(_table([_col_label(b, unit, "Enhed"), "Planlagte samtaler", "Besvarelser", "Svarprocent", CI],
+        out.append(_table([_col_label(b, unit, "Enhed"), "Planlagte samtaler", "Besvarelser", "Svarprocent", _ci(sv)],
                           rows, "lrrrr", caption=_synthetic_caption(b, "Svarprocent i alt og for hver enhed")))
     low_total = not _nan(e["estimate"]) and e["estimate"] < LOW_RESPONSE + 0.005
     below = [_unit_label(b, unit, u) for u in rr.get("units_below", [])]
@@ -206,7 +210,7 @@ def _chart(b, sv, figures) -> list[str]:
 def _share_table(b, sv) -> list[str]:
     out = ["## Andel med et positivt svar\n",
            f"Tabellen viser for hvert spørgsmål andelen af de gyldige svar, der var {_top_words(sv)}, med "
-           f"{CI}, gennemsnittet på skalaen 1–5 (5 er mest positivt) og antallet af gyldige og manglende svar.\n"]
+           f"{_ci(sv)}, gennemsnittet på skalaen 1–5 (5 er mest positivt) og antallet af gyldige og manglende svar.\n"]
     rows = []
     for it in sv["items"]:
         e = _est(it["top_box"])
@@ -215,7 +219,7 @@ def _share_table(b, sv) -> list[str]:
                      DASH if _nan(m["estimate"]) else fmt_number(m["estimate"], 1),
                      DASH if it["n_valid"] is None else fmt_int(it["n_valid"]),
                      DASH if it["n_missing"] is None else fmt_int(it["n_missing"])))
-    out.append(_table(["Spørgsmål", "Positivt svar", CI, "Gennemsnit (1–5)", "Gyldige svar", "Manglende svar"],
+    out.append(_table(["Spørgsmål", "Positivt svar", _ci(sv), "Gennemsnit (1–5)", "Gyldige svar", "Manglende svar"],
                       rows, "lrrrrr", caption=f"Andel, der svarede {_top_words(sv)}",
                       widths=[40, 10, 14, 11, 9, 10]))
     return out
@@ -228,7 +232,7 @@ def _by_unit(b, sv, figures) -> list[str]:
     units = sv["units"]
     ulab = _col_label(b, unit, "enhed")
     out = [f"## Forskelle mellem enhederne ({ulab.lower()})\n",
-           f"Tabellen viser andelen med et positivt svar i hver enhed med {CI} i parentes. "
+           f"Tabellen viser andelen med et positivt svar i hver enhed med {_ci(sv)} i parentes. "
            "«–» betyder, at tallet er skjult, fordi det bygger på for få personer eller ellers kunne regnes ud "
            "(diskretionering).\n"]
     heads = ["Spørgsmål"] + [_unit_label(b, unit, u) for u in units] + ["I alt"]
@@ -249,12 +253,12 @@ def _by_unit(b, sv, figures) -> list[str]:
     n_row.append(DASH if sv["items"][0]["n_valid"] is None else fmt_int(sv["items"][0]["n_valid"]))
     rows.append(n_row)
     out.append(_table(heads, rows, "l" + "r" * (len(units) + 1),
-                      caption=_synthetic_caption(b, f"Andel med et positivt svar efter {ulab.lower()} ({CI} i parentes)"),
+                      caption=_synthetic_caption(b, f"Andel med et positivt svar efter {ulab.lower()} ({_ci(sv)} i parentes)"),
                       widths=[30] + [12] * (len(units) + 1)))
     key = f"survey_{sv['id']}_units"
     if key in figures:
         syn = " (syntetiske data)" if b.get("synthetic") else ""
-        out.append(f"::: {{.figure-scroll}}\n![Andel med et positivt svar efter {ulab.lower()} med {CI}{syn}]({figures[key]})"
+        out.append(f"::: {{.figure-scroll}}\n![Andel med et positivt svar efter {ulab.lower()} med {_ci(sv)}{syn}]({figures[key]})"
                    f"{{width={FIGURE_WIDTH}in}}\n:::\n")
     out += _comparisons(b, sv, "compare_units", unit, ulab)
     return out
@@ -299,7 +303,7 @@ def _comparisons(b, sv, key: str, col: str, col_label: str) -> list[str]:
         "p-værdierne korrigeret med Holms metode, og kun forskelle med en korrigeret p-værdi under 0,05 vises.\n"
     )
     if rows:
-        out.append(_table(["Spørgsmål", "Højere andel", "Lavere andel", "Forskel (procentpoint)", CI, "p (Holm)"],
+        out.append(_table(["Spørgsmål", "Højere andel", "Lavere andel", "Forskel (procentpoint)", _ci(sv), "p (Holm)"],
                           rows, "lllrrr", caption=_synthetic_caption(b, "Forskelle mellem enhederne, der er større end tilfældigheder let kan forklare"),
                           widths=[32, 17, 17, 12, 13, 9]))
         common = max(lower_count.items(), key=lambda kv: (len(kv[1]), kv[0]))
@@ -370,7 +374,7 @@ def _reliability(b, sv) -> list[str]:
         out.append(
             f"Svarene på de {k} spørgsmål kan lægges sammen til én samlet score for hver borger (gennemsnittet af de "
             f"gyldige svar, 1–5). Den gennemsnitlige score var {fmt_number(s['estimate'], 2)} "
-            f"({CI} {fmt_ci(s['ci_lower'], s['ci_upper'], 2)}; {fmt_int(s['n'])} borgere).\n"
+            f"({_ci(sv)} {fmt_ci(s['ci_lower'], s['ci_upper'], 2)}; {fmt_int(s['n'])} borgere).\n"
         )
     if e and not _nan(e["estimate"]):
         verdict = ("Det er over 0,7, som normalt regnes for tilstrækkeligt til at bruge den samlede score"
@@ -378,7 +382,7 @@ def _reliability(b, sv) -> list[str]:
                    "Det er under 0,7, så spørgsmålene måler næppe det samme, og den samlede score bør bruges med forsigtighed")
         out.append(
             f"Cronbachs alfa, der måler, hvor godt spørgsmålene hænger sammen, er {fmt_number(e['estimate'], 2)} "
-            f"({CI} {fmt_ci(e['ci_lower'], e['ci_upper'], 2)}). {verdict}.\n"
+            f"({_ci(sv)} {fmt_ci(e['ci_lower'], e['ci_upper'], 2)}). {verdict}.\n"
         )
         items = records_frame(rel["alpha"]["tables"].get("items"))
         texts = {it["id"]: it["text"] for it in sv["items"]}
@@ -418,7 +422,7 @@ def _weighted(b, sv) -> list[str]:
         if not _nan(u["estimate"]) and not _nan(w["estimate"]):
             diffs.append(abs(w["estimate"] - u["estimate"]))
     if rows:
-        out.append(_table(["Spørgsmål", "Uvægtet", "Vægtet", f"{CI} (vægtet)"], rows, "lrrr",
+        out.append(_table(["Spørgsmål", "Uvægtet", "Vægtet", f"{_ci(sv)} (vægtet)"], rows, "lrrr",
                           caption="Andel med et positivt svar, uvægtet og vægtet for frafald", widths=[55, 10, 10, 18]))
         if diffs:
             out.append(
@@ -495,7 +499,7 @@ def survey_headlines(sv: Mapping[str, Any]) -> list[str]:
         return [f"{sv['title']}: resultaterne kan ikke vises, fordi de bygger på for få svar."]
     it, e = shown[0]
     first = (f"{_pct(e['estimate'])} af borgerne svarede {_top_words(sv)} på spørgsmålet {_quote_item(it['text'], 200)} "
-             f"({CI} {_pct_ci(e['ci_lower'], e['ci_upper'])})")
+             f"({_ci(sv)} {_pct_ci(e['ci_lower'], e['ci_upper'])})")
     rr = sv.get("response_rate")
     if rr:
         first += (f"; {fmt_int(rr['answers'])} af {fmt_int(rr['planned'])} planlagte samtaler gav et svar "
@@ -592,8 +596,12 @@ class SurveyReport(ReportParts):
         return ""  # who answered is part of the survey's own section (response rate)
 
     def method_notes(self, records) -> list[str]:
+        levels = [r.result.survey.get("conf_level", 0.95) for r in records]
+        lvl = common_level(levels)
+        cis = (ci_label(lvl, plural=True) if lvl is not None
+               else "sikkerhedsintervaller på " + " og ".join(sorted({level_pct(x) for x in levels})) + "s niveau")
         return [
-            "**Spørgeskemaundersøgelse:** andele og gennemsnit er beskrivende tal for dem, der svarede, med 95\u00a0%-sikkerhedsintervaller "
+            f"**Spørgeskemaundersøgelse:** andele og gennemsnit er beskrivende tal for dem, der svarede, med {cis} "
             "(Wilson-interval for andele, t-interval for gennemsnit, Newcombe-interval for forskelle mellem enheder). "
             "En brugermåling har ingen sammenligningsgruppe og siger ikke noget om effekt (evidensniveau 1 for årsagssammenhænge).\n"
         ]
