@@ -23,7 +23,8 @@ from typing import Any
 
 from evaluation.designs.checks import worst_status
 from evaluation.presentation.formatting import fmt_number
-from evaluation.reporting.robustness import STATUS_LABELS, _analysis_label
+from evaluation.designs.check_report import analysis_label as _analysis_label
+from evaluation.reporting.robustness import STATUS_LABELS
 from evaluation.results import Bundle
 
 __all__ = ["check_robustness_claims", "robustness_section", "status_follows_from_number"]

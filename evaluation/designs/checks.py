@@ -229,6 +229,9 @@ class Check:
     #: ``inp=None`` when the study file is loaded (values only) and with the analysis's input when the data are
     #: prepared (``validate`` and ``run``: values against the data, e.g. an event time the data have)
     validate_params: Callable[[Mapping[str, Any], Any], list[tuple[str, str]]] | None = None
+    #: the Danish block of the check's details in "Hvor robust er resultatet?" (e.g. HonestDiD's table of robust
+    #: intervals): ``(bundle, check record)`` → markdown; None when the status, finding and rule say it all
+    report_block: Callable[[Any, Mapping[str, Any]], str] | None = None
 
     def applies_to(self, design: str) -> bool:
         return not self.designs or design in self.designs

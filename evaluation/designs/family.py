@@ -713,6 +713,11 @@ class Family:
         """Figures this family draws for its analyses: key → matplotlib figure (the report writer saves them)."""
         return {}
 
+    def result_checks(self, result: Result) -> list[dict[str, Any]]:
+        """Assumption checks computed from a published result alone (``{"id", "status", …}``), which a declared
+        assumption may name and the CMO status reads (e.g. the complier effect's first stage); none by default."""
+        return []
+
 
 # ---------------------------------------------------------------------------
 # shared pieces

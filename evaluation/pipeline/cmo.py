@@ -33,8 +33,6 @@ import math
 from typing import Any, Iterable, Mapping
 
 from evaluation.designs.family import get_family
-from evaluation.designs.randomized.compliance import compliance_checks
-from evaluation.designs.randomized.mediation import sequential_ignorability
 from evaluation.designs.checks import STATUS_DA as CHECK_STATUS_DA
 from evaluation.designs.checks import worst_status
 from evaluation.presentation.phrases import ci_label
@@ -81,7 +79,7 @@ def assumption_statuses(theory: Mapping[str, Any], analyses: Iterable[Any],
                         checked: Mapping[str, str] | None = None) -> dict[str, dict[str, Any]]:
     """Each declared assumption's status: ``checked`` (assumption id → status, from the pipeline's assumption
     checks) where given; otherwise the worst verdict of the checks it names that are computed from the published
-    results here (the complier effect's and the mediation's); otherwise ``None`` (not assessed)."""
+    results (each family's ``result_checks``, e.g. the complier effect's); otherwise ``None`` (not assessed)."""
     checked = dict(checked or {})
     recs = list(analyses)
     out: dict[str, dict[str, Any]] = {}
@@ -95,7 +93,7 @@ def assumption_statuses(theory: Mapping[str, Any], analyses: Iterable[Any],
         for r in recs:
             if r.id not in scope:
                 continue
-            for c in compliance_checks(r.result) + sequential_ignorability(r.result):
+            for c in get_family(r.design).result_checks(r.result):
                 if c["id"] in names:
                     statuses.append(c["status"])
         out[a["id"]] = {"status": worst_status(statuses) if statuses else None, "criticality": a["criticality"],

@@ -144,7 +144,7 @@ def test_the_report_gives_the_risk_ratio_its_interval_and_both_e_values():
     E-values (the estimate's and the limit's closest to 1) with decimal commas."""
     from types import SimpleNamespace
 
-    from evaluation.reporting.robustness import _sensemakr_block
+    from evaluation.designs.matched.report import sensemakr_block as _sensemakr_block
 
     def missing(aid):
         raise StopIteration

@@ -18,6 +18,7 @@ from evaluation._lazy import stats
 
 from evaluation.designs.checks import Check, CheckContext, CheckResult, register_check
 from evaluation.designs.did import _honest as H
+from evaluation.designs.did.report import honest_block
 from evaluation.exceptions import EstimationError
 from evaluation.presentation.formatting import fmt_number, fmt_p
 
@@ -288,4 +289,5 @@ register_check(Check(
             "post_window": "the parameter is the average of the first post_window post-enrolment effects (default 2)",
             "post_period": "the parameter is the effect in this event time (0 = the enrolment period) instead"},
     validate_params=_honest_params,
+    report_block=honest_block,
 ))

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any, Mapping
 
+from evaluation.designs.check_report import analysis_label, effect_scale, interval_text, level_of
+from evaluation.designs.did.figures import HONEST_WIDTH_IN
 from evaluation.designs.report import ReportParts
-from evaluation.presentation.formatting import fmt_int, fmt_p, is_missing
+from evaluation.presentation.formatting import fmt_int, fmt_number, fmt_p, is_missing
 from evaluation.presentation.markdown import DASH, md_table
+from evaluation.presentation.phrases import ci_label
 
-__all__ = ["DiDReport"]
+if TYPE_CHECKING:  # pragma: no cover
+    from evaluation.results import Bundle
+
+__all__ = ["DiDReport", "honest_block"]
 
 METHOD_DA = {
     "did": "Forskel-i-forskelle-regression; klyngerobuste standardfejl",
@@ -141,3 +148,50 @@ class DiDReport(ReportParts):
             txt += f" En samlet test af perioderne før start {verdict} forskellig udvikling ({fmt_p(pt['p_value'])})."
         return "\n".join([f"## Hændelsesstudie: {rec.indicator_label}\n", txt + "\n",
                           f"![Hændelsesstudie for {rec.indicator_label}]({figures[key]}){{width=90%}}\n"])
+
+
+def honest_block(b: "Bundle", r: Mapping[str, Any]) -> str:
+    """The HonestDiD check's table (and figure) in "Hvor robust er resultatet?": robust intervals against M̄ and M,
+    at the analysis's confidence level, in the unit of its results."""
+    d = r.get("details") or {}
+    lvl = level_of(b, r["analysis"])
+    rm, sd = d.get("relative_magnitudes"), d.get("smoothness")
+    if not rm:
+        return ""
+    mult, unit, dec = effect_scale(b, r["analysis"])
+    in_unit = f" ({unit})" if unit else ""
+
+    def ci(lo, hi):
+        return interval_text(lo, hi, dec, mult)
+
+    rows = [("Parallelle tendenser (M̄ = 0)" if m == 0 else f"M̄ = {fmt_number(m, 1)}", ci(lo, hi))
+            for m, lo, hi in zip(rm["Mbar"], rm["lb"], rm["ub"])]
+    rows.insert(0, ("Sædvanligt interval", ci(*d["original"])))
+    out = [f"### Følsomhed for brud på parallelle tendenser: {analysis_label(b, r['analysis'])}\n",
+           f"Parameteren er {d.get('parameter', 'effekten efter start')} (hændelsestider {', '.join(fmt_number(t, 0) for t in d.get('event_times', []))}). "
+           "M̄ angiver, hvor mange gange større bruddet på parallelle tendenser efter start må være end det største brud "
+           "mellem to på hinanden følgende perioder før start. Intervallerne er robuste "
+           f"{ci_label(lvl, plural=True)} "
+           f"({rm.get('method', '')}, Rambachan & Roth 2023){', i ' + unit if unit else ''}.\n",
+           md_table(["Antagelse om bruddet", f"Robust {ci_label(lvl)}{in_unit}"], rows, align="lr")]
+    fig = (b.figures or {}).get(f"honest_{r['analysis']}")
+    if fig:
+        out.append(f"\nFiguren viser de robuste intervaller mod M̄ og M; længst til venstre det sædvanlige interval under "
+                   "parallelle tendenser.\n\n"
+                   # printed at its own size (9 pt text); on a narrow screen it scrolls sideways instead of shrinking
+                   f"::: {{.figure-scroll}}\n![Følsomhed for brud på parallelle tendenser: {analysis_label(b, r['analysis'])}]"
+                   f"({fig}){{width={HONEST_WIDTH_IN}in}}\n:::\n")
+    bd = rm.get("breakdown")
+    if not is_missing(bd):
+        out.append(f"\nNedbrydningsværdi: M̄ = {fmt_number(float(bd), 2)} (det største M̄, hvor intervallet ikke indeholder 0).\n")
+    if sd:
+        m_dec = 2 if mult != 1.0 else 4  # M as the figure's axis shows it
+        srows = [(fmt_number(mult * m, m_dec), ci(lo, hi)) for m, lo, hi in zip(sd["M"], sd["lb"], sd["ub"])]
+        out.append("\nGlathed (M: hvor meget hældningen af forskellen i udvikling højst må ændre sig fra periode til "
+                   f"periode{', i ' + unit if unit else ''}; optimalt interval med fast længde):\n\n"
+                   + md_table([f"M{in_unit}", f"Robust {ci_label(lvl)}{in_unit}"], srows, align="rr"))
+        if not is_missing(sd.get("breakdown")):
+            out.append(f"\nNedbrydningsværdi: M = {fmt_number(mult * float(sd['breakdown']), m_dec)}{' ' + unit if unit else ''}.\n")
+    if d.get("note"):
+        out.append(f"\n{d['note']}\n")
+    return "\n".join(out)

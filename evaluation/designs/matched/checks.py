@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 from evaluation._lazy import stats
 
 from evaluation.designs._sensemakr import evalue_rr, sensemakr
 from evaluation.designs.checks import Check, CheckContext, CheckResult, register_check
+from evaluation.designs.matched.report import sensemakr_block
 from evaluation.disclosure import is_small
 from evaluation.exceptions import EstimationError
 from evaluation.presentation.formatting import fmt_number
@@ -186,4 +186,5 @@ register_check(Check(
     run=_sensemakr, designs=_MATCHED,
     description="Cinelli-Hazlett robustness values and 1x benchmark bounds from each numeric covariate on the "
                 "regression-adjusted comparison (OLS of outcome on group, covariates and exact strata); E-value for a binary outcome.",
+    report_block=sensemakr_block,
 ))

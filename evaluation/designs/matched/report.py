@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Mapping
+
+from evaluation.designs.check_report import analysis_label, effect_scale, interval_text, level_of, number_text
 from evaluation.designs.report import (
     ReportParts,
     balance_claim,
@@ -11,8 +14,12 @@ from evaluation.designs.report import (
 )
 from evaluation.presentation.formatting import fmt_int, fmt_number, is_missing
 from evaluation.presentation.markdown import DASH, md_table
+from evaluation.presentation.phrases import ci_label
 
-__all__ = ["MatchedReport"]
+if TYPE_CHECKING:  # pragma: no cover
+    from evaluation.results import Bundle
+
+__all__ = ["MatchedReport", "sensemakr_block"]
 
 _ESTIMAND_METHOD = {"ATT": "Propensity score-vægtning", "ATE": "Propensity score-vægtning", "ATO": "Overlapsvægtning"}
 
@@ -103,3 +110,49 @@ class MatchedReport(ReportParts):
             "forhold, der ikke findes i registrene (fx motivation eller helbred); sådanne forskelle kan både skjule og "
             "skabe en effekt."
         ]
+
+
+def sensemakr_block(b: "Bundle", r: Mapping[str, Any]) -> str:
+    """The sensemakr check's robustness values and bounds (and the E-value of a 0/1 outcome) in "Hvor robust er
+    resultatet?"."""
+    d = r.get("details") or {}
+    lvl = level_of(b, r["analysis"])
+    if "rv_q" not in d:
+        return ""
+    mult, unit, dec = effect_scale(b, r["analysis"])
+    in_unit = f" ({unit})" if unit else ""
+
+    def num(x):
+        return number_text(x, dec, mult)
+
+    def ci(lo, hi):
+        return interval_text(lo, hi, dec, mult)
+
+    rows = [(x["label_da"], fmt_number(100 * x["r2dz_x"], 1) + " %", fmt_number(100 * x["r2yz_dx"], 1) + " %",
+             num(x["adjusted_estimate"]), ci(x["adjusted_lower"], x["adjusted_upper"])) for x in d.get("bounds", [])]
+    out = [f"### Følsomhed for ikke-målte forskelle: {analysis_label(b, r['analysis'])}\n",
+           f"Regressionsjusteret forskel {num(d['estimate'])}{' ' + unit if unit else ''} (t = {fmt_number(d['t'], 2)}). Deltagelsen forklarer "
+           f"{fmt_number(100 * d['partial_r2'], 1)} % af den resterende variation i resultatet. Robusthedsværdier "
+           f"(Cinelli & Hazlett 2020): RV = {fmt_number(100 * d['rv_q'], 1)} % (bringer estimatet til 0) og "
+           f"RV = {fmt_number(100 * d['rv_qa'], 1)} % (gør det ikke statistisk sikkert).\n",
+           # sensemakr's bounds are defined for a linear regression; the weighted/matched estimate has no such
+           # decomposition, so the check uses an ordinary regression and the reader is told so
+           f"Følsomhedsanalysen bygger på en almindelig regression ({d.get('model') or 'OLS af resultatet på gruppe og baggrundsforhold'}), "
+           "ikke på den matchede sammenlignings vægte; den regressionsjusterede forskel er derfor ikke præcis "
+           "hovedresultatet, men viser, hvor følsom en sammenligning på de samme baggrundsforhold er.\n"]
+    if rows:
+        out.append("En ikke-målt forskel lige så stærk som hvert målt baggrundsforhold:\n\n" + md_table(
+            ["Lige så stærk som", "Forklarer af deltagelse", "Forklarer af resultat", f"Justeret forskel{in_unit}",
+             ci_label(lvl)], rows, align="lrrrr"))
+    if not is_missing(d.get("evalue")):
+        txt = (f"\nRisikoforholdet mellem grupperne i hovedresultatet (vægtet/matchet) er {fmt_number(d['risk_ratio'], 2)}"
+               + (f" ({ci_label(lvl)} {interval_text(float(d['risk_ratio_lower']), float(d['risk_ratio_upper']), 2)})"
+                  if not is_missing(d.get("risk_ratio_lower")) else "")
+               + f". E-værdi: {fmt_number(d['evalue'], 2)}")
+        if not is_missing(d.get("evalue_ci")):
+            txt += f"; for sikkerhedsgrænsen nærmest 1: {fmt_number(d['evalue_ci'], 2)}"
+        out.append(txt + " (VanderWeele & Ding 2017). En ikke-målt forskel, der hænger sammen med både deltagelse og "
+                   "resultat med et risikoforhold på mindst E-værdien, kan forklare risikoforholdet væk"
+                   + ("; en, der når E-værdien for sikkerhedsgrænsen, kan gøre det foreneligt med 1.\n"
+                      if not is_missing(d.get("evalue_ci")) else ".\n"))
+    return "\n".join(out)

@@ -13,9 +13,9 @@ from evaluation.designs.balance import expand_covariates
 from evaluation.designs.comparison import ComparisonFamily
 from evaluation.designs.family import ONE, AnalysisInput, Relation, level_text, register_family, row_of
 from evaluation.designs.power import estimate_icc
-from evaluation.designs.randomized.compliance import CACE_TERMS
+from evaluation.designs.randomized.compliance import CACE_TERMS, compliance_checks
 from evaluation.designs.randomized.estimator import RandomizedComparison
-from evaluation.designs.randomized.mediation import mediate_linear
+from evaluation.designs.randomized.mediation import mediate_linear, sequential_ignorability
 from evaluation.designs.randomized.examples import randomized_example
 from evaluation.designs.randomized.options import RandomizedFit, RandomizedOptions
 from evaluation.designs.randomized.report import RandomizedReport
@@ -315,6 +315,10 @@ class RandomizedFamily(ComparisonFamily):
         from evaluation.designs.randomized.figures import mediation_figures
 
         return mediation_figures(records)
+
+    def result_checks(self, result: Result) -> list[dict[str, Any]]:
+        """The complier effect's checks (first stage, monotonicity) and the mediation's sequential ignorability."""
+        return compliance_checks(result) + sequential_ignorability(result)
 
     # -- durations and cumulative effects: the same estimator (ITT, strata, clusters, weights) on many columns
     def survival_design(self, inp):
