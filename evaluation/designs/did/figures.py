@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from evaluation.designs.did.report import HONEST_WIDTH_IN
 from evaluation.presentation.phrases import level_pct
 from evaluation.presentation.plotting import DanishNumberFormatter
 
 __all__ = ["event_study_figure", "event_study_figures", "honest_figure", "honest_figures", "HONEST_WIDTH_IN"]
 
-#: the sensitivity plot's width in inches: the report prints it at this size (its text is 9 pt)
-HONEST_WIDTH_IN = 5.2
 
 
 def event_study_figure(table, xlabel: str, ylabel: str, level: float = 0.95):

@@ -6,7 +6,6 @@ import re
 from typing import TYPE_CHECKING, Any, Mapping
 
 from evaluation.designs.check_report import analysis_label, effect_scale, interval_text, level_of
-from evaluation.designs.did.figures import HONEST_WIDTH_IN
 from evaluation.designs.report import ReportParts
 from evaluation.presentation.formatting import fmt_int, fmt_number, fmt_p, is_missing
 from evaluation.presentation.markdown import DASH, md_table
@@ -15,7 +14,10 @@ from evaluation.presentation.phrases import ci_label
 if TYPE_CHECKING:  # pragma: no cover
     from evaluation.results import Bundle
 
-__all__ = ["DiDReport", "honest_block"]
+__all__ = ["DiDReport", "honest_block", "HONEST_WIDTH_IN"]
+
+#: the sensitivity plot's width in inches: the figure is drawn and the report prints it at this size (9 pt text)
+HONEST_WIDTH_IN = 5.2
 
 METHOD_DA = {
     "did": "Forskel-i-forskelle-regression; klyngerobuste standardfejl",
