@@ -765,7 +765,8 @@ def _def_dependency(window=(1, 52), benefit_types=None, **kw: Any) -> str:
             + _src_doc(**kw))
 
 
-@register_metric("benefit_dependency", _def_dependency, outcome_type="continuous")
+@register_metric("benefit_dependency", _def_dependency, outcome_type="continuous",
+                 label_da="Registerdata: andel af ugerne på offentlig forsørgelse")
 def _m_benefit_dependency(sources, window=(1, 52), benefit_types=None, register="register", participants="participants",
                           index_week="index_week", codes=None, absent_persons="error") -> pd.Series:
     """Registered :func:`benefit_dependency` (share of weeks on public support in ``window``)."""
@@ -778,7 +779,8 @@ def _def_ssw(week=52, **kw: Any) -> str:
             "er udvandret, død eller uden for registrets periode den uge. " + _src_doc(**kw))
 
 
-@register_metric("self_support_week", _def_ssw, outcome_type="binary")
+@register_metric("self_support_week", _def_ssw, outcome_type="binary",
+                 label_da="Registerdata: selvforsørgende i en bestemt uge")
 def _m_self_support_week(sources, week=52, register="register", participants="participants", index_week="index_week",
                          codes=None, absent_persons="error") -> pd.Series:
     """Registered :func:`self_support_week`."""
@@ -796,7 +798,8 @@ def _def_status(month=12, status=None, span=1, **kw: Any) -> str:
     return base + " " + _src_doc(**kw)
 
 
-@register_metric("status_at_month", _def_status, outcome_type="auto")
+@register_metric("status_at_month", _def_status, outcome_type="auto",
+                 label_da="Registerdata: status et antal måneder efter start")
 def _m_status_at_month(sources, month=12, status=None, span=1, register="register", participants="participants",
                        index_week="index_week", codes=None, absent_persons="error") -> pd.Series:
     """Registered :func:`status_at_month` for one month; with ``status`` a 1/0 indicator (NaN if censored)."""
@@ -818,7 +821,8 @@ def _def_spell(min_weeks=4, window=(1, 52), **kw: Any) -> str:
             "(1 = ja, 0 = nej); uger efter udvandring/død eller registrets slut indgår ikke. " + _src_doc(**kw))
 
 
-@register_metric("self_support_spell", _def_spell, outcome_type="binary")
+@register_metric("self_support_spell", _def_spell, outcome_type="binary",
+                 label_da="Registerdata: sammenhængende uger som selvforsørgende")
 def _m_self_support_spell(sources, min_weeks=4, window=(1, 52), register="register", participants="participants",
                           index_week="index_week", codes=None, absent_persons="error") -> pd.Series:
     """Registered :func:`self_support_spell` (the 1/0 column)."""
@@ -834,7 +838,8 @@ def _def_wts(min_weeks=1, start=1, horizon=None, **kw: Any) -> str:
             + _src_doc(**kw))
 
 
-@register_metric("weeks_to_self_support", _def_wts, outcome_type="continuous")
+@register_metric("weeks_to_self_support", _def_wts, outcome_type="continuous",
+                 label_da="Registerdata: uger til selvforsørgelse")
 def _m_weeks_to_self_support(sources, min_weeks=1, start=1, horizon=None, register="register",
                              participants="participants", index_week="index_week", codes=None,
                              absent_persons="error") -> pd.Series:
@@ -849,7 +854,8 @@ def _def_event(min_weeks=1, start=1, horizon=None, **kw: Any) -> str:
             "0 hvis personen censureres først (hændelsesindikator til «weeks_to_self_support»). " + _src_doc(**kw))
 
 
-@register_metric("self_support_event", _def_event, outcome_type="binary")
+@register_metric("self_support_event", _def_event, outcome_type="binary",
+                 label_da="Registerdata: om personen blev selvforsørgende")
 def _m_self_support_event(sources, min_weeks=1, start=1, horizon=None, register="register",
                           participants="participants", index_week="index_week", codes=None,
                           absent_persons="error") -> pd.Series:
@@ -864,7 +870,8 @@ def _def_ltu(week=0, **kw: Any) -> str:
             "seneste 52 uger og i den seneste uge (1 = ja, 0 = nej). " + _src_doc(**kw))
 
 
-@register_metric("long_term_unemployed", _def_ltu, outcome_type="binary")
+@register_metric("long_term_unemployed", _def_ltu, outcome_type="binary",
+                 label_da="Registerdata: langtidsledighed")
 def _m_long_term_unemployed(sources, week=0, register="register", participants="participants",
                             index_week="index_week", codes=None, absent_persons="error") -> pd.Series:
     """Registered :func:`long_term_unemployed`."""
@@ -878,7 +885,8 @@ def _def_ltu_share(window=(1, 52), **kw: Any) -> str:
             "52 uger og i den seneste uge). " + _src_doc(**kw))
 
 
-@register_metric("long_term_unemployment_share", _def_ltu_share, outcome_type="continuous")
+@register_metric("long_term_unemployment_share", _def_ltu_share, outcome_type="continuous",
+                 label_da="Registerdata: andel af ugerne som langtidsledig")
 def _m_ltu_share(sources, window=(1, 52), register="register", participants="participants",
                  index_week="index_week", codes=None, absent_persons="error") -> pd.Series:
     """Registered :func:`long_term_unemployment_share`."""
@@ -892,7 +900,8 @@ def _def_ftp(period=("", ""), benefit_types=None, **kw: Any) -> str:
             + _src_doc(**kw))
 
 
-@register_metric("full_time_persons", _def_ftp, outcome_type="continuous")
+@register_metric("full_time_persons", _def_ftp, outcome_type="continuous",
+                 label_da="Registerdata: fuldtidspersoner på offentlig forsørgelse")
 def _m_full_time_persons(sources, period, benefit_types=None, register="register", participants="participants",
                          codes=None, absent_persons="error") -> pd.Series:
     """Registered :func:`full_time_persons` (per-person contribution, summed over ``benefit_types``)."""
@@ -908,7 +917,8 @@ def _def_sick(window=(1, 52), longer_than=26, **kw: Any) -> str:
             f"delvist ligger i uge {lo}–{hi} efter indeksugen; ellers 0. " + _src_doc(**kw))
 
 
-@register_metric("long_sickness_spell", _def_sick, outcome_type="binary")
+@register_metric("long_sickness_spell", _def_sick, outcome_type="binary",
+                 label_da="Registerdata: sygedagpengeforløb over en given længde")
 def _m_long_sickness(sources, window=(1, 52), longer_than=26, register="register", participants="participants",
                      index_week="index_week", codes=None, absent_persons="error") -> pd.Series:
     """Registered :func:`long_sickness_spells` (the ``any`` column)."""

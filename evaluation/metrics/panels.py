@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..exceptions import DataValidationError
 from evaluation.data.registers import Panel
-from evaluation.data.weeks import format_week, parse_weeks
+from evaluation.data.weeks import format_week
 from . import _kernels as K
 from .benefits import _index_week_ordinals, _numerator_lut, _panel_from_sources
 from .registry import register_metric
@@ -132,7 +132,8 @@ def _def_by_period(period_weeks=4, benefit_types=None, **_: Any) -> str:
     )
 
 
-@register_metric("benefit_dependency_by_period", _def_by_period, outcome_type="continuous", kind="panel")
+@register_metric("benefit_dependency_by_period", _def_by_period, outcome_type="continuous", kind="panel",
+                 label_da="Registerdata: andel af ugerne på offentlig forsørgelse pr. periode")
 def _m_by_period(sources: Mapping[str, Any], period_weeks: int = 4, benefit_types=None, register: str = "register",
                  participants: str = "participants", index_week: str = "index_week", group_column: str = "group",
                  treated=("intervention",), codes=None, absent_persons: str = "error") -> pd.DataFrame:
@@ -204,7 +205,8 @@ def _def_pre_post(before=(-52, -1), after=(1, 52), benefit_types=None, **_: Any)
     )
 
 
-@register_metric("benefit_dependency_pre_post", _def_pre_post, outcome_type="continuous", kind="panel")
+@register_metric("benefit_dependency_pre_post", _def_pre_post, outcome_type="continuous", kind="panel",
+                 label_da="Registerdata: andel af ugerne på offentlig forsørgelse før og efter start")
 def _m_pre_post(sources: Mapping[str, Any], before=(-52, -1), after=(1, 52), benefit_types=None, register: str = "register",
                 participants: str = "participants", index_week: str = "index_week", group_column: str = "group",
                 treated=("intervention",), codes=None, absent_persons: str = "error") -> pd.DataFrame:

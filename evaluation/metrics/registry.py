@@ -15,8 +15,9 @@ from typing import Any, Callable, Mapping
 import pandas as pd
 
 from ..exceptions import DataValidationError, StudyConfigError
+from ..presentation.labels import readable_label
 
-__all__ = ["MetricSpec", "METRICS", "register_metric", "compute_metric", "describe_metric", "param_problems",
+__all__ = ["MetricSpec", "METRICS", "register_metric", "metric_label_da", "compute_metric", "describe_metric", "param_problems",
            "metric_inputs", "SOURCE_PARAMS"]
 
 #: metric parameters that name a data source, and the kind of source they must name (None: any)
@@ -35,6 +36,9 @@ class MetricSpec:
     definition_da : callable
         ``definition_da(**params) -> str``: the exact definition in Danish for the report.
     outcome_type : {"binary", "continuous", "auto"}
+    label_da : str, optional
+        How the metric is measured, in a few Danish words (the report's indicator table), e.g.
+        "Registerdata: andel af ugerne på offentlig forsørgelse".
     """
 
     name: str
@@ -42,6 +46,7 @@ class MetricSpec:
     definition_da: Callable[..., str]
     outcome_type: str = "auto"
     kind: str = "person"  # "person": one value per person; "panel": long frame person × period
+    label_da: str | None = None
 
     def params(self) -> list[str]:
         sig = inspect.signature(self.func)
@@ -51,14 +56,26 @@ class MetricSpec:
 METRICS: dict[str, MetricSpec] = {}
 
 
-def register_metric(name: str, definition_da: Callable[..., str], outcome_type: str = "auto", kind: str = "person"):
-    """Decorator registering ``func`` as metric ``name`` (``kind="panel"`` for person × period outcomes)."""
+def register_metric(name: str, definition_da: Callable[..., str], outcome_type: str = "auto", kind: str = "person",
+                    label_da: str | None = None):
+    """Decorator registering ``func`` as metric ``name`` (``kind="panel"`` for person × period outcomes);
+    ``label_da`` says in a few Danish words how it is measured (the report's indicator table)."""
 
     def deco(func: Callable[..., pd.Series]) -> Callable[..., pd.Series]:
-        METRICS[name] = MetricSpec(name=name, func=func, definition_da=definition_da, outcome_type=outcome_type, kind=kind)
+        METRICS[name] = MetricSpec(name=name, func=func, definition_da=definition_da, outcome_type=outcome_type, kind=kind,
+                                   label_da=label_da)
         return func
 
     return deco
+
+
+def metric_label_da(name: str) -> str:
+    """How metric ``name`` is measured, in Danish: its registered ``label_da``, else "Beregnet mål (<name>)" for a
+    metric registered without one (or no longer registered)."""
+    spec = METRICS.get(name)
+    if spec is not None and spec.label_da:
+        return spec.label_da
+    return f"Beregnet mål ({readable_label(name, capitalise=False)})"
 
 
 def param_problems(name: str, params: Mapping[str, Any]) -> list[tuple[str | None, str]]:
@@ -131,7 +148,8 @@ def _column_definition(column: str, source: str = "participants", **_: Any) -> s
     )
 
 
-@register_metric("column", _column_definition)
+@register_metric("column", _column_definition,
+                 label_da="Tal pr. person leveret af projektet")
 def column(sources: Mapping[str, pd.DataFrame], column: str, source: str = "participants") -> pd.Series:
     """A participant-level outcome read as is from a column of a data source.
 

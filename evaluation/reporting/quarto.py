@@ -24,6 +24,7 @@ from typing import Any, Mapping, Sequence
 
 from evaluation.reporting.robustness import section_robustness
 from evaluation.data.registers.codes import default_code_list
+from evaluation.metrics.registry import metric_label_da
 from evaluation.designs.family import families, get_family
 from evaluation.presentation.formatting import (
     evidence_level_text,
@@ -56,24 +57,8 @@ from evaluation.results import AnalysisRecord, Bundle, load_bundle, output_lock,
 from evaluation.results import bundle_fingerprint as _fingerprint_of
 
 __all__ = ["build_report", "write_report_project", "made_from", "MADE_FROM", "report_markdown", "headline_sentence",
-           "METRIC_DA", "readable_definition"]
+           "readable_definition"]
 
-#: how each registered metric is measured, in a few Danish words (the indicators table)
-METRIC_DA = {
-    "column": "Tal pr. person leveret af projektet",
-    "benefit_dependency": "Registerdata: andel af ugerne på offentlig forsørgelse",
-    "self_support_week": "Registerdata: selvforsørgende i en bestemt uge",
-    "status_at_month": "Registerdata: status et antal måneder efter start",
-    "self_support_spell": "Registerdata: sammenhængende uger som selvforsørgende",
-    "weeks_to_self_support": "Registerdata: uger til selvforsørgelse",
-    "self_support_event": "Registerdata: om personen blev selvforsørgende",
-    "long_term_unemployed": "Registerdata: langtidsledighed",
-    "long_term_unemployment_share": "Registerdata: andel af ugerne som langtidsledig",
-    "full_time_persons": "Registerdata: fuldtidspersoner på offentlig forsørgelse",
-    "long_sickness_spell": "Registerdata: sygedagpengeforløb over en given længde",
-    "benefit_dependency_by_period": "Registerdata: andel af ugerne på offentlig forsørgelse pr. periode",
-    "benefit_dependency_pre_post": "Registerdata: andel af ugerne på offentlig forsørgelse før og efter start",
-}
 CRITICALITY_LABELS = {"high": "Høj", "medium": "Middel", "low": "Lav"}
 CMO_STATUS = {"initial": "Foreløbig", "refined": "Justeret", "refuted": "Afkræftet"}
 HORIZON_LABELS = {"short": "kort sigt", "medium": "mellemlang sigt", "long": "lang sigt"}
@@ -318,7 +303,7 @@ def _section_project(b: Bundle, figures: Mapping[str, str], figure_dir: str | os
         rows = []
         for i in t["indicators"]:
             node = nodes.get(i["outcome"], {})
-            how = (METRIC_DA.get(i["metric"]["name"]) or f"Beregnet mål ({readable_label(i['metric']['name'], capitalise=False)})") \
+            how = metric_label_da(i["metric"]["name"]) \
                 if i.get("metric") else f"Kvalitativ: {i['qualitative']['method']}"
             hor = HORIZON_LABELS.get(node.get("horizon") or "", "")
             rows.append((node.get("label", i["outcome"]) + (f" ({hor})" if hor else ""), i["label"], how))
