@@ -2,7 +2,7 @@
 
 Each draw simulates a randomized register study with a known effect on time to first self-support
 (evaluation/synthetic/durations.py, 150 + 150 persons, three years of weekly follow-up) and runs the
-pipeline's own code (evaluation/planning/time_coverage.py): the RMST difference (Greenwood plug-in), the
+pipeline's own code through the harness benchmarks/time_coverage.py: the RMST difference (Greenwood plug-in), the
 cumulative effect on weeks on public support (HC2, joint covariance of the weekly effects) and the net
 result of the business case priced with the shipped rates (data/rates/dk_satser.yaml). The truth is the
 population effect from one large simulation (20,000 + 20,000 persons, common random numbers).
@@ -17,7 +17,7 @@ import time
 import warnings
 
 from evaluation.data.rates import RateTable
-from evaluation.planning.time_coverage import coverage, population_truth, replicate
+from time_coverage import coverage, population_truth, replicate  # benchmarks/time_coverage.py
 
 
 def main() -> None:

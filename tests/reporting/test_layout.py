@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from evaluation.reporting.browser import find_chromium, layout_in_chromium
-from evaluation.reporting.pdf_layout import page_size, text_spans
+from pdf_layout import page_size, text_spans
 
 FIGURE_DPI = 200  # the logic model's PNG
 MIN_FIGURE_PT = 9.0

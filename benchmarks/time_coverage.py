@@ -4,7 +4,8 @@ One replication draws a randomized register study (:func:`evaluation.synthetic.d
 runs the same code the pipeline runs — the randomized family's survival design and joint effects, the duration and
 cumulative analyses (:mod:`evaluation.designs.timeeffects`), the business case priced with the shipped rates
 (:mod:`evaluation.pipeline.time`) — and records whether each 95 % interval holds the population truth (from one
-large simulation). ``benchmarks/bench_time_coverage.py`` runs 500+ replications; tests/ a fast version.
+large simulation). ``benchmarks/bench_time_coverage.py`` runs 500+ replications; tests/pipeline/test_time_coverage.py a
+fast version. A simulation harness for those two, not part of the package.
 """
 
 from __future__ import annotations

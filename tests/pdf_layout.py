@@ -5,8 +5,8 @@ figure placed as a form XObject (the logic model is embedded as a PDF, text kept
 to its printed width). :func:`text_spans` therefore follows the graphics state itself — ``q``/``Q``,
 ``cm``, the text matrix (``Tm``, ``Td``, ``TD``, ``T*``, ``TL``), ``Tf`` and ``Do`` of form XObjects with
 their ``/Matrix`` — and returns every shown string with its printed size (points) and position.
-Used by the tests that check the PDF's smallest text (≥ 7 pt in tables, ≥ 9 pt in the diagram) and that
-no text runs past the right margin.
+A test helper (in tests/, not the package: pypdf is a test dependency), used by the tests that check the PDF's
+smallest text (≥ 7 pt in tables, ≥ 9 pt in the diagram) and that no text runs past the right margin.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import math
 import os
 from dataclasses import dataclass
 
-from ..exceptions import RenderError
+from evaluation.exceptions import RenderError
 
 __all__ = ["TextSpan", "text_spans", "page_size"]
 
