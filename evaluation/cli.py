@@ -256,12 +256,19 @@ def _design_names() -> str:
     return ", ".join(f.design for f in families())
 
 
+class _DesignOption(click.Option):
+    """An option whose help lists the registered designs, read from the registry only when help is shown (a family
+    added later is listed; importing the families at start would slow every command)."""
+
+    def get_help_record(self, ctx):
+        self.help = ("Write the data and analysis sections for this design, with every option and its Danish meaning "
+                     f"({_design_names()}). Without it: the programme-theory template only.")
+        return super().get_help_record(ctx)
+
+
 @main.command()
 @click.argument("slug")
-@click.option("--design", default=None, metavar="NAME",
-              help="Write the data and analysis sections for this design, with every option and its Danish meaning "
-                   "(randomized_comparison, matched_comparison, did_2x2, did_twfe, did_cs, pre_post, survey). "
-                   "Without it: the programme-theory template only.")
+@click.option("--design", cls=_DesignOption, default=None, metavar="NAME")
 @click.option("--example-data/--no-example-data", default=True, show_default=True,
               help="With --design: write a small synthetic example data set to DATA/SLUG/ (existing files are kept).")
 @click.option("--studies", "studies_root", default="studies", show_default=True)

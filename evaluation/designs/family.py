@@ -321,6 +321,9 @@ class Family:
     assumption_da: ClassVar[str] = ""
     #: whether ``evaluation diagnose`` can simulate the design (plasmode, :meth:`simulate`)
     simulates: ClassVar[bool] = True
+    #: the design the user guide's worked example of a family with several designs uses (the simplest to
+    #: follow); without one the first in evidence order
+    guide_example: ClassVar[bool] = False
     #: whether the design measures the target group's level before and after (terms baseline_level,
     #: follow_up_level, change, relative_change), so it can decide level and relative-change targets
     measures_levels: ClassVar[bool] = False

@@ -112,15 +112,11 @@ def _field_table(docs: Sequence[FieldDoc], *, caption: str | None = None) -> str
     return out
 
 
-#: the design a family's worked example uses when the family has several (the simplest to follow)
-_EXAMPLE_DESIGN = {"did": "did_2x2"}
-
-
 def _family_heads() -> list[Family]:
     """One design per family, in evidence order: the guide's worked examples."""
     heads: dict[str, Family] = {}
     for f in designs_in_order():
-        if f.family not in heads or f.design == _EXAMPLE_DESIGN.get(f.family):
+        if f.family not in heads or f.guide_example:
             heads[f.family] = f
     order = [f.family for f in designs_in_order()]
     return sorted(heads.values(), key=lambda f: order.index(f.family))

@@ -88,6 +88,7 @@ class _DiDFamily(Family):
 @register_family
 class DiD2x2Family(_DiDFamily):
     design = "did_2x2"
+    guide_example = True  # the simplest DiD to follow in the user guide's worked example
     option_roles = {**_DiDFamily.option_roles, "group": "binary"}
     Options = DiD2x2Options
     Fit = DiD2x2Fit
