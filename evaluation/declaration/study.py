@@ -353,6 +353,11 @@ class AnalysisBase(_Model):
         json_schema_extra=da("navnet på den datakilde under data:, som analysen bruger"))
     primary: bool = Field(default=False, description="a pre-specified primary analysis",
         json_schema_extra=da("true for en hovedanalyse, der er fastlagt på forhånd"))
+    label: str | None = Field(default=None, min_length=1, max_length=80,
+        description="a few Danish words the report adds to the indicator's name for this analysis, e.g. 'justeret "
+                    "for alder og køn'; required when two analyses measure the same indicator with the same design",
+        json_schema_extra=da("få ord, som rapporten sætter efter indikatorens navn for denne analyse, fx «justeret for "
+                             "alder og køn»; skal angives, når to analyser måler samme indikator med samme design"))
     subgroups: list[str] = Field(default_factory=list, description="moderator ids (theory.moderators) for pre-specified subgroup effects",
         json_schema_extra=da("id'er på moderatorer under theory.moderators: effekten opdeles efter dem (fastlagt på forhånd)"))
     exploratory_subgroups: list[str] = Field(
@@ -855,6 +860,22 @@ def _study_problems(study: Study) -> list[tuple[tuple[Any, ...], str]]:
         for j, m in enumerate(a.subgroups):
             if m not in mod_ids:
                 problems.append((p + ("subgroups", j), f"refers to {m!r}, which is not a moderator in theory.moderators; declared: {', '.join(sorted(mod_ids)) or 'none'}"))
+    # two analyses of one indicator with one design are told apart in the report only by their labels
+    twins: dict[tuple[str | None, str], list[int]] = {}
+    for i, a in enumerate(study.analyses):
+        twins.setdefault((a.indicator, a.design), []).append(i)
+    for (ind, design), idx in twins.items():
+        if len(idx) < 2 or ind is None:  # analyses without an indicator (a survey) are named by their own title
+            continue
+        labels = [study.analyses[i].label for i in idx]
+        for i in idx:
+            a = study.analyses[i]
+            if a.label is None or labels.count(a.label) > 1:
+                others = ", ".join(repr(study.analyses[j].id) for j in idx if j != i)
+                problems.append((("analyses", i, "label"),
+                                 f"analysis {a.id!r} measures indicator {ind!r} with design {design!r} like {others}; "
+                                 "expected a 'label' of its own (a few Danish words, e.g. 'justeret for alder og køn') "
+                                 "so the report can tell the analyses apart"))
     problems.extend(_time_problems(study))
     for name, src in study.data.items():
         if src.weeks is not None and src.kind != "register":

@@ -231,7 +231,8 @@ def _run_locked(study: Study, out_root: Path, *, figures: bool) -> Path:
         analyses.append(AnalysisRecord(
             id=a.id, design=a.design, result=result,
             indicator=ind.id if ind is not None else None,
-            indicator_label=ind.label if ind is not None else getattr(a.options, "title", a.id),
+            indicator_label=(ind.label if ind is not None else getattr(a.options, "title", a.id))
+            + (f" ({a.label})" if a.label else ""),
             unit=ind.unit if ind is not None else None,
             phrase=ind.phrase if ind is not None else None,
             outcome=node.id if node is not None else None,

@@ -128,7 +128,7 @@ def test_a_study_planned_at_another_confidence_level_names_that_level(tmp_path, 
 def test_analyses_planned_at_different_levels_each_name_their_own(tmp_path):
     """Two analyses of one study at 95 % and 90 %: the effects table names each row's level, the sentence on what the
     intervals mean lists both, and no claim names a level the bundle does not have."""
-    family = FAMILIES["matched_comparison"]
+    family = FAMILIES["randomized_comparison"]  # with take-up and a mediator: every section of the family twice
     folder = write_example_study(tmp_path, family, "effect")
     path = folder / "study.yaml"
     study = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -138,6 +138,16 @@ def test_analyses_planned_at_different_levels_each_name_their_own(tmp_path):
     second["primary"] = False
     study["analyses"].append(second)
     path.write_text(yaml.safe_dump(study, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    # the same indicator and design twice: validate asks for a label that tells them apart
+    result = CliRunner().invoke(cli, ["validate", str(folder)])
+    assert result.exit_code == 2 and "analyses[1].label" in result.output and "Traceback" not in result.output
+    study["analyses"][0]["label"] = "hovedanalyse"
+    study["analyses"][1]["label"] = "hovedanalyse"
+    path.write_text(yaml.safe_dump(study, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert CliRunner().invoke(cli, ["validate", str(folder)]).exit_code == 2  # labels must differ too
+    study["analyses"][1]["label"] = "90 %-niveau"
+    path.write_text(yaml.safe_dump(study, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert CliRunner().invoke(cli, ["validate", str(folder)]).exit_code == 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         bundle_dir = run_study(folder, tmp_path / "results")
