@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from evaluation.designs.family import Family, get_family
+from evaluation.pipeline import run_study
 from evaluation.presentation.formatting import fmt_dkk, fmt_number, fmt_p
 from evaluation.presentation.phrases import scale_for
 from evaluation.results import Bundle, load_bundle
@@ -26,6 +28,13 @@ SCENARIOS_DA = {"effect": "sand effekt", "null": "ingen effekt", "imbalanced": "
 
 LOTTERY_WORDS = re.compile(r"kontrolgrupp|lodtrækn", re.IGNORECASE)
 BALANCE_CLAIM = re.compile(r"Alle standardiserede forskelle er under ([0-9]+(?:,[0-9]+)?)")
+
+
+def run_bundle(folder: Path, root: Path) -> Bundle:
+    """Run the study in ``folder`` into ``root/results`` without figures and warnings, and load its bundle."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_bundle(run_study(folder, root / "results", figures=False))
 
 
 def write_example_study(root: Path, family: Family, scenario: str, seed: int = 1) -> Path:

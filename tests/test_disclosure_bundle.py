@@ -11,7 +11,6 @@ hidden cell and every small number of missing persons.
 from __future__ import annotations
 
 import math
-import warnings
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -20,7 +19,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from claims import write_example_study
+from claims import run_bundle, write_example_study
 from conftest import STUDIES
 from evaluation.designs.family import FAMILIES
 from evaluation.disclosure import (
@@ -29,10 +28,7 @@ from evaluation.disclosure import (
     bundle_values,
     lift_relations,
     population_relations,
-    result_cells,
 )
-from evaluation.pipeline import run_study
-from evaluation.results import load_bundle
 
 
 def bundle_attack(bundle, data_names: dict[str, str], variables: dict[str, str] | None = None) -> dict:
@@ -97,12 +93,6 @@ def _three_outcomes(root: Path, missing: dict[str, dict[str, int]], seed: int = 
     return folder
 
 
-def _run(folder: Path, root: Path):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return load_bundle(run_study(folder, root / "results", figures=False))
-
-
 # -------------------------------------------------------------------------------------------- the attack itself
 def test_the_attack_recovers_a_drop_out_from_another_analysis_of_the_same_persons():
     """Analysis 1 publishes analysed 98 with the drop-outs and the allocated count hidden; analysis 2 publishes
@@ -158,7 +148,7 @@ def _case(root: Path, case: str) -> Path:
 @pytest.mark.parametrize("case", CASES)
 def test_no_small_count_is_recovered_across_analyses_of_a_generated_study(tmp_path, case):
     folder = _case(tmp_path, case)
-    bundle = _run(folder, tmp_path)
+    bundle = run_bundle(folder, tmp_path)
     assert bundle_attack(bundle, _data_names(folder), _variables(folder)) == {}
     # the estimates are those of each analysis alone (the bundle hides counts, never an estimate)
     for rec in bundle.analyses:
@@ -172,7 +162,7 @@ def test_the_attack_finds_the_recovery_in_a_bundle_protected_analysis_by_analysi
 
     monkeypatch.setattr(run_module, "_protect_bundle", lambda study, results, inputs, threshold, log: results)
     folder = _three_outcomes(tmp_path, ADVERSARIAL["two-none-three"])
-    found = bundle_attack(_run(folder, tmp_path), _data_names(folder))
+    found = bundle_attack(run_bundle(folder, tmp_path), _data_names(folder))
     recovered = {k: round(v) for k, v in found.items() if k[0] == "~M"}
     assert recovered, found
     assert 2 in recovered.values() and 3 in recovered.values(), recovered
@@ -182,7 +172,7 @@ def test_the_bundle_hides_counts_not_estimates(tmp_path, monkeypatch):
     """The second analysis (no drop-outs) no longer shows the allocated count the first one's drop-outs follow from;
     the log names the suppression across analyses; every estimate equals that of the same study run without it."""
     folder = _three_outcomes(tmp_path, ADVERSARIAL["two-none-three"])
-    bundle = _run(folder, tmp_path)
+    bundle = run_bundle(folder, tmp_path)
     across = [e for e in bundle.disclosure["log"] if "sammenhænge mellem analyser" in e["table"]]
     assert across
     flow = bundle.analysis("analyse2").result.tables["flow"].set_index("step")
@@ -192,7 +182,7 @@ def test_the_bundle_hides_counts_not_estimates(tmp_path, monkeypatch):
     import evaluation.pipeline.run as run_module
 
     monkeypatch.setattr(run_module, "_protect_bundle", lambda study, results, inputs, threshold, log: results)
-    alone = _run(folder, tmp_path / "alone")
+    alone = run_bundle(folder, tmp_path / "alone")
     for rec in bundle.analyses:
         other = alone.analysis(rec.id).result
         for e, f in zip(rec.result.estimates, other.estimates):
@@ -208,7 +198,7 @@ def test_the_attack_finds_drop_outs_by_level_from_the_balance_share(tmp_path, mo
 
     monkeypatch.setattr(run_module, "_protect_bundle", lambda study, results, inputs, threshold, log: results)
     folder = _case(tmp_path, "women-large")
-    found = bundle_attack(_run(folder, tmp_path), _data_names(folder), _variables(folder))
+    found = bundle_attack(run_bundle(folder, tmp_path), _data_names(folder), _variables(folder))
     levels = {k[2][-3:]: round(v) for k, v in found.items() if k[0] == "~M" and "level" in k[2]}
     assert levels.get(("level", "female", "1")) == 2 or 2 in levels.values(), found
 
@@ -219,7 +209,7 @@ def test_the_relations_between_analyses_are_true(tmp_path, case):
     missing outcomes (M) counted from the data file, by group and by level of the covariate: the attack models
     facts, not guesses."""
     folder = _case(tmp_path, case)
-    bundle = _run(folder, tmp_path)
+    bundle = run_bundle(folder, tmp_path)
     df = pd.read_csv(next((tmp_path / "data").rglob("participants.csv")))
     outcome = {"analyse": "y", "analyse2": "y2", "analyse3": "y3"}
     results, rels, population = {}, [], {}

@@ -11,7 +11,6 @@ below the threshold; generated small-cell DiD studies with a rare 0/1 status mus
 from __future__ import annotations
 
 import math
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +18,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from claims import write_example_study
+from claims import run_bundle, write_example_study
 from evaluation.designs.family import FAMILIES
-from evaluation.pipeline import run_study
-from evaluation.results import load_bundle
 
 _EXACT = 1e-6
 
@@ -108,18 +105,12 @@ def _binary_did(root: Path, design: str, cut: float, seed: int = 1, covariates: 
     return folder
 
 
-def _run(folder: Path, root: Path):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return load_bundle(run_study(folder, root / "results", figures=False))
-
-
 CASES = [("did_2x2", 0.8), ("did_2x2", 0.55), ("did_cs", 0.8), ("did_cs", 0.6), ("did_twfe", 0.8)]
 
 
 @pytest.mark.parametrize("design,cut", CASES, ids=[f"{d}-{c}" for d, c in CASES])
 def test_per_period_results_of_a_small_did_study_reveal_no_small_count(tmp_path, design, cut):
-    bundle = _run(_binary_did(tmp_path, design, cut), tmp_path)
+    bundle = run_bundle(_binary_did(tmp_path, design, cut), tmp_path)
     assert did_leaks(bundle.analyses[0], bundle.threshold) == []
 
 
@@ -131,11 +122,11 @@ def test_the_attack_finds_the_counts_in_undisclosed_per_period_results(tmp_path,
 
     monkeypatch.setattr(did_family, "_coarsen_cell_means", lambda cm, inp, log: cm)
     monkeypatch.setattr(did_family, "_coarsen_group_time", lambda result, inp, log: result)
-    b = _run(_binary_did(tmp_path / "a", "did_2x2", 0.8), tmp_path / "a")
+    b = run_bundle(_binary_did(tmp_path / "a", "did_2x2", 0.8), tmp_path / "a")
     leaks = did_leaks(b.analyses[0], b.threshold)
     assert "cell mean group 1.0 period 0: 4 persons with the status" in leaks, leaks
     assert "cell means group 1.0: -2 persons more with the status after" in leaks, leaks
-    b = _run(_binary_did(tmp_path / "b", "did_cs", 0.6), tmp_path / "b")
+    b = run_bundle(_binary_did(tmp_path / "b", "did_cs", 0.6), tmp_path / "b")
     leaks = did_leaks(b.analyses[0], b.threshold)
     assert any(x.startswith("group-time cohort") for x in leaks), leaks
 
@@ -145,9 +136,9 @@ def test_the_rules_hide_per_period_values_only(tmp_path, monkeypatch):
     only cell means and group-time effects are hidden, and the hidden ones are logged."""
     import evaluation.designs.did.family as did_family
 
-    b = _run(_binary_did(tmp_path / "a", "did_cs", 0.6), tmp_path / "a")
+    b = run_bundle(_binary_did(tmp_path / "a", "did_cs", 0.6), tmp_path / "a")
     monkeypatch.setattr(did_family, "_coarsen_group_time", lambda result, inp, log: result)
-    raw = _run(_binary_did(tmp_path / "b", "did_cs", 0.6), tmp_path / "b")
+    raw = run_bundle(_binary_did(tmp_path / "b", "did_cs", 0.6), tmp_path / "b")
     ra, rb = b.analyses[0].result, raw.analyses[0].result
     assert [(e.term, e.estimate, e.std_error) for e in ra.estimates] == [(e.term, e.estimate, e.std_error) for e in rb.estimates]
     for name in ("event_study", "by_cohort", "by_calendar"):
