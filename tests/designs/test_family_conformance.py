@@ -99,6 +99,19 @@ def test_imbalanced_scenarios_are_really_imbalanced(tmp_path):
     assert "kan ikke vises for" in sq and "kan ikke offentliggøres" in sq
 
 
+def _run_written(root, folder):
+    """Run a study already written (and edited) in ``folder``; its bundle and report text."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bundle_dir = run_study(folder, root / "results")
+    qmd = (write_report_project(bundle_dir, root / "reports" / folder.name) / "index.qmd").read_text(encoding="utf-8")
+    return load_bundle(bundle_dir), qmd
+
+
+def _rewrite(folder, study) -> None:
+    (folder / "study.yaml").write_text(yaml.safe_dump(study, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
 @pytest.mark.parametrize("design", [f.design for f in families()])
 def test_a_study_planned_at_another_confidence_level_names_that_level(tmp_path, design):
     """A study that plans its intervals at 90 % (``fit.conf_level: 0.9``) gets 90 % intervals, and the report calls
@@ -109,13 +122,9 @@ def test_a_study_planned_at_another_confidence_level_names_that_level(tmp_path, 
     study = yaml.safe_load(path.read_text(encoding="utf-8"))
     for a in study["analyses"]:
         a.setdefault("fit", {})["conf_level"] = 0.9
-    path.write_text(yaml.safe_dump(study, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    _rewrite(folder, study)
     assert CliRunner().invoke(cli, ["validate", str(folder)]).exit_code == 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        bundle_dir = run_study(folder, tmp_path / "results")
-    qmd = (write_report_project(bundle_dir, tmp_path / "reports" / folder.name) / "index.qmd").read_text(encoding="utf-8")
-    bundle = load_bundle(bundle_dir)
+    bundle, qmd = _run_written(tmp_path, folder)
     assert {a.result.conf_level for a in bundle.analyses} == {0.9}
     assert ci_label(0.9) in qmd
     problems = check_report_claims(qmd, bundle) + check_robustness_claims(qmd, bundle)
@@ -137,22 +146,18 @@ def test_analyses_planned_at_different_levels_each_name_their_own(tmp_path):
     second.setdefault("fit", {})["conf_level"] = 0.9
     second["primary"] = False
     study["analyses"].append(second)
-    path.write_text(yaml.safe_dump(study, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    _rewrite(folder, study)
     # the same indicator and design twice: validate asks for a label that tells them apart
     result = CliRunner().invoke(cli, ["validate", str(folder)])
     assert result.exit_code == 2 and "analyses[1].label" in result.output and "Traceback" not in result.output
     study["analyses"][0]["label"] = "hovedanalyse"
     study["analyses"][1]["label"] = "hovedanalyse"
-    path.write_text(yaml.safe_dump(study, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    _rewrite(folder, study)
     assert CliRunner().invoke(cli, ["validate", str(folder)]).exit_code == 2  # labels must differ too
     study["analyses"][1]["label"] = "90 %-niveau"
-    path.write_text(yaml.safe_dump(study, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    _rewrite(folder, study)
     assert CliRunner().invoke(cli, ["validate", str(folder)]).exit_code == 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        bundle_dir = run_study(folder, tmp_path / "results")
-    qmd = (write_report_project(bundle_dir, tmp_path / "reports" / folder.name) / "index.qmd").read_text(encoding="utf-8")
-    bundle = load_bundle(bundle_dir)
+    bundle, qmd = _run_written(tmp_path, folder)
     assert sorted(a.result.conf_level for a in bundle.analyses) == [0.9, 0.95]
     effects = qmd.split("# Effekter", 1)[1].split("\n# ", 1)[0]
     assert "Sikkerhedsinterval (niveau)" in effects and "(90\u00a0%)" in effects and "(95\u00a0%)" in effects
