@@ -109,7 +109,17 @@ def _study_dirs(paths: tuple[str, ...], all_: bool, studies_root: str) -> list[P
         return dirs
     if not paths:
         raise click.UsageError("name at least one study folder, or use --all")
-    return [Path(p) for p in paths]
+    out = []
+    for p in paths:
+        path = Path(p)
+        if not path.exists():  # a slug names the study of that name under --studies
+            under = Path(studies_root) / p
+            if not (under / "study.yaml").is_file():
+                raise EvaluationError(f"{p}: no such study folder, and no {under / 'study.yaml'}; expected a study "
+                                      f"folder, its study.yaml or the slug of a study under --studies ({studies_root})")
+            path = under
+        out.append(path)
+    return out
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

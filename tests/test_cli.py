@@ -44,8 +44,11 @@ def test_run_is_byte_identical_and_leaves_inputs(study_tree, tmp_path):
     before = tree_hashes(tmp_path / "data") | tree_hashes(tmp_path / "studies")
     r1 = invoke("run", str(d), "--out", "res1", cwd=tmp_path)
     assert r1.exit_code == 0, r1.output
-    r2 = invoke("run", str(d), "--out", "res2", cwd=tmp_path)
+    assert d == tmp_path / "studies" / SLUG
+    r2 = invoke("run", SLUG, "--out", "res2", cwd=tmp_path)  # the slug of a study under --studies is the same study
     assert r2.exit_code == 0, r2.output
+    r3 = invoke("run", "no-such-study", cwd=tmp_path)
+    assert r3.exit_code == 2 and "no-such-study: no such study folder" in r3.output and "Traceback" not in r3.output
     a = (tmp_path / "res1" / SLUG / "results.json").read_bytes()
     b = (tmp_path / "res2" / SLUG / "results.json").read_bytes()
     assert a == b, "identical inputs must give a byte-identical bundle"
