@@ -68,6 +68,8 @@ _COLOURS = {
 MIN_FONT = 9.0
 #: widest figure (inches) a part of the logic model may have: the A4 report's text width
 MAX_WIDTH = 6.45
+#: the narrowest a diagram with a legend is drawn (inches): its legend is wrapped to this width at least
+LEGEND_MIN_WIDTH = 5.6
 _FONT = 9.5  # pt, box text
 _CHAR_W = 0.5 * _FONT / 72  # average glyph width of DejaVu Sans in Danish text (measured), inches
 _LINE_H = 1.22 * _FONT / 72
@@ -650,6 +652,11 @@ def draw_logic_model(
     y_body_top = max(ys) + 0.1
     y_body_bot = min(ys) - 0.1
     width = x1 - x0
+    if (legend or assumptions) and width < LEGEND_MIN_WIDTH:
+        # a narrow diagram (two or three columns) would wrap its legend into a tall strip of a few words a line,
+        # pushing the figure onto a page of its own: the canvas widens (columns centred) so the legend reads in lines
+        pad = (LEGEND_MIN_WIDTH - width) / 2
+        x0, x1, width = x0 - pad, x1 + pad, LEGEND_MIN_WIDTH
 
     # Legend text (mechanisms + symbols), wrapped to the figure width as drawn (measured, not counted in characters:
     # italic Danish text is wider than an average-glyph estimate and ran past the edge of a narrow part).

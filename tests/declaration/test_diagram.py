@@ -405,3 +405,24 @@ def test_arrow_labels_with_assumption_codes_do_not_cover_the_boxes(codes):
     finally:
         for f in figs:
             plt.close(f)
+
+
+def test_a_narrow_theory_gets_a_legend_wide_enough_to_read_in_lines():
+    """Two columns and six assumptions: the legend is wrapped to at least LEGEND_MIN_WIDTH inches, not to the two
+    columns' width (a strip of a few words a line pushed the figure onto a page of its own); no text leaves the
+    figure and the assumptions' texts take one line each."""
+    from evaluation.declaration.diagram import LEGEND_MIN_WIDTH
+
+    nodes = [{"id": "a", "type": "activity", "label": "Indsatsen"},
+             {"id": "o", "type": "outcome", "horizon": "short", "label": "Resultatet", "primary": True}]
+    links = [{"from": "a", "to": "o", "label": "M1: Støtte"}]
+    asm = [{"code": f"A{i}", "text": f"Antagelsen om {w} holder i studiet", "status": "holder"}
+           for i, w in enumerate(["frafald", "balance", "overlap", "smitte", "ingen uobserverede forskelle"], start=1)]
+    fig = draw_logic_model(nodes, links, assumptions=asm)
+    width, height = fig.get_size_inches()
+    assert width >= LEGEND_MIN_WIDTH - 1e-9
+    assert not texts_outside(fig)
+    tx = texts(fig)
+    for a in asm:
+        assert f"{a['code']}: {a['text']}" in tx, f"{a['code']} was wrapped in a {width:.1f} in wide figure"
+    plt.close(fig)
