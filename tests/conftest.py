@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import shutil
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +61,8 @@ EPOCH, GOLDEN_KEY = _GOLDEN.EPOCH, _GOLDEN.KEY
 #: every test that uses the session's rendered tree runs in one pytest-xdist worker (``--dist loadgroup``), so the
 #: tree is made once per run, not once per worker
 RENDERED_GROUP = "rendered-tree"
+#: the folder where the workers list the tests that use the rendered tree, for the controller's scheduler
+_GROUPS_ENV = "EVALUATION_TEST_XDIST_GROUPS"
 
 
 @dataclass(frozen=True)
@@ -75,14 +79,65 @@ class RenderedTree:
     shipped: tuple[str, ...]
 
 
+def _uses_the_rendered_tree(item) -> bool:
+    return bool({"rendered_tree", "rendered_reports"} & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(tryfirst=True)  # xdist renames marked tests in its own pytest_collection_modifyitems
 def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if {"rendered_tree", "rendered_reports"} & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.xdist_group(RENDERED_GROUP))
+    group = [item for item in items if _uses_the_rendered_tree(item)]
+    for item in group:
+        item.add_marker(pytest.mark.xdist_group(RENDERED_GROUP))
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and os.environ.get(_GROUPS_ENV):
+        # xdist's loadgroup puts marked tests together by renaming them (item._nodeid), which pytest 9.2 ignores:
+        # the controller's scheduler (below) reads this list instead
+        (Path(os.environ[_GROUPS_ENV]) / f"{worker}.json").write_text(json.dumps([i.nodeid for i in group]))
 
 
-# xdist renames grouped tests in its own pytest_collection_modifyitems: the marks must be on them by then
-pytest_collection_modifyitems = pytest.hookimpl(tryfirst=True)(pytest_collection_modifyitems)
+def pytest_configure(config):
+    if not hasattr(config, "workerinput") and config.pluginmanager.hasplugin("xdist") \
+            and config.getoption("dist", "no") == "loadgroup":
+        folder = tempfile.mkdtemp(prefix="evaluation-xdist-groups-")
+        config.stash[_GROUPS_KEY] = (folder, os.environ.get(_GROUPS_ENV))
+        os.environ[_GROUPS_ENV] = folder  # the workers, started after this, inherit it
+
+
+def pytest_unconfigure(config):
+    if _GROUPS_KEY in config.stash:
+        folder, previous = config.stash[_GROUPS_KEY]
+        shutil.rmtree(folder, ignore_errors=True)
+        if previous is None:
+            os.environ.pop(_GROUPS_ENV, None)
+        else:
+            os.environ[_GROUPS_ENV] = previous
+
+
+_GROUPS_KEY = pytest.StashKey[tuple]()
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup`` that sends every test using the rendered tree to one worker (the tests listed by the
+    workers at collection, and any test xdist did mark with ``@rendered-tree``); every other test goes to whichever
+    worker is free."""
+    if _GROUPS_KEY not in config.stash:
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    folder = Path(config.stash[_GROUPS_KEY][0])
+
+    class RenderedTreeScheduling(LoadScopeScheduling):
+        grouped: set[str] | None = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            if self.grouped is None:  # called once every worker has collected
+                self.grouped = {n for f in folder.glob("*.json") for n in json.loads(f.read_text())}
+            if nodeid in self.grouped or nodeid.endswith("@" + RENDERED_GROUP):
+                return RENDERED_GROUP
+            return nodeid
+
+    return RenderedTreeScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
