@@ -1,29 +1,29 @@
 """The golden manifest: every output of the shipped studies is unchanged (tools/golden.py).
 
+The studies' results bundles are the ones the session already made (tests/conftest.py's rendered_tree, run with
+tools/golden.py's key and date from a copy of studies/ and data/); the report projects, the portfolio's and the
+diagnoses are made here by tools/golden.py, as ``python tools/golden.py`` makes them.
+
 A change that alters an output on purpose updates ``tests/golden/manifest.json`` with
 ``python tools/golden.py --update`` in the commit that names the fix.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _golden():
-    spec = importlib.util.spec_from_file_location("golden", ROOT / "tools" / "golden.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from conftest import EPOCH, GOLDEN_KEY, golden_tool as _golden
 
 
-def test_outputs_match_the_golden_manifest(tmp_path):
+def test_outputs_match_the_golden_manifest(rendered_tree, tmp_path):
     golden = _golden()
+    # the session's bundles were made as tools/golden.py makes them
+    assert (GOLDEN_KEY, EPOCH) == (golden.KEY, golden.EPOCH)
+    root = rendered_tree.root
+    assert sorted(p.parent.name for p in golden.ROOT.glob("studies/*/study.yaml")) == list(rendered_tree.shipped)
     expected = json.loads(golden.MANIFEST.read_text(encoding="utf-8"))
-    actual = golden.manifest_of(golden.produce(tmp_path / "out"))
+    out = golden.produce(tmp_path / "out", studies_root=root / "studies", bundles=root / "results")
+    actual = golden.manifest_of(out, root=root)
     differences = golden.compare(expected, actual)
     assert not differences, "outputs differ from tests/golden/manifest.json:\n" + "\n".join(differences)
 

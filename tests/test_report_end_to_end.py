@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from evaluation.data.pseudonym import CPR_PATTERN
-from evaluation.pipeline.run import run_study
-from evaluation.reporting.quarto import build_report
 from evaluation.reporting.render import html_headings, html_text, pdf_headings, pdf_text
 
-from conftest import ROOT, STUDIES, SYNTHETIC
+from conftest import SYNTHETIC
 
 SLUG = "arbejdsfastholdelse-ved-sygdom"
 SECTIONS = ["Hovedresultater", "Projektet og programteorien", "Hvem deltog", "Metode", "Effekter",
@@ -22,12 +19,14 @@ SECTIONS = ["Hovedresultater", "Projektet og programteorien", "Hvem deltog", "Me
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
-    root = tmp_path_factory.mktemp("e2e")
-    shutil.copytree(STUDIES / SLUG, root / "studies" / SLUG)
-    shutil.copytree(SYNTHETIC / SLUG, root / "data" / "synthetic" / SLUG)
-    bundle_dir = run_study(root / "studies" / SLUG, root / "results")
-    outputs = build_report(bundle_dir, root / "reports")
+def rendered(rendered_reports):
+    """The study as the session ran and reported it from a copy of studies/ and data/ (tests/conftest.py's
+    rendered_tree: run_study, then build_report with its default formats, as here before)."""
+    folder, _ = rendered_reports[SLUG]
+    root = folder.parent.parent
+    bundle_dir = root / "results" / SLUG
+    outputs = {fmt: folder / f"index.{fmt}" for fmt in ("html", "pdf")}
+    assert all(path.is_file() for path in outputs.values()), outputs
     return {"root": root, "bundle": json.loads((bundle_dir / "results.json").read_text(encoding="utf-8")), **outputs}
 
 

@@ -63,7 +63,7 @@ def _normalised_bytes(path: Path, root: Path) -> bytes:
     return data
 
 
-def _produce(out: Path, studies_root: Path) -> None:
+def _produce(out: Path, studies_root: Path, bundles: Path | None = None) -> None:
     from evaluation.pipeline.run import run_study
     from evaluation.portfolio.page import write_portfolio_project
     from evaluation.reporting.quarto import write_report_project
@@ -80,7 +80,10 @@ def _produce(out: Path, studies_root: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for study in studies:
-            bundle = run_study(study, results)
+            if bundles is None:
+                bundle = run_study(study, results)
+            else:  # made earlier by run_study under the same key and date (tests/conftest.py's rendered_tree)
+                bundle = Path(shutil.copytree(bundles / study.name, results / study.name))
             write_report_project(bundle, reports / study.name)
             rows = diagnose_study(study, draws=DRAWS, seed=SEED)
             text = json.dumps({"draws": DRAWS, "seed": SEED, "rows": [_clean(r.to_dict()) for r in rows]},
@@ -89,15 +92,17 @@ def _produce(out: Path, studies_root: Path) -> None:
         write_portfolio_project(results, reports / "portfolio", studies_root=studies_root)
 
 
-def produce(out: Path, studies_root: Path = ROOT / "studies") -> Path:
+def produce(out: Path, studies_root: Path = ROOT / "studies", bundles: Path | None = None) -> Path:
     """Write every output of the shipped studies below ``out`` (results/, reports/, diagnose/).
 
-    The reports are dated by ``SOURCE_DATE_EPOCH`` (fixed here), never by the clock."""
+    The reports are dated by ``SOURCE_DATE_EPOCH`` (fixed here), never by the clock. ``bundles``: a folder
+    with each study's results bundle already made by ``run_study`` with ``KEY`` and ``EPOCH`` (the test
+    session's); they are copied instead of running the studies again."""
     fixed = {"EVALUATION_PSEUDONYM_KEY": KEY, "SOURCE_DATE_EPOCH": EPOCH}
     previous = {k: os.environ.get(k) for k in fixed}
     os.environ.update(fixed)
     try:
-        _produce(out, studies_root)
+        _produce(out, studies_root, bundles)
     finally:
         for k, v in previous.items():
             if v is None:

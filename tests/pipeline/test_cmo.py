@@ -3,7 +3,6 @@ statuses, the report's claims and the portfolio's aggregation by mechanism."""
 
 from __future__ import annotations
 
-import warnings
 
 import pandas as pd
 import pytest
@@ -74,21 +73,18 @@ def test_assumptions_and_subgroups_in_the_rule():
     assert got["status"] == "undetermined" and any("angiver ikke" in r for r in got["reasons_da"])
 
 
-def test_shipped_studies_statuses_follow_and_the_portfolio_aggregates(study_tree, tmp_path):
+def test_shipped_studies_statuses_follow_and_the_portfolio_aggregates(rendered_reports):
+    """The two shipped studies' bundles as the session ran them (tests/conftest.py's rendered_tree)."""
     from claims import check_report_claims
-    from evaluation.pipeline import run_study
     from evaluation.portfolio.page import mechanism_evidence, portfolio_markdown
     from evaluation.reporting.quarto import report_markdown
-    from evaluation.results import load_bundle
 
     bundles = []
     for slug in ("arbejdsfastholdelse-ved-sygdom", "jobfirst"):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            b = load_bundle(run_study(study_tree(slug), tmp_path / "results", figures=False))
+        b = rendered_reports[slug][1]
         bundles.append(b)
         assert b.cmo_evidence and len(b.cmo_evidence) == len(b.theory["cmo"])
-        qmd = report_markdown(b)
+        qmd = report_markdown(b, {})  # without figures, as a run with figures=False gives it
         assert "# Programteorien i lyset af resultaterne" in qmd
         assert not check_report_claims(qmd, b)
         c0 = b.cmo_evidence[0]
