@@ -101,8 +101,10 @@ def test_ten_concurrent_runs_with_kills_leave_one_consistent_bundle_and_report(t
     for i in victims:
         time.sleep(rng.uniform(0.0, 1.5))
         os.kill(procs[i].pid, signal.SIGKILL)
+    # the bounds catch a deadlock (a run waiting forever on another's lock), not slowness: ten report runs share the
+    # machine's cores with the other test worker, and at a load of 4-5 they took over 50 s
     for p in procs:
-        p.join(timeout=50)
+        p.join(timeout=180)
         assert not p.is_alive()
     survivors = [p.exitcode for i, p in enumerate(procs) if i not in victims]
     killed = [p.exitcode for i, p in enumerate(procs) if i in victims]
@@ -126,7 +128,7 @@ def test_ten_concurrent_runs_with_kills_leave_one_consistent_bundle_and_report(t
         assert qmd.count(f"]({'../'}{slug}/index.html)") >= 1
         title = json.loads((tree / "results" / slug / "results.json").read_text(encoding="utf-8"))["study"]["title"]
         assert qmd.count(f"## {title}\n") == 1, (slug, qmd.count(f"## {title}\n"))
-    assert time.monotonic() - started < 60
+    assert time.monotonic() - started < 300
 
 
 def test_a_killed_swap_is_recovered_and_stale_staging_removed(tmp_path):
