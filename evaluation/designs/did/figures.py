@@ -60,7 +60,7 @@ def event_study_figures(records) -> dict[str, Any]:
         period = res.diagnostics.get("period_label", "perioder")
         out[f"event_{a.id}"] = event_study_figure(es, f"Tid i forhold til start ({period})",
                                                   "Effekt (procentpoint)" if binary else f"Effekt ({a.unit or ''})",
-                                                  level=res.conf_level)
+                                                  level=getattr(res, "conf_level", 0.95))
     return out
 
 
