@@ -13,7 +13,7 @@ from evaluation.designs.family import get_family
 from evaluation.presentation.formatting import fmt_number, is_missing
 from evaluation.presentation.labels import readable_label
 from evaluation.presentation.markdown import DASH
-from evaluation.presentation.phrases import check_scale_for
+from evaluation.presentation.phrases import check_scale_for, result_level
 
 if TYPE_CHECKING:  # pragma: no cover
     from evaluation.results import Bundle
@@ -61,6 +61,6 @@ def analysis_label(b: "Bundle", aid: str, *, indicator: bool = True) -> str:
 def level_of(b: "Bundle", aid: str) -> float:
     """The confidence level the analysis was planned with; its checks' intervals use it too."""
     try:
-        return float(getattr(b.analysis(aid).result, "conf_level", 0.95))
+        return result_level(b.analysis(aid).result)
     except StopIteration:
         return 0.95

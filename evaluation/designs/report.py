@@ -27,6 +27,7 @@ from evaluation.presentation.markdown import DASH, md_table
 from evaluation.presentation.phrases import (
     EVIDENCE_SHORT_DA,
     interval_phrase,
+    result_level,
     scale_for,
     signed_phrase,
     significance_sentence,
@@ -181,7 +182,7 @@ class ReportParts:
             core = f"{who} lå på samme niveau som {than}"
         else:
             core = f"{who} lå i gennemsnit {signed_phrase(est, unit, dec)} end {than}"
-        level = getattr(res, "conf_level", 0.95)
+        level = result_level(res)
         sentence = f"**{label}:** {core} ({interval_phrase(lo, hi, unit, dec, level=level)})."
         sig = significance_sentence(e.ci_lower, e.ci_upper, e.p_value, level=level)
         return sentence + (f" {sig}" if sig else "")
@@ -267,7 +268,7 @@ class ReportParts:
         if is_missing(e.estimate) or is_missing(e.ci_lower) or is_missing(e.ci_upper):
             return "missing"
         crosses = e.ci_lower <= 0 <= e.ci_upper
-        alpha = 1.0 - getattr(res, "conf_level", 0.95)
+        alpha = 1.0 - result_level(res)
         test_chance = None if is_missing(e.p_value) else float(e.p_value) >= alpha
         if not crosses and test_chance is not True:
             return "clear"
@@ -310,7 +311,7 @@ class ReportParts:
         mult, unit, dec = scale_for(rec.unit, getattr(res, "outcome_type", "continuous"))
         parts = []
         if not is_missing(e.ci_lower) and not is_missing(e.ci_upper):
-            txt = interval_phrase(e.ci_lower * mult, e.ci_upper * mult, unit, dec, level=getattr(res, "conf_level", 0.95))
+            txt = interval_phrase(e.ci_lower * mult, e.ci_upper * mult, unit, dec, level=result_level(res))
             parts.append(txt[0].upper() + txt[1:] + ".")
             v = self.verdict(rec)
             p = f" ({fmt_p(e.p_value)})" if not is_missing(e.p_value) else ""

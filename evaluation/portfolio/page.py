@@ -17,7 +17,7 @@ from evaluation.exceptions import EvaluationError, StaleReportError
 from evaluation.portfolio.catalogue import link_studies, load_catalogue
 from evaluation.presentation.formatting import fmt_date, fmt_dkk, fmt_int, fmt_pct
 from evaluation.presentation.markdown import md_table
-from evaluation.presentation.phrases import ci_cell, ci_header, ci_label, common_level, scale_for
+from evaluation.presentation.phrases import ci_cell, ci_header, ci_label, common_level, result_level, scale_for
 from evaluation.reporting.dates import report_date
 from evaluation.reporting.quarto import QUARTO_YML, made_from
 from evaluation.reporting.summary import (
@@ -30,7 +30,7 @@ from evaluation.reporting.summary import (
 )
 from evaluation.reporting.targets import counts_sentence
 from evaluation.reporting.render import render_project
-from evaluation.results import Bundle, bundle_fingerprint, load_bundle, output_lock, replace_dir
+from evaluation.results import AnalysisRecord, Bundle, bundle_fingerprint, load_bundle, output_lock, replace_dir
 
 _SLUG = re.compile(r"[a-z0-9][a-z0-9\-]*")
 
@@ -47,23 +47,22 @@ def collect_bundles(results_root: str | Path) -> list[Bundle]:
     return bundles
 
 
-def _headline(b: Bundle) -> tuple[str, str, int | None]:
+def _head_record(b: Bundle) -> AnalysisRecord | None:
+    """The analysis whose result heads the study on the portfolio (None for a study without analyses)."""
     heads = b.headline_analyses() or list(b.analyses[:1])
-    if not heads:
+    return heads[0] if heads else None
+
+
+def _headline(b: Bundle) -> tuple[str, str, int | None]:
+    a = _head_record(b)
+    if a is None:
         return "Ingen effektmåling", "–", None
-    a = heads[0]
     fam = get_family(a.design)
     res = a.result
     e = fam.main_term(res)
     if e.estimate is None or math.isnan(e.estimate):
         return a.indicator_label, "diskretioneret", res.evidence_level
     return a.indicator_label, fam.report.portfolio_headline(a), res.evidence_level
-
-
-def _head_level(b: Bundle) -> float | None:
-    """The confidence level of the study's headline interval (None without a headline)."""
-    heads = b.headline_analyses() or list(b.analyses[:1])
-    return float(getattr(heads[0].result, "conf_level", 0.95)) if heads else None
 
 
 def _counts(b: Bundle) -> tuple[int | None, int | None]:
@@ -215,7 +214,8 @@ def portfolio_markdown(bundles: list[Bundle | Mapping[str, Any]], *, studies_roo
     out = ["---", 'title: "Porteføljeoversigt"', 'subtitle: "Evaluerede beskæftigelsesprojekter"', "lang: da",
            "toc: true", 'toc-title: "Indhold"', "---", ""]
     total = sum(b.study.get("budget_dkk") or 0 for b in bundles)
-    levels = [x for x in (_head_level(b) for b in bundles) if x is not None]
+    head_records = [_head_record(b) for b in bundles]
+    levels = [result_level(a.result) for a in head_records if a is not None]
     lvl = common_level(levels) if levels else 0.95
     shown_with = (f"med {ci_label(lvl)}" if lvl is not None
                   else "med sikkerhedsinterval på det niveau, projektets evalueringsplan fastlagde (angivet i parentes)")
@@ -233,7 +233,7 @@ def portfolio_markdown(bundles: list[Bundle | Mapping[str, Any]], *, studies_roo
         "(før/efter uden sammenligning); projekter uden effektmåling har intet evidensniveau for effekt.\n"
     )
     rows, cards = [], []
-    for b in bundles:
+    for b, head_rec in zip(bundles, head_records):
         s = b.study
         label, head, level = _headline(b)
         goal_txt = counts_sentence(b, report_date(b.report_options)) or "–"
@@ -242,7 +242,7 @@ def portfolio_markdown(bundles: list[Bundle | Mapping[str, Any]], *, studies_roo
         mark = " *(syntetiske data)*" if is_synthetic(b) else ""
         rows.append((f"[{s['title']}](../{s['id']}/index.html){mark}",
                      fmt_int(n_part) if n_part else "–", fmt_int(n_comp) if n_comp else "–",
-                     head if head in ("–", "diskretioneret") or _head_level(b) is None else ci_cell(head, _head_level(b), levels), per,
+                     head if head in ("–", "diskretioneret") else ci_cell(head, result_level(head_rec.result), levels), per,
                      str(level) if level else "–", goal_txt))
         tg = b.theory["target_group"]["description"].strip()
         first = tg.split(". ")[0].rstrip(".") + "."

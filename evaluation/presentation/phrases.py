@@ -25,7 +25,7 @@ from typing import Any
 from evaluation.presentation.markdown import DASH
 from evaluation.presentation.formatting import NBSP, fmt_ci, fmt_date, fmt_int, fmt_number, fmt_p, is_missing
 
-__all__ = ["CI_LABEL", "CI_LABEL_DEF", "EVIDENCE_SHORT_DA", "level_pct", "ci_label", "common_level", "ci_header", "ci_cell", "scale_for", "check_scale_for", "signed_phrase", "interval_phrase", "interval_in_parentheses",
+__all__ = ["CI_LABEL", "CI_LABEL_DEF", "EVIDENCE_SHORT_DA", "level_pct", "ci_label", "result_level", "common_level", "ci_header", "ci_cell", "scale_for", "check_scale_for", "signed_phrase", "interval_phrase", "interval_in_parentheses",
            "significance_sentence", "natural_frequency", "period_label"]
 
 
@@ -53,6 +53,12 @@ def ci_label(level: float = 0.95, *, definite: bool = False, plural: bool = Fals
     ('90 %-sikkerhedsinterval', '90 %-sikkerhedsintervallet')
     """
     return f"{level_pct(level)}-sikkerhedsinterval" + ("let" if definite else "ler" if plural else "")
+
+
+def result_level(result: Any) -> float:
+    """The confidence level a result's intervals were computed at (its ``conf_level``; 0.95 for an object
+    without one)."""
+    return float(getattr(result, "conf_level", 0.95))
 
 
 def common_level(levels) -> float | None:

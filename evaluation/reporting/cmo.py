@@ -4,7 +4,7 @@ from the evidence (computed by :mod:`evaluation.pipeline.cmo` and stored in the 
 from __future__ import annotations
 
 from evaluation.pipeline.cmo import rule_da
-from evaluation.presentation.phrases import common_level
+from evaluation.presentation.phrases import common_level, result_level
 from evaluation.presentation.markdown import DASH, md_table
 from evaluation.results import Bundle
 
@@ -21,7 +21,7 @@ def section_cmo_status(b: Bundle) -> str:
     out = [f"# {CMO_HEADING} {{#cmo-status}}\n",
            "Programteoriens CMO-konfigurationer siger, hvilken mekanisme der i hvilken kontekst skal give hvilket resultat. "
            "Her får hver konfiguration en status ud fra resultaterne efter en fast regel. "
-           + rule_da(common_level([getattr(a.result, "conf_level", 0.95) for a in b.analyses] or [0.95])) + "\n"]
+           + rule_da(common_level([result_level(a.result) for a in b.analyses] or [0.95])) + "\n"]
     rows = [("; ".join(ctx.get(c, c) for c in cmo["context"]) or DASH, cmo["mechanism_label"], cmo["outcome_label"],
              f"**{cmo['status_da']}**") for cmo in b.cmo_evidence]
     out.append(md_table(["Kontekst", "Mekanisme", "Resultat", "Status"], rows, align="llll"))

@@ -39,7 +39,7 @@ from evaluation.presentation.formatting import (
 )
 from evaluation.presentation.labels import IDENTIFIER, readable_label
 from evaluation.presentation.markdown import DASH, md_table
-from evaluation.presentation.phrases import ci_cell, ci_header, ci_label, common_level, level_pct, scale_for
+from evaluation.presentation.phrases import ci_cell, ci_header, ci_label, common_level, level_pct, result_level, scale_for
 from evaluation.reporting.cmo import section_cmo_status
 from evaluation.reporting.dates import report_date
 from evaluation.reporting.render import render_project
@@ -78,19 +78,14 @@ def _fmt_value(x: Any, mult: float, dec: int) -> str:
     return DASH if is_missing(x) else fmt_number(float(x) * mult, dec)
 
 
-def _level(a: AnalysisRecord) -> float:
-    """The confidence level of an analysis's intervals (its ``fit.conf_level``)."""
-    return float(getattr(a.result, "conf_level", 0.95))
-
-
 def _levels_sentence(b: Bundle, what: str) -> str:
     """What the report's intervals mean, at the level(s) the analyses were planned with."""
-    levels = [_level(a) for a in b.analyses] or [0.95]
+    levels = [result_level(a.result) for a in b.analyses] or [0.95]
     lvl = common_level(levels)
     if lvl is not None:
         return (f"Alle sikkerhedsintervaller er {ci_label(lvl, plural=True)}: hvis undersøgelsen blev gentaget mange "
                 f"gange, ville {level_pct(lvl)} af intervallerne indeholde den sande {what}.\n")
-    per = "; ".join(f"{level_pct(x)} for {', '.join(f'«{a.indicator_label}»' for a in b.analyses if _level(a) == x)}"
+    per = "; ".join(f"{level_pct(x)} for {', '.join(f'«{a.indicator_label}»' for a in b.analyses if result_level(a.result) == x)}"
                     for x in sorted(set(levels), reverse=True))
     x = min(levels)
     return (f"Sikkerhedsintervallerne har det niveau, evalueringsplanen fastlagde for hver analyse ({per}): et "
@@ -383,9 +378,9 @@ def _section_effects(b: Bundle, figures: Mapping[str, str]) -> str:
         return ""
     out = ["# Effekter {#effekter}\n"]
     rows = []
-    levels = [_level(a) for a in effects]
+    levels = [result_level(a.result) for a in effects]
     for a in effects:  # the interval column names its level (each row's own when the analyses differ)
-        rows.extend((*r[:3], ci_cell(r[3], _level(a), levels), *r[4:]) for r in _parts(a).effect_rows(a))
+        rows.extend((*r[:3], ci_cell(r[3], result_level(a.result), levels), *r[4:]) for r in _parts(a).effect_rows(a))
     lottery = all(get_family(a.design).random_assignment for a in effects)
     sizes = "Antal (int. / kontrol)" if lottery else "Antal (deltagere / sammenligning)"
     out.append(md_table(["Mål", "Estimat", "Effekt", ci_header(levels), "p-værdi", sizes], rows, align="llrrrr"))
@@ -440,7 +435,7 @@ def _section_subgroups(b: Bundle) -> str:
                          _fmt_value(r["estimate"], mult, dec), DASH if is_missing(r["ci_lower"]) else fmt_ci(r["ci_lower"] * mult, r["ci_upper"] * mult, dec),
                          DASH if is_missing(r.get("p_interaction_holm")) else fmt_p(r["p_interaction_holm"])))
         blocks.append(f"## {a.indicator_label}\n\n" + md_table(
-            ["Moderator", "Gruppe", "Type", f"Effekt ({unit})" if unit else "Effekt", ci_label(_level(a)), "Interaktion (Holm)"], rows, align="lllrrr"))
+            ["Moderator", "Gruppe", "Type", f"Effekt ({unit})" if unit else "Effekt", ci_label(result_level(a.result)), "Interaktion (Holm)"], rows, align="lllrrr"))
         # notes beyond the table's own columns (type, too few persons): a level left out of the interaction test,
         # a covariate simplified or a model that could not be estimated within a level
         remarks = []

@@ -87,6 +87,8 @@ def _ci(e: Estimate, mult: float = 1.0, dec: int = 1) -> str:
 # ---------------------------------------------------------------------------------------------- durations
 def _duration_section(rec: AnalysisRecord, figures: Mapping[str, str], threshold: int, several: bool = False) -> str:
     res = rec.duration
+    lvl = res.conf_level
+    cil = ci_label(lvl)  # the interval's name at the analysis's level
     who, than, start = _names(rec)
     d = res.diagnostics
     m = int(d.get("min_weeks", 1))
@@ -96,7 +98,7 @@ def _duration_section(rec: AnalysisRecord, figures: Mapping[str, str], threshold
     out.append(
         f"Figuren viser, hvor stor en andel af hver gruppe der har været selvforsørgende ({spell} uden "
         f"offentlig ydelse), efterhånden som ugerne går efter {start} (Kaplan–Meier). Det skraverede område er det punktvise "
-        f"{ci_label(res.conf_level)}; de prikkede linjer er et samtidigt bånd, der med {level_pct(res.conf_level)} sikkerhed rummer hele "
+        f"{cil}; de prikkede linjer er et samtidigt bånd, der med {level_pct(lvl)} sikkerhed rummer hele "
         "kurven på én gang. Personer, der udvandrer, dør eller ikke kan følges længere i registret, tæller med, så længe "
         f"de kan følges. Af hensyn til diskretionen er kurverne kun vist i de uger, hvor mindst {threshold} personer i "
         "gruppen er blevet selvforsørgende siden den forrige viste uge; ind imellem er de tegnet vandrette. I de viste "
@@ -124,20 +126,20 @@ def _duration_section(rec: AnalysisRecord, figures: Mapping[str, str], threshold
                     f"{who} blev selvforsørgende første gang, end i {than}")
         sig = "" if is_missing(e.ci_lower) else (
             " Forskellen kan skyldes tilfældigheder." if e.ci_lower <= 0 <= e.ci_upper else "")
-        sentences.append(f"{core} ({ci_label(res.conf_level)} {dir_ci(e.ci_lower, e.ci_upper, 'kortere', 'længere')}).{sig}")
+        sentences.append(f"{core} ({cil} {dir_ci(e.ci_lower, e.ci_upper, 'kortere', 'længere')}).{sig}")
     if rows:
         out.append(
             "**Tid til første selvforsørgelse inden for horisonten.** Tabellen viser det gennemsnitlige antal uger, "
             "før personerne blev selvforsørgende første gang, når tiden højst tælles til horisonten (restricted mean "
             f"survival time, RMST). Et negativt tal betyder, at {who} blev selvforsørgende hurtigere.\n")
         out.append(md_table(["Horisont", f"{_group_name(rec, 'treated')} (uger)", f"{_group_name(rec, 'control')} (uger)",
-                             "Forskel (uger)", ci_label(res.conf_level), "p-værdi"], rows, align="lrrrrr"))
+                             "Forskel (uger)", cil, "p-værdi"], rows, align="lrrrrr"))
         out.append(" ".join(sentences) + "\n")
     hr = _est(res, "hazard_ratio")
     if hr is not None and not is_missing(hr.estimate):
         out.append(
             f"**Hazard ratio (Cox):** Den ugentlige chance for at blive selvforsørgende var {fmt_number(hr.estimate, 2)} gange "
-            f"så stor for {who} som for {than} ({ci_label(res.conf_level)} {fmt_ci(hr.ci_lower, hr.ci_upper, 2)}; {fmt_p(hr.p_value)}). "
+            f"så stor for {who} som for {than} ({cil} {fmt_ci(hr.ci_lower, hr.ci_upper, 2)}; {fmt_p(hr.p_value)}). "
             "Tallet forudsætter, at forholdet er det samme i hele perioden (proportionale hazards); forskellen i tid "
             "ovenfor (RMST) forudsætter det ikke.\n")
     comp = res.tables.get("competing")
@@ -167,7 +169,7 @@ def _duration_section(rec: AnalysisRecord, figures: Mapping[str, str], threshold
                              DASH if is_missing(e.estimate) else fmt_number(e.estimate * 100, 1), _ci(e, 100, 1)))
         if rows:
             out.append(md_table(["Første afgang", "Horisont", _group_name(rec, "treated"), _group_name(rec, "control"),
-                                 "Forskel (procentpoint)", ci_label(res.conf_level)], rows, align="llrrrr"))
+                                 "Forskel (procentpoint)", cil], rows, align="llrrrr"))
     return "\n".join(out)
 
 
@@ -175,6 +177,8 @@ def _duration_section(rec: AnalysisRecord, figures: Mapping[str, str], threshold
 def _cumulative_section(rec: AnalysisRecord, figures: Mapping[str, str], several: bool = False,
                         explain: bool = True) -> str:
     res = rec.cumulative
+    lvl = res.conf_level
+    cil = ci_label(lvl)  # the interval's name at the analysis's level
     who, than, start = _names(rec)
     d = res.diagnostics
     fam = get_family(rec.design)
@@ -205,10 +209,10 @@ def _cumulative_section(rec: AnalysisRecord, figures: Mapping[str, str], several
                      _w(e.estimate), _ci(e), fmt_p(e.p_value)))
         word = "færre" if e.estimate < 0 else "flere"
         sentences.append(f"Over de første {horizon_text(h)} var {who} i alt {_w(abs(e.estimate))} uger {word} på "
-                         f"offentlig forsørgelse end {than} ({ci_label(res.conf_level)} {dir_ci(e.ci_lower, e.ci_upper, 'færre', 'flere')}).")
+                         f"offentlig forsørgelse end {than} ({cil} {dir_ci(e.ci_lower, e.ci_upper, 'færre', 'flere')}).")
     if rows:
         header = ["Horisont", f"{_group_name(rec, 'treated')} (uger)", f"{_group_name(rec, 'control')} (uger)",
-                  "Forskel (uger)", ci_label(res.conf_level), "p-værdi"]
+                  "Forskel (uger)", cil, "p-værdi"]
         align = "lrrrrr"
         if all(r[1] == DASH and r[2] == DASH for r in rows):
             # Period designs (DiD) estimate the difference only; the group means do not exist, so their columns go.
@@ -230,7 +234,7 @@ def _cumulative_section(rec: AnalysisRecord, figures: Mapping[str, str], several
         what = ("summen af forskellene fra periode til periode i uger på offentlig forsørgelse" if per_period else
                 "forskellen i uger på offentlig forsørgelse")
         out.append(f"**Placebotest:** I de {weeks} uger før {start} var {what} {_w(pl.estimate)} uger "
-                   f"({ci_label(res.conf_level)} {_ci(pl)} uger{how}). {verdict}\n")
+                   f"({cil} {_ci(pl)} uger{how}). {verdict}\n")
     return "\n".join(out)
 
 
@@ -292,6 +296,7 @@ def economy_summary_text(b: Bundle) -> str | None:
     if not e:
         return None
     bc = e["business_case"]
+    cil = ci_label(bc.get("conf_level", 0.95))  # the intervals' name at the business case's level
     hs = sorted(int(h) for h in bc["horizons"])
     if not hs:
         return None
@@ -300,7 +305,7 @@ def economy_summary_text(b: Bundle) -> str | None:
     saved = r["saved_per_participant"]
     verb = "sparede" if saved >= 0 else "kostede"
     line = (f"Over {horizon_text(h)} {verb} projektet det offentlige {_kr(abs(saved))} i ydelser pr. deltager "
-            f"({ci_label(bc.get('conf_level', 0.95))} {_kr_ci(r['saved_per_participant_ci'])} sparet)")
+            f"({cil} {_kr_ci(r['saved_per_participant_ci'])} sparet)")
     if "net" in r:
         line += (f"; med en pris på {_kr(bc['cost_per_participant'])} pr. deltager er nettoresultatet "
                  f"{_kr(r['net_per_participant'])} pr. deltager ({_kr_ci(r['net_per_participant_ci'])}), og sandsynligheden "
@@ -314,6 +319,7 @@ def economy_section(b: Bundle) -> str:
     """"Økonomi": the business case from ``bundle.economy``."""
     e = b.economy
     bc = e["business_case"]
+    cil = ci_label(bc.get("conf_level", 0.95))  # the intervals' name at the business case's level
     rec = b.analysis(e["analysis"])
     fam = get_family(rec.design)
     who, than, start = _names(rec)
@@ -345,9 +351,9 @@ def economy_section(b: Bundle) -> str:
         if cost is not None:
             row += [_kr(r["net_per_participant"]), _kr_ci(r["net_per_participant_ci"]), _p_text(r["p_pays"])]
         rows.append(tuple(row))
-    head = ["Horisont", "Sparede uger pr. deltager", "Sparede udgifter pr. deltager", ci_label(bc.get('conf_level', 0.95))]
+    head = ["Horisont", "Sparede uger pr. deltager", "Sparede udgifter pr. deltager", cil]
     if cost is not None:
-        head += ["Nettoresultat pr. deltager", ci_label(bc.get('conf_level', 0.95)), "Sandsynlighed for at betale sig"]
+        head += ["Nettoresultat pr. deltager", cil, "Sandsynlighed for at betale sig"]
     out.append(md_table(head, rows, align="l" + "r" * (len(head) - 1)))
     out.append("Positive tal er besparelser. Negative sparede udgifter betyder, at deltagerne kostede mere i ydelser "
                f"end {than}.\n")
@@ -357,25 +363,25 @@ def economy_section(b: Bundle) -> str:
     saved = r["saved_per_participant"]
     verb = "sparede" if saved >= 0 else "kostede"
     lines.append(f"Over {horizon_text(h)} {verb} projektet i alt {_kr_total(abs(r['saved_total']))} i ydelser "
-                 f"({ci_label(bc.get('conf_level', 0.95))} {_kr_total_ci(r['saved_total_ci'])} sparet; afrundet til hele 1.000 kr.).")
+                 f"({cil} {_kr_total_ci(r['saved_total_ci'])} sparet; afrundet til hele 1.000 kr.).")
     if cost is not None:
         pays = r["net_ci"][0] > 0
         loses = r["net_ci"][1] < 0
         verdict = ("Projektet har med stor sikkerhed betalt sig." if pays else
                    "Projektet har med stor sikkerhed ikke betalt sig på ydelserne alene." if loses else
                    "Det kan ikke afgøres, om projektet har betalt sig.")
-        lines.append(f"Nettoresultatet er {_kr_total(r['net'])} ({ci_label(bc.get('conf_level', 0.95))} {_kr_total_ci(r['net_ci'])}). {verdict} "
+        lines.append(f"Nettoresultatet er {_kr_total(r['net'])} ({cil} {_kr_total_ci(r['net_ci'])}). {verdict} "
                      f"Sandsynligheden for, at projektet har betalt sig, er {_p_text(r['p_pays'])}. {PROBABILITY_NOTE_DA}.")
         if r.get("break_even_weeks_per_participant") is not None and r.get("price_per_week"):
             lines.append(f"**Break-even:** For at betale sig skulle hver deltager spare "
                          f"{_w(r['break_even_weeks_per_participant'])} uger på offentlig forsørgelse inden for {h} uger, "
                          f"når en uge i gennemsnit koster {_kr(r['price_per_week'])} (gennemsnittet i {than}). "
-                         f"Deltagerne sparede {_w(r['saved_weeks_per_participant'])} uger ({ci_label(bc.get('conf_level', 0.95))} "
+                         f"Deltagerne sparede {_w(r['saved_weeks_per_participant'])} uger ({cil} "
                          f"{fmt_ci(*r['saved_weeks_per_participant_ci'], 1)} uger).")
         if r.get("cost_per_saved_week") is not None:
             ci = r.get("cost_per_saved_week_ci")
             lines.append(f"**Pris pr. sparet uge:** {_kr(r['cost_per_saved_week'])}" +
-                         (f" ({ci_label(bc.get('conf_level', 0.95))} {_kr_ci(ci)})." if ci else "; sikkerhedsintervallet for de sparede uger rummer 0, "
+                         (f" ({cil} {_kr_ci(ci)})." if ci else "; sikkerhedsintervallet for de sparede uger rummer 0, "
                           "så prisen har ingen øvre grænse."))
     out.append(" ".join(lines) + "\n")
     # fewer weeks, but a dearer mix of benefits
@@ -392,8 +398,8 @@ def economy_section(b: Bundle) -> str:
     if bd:
         out.append(f"## Fordelt på ydelser over {horizon_text(h)}\n")
         rows = [(x["label"], _w(x["weeks"]), fmt_ci(*x["weeks_ci"], 1), _kr(x["kroner"]), _kr_ci(x["kroner_ci"])) for x in bd]
-        out.append(md_table(["Ydelse", "Forskel i uger pr. deltager", ci_label(bc.get('conf_level', 0.95)),
-                             "Forskel i udgifter pr. deltager", ci_label(bc.get('conf_level', 0.95))], rows, align="lrrrr"))
+        out.append(md_table(["Ydelse", "Forskel i uger pr. deltager", cil,
+                             "Forskel i udgifter pr. deltager", cil], rows, align="lrrrr"))
         note = "Negative tal er færre uger og lavere udgifter hos deltagerne."
         if e.get("pooled_types"):
             note += (" Ydelser, som færre end " + fmt_int(b.threshold) + " personer i en gruppe fik, er ikke vist hver for "

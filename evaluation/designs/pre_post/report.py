@@ -18,6 +18,7 @@ from evaluation.presentation.phrases import (
     EVIDENCE_SHORT_DA,
     interval_phrase,
     period_label,
+    result_level,
     significance_sentence,
 )
 
@@ -112,7 +113,7 @@ class PrePostReport(ReportParts):
                f"({period_label(d.get('follow_up', ''))})"
         if ch.estimate != 0:
             core += f", dvs. {'et fald' if ch.estimate < 0 else 'en stigning'} på {lv[2]}"
-        level = getattr(res, "conf_level", 0.95)
+        level = result_level(res)
         sentence = f"**{label}:** {core} ({interval_phrase(ch.ci_lower * mult, ch.ci_upper * mult, unit, dec, kind='change', level=level)})."
         if rel is not None and not is_missing(rel.estimate) and not is_missing(rel.ci_lower) and ch.estimate != 0:
             word = "fald" if rel.estimate < 0 else "stigning"
@@ -144,7 +145,7 @@ class PrePostReport(ReportParts):
         share, mult, unit, dec = _unit(rec, res.outcome_type)
         parts = []
         if ch is not None and not is_missing(ch.ci_lower):
-            level = getattr(res, "conf_level", 0.95)
+            level = result_level(res)
             txt = interval_phrase(ch.ci_lower * mult, ch.ci_upper * mult, unit, dec, kind="change", level=level)
             rest = txt[len(ci_label(level)):].lstrip(": ").strip()
             parts.append(f"{ci_label(level, definite=True)} for ændringen: {rest}.")
@@ -208,10 +209,10 @@ class PrePostReport(ReportParts):
             "årsag, fordi den også kan skyldes fx konjunkturer, regler eller at målgruppen har ændret sig.\n"
         )
         rows = []
-        levels = [getattr(a.result, "conf_level", 0.95) for a in records]
+        levels = [result_level(a.result) for a in records]
         for a in records:
             res = a.result
-            level = getattr(res, "conf_level", 0.95)
+            level = result_level(res)
             share, mult, unit, dec = _unit(a, res.outcome_type)
             d = res.diagnostics
             for e in res.estimates:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from evaluation.presentation.phrases import level_pct
+from evaluation.presentation.phrases import level_pct, result_level
 from evaluation.presentation.plotting import DanishNumberFormatter
 
 __all__ = ["mediation_sensitivity_figure", "mediation_figures"]
@@ -72,5 +72,5 @@ def mediation_figures(records) -> dict[str, Any]:
             rho0 = (diag.get(mediator) or {}).get("rho_at_zero")
             unit = "procentpoint" if mult == 100.0 else (a.unit or "")
             out[f"mediation_{a.id}_{mediator}"] = mediation_sensitivity_figure(
-                part, rho0, f"Indirekte effekt ({unit})" if unit else "Indirekte effekt", level=getattr(a.result, "conf_level", 0.95))
+                part, rho0, f"Indirekte effekt ({unit})" if unit else "Indirekte effekt", level=result_level(a.result))
     return out
