@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from statistics import NormalDist
 from typing import Any
 
 from evaluation.designs.did.report import HONEST_WIDTH_IN
-from evaluation.presentation.phrases import level_pct
+from evaluation.presentation.phrases import level_pct, result_level
 from evaluation.presentation.plotting import DanishNumberFormatter
 
 __all__ = ["event_study_figure", "event_study_figures", "honest_figure", "honest_figures", "HONEST_WIDTH_IN"]
-
 
 
 def event_study_figure(table, xlabel: str, ylabel: str, level: float = 0.95):
@@ -24,8 +24,9 @@ def event_study_figure(table, xlabel: str, ylabel: str, level: float = 0.95):
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     if "cband_lower" in t.columns and t["cband_lower"].notna().any():
         ax.fill_between(x, t["cband_lower"], t["cband_upper"], color="#1f4e79", alpha=0.12, label=f"Samtidigt {level_pct(level)}-bånd")
-    lo = t["ci_lower"] if "ci_lower" in t.columns else t["estimate"] - 1.96 * t["std_error"]
-    hi = t["ci_upper"] if "ci_upper" in t.columns else t["estimate"] + 1.96 * t["std_error"]
+    z = NormalDist().inv_cdf(0.5 + level / 2)  # a table without intervals: normal ones at ``level``
+    lo = t["ci_lower"] if "ci_lower" in t.columns else t["estimate"] - z * t["std_error"]
+    hi = t["ci_upper"] if "ci_upper" in t.columns else t["estimate"] + z * t["std_error"]
     pre = x < 0
     ax.errorbar(x[pre], t["estimate"][pre], yerr=[t["estimate"][pre] - lo[pre], hi[pre] - t["estimate"][pre]], fmt="o",
                 color="#7f7f7f", ms=3, lw=1, label="Før start (test af parallel udvikling)")
@@ -60,7 +61,7 @@ def event_study_figures(records) -> dict[str, Any]:
         period = res.diagnostics.get("period_label", "perioder")
         out[f"event_{a.id}"] = event_study_figure(es, f"Tid i forhold til start ({period})",
                                                   "Effekt (procentpoint)" if binary else f"Effekt ({a.unit or ''})",
-                                                  level=getattr(res, "conf_level", 0.95))
+                                                  level=result_level(res))
     return out
 
 
