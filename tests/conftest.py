@@ -161,25 +161,15 @@ def rendered_tree(tmp_path_factory) -> RenderedTree:
     folders = [(root / "studies" / s, root / "results") for s in slugs]
     # generated studies go to their own results folder: the portfolio shows the shipped studies
     folders += [(write_example_study(gen, f, "effect"), gen / "results") for f in families()]
-    fixed = {"SOURCE_DATE_EPOCH": EPOCH, "EVALUATION_PSEUDONYM_KEY": GOLDEN_KEY}
-    previous = {k: os.environ.get(k) for k in fixed}
-    os.environ.update(fixed)
     out = {}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for folder, results in folders:
-                bundle_dir = run_study(folder, results)
-                paths = build_report(bundle_dir, root / "reports")
-                out[folder.name] = (paths["html"].parent, load_bundle(bundle_dir))
-            portfolio = build_portfolio(root / "results", root / "reports", studies_root=root / "studies")
-            out["portfolio"] = (portfolio["html"].parent, None)
-    finally:
-        for k, v in previous.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    with _GOLDEN.fixed_key_and_date(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for folder, results in folders:
+            bundle_dir = run_study(folder, results)
+            paths = build_report(bundle_dir, root / "reports")
+            out[folder.name] = (paths["html"].parent, load_bundle(bundle_dir))
+        portfolio = build_portfolio(root / "results", root / "reports", studies_root=root / "studies")
+        out["portfolio"] = (portfolio["html"].parent, None)
     return RenderedTree(root=root, engine=choose_engine("auto"), reports=out, shipped=tuple(slugs))
 
 

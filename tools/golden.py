@@ -29,6 +29,7 @@ import shutil
 import sys
 import tempfile
 import warnings
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable
@@ -41,6 +42,23 @@ EPOCH = "1767225600"  # 1 January 2026, the reports' date in the manifest
 LIBRARIES = ("numpy", "scipy", "pandas", "statsmodels", "linearmodels", "scikit-learn", "matplotlib", "pydantic",
              "pingouin", "pyarrow", "duckdb")
 TEXT_SUFFIXES = {".json", ".csv", ".qmd", ".yml", ".yaml", ".md", ".txt"}
+
+
+@contextmanager
+def fixed_key_and_date():
+    """Run the block with the golden pseudonym key and report date (``KEY``, ``EPOCH``) set in the environment, and
+    put back what was there before (the golden outputs and the test session's rendered tree are made under it)."""
+    fixed = {"EVALUATION_PSEUDONYM_KEY": KEY, "SOURCE_DATE_EPOCH": EPOCH}
+    previous = {k: os.environ.get(k) for k in fixed}
+    os.environ.update(fixed)
+    try:
+        yield
+    finally:
+        for k, v in previous.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def environment() -> dict[str, str]:
@@ -98,17 +116,8 @@ def produce(out: Path, studies_root: Path = ROOT / "studies", bundles: Path | No
     The reports are dated by ``SOURCE_DATE_EPOCH`` (fixed here), never by the clock. ``bundles``: a folder
     with each study's results bundle already made by ``run_study`` with ``KEY`` and ``EPOCH`` (the test
     session's); they are copied instead of running the studies again."""
-    fixed = {"EVALUATION_PSEUDONYM_KEY": KEY, "SOURCE_DATE_EPOCH": EPOCH}
-    previous = {k: os.environ.get(k) for k in fixed}
-    os.environ.update(fixed)
-    try:
+    with fixed_key_and_date():
         _produce(out, studies_root, bundles)
-    finally:
-        for k, v in previous.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     return out
 
 
